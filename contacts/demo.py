@@ -1,0 +1,262 @@
+"""A realistic demo school, built through the same services the pages use.
+
+Dates are relative to the day it is loaded, so ages and "years since leaving" stay meaningful
+and every policy rule has a pupil to exercise it (see docs/demo.md for the cast).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from contacts import services
+from contacts.models import Pupil, Relationship, Staff, StaffType
+from safeguard.roles import Role
+
+DEMO_SCHOOL = "Oakfield Community School"
+DEMO_DOMAIN = "oakfield.example"
+DEMO_PASSWORD = "oakfield-demo-2026"
+
+FIRST_NAMES = [
+    "Olivia", "Noah", "Amelia", "Muhammad", "Isla", "George", "Ava", "Leo", "Freya", "Oscar",
+    "Lily", "Arthur", "Mia", "Harry", "Sophia", "Jack", "Grace", "Alfie", "Ella", "Theo",
+    "Poppy", "Archie", "Zara", "Finley", "Evie", "Yusuf", "Maya", "Reuben", "Aisha", "Kai",
+]  # fmt: skip
+LAST_NAMES = [
+    "Smith", "Jones", "Khan", "Williams", "Brown", "Patel", "Taylor", "Davies", "Evans",
+    "Wilson", "Thomas", "Roberts", "Ali", "Walker", "Wright", "Hall", "Green", "Clarke",
+    "Lewis", "Nowak", "Okoro", "Hughes", "Edwards", "Singh", "Morris",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    key: str
+    first: str
+    last: str
+    title: str
+    staff_type: str
+    roles: tuple[str, ...]
+    manager: str | None
+
+
+# The cast: key (also the email's local part), name, job, roles, line manager's key.
+CAST = [
+    DemoPerson("deputy", "David", "Okafor", "Deputy headteacher", "teacher",
+               (Role.DEPUTY_HEAD, Role.LINE_MANAGER), "head"),
+    DemoPerson("assistant", "Priya", "Sharma", "Assistant headteacher", "teacher",
+               (Role.ASSISTANT_HEAD, Role.LINE_MANAGER), "head"),
+    DemoPerson("dsl", "Grace", "Murphy", "Designated safeguarding lead", "teacher",
+               (Role.DSL,), "deputy"),
+    DemoPerson("chair", "Robert", "Hughes", "Chair of governors", "governor",
+               (Role.CHAIR_OF_GOVERNORS,), None),
+    DemoPerson("governor", "Amina", "Begum", "Safeguarding governor", "governor",
+               (Role.GOVERNOR,), None),
+    DemoPerson("admin", "Sam", "Taylor", "School business manager", "support",
+               (Role.SCHOOL_ADMIN,), "head"),
+    DemoPerson("manager", "Mark", "Ellis", "Head of Year 9", "teacher",
+               (Role.LINE_MANAGER,), "deputy"),
+    DemoPerson("senco", "Hannah", "Price", "SENCo", "teacher", (Role.LINE_MANAGER,), "assistant"),
+    DemoPerson("teacher", "Tom", "Baker", "Class teacher, English", "teacher", (), "manager"),
+    DemoPerson("support", "Lucy", "Green", "Teaching assistant", "support", (), "senco"),
+    DemoPerson("pe", "Chris", "Walsh", "PE teacher and football coach", "teacher", (), "manager"),
+    DemoPerson("music", "Elena", "Rossi", "Music teacher", "teacher", (), "manager"),
+    DemoPerson("science", "James", "Carter", "Science teacher", "teacher", (), "manager"),
+    DemoPerson("maths", "Fatima", "Hassan", "Maths teacher", "teacher", (), "manager"),
+    DemoPerson("history", "Owen", "Price", "History teacher", "teacher", (), "deputy"),
+    DemoPerson("art", "Niamh", "Byrne", "Art teacher", "teacher", (), "deputy"),
+    DemoPerson("mentor", "Kwame", "Mensah", "Learning mentor", "support", (), "senco"),
+    DemoPerson("ta2", "Beth", "Morgan", "Teaching assistant", "support", (), "senco"),
+    DemoPerson("supply", "Ian", "Doyle", "Supply teacher", StaffType.SUPPLY, (), "manager"),
+    DemoPerson("volunteer", "Ruth", "Allen", "Reading volunteer", StaffType.VOLUNTEER, (),
+               "assistant"),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FormerPupil:
+    """A former pupil chosen so that one or more policy rules apply to them."""
+
+    first: str
+    last: str
+    age: int
+    years_ago: float
+    vulnerable: bool
+    why: str
+
+
+FORMER = [
+    FormerPupil("Jade", "Fletcher", 15, 0.5, False, "a child who moved school: child rules"),
+    FormerPupil("Ryan", "Cole", 16, 1.2, False, "a child: social media prohibited"),
+    FormerPupil("Megan", "Shaw", 17, 2.9, False, "17: one year short of adulthood"),
+    FormerPupil("Liam", "Barker", 18, 0.8, False, "adult, left under three years ago"),
+    FormerPupil("Chloe", "Dunn", 19, 1.5, False, "adult, recently left"),
+    FormerPupil("Daniel", "Reid", 19, 2.0, True, "vulnerable adult inside the window"),
+    FormerPupil("Sophie", "Kerr", 20, 2.5, False, "adult inside the window"),
+    FormerPupil("Adam", "Lowe", 21, 3.0, False, "left exactly three years ago: outside"),
+    FormerPupil("Hollie", "Marsh", 22, 4.0, False, "adult outside the window"),
+    FormerPupil("Nathan", "Frost", 23, 5.0, True, "vulnerable adult outside the window"),
+    FormerPupil("Erin", "Holt", 24, 6.0, False, "adult long gone: relationship needs approval"),
+    FormerPupil("Josh", "Pearce", 25, 7.0, False, "adult long gone"),
+    FormerPupil("Ellie", "Nash", 18, 0.1, False, "left this summer at 18"),
+    FormerPupil("Callum", "Hart", 17, 0.3, False, "left at 17 for college"),
+    FormerPupil("Tia", "Moss", 14, 0.4, False, "a child who moved away"),
+    FormerPupil("Kieran", "Bell", 26, 8.0, False, "adult long gone"),
+    FormerPupil("Leah", "Pope", 20, 1.9, False, "adult inside the window"),
+    FormerPupil("Marcus", "Dale", 21, 2.6, True, "vulnerable adult inside the window"),
+    FormerPupil("Anya", "Kowal", 19, 3.5, False, "adult outside the window"),
+    FormerPupil("Owen", "Tate", 30, 12.0, False, "grown adult, left long ago"),
+]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    school_name: str
+    staff: int
+    current_pupils: int
+    former_pupils: int
+    parents: int
+    logins: list[tuple[str, str, str]]
+
+
+def _years_before(day: dt.date, years: float) -> dt.date:
+    return day - dt.timedelta(days=round(years * 365.25))
+
+
+def _birthday_for_age(today: dt.date, age: int, rng: random.Random) -> dt.date:
+    # Somewhere in the year after their last birthday, so the age is exactly `age` today.
+    return today - dt.timedelta(days=age * 365 + age // 4 + rng.randint(20, 330))
+
+
+def _september(year: int) -> dt.date:
+    return dt.date(year, 9, 4)
+
+
+def build_demo_school(today: dt.date) -> DemoSummary:
+    rng = random.Random(2026)
+    with transaction.atomic():
+        head = services.school_bootstrap(
+            actor=None,
+            name=DEMO_SCHOOL,
+            address="1 Oakfield Lane, Anytown AN1 2OS",
+            lado_phone="01632 960 123",
+            head_email=f"head@{DEMO_DOMAIN}",
+            head_first_name="Helen",
+            head_last_name="Ashworth",
+            head_password=DEMO_PASSWORD,
+        )
+        school = head.school
+        people: dict[str, Staff] = {"head": head}
+        for person in CAST:
+            people[person.key] = services.staff_create(
+                actor=head,
+                school=school,
+                email=f"{person.key}@{DEMO_DOMAIN}",
+                first_name=person.first,
+                last_name=person.last,
+                job_title=person.title,
+                staff_type=person.staff_type,
+                line_manager=people[person.manager] if person.manager else None,
+                roles_held=person.roles,
+                password=DEMO_PASSWORD,
+            )
+        current = _current_pupils(head, today, rng)
+        former = _former_pupils(head, today, rng)
+        parents = _parents(head, current + former[:6], rng)
+        # Lucy Green's own son is on roll: contact with him is exempt (own family).
+        services.relative_add(
+            actor=people["support"],
+            staff=people["support"],
+            pupil=current[3],
+            relationship=Relationship.CHILD,
+        )
+        services.relative_add(
+            actor=head,
+            staff=people["pe"],
+            pupil=current[10],
+            relationship=Relationship.NIECE_NEPHEW,
+        )
+    logins = [("head", "Helen Ashworth", "Headteacher")] + [
+        (p.key, f"{p.first} {p.last}", p.title) for p in CAST
+    ]
+    return DemoSummary(
+        school_name=school.name,
+        staff=len(people),
+        current_pupils=len(current),
+        former_pupils=len(former),
+        parents=parents,
+        logins=[(f"{key}@{DEMO_DOMAIN}", name, title) for key, name, title in logins],
+    )
+
+
+def _current_pupils(head: Staff, today: dt.date, rng: random.Random) -> list[Pupil]:
+    # An 11-18 school: Years 7 to 13, about nine a year group, ages 11 to 17.
+    school_year_start = today.year if today.month >= 9 else today.year - 1
+    pupils = []
+    for year_group in range(7, 14):
+        for n in range(9 if year_group < 12 else 6):
+            age = year_group + 4 - (1 if n % 3 == 0 else 0)
+            admitted = _september(school_year_start - (year_group - 7 if year_group < 12 else 0))
+            pupils.append(
+                services.pupil_create(
+                    actor=head,
+                    school=head.school,
+                    first_name=rng.choice(FIRST_NAMES),
+                    last_name=rng.choice(LAST_NAMES),
+                    date_of_birth=_birthday_for_age(today, max(age, 11), rng),
+                    admission_date=admitted,
+                    leaving_date=None,
+                    year_group=year_group,
+                    vulnerable_adult=False,
+                    notes="",
+                )
+            )
+    return pupils
+
+
+def _former_pupils(head: Staff, today: dt.date, rng: random.Random) -> list[Pupil]:
+    pupils = []
+    for former in FORMER:
+        left = _years_before(today, former.years_ago)
+        if former.years_ago == 3.0:
+            left = today.replace(year=today.year - 3)  # exactly three calendar years
+        born = _birthday_for_age(today, former.age, rng)
+        admitted = max(_september(born.year + 11), born + dt.timedelta(days=365 * 11))
+        admitted = min(admitted, left - dt.timedelta(days=30))
+        leaving_age = former.age - int(former.years_ago)
+        pupils.append(
+            services.pupil_create(
+                actor=head,
+                school=head.school,
+                first_name=former.first,
+                last_name=former.last,
+                date_of_birth=born,
+                admission_date=admitted,
+                leaving_date=left,
+                year_group=min(max(leaving_age - 5, 7), 13),
+                vulnerable_adult=former.vulnerable,
+                notes=f"Demo: {former.why}.",
+            )
+        )
+    return pupils
+
+
+def _parents(head: Staff, pupils: list[Pupil], rng: random.Random) -> int:
+    count = 0
+    for pupil in pupils[::2]:
+        first = rng.choice(["Sarah", "Paul", "Nadia", "Gareth", "Joanne", "Imran", "Claire"])
+        services.parent_create(
+            actor=head,
+            school=head.school,
+            children=[pupil],
+            first_name=first,
+            last_name=pupil.last_name,
+            relationship=rng.choice(["Mother", "Father", "Carer"]),
+            email=f"{first.lower()}.{pupil.last_name.lower()}{pupil.pk}@parents.example",
+            phone=f"07700 900{pupil.pk % 1000:03d}",
+        )
+        count += 1
+    return count

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from django import forms
+
+from contacts.models import ParentCarer, Pupil, Staff, StaffRelative
+from safeguard.models import School
+from safeguard.roles import Role
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+ASSIGNABLE_ROLES = [(r.value, r.label) for r in Role if r != Role.STAFF]
+
+
+class _NoFormTag:
+    """Crispy renders fields only; templates write the <form> with its CSRF token."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class StaffForm(_NoFormTag, forms.ModelForm):
+    roles = forms.MultipleChoiceField(
+        choices=ASSIGNABLE_ROLES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Every member of staff can submit requests and records; tick any extra roles.",
+    )
+
+    class Meta:
+        model = Staff
+        fields = ["first_name", "last_name", "email", "job_title", "staff_type", "line_manager"]
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.school = school
+        managers = Staff.objects.filter(school=school, is_active=True)
+        if self.instance.pk:
+            managers = managers.exclude(pk=self.instance.pk)
+            self.initial.setdefault(
+                "roles", list(self.instance.role_assignments.values_list("role", flat=True))
+            )
+        self.fields["line_manager"].queryset = managers
+        self.fields["line_manager"].empty_label = "No line manager"
+
+
+class PupilForm(_NoFormTag, forms.ModelForm):
+    class Meta:
+        model = Pupil
+        fields = [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "admission_date",
+            "leaving_date",
+            "year_group",
+            "vulnerable_adult",
+            "notes",
+        ]
+        widgets = {
+            "date_of_birth": DATE_INPUT,
+            "admission_date": DATE_INPUT,
+            "leaving_date": DATE_INPUT,
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.school = school
+
+
+class ParentForm(_NoFormTag, forms.ModelForm):
+    class Meta:
+        model = ParentCarer
+        fields = ["first_name", "last_name", "relationship", "email", "phone"]
+
+
+class RelativeForm(_NoFormTag, forms.ModelForm):
+    class Meta:
+        model = StaffRelative
+        fields = ["pupil", "relationship"]
+
+    def __init__(self, *args: Any, pupils: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pupil"].queryset = pupils
+        self.fields["pupil"].label_from_instance = _pupil_choice_label
+
+
+def _pupil_choice_label(pupil: Pupil) -> str:
+    return f"{pupil.full_name} (born {pupil.date_of_birth:%d %b %Y}, {pupil.status_label.lower()})"
+
+
+class PupilFilterForm(forms.Form):
+    q = forms.CharField(label="Name", required=False, max_length=100)
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Current and former"), ("current", "Current"), ("former", "Former")],
+    )
+
+
+class StaffFilterForm(forms.Form):
+    q = forms.CharField(label="Name or email", required=False, max_length=100)
+    active = forms.ChoiceField(
+        label="Show",
+        required=False,
+        choices=[("", "Active staff"), ("inactive", "Inactive staff"), ("all", "Everyone")],
+    )
+
+
+class ImportForm(_NoFormTag, forms.Form):
+    KIND_CHOICES = [("pupils", "Pupils"), ("staff", "Staff")]
+    kind = forms.ChoiceField(label="What the file holds", choices=KIND_CHOICES)
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 CSV with a header row; the columns are listed below.",
+    )

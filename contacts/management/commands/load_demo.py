@@ -1,0 +1,32 @@
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from contacts.demo import DEMO_PASSWORD, build_demo_school
+from safeguard.models import School
+
+
+class Command(BaseCommand):
+    help = "Load the demo school if the database has no school yet, and print the demo log-ins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--quiet-if-present",
+            action="store_true",
+            help="Say nothing more than one line when a school already exists.",
+        )
+
+    def handle(self, *args, **options):
+        if School.objects.exists():
+            self.stdout.write("The database already has a school: the demo was not loaded again.")
+            return
+        summary = build_demo_school(timezone.localdate())
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded {summary.school_name}: {summary.staff} staff, "
+                f"{summary.current_pupils} current and {summary.former_pupils} former pupils, "
+                f"{summary.parents} parents and carers."
+            )
+        )
+        self.stdout.write(f"\nDemo log-ins (every password is {DEMO_PASSWORD}):")
+        for email, name, title in summary.logins:
+            self.stdout.write(f"  {email:<28} {name} ({title})")

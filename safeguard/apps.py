@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SafeguardConfig(AppConfig):
+    name = "safeguard"
+    verbose_name = "Safeguard"

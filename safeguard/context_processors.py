@@ -1,0 +1,18 @@
+from typing import Any
+
+from django.http import HttpRequest
+
+from safeguard import roles
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """What the navigation bar may offer the signed-in user."""
+    user = getattr(request, "user", None)
+    held = roles.roles_of(user)
+    return {
+        "nav": {
+            "roles": held,
+            "directory": bool(held & roles.DIRECTORY_READERS),
+            "people_editor": bool(held & roles.PEOPLE_EDITORS),
+        }
+    }

@@ -1,0 +1,99 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class School(models.Model):
+    """A school. Every person and record belongs to exactly one."""
+
+    name = models.CharField(max_length=200)
+    address = models.TextField(blank=True)
+    lado_phone = models.CharField(
+        "LADO telephone number",
+        max_length=40,
+        blank=True,
+        help_text="The local authority designated officer's number, shown wherever a "
+        "referral may be needed.",
+    )
+    # Policy settings read by the rules engine (policies.engine.EngineSettings).
+    child_age = models.PositiveSmallIntegerField(
+        "age below which a former pupil counts as a child",
+        default=18,
+        validators=[MinValueValidator(10), MaxValueValidator(25)],
+    )
+    restricted_window_years = models.PositiveSmallIntegerField(
+        "years after leaving in which contact with a child or vulnerable ex-pupil is restricted",
+        default=3,
+        validators=[MinValueValidator(0), MaxValueValidator(25)],
+    )
+    exemption_needs_approval = models.BooleanField(
+        "planned contact under an exemption still needs approval", default=True
+    )
+    response_days = models.PositiveSmallIntegerField(
+        "school days a request may wait before the headteacher is reminded",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(child_age__gte=10, child_age__lte=25), name="school_child_age_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(restricted_window_years__lte=25), name="school_window_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(response_days__gte=1, response_days__lte=20),
+                name="school_response_days_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def audit_ref(self) -> str:
+        return f"SCHOOL-{self.pk}"
+
+
+class AuditEvent(models.Model):
+    """One thing somebody did, append-only and hash-chained (see safeguard.audit).
+
+    The database refuses UPDATE and DELETE on this table (triggers in the migration).
+    """
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="audit_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        help_text="Empty for actions the system takes on its own (reminders, retention).",
+    )
+    actor_role = models.CharField(max_length=40, blank=True)
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40)
+    # A reference safe to show to governors: never a pupil's name.
+    object_ref = models.CharField(max_length=80)
+    from_state = models.CharField(max_length=40, blank=True)
+    to_state = models.CharField(max_length=40, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["school", "-created_at"]),
+            models.Index(fields=["object_type", "object_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_ref}"

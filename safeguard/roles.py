@@ -1,0 +1,102 @@
+"""The roles a person can hold, and the one place that answers "may this person do that?".
+
+Roles are rows (contacts.StaffRole), never booleans on the user, so a school can give one
+person several hats (a deputy who is also the DSL) without code changes.
+"""
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+
+class Role(models.TextChoices):
+    STAFF = "staff", "Staff"
+    LINE_MANAGER = "line_manager", "Line manager"
+    HEADTEACHER = "headteacher", "Headteacher"
+    DEPUTY_HEAD = "deputy_head", "Deputy headteacher"
+    ASSISTANT_HEAD = "assistant_head", "Assistant headteacher"
+    DSL = "dsl", "Designated safeguarding lead"
+    CHAIR_OF_GOVERNORS = "chair_of_governors", "Chair of governors"
+    GOVERNOR = "governor", "Governor"
+    SCHOOL_ADMIN = "school_admin", "School administrator"
+
+
+SENIOR_LEADERS = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.ASSISTANT_HEAD})
+# Who may browse the staff and pupil directories and open any pupil's page.
+DIRECTORY_READERS = SENIOR_LEADERS | {Role.DSL, Role.SCHOOL_ADMIN}
+# Who may add, edit and import people.
+PEOPLE_EDITORS = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
+GOVERNORS = frozenset({Role.GOVERNOR, Role.CHAIR_OF_GOVERNORS})
+
+# The order in which a person's "acting role" is chosen for the audit trail.
+_PRECEDENCE = [
+    Role.HEADTEACHER,
+    Role.CHAIR_OF_GOVERNORS,
+    Role.DEPUTY_HEAD,
+    Role.DSL,
+    Role.ASSISTANT_HEAD,
+    Role.SCHOOL_ADMIN,
+    Role.GOVERNOR,
+    Role.LINE_MANAGER,
+    Role.STAFF,
+]
+
+
+def roles_of(user: Any) -> frozenset[str]:
+    """Every role the user holds; every active member of staff is at least `staff`.
+
+    Cached on the user object for the length of a request.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_roles_cache", None)
+    if cached is None:
+        held = set(user.role_assignments.values_list("role", flat=True))
+        held.add(Role.STAFF)
+        cached = frozenset(held)
+        user._roles_cache = cached
+    return cached
+
+
+def forget_roles(user: Any) -> None:
+    """Drop the cache after the user's roles change."""
+    user.__dict__.pop("_roles_cache", None)
+
+
+def has_role(user: Any, *roles: str | Iterable[str]) -> bool:
+    """True when the user holds any of the given roles (roles or sets of roles)."""
+    wanted: set[str] = set()
+    for role in roles:
+        if isinstance(role, str):
+            wanted.add(role)
+        else:
+            wanted.update(role)
+    return bool(roles_of(user) & wanted)
+
+
+def require_role(user: Any, *roles: str | Iterable[str]) -> None:
+    if not has_role(user, *roles):
+        raise PermissionDenied("Your role does not allow this page.")
+
+
+def acting_role(user: Any) -> str:
+    """The single role recorded against an action in the audit trail."""
+    held = roles_of(user)
+    return next((role.value for role in _PRECEDENCE if role in held), "")
+
+
+def role_required(*roles: str | Iterable[str]) -> Callable:
+    """View decorator: 403 unless the signed-in user holds one of the roles."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: Any, *args: Any, **kwargs: Any) -> Any:
+            require_role(request.user, *roles)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,86 @@
+"""Named personas: one school, one person per role, plus a second school for scoping tests."""
+
+import pytest
+
+from safeguard.roles import Role
+from tests.factories import PupilFactory, SchoolFactory, StaffFactory
+
+
+@pytest.fixture
+def school(db):
+    return SchoolFactory(name="Oakfield Test School")
+
+
+@pytest.fixture
+def other_school(db):
+    return SchoolFactory(name="Elsewhere School")
+
+
+def _person(school, email, title, *roles, **extra):
+    return StaffFactory(school=school, email=email, job_title=title, roles=list(roles), **extra)
+
+
+@pytest.fixture
+def head(school):
+    return _person(school, "head@test.example", "Headteacher", Role.HEADTEACHER, Role.LINE_MANAGER)
+
+
+@pytest.fixture
+def deputy(school, head):
+    return _person(school, "deputy@test.example", "Deputy", Role.DEPUTY_HEAD, line_manager=head)
+
+
+@pytest.fixture
+def assistant(school, head):
+    return _person(school, "assistant@test.example", "Assistant head", Role.ASSISTANT_HEAD)
+
+
+@pytest.fixture
+def dsl(school):
+    return _person(school, "dsl@test.example", "DSL", Role.DSL)
+
+
+@pytest.fixture
+def chair(school):
+    return _person(school, "chair@test.example", "Chair", Role.CHAIR_OF_GOVERNORS)
+
+
+@pytest.fixture
+def governor(school):
+    return _person(school, "governor@test.example", "Governor", Role.GOVERNOR)
+
+
+@pytest.fixture
+def admin(school):
+    return _person(school, "admin@test.example", "Administrator", Role.SCHOOL_ADMIN)
+
+
+@pytest.fixture
+def line_manager(school, head):
+    return _person(school, "manager@test.example", "Head of year", Role.LINE_MANAGER)
+
+
+@pytest.fixture
+def teacher(school, line_manager):
+    return _person(school, "teacher@test.example", "Class teacher", line_manager=line_manager)
+
+
+@pytest.fixture
+def colleague(school, line_manager):
+    return _person(school, "colleague@test.example", "Teacher", line_manager=line_manager)
+
+
+@pytest.fixture
+def outsider(other_school):
+    """The headteacher of another school on the same installation."""
+    return _person(other_school, "head@elsewhere.example", "Headteacher", Role.HEADTEACHER)
+
+
+@pytest.fixture
+def pupil(school):
+    return PupilFactory(school=school, first_name="Ava", last_name="Current")
+
+
+@pytest.fixture
+def other_pupil(other_school):
+    return PupilFactory(school=other_school, first_name="Zed", last_name="Elsewhere")
