@@ -1,0 +1,39 @@
+import getpass
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from contacts.services import school_bootstrap
+
+
+class Command(BaseCommand):
+    help = "Set up a new school and its headteacher, who then adds everyone else in the app."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--head-email", required=True)
+        parser.add_argument("--head-first-name", required=True)
+        parser.add_argument("--head-last-name", required=True)
+        parser.add_argument("--address", default="")
+        parser.add_argument("--lado-phone", default="")
+
+    def handle(self, *args, **options):
+        password = getpass.getpass("Headteacher's password: ")
+        try:
+            validate_password(password)
+            head = school_bootstrap(
+                actor=None,
+                name=options["name"],
+                address=options["address"],
+                lado_phone=options["lado_phone"],
+                head_email=options["head_email"],
+                head_first_name=options["head_first_name"],
+                head_last_name=options["head_last_name"],
+                head_password=password,
+            )
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        self.stdout.write(
+            self.style.SUCCESS(f"Created {head.school.name}; sign in as {head.email}.")
+        )

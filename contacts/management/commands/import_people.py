@@ -1,0 +1,43 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from contacts.importing import COLUMNS, ImportRejected, people_import
+from contacts.models import Staff
+from safeguard import roles
+
+
+class Command(BaseCommand):
+    help = (
+        "Import pupils or staff from a CSV file: every row loads, or none does. "
+        "The columns are listed in the README."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=sorted(COLUMNS))
+        parser.add_argument("path", type=Path)
+        parser.add_argument(
+            "--as",
+            dest="actor_email",
+            required=True,
+            help="Email of the headteacher or school administrator the import is made by.",
+        )
+
+    def handle(self, *args, kind, path, actor_email, **options):
+        actor = Staff.objects.filter(email__iexact=actor_email, is_active=True).first()
+        if actor is None or not roles.has_role(actor, roles.PEOPLE_EDITORS):
+            raise CommandError(
+                f"{actor_email} is not an active headteacher or school administrator."
+            )
+        if not path.is_file():
+            raise CommandError(f"There is no file at {path}.")
+        with path.open("rb") as file:
+            try:
+                result = people_import(actor=actor, school=actor.school, kind=kind, file=file)
+            except ImportRejected as rejected:
+                for error in rejected.errors:
+                    self.stderr.write(str(error))
+                raise CommandError(
+                    f"Nothing was imported: {len(rejected.errors)} problem(s) in {path}."
+                ) from None
+        self.stdout.write(self.style.SUCCESS(f"Imported {result.created} {result.kind}."))
