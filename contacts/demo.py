@@ -14,6 +14,7 @@ from django.db import transaction
 
 from contacts import services
 from contacts.models import Pupil, Relationship, Staff, StaffType
+from policies.demo import build_demo_policies
 from safeguard.roles import Role
 
 DEMO_SCHOOL = "Oakfield Community School"
@@ -166,6 +167,8 @@ def build_demo_school(today: dt.date) -> DemoSummary:
         current = _current_pupils(head, today, rng)
         former = _former_pupils(head, today, rng)
         parents = _parents(head, current + former[:6], rng)
+        # Half the staff have read the policies; the dashboard lists the rest.
+        build_demo_policies(head, [p for key, p in people.items() if key < "m"])
         # Lucy Green's own son is on roll: contact with him is exempt (own family).
         services.relative_add(
             actor=people["support"],

@@ -86,10 +86,10 @@ class RelativeForm(_NoFormTag, forms.ModelForm):
     def __init__(self, *args: Any, pupils: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["pupil"].queryset = pupils
-        self.fields["pupil"].label_from_instance = _pupil_choice_label
+        self.fields["pupil"].label_from_instance = pupil_choice_label
 
 
-def _pupil_choice_label(pupil: Pupil) -> str:
+def pupil_choice_label(pupil: Pupil) -> str:
     return f"{pupil.full_name} (born {pupil.date_of_birth:%d %b %Y}, {pupil.status_label.lower()})"
 
 

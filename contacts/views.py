@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -23,18 +22,10 @@ from contacts.forms import (
 )
 from contacts.models import Staff
 from safeguard import roles
+from safeguard.forms import add_service_errors
 from safeguard.roles import role_required
 
 PAGE_SIZE = 50
-
-
-def _form_errors_from(form: Form, error: ValidationError) -> None:
-    """Put a service's ValidationError next to the fields it names (or on top)."""
-    if hasattr(error, "error_dict"):
-        for field, errs in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, error)
 
 
 def _page(request: HttpRequest, rows):
@@ -89,7 +80,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{staff.full_name} was added.")
             return redirect("staff_detail", pk=staff.pk)
@@ -112,7 +103,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{staff.full_name} was updated.")
             return redirect("staff_detail", pk=staff.pk)
@@ -145,7 +136,7 @@ def relative_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.relative_add(actor=request.user, staff=staff, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "The relative was recorded.")
             return redirect("staff_detail", pk=staff.pk)
@@ -199,7 +190,7 @@ def pupil_create(request: HttpRequest) -> HttpResponse:
         try:
             pupil = services.pupil_create(actor=request.user, school=school, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{pupil.full_name} was added.")
             return redirect("pupil_detail", pk=pupil.pk)
@@ -215,7 +206,7 @@ def pupil_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.pupil_update(actor=request.user, pupil=original, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{original.full_name} was updated.")
             return redirect("pupil_detail", pk=pk)
@@ -233,7 +224,7 @@ def parent_add(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, school=pupil.school, children=[pupil], **form.cleaned_data
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "The parent or carer was added.")
             return redirect("pupil_detail", pk=pupil.pk)

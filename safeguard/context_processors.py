@@ -14,5 +14,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "roles": held,
             "directory": bool(held & roles.DIRECTORY_READERS),
             "people_editor": bool(held & roles.PEOPLE_EDITORS),
+            "dashboard": bool(held & roles.DASHBOARD_READERS),
         }
     }

@@ -30,6 +30,10 @@ DIRECTORY_READERS = SENIOR_LEADERS | {Role.DSL, Role.SCHOOL_ADMIN}
 # Who may add, edit and import people.
 PEOPLE_EDITORS = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
 GOVERNORS = frozenset({Role.GOVERNOR, Role.CHAIR_OF_GOVERNORS})
+# Who has the school overview dashboard as their starting page.
+DASHBOARD_READERS = SENIOR_LEADERS | {Role.DSL, Role.SCHOOL_ADMIN}
+# Who may write and revise the school's policy documents, and see who has not read them.
+POLICY_EDITORS = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
 
 # The order in which a person's "acting role" is chosen for the audit trail.
 _PRECEDENCE = [

@@ -12,3 +12,7 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # Serve static files from the finders, so the suite needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+import tempfile  # noqa: E402
+
+PRIVATE_UPLOAD_ROOT = tempfile.mkdtemp(prefix="safeguard-test-uploads-")

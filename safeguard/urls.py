@@ -5,6 +5,7 @@ from safeguard import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("health/", views.health, name="health"),
     path(
         "login/",
@@ -13,4 +14,5 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("contacts.urls")),
+    path("", include("policies.urls")),
 ]

@@ -2,16 +2,18 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from policies.models import PolicyVersion
+from policies.selectors import staff_yet_to_acknowledge, versions_awaiting
 from safeguard import roles
-from safeguard.roles import Role
+from safeguard.roles import role_required
 
 # Each role's starting page, first match wins. Pages of later features slot in here.
 STARTING_PAGES: list[tuple[frozenset[str], str]] = [
-    (frozenset({Role.SCHOOL_ADMIN}), "staff_list"),
-    (roles.DIRECTORY_READERS, "pupil_list"),
+    (roles.DASHBOARD_READERS, "dashboard"),
 ]
 
 
@@ -33,3 +35,24 @@ def health(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "up"})
+
+
+@role_required(roles.DASHBOARD_READERS)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The school overview for senior leaders, the DSL and the administrator."""
+    school_id = request.user.school_id
+    current = PolicyVersion.objects.current().filter(policy__school_id=school_id)
+    overdue = current.overdue().select_related("policy").order_by("next_review")
+    unread = [
+        (version, staff_yet_to_acknowledge(version).count())
+        for version in current.filter(policy__requires_acknowledgement=True).select_related(
+            "policy"
+        )
+    ]
+    context = {
+        "overdue": overdue,
+        "unread": [(version, n) for version, n in unread if n],
+        "to_read": versions_awaiting(request.user),
+        "today": timezone.localdate(),
+    }
+    return render(request, "dashboard.html", context)

@@ -1,0 +1,72 @@
+"""Turn people and dates from the database into the engine's facts (the engine reads no models)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+
+from contacts.models import Pupil, Staff, StaffRelative
+from policies.engine import ContactFacts, EngineSettings
+from safeguard import roles
+from safeguard.models import School
+
+
+def engine_settings_for(school: School) -> EngineSettings:
+    return EngineSettings(
+        child_age=school.child_age,
+        window_years=float(school.restricted_window_years),
+        exemption_needs_approval=school.exemption_needs_approval,
+    )
+
+
+def contact_facts(
+    *,
+    requester: Staff,
+    pupil: Pupil,
+    with_family_only: bool,
+    on: dt.date,
+    kind: str,
+    purpose: str,
+    planned: bool,
+    exemption: str | None = None,
+    parent_organised: bool = False,
+    school_channel: bool = False,
+    vulnerable_context: bool = False,
+) -> ContactFacts:
+    """The facts about one contact with a pupil (or only their family) on a given date.
+
+    Status and age are taken on the contact date, not today: a Year 13 pupil asking about a
+    trip after they leave is a former pupil on that day.
+    """
+    if (
+        exemption == "own_family"
+        and not StaffRelative.objects.filter(staff=requester, pupil=pupil).exists()
+    ):
+        raise ValidationError(
+            {
+                "exemption": "This pupil is not recorded as your child or relative. Add them "
+                "on your own page first, or choose another answer."
+            }
+        )
+    if on < pupil.date_of_birth:
+        raise ValidationError({"contact_date": "This date is before the pupil was born."})
+    if with_family_only:
+        status, age, years = "none", None, None
+    elif pupil.is_current(on):
+        status, age, years = "current", pupil.age_on(on), None
+    else:
+        status, age, years = "former", pupil.age_on(on), pupil.years_since_leaving(on)
+    return ContactFacts(
+        kind=kind,
+        purpose=purpose,
+        pupil_status=status,
+        pupil_age=age,
+        years_since_leaving=years,
+        vulnerable=pupil.vulnerable_adult or vulnerable_context,
+        exemption=exemption or None,
+        parent_organised=parent_organised,
+        requester_is_head=roles.has_role(requester, roles.Role.HEADTEACHER),
+        planned=planned,
+        school_channel=school_channel,
+    )

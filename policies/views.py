@@ -1,0 +1,173 @@
+"""Policy documents and the "Can I do this?" page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from contacts.selectors import pupils_selectable_by
+from policies import selectors, services
+from policies.engine import ACTION_LABELS, APPROVER_LABELS, VERDICT_LABELS, assess
+from policies.facts import contact_facts, engine_settings_for
+from policies.forms import ContactQuestionForm, NewPolicyForm, PolicyForm, PolicyVersionForm
+from safeguard import roles
+from safeguard.forms import add_service_errors
+from safeguard.roles import role_required
+from safeguard.uploads import stored_path
+
+
+def assessment_context(request: HttpRequest, assessment) -> dict:
+    """What a page needs to show an assessment: labels, and the school's policies per clause."""
+    clause_ids = [f.clause for f in assessment.findings]
+    return {
+        "assessment": assessment,
+        "verdict_label": VERDICT_LABELS[assessment.verdict],
+        "approver_label": APPROVER_LABELS.get(assessment.approver or "", ""),
+        "action_labels": sorted(ACTION_LABELS[a] for a in assessment.actions),
+        "backing": selectors.policies_backing(request.user, clause_ids),
+    }
+
+
+def contact_check(request: HttpRequest) -> HttpResponse:
+    """Any member of staff asks what the policies say before filing anything."""
+    form = ContactQuestionForm(request.POST or None, pupils=pupils_selectable_by(request.user))
+    context: dict = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            facts = contact_facts(requester=request.user, **form.fact_arguments())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            assessment = assess(facts, engine_settings_for(request.user.school))
+            context |= assessment_context(request, assessment)
+    return render(request, "policies/check.html", context)
+
+
+def policy_list(request: HttpRequest) -> HttpResponse:
+    policies = selectors.policies_visible_to(request.user)
+    awaiting = {v.pk for v in selectors.versions_awaiting(request.user)}
+    rows = []
+    for policy in policies:
+        current = policy.current_versions[0] if policy.current_versions else None
+        rows.append(
+            {"policy": policy, "current": current, "to_read": current and current.pk in awaiting}
+        )
+    context = {
+        "rows": rows,
+        "today": timezone.localdate(),
+        "can_edit": roles.has_role(request.user, roles.POLICY_EDITORS),
+    }
+    return render(request, "policies/policy_list.html", context)
+
+
+def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = get_object_or_404(selectors.policies_visible_to(request.user), pk=pk)
+    versions = list(policy.versions.select_related("created_by"))
+    number = request.GET.get("version")
+    shown = next(
+        (v for v in versions if str(v.number) == number), versions[0] if versions else None
+    )
+    if shown is None:
+        raise Http404
+    current = versions[0]
+    can_edit = roles.has_role(request.user, roles.POLICY_EDITORS)
+    context = {
+        "policy": policy,
+        "shown": shown,
+        "current": current,
+        "versions": versions,
+        "clauses": [link.engine_clause for link in policy.clauses.all() if link.engine_clause],
+        "acknowledged": current.acknowledgements.filter(staff=request.user).first(),
+        "can_edit": can_edit,
+        "not_read": selectors.staff_yet_to_acknowledge(current) if can_edit else None,
+        "today": timezone.localdate(),
+    }
+    return render(request, "policies/policy_detail.html", context)
+
+
+@role_required(roles.POLICY_EDITORS)
+def policy_create(request: HttpRequest) -> HttpResponse:
+    form = NewPolicyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            policy = services.policy_create(
+                actor=request.user, school=request.user.school, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"“{policy.title}” was added.")
+            return redirect("policy_detail", pk=policy.pk)
+    return render(request, "policies/policy_form.html", {"form": form, "title": "Add a policy"})
+
+
+@role_required(roles.POLICY_EDITORS)
+def policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = get_object_or_404(selectors.policies_visible_to(request.user), pk=pk)
+    initial = {
+        "title": policy.title,
+        "owner_role": policy.owner_role,
+        "summary": policy.summary,
+        "requires_acknowledgement": policy.requires_acknowledgement,
+        "clauses": list(policy.clauses.values_list("clause", flat=True)),
+    }
+    form = PolicyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.policy_update(actor=request.user, policy=policy, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "The policy was updated.")
+            return redirect("policy_detail", pk=policy.pk)
+    title = f"Edit “{policy.title}”"
+    return render(request, "policies/policy_form.html", {"form": form, "title": title})
+
+
+@role_required(roles.POLICY_EDITORS)
+def policy_version_add(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = get_object_or_404(selectors.policies_visible_to(request.user), pk=pk)
+    form = PolicyVersionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.policy_version_add(
+                actor=request.user, policy=policy, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Version {version.number} is now the current version.")
+            return redirect("policy_detail", pk=policy.pk)
+    title = f"New version of “{policy.title}”"
+    return render(request, "policies/policy_form.html", {"form": form, "title": title})
+
+
+@require_POST
+def policy_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(selectors.policy_versions_visible_to(request.user), pk=pk)
+    try:
+        services.policy_acknowledge(actor=request.user, version=version)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Thank you: your confirmation is recorded.")
+    return redirect("policy_detail", pk=version.policy_id)
+
+
+def policy_document(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(selectors.policy_versions_visible_to(request.user), pk=pk)
+    if not version.document:
+        raise Http404
+    path = stored_path(version.document)
+    if not path.is_file():
+        raise Http404
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=version.document_name or f"policy-{version.policy_id}-v{version.number}.pdf",
+        content_type="application/pdf",
+    )

@@ -1,0 +1,11 @@
+from django.core.exceptions import ValidationError
+from django.forms import Form
+
+
+def add_service_errors(form: Form, error: ValidationError) -> None:
+    """Show a service's ValidationError next to the fields it names (or above the form)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
