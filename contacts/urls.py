@@ -1,5 +1,6 @@
 from django.urls import path
 
+from contacts import request_views as rv
 from contacts import views
 
 urlpatterns = [
@@ -16,4 +17,21 @@ urlpatterns = [
     path("pupils/<int:pk>/edit/", views.pupil_edit, name="pupil_edit"),
     path("pupils/<int:pk>/parents/new/", views.parent_add, name="parent_add"),
     path("import/", views.people_import, name="people_import"),
+    path("requests/", rv.my_requests, name="my_requests"),
+    path("requests/new/", rv.request_new, name="request_new"),
+    path("requests/<int:pk>/", rv.request_detail, name="request_detail"),
+    path("requests/<int:pk>/edit/", rv.request_edit, name="request_edit"),
+    path("requests/<int:pk>/decide/", rv.request_decide, name="request_decide"),
+    path("requests/<int:pk>/refer/", rv.request_refer, name="request_refer"),
+    path("requests/<int:pk>/withdraw/", rv.request_withdraw, name="request_withdraw"),
+    path("requests/<int:pk>/outcome/", rv.request_complete, name="request_complete"),
+    path("requests/<int:pk>/cancel/", rv.request_cancel, name="request_cancel"),
+    path("requests/<int:pk>/notes/", rv.request_note, name="request_note"),
+    path("requests/<int:pk>/review/", rv.request_review, name="request_review"),
+    path("decisions/", rv.decision_queue, name="decision_queue"),
+    path("monitoring/", rv.monitoring_queue, name="monitoring_queue"),
+    path("absences/", rv.absences, name="absences"),
+    path("absences/<int:pk>/end/", rv.absence_end, name="absence_end"),
+    path("notifications/", rv.notifications, name="notifications"),
+    path("notifications/<int:pk>/", rv.notification_open, name="notification_open"),
 ]

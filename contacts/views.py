@@ -20,7 +20,7 @@ from contacts.forms import (
     StaffFilterForm,
     StaffForm,
 )
-from contacts.models import Staff
+from contacts.models import ContactRequest, Staff
 from safeguard import roles
 from safeguard.forms import add_service_errors
 from safeguard.roles import role_required
@@ -63,6 +63,9 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "relatives": relatives.select_related("pupil"),
         "can_edit": can_edit,
         "can_add_relative": can_edit or staff.pk == request.user.pk,
+        "entries": selectors.chronology(
+            request.user, ContactRequest.objects.filter(requester=staff)
+        ),
     }
     return render(request, "contacts/staff_detail.html", context)
 
@@ -178,6 +181,7 @@ def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(pupil=pupil)
         .select_related("staff"),
         "can_edit": roles.has_role(request.user, roles.PEOPLE_EDITORS),
+        "entries": selectors.chronology(request.user, ContactRequest.objects.filter(pupils=pupil)),
     }
     return render(request, "contacts/pupil_detail.html", context)
 

@@ -1044,3 +1044,20 @@ def assess(facts: ContactFacts, settings: EngineSettings | None = None) -> Asses
 def is_breach(facts: ContactFacts, assessment: Assessment) -> bool:
     """True when a report of something that already happened describes prohibited contact."""
     return not facts.planned and assessment.is_prohibited
+
+
+def combine(assessments: Iterable[Assessment]) -> Assessment:
+    """One contact with several pupils: the strictest verdict over all of them, every action,
+    and each finding once. The approver is the same for all (it depends on the requester)."""
+    parts = list(assessments)
+    if not parts:
+        raise ValueError("assessments: at least one is needed")
+    verdict = strictest(part.verdict for part in parts)
+    findings = dict.fromkeys(finding for part in parts for finding in part.findings)
+    approvers = {part.approver for part in parts if part.approver}
+    return Assessment(
+        verdict=verdict,
+        approver=approvers.pop() if verdict == NEEDS_APPROVAL and approvers else None,
+        actions=frozenset().union(*(part.actions for part in parts)),
+        findings=tuple(sorted(findings, key=lambda f: _STRICTNESS[f.verdict])),
+    )

@@ -7,7 +7,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 
 from contacts.models import Pupil, Staff, StaffRelative
-from policies.engine import ContactFacts, EngineSettings
+from policies.engine import Assessment, ContactFacts, EngineSettings, assess, combine
 from safeguard import roles
 from safeguard.models import School
 
@@ -69,4 +69,14 @@ def contact_facts(
         requester_is_head=roles.has_role(requester, roles.Role.HEADTEACHER),
         planned=planned,
         school_channel=school_channel,
+    )
+
+
+def assess_contact(*, requester: Staff, pupils: list[Pupil], **answers) -> Assessment:
+    """The assessment of one contact with one or more pupils (strictest over them all)."""
+    if not pupils:
+        raise ValidationError({"pupils": "Choose at least one pupil."})
+    settings = engine_settings_for(requester.school)
+    return combine(
+        [assess(contact_facts(requester=requester, pupil=p, **answers), settings) for p in pupils]
     )

@@ -114,3 +114,12 @@ def audit_verify(*, batch_size: int = 2000) -> list[ChainProblem]:
             )
         expected_prev = event.hash
     return problems
+
+
+def audit_history(obj: Any):
+    """The events about one object, oldest first (for its page's history)."""
+    return (
+        AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+        .select_related("actor")
+        .order_by("id")
+    )

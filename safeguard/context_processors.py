@@ -15,5 +15,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "directory": bool(held & roles.DIRECTORY_READERS),
             "people_editor": bool(held & roles.PEOPLE_EDITORS),
             "dashboard": bool(held & roles.DASHBOARD_READERS),
+            "decisions": bool(held & roles.DECIDERS),
+            "senior": bool(held & roles.SENIOR_LEADERS),
+            "absences": bool(held & {roles.Role.HEADTEACHER, roles.Role.SCHOOL_ADMIN}),
+            "monitoring": roles.Role.LINE_MANAGER in held,
+            "unread": user.notifications.filter(read_at__isnull=True).count() if held else 0,
         }
     }

@@ -32,6 +32,8 @@ PEOPLE_EDITORS = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
 GOVERNORS = frozenset({Role.GOVERNOR, Role.CHAIR_OF_GOVERNORS})
 # Who has the school overview dashboard as their starting page.
 DASHBOARD_READERS = SENIOR_LEADERS | {Role.DSL, Role.SCHOOL_ADMIN}
+# Who may have requests to decide (the deputy only while the headteacher is absent).
+DECIDERS = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS})
 # Who may write and revise the school's policy documents, and see who has not read them.
 POLICY_EDITORS = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
 

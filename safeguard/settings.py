@@ -140,3 +140,6 @@ LOGGING = {
 PRIVATE_UPLOAD_ROOT = env.path("PRIVATE_UPLOAD_ROOT", default=BASE_DIR / "var" / "uploads")
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# The address emails link back to (they carry no details, only a link).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

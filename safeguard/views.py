@@ -6,14 +6,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from contacts.models import ContactRequest
+from contacts.selectors import decision_queue_for
+from contacts.workflow import head_absent
 from policies.models import PolicyVersion
 from policies.selectors import staff_yet_to_acknowledge, versions_awaiting
 from safeguard import roles
-from safeguard.roles import role_required
+from safeguard.roles import Role, role_required
 
 # Each role's starting page, first match wins. Pages of later features slot in here.
 STARTING_PAGES: list[tuple[frozenset[str], str]] = [
     (roles.DASHBOARD_READERS, "dashboard"),
+    (frozenset({Role.CHAIR_OF_GOVERNORS}), "decision_queue"),
 ]
 
 
@@ -22,7 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
     for wanted, url_name in STARTING_PAGES:
         if held & wanted:
             return redirect(url_name)
-    return redirect("staff_detail", pk=request.user.pk)
+    return redirect("my_requests")
 
 
 @login_not_required
@@ -49,7 +53,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "policy"
         )
     ]
+    requests = ContactRequest.objects.filter(school_id=school_id)
     context = {
+        "queue": decision_queue_for(request.user).count(),
+        "outcomes_overdue": requests.overdue().select_related("requester").order_by("starts_at"),
+        "plans_past_review": requests.plans_past_review()
+        .select_related("requester")
+        .order_by("plan_review_date"),
+        "head_absent": head_absent(school_id),
         "overdue": overdue,
         "unread": [(version, n) for version, n in unread if n],
         "to_read": versions_awaiting(request.user),

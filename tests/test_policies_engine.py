@@ -1256,3 +1256,33 @@ def test_no_verdict_weakens_when_riskier(
     # Stronger than required: the whole verdict order is monotone, not just "prohibited".
     facts, riskier = pair
     assert RANK[assess(riskier, config).verdict] <= RANK[assess(facts, config).verdict]
+
+
+def test_combine_takes_the_strictest_verdict_and_every_action():
+    adult = engine.assess(
+        engine.ContactFacts(
+            kind="meeting",
+            purpose="personal",
+            pupil_status="former",
+            pupil_age=25,
+            years_since_leaving=6.0,
+            planned=True,
+        )
+    )
+    child = engine.assess(
+        engine.ContactFacts(
+            kind="meeting", purpose="personal", pupil_status="current", pupil_age=12, planned=True
+        )
+    )
+    combined = engine.combine([adult, child])
+    assert adult.verdict == "needs_approval" and child.verdict == "prohibited"
+    assert combined.verdict == "prohibited"
+    assert combined.approver is None
+    assert combined.actions == adult.actions | child.actions
+    assert set(combined.findings) == set(adult.findings) | set(child.findings)
+    assert engine.combine([adult]) == adult
+
+
+def test_combine_needs_at_least_one_assessment():
+    with pytest.raises(ValueError, match="assessments"):
+        engine.combine([])
