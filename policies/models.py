@@ -53,7 +53,7 @@ class PolicyVersionQuerySet(models.QuerySet):
     def current(self) -> PolicyVersionQuerySet:
         """The newest version of each policy."""
         newer = PolicyVersion.objects.filter(
-            policy=models.OuterRef("policy"), number__gt=F("number")
+            policy=models.OuterRef("policy"), number__gt=models.OuterRef("number")
         )
         return self.exclude(models.Exists(newer))
 

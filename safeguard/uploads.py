@@ -26,6 +26,10 @@ class StoredFile:
     content_type: str
 
 
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
+
+
 def _root() -> Path:
     root = Path(settings.PRIVATE_UPLOAD_ROOT)
     root.mkdir(parents=True, exist_ok=True)
@@ -37,7 +41,7 @@ def check_upload(upload: UploadedFile, *, allowed: tuple[str, ...], field: str) 
     names = ", ".join(t.upper() for t in allowed)
     limit = settings.UPLOAD_MAX_BYTES
     if upload.size is not None and upload.size > limit:
-        raise ValidationError({field: f"The file is larger than {limit // (1024 * 1024)} MB."})
+        raise ValidationError({field: f"The file is larger than the limit of {_size(limit)}."})
     head = upload.read(16)
     upload.seek(0)
     suffix = Path(upload.name or "").suffix.lower()

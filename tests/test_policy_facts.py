@@ -1,0 +1,202 @@
+"""policies.facts: people and dates from the database turned into the engine's facts.
+
+Status, age and years since leaving are taken on the contact date, never today.
+"""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from policies.engine import ContactFacts, EngineSettings
+from policies.facts import contact_facts, engine_settings_for
+from tests.factories import PupilFactory, SchoolFactory, StaffRelativeFactory
+
+
+def _facts(requester, pupil, **extra):
+    arguments = {
+        "requester": requester,
+        "pupil": pupil,
+        "with_family_only": False,
+        "on": dt.date(2030, 3, 13),
+        "kind": "meeting",
+        "purpose": "work",
+        "planned": True,
+    }
+    return contact_facts(**(arguments | extra))
+
+
+@pytest.fixture
+def young_pupil(school):
+    """On roll, born 14 March 2013: 16 on 13 March 2030, 17 the day after."""
+    return PupilFactory(
+        school=school,
+        date_of_birth=dt.date(2013, 3, 14),
+        admission_date=dt.date(2024, 9, 4),
+        leaving_date=None,
+    )
+
+
+@pytest.fixture
+def leaver(school):
+    """On roll today, leaving on 20 July 2030."""
+    return PupilFactory(
+        school=school,
+        date_of_birth=dt.date(2012, 1, 10),
+        admission_date=dt.date(2023, 9, 4),
+        leaving_date=dt.date(2030, 7, 20),
+    )
+
+
+def test_a_current_pupil_is_current_with_their_age_on_the_contact_date(teacher, young_pupil):
+    facts = _facts(teacher, young_pupil, on=dt.date(2030, 3, 13))
+
+    assert isinstance(facts, ContactFacts)
+    assert facts.pupil_status == "current"
+    assert facts.pupil_age == 16
+    assert facts.pupil_age != young_pupil.age_on(timezone.localdate())
+    assert facts.years_since_leaving is None
+
+
+def test_the_age_turns_on_the_birthday(teacher, young_pupil):
+    assert _facts(teacher, young_pupil, on=dt.date(2030, 3, 13)).pupil_age == 16
+    assert _facts(teacher, young_pupil, on=dt.date(2030, 3, 14)).pupil_age == 17
+
+
+def test_a_pupil_on_roll_today_is_former_on_a_date_after_they_leave(teacher, leaver):
+    assert leaver.is_current(timezone.localdate())
+
+    facts = _facts(teacher, leaver, on=dt.date(2032, 7, 20))
+
+    assert facts.pupil_status == "former"
+    assert facts.years_since_leaving == 2.0
+    assert facts.pupil_age == 20
+
+
+def test_a_pupil_is_still_current_the_day_before_they_leave(teacher, leaver):
+    facts = _facts(teacher, leaver, on=dt.date(2030, 7, 19))
+
+    assert facts.pupil_status == "current"
+    assert facts.years_since_leaving is None
+
+
+def test_years_since_leaving_counts_from_the_leaving_day(teacher, leaver):
+    assert _facts(teacher, leaver, on=dt.date(2030, 7, 20)).years_since_leaving == 0.0
+    half = _facts(teacher, leaver, on=dt.date(2031, 1, 19)).years_since_leaving
+    assert half == pytest.approx(0.5, abs=0.01)
+
+
+def test_contact_with_the_family_only_has_no_pupil_status_or_age(teacher, young_pupil):
+    facts = _facts(teacher, young_pupil, with_family_only=True)
+
+    assert facts.pupil_status == "none"
+    assert facts.pupil_age is None
+    assert facts.years_since_leaving is None
+
+
+def test_contact_with_a_former_pupil_s_family_has_no_years_since_leaving(teacher, leaver):
+    facts = _facts(teacher, leaver, with_family_only=True, on=dt.date(2032, 7, 20))
+
+    assert (facts.pupil_status, facts.pupil_age, facts.years_since_leaving) == ("none", None, None)
+
+
+def test_the_pupil_s_vulnerable_flag_makes_the_contact_vulnerable(teacher, young_pupil):
+    young_pupil.vulnerable_adult = True
+
+    assert _facts(teacher, young_pupil).vulnerable is True
+
+
+def test_the_vulnerable_checkbox_makes_the_contact_vulnerable(teacher, young_pupil):
+    assert _facts(teacher, young_pupil).vulnerable is False
+    assert _facts(teacher, young_pupil, vulnerable_context=True).vulnerable is True
+
+
+def test_the_answers_are_passed_through(teacher, young_pupil):
+    facts = _facts(
+        teacher,
+        young_pupil,
+        kind="email",
+        purpose="personal",
+        planned=False,
+        on=dt.date(2025, 1, 6),
+        parent_organised=True,
+        school_channel=True,
+    )
+
+    assert facts.kind == "email"
+    assert facts.purpose == "personal"
+    assert facts.planned is False
+    assert facts.parent_organised is True
+    assert facts.school_channel is True
+    assert facts.exemption is None
+
+
+def test_an_empty_exemption_means_none(teacher, young_pupil):
+    assert _facts(teacher, young_pupil, exemption="").exemption is None
+
+
+def test_requester_is_head_follows_the_headteacher_role(head, deputy, teacher, young_pupil):
+    assert _facts(head, young_pupil).requester_is_head is True
+    assert _facts(deputy, young_pupil).requester_is_head is False
+    assert _facts(teacher, young_pupil).requester_is_head is False
+
+
+def test_own_family_needs_the_pupil_recorded_as_a_relative(teacher, young_pupil):
+    with pytest.raises(ValidationError) as caught:
+        _facts(teacher, young_pupil, exemption="own_family", purpose="personal")
+
+    assert "exemption" in caught.value.message_dict
+    assert "not recorded as your child or relative" in caught.value.message_dict["exemption"][0]
+
+
+def test_own_family_of_a_colleague_does_not_count(teacher, colleague, young_pupil):
+    StaffRelativeFactory(staff=colleague, pupil=young_pupil)
+
+    with pytest.raises(ValidationError) as caught:
+        _facts(teacher, young_pupil, exemption="own_family", purpose="personal")
+
+    assert "exemption" in caught.value.message_dict
+
+
+def test_own_family_is_accepted_for_a_recorded_relative(teacher, young_pupil):
+    StaffRelativeFactory(staff=teacher, pupil=young_pupil)
+
+    facts = _facts(teacher, young_pupil, exemption="own_family", purpose="personal")
+
+    assert facts.exemption == "own_family"
+
+
+def test_a_contact_date_before_the_pupil_was_born_is_refused(teacher, young_pupil):
+    with pytest.raises(ValidationError) as caught:
+        _facts(teacher, young_pupil, on=dt.date(2013, 3, 13))
+
+    assert caught.value.message_dict == {
+        "contact_date": ["This date is before the pupil was born."]
+    }
+
+
+def test_a_contact_on_the_day_of_birth_is_accepted(teacher, young_pupil):
+    assert _facts(teacher, young_pupil, on=dt.date(2013, 3, 14)).pupil_age == 0
+
+
+# --- engine_settings_for ----------------------------------------------------------------------
+
+
+def test_engine_settings_follow_the_school(db):
+    school = SchoolFactory(child_age=16, restricted_window_years=5, exemption_needs_approval=False)
+
+    assert engine_settings_for(school) == EngineSettings(
+        child_age=16, window_years=5.0, exemption_needs_approval=False
+    )
+
+
+def test_engine_settings_window_is_a_float(db):
+    settings = engine_settings_for(SchoolFactory(restricted_window_years=0))
+
+    assert isinstance(settings.window_years, float)
+    assert settings.window_years == 0.0
+
+
+def test_a_school_s_defaults_are_the_engine_s_defaults(school):
+    assert engine_settings_for(school) == EngineSettings()
