@@ -127,6 +127,14 @@ def _years_before(day: dt.date, years: float) -> dt.date:
     return day - dt.timedelta(days=round(years * 365.25))
 
 
+def _calendar_years_before(day: dt.date, years: int) -> dt.date:
+    """The same date `years` calendar years earlier (28 February for a 29 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def _birthday_for_age(today: dt.date, age: int, rng: random.Random) -> dt.date:
     # Somewhere in the year after their last birthday, so the age is exactly `age` today.
     return today - dt.timedelta(days=age * 365 + age // 4 + rng.randint(20, 330))
@@ -225,7 +233,7 @@ def _former_pupils(head: Staff, today: dt.date, rng: random.Random) -> list[Pupi
     for former in FORMER:
         left = _years_before(today, former.years_ago)
         if former.years_ago == 3.0:
-            left = today.replace(year=today.year - 3)  # exactly three calendar years
+            left = _calendar_years_before(today, 3)
         born = _birthday_for_age(today, former.age, rng)
         admitted = max(_september(born.year + 11), born + dt.timedelta(days=365 * 11))
         admitted = min(admitted, left - dt.timedelta(days=30))

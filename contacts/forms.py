@@ -38,6 +38,9 @@ class StaffForm(_NoFormTag, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.school = school
         managers = Staff.objects.filter(school=school, is_active=True)
+        if self.instance.line_manager_id:
+            # Keep a manager who has since left, so saving does not silently clear them.
+            managers = managers | Staff.objects.filter(pk=self.instance.line_manager_id)
         if self.instance.pk:
             managers = managers.exclude(pk=self.instance.pk)
             self.initial.setdefault(
@@ -90,7 +93,11 @@ class RelativeForm(_NoFormTag, forms.ModelForm):
 
 
 def pupil_choice_label(pupil: Pupil) -> str:
-    return f"{pupil.full_name} (born {pupil.date_of_birth:%d %b %Y}, {pupil.status_label.lower()})"
+    # Names and year only: choosing a pupil must not reveal their file (no date of birth).
+    if pupil.is_current():
+        year = pupil.get_year_group_display() if pupil.year_group is not None else "on roll"
+        return f"{pupil.full_name} ({year})"
+    return f"{pupil.full_name} (former pupil, left {pupil.leaving_date:%Y})"
 
 
 class PupilFilterForm(forms.Form):

@@ -166,7 +166,17 @@ def _read_rows(file: IO[bytes], kind: str) -> list[tuple[int, dict[str, str]]]:
         raise ImportRejected(
             [RowError(0, "The file is not UTF-8 text. Save it from your spreadsheet as CSV UTF-8.")]
         ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # strict: a stray quote is an error to report, not a reason to swallow the rows after it.
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        return _rows_from(reader, kind)
+    except csv.Error as error:
+        # The record that failed began on the line after the last one read in full.
+        line = getattr(reader, "record_start", reader.line_num)
+        raise ImportRejected([RowError(line, f"This line is not valid CSV ({error}).")]) from None
+
+
+def _rows_from(reader: csv.DictReader, kind: str) -> list[tuple[int, dict[str, str]]]:
     header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
     if not header:
         raise ImportRejected([RowError(0, "The file is empty: it needs a header row.")])
@@ -181,7 +191,11 @@ def _read_rows(file: IO[bytes], kind: str) -> list[tuple[int, dict[str, str]]]:
     if problems:
         raise ImportRejected(problems)
     rows: list[tuple[int, dict[str, str]]] = []
-    for row in reader:
+    while True:
+        reader.record_start = reader.line_num + 1
+        row = next(reader, None)
+        if row is None:
+            break
         if None in row:
             raise ImportRejected(
                 [RowError(reader.line_num, "This row has more cells than the header.")]
@@ -230,7 +244,7 @@ def _validate_pupils(school: School, rows: Iterable[tuple[int, dict[str, str]]])
     return pupils, problems
 
 
-def _validate_staff(school: School, rows: Iterable[tuple[int, dict[str, str]]]):
+def _validate_staff(actor: Staff, school: School, rows: Iterable[tuple[int, dict[str, str]]]):
     accepted: list[tuple[int, dict[str, Any]]] = []
     problems: list[RowError] = []
     seen: dict[str, int] = {}
@@ -251,7 +265,28 @@ def _validate_staff(school: School, rows: Iterable[tuple[int, dict[str, str]]]):
         if data["line_manager_email"] == email:
             problems.append(RowError(line, "line manager email: nobody manages themself."))
             continue
-        accepted.append((line, data))
+        refused = [r for r in data["roles"] if not roles.may_assign(actor, r)]
+        if refused:
+            names = ", ".join(Role(r).label.lower() for r in refused)
+            problems.append(
+                RowError(line, f"roles: only the headteacher can give the {names} role.")
+            )
+            continue
+        staff = Staff(
+            school=school,
+            email=email,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            job_title=data["job_title"],
+            staff_type=data["staff_type"],
+        )
+        staff.set_unusable_password()
+        try:
+            staff.full_clean(exclude=["line_manager"])
+        except ValidationError as error:
+            problems += _model_problems(line, error)
+            continue
+        accepted.append((line, data | {"staff": staff}))
     existing = {
         s.email: s
         for s in Staff.objects.filter(
@@ -264,7 +299,7 @@ def _validate_staff(school: School, rows: Iterable[tuple[int, dict[str, str]]]):
             problems.append(
                 RowError(line, f"line manager email: nobody at this school has {manager}.")
             )
-    return accepted, existing, problems
+    return accepted, existing, sorted(problems, key=lambda p: p.line)
 
 
 def _import_pupils(actor: Staff, school: School, pupils: list[Pupil]) -> None:
@@ -276,15 +311,7 @@ def _import_pupils(actor: Staff, school: School, pupils: list[Pupil]) -> None:
 def _import_staff(actor: Staff, school: School, accepted, existing) -> None:
     created: dict[str, Staff] = {}
     for _line, data in accepted:
-        staff = Staff(
-            school=school,
-            email=data["email"],
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            job_title=data["job_title"],
-            staff_type=data["staff_type"],
-        )
-        staff.set_unusable_password()
+        staff = data["staff"]
         staff.save()
         StaffRole.objects.bulk_create([StaffRole(staff=staff, role=r) for r in data["roles"]])
         created[staff.email] = staff
@@ -317,7 +344,7 @@ def people_import(*, actor: Staff, school: School, kind: str, file: IO[bytes]) -
                 raise ImportRejected(problems)
             _import_pupils(actor, school, pupils)
             return ImportResult(kind, len(pupils))
-        accepted, existing, problems = _validate_staff(school, rows)
+        accepted, existing, problems = _validate_staff(actor, school, rows)
         if problems:
             raise ImportRejected(problems)
         _import_staff(actor, school, accepted, existing)

@@ -24,10 +24,11 @@ from contacts.request_forms import (
     ReviewForm,
 )
 from policies.facts import assess_contact
+from policies.selectors import policies_backing
 from policies.views import assessment_context
 from safeguard import roles
 from safeguard.audit import audit_history
-from safeguard.forms import add_service_errors
+from safeguard.forms import add_service_errors, posted
 from safeguard.roles import Role, role_required
 
 
@@ -120,7 +121,7 @@ def _file(request: HttpRequest, form: RequestForm, existing: ContactRequest | No
 
 
 def request_new(request: HttpRequest) -> HttpResponse:
-    form = RequestForm(request.POST or None, pupils=selectors.pupils_selectable_by(request.user))
+    form = RequestForm(posted(request), pupils=selectors.pupils_selectable_by(request.user))
     shown: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
         shown = _assessment(request, form)
@@ -138,7 +139,7 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "This request can no longer be changed.")
         return redirect("request_detail", pk=pk)
     pupils = selectors.pupils_selectable_by(request.user)
-    data = request.POST or None
+    data = posted(request)
     form = RequestForm(data, pupils=pupils, initial=RequestForm.initial_from(existing))
     answer_form = AnswerForm(data) if existing.status == Status.MORE_INFORMATION else None
     shown: dict[str, Any] = {}
@@ -322,11 +323,13 @@ def request_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(roles.DECIDERS)
 def decision_queue(request: HttpRequest) -> HttpResponse:
-    rows = list(selectors.decision_queue_for(request.user))
+    rows = [item for item in selectors.decision_queue_for(request.user) if item.verdict]
+    assessments = [services.stored_assessment(item) for item in rows]
+    clauses = sorted({f.clause for a in assessments for f in a.findings})
+    backing = policies_backing(request.user, clauses)
     items = [
-        (item, assessment_context(request, services.stored_assessment(item)))
-        for item in rows
-        if item.verdict
+        (item, assessment_context(request, assessment, backing))
+        for item, assessment in zip(rows, assessments, strict=True)
     ]
     context = {
         "items": items,
@@ -347,7 +350,7 @@ def monitoring_queue(request: HttpRequest) -> HttpResponse:
 
 @role_required({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
 def absences(request: HttpRequest) -> HttpResponse:
-    form = AbsenceForm(request.POST or None)
+    form = AbsenceForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

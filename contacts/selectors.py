@@ -112,11 +112,13 @@ def decision_queue_for(user: Staff) -> QuerySet[ContactRequest]:
 
 def monitoring_queue_for(user: Staff) -> QuerySet[ContactRequest]:
     """The line manager's team's approved and completed contact, unreviewed first."""
+    # Family liaison entries are monitored by the head, who alone may read them (002).
     return (
         ContactRequest.objects.filter(
             school_id=user.school_id,
             requester__line_manager_id=user.pk,
             status__in=(Status.APPROVED, Status.COMPLETED),
+            restricted=False,
         )
         .select_related("requester", "reviewed_by")
         .prefetch_related("pupils")

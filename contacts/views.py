@@ -22,7 +22,7 @@ from contacts.forms import (
 )
 from contacts.models import ContactRequest, Staff
 from safeguard import roles
-from safeguard.forms import add_service_errors
+from safeguard.forms import add_service_errors, posted
 from safeguard.roles import role_required
 
 PAGE_SIZE = 50
@@ -73,7 +73,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(roles.PEOPLE_EDITORS)
 def staff_create(request: HttpRequest) -> HttpResponse:
     school = request.user.school
-    form = StaffForm(request.POST or None, school=school)
+    form = StaffForm(posted(request), school=school)
     if request.method == "POST" and form.is_valid():
         try:
             staff = services.staff_create(
@@ -94,9 +94,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
     # Bind to a fresh copy so a rejected form leaves the page's record untouched.
-    form = StaffForm(
-        request.POST or None, instance=Staff.objects.get(pk=staff.pk), school=staff.school
-    )
+    form = StaffForm(posted(request), instance=Staff.objects.get(pk=staff.pk), school=staff.school)
     if request.method == "POST" and form.is_valid():
         try:
             services.staff_update(
@@ -134,7 +132,7 @@ def relative_add(request: HttpRequest, pk: int) -> HttpResponse:
     if staff.pk != request.user.pk:
         roles.require_role(request.user, roles.PEOPLE_EDITORS)
     pupils = selectors.pupils_selectable_by(request.user)
-    form = RelativeForm(request.POST or None, pupils=pupils)
+    form = RelativeForm(posted(request), pupils=pupils)
     if request.method == "POST" and form.is_valid():
         try:
             services.relative_add(actor=request.user, staff=staff, **form.cleaned_data)
@@ -189,7 +187,7 @@ def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(roles.PEOPLE_EDITORS)
 def pupil_create(request: HttpRequest) -> HttpResponse:
     school = request.user.school
-    form = PupilForm(request.POST or None, school=school)
+    form = PupilForm(posted(request), school=school)
     if request.method == "POST" and form.is_valid():
         try:
             pupil = services.pupil_create(actor=request.user, school=school, **form.cleaned_data)
@@ -204,7 +202,7 @@ def pupil_create(request: HttpRequest) -> HttpResponse:
 @role_required(roles.PEOPLE_EDITORS)
 def pupil_edit(request: HttpRequest, pk: int) -> HttpResponse:
     pupil = get_object_or_404(selectors.pupils_visible_to(request.user), pk=pk)
-    form = PupilForm(request.POST or None, instance=pupil, school=pupil.school)
+    form = PupilForm(posted(request), instance=pupil, school=pupil.school)
     original = selectors.pupils_visible_to(request.user).get(pk=pk)
     if request.method == "POST" and form.is_valid():
         try:
@@ -221,7 +219,7 @@ def pupil_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(roles.PEOPLE_EDITORS)
 def parent_add(request: HttpRequest, pk: int) -> HttpResponse:
     pupil = get_object_or_404(selectors.pupils_visible_to(request.user), pk=pk)
-    form = ParentForm(request.POST or None)
+    form = ParentForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.parent_create(
@@ -237,7 +235,7 @@ def parent_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(roles.PEOPLE_EDITORS)
 def people_import(request: HttpRequest) -> HttpResponse:
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(posted(request), request.FILES if request.method == "POST" else None)
     errors: list[importing.RowError] = []
     if request.method == "POST" and form.is_valid():
         try:

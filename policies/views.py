@@ -15,26 +15,30 @@ from policies.engine import ACTION_LABELS, APPROVER_LABELS, VERDICT_LABELS, asse
 from policies.facts import contact_facts, engine_settings_for
 from policies.forms import ContactQuestionForm, NewPolicyForm, PolicyForm, PolicyVersionForm
 from safeguard import roles
-from safeguard.forms import add_service_errors
+from safeguard.forms import add_service_errors, posted
 from safeguard.roles import role_required
 from safeguard.uploads import stored_path
 
 
-def assessment_context(request: HttpRequest, assessment) -> dict:
-    """What a page needs to show an assessment: labels, and the school's policies per clause."""
-    clause_ids = [f.clause for f in assessment.findings]
+def assessment_context(request: HttpRequest, assessment, backing=None) -> dict:
+    """What a page needs to show an assessment: labels, and the school's policies per clause.
+
+    A page showing many assessments passes `backing` fetched once for all their clauses.
+    """
+    if backing is None:
+        backing = selectors.policies_backing(request.user, [f.clause for f in assessment.findings])
     return {
         "assessment": assessment,
         "verdict_label": VERDICT_LABELS[assessment.verdict],
         "approver_label": APPROVER_LABELS.get(assessment.approver or "", ""),
         "action_labels": sorted(ACTION_LABELS[a] for a in assessment.actions),
-        "backing": selectors.policies_backing(request.user, clause_ids),
+        "backing": backing,
     }
 
 
 def contact_check(request: HttpRequest) -> HttpResponse:
     """Any member of staff asks what the policies say before filing anything."""
-    form = ContactQuestionForm(request.POST or None, pupils=pupils_selectable_by(request.user))
+    form = ContactQuestionForm(posted(request), pupils=pupils_selectable_by(request.user))
     context: dict = {"form": form}
     if request.method == "POST" and form.is_valid():
         try:
@@ -91,7 +95,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(roles.POLICY_EDITORS)
 def policy_create(request: HttpRequest) -> HttpResponse:
-    form = NewPolicyForm(request.POST or None, request.FILES or None)
+    form = NewPolicyForm(posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             policy = services.policy_create(
@@ -115,7 +119,7 @@ def policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "requires_acknowledgement": policy.requires_acknowledgement,
         "clauses": list(policy.clauses.values_list("clause", flat=True)),
     }
-    form = PolicyForm(request.POST or None, initial=initial)
+    form = PolicyForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.policy_update(actor=request.user, policy=policy, **form.cleaned_data)
@@ -131,7 +135,7 @@ def policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(roles.POLICY_EDITORS)
 def policy_version_add(request: HttpRequest, pk: int) -> HttpResponse:
     policy = get_object_or_404(selectors.policies_visible_to(request.user), pk=pk)
-    form = PolicyVersionForm(request.POST or None, request.FILES or None)
+    form = PolicyVersionForm(posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             version = services.policy_version_add(

@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.forms import Form
+from django.http import HttpRequest, QueryDict
 
 
 def add_service_errors(form: Form, error: ValidationError) -> None:
@@ -9,3 +10,8 @@ def add_service_errors(form: Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """Form data to bind, even when the POST is empty (so an empty POST shows its errors)."""
+    return request.POST if request.method == "POST" else None

@@ -37,6 +37,12 @@ DECIDERS = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNOR
 # Who may write and revise the school's policy documents, and see who has not read them.
 POLICY_EDITORS = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
 
+# Roles only the headteacher may give or take away: they carry the power to decide requests,
+# to read disclosures, or to hold the school to account.
+HEAD_ASSIGNED = frozenset(
+    {Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.ASSISTANT_HEAD, Role.DSL, Role.CHAIR_OF_GOVERNORS}
+)
+
 # The order in which a person's "acting role" is chosen for the audit trail.
 _PRECEDENCE = [
     Role.HEADTEACHER,
@@ -81,6 +87,11 @@ def has_role(user: Any, *roles: str | Iterable[str]) -> bool:
         else:
             wanted.update(role)
     return bool(roles_of(user) & wanted)
+
+
+def may_assign(actor: Any, role: str) -> bool:
+    """Whether the actor may give (or take away) this role."""
+    return role not in HEAD_ASSIGNED or has_role(actor, Role.HEADTEACHER)
 
 
 def require_role(user: Any, *roles: str | Iterable[str]) -> None:

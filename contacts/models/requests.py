@@ -95,6 +95,8 @@ class ContactRequest(models.Model):
     route = models.CharField(max_length=20, choices=Route.choices, blank=True)
     actions = models.JSONField(default=list, blank=True)
     findings = models.JSONField(default=list, blank=True)
+    # Family liaison: read only by the headteacher, assistant head and requester (002).
+    restricted = models.BooleanField(default=False)
     referred_to_chair = models.BooleanField(default=False)
 
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -106,7 +108,7 @@ class ContactRequest(models.Model):
         related_name="decided_requests",
     )
     decided_as = models.CharField(
-        max_length=40, blank=True, help_text="The role the decision was made in."
+        max_length=80, blank=True, help_text="The capacity the decision was made in."
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
@@ -186,8 +188,7 @@ class ContactRequest(models.Model):
 
     @property
     def is_restricted(self) -> bool:
-        """Family liaison entries are read only by the head, assistant head and requester (002)."""
-        return "restricted_liaison_log" in (self.actions or [])
+        return self.restricted
 
     @property
     def needs_plan(self) -> bool:

@@ -32,11 +32,25 @@ def _require_people_editor(actor: Staff, school: School) -> None:
         raise PermissionDenied("Only the headteacher or the school administrator may do this.")
 
 
-def _check_roles(role_values: Iterable[str]) -> list[str]:
+def _check_roles(
+    actor: Staff | None, role_values: Iterable[str], held: Iterable[str] = (), *, is_self=False
+) -> list[str]:
+    """The roles to hold, refusing unknown ones and changes the actor may not make."""
     chosen = sorted(set(role_values) - {Role.STAFF})
     unknown = [r for r in chosen if r not in Role.values]
     if unknown:
         raise ValidationError({"roles": f"Unknown role: {', '.join(unknown)}."})
+    changed = set(chosen) ^ set(held)
+    refused = [r for r in sorted(changed) if actor is not None and not roles.may_assign(actor, r)]
+    if refused:
+        names = ", ".join(Role(r).label.lower() for r in refused)
+        raise ValidationError(
+            {"roles": f"Only the headteacher can give or remove the {names} role."}
+        )
+    if is_self and Role.HEADTEACHER in set(held) - set(chosen):
+        raise ValidationError(
+            {"roles": "You cannot remove your own headteacher role: the new headteacher does."}
+        )
     return chosen
 
 
@@ -59,7 +73,7 @@ def staff_create(
 ) -> Staff:
     """Add a member of staff. Without a password they cannot sign in until one is set."""
     _require_people_editor(actor, school)
-    role_values = _check_roles(roles_held)
+    role_values = _check_roles(actor, roles_held)
     staff = Staff(school=school, **{k: v for k, v in fields.items() if k in STAFF_FIELDS})
     if password:
         staff.set_password(password)
@@ -91,7 +105,8 @@ def staff_update(
         staff.save()
         reason = f"changed: {', '.join(changed) or 'nothing'}"
         if roles_held is not None:
-            role_values = _check_roles(roles_held)
+            held = staff.role_assignments.values_list("role", flat=True)
+            role_values = _check_roles(actor, roles_held, held, is_self=staff.pk == actor.pk)
             _set_roles(staff, role_values)
             reason += f"; roles: {', '.join(role_values) or 'staff'}"
         audit_record(
@@ -247,6 +262,10 @@ def school_bootstrap(
         _set_roles(head, [Role.HEADTEACHER, Role.LINE_MANAGER])
         audit_record(actor=actor, school=school, action="school.create", obj=school)
         audit_record(
-            actor=actor, school=school, action="staff.create", obj=head, reason="roles: headteacher"
+            actor=actor,
+            school=school,
+            action="staff.create",
+            obj=head,
+            reason="roles: headteacher, line_manager",
         )
     return head

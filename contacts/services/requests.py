@@ -157,6 +157,7 @@ def request_assess(request: ContactRequest, pupils: Iterable[Pupil] | None = Non
 def _snapshot(request: ContactRequest, assessment: Assessment) -> None:
     request.verdict = assessment.verdict
     request.actions = sorted(assessment.actions)
+    request.restricted = "restricted_liaison_log" in assessment.actions
     request.findings = [
         {
             "clause": f.clause,

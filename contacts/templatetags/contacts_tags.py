@@ -1,0 +1,14 @@
+from django import template
+
+from contacts.models import Status
+
+register = template.Library()
+
+
+@register.filter
+def status_label(value: str) -> str:
+    """A request state as people read it: "more_information" -> "more information asked for"."""
+    try:
+        return Status(value).label.lower()
+    except ValueError:
+        return value.replace("_", " ")

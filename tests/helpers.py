@@ -1,0 +1,41 @@
+"""Small helpers shared by the test modules: page text, field errors, CSV files, row counts."""
+
+import html
+import io
+import re
+
+from contacts.models import ParentCarer, Pupil, Staff, StaffRelative, StaffRole
+from safeguard.models import AuditEvent, School
+
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+def text(value) -> str:
+    """What a person reads: tags removed, entities decoded, whitespace collapsed."""
+    raw = value.content.decode() if hasattr(value, "content") else value
+    raw = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.S)
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", raw))).strip()
+
+
+def field_error(response, field: str) -> str:
+    """The error text shown under one form field ('' when the field has none)."""
+    page = response.content.decode()
+    match = re.search(rf'<div id="id_{field}_error"[^>]*>(.*?)</div>', page, flags=re.S)
+    return text(match.group(1)) if match else ""
+
+
+def csv_bytes(*lines: str, encoding: str = "utf-8", bom: bool = False) -> io.BytesIO:
+    """An in-memory CSV upload built from lines of text (header first)."""
+    data = ("\n".join(lines) + "\n").encode(encoding)
+    if bom:
+        data = b"\xef\xbb\xbf" + data
+    return io.BytesIO(data)
+
+
+COUNTED = (School, Staff, StaffRole, Pupil, ParentCarer, StaffRelative, AuditEvent)
+
+
+def row_counts() -> dict[str, int]:
+    """How many rows every people table and the audit trail hold."""
+    return {model.__name__: model.objects.count() for model in COUNTED}

@@ -1,0 +1,227 @@
+"""The audit trail: written inside transactions, hash-chained, append-only, tamper-evident."""
+
+import hashlib
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from safeguard import audit
+from safeguard.audit import GENESIS, ChainProblem, audit_record, audit_verify
+from safeguard.models import AuditEvent
+from tests.factories import SchoolFactory
+
+
+def _record(school, actor=None, n=1, **extra):
+    events = []
+    for i in range(n):
+        with transaction.atomic():
+            events.append(
+                audit_record(
+                    actor=actor,
+                    school=school,
+                    action=extra.get("action", "test.event"),
+                    object_type="test",
+                    object_id=str(i),
+                    object_ref=f"TEST-{i}",
+                    reason=f"reason {i}",
+                )
+            )
+    return events
+
+
+def _allow_tampering():
+    """Remove the append-only protection for the rest of this test's transaction only."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER safeguard_auditevent_no_update")
+            cursor.execute("DROP TRIGGER safeguard_auditevent_no_delete")
+        elif connection.vendor == "postgresql":
+            # Deferred foreign-key checks queued by the inserts would block ALTER TABLE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(
+                "ALTER TABLE safeguard_auditevent DISABLE TRIGGER safeguard_auditevent_append_only"
+            )
+        else:  # pragma: no cover
+            pytest.fail(f"No way to lift the audit triggers on {connection.vendor}")
+
+
+def _raw(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+# --- recording --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_audit_record_outside_a_transaction_is_refused():
+    school = SchoolFactory()
+    assert not connection.in_atomic_block
+    with pytest.raises(RuntimeError, match="inside the service's transaction"):
+        audit_record(actor=None, school=school, action="test.event")
+    assert AuditEvent.objects.count() == 0
+
+
+def test_audit_record_stores_who_did_what_to_which_object(head, pupil):
+    with transaction.atomic():
+        event = audit_record(actor=head, school=pupil.school, action="pupil.view", obj=pupil)
+    saved = AuditEvent.objects.get(pk=event.pk)
+    assert (saved.actor, saved.actor_role, saved.action) == (head, "headteacher", "pupil.view")
+    assert (saved.object_type, saved.object_id) == ("contacts.pupil", str(pupil.pk))
+    assert saved.object_ref == f"PUPIL-{pupil.pk}"
+
+
+def test_audit_record_without_an_actor_names_the_system(school):
+    (event,) = _record(school)
+    assert event.actor is None
+    assert event.actor_role == "system"
+
+
+def test_first_event_follows_the_genesis_hash(school):
+    (event,) = _record(school)
+    assert event.prev_hash == GENESIS == "0" * 64
+
+
+def test_each_event_links_to_the_hash_of_the_one_before(school, head):
+    first, second, third = _record(school, actor=head, n=3)
+    assert second.prev_hash == first.hash
+    assert third.prev_hash == second.hash
+    assert len({first.hash, second.hash, third.hash}) == 3
+
+
+def test_hash_is_the_sha256_of_the_stored_row(school):
+    (event,) = _record(school)
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert len(stored.hash) == 64
+    assert stored.hash == audit._payload_hash(stored)
+    assert stored.hash != hashlib.sha256(b"").hexdigest()
+
+
+def test_chain_runs_across_schools(school, other_school):
+    (mine,) = _record(school)
+    (theirs,) = _record(other_school)
+    assert theirs.prev_hash == mine.hash
+
+
+# --- verifying --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_verify_an_empty_trail_is_clean():
+    assert audit_verify() == []
+
+
+def test_verify_a_clean_chain_finds_nothing(school, head):
+    _record(school, actor=head, n=5)
+    assert audit_verify() == []
+
+
+def test_verify_reads_in_small_batches(school):
+    _record(school, n=5)
+    assert audit_verify(batch_size=2) == []
+
+
+# --- the database refuses changes -------------------------------------------------------------
+
+
+def test_database_refuses_update_of_an_event(school):
+    (event,) = _record(school)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(reason="rewritten")
+    assert AuditEvent.objects.get(pk=event.pk).reason == "reason 0"
+
+
+def test_database_refuses_saving_a_changed_event(school):
+    (event,) = _record(school)
+    event.reason = "rewritten"
+    with pytest.raises(DatabaseError), transaction.atomic():
+        event.save()
+    assert AuditEvent.objects.get(pk=event.pk).reason == "reason 0"
+
+
+def test_database_refuses_raw_sql_update(school):
+    (event,) = _record(school)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        _raw("UPDATE safeguard_auditevent SET reason = %s WHERE id = %s", ["x", event.pk])
+    assert AuditEvent.objects.get(pk=event.pk).reason == "reason 0"
+
+
+def test_database_refuses_delete_of_an_event(school):
+    (event,) = _record(school)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_database_refuses_raw_sql_delete(school):
+    _record(school, n=2)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        _raw("DELETE FROM safeguard_auditevent WHERE id > %s", [0])
+    assert AuditEvent.objects.count() == 2
+
+
+# --- tampering is detected --------------------------------------------------------------------
+
+
+def test_a_changed_reason_is_named_by_verify(school, head):
+    first, second, third = _record(school, actor=head, n=3)
+    _allow_tampering()
+    _raw("UPDATE safeguard_auditevent SET reason = %s WHERE id = %s", ["nothing", second.pk])
+    assert audit_verify() == [
+        ChainProblem(second.pk, f"event {second.pk} was changed after it was written")
+    ]
+
+
+def test_a_changed_actor_role_is_named_by_verify(school, head):
+    first, second = _record(school, actor=head, n=2)
+    _allow_tampering()
+    _raw("UPDATE safeguard_auditevent SET actor_role = %s WHERE id = %s", ["staff", first.pk])
+    assert [p.event_id for p in audit_verify()] == [first.pk]
+
+
+def test_a_deleted_middle_event_names_the_next_one(school, head):
+    first, second, third = _record(school, actor=head, n=3)
+    _allow_tampering()
+    _raw("DELETE FROM safeguard_auditevent WHERE id = %s", [second.pk])
+    problems = audit_verify()
+    assert [p.event_id for p in problems] == [third.pk]
+    assert "does not follow the one before it" in problems[0].message
+
+
+def test_a_rewritten_event_with_a_recomputed_hash_breaks_the_link(school, head):
+    first, second, third = _record(school, actor=head, n=3)
+    _allow_tampering()
+    forged = AuditEvent.objects.get(pk=second.pk)
+    forged.reason = "nothing to see"
+    forged.hash = audit._payload_hash(forged)
+    forged.save(update_fields=["reason", "hash"])
+    assert [p.event_id for p in audit_verify()] == [third.pk]
+
+
+def test_a_deleted_first_event_names_the_new_first(school):
+    first, second = _record(school, n=2)
+    _allow_tampering()
+    _raw("DELETE FROM safeguard_auditevent WHERE id = %s", [first.pk])
+    assert [p.event_id for p in audit_verify()] == [second.pk]
+
+
+# --- the verify_audit management command ------------------------------------------------------
+
+
+def test_verify_audit_command_reports_an_intact_trail(school):
+    _record(school, n=3)
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out)
+    assert "The audit trail is intact: 3 events." in out.getvalue()
+
+
+def test_verify_audit_command_fails_and_names_a_changed_event(school):
+    first, second = _record(school, n=2)
+    _allow_tampering()
+    _raw("UPDATE safeguard_auditevent SET reason = %s WHERE id = %s", ["nothing", first.pk])
+    err = io.StringIO()
+    with pytest.raises(CommandError, match=r"The audit trail is broken: 1 problem\(s\)"):
+        call_command("verify_audit", stderr=err)
+    assert f"event {first.pk} was changed after it was written" in err.getvalue()

@@ -1,0 +1,696 @@
+"""contacts.services: every write, its audit event, who may make it, and what it refuses."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from contacts import services
+from contacts.models import ParentCarer, Pupil, Staff, StaffRelative
+from safeguard import roles
+from safeguard.audit import audit_verify
+from safeguard.models import AuditEvent, School
+from safeguard.roles import Role
+from tests.factories import TEST_PASSWORD, PupilFactory, StaffFactory, StaffRelativeFactory
+from tests.helpers import row_counts
+
+# Members of staff who are not the headteacher or administrator of the school concerned.
+REFUSED = ["teacher", "governor", "line_manager", "dsl", "deputy", "outsider"]
+
+
+def _last_event() -> AuditEvent:
+    return AuditEvent.objects.order_by("-id").first()
+
+
+def _assert_event(event, *, action, actor, actor_role, object_ref, reason=""):
+    assert event.action == action
+    assert event.actor == actor
+    assert event.actor_role == actor_role
+    assert event.object_ref == object_ref
+    assert event.reason == reason
+
+
+def _refused(call):
+    """The call raises PermissionDenied and nothing at all is written."""
+    before = row_counts()
+    with pytest.raises(PermissionDenied):
+        call()
+    assert row_counts() == before
+
+
+def _invalid(call, field):
+    """The call raises a ValidationError naming `field` and nothing at all is written."""
+    before = row_counts()
+    with pytest.raises(ValidationError) as caught:
+        call()
+    assert field in caught.value.message_dict, caught.value.message_dict
+    assert row_counts() == before
+    return caught.value.message_dict[field]
+
+
+def _staff_fields(**extra):
+    fields = {
+        "email": "new.person@test.example",
+        "first_name": "Nia",
+        "last_name": "Newcomer",
+        "job_title": "Teaching assistant",
+        "staff_type": "support",
+    }
+    return fields | extra
+
+
+def _pupil_fields(**extra):
+    fields = {
+        "first_name": "Pip",
+        "last_name": "Newpupil",
+        "date_of_birth": dt.date(2013, 3, 14),
+        "admission_date": dt.date(2024, 9, 4),
+        "leaving_date": None,
+        "year_group": 7,
+        "vulnerable_adult": False,
+        "notes": "",
+    }
+    return fields | extra
+
+
+# --- staff_create -----------------------------------------------------------------------------
+
+
+def test_staff_create_saves_the_person_their_roles_and_an_event(head, school, line_manager):
+    staff = services.staff_create(
+        actor=head,
+        school=school,
+        roles_held=[Role.LINE_MANAGER, Role.DSL],
+        password=TEST_PASSWORD,
+        **_staff_fields(line_manager=line_manager),
+    )
+    saved = Staff.objects.get(email="new.person@test.example")
+    assert saved == staff
+    assert (saved.school, saved.first_name, saved.line_manager) == (school, "Nia", line_manager)
+    assert set(saved.role_assignments.values_list("role", flat=True)) == {"dsl", "line_manager"}
+    _assert_event(
+        _last_event(),
+        action="staff.create",
+        actor=head,
+        actor_role="headteacher",
+        object_ref=f"STAFF-{staff.pk}",
+        reason="roles: dsl, line_manager",
+    )
+
+
+def test_staff_create_by_the_administrator_records_their_role(admin, school):
+    services.staff_create(actor=admin, school=school, **_staff_fields())
+    event = _last_event()
+    assert (event.actor, event.actor_role, event.reason) == (admin, "school_admin", "roles: staff")
+
+
+def test_staff_created_with_a_password_can_sign_in(client, head, school):
+    services.staff_create(actor=head, school=school, password=TEST_PASSWORD, **_staff_fields())
+    assert client.login(username="new.person@test.example", password=TEST_PASSWORD)
+
+
+def test_staff_created_without_a_password_cannot_sign_in(client, head, school):
+    staff = services.staff_create(actor=head, school=school, **_staff_fields())
+    assert not Staff.objects.get(pk=staff.pk).has_usable_password()
+    assert not client.login(username="new.person@test.example", password="")
+
+
+def test_staff_create_stores_the_email_in_lower_case(head, school):
+    staff = services.staff_create(
+        actor=head, school=school, **_staff_fields(email="New.Person@Test.EXAMPLE")
+    )
+    assert Staff.objects.get(pk=staff.pk).email == "new.person@test.example"
+
+
+def test_staff_create_ignores_fields_it_does_not_own(head, school):
+    staff = services.staff_create(actor=head, school=school, is_active=False, **_staff_fields())
+    assert Staff.objects.get(pk=staff.pk).is_active
+
+
+@pytest.mark.parametrize("persona", REFUSED)
+def test_staff_create_refused_to_others(request, persona, school):
+    actor = request.getfixturevalue(persona)
+    _refused(lambda: services.staff_create(actor=actor, school=school, **_staff_fields()))
+
+
+def test_staff_create_refused_to_a_head_for_another_school(head, other_school):
+    _refused(lambda: services.staff_create(actor=head, school=other_school, **_staff_fields()))
+
+
+def test_staff_create_refused_to_an_inactive_head(school):
+    former_head = StaffFactory(school=school, is_active=False, roles=[Role.HEADTEACHER])
+    _refused(lambda: services.staff_create(actor=former_head, school=school, **_staff_fields()))
+
+
+def test_staff_create_refuses_an_email_used_in_another_case(head, school, teacher):
+    messages = _invalid(
+        lambda: services.staff_create(
+            actor=head, school=school, **_staff_fields(email="TEACHER@Test.Example")
+        ),
+        "email",
+    )
+    assert messages == ["Another member of staff already uses this email address."]
+
+
+def test_staff_create_refuses_an_invalid_email(head, school):
+    _invalid(
+        lambda: services.staff_create(actor=head, school=school, **_staff_fields(email="nope")),
+        "email",
+    )
+
+
+def test_staff_create_refuses_a_blank_name(head, school):
+    _invalid(
+        lambda: services.staff_create(actor=head, school=school, **_staff_fields(last_name="")),
+        "last_name",
+    )
+
+
+def test_staff_create_refuses_a_line_manager_from_another_school(head, school, outsider):
+    messages = _invalid(
+        lambda: services.staff_create(
+            actor=head, school=school, **_staff_fields(line_manager=outsider)
+        ),
+        "line_manager",
+    )
+    assert messages == ["The line manager must work at the same school."]
+
+
+def test_staff_create_refuses_an_unknown_role(head, school):
+    messages = _invalid(
+        lambda: services.staff_create(
+            actor=head, school=school, roles_held=["wizard"], **_staff_fields()
+        ),
+        "roles",
+    )
+    assert messages == ["Unknown role: wizard."]
+
+
+# --- staff_update -----------------------------------------------------------------------------
+
+
+def test_staff_update_saves_and_records_the_changed_fields(head, teacher, deputy):
+    services.staff_update(
+        actor=head, staff=teacher, job_title="Head of English", line_manager=deputy
+    )
+    teacher.refresh_from_db()
+    assert (teacher.job_title, teacher.line_manager) == ("Head of English", deputy)
+    _assert_event(
+        _last_event(),
+        action="staff.update",
+        actor=head,
+        actor_role="headteacher",
+        object_ref=f"STAFF-{teacher.pk}",
+        reason="changed: job_title, line_manager",
+    )
+
+
+def test_staff_update_with_no_change_says_so(head, teacher):
+    services.staff_update(actor=head, staff=teacher, job_title=teacher.job_title)
+    assert _last_event().reason == "changed: nothing"
+
+
+def test_staff_update_records_and_applies_roles(head, teacher):
+    services.staff_update(
+        actor=head, staff=teacher, roles_held=[Role.DSL, Role.LINE_MANAGER], job_title="DSL"
+    )
+    assert set(teacher.role_assignments.values_list("role", flat=True)) == {"dsl", "line_manager"}
+    assert _last_event().reason == "changed: job_title; roles: dsl, line_manager"
+
+
+def test_staff_update_removes_roles_no_longer_held(head, dsl):
+    services.staff_update(actor=head, staff=dsl, roles_held=[])
+    assert not dsl.role_assignments.exists()
+    assert _last_event().reason == "changed: nothing; roles: staff"
+    assert roles.roles_of(dsl) == {Role.STAFF}
+
+
+def test_staff_update_drops_the_role_cache(head, teacher):
+    assert not roles.has_role(teacher, Role.DSL)
+    services.staff_update(actor=head, staff=teacher, roles_held=[Role.DSL])
+    assert roles.has_role(teacher, Role.DSL)
+
+
+@pytest.mark.parametrize("persona", REFUSED)
+def test_staff_update_refused_to_others(request, persona, colleague):
+    actor = request.getfixturevalue(persona)
+    _refused(lambda: services.staff_update(actor=actor, staff=colleague, job_title="Changed"))
+    colleague.refresh_from_db()
+    assert colleague.job_title == "Teacher"
+
+
+def test_staff_update_refuses_an_unknown_role_and_keeps_other_changes_out(head, teacher):
+    _invalid(
+        lambda: services.staff_update(
+            actor=head, staff=teacher, roles_held=["wizard"], job_title="Changed"
+        ),
+        "roles",
+    )
+    assert Staff.objects.get(pk=teacher.pk).job_title == "Class teacher"
+
+
+def test_staff_update_refuses_self_as_line_manager(head, teacher):
+    messages = _invalid(
+        lambda: services.staff_update(actor=head, staff=teacher, line_manager=teacher),
+        "line_manager",
+    )
+    assert messages == ["A member of staff cannot be their own line manager."]
+    assert Staff.objects.get(pk=teacher.pk).line_manager_id != teacher.pk
+
+
+def test_staff_update_refuses_an_email_another_person_uses(head, teacher, colleague):
+    _invalid(
+        lambda: services.staff_update(actor=head, staff=teacher, email="Colleague@TEST.example"),
+        "email",
+    )
+    assert Staff.objects.get(pk=teacher.pk).email == "teacher@test.example"
+
+
+# --- staff_set_active -------------------------------------------------------------------------
+
+
+def test_deactivated_person_cannot_sign_in(client, head, teacher):
+    assert client.login(username=teacher.email, password=TEST_PASSWORD)
+    client.logout()
+    services.staff_set_active(actor=head, staff=teacher, active=False)
+    assert not Staff.objects.get(pk=teacher.pk).is_active
+    assert not client.login(username=teacher.email, password=TEST_PASSWORD)
+
+
+def test_deactivation_is_recorded(admin, teacher):
+    services.staff_set_active(actor=admin, staff=teacher, active=False)
+    event = _last_event()
+    _assert_event(
+        event,
+        action="staff.deactivate",
+        actor=admin,
+        actor_role="school_admin",
+        object_ref=f"STAFF-{teacher.pk}",
+    )
+    assert (event.from_state, event.to_state) == ("active", "inactive")
+
+
+def test_reactivated_person_can_sign_in_again(client, head, teacher):
+    services.staff_set_active(actor=head, staff=teacher, active=False)
+    services.staff_set_active(actor=head, staff=teacher, active=True)
+    event = _last_event()
+    assert (event.action, event.from_state, event.to_state) == (
+        "staff.activate",
+        "inactive",
+        "active",
+    )
+    assert client.login(username=teacher.email, password=TEST_PASSWORD)
+
+
+def test_setting_the_same_state_writes_nothing(head, teacher):
+    before = row_counts()
+    services.staff_set_active(actor=head, staff=teacher, active=True)
+    assert row_counts() == before
+
+
+def test_nobody_can_deactivate_themself(head):
+    before = row_counts()
+    with pytest.raises(ValidationError) as caught:
+        services.staff_set_active(actor=head, staff=head, active=False)
+    assert caught.value.messages == ["You cannot deactivate your own account."]
+    assert Staff.objects.get(pk=head.pk).is_active
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("persona", REFUSED)
+def test_staff_set_active_refused_to_others(request, persona, colleague):
+    actor = request.getfixturevalue(persona)
+    _refused(lambda: services.staff_set_active(actor=actor, staff=colleague, active=False))
+    assert Staff.objects.get(pk=colleague.pk).is_active
+
+
+# --- pupil_create -----------------------------------------------------------------------------
+
+
+def test_pupil_create_saves_the_pupil_and_an_event(head, school):
+    pupil = services.pupil_create(actor=head, school=school, **_pupil_fields())
+    saved = Pupil.objects.get(pk=pupil.pk)
+    assert (saved.school, saved.full_name, saved.year_group) == (school, "Pip Newpupil", 7)
+    _assert_event(
+        _last_event(),
+        action="pupil.create",
+        actor=head,
+        actor_role="headteacher",
+        object_ref=f"PUPIL-{pupil.pk}",
+    )
+
+
+def test_pupil_create_by_the_administrator(admin, school):
+    services.pupil_create(actor=admin, school=school, **_pupil_fields())
+    assert _last_event().actor_role == "school_admin"
+    assert Pupil.objects.filter(last_name="Newpupil").count() == 1
+
+
+def test_pupil_audit_event_does_not_name_the_pupil(head, school):
+    services.pupil_create(actor=head, school=school, **_pupil_fields())
+    event = _last_event()
+    assert "Newpupil" not in f"{event.object_ref} {event.reason}"
+
+
+@pytest.mark.parametrize("persona", REFUSED)
+def test_pupil_create_refused_to_others(request, persona, school):
+    actor = request.getfixturevalue(persona)
+    _refused(lambda: services.pupil_create(actor=actor, school=school, **_pupil_fields()))
+
+
+def test_pupil_create_refuses_leaving_before_admission(head, school):
+    messages = _invalid(
+        lambda: services.pupil_create(
+            actor=head, school=school, **_pupil_fields(leaving_date=dt.date(2024, 9, 3))
+        ),
+        "leaving_date",
+    )
+    assert messages == ["The leaving date cannot be before the admission date."]
+
+
+def test_pupil_create_refuses_a_birth_date_in_the_future(head, school):
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    fields = _pupil_fields(date_of_birth=tomorrow, admission_date=tomorrow + dt.timedelta(days=1))
+    _invalid(lambda: services.pupil_create(actor=head, school=school, **fields), "date_of_birth")
+
+
+def test_pupil_create_refuses_admission_before_birth(head, school):
+    fields = _pupil_fields(admission_date=dt.date(2013, 3, 1))
+    _invalid(lambda: services.pupil_create(actor=head, school=school, **fields), "admission_date")
+
+
+def test_pupil_create_refuses_an_unknown_year_group(head, school):
+    fields = _pupil_fields(year_group=15)
+    _invalid(lambda: services.pupil_create(actor=head, school=school, **fields), "year_group")
+
+
+def test_pupil_create_refuses_a_missing_name(head, school):
+    fields = _pupil_fields(first_name="")
+    _invalid(lambda: services.pupil_create(actor=head, school=school, **fields), "first_name")
+
+
+# --- pupil_update -----------------------------------------------------------------------------
+
+
+def test_pupil_update_saves_and_records_the_changed_fields(head, pupil):
+    left = timezone.localdate()
+    services.pupil_update(actor=head, pupil=pupil, leaving_date=left, year_group=9, notes="")
+    pupil.refresh_from_db()
+    assert (pupil.leaving_date, pupil.year_group) == (left, 9)
+    assert not pupil.is_current()
+    _assert_event(
+        _last_event(),
+        action="pupil.update",
+        actor=head,
+        actor_role="headteacher",
+        object_ref=f"PUPIL-{pupil.pk}",
+        reason="changed: leaving_date, year_group",
+    )
+
+
+@pytest.mark.parametrize("persona", REFUSED)
+def test_pupil_update_refused_to_others(request, persona, pupil):
+    actor = request.getfixturevalue(persona)
+    _refused(lambda: services.pupil_update(actor=actor, pupil=pupil, first_name="Changed"))
+    assert Pupil.objects.get(pk=pupil.pk).first_name == "Ava"
+
+
+def test_pupil_update_refused_to_a_head_of_another_school(outsider, pupil):
+    _refused(lambda: services.pupil_update(actor=outsider, pupil=pupil, notes="seen"))
+
+
+def test_pupil_update_refuses_leaving_before_admission(head, pupil):
+    before = pupil.admission_date - dt.timedelta(days=1)
+    _invalid(
+        lambda: services.pupil_update(actor=head, pupil=pupil, leaving_date=before),
+        "leaving_date",
+    )
+    assert Pupil.objects.get(pk=pupil.pk).leaving_date is None
+
+
+# --- parent_create ----------------------------------------------------------------------------
+
+
+def _parent_fields(**extra):
+    fields = {
+        "first_name": "Paula",
+        "last_name": "Parent",
+        "relationship": "Mother",
+        "email": "paula@parents.example",
+        "phone": "07700 900123",
+    }
+    return fields | extra
+
+
+def test_parent_create_saves_the_parent_their_children_and_an_event(head, school, pupil):
+    brother = PupilFactory(school=school)
+    parent = services.parent_create(
+        actor=head, school=school, children=[pupil, brother], **_parent_fields()
+    )
+    saved = ParentCarer.objects.get(pk=parent.pk)
+    assert set(saved.children.all()) == {pupil, brother}
+    assert saved.full_name == "Paula Parent"
+    _assert_event(
+        _last_event(),
+        action="parent.create",
+        actor=head,
+        actor_role="headteacher",
+        object_ref=f"PARENT-{parent.pk}",
+    )
+
+
+@pytest.mark.parametrize("persona", REFUSED)
+def test_parent_create_refused_to_others(request, persona, school, pupil):
+    actor = request.getfixturevalue(persona)
+    _refused(
+        lambda: services.parent_create(
+            actor=actor, school=school, children=[pupil], **_parent_fields()
+        )
+    )
+
+
+def test_parent_create_refuses_no_children(head, school):
+    messages = _invalid(
+        lambda: services.parent_create(actor=head, school=school, children=[], **_parent_fields()),
+        "children",
+    )
+    assert messages == ["Choose at least one pupil."]
+
+
+def test_parent_create_refuses_a_child_of_another_school(head, school, pupil, other_pupil):
+    messages = _invalid(
+        lambda: services.parent_create(
+            actor=head, school=school, children=[pupil, other_pupil], **_parent_fields()
+        ),
+        "children",
+    )
+    assert messages == ["Choose pupils from this school only."]
+
+
+def test_parent_create_refuses_an_invalid_email(head, school, pupil):
+    _invalid(
+        lambda: services.parent_create(
+            actor=head, school=school, children=[pupil], **_parent_fields(email="not-an-email")
+        ),
+        "email",
+    )
+
+
+# --- relative_add -----------------------------------------------------------------------------
+
+
+def test_staff_member_can_record_their_own_relative(teacher, pupil):
+    relative = services.relative_add(
+        actor=teacher, staff=teacher, pupil=pupil, relationship="child"
+    )
+    assert StaffRelative.objects.get(staff=teacher, pupil=pupil) == relative
+    _assert_event(
+        _last_event(),
+        action="relative.add",
+        actor=teacher,
+        actor_role="staff",
+        object_ref=f"RELATIVE-{relative.pk}",
+        reason=f"Own child of STAFF-{teacher.pk}",
+    )
+
+
+def test_head_can_record_a_relative_for_anyone(head, teacher, pupil):
+    services.relative_add(actor=head, staff=teacher, pupil=pupil, relationship="niece_nephew")
+    assert StaffRelative.objects.get(staff=teacher).relationship == "niece_nephew"
+    assert _last_event().reason == f"Niece or nephew of STAFF-{teacher.pk}"
+
+
+@pytest.mark.parametrize("persona", ["colleague", "line_manager", "governor", "dsl", "outsider"])
+def test_relative_add_for_someone_else_is_refused(request, persona, teacher, pupil):
+    actor = request.getfixturevalue(persona)
+    _refused(
+        lambda: services.relative_add(actor=actor, staff=teacher, pupil=pupil, relationship="child")
+    )
+
+
+def test_relative_add_refuses_the_same_pupil_twice(teacher, pupil):
+    StaffRelativeFactory(staff=teacher, pupil=pupil, relationship="child")
+    messages = _invalid(
+        lambda: services.relative_add(
+            actor=teacher, staff=teacher, pupil=pupil, relationship="sibling"
+        ),
+        "pupil",
+    )
+    assert messages == ["This pupil is already recorded as a relative."]
+
+
+def test_relative_add_refuses_a_pupil_of_another_school(teacher, other_pupil):
+    messages = _invalid(
+        lambda: services.relative_add(
+            actor=teacher, staff=teacher, pupil=other_pupil, relationship="child"
+        ),
+        "pupil",
+    )
+    assert messages == ["Choose pupils from this school only."]
+
+
+def test_relative_add_refuses_an_unknown_relationship(teacher, pupil):
+    _invalid(
+        lambda: services.relative_add(
+            actor=teacher, staff=teacher, pupil=pupil, relationship="cousin-in-law"
+        ),
+        "relationship",
+    )
+
+
+# --- relative_remove --------------------------------------------------------------------------
+
+
+def test_staff_member_can_remove_their_own_relative(teacher, pupil):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil)
+    ref = relative.audit_ref
+    services.relative_remove(actor=teacher, relative=relative)
+    assert not StaffRelative.objects.filter(staff=teacher).exists()
+    _assert_event(
+        _last_event(),
+        action="relative.remove",
+        actor=teacher,
+        actor_role="staff",
+        object_ref=ref,
+        reason=f"PUPIL-{pupil.pk} no longer recorded for STAFF-{teacher.pk}",
+    )
+
+
+def test_administrator_can_remove_anyones_relative(admin, teacher, pupil):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil)
+    services.relative_remove(actor=admin, relative=relative)
+    assert not StaffRelative.objects.exists()
+    assert _last_event().actor == admin
+
+
+@pytest.mark.parametrize("persona", ["colleague", "line_manager", "governor", "dsl", "outsider"])
+def test_relative_remove_for_someone_else_is_refused(request, persona, teacher, pupil):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil)
+    actor = request.getfixturevalue(persona)
+    _refused(lambda: services.relative_remove(actor=actor, relative=relative))
+    assert StaffRelative.objects.filter(pk=relative.pk).exists()
+
+
+# --- school_bootstrap -------------------------------------------------------------------------
+
+
+def _bootstrap(**extra):
+    values = {
+        "actor": None,
+        "name": "Brand New Academy",
+        "head_email": "Head@BrandNew.example",
+        "head_first_name": "Bea",
+        "head_last_name": "Ginning",
+        "head_password": TEST_PASSWORD,
+        "lado_phone": "01632 960 999",
+    }
+    return services.school_bootstrap(**(values | extra))
+
+
+@pytest.mark.django_db
+def test_school_bootstrap_creates_the_school_and_its_head():
+    head = _bootstrap()
+    school = School.objects.get(name="Brand New Academy")
+    assert head.school == school
+    saved = Staff.objects.get(pk=head.pk)
+    assert (saved.email, saved.job_title) == ("head@brandnew.example", "Headteacher")
+    assert roles.has_role(saved, Role.HEADTEACHER)
+    assert roles.acting_role(saved) == "headteacher"
+
+
+@pytest.mark.django_db
+def test_school_bootstrap_head_can_sign_in(client):
+    _bootstrap()
+    assert client.login(username="head@brandnew.example", password=TEST_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_school_bootstrap_records_two_system_events():
+    head = _bootstrap()
+    events = list(AuditEvent.objects.order_by("id"))
+    assert [e.action for e in events] == ["school.create", "staff.create"]
+    assert [e.object_ref for e in events] == [f"SCHOOL-{head.school_id}", f"STAFF-{head.pk}"]
+    assert all(e.actor is None and e.actor_role == "system" for e in events)
+    assert all(e.school_id == head.school_id for e in events)
+    assert audit_verify() == []
+
+
+@pytest.mark.django_db
+def test_school_bootstrap_event_lists_every_role_granted():
+    head = _bootstrap()
+    granted = sorted(head.role_assignments.values_list("role", flat=True))
+    event = AuditEvent.objects.get(action="staff.create")
+    assert event.reason == f"roles: {', '.join(granted)}"
+
+
+@pytest.mark.django_db
+def test_school_bootstrap_without_password_gives_an_unusable_one():
+    head = _bootstrap(head_password=None)
+    assert not Staff.objects.get(pk=head.pk).has_usable_password()
+
+
+def test_school_bootstrap_refuses_a_head_email_already_in_use(head):
+    messages = _invalid(lambda: _bootstrap(head_email="HEAD@test.example"), "email")
+    assert messages == ["Another member of staff already uses this email address."]
+    assert not School.objects.filter(name="Brand New Academy").exists()
+
+
+@pytest.mark.django_db
+def test_school_bootstrap_refuses_a_blank_school_name():
+    _invalid(lambda: _bootstrap(name=""), "name")
+
+
+@pytest.mark.django_db
+def test_every_service_leaves_a_verifiable_chain(head, school, teacher, pupil):
+    staff = services.staff_create(actor=head, school=school, **_staff_fields())
+    services.staff_update(actor=head, staff=staff, job_title="Cover supervisor")
+    services.staff_set_active(actor=head, staff=staff, active=False)
+    services.pupil_update(actor=head, pupil=pupil, notes="Moved house")
+    services.parent_create(actor=head, school=school, children=[pupil], **_parent_fields())
+    relative = services.relative_add(
+        actor=teacher, staff=teacher, pupil=pupil, relationship="child"
+    )
+    services.relative_remove(actor=teacher, relative=relative)
+    assert AuditEvent.objects.count() == 7
+    assert audit_verify() == []
+
+
+@pytest.mark.parametrize("role", sorted(roles.HEAD_ASSIGNED))
+def test_only_the_head_gives_or_removes_powerful_roles(admin, teacher, role):
+    with pytest.raises(ValidationError) as caught:
+        services.staff_update(actor=admin, staff=teacher, roles_held=[role])
+    assert "Only the headteacher can give or remove" in caught.value.message_dict["roles"][0]
+    assert not teacher.role_assignments.exists()
+
+
+def test_the_admin_may_give_everyday_roles(admin, teacher):
+    services.staff_update(actor=admin, staff=teacher, roles_held=[Role.LINE_MANAGER])
+    assert list(teacher.role_assignments.values_list("role", flat=True)) == [Role.LINE_MANAGER]
+
+
+def test_the_head_cannot_remove_their_own_headteacher_role(head):
+    with pytest.raises(ValidationError) as caught:
+        services.staff_update(actor=head, staff=head, roles_held=[Role.LINE_MANAGER])
+    assert "your own headteacher role" in caught.value.message_dict["roles"][0]
+    assert roles.has_role(head, Role.HEADTEACHER)
