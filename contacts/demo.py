@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from contacts import services
 from contacts.models import Pupil, Relationship, Staff, StaffType
@@ -190,6 +191,7 @@ def build_demo_school(today: dt.date) -> DemoSummary:
             pupil=current[10],
             relationship=Relationship.NIECE_NEPHEW,
         )
+        _demo_requests(people, current, former)
     logins = [("head", "Helen Ashworth", "Headteacher")] + [
         (p.key, f"{p.first} {p.last}", p.title) for p in CAST
     ]
@@ -271,3 +273,154 @@ def _parents(head: Staff, pupils: list[Pupil], rng: random.Random) -> int:
         )
         count += 1
     return count
+
+
+def _when(days: int, hour: int = 16) -> dt.datetime:
+    day = timezone.localdate() + dt.timedelta(days=days)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
+
+
+def _ask(staff: Staff, pupils: list[Pupil], days: int, submit: bool = True, **answers):
+    base = {
+        "with_family_only": False,
+        "exemption": "",
+        "parent_organised": False,
+        "school_channel": False,
+        "vulnerable_context": False,
+        "plan_outcomes": "",
+        "plan_timescales": "",
+        "plan_review_date": None,
+    }
+    return services.request_file(
+        actor=staff,
+        pupils=pupils,
+        submit=submit,
+        starts_at=_when(days),
+        **(base | answers),
+    )
+
+
+def _demo_requests(people: dict[str, Staff], current: list[Pupil], former: list[Pupil]) -> None:
+    """Requests in every state, so each dashboard and queue has something to show."""
+    head = people["head"]
+    _ask(
+        people["teacher"],
+        [current[20]],
+        9,
+        kind="meeting",
+        purpose="work",
+        place="Oakfield community centre",
+        reasons="Weekly reading mentoring agreed with the family, outside school hours.",
+    )
+    _ask(
+        people["pe"],
+        [current[15], current[16]],
+        12,
+        kind="activity",
+        purpose="personal",
+        exemption="sport",
+        place="Anytown Juniors football ground",
+        reasons="I coach the Saturday under-14s team these pupils have joined.",
+    )
+    concert = _ask(
+        people["music"],
+        [current[30]],
+        20,
+        kind="social_event",
+        purpose="work",
+        place="St Mary's church hall",
+        reasons="Accompanying the pupil at the town's young musicians' concert.",
+    )
+    services.request_decide(
+        actor=head,
+        request=concert,
+        decision="approve",
+        expected_version=concert.version,
+        conditions="A second adult attends; parents collect the pupil.",
+    )
+    plan = {
+        "plan_outcomes": "Advice on applying for teacher training.",
+        "plan_timescales": "Two meetings over a month.",
+        "plan_review_date": timezone.localdate() + dt.timedelta(days=45),
+    }
+    erin = _ask(
+        people["mentor"],
+        [former[10]],
+        15,
+        kind="meeting",
+        purpose="personal",
+        place="Anytown library",
+        reasons="Erin asked for help with her application.",
+        **plan,
+    )
+    services.request_decide(
+        actor=head,
+        request=erin,
+        decision="ask",
+        expected_version=erin.version,
+        reason="Could this happen at the careers service instead?",
+    )
+    lift = _ask(
+        people["science"],
+        [current[5]],
+        6,
+        kind="transport",
+        purpose="work",
+        place="From school to the county science fair",
+        reasons="The minibus is full; I would drive the pupil myself.",
+    )
+    services.request_decide(
+        actor=head,
+        request=lift,
+        decision="reject",
+        expected_version=lift.version,
+        reason="Book a taxi through the office instead of a staff car.",
+    )
+    _ask(
+        head,
+        [former[19]],
+        18,
+        kind="meeting",
+        purpose="personal",
+        place="Anytown café",
+        reasons="Owen has asked me to be a referee for his police application.",
+        plan_outcomes="A reference discussion only.",
+        plan_timescales="One meeting.",
+        plan_review_date=timezone.localdate() + dt.timedelta(days=60),
+    )
+    _ask(
+        people["assistant"],
+        [current[2]],
+        4,
+        kind="meeting",
+        purpose="work",
+        with_family_only=True,
+        place="The family's home",
+        reasons="Home visit to discuss attendance support with the parents.",
+    )
+    maths = _ask(
+        people["maths"],
+        [current[40]],
+        10,
+        kind="meeting",
+        purpose="work",
+        place="Anytown library",
+        reasons="Revision support before the mock exams.",
+    )
+    services.request_refer(
+        actor=head,
+        request=maths,
+        expected_version=maths.version,
+        reason="The pupil is the child of a governor: the chair should decide.",
+    )
+    _ask(
+        people["teacher"],
+        [current[25]],
+        14,
+        submit=False,
+        kind="photography",
+        purpose="work",
+        school_channel=True,
+        place="School field, sports day",
+        reasons="Photographs for the school newsletter on a school camera.",
+    )

@@ -125,7 +125,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
     shown: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
         shown = _assessment(request, form)
-        done = _file(request, form, None, None)
+        done = None if request.POST.get("action") == "check" else _file(request, form, None, None)
         if done is not None:
             return done
     return _form_page(request, form, None, shown=shown)
@@ -145,7 +145,8 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     shown: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
         shown = _assessment(request, form)
-        done = _file(request, form, existing, answer_form)
+        checking = request.POST.get("action") == "check"
+        done = None if checking else _file(request, form, existing, answer_form)
         if done is not None:
             return done
     return _form_page(request, form, existing, answer_form, shown)

@@ -6,6 +6,7 @@ link to it: never a pupil's name, never the reasons.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -15,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Notification, Staff
+
+logger = logging.getLogger(__name__)
 
 
 def notify(*, recipients: Iterable[Staff], message: str, path: str) -> list[Notification]:
@@ -30,8 +33,17 @@ def notify(*, recipients: Iterable[Staff], message: str, path: str) -> list[Noti
         for person in people.values()
     ]
     if emails:
-        transaction.on_commit(lambda: send_mass_mail(emails, fail_silently=False))
+        transaction.on_commit(lambda: _send(emails))
     return rows
+
+
+def _send(emails: list[tuple[str, str, str, list[str]]]) -> None:
+    # The change is already committed and the in-app notice exists: a mail server that is
+    # down must not turn the person's successful action into an error page.
+    try:
+        send_mass_mail(emails, fail_silently=False)
+    except Exception:
+        logger.exception("Could not send %d notification email(s)", len(emails))
 
 
 def notification_mark_read(*, actor: Staff, notification: Notification) -> Notification:
