@@ -295,7 +295,9 @@ def test_request_page_history_tells_who_did_what(client, head, teacher, waiting)
     page = _page(_as(client, teacher), waiting)
     history = page[page.rindex("History") :]
     assert f"Submit by {teacher.full_name}" in history
-    assert f"Approve by {head.full_name} (headteacher): waiting for a decision → approved" in history
+    assert (
+        f"Approve by {head.full_name} (headteacher): waiting for a decision → approved" in history
+    )
 
 
 def test_history_names_the_chairs_role_in_words(client, head, chair, pupil):

@@ -80,8 +80,9 @@ def _locked(
     request: ContactRequest, expected_version: int | None, *, deciding: bool = False
 ) -> ContactRequest:
     """Re-read the request under a row lock, refusing a stale form."""
-    fresh = ContactRequest.objects.select_related("decided_by").select_for_update(of=("self",))
-    fresh = fresh.get(pk=request.pk)
+    # Lock first, then read the decider: a row re-read after waiting on the lock must not
+    # carry a decider loaded before the other person's decision committed.
+    fresh = ContactRequest.objects.select_for_update().get(pk=request.pk)
     if deciding and fresh.status in DECIDED:
         when = timezone.localtime(fresh.decided_at).strftime("%d %b %Y at %H:%M")
         raise AlreadyDecided(
@@ -367,6 +368,8 @@ def request_decide(
         )
         raise ValidationError({"reason": field_text})
     with transaction.atomic():
+        if workflow.decider_role(actor, request) is None:
+            raise PermissionDenied("You cannot decide this request.")
         request = _locked(request, expected_version, deciding=True)
         capacity = workflow.decider_role(actor, request)
         if capacity is None:
@@ -476,7 +479,8 @@ def request_cancel(
         raise ValidationError({"reason": "Say why the contact is cancelled."})
     with transaction.atomic():
         request = _locked(request, expected_version)
-        if actor.pk != request.requester_id and not roles.has_role(actor, Role.HEADTEACHER):
+        is_head = actor.school_id == request.school_id and roles.has_role(actor, Role.HEADTEACHER)
+        if actor.pk != request.requester_id and not is_head:
             raise PermissionDenied("Only the requester or the headteacher can cancel it.")
         from_state, to_state = _move(request, "cancel")
         request.save()
