@@ -192,6 +192,7 @@ def build_demo_school(today: dt.date) -> DemoSummary:
             relationship=Relationship.NIECE_NEPHEW,
         )
         _demo_requests(people, current, former)
+        _demo_records(people, current, former)
     logins = [("head", "Helen Ashworth", "Headteacher")] + [
         (p.key, f"{p.first} {p.last}", p.title) for p in CAST
     ]
@@ -423,4 +424,110 @@ def _demo_requests(people: dict[str, Staff], current: list[Pupil], former: list[
         school_channel=True,
         place="School field, sports day",
         reasons="Photographs for the school newsletter on a school camera.",
+    )
+
+
+def _ago(days: int, hour: int = 15) -> dt.datetime:
+    day = timezone.localdate() - dt.timedelta(days=days)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
+
+
+def _demo_records(people: dict[str, Staff], current: list[Pupil], former: list[Pupil]) -> None:
+    """Records after the fact, a disclosure, boundary concerns and a LADO consultation."""
+    head = people["head"]
+    services.record_create(
+        actor=people["teacher"],
+        record_type="unplanned",
+        pupils=[current[22]],
+        kind="meeting",
+        purpose="personal",
+        occurred_at=_ago(3),
+        place="Anytown supermarket",
+        details="Met the pupil and her mother by chance; we chatted for ten minutes.",
+    )
+    services.record_create(
+        actor=people["science"],
+        record_type="lift",
+        pupils=[current[7]],
+        kind="transport",
+        purpose="work",
+        occurred_at=_ago(2, 18),
+        place="From the science fair to home",
+        details="The pupil's parent did not arrive and it was getting dark; I drove the pupil "
+        "home with a colleague's knowledge and saw them inside.",
+    )
+    services.record_create(
+        actor=people["music"],
+        record_type="gift",
+        pupils=[current[30]],
+        kind="gift",
+        purpose="personal",
+        direction="received",
+        occurred_at=_ago(10),
+        details="A thank-you card after the concert.",
+    )
+    services.record_create(
+        actor=people["ta2"],
+        record_type="ongoing",
+        pupils=[former[1]],
+        kind="social_media",
+        purpose="personal",
+        occurred_at=_ago(1, 20),
+        details="Ryan sent me a friend request and two messages on a social network. I have "
+        "not replied.",
+    )
+    services.record_create(
+        actor=people["assistant"],
+        record_type="family",
+        pupils=[current[2]],
+        kind="meeting",
+        purpose="work",
+        occurred_at=_ago(6),
+        place="The family's home",
+        details="Home visit about attendance; both parents present.",
+    )
+    services.disclosure_record(
+        actor=people["support"],
+        pupil=current[12],
+        disclosure_type="child_protection",
+        disclosed_at=_ago(1, 11),
+        account="Demo entry: the pupil said they are scared to go home at weekends.",
+        circumstances="At break, in the library, no one else nearby.",
+        action_taken="Listened, did not promise to keep it secret, told the DSL in person.",
+    )
+    concern = services.concern_raise(
+        actor=people["ta2"],
+        subject=people["ta2"],
+        occurred_on=timezone.localdate() - dt.timedelta(days=1),
+        description="Self-referral: a former pupil contacted me on social media (see my record).",
+    )
+    services.concern_respond(
+        actor=head,
+        concern=concern,
+        response="Advised not to reply and to block the account; recorded on the pupil's file.",
+        outcome="advice",
+        close=True,
+    )
+    worry = services.concern_raise(
+        actor=people["art"],
+        subject=people["pe"],
+        occurred_on=timezone.localdate() - dt.timedelta(days=4),
+        confidential=True,
+        description="Chris often gives one Year 9 pupil lifts after matches without telling "
+        "anyone.",
+    )
+    services.lado_record(
+        actor=head,
+        subject=people["pe"],
+        referral_type="consultation",
+        contacted_at=_ago(2, 10),
+        spoke_to="Duty LADO",
+        concern=worry,
+        advice="Speak to the member of staff, remind him of the lifts policy and monitor.",
+    )
+    services.concern_raise(
+        actor=people["deputy"],
+        subject=head,
+        occurred_on=timezone.localdate() - dt.timedelta(days=7),
+        description="The headteacher met a former pupil socially without a plan of involvement.",
     )

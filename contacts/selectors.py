@@ -9,7 +9,12 @@ from django.db.models import F, Q, QuerySet
 
 from contacts import workflow
 from contacts.models import (
+    BoundaryConcern,
+    ContactRecord,
     ContactRequest,
+    Disclosure,
+    DisclosureType,
+    LadoReferral,
     ParentCarer,
     Pupil,
     Route,
@@ -135,3 +140,105 @@ def chronology(user: Staff, rows: QuerySet[ContactRequest]) -> list[tuple[Contac
         .order_by("-starts_at")
     )
     return [(item, can_read_request(user, item)) for item in visible]
+
+
+def records_visible_to(user: Staff) -> QuerySet[ContactRecord]:
+    """Authors see their own; line managers their team's; senior leaders the school's; the
+    chair of governors those made by the headteacher. Restricted content is masked by
+    `can_read_record`."""
+    if not roles.roles_of(user):
+        return ContactRecord.objects.none()
+    rows = ContactRecord.objects.filter(school_id=user.school_id)
+    if roles.has_role(user, roles.SENIOR_LEADERS):
+        return rows
+    reach = Q(author_id=user.pk) | Q(author__line_manager_id=user.pk)
+    if roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
+        reach |= Q(route=Route.CHAIR_OF_GOVERNORS)
+    return rows.filter(reach)
+
+
+def can_read_record(user: Staff, record: ContactRecord) -> bool:
+    """Family liaison records: the headteacher, assistant head and author only (002)."""
+    if not record.restricted or record.author_id == user.pk:
+        return True
+    if roles.has_role(user, {Role.HEADTEACHER, Role.ASSISTANT_HEAD}):
+        return True
+    return record.route == Route.CHAIR_OF_GOVERNORS and roles.has_role(
+        user, Role.CHAIR_OF_GOVERNORS
+    )
+
+
+def disclosures_visible_to(user: Staff) -> QuerySet[Disclosure]:
+    """Child protection: the DSL, headteacher, deputy and the author. Other personal
+    disclosures: the headteacher, the DSL and the author (001 §4.2)."""
+    if not roles.roles_of(user):
+        return Disclosure.objects.none()
+    reach = Q(author_id=user.pk)
+    if roles.has_role(user, {Role.DSL, Role.HEADTEACHER}):
+        reach |= Q(pk__isnull=False)
+    elif roles.has_role(user, Role.DEPUTY_HEAD):
+        reach |= Q(disclosure_type=DisclosureType.CHILD_PROTECTION)
+    return Disclosure.objects.filter(school_id=user.school_id).filter(reach)
+
+
+def concerns_visible_to(user: Staff) -> QuerySet[BoundaryConcern]:
+    """The reporter, and the case manager: the headteacher (the deputy while the head is
+    absent), or the chair for a concern about the headteacher. Never the person it is about,
+    unless they referred themself."""
+    if not roles.roles_of(user):
+        return BoundaryConcern.objects.none()
+    routes = []
+    if roles.has_role(user, Role.HEADTEACHER) or (
+        roles.has_role(user, Role.DEPUTY_HEAD) and workflow.head_absent(user.school_id)
+    ):
+        routes.append(Route.HEADTEACHER)
+    if roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
+        routes.append(Route.CHAIR_OF_GOVERNORS)
+    managed = Q(route__in=routes) & ~Q(subject_id=user.pk)
+    return BoundaryConcern.objects.filter(school_id=user.school_id).filter(
+        Q(reporter_id=user.pk) | managed
+    )
+
+
+def lado_visible_to(user: Staff) -> QuerySet[LadoReferral]:
+    """The headteacher, the chair and the DSL, never about themselves; and whoever recorded it."""
+    if not roles.roles_of(user):
+        return LadoReferral.objects.none()
+    rows = LadoReferral.objects.filter(school_id=user.school_id)
+    if roles.has_role(user, {Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS, Role.DSL}):
+        return rows.filter(Q(recorded_by_id=user.pk) | ~Q(subject_id=user.pk))
+    return rows.filter(recorded_by_id=user.pk)
+
+
+def file_entries(
+    user: Staff, *, requests: QuerySet, records: QuerySet, disclosures: QuerySet | None = None
+) -> list[dict]:
+    """A staff or pupil file: requests, records and disclosures the user may see, newest first.
+
+    Entries the user may know exist but not read are marked restricted.
+    """
+    entries = [
+        {"kind": "request", "item": item, "when": item.starts_at, "readable": readable}
+        for item, readable in chronology(user, requests)
+    ]
+    visible_records = (
+        records.filter(pk__in=records_visible_to(user).values("pk"))
+        .select_related("author")
+        .prefetch_related("pupils", "addenda")
+    )
+    entries += [
+        {
+            "kind": "record",
+            "item": item,
+            "when": item.occurred_at,
+            "readable": can_read_record(user, item),
+        }
+        for item in visible_records
+    ]
+    if disclosures is not None:
+        visible = disclosures.filter(pk__in=disclosures_visible_to(user).values("pk"))
+        entries += [
+            {"kind": "disclosure", "item": item, "when": item.disclosed_at, "readable": True}
+            for item in visible.select_related("author", "pupil")
+        ]
+    return sorted(entries, key=lambda e: e["when"], reverse=True)

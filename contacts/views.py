@@ -20,7 +20,7 @@ from contacts.forms import (
     StaffFilterForm,
     StaffForm,
 )
-from contacts.models import ContactRequest, Staff
+from contacts.models import ContactRecord, ContactRequest, Disclosure, Staff
 from safeguard import roles
 from safeguard.forms import add_service_errors, posted
 from safeguard.roles import role_required
@@ -63,9 +63,16 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "relatives": relatives.select_related("pupil"),
         "can_edit": can_edit,
         "can_add_relative": can_edit or staff.pk == request.user.pk,
-        "entries": selectors.chronology(
-            request.user, ContactRequest.objects.filter(requester=staff)
+        "entries": selectors.file_entries(
+            request.user,
+            requests=ContactRequest.objects.filter(requester=staff),
+            records=ContactRecord.objects.filter(author=staff),
         ),
+        "concerns_about": [
+            c
+            for c in selectors.concerns_visible_to(request.user).filter(subject=staff)
+            if services.is_case_manager(request.user, c)
+        ],
     }
     return render(request, "contacts/staff_detail.html", context)
 
@@ -179,7 +186,12 @@ def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(pupil=pupil)
         .select_related("staff"),
         "can_edit": roles.has_role(request.user, roles.PEOPLE_EDITORS),
-        "entries": selectors.chronology(request.user, ContactRequest.objects.filter(pupils=pupil)),
+        "entries": selectors.file_entries(
+            request.user,
+            requests=ContactRequest.objects.filter(pupils=pupil),
+            records=ContactRecord.objects.filter(pupils=pupil),
+            disclosures=Disclosure.objects.filter(pupil=pupil),
+        ),
     }
     return render(request, "contacts/pupil_detail.html", context)
 

@@ -8,6 +8,7 @@ Nobody decides their own request.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -45,18 +46,27 @@ def decider_role(user: Staff, request: ContactRequest, on: dt.date | None = None
     return None
 
 
-def deciders(request: ContactRequest, on: dt.date | None = None) -> QuerySet[Staff]:
-    """Everyone who may decide the request now (for notifications)."""
-    active = Staff.objects.filter(school_id=request.school_id, is_active=True).exclude(
-        pk=request.requester_id
-    )
-    if request.route == Route.CHAIR_OF_GOVERNORS:
+def people_for_route(
+    school_id: int, route: str, *, exclude: Iterable[int] = (), on: dt.date | None = None
+) -> QuerySet[Staff]:
+    """Who acts for a route now: the chair; or the headteacher, with the deputy while the
+    head is recorded absent."""
+    if route == Route.CHAIR_OF_GOVERNORS:
         wanted = [Role.CHAIR_OF_GOVERNORS]
-    elif head_absent(request.school_id, on):
+    elif head_absent(school_id, on):
         wanted = [Role.HEADTEACHER, Role.DEPUTY_HEAD]
     else:
         wanted = [Role.HEADTEACHER]
-    return active.filter(role_assignments__role__in=wanted).distinct()
+    return (
+        Staff.objects.filter(school_id=school_id, is_active=True, role_assignments__role__in=wanted)
+        .exclude(pk__in=list(exclude))
+        .distinct()
+    )
+
+
+def deciders(request: ContactRequest, on: dt.date | None = None) -> QuerySet[Staff]:
+    """Everyone who may decide the request now (for notifications)."""
+    return people_for_route(request.school_id, request.route, exclude=[request.requester_id], on=on)
 
 
 def decision_routes_for(user: Staff, on: dt.date | None = None) -> list[str]:

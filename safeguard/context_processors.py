@@ -17,6 +17,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "dashboard": bool(held & roles.DASHBOARD_READERS),
             "decisions": bool(held & roles.DECIDERS),
             "senior": bool(held & roles.SENIOR_LEADERS),
+            "disclosures": bool(
+                held & {roles.Role.DSL, roles.Role.HEADTEACHER, roles.Role.DEPUTY_HEAD}
+            ),
+            "lado": bool(
+                held & {roles.Role.HEADTEACHER, roles.Role.CHAIR_OF_GOVERNORS, roles.Role.DSL}
+            ),
             "absences": bool(held & {roles.Role.HEADTEACHER, roles.Role.SCHOOL_ADMIN}),
             "monitoring": roles.Role.LINE_MANAGER in held,
             "unread": user.notifications.filter(read_at__isnull=True).count() if held else 0,

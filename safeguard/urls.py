@@ -15,4 +15,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("contacts.urls")),
     path("", include("policies.urls")),
+    path("", include("contacts.record_urls")),
+    path("", include("contacts.concern_urls")),
 ]

@@ -998,7 +998,7 @@ def test_teachers_file_lists_their_requests_newest_first(client, teacher, pupil,
 
     page = text(_as(client, teacher).get(reverse("staff_detail", args=[teacher.pk])))
 
-    section = page[page.rindex("Contact requests, newest first") :]
+    section = page[page.rindex("On file, newest first") :]
     assert section.index(later.reference) < section.index(sooner.reference)
     assert f"approved by {head.full_name}" in section
     assert f"Asked by {teacher.full_name} with Ava Current" in section
@@ -1010,7 +1010,7 @@ def test_pupils_file_lists_requests_newest_first(client, teacher, colleague, pup
 
     page = text(_as(client, head).get(reverse("pupil_detail", args=[pupil.pk])))
 
-    section = page[page.rindex("Contact requests, newest first") :]
+    section = page[page.rindex("On file, newest first") :]
     assert section.index(later.reference) < section.index(sooner.reference)
     assert f"Asked by {teacher.full_name}" in section
     assert f"Asked by {colleague.full_name}" in section
@@ -1020,7 +1020,7 @@ def test_pupils_file_shows_restricted_entries_to_those_who_may_not_read_them(
     client, deputy, pupil, family_only
 ):
     page = text(_as(client, deputy).get(reverse("pupil_detail", args=[pupil.pk])))
-    section = page[page.rindex("Contact requests, newest first") :]
+    section = page[page.rindex("On file, newest first") :]
     assert f"{family_only.reference}" in section
     assert "Restricted" in section
     assert "A family liaison entry only the headteacher" in section
@@ -1031,7 +1031,7 @@ def test_pupils_file_shows_the_family_entry_in_full_to_the_head(
     client, head, teacher, pupil, family_only
 ):
     page = text(_as(client, head).get(reverse("pupil_detail", args=[pupil.pk])))
-    section = page[page.rindex("Contact requests, newest first") :]
+    section = page[page.rindex("On file, newest first") :]
     assert family_only.reference in section
     assert "(family)" in section
     assert f"Asked by {teacher.full_name} with Ava Current" in section
@@ -1052,7 +1052,7 @@ def test_line_managers_view_of_the_teachers_file_restricts_family_entries(
     client, line_manager, teacher, pupil, family_only
 ):
     page = text(_as(client, line_manager).get(reverse("staff_detail", args=[teacher.pk])))
-    section = page[page.rindex("Contact requests, newest first") :]
+    section = page[page.rindex("On file, newest first") :]
     assert family_only.reference in section
     assert "Restricted" in section
     assert "Ava Current" not in section

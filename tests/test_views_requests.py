@@ -193,7 +193,7 @@ def test_prohibited_contact_is_refused_and_saves_nothing(client, teacher, pupil)
     assert "001 §5.2" in page
     assert "Do not connect or chat with pupils of any age" in page
     assert "do not allow this contact, so it cannot be submitted" in page
-    assert "speak to the headteacher, who records it as a boundary concern" in page
+    assert "raise a boundary concern" in page
     assert _counts() == before
 
 

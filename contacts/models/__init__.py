@@ -14,6 +14,21 @@ from contacts.models.people import (
     whole_years,
     years_between,
 )
+from contacts.models.records import (
+    DIRECTED,
+    RECORD_KINDS,
+    Addendum,
+    BoundaryConcern,
+    ContactRecord,
+    Direction,
+    Disclosure,
+    DisclosureType,
+    LadoOutcome,
+    LadoReferral,
+    LadoType,
+    Outcome,
+    RecordType,
+)
 from contacts.models.requests import (
     DECIDED,
     EDITABLE,
@@ -29,6 +44,19 @@ from contacts.models.requests import (
 )
 
 __all__ = [
+    "DIRECTED",
+    "RECORD_KINDS",
+    "Addendum",
+    "BoundaryConcern",
+    "ContactRecord",
+    "Direction",
+    "Disclosure",
+    "DisclosureType",
+    "LadoOutcome",
+    "LadoReferral",
+    "LadoType",
+    "Outcome",
+    "RecordType",
     "DECIDED",
     "EDITABLE",
     "OPEN",

@@ -1,5 +1,7 @@
-"""Every write in the contacts app. People in `people`, planned-contact requests in `requests`."""
+"""Every write in the contacts app: `people`, `requests` (planned contact), `records` (after the
+fact: contact records, disclosures, boundary concerns, LADO), `notifications`."""
 
+from contacts.assessments import stored_assessment
 from contacts.services.notifications import (
     notification_mark_read,
     notifications_mark_all_read,
@@ -15,6 +17,18 @@ from contacts.services.people import (
     staff_create,
     staff_set_active,
     staff_update,
+)
+from contacts.services.records import (
+    case_managers,
+    concern_raise,
+    concern_respond,
+    disclosure_addendum_add,
+    disclosure_record,
+    is_case_manager,
+    lado_outcome_record,
+    lado_record,
+    record_addendum_add,
+    record_create,
 )
 from contacts.services.requests import (
     AlreadyDecided,
@@ -33,10 +47,19 @@ from contacts.services.requests import (
     request_save_draft,
     request_submit,
     request_withdraw,
-    stored_assessment,
 )
 
 __all__ = [
+    "case_managers",
+    "concern_raise",
+    "concern_respond",
+    "disclosure_addendum_add",
+    "disclosure_record",
+    "is_case_manager",
+    "lado_outcome_record",
+    "lado_record",
+    "record_addendum_add",
+    "record_create",
     "AlreadyDecided",
     "StaleRequest",
     "absence_end",

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts import workflow
+from contacts.assessments import snapshot
 from contacts.models import (
     DECIDED,
     EDITABLE,
@@ -28,7 +29,7 @@ from contacts.models import (
     Status,
 )
 from contacts.services.notifications import notify
-from policies.engine import Assessment, Finding
+from policies.engine import Assessment
 from policies.facts import assess_contact
 from safeguard import roles
 from safeguard.audit import audit_record
@@ -155,48 +156,6 @@ def request_assess(request: ContactRequest, pupils: Iterable[Pupil] | None = Non
     return assess_contact(requester=request.requester, pupils=chosen, **_answers(request))
 
 
-def _snapshot(request: ContactRequest, assessment: Assessment) -> None:
-    request.verdict = assessment.verdict
-    request.actions = sorted(assessment.actions)
-    request.restricted = "restricted_liaison_log" in assessment.actions
-    request.findings = [
-        {
-            "clause": f.clause,
-            "verdict": f.verdict,
-            "source": f.source,
-            "section": f.section,
-            "text": f.text,
-            "actions": sorted(f.actions),
-        }
-        for f in assessment.findings
-    ]
-
-
-def stored_assessment(request: ContactRequest) -> Assessment | None:
-    """The assessment as it was when the request was last saved: what the decider saw."""
-    if not request.verdict:
-        return None
-    approver = None
-    if request.verdict == "needs_approval":
-        approver = request.route or Route.HEADTEACHER
-    return Assessment(
-        verdict=request.verdict,
-        approver=approver,
-        actions=frozenset(request.actions),
-        findings=tuple(
-            Finding(
-                clause=f["clause"],
-                verdict=f["verdict"],
-                source=f["source"],
-                section=f["section"],
-                text=f["text"],
-                actions=frozenset(f.get("actions", ())),
-            )
-            for f in request.findings
-        ),
-    )
-
-
 def _check_answers(request: ContactRequest, pupils: list[Pupil]) -> None:
     errors: dict[str, str] = {}
     if not pupils:
@@ -273,7 +232,7 @@ def request_save_draft(
                 setattr(request, key, answers[key])
         request.exemption = request.exemption or ""
         _check_answers(request, pupils)
-        _snapshot(request, request_assess(request, pupils))
+        snapshot(request, request_assess(request, pupils))
         request.route = workflow.route_for(requester=actor, referred=request.referred_to_chair)
         request.save()
         request.pupils.set(pupils)
@@ -297,7 +256,7 @@ def request_submit(
         assessment = request_assess(request, pupils)
         _check_for_submission(request, pupils, assessment)
         from_state, to_state = _move(request, "submit")
-        _snapshot(request, assessment)
+        snapshot(request, assessment)
         request.route = workflow.route_for(requester=actor, referred=request.referred_to_chair)
         request.submitted_at = timezone.now()
         request.reminded_at = None

@@ -1,0 +1,314 @@
+"""contacts.selectors for records made after the fact: who finds which contact record (and may
+read a restricted one), disclosure, boundary concern and LADO referral, and the staff file."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from contacts import selectors, services
+from contacts.models import ContactRecord, ContactRequest, Disclosure
+from tests.factories import StaffFactory
+from tests.factories_records import (
+    make_concern,
+    make_disclosure,
+    make_family_record,
+    make_lado,
+    make_record,
+    past,
+)
+from tests.factories_requests import future, make_request
+
+PERSONAS = [
+    "teacher",
+    "colleague",
+    "line_manager",
+    "head",
+    "deputy",
+    "assistant",
+    "dsl",
+    "admin",
+    "governor",
+    "chair",
+    "outsider",
+]
+
+# Which records each persona finds in records_visible_to, and whether can_read_record lets
+# them read each one (False: they may know it exists, its content is masked).
+RECORDS = {
+    "teacher": {"teachers": True, "teachers_family": True},
+    "colleague": {},
+    "line_manager": {"teachers": True, "teachers_family": False},
+    "head": {"teachers": True, "teachers_family": True, "heads_own": True},
+    "deputy": {"teachers": True, "teachers_family": False, "heads_own": True},
+    "assistant": {"teachers": True, "teachers_family": True, "heads_own": True},
+    "dsl": {},
+    "admin": {},
+    "governor": {},
+    "chair": {"heads_own": True},
+    "outsider": {},
+}
+
+DISCLOSURES = {
+    "teacher": {"child_protection", "personal"},
+    "colleague": set(),
+    "line_manager": set(),
+    "head": {"child_protection", "personal"},
+    "deputy": {"child_protection"},
+    "assistant": set(),
+    "dsl": {"child_protection", "personal"},
+    "admin": set(),
+    "governor": set(),
+    "chair": set(),
+    "outsider": set(),
+}
+
+# about_teacher: raised by the colleague; about_head: raised by the teacher; confidential:
+# raised in confidence by the line manager about the colleague.
+CONCERNS = {
+    "teacher": {"about_head"},
+    "colleague": {"about_teacher"},
+    "line_manager": {"confidential"},
+    "head": {"about_teacher", "confidential"},
+    "deputy": set(),
+    "assistant": set(),
+    "dsl": set(),
+    "admin": set(),
+    "governor": set(),
+    "chair": {"about_head"},
+    "outsider": set(),
+}
+
+LADO = {persona: set() for persona in PERSONAS} | {
+    "head": {"about_teacher"},
+    "chair": {"about_teacher"},
+    "dsl": {"about_teacher"},
+}
+
+
+@pytest.fixture
+def items(teacher, colleague, line_manager, head, deputy, assistant, dsl, chair, pupil):
+    return {
+        "records": {
+            "teachers": make_record(teacher, [pupil], occurred_at=past(3)),
+            "teachers_family": make_family_record(teacher, [pupil], occurred_at=past(2)),
+            "heads_own": make_record(head, [pupil], occurred_at=past(1)),
+        },
+        "disclosures": {
+            "child_protection": make_disclosure(teacher, pupil),
+            "personal": make_disclosure(teacher, pupil, disclosure_type="personal"),
+        },
+        "concerns": {
+            "about_teacher": make_concern(colleague, teacher),
+            "about_head": make_concern(teacher, head),
+            "confidential": make_concern(line_manager, colleague, confidential=True),
+        },
+        "lado": {"about_teacher": make_lado(head, teacher)},
+    }
+
+
+def _names(rows, named) -> set[str]:
+    by_pk = {item.pk: name for name, item in named.items()}
+    return {by_pk[pk] for pk in rows.values_list("pk", flat=True)}
+
+
+def _absent_today(head):
+    today = timezone.localdate()
+    services.absence_record(actor=head, school=head.school, starts_on=today, ends_on=today)
+
+
+# --- the table ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_records_visible_to_and_readable_by(persona, items, request):
+    user = request.getfixturevalue(persona)
+    named = items["records"]
+    visible = _names(selectors.records_visible_to(user), named)
+    readable = {name: selectors.can_read_record(user, named[name]) for name in visible}
+    assert readable == RECORDS[persona]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_disclosures_visible_to(persona, items, request):
+    user = request.getfixturevalue(persona)
+    rows = selectors.disclosures_visible_to(user)
+    assert _names(rows, items["disclosures"]) == DISCLOSURES[persona]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_concerns_visible_to(persona, items, request):
+    user = request.getfixturevalue(persona)
+    rows = selectors.concerns_visible_to(user)
+    assert _names(rows, items["concerns"]) == CONCERNS[persona]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_lado_visible_to(persona, items, request):
+    user = request.getfixturevalue(persona)
+    rows = selectors.lado_visible_to(user)
+    assert _names(rows, items["lado"]) == LADO[persona]
+
+
+def test_the_table_names_every_persona():
+    for table in (RECORDS, DISCLOSURES, CONCERNS, LADO):
+        assert set(table) == set(PERSONAS)
+
+
+# --- records ------------------------------------------------------------------------------------
+
+
+def test_restricted_record_is_flagged(items):
+    assert items["records"]["teachers_family"].is_restricted
+    assert not items["records"]["teachers"].is_restricted
+
+
+def test_chair_reads_the_heads_restricted_record(head, chair, deputy, line_manager, pupil):
+    record = make_family_record(head, [pupil])
+    assert record.is_restricted
+    assert selectors.records_visible_to(chair).filter(pk=record.pk).exists()
+    assert selectors.can_read_record(chair, record)
+    assert selectors.records_visible_to(deputy).filter(pk=record.pk).exists()
+    assert not selectors.can_read_record(deputy, record)
+
+
+def test_another_schools_records_are_never_visible(outsider, other_pupil, head, chair):
+    theirs = make_record(outsider, [other_pupil])
+    for user in (head, chair):
+        assert not selectors.records_visible_to(user).filter(pk=theirs.pk).exists()
+
+
+def test_inactive_user_sees_nothing(items, head):
+    head.is_active = False
+    head.save(update_fields=["is_active"])
+    assert not selectors.records_visible_to(head).exists()
+    assert not selectors.disclosures_visible_to(head).exists()
+    assert not selectors.concerns_visible_to(head).exists()
+    assert not selectors.lado_visible_to(head).exists()
+
+
+# --- disclosures --------------------------------------------------------------------------------
+
+
+def test_deputy_sees_child_protection_only_even_while_acting(items, head, deputy):
+    _absent_today(head)
+    assert _names(selectors.disclosures_visible_to(deputy), items["disclosures"]) == {
+        "child_protection"
+    }
+
+
+def test_another_schools_disclosures_are_never_visible(outsider, other_pupil, head, dsl):
+    theirs = make_disclosure(outsider, other_pupil)
+    for user in (head, dsl):
+        assert not selectors.disclosures_visible_to(user).filter(pk=theirs.pk).exists()
+
+
+# --- concerns -----------------------------------------------------------------------------------
+
+
+def test_subject_never_sees_a_concern_about_themself(items, teacher, head):
+    assert items["concerns"]["about_teacher"] not in selectors.concerns_visible_to(teacher)
+    assert items["concerns"]["about_head"] not in selectors.concerns_visible_to(head)
+
+
+def test_self_referral_is_seen_by_its_reporter_and_the_head(teacher, head, line_manager):
+    concern = make_concern(teacher, teacher)
+    assert selectors.concerns_visible_to(teacher).filter(pk=concern.pk).exists()
+    assert selectors.concerns_visible_to(head).filter(pk=concern.pk).exists()
+    assert not selectors.concerns_visible_to(line_manager).filter(pk=concern.pk).exists()
+
+
+def test_acting_deputy_sees_the_heads_concerns_but_not_those_about_themself(
+    items, teacher, head, deputy
+):
+    about_deputy = make_concern(teacher, deputy)
+    named = items["concerns"] | {"about_deputy": about_deputy}
+    assert _names(selectors.concerns_visible_to(deputy), named) == set()
+    _absent_today(head)
+    assert _names(selectors.concerns_visible_to(deputy), named) == {
+        "about_teacher",
+        "confidential",
+    }
+    assert "about_deputy" in _names(selectors.concerns_visible_to(head), named)
+
+
+def test_visibility_follows_the_case_manager(items, head, chair, deputy):
+    """Whoever may manage a concern can see it, and nobody else but its reporter."""
+    _absent_today(head)
+    for concern in items["concerns"].values():
+        for user in (head, chair, deputy):
+            if services.is_case_manager(user, concern):
+                assert selectors.concerns_visible_to(user).filter(pk=concern.pk).exists()
+
+
+# --- LADO ---------------------------------------------------------------------------------------
+
+
+def test_lado_referral_is_hidden_from_its_subject_among_the_recorders(head, chair, dsl):
+    about_dsl = make_lado(head, dsl)
+    about_head = make_lado(dsl, head)
+    named = {"about_dsl": about_dsl, "about_head": about_head}
+    assert _names(selectors.lado_visible_to(head), named) == {"about_dsl"}
+    assert _names(selectors.lado_visible_to(dsl), named) == {"about_head"}
+    assert _names(selectors.lado_visible_to(chair), named) == {"about_dsl", "about_head"}
+
+
+def test_another_schools_lado_referrals_are_never_visible(outsider, other_school, head, chair):
+    theirs = make_lado(outsider, StaffFactory(school=other_school))
+    for user in (head, chair):
+        assert not selectors.lado_visible_to(user).filter(pk=theirs.pk).exists()
+
+
+# --- file_entries -------------------------------------------------------------------------------
+
+
+def _file(user, author):
+    return selectors.file_entries(
+        user,
+        requests=ContactRequest.objects.filter(requester=author),
+        records=ContactRecord.objects.filter(author=author),
+        disclosures=Disclosure.objects.filter(author=author),
+    )
+
+
+@pytest.fixture
+def teachers_file(teacher, head, pupil):
+    return {
+        "request": make_request(teacher, [pupil], starts_at=future(3)),
+        "older_record": make_record(teacher, [pupil], occurred_at=past(5)),
+        "family_record": make_family_record(teacher, [pupil], occurred_at=past(2)),
+        "disclosure": make_disclosure(
+            teacher, pupil, disclosed_at=timezone.now() - dt.timedelta(hours=3)
+        ),
+    }
+
+
+def _summary(entries, named) -> list[tuple[str, bool]]:
+    by_key = {(type(item).__name__, item.pk): name for name, item in named.items()}
+    return [(by_key[(type(e["item"]).__name__, e["item"].pk)], e["readable"]) for e in entries]
+
+
+def test_file_entries_newest_first_for_the_head(teachers_file, head):
+    entries = _file(head, teachers_file["request"].requester)
+    assert _summary(entries, teachers_file) == [
+        ("request", True),
+        ("disclosure", True),
+        ("family_record", True),
+        ("older_record", True),
+    ]
+    whens = [e["when"] for e in entries]
+    assert whens == sorted(whens, reverse=True)
+
+
+def test_file_entries_mask_restricted_records_for_the_line_manager(teachers_file, line_manager):
+    entries = _file(line_manager, teachers_file["request"].requester)
+    assert _summary(entries, teachers_file) == [
+        ("request", True),
+        ("family_record", False),
+        ("older_record", True),
+    ]
+    assert {e["kind"] for e in entries} == {"request", "record"}
+
+
+def test_file_entries_show_a_colleague_nothing(teachers_file, colleague):
+    assert _file(colleague, teachers_file["request"].requester) == []
