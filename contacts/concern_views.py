@@ -15,6 +15,7 @@ from contacts import selectors, services
 from contacts.concern_forms import ConcernForm, LadoForm, LadoOutcomeForm, RespondForm
 from contacts.models import Staff
 from contacts.services.records import LADO_RECORDERS
+from safeguard.audit import audit_view, seen_by_panel
 from safeguard.forms import add_service_errors, posted
 from safeguard.roles import role_required
 
@@ -84,10 +85,13 @@ def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    audit_view(actor=request.user, obj=concern, school=concern.school)
     manager = services.is_case_manager(request.user, concern)
     context = {
         "concern": concern,
         "manager": manager,
+        # The case manager's alone: never the DSL as such, never the reporter.
+        "seen_by": seen_by_panel(concern) if manager else None,
         "show_reporter": manager
         or concern.reporter_id == request.user.pk
         or not concern.confidential,
@@ -148,6 +152,9 @@ def lado_new(request: HttpRequest) -> HttpResponse:
     if record_id := request.GET.get("record"):
         record = get_object_or_404(selectors.records_visible_to(request.user), pk=record_id)
         initial["subject"] = record.author_id
+    if request_id := request.GET.get("request"):
+        item = get_object_or_404(selectors.requests_visible_to(request.user), pk=request_id)
+        initial["subject"] = item.requester_id
     staff = _school_staff(request).exclude(pk=request.user.pk)
     form = LadoForm(posted(request), staff=staff, initial=initial)
     if request.method == "POST" and form.is_valid():

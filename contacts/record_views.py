@@ -20,6 +20,7 @@ from contacts.record_forms import RECORD_TYPE_GUIDE, AddendumForm, DisclosureFor
 from contacts.services.records import disclosure_alert_recipients, record_alert_groups
 from policies.views import assessment_context
 from safeguard import roles
+from safeguard.audit import SEEN_BY_READERS, audit_view, seen_by_panel
 from safeguard.forms import add_service_errors, posted
 from safeguard.roles import Role
 from safeguard.uploads import stored_path
@@ -226,12 +227,15 @@ def _disclosure_page(
         "item": disclosure,
         "addenda": disclosure.addenda.select_related("author"),
         "addendum_form": (addendum_form or AddendumForm()) if may_add else None,
+        "seen_by": seen_by_panel(disclosure) if roles.has_role(user, SEEN_BY_READERS) else None,
     }
     return render(request, "contacts/disclosures/disclosure_detail.html", context)
 
 
 def disclosure_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _disclosure_page(request, _disclosure(request, pk))
+    disclosure = _disclosure(request, pk)
+    audit_view(actor=request.user, obj=disclosure, school=disclosure.school)
+    return _disclosure_page(request, disclosure)
 
 
 @require_POST

@@ -170,6 +170,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "decider": decider,
         "now": timezone.now(),
         "question": item.notes.filter(kind="question").last(),
+        "lado_prompt": "consider_lado" in (item.actions or [])
+        and roles.has_role(user, {Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS, Role.DSL}),
     }
     assessment = services.stored_assessment(item)
     if assessment is not None:

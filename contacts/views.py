@@ -22,6 +22,7 @@ from contacts.forms import (
 )
 from contacts.models import ContactRecord, ContactRequest, Disclosure, Staff
 from safeguard import roles
+from safeguard.audit import SEEN_BY_READERS, audit_view, seen_by_panel
 from safeguard.forms import add_service_errors, posted
 from safeguard.roles import role_required
 
@@ -179,8 +180,10 @@ def pupil_list(request: HttpRequest) -> HttpResponse:
 @role_required(roles.DIRECTORY_READERS)
 def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pupil = get_object_or_404(selectors.pupils_visible_to(request.user), pk=pk)
+    audit_view(actor=request.user, obj=pupil, school=pupil.school)
     context = {
         "pupil": pupil,
+        "seen_by": seen_by_panel(pupil) if roles.has_role(request.user, SEEN_BY_READERS) else None,
         "parents": selectors.parents_visible_to(request.user).filter(children=pupil),
         "staff_relatives": selectors.relatives_visible_to(request.user)
         .filter(pupil=pupil)

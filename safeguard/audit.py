@@ -4,6 +4,7 @@ Each event carries the SHA-256 of the one before it, so `verify_audit` can tell 
 was changed or removed behind the application's back.
 """
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
@@ -13,10 +14,22 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from safeguard.models import AuditEvent, School
-from safeguard.roles import acting_role
+from safeguard.models import AuditCheck, AuditEvent, School
+from safeguard.roles import Role, acting_role, has_role
 
 GENESIS = "0" * 64
+# The action of an event that says somebody opened an object's page (audit_view).
+VIEW = "view"
+# How many of the latest views "Who has seen this" lists on an object's page.
+SEEN_BY_SHOWN = 50
+# Who may read "Who has seen this" on a pupil's page and a disclosure. A concern's list is
+# its case manager's alone (a concern is never shown to the DSL as such).
+SEEN_BY_READERS = frozenset({Role.HEADTEACHER, Role.DSL})
+# Who may read the school's audit trail, export it and run the chain check.
+AUDIT_READERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS})
+CONCERN_TYPE = "contacts.boundaryconcern"
+LADO_TYPE = "contacts.ladoreferral"
+ROLE_WORDS: dict[str, str] = dict(Role.choices) | {"system": "The system"}
 # Any fixed number: serialises writers of the chain on PostgreSQL.
 _CHAIN_LOCK_KEY = 7_261_830_451
 
@@ -94,12 +107,14 @@ class ChainProblem:
     message: str
 
 
-def audit_verify(*, batch_size: int = 2000) -> list[ChainProblem]:
-    """Walk the whole chain in id order and name every event that does not fit."""
+def _walk_chain(batch_size: int) -> tuple[list[ChainProblem], int]:
+    """Every problem in the chain, and how many events were read to find them."""
     problems: list[ChainProblem] = []
     expected_prev = GENESIS
+    checked = 0
     events = AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size)
     for event in events:
+        checked += 1
         if event.prev_hash != expected_prev:
             problems.append(
                 ChainProblem(
@@ -113,7 +128,31 @@ def audit_verify(*, batch_size: int = 2000) -> list[ChainProblem]:
                 ChainProblem(event.id, f"event {event.id} was changed after it was written")
             )
         expected_prev = event.hash
-    return problems
+    return problems, checked
+
+
+def audit_verify(*, batch_size: int = 2000) -> list[ChainProblem]:
+    """Walk the whole chain in id order and name every event that does not fit."""
+    return _walk_chain(batch_size)[0]
+
+
+def audit_check_run(*, actor: Any, batch_size: int = 2000) -> AuditCheck:
+    """Check the whole chain and keep the result (actor None for the verify_audit command).
+
+    The check reads every event, so it runs before the short transaction that stores its
+    result rather than holding a write lock while it reads. Storing a check is not itself an
+    audit event. The returned row carries every problem found in `found` (not stored).
+    """
+    problems, checked = _walk_chain(batch_size)
+    with transaction.atomic():
+        check = AuditCheck.objects.create(
+            ran_by=actor,
+            events_checked=checked,
+            problems=len(problems),
+            first_problem=problems[0].message if problems else "",
+        )
+    check.found = problems
+    return check
 
 
 def audit_history(obj: Any):
@@ -123,3 +162,155 @@ def audit_history(obj: Any):
         .select_related("actor")
         .order_by("id")
     )
+
+
+def audit_view(*, actor: Any, obj: Any, school: School) -> AuditEvent:
+    """Record that `actor` was shown the page of `obj` (action "view"), in its own
+    transaction. Call it only once the page is certain to be shown, never before a 404."""
+    with transaction.atomic():
+        return audit_record(actor=actor, school=school, action=VIEW, obj=obj)
+
+
+def audit_seen_by(obj: Any):
+    """The view events for one object, newest first, each with its actor loaded
+    (`actor`, `actor_role`, `created_at`): who has seen this, and when."""
+    return (
+        AuditEvent.objects.filter(
+            action=VIEW, object_type=obj._meta.label_lower, object_id=str(obj.pk)
+        )
+        .select_related("actor")
+        .order_by("-id")
+    )
+
+
+def role_words(code: str) -> str:
+    """An acting role as people say it ("dsl" is "Designated safeguarding lead")."""
+    return ROLE_WORDS.get(code, code) or "No role"
+
+
+def seen_by_panel(obj: Any, *, limit: int = SEEN_BY_SHOWN) -> dict[str, Any]:
+    """The latest views of one object for its page, in one query: rows of (who, role in
+    words, when), newest first, and whether older views were left off."""
+    events = list(audit_seen_by(obj)[: limit + 1])
+    return {
+        "rows": [(e.actor, role_words(e.actor_role), e.created_at) for e in events[:limit]],
+        "more": len(events) > limit,
+    }
+
+
+# --- Selectors for the audit trail page and its export ----------------------------------------
+
+
+def withheld_reporters(user: Any) -> dict[str, int]:
+    """Confidential concerns of the user's school whose reporter the user may not know:
+    {concern id as stored in AuditEvent.object_id: reporter id}. Empty for the case manager.
+
+    The events those reporters wrote about those concerns (raising it, opening its page)
+    must show "Name withheld". A few queries, however many concerns there are: whether
+    someone manages a concern depends only on its route and whether they are its subject.
+    """
+    # Imported here: contacts.services imports this module.
+    from contacts.models import BoundaryConcern
+    from contacts.services.records import is_case_manager
+
+    concerns = BoundaryConcern.objects.filter(school_id=user.school_id, confidential=True).only(
+        "pk", "school_id", "route", "subject_id", "reporter_id"
+    )
+    manages: dict[tuple[str, bool], bool] = {}
+    withheld: dict[str, int] = {}
+    for concern in concerns:
+        if concern.reporter_id == user.pk:
+            continue
+        key = (concern.route, concern.subject_id == user.pk)
+        if key not in manages:
+            manages[key] = is_case_manager(user, concern)
+        if not manages[key]:
+            withheld[str(concern.pk)] = concern.reporter_id
+    return withheld
+
+
+def hidden_from(user: Any) -> dict[str, list[str]]:
+    """Objects whose events the user may not see in the trail, by object type: boundary
+    concerns and LADO referrals about the user themself (the selectors never show a person
+    a concern or referral about them, and the trail must not give away that one exists),
+    except a self-referral or a referral they recorded."""
+    from contacts.models import BoundaryConcern, LadoReferral
+
+    concerns = BoundaryConcern.objects.filter(school_id=user.school_id, subject_id=user.pk)
+    referrals = LadoReferral.objects.filter(school_id=user.school_id, subject_id=user.pk)
+    hidden = {
+        CONCERN_TYPE: concerns.exclude(reporter_id=user.pk),
+        LADO_TYPE: referrals.exclude(recorded_by_id=user.pk),
+    }
+    return {
+        kind: [str(pk) for pk in rows.values_list("pk", flat=True)] for kind, rows in hidden.items()
+    }
+
+
+def is_withheld(event: AuditEvent, withheld: dict[str, int]) -> bool:
+    """Whether this event's actor is a confidential reporter the reader may not know."""
+    return (
+        event.object_type == CONCERN_TYPE
+        and event.actor_id is not None
+        and withheld.get(event.object_id) == event.actor_id
+    )
+
+
+_DAY = dt.timedelta(days=1)
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _trail_of(user: Any):
+    """The events the user may see in the trail, before any filter."""
+    if not has_role(user, AUDIT_READERS):
+        return AuditEvent.objects.none()
+    rows = AuditEvent.objects.filter(school_id=user.school_id)
+    for object_type, object_ids in hidden_from(user).items():
+        if object_ids:
+            rows = rows.exclude(object_type=object_type, object_id__in=object_ids)
+    return rows
+
+
+def audit_events_for(
+    user: Any,
+    *,
+    withheld: dict[str, int],
+    person: Any = None,
+    action: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+):
+    """The events of the user's school, newest first, narrowed by the audit page's filters.
+
+    Nothing for anyone but the headteacher and the chair of governors; never the events about a
+    concern or LADO referral about the reader (`hidden_from`). Filtering by a person never
+    matches the events in which their name is withheld (that would name them).
+    """
+    rows = _trail_of(user)
+    if person is not None:
+        rows = rows.filter(actor_id=person.pk)
+        hidden = [pk for pk, reporter in withheld.items() if reporter == person.pk]
+        if hidden:
+            rows = rows.exclude(object_type=CONCERN_TYPE, object_id__in=hidden)
+    if action:
+        rows = rows.filter(action=action)
+    # A bound on the calendar's first or last days narrows nothing, and converting it to UTC
+    # could overflow; it is left out.
+    if date_from is not None and date_from > dt.date.min + _DAY:
+        rows = rows.filter(created_at__gte=_start_of(date_from))
+    if date_to is not None and date_to < dt.date.max - _DAY:
+        rows = rows.filter(created_at__lt=_start_of(date_to + _DAY))
+    return rows.select_related("actor").order_by("-created_at", "-id")
+
+
+def audit_actions_for(user: Any) -> list[str]:
+    """The action codes present in the user's school's trail, for the filter."""
+    rows = _trail_of(user).values_list("action", flat=True)
+    return list(rows.order_by("action").distinct())
+
+
+def latest_check() -> AuditCheck | None:
+    return AuditCheck.objects.select_related("ran_by").order_by("-ran_at", "-id").first()

@@ -17,6 +17,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "dashboard": bool(held & roles.DASHBOARD_READERS),
             "decisions": bool(held & roles.DECIDERS),
             "senior": bool(held & roles.SENIOR_LEADERS),
+            "reports": bool(held & (roles.GOVERNORS | {roles.Role.HEADTEACHER})),
             "disclosures": bool(
                 held & {roles.Role.DSL, roles.Role.HEADTEACHER, roles.Role.DEPUTY_HEAD}
             ),

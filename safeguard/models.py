@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class School(models.Model):
@@ -97,3 +98,33 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_ref}"
+
+
+class AuditCheck(models.Model):
+    """One run of the hash-chain check (safeguard.audit.audit_check_run), kept so the audit
+    trail page can say when the chain was last found intact. Not itself an audit event."""
+
+    ran_at = models.DateTimeField(default=timezone.now)
+    ran_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_checks",
+        help_text="Empty when the verify_audit command ran the check.",
+    )
+    events_checked = models.PositiveIntegerField()
+    problems = models.PositiveIntegerField()
+    first_problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-ran_at", "-id"]
+        get_latest_by = ["ran_at", "id"]
+
+    def __str__(self) -> str:
+        state = "intact" if self.intact else f"{self.problems} problem(s)"
+        return f"{self.ran_at:%Y-%m-%d %H:%M} {self.events_checked} events, {state}"
+
+    @property
+    def intact(self) -> bool:
+        return self.problems == 0

@@ -18,6 +18,7 @@ from safeguard.roles import Role, role_required
 STARTING_PAGES: list[tuple[frozenset[str], str]] = [
     (roles.DASHBOARD_READERS, "dashboard"),
     (frozenset({Role.CHAIR_OF_GOVERNORS}), "decision_queue"),
+    (frozenset({Role.GOVERNOR}), "governors_report"),
 ]
 
 

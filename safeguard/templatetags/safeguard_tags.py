@@ -22,3 +22,16 @@ def role_label(value: str) -> str:
         return Role(value).label.lower()
     except ValueError:
         return value.replace("_", " ")
+
+
+@register.filter
+def hours(value: float | None) -> str:
+    """A duration in hours as people say it: "45 minutes", "3.5 hours", "2.1 days"."""
+    if value is None:
+        return "—"
+    if value < 1:
+        minutes = round(value * 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if value < 48:
+        return f"{value:.1f} hours"
+    return f"{value / 24:.1f} days"

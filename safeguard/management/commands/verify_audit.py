@@ -1,17 +1,20 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from safeguard.audit import audit_verify
-from safeguard.models import AuditEvent
+from safeguard.audit import audit_check_run
 
 
 class Command(BaseCommand):
-    help = "Check the audit trail's hash chain and name every event changed or removed."
+    help = (
+        "Check the audit trail's hash chain and name every event changed or removed. "
+        "The result is kept for the audit trail page."
+    )
 
     def handle(self, *args, **options):
-        problems = audit_verify()
-        total = AuditEvent.objects.count()
-        if problems:
-            for problem in problems:
+        check = audit_check_run(actor=None)
+        if check.found:
+            for problem in check.found:
                 self.stderr.write(problem.message)
-            raise CommandError(f"The audit trail is broken: {len(problems)} problem(s).")
-        self.stdout.write(self.style.SUCCESS(f"The audit trail is intact: {total} events."))
+            raise CommandError(f"The audit trail is broken: {len(check.found)} problem(s).")
+        self.stdout.write(
+            self.style.SUCCESS(f"The audit trail is intact: {check.events_checked} events.")
+        )

@@ -1,0 +1,444 @@
+"""The governors' report: what the governing body needs to hold the school to account.
+
+Every figure is an aggregate query in the database (counts grouped by a column), so the number
+of queries stays the same whatever the size of the school. Governors see counts and request
+numbers only; never a pupil's name or the text of a record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
+
+from contacts.models import (
+    BoundaryConcern,
+    ContactRecord,
+    ContactRequest,
+    Disclosure,
+    DisclosureType,
+    LadoOutcome,
+    LadoReferral,
+    LadoType,
+    Outcome,
+    Pupil,
+    RecordType,
+    Staff,
+    Status,
+)
+from policies.engine import KIND_LABELS, PURPOSE_LABELS, VERDICT_LABELS
+from policies.models import Acknowledgement, PolicyVersion
+from safeguard.audit import GENESIS, _payload_hash
+from safeguard.models import AuditEvent, School
+
+# English school terms, approximately: autumn from September, spring from January, summer
+# from April (Easter moves, so the spring/summer boundary is a convention here).
+TERM_STARTS = ((9, "Autumn term"), (1, "Spring term"), (4, "Summer term"))
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date  # first day, inclusive
+    end: dt.date  # last day, inclusive
+    label: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """Aware datetimes [start of the first day, start of the day after the last)."""
+        tz = timezone.get_current_timezone()
+        first = dt.datetime.combine(self.start, dt.time.min, tzinfo=tz)
+        after = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        return first, after
+
+    def months(self) -> list[dt.date]:
+        """The first day of every month the period touches."""
+        months, day = [], self.start.replace(day=1)
+        while day <= self.end:
+            months.append(day)
+            day = (day + dt.timedelta(days=32)).replace(day=1)
+        return months
+
+
+def school_year(on: dt.date) -> Period:
+    first_year = on.year if on.month >= 9 else on.year - 1
+    return Period(
+        dt.date(first_year, 9, 1),
+        dt.date(first_year + 1, 8, 31),
+        f"School year {first_year}–{str(first_year + 1)[-2:]}",
+    )
+
+
+def term(on: dt.date) -> Period:
+    if on.month >= 9:
+        return Period(dt.date(on.year, 9, 1), dt.date(on.year, 12, 31), f"Autumn term {on.year}")
+    if on.month <= 3:
+        return Period(dt.date(on.year, 1, 1), dt.date(on.year, 3, 31), f"Spring term {on.year}")
+    return Period(dt.date(on.year, 4, 1), dt.date(on.year, 8, 31), f"Summer term {on.year}")
+
+
+def previous(period: Period) -> Period:
+    """The period before: the previous term or school year, or the same number of days."""
+    day_before = period.start - dt.timedelta(days=1)
+    if period == term(period.start):
+        return term(day_before)
+    if period == school_year(period.start):
+        return school_year(day_before)
+    start = period.start - dt.timedelta(days=period.days)
+    return Period(start, day_before, f"{start:%d %b %Y} to {day_before:%d %b %Y}")
+
+
+@dataclass
+class Counted:
+    """A table of labelled counts, with the previous period's for comparison."""
+
+    title: str
+    rows: list[tuple[str, int, int]] = field(default_factory=list)  # label, now, before
+    # False where rows overlap (opened, closed, open now) and a sum would mean nothing.
+    totalled: bool = True
+
+    @property
+    def total(self) -> int:
+        return sum(now for _, now, _ in self.rows)
+
+    @property
+    def total_before(self) -> int:
+        return sum(before for _, _, before in self.rows)
+
+
+@dataclass
+class Durations:
+    count: int
+    median_hours: float | None
+    longest_hours: float | None
+
+
+@dataclass
+class Anomaly:
+    """Something that should never happen, with the references that prove it did."""
+
+    label: str
+    references: list[str]
+
+    @property
+    def count(self) -> int:
+        return len(self.references)
+
+
+@dataclass
+class Report:
+    school: School
+    period: Period
+    before: Period
+    today: dt.date
+    anomalies: list[Anomaly]
+    requests_by_kind: Counted
+    requests_by_purpose: Counted
+    requests_by_verdict: Counted
+    requests_by_status: Counted
+    overdue_outcomes: list[str]
+    decision_times: Durations
+    chair_decisions: Counted
+    per_month: list[tuple[dt.date, dict[str, int]]]
+    former: Counted
+    plans_past_review: list[str]
+    records_by_type: Counted
+    disclosures: Counted
+    disclosure_times: Durations
+    concerns: Counted
+    concern_outcomes: Counted
+    lado: Counted
+    lado_outcomes: Counted
+    overdue_policies: list[PolicyVersion]
+    acknowledgements: list[tuple[PolicyVersion, int, int]]  # version, read, not yet read
+    unread_names: dict[int, list[str]]  # version id -> names (for the headteacher only)
+    audit_events_checked: int
+
+
+def _in(period: Period, column: str) -> Q:
+    first, after = period.bounds()
+    return Q(**{f"{column}__gte": first, f"{column}__lt": after})
+
+
+def _grouped(rows: QuerySet, column: str, period: Period, before: Period, date_col: str):
+    """Counts per value of `column` in both periods, in one query."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    both = rows.filter(_in(period, date_col) | _in(before, date_col))
+    first, _after = period.bounds()
+    for row in both.values(column).annotate(
+        now=Count("id", filter=Q(**{f"{date_col}__gte": first}), distinct=True),
+        then=Count("id", filter=Q(**{f"{date_col}__lt": first}), distinct=True),
+    ):
+        counts[row[column]][0] += row["now"]
+        counts[row[column]][1] += row["then"]
+    return counts
+
+
+def _counted(title: str, counts, labels: dict[str, str]) -> Counted:
+    keys = list(labels) + sorted(k for k in counts if k not in labels)
+    return Counted(
+        title,
+        [(labels.get(k, str(k)), counts[k][0], counts[k][1]) for k in keys if k in counts] or [],
+    )
+
+
+def _durations(pairs: list[tuple[dt.datetime, dt.datetime]]) -> Durations:
+    hours = [(end - start).total_seconds() / 3600 for start, end in pairs if start and end]
+    if not hours:
+        return Durations(0, None, None)
+    return Durations(len(hours), statistics.median(hours), max(hours))
+
+
+def _requests(school: School) -> QuerySet:
+    return ContactRequest.objects.filter(school=school).exclude(status=Status.DRAFT)
+
+
+def _anomalies(school: School) -> list[Anomaly]:
+    """Checked, not assumed: each reads zero only if the database says so."""
+    requests = ContactRequest.objects.filter(school=school)
+    decided = requests.filter(status__in=(Status.APPROVED, Status.REJECTED, Status.COMPLETED))
+
+    def refs(rows: QuerySet) -> list[str]:
+        return [f"REQ-{pk:06d}" for pk in rows.order_by("pk").values_list("pk", flat=True)]
+
+    return [
+        Anomaly(
+            "Requests decided by the person who asked",
+            refs(decided.filter(decided_by_id=F("requester_id"))),
+        ),
+        Anomaly(
+            "Rejections with no reason given",
+            refs(requests.filter(status=Status.REJECTED, decision_reason="")),
+        ),
+        Anomaly(
+            "Contact the policies do not allow that was nonetheless approved",
+            refs(
+                requests.filter(
+                    verdict="prohibited", status__in=(Status.APPROVED, Status.COMPLETED)
+                )
+            ),
+        ),
+    ]
+
+
+def _chain_problems(period: Period) -> tuple[list[str], int]:
+    """Verify the audit chain across the period: each event's own hash, and its link to the
+    event before it (which may be outside the period)."""
+    first, after = period.bounds()
+    events = AuditEvent.objects.filter(created_at__gte=first, created_at__lt=after).order_by("id")
+    head = events.first()
+    if head is None:
+        return [], 0
+    prior = (
+        AuditEvent.objects.filter(id__lt=head.id).order_by("-id").values_list("hash", flat=True)
+    ).first()
+    expected, problems, checked = prior or GENESIS, [], 0
+    for event in (
+        AuditEvent.objects.filter(id__gte=head.id, created_at__lt=after)
+        .order_by("id")
+        .iterator(chunk_size=2000)
+    ):
+        checked += 1
+        if event.prev_hash != expected or _payload_hash(event) != event.hash:
+            problems.append(f"audit event {event.id}")
+        expected = event.hash
+    return problems, checked
+
+
+def _per_month(school: School, period: Period) -> list[tuple[dt.date, dict[str, int]]]:
+    rows = (
+        _requests(school)
+        .filter(_in(period, "submitted_at"))
+        .annotate(month=TruncMonth("submitted_at"))
+        .values("month", "verdict")
+        .annotate(n=Count("id"))
+    )
+    table: dict[dt.date, dict[str, int]] = {m: defaultdict(int) for m in period.months()}
+    for row in rows:
+        month = row["month"]
+        month = month.date() if isinstance(month, dt.datetime) else month
+        table.setdefault(month.replace(day=1), defaultdict(int))[row["verdict"]] += row["n"]
+    return sorted((month, dict(counts)) for month, counts in table.items())
+
+
+def _former(school: School, period: Period, before: Period) -> Counted:
+    """Requests involving a pupil who had left by the day of the contact."""
+    left = Pupil.objects.filter(
+        contact_requests=OuterRef("pk"), leaving_date__lte=OuterRef("contact_day")
+    )
+    rows = (
+        _requests(school)
+        .annotate(contact_day=TruncDate("starts_at"))
+        .annotate(former=Exists(left))
+        .filter(former=True)
+    )
+    counts = _grouped(
+        rows.annotate(with_plan=Q(plan_review_date__isnull=False)),
+        "with_plan",
+        period,
+        before,
+        "submitted_at",
+    )
+    with_plan, without = counts.get(True, [0, 0]), counts.get(False, [0, 0])
+    return Counted(
+        "Contact with former pupils",
+        [
+            ("With a plan of involvement", with_plan[0], with_plan[1]),
+            ("Without a plan", without[0], without[1]),
+        ],
+    )
+
+
+def _acknowledgements(school: School, for_head: bool):
+    current = list(
+        PolicyVersion.objects.current()
+        .filter(policy__school=school, policy__requires_acknowledgement=True)
+        .select_related("policy")
+        .annotate(read=Count("acknowledgements", filter=Q(acknowledgements__staff__is_active=True)))
+        .order_by("policy__title")
+    )
+    active = Staff.objects.filter(school=school, is_active=True)
+    staff_count = active.count()
+    names: dict[int, list[str]] = {}
+    if for_head and current:
+        done = set(
+            Acknowledgement.objects.filter(version__in=current).values_list(
+                "version_id", "staff_id"
+            )
+        )
+        people = list(
+            active.order_by("last_name", "first_name").values_list("pk", "first_name", "last_name")
+        )
+        for version in current:
+            names[version.pk] = [
+                f"{first} {last}" for pk, first, last in people if (version.pk, pk) not in done
+            ]
+    return [(v, v.read, max(staff_count - v.read, 0)) for v in current], names
+
+
+def governors_report(
+    *, school: School, period: Period, for_head: bool, today: dt.date | None = None
+) -> Report:
+    today = today or timezone.localdate()
+    before = previous(period)
+    requests = _requests(school)
+    sub = "submitted_at"
+    decided = requests.filter(_in(period, sub), decided_at__isnull=False)
+    records = ContactRecord.objects.filter(school=school)
+    disclosures = Disclosure.objects.filter(school=school)
+    concerns = BoundaryConcern.objects.filter(school=school)
+    lado = LadoReferral.objects.filter(school=school)
+    chair = requests.filter(route="chair_of_governors", decided_at__isnull=False).annotate(
+        why=Q(referred_to_chair=True)
+    )
+    chair_counts = _grouped(chair, "why", period, before, "decided_at")
+    concern_opened = _grouped(
+        concerns.annotate(all=Q(pk__isnull=False)), "all", period, before, "created_at"
+    )
+    concern_closed = _grouped(
+        concerns.filter(closed_at__isnull=False), "outcome", period, before, "closed_at"
+    )
+    overdue_policies = list(
+        PolicyVersion.objects.overdue(today).filter(policy__school=school).select_related("policy")
+    )
+    acknowledgements, unread = _acknowledgements(school, for_head)
+    chain, checked = _chain_problems(period)
+    anomalies = _anomalies(school)
+    anomalies.append(Anomaly("Breaks in the audit trail during the period", chain))
+    return Report(
+        school=school,
+        period=period,
+        before=before,
+        today=today,
+        anomalies=anomalies,
+        requests_by_kind=_counted(
+            "Requests by kind of contact",
+            _grouped(requests, "kind", period, before, sub),
+            KIND_LABELS,
+        ),
+        requests_by_purpose=_counted(
+            "Requests by purpose",
+            _grouped(requests, "purpose", period, before, sub),
+            PURPOSE_LABELS,
+        ),
+        requests_by_verdict=_counted(
+            "Requests by what the policies said",
+            _grouped(requests, "verdict", period, before, sub),
+            VERDICT_LABELS,
+        ),
+        requests_by_status=_counted(
+            "Requests by outcome",
+            _grouped(requests, "status", period, before, sub),
+            dict(Status.choices),
+        ),
+        overdue_outcomes=[
+            item.reference
+            for item in requests.filter(_in(period, sub)).overdue().only("pk").order_by("pk")
+        ],
+        decision_times=_durations(list(decided.values_list("submitted_at", "decided_at"))),
+        chair_decisions=_counted(
+            "Decided by the chair of governors",
+            chair_counts,
+            {False: "The headteacher's own requests", True: "Referred by the headteacher"},
+        ),
+        per_month=_per_month(school, period),
+        former=_former(school, period, before),
+        plans_past_review=[
+            item.reference
+            for item in requests.filter(_in(period, sub)).plans_past_review(today).only("pk")
+        ],
+        records_by_type=_counted(
+            "Records after the fact, by type",
+            _grouped(records, "record_type", period, before, "occurred_at"),
+            dict(RecordType.choices),
+        ),
+        disclosures=_counted(
+            "Disclosures",
+            _grouped(disclosures, "disclosure_type", period, before, "disclosed_at"),
+            dict(DisclosureType.choices),
+        ),
+        disclosure_times=_durations(
+            list(
+                disclosures.filter(_in(period, "disclosed_at")).values_list(
+                    "disclosed_at", "created_at"
+                )
+            )
+        ),
+        concerns=Counted(
+            "Boundary concerns",
+            [
+                ("Opened", *concern_opened.get(True, [0, 0])),
+                (
+                    "Closed",
+                    sum(v[0] for v in concern_closed.values()),
+                    sum(v[1] for v in concern_closed.values()),
+                ),
+                ("Open now", concerns.filter(closed_at__isnull=True).count(), 0),
+            ],
+            totalled=False,
+        ),
+        concern_outcomes=_counted(
+            "Concerns closed, by outcome", concern_closed, dict(Outcome.choices)
+        ),
+        lado=_counted(
+            "LADO consultations and referrals",
+            _grouped(lado, "referral_type", period, before, "contacted_at"),
+            dict(LadoType.choices),
+        ),
+        lado_outcomes=_counted(
+            "Outcomes of LADO referrals",
+            _grouped(lado.exclude(outcome=""), "outcome", period, before, "contacted_at"),
+            dict(LadoOutcome.choices),
+        ),
+        overdue_policies=overdue_policies,
+        acknowledgements=acknowledgements,
+        unread_names=unread,
+        audit_events_checked=checked,
+    )

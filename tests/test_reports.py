@@ -1,0 +1,430 @@
+"""The governors' report (safeguard.reports): its periods, every figure against fixtures worked
+out by hand (tests/factories_reports.py) for the period and the one before it, the checks of
+things that should never happen, the school boundary and the number of queries."""
+
+import datetime as dt
+from contextlib import contextmanager
+from datetime import UTC
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from contacts import services
+from contacts.models import ContactRequest, Disclosure
+from safeguard.models import AuditEvent
+from safeguard.reports import Durations, Period, governors_report, previous, school_year, term
+from tests.factories_policies import PolicyFactory, PolicyVersionFactory
+from tests.factories_records import make_record
+from tests.factories_reports import (
+    BEFORE,
+    DECISION_TIMES,
+    DISCLOSURE_TIMES,
+    EXPECTED,
+    OVERDUE,
+    OVERDUE_POLICIES,
+    PERIOD,
+    PLANS_PAST_REVIEW,
+    Cast,
+    at,
+    build,
+    cast_for,
+    make_pupils,
+)
+from tests.factories_requests import make_request
+
+D = dt.date
+
+
+def _report(school, period=PERIOD, *, for_head=False, **extra):
+    return governors_report(school=school, period=period, for_head=for_head, **extra)
+
+
+@pytest.fixture
+def cast(school, head, teacher, line_manager, colleague, chair, dsl):
+    """Six active members of staff: head, line manager, teacher, colleague, chair and DSL."""
+    return Cast(
+        school=school, head=head, teacher=teacher, colleague=colleague, chair=chair, dsl=dsl
+    )
+
+
+@pytest.fixture
+def built(cast):
+    return build(cast)
+
+
+# --- Periods ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("on", "start", "end", "label"),
+    [
+        (D(2023, 10, 15), D(2023, 9, 1), D(2023, 12, 31), "Autumn term 2023"),
+        (D(2024, 2, 10), D(2024, 1, 1), D(2024, 3, 31), "Spring term 2024"),
+        (D(2024, 6, 10), D(2024, 4, 1), D(2024, 8, 31), "Summer term 2024"),
+        (D(2023, 8, 31), D(2023, 4, 1), D(2023, 8, 31), "Summer term 2023"),
+        (D(2023, 9, 1), D(2023, 9, 1), D(2023, 12, 31), "Autumn term 2023"),
+        (D(2023, 12, 31), D(2023, 9, 1), D(2023, 12, 31), "Autumn term 2023"),
+        (D(2024, 1, 1), D(2024, 1, 1), D(2024, 3, 31), "Spring term 2024"),
+        (D(2024, 3, 31), D(2024, 1, 1), D(2024, 3, 31), "Spring term 2024"),
+        (D(2024, 4, 1), D(2024, 4, 1), D(2024, 8, 31), "Summer term 2024"),
+    ],
+)
+def test_term_holds_the_day(on, start, end, label):
+    assert term(on) == Period(start, end, label)
+
+
+@pytest.mark.parametrize(
+    ("on", "first_year"),
+    [(D(2023, 9, 1), 2023), (D(2024, 1, 1), 2023), (D(2024, 8, 31), 2023), (D(2023, 8, 31), 2022)],
+)
+def test_school_year_runs_from_september_to_august(on, first_year):
+    year = school_year(on)
+    assert (year.start, year.end) == (D(first_year, 9, 1), D(first_year + 1, 8, 31))
+    assert year.label == f"School year {first_year}–{str(first_year + 1)[-2:]}"
+
+
+@pytest.mark.parametrize(
+    ("on", "before_on"),
+    [
+        (D(2023, 10, 1), D(2023, 5, 1)),
+        (D(2024, 2, 1), D(2023, 11, 1)),
+        (D(2024, 5, 1), D(2024, 2, 1)),
+    ],
+)
+def test_previous_of_a_term_is_the_term_before(on, before_on):
+    assert previous(term(on)) == term(before_on)
+
+
+def test_previous_of_a_school_year_is_the_year_before():
+    assert previous(school_year(D(2024, 1, 1))) == school_year(D(2023, 1, 1))
+    assert previous(school_year(D(2024, 1, 1))).label == "School year 2022–23"
+
+
+def test_previous_of_a_custom_range_is_the_same_number_of_days_just_before():
+    assert PERIOD.days == BEFORE.days == 31
+    assert previous(PERIOD) == Period(D(2023, 1, 29), D(2023, 2, 28), "29 Jan 2023 to 28 Feb 2023")
+    one_day = previous(Period(D(2024, 3, 1), D(2024, 3, 1), "1 March"))
+    assert (one_day.start, one_day.end) == (D(2024, 2, 29), D(2024, 2, 29))
+
+
+def test_bounds_are_local_midnights_across_the_clock_change():
+    first, after = PERIOD.bounds()
+    assert (first, after) == (at(3, 1, 0), at(4, 1, 0))
+    # March 2023 begins in GMT and ends in BST.
+    assert first.astimezone(UTC) == dt.datetime(2023, 3, 1, 0, 0, tzinfo=UTC)
+    assert after.astimezone(UTC) == dt.datetime(2023, 3, 31, 23, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("period", "months"),
+    [
+        (PERIOD, [D(2023, 3, 1)]),
+        (Period(D(2023, 1, 15), D(2023, 3, 2), "x"), [D(2023, 1, 1), D(2023, 2, 1), D(2023, 3, 1)]),
+        (Period(D(2023, 12, 31), D(2024, 1, 1), "x"), [D(2023, 12, 1), D(2024, 1, 1)]),
+        (term(D(2024, 1, 1)), [D(2024, 1, 1), D(2024, 2, 1), D(2024, 3, 1)]),
+    ],
+)
+def test_months_lists_the_first_day_of_every_month_touched(period, months):
+    assert period.months() == months
+
+
+def test_months_of_a_school_year_are_its_twelve():
+    months = school_year(D(2023, 9, 1)).months()
+    assert (len(months), months[0], months[-1]) == (12, D(2023, 9, 1), D(2024, 8, 1))
+
+
+# --- Every figure, in the period and the period before ----------------------------------------
+
+
+@pytest.mark.parametrize("table", sorted(EXPECTED))
+def test_each_table_counts_both_periods(built, school, table):
+    report = _report(school)
+    assert (report.period, report.before) == (PERIOD, BEFORE)
+    assert getattr(report, table).rows == EXPECTED[table]
+
+
+def test_totals_add_up_and_overlapping_rows_are_not_totalled(built, school):
+    report = _report(school)
+    assert (report.requests_by_kind.total, report.requests_by_kind.total_before) == (11, 6)
+    assert (report.requests_by_status.total, report.requests_by_status.total_before) == (11, 6)
+    assert (report.records_by_type.total, report.records_by_type.total_before) == (5, 2)
+    assert report.requests_by_kind.totalled
+    assert not report.concerns.totalled
+
+
+def test_decision_times_median_and_longest(built, school):
+    assert _report(school).decision_times == DECISION_TIMES
+
+
+def test_time_to_tell_the_dsl_is_created_at_less_disclosed_at(built, school):
+    assert _report(school).disclosure_times == DISCLOSURE_TIMES
+
+
+def test_overdue_outcomes_and_plans_past_review_are_references(built, school):
+    report = _report(school)
+    assert report.overdue_outcomes == [built.ref(name) for name in OVERDUE]
+    assert report.plans_past_review == [built.ref(name) for name in PLANS_PAST_REVIEW]
+    assert all(ref.startswith("REQ-") and len(ref) == 10 for ref in report.overdue_outcomes)
+
+
+def test_a_plan_reviewed_in_time_is_not_past_review(built, school):
+    # The same plan, judged on a day before its review date, is not overdue a review.
+    report = _report(school, today=D(2023, 4, 29))
+    assert report.plans_past_review == []
+
+
+def test_requests_per_month_by_verdict(built, school):
+    report = _report(school, Period(D(2023, 2, 1), D(2023, 3, 31), "February and March"))
+    assert report.per_month == [
+        (D(2023, 2, 1), {"needs_approval": 5}),
+        (D(2023, 3, 1), {"needs_approval": 9, "prohibited": 1, "record": 1}),
+    ]
+
+
+def test_the_previous_period_reported_on_its_own_gives_the_same_before_column(built, school):
+    report = _report(school, BEFORE)
+    for table, rows in EXPECTED.items():
+        now = {label: n for label, n, _ in getattr(report, table).rows if n}
+        before = {label: b for label, _, b in rows if b}
+        if table == "concerns":  # "Open now" is today's count, whichever the period
+            now.pop("Open now")
+        assert now == before, table
+    assert report.decision_times == Durations(5, 1.0, pytest.approx(34 + 1 / 60))
+    assert report.disclosure_times == Durations(1, 0.5, 0.5)
+    assert report.overdue_outcomes == [built.ref("before_approved"), built.ref("before_former")]
+    assert report.plans_past_review == [built.ref("before_former")]
+
+
+def test_overdue_policies_are_current_versions_past_review(built, school):
+    report = _report(school)
+    assert {v.policy.title for v in report.overdue_policies} == OVERDUE_POLICIES
+    assert built.policies["boundaries_old"] not in report.overdue_policies
+
+
+def _names(*people):
+    ordered = sorted(people, key=lambda s: (s.last_name, s.first_name))
+    return [f"{s.first_name} {s.last_name}" for s in ordered]
+
+
+def test_acknowledgements_and_names_for_the_headteacher(built, school, line_manager):
+    c, p = built.cast, built.policies
+    report = _report(school, for_head=True)
+    assert [(v.pk, read, unread) for v, read, unread in report.acknowledgements] == [
+        (p["conduct"].pk, 3, 3),  # the inactive reader does not count
+        (p["boundaries"].pk, 6, 0),
+        (p["safeguarding"].pk, 0, 6),
+    ]
+    everyone = (c.head, c.teacher, c.colleague, c.chair, c.dsl, line_manager)
+    assert report.unread_names == {
+        p["conduct"].pk: _names(line_manager, c.chair, c.dsl),
+        p["boundaries"].pk: [],
+        p["safeguarding"].pk: _names(*everyone),
+    }
+
+
+def test_acknowledgements_for_governors_carry_no_names(built, school):
+    report = _report(school, for_head=False)
+    assert [(read, unread) for _, read, unread in report.acknowledgements] == [
+        (3, 3),
+        (6, 0),
+        (0, 6),
+    ]
+    assert report.unread_names == {}
+
+
+# --- What never counts ------------------------------------------------------------------------
+
+
+def _figures(report) -> dict:
+    """Everything a report says, in comparable form."""
+    tables = {name: getattr(report, name).rows for name in EXPECTED}
+    return tables | {
+        "per_month": report.per_month,
+        "decision_times": report.decision_times,
+        "disclosure_times": report.disclosure_times,
+        "overdue_outcomes": report.overdue_outcomes,
+        "plans_past_review": report.plans_past_review,
+        "anomalies": [(a.label, a.references) for a in report.anomalies],
+        "overdue_policies": [v.pk for v in report.overdue_policies],
+        "acknowledgements": [(v.pk, r, u) for v, r, u in report.acknowledgements],
+        "unread_names": report.unread_names,
+        "audit_events_checked": report.audit_events_checked,
+    }
+
+
+def test_drafts_never_count(built, school, teacher, colleague):
+    pupil = built.pupils["current"]
+    before = _figures(_report(school, for_head=True))
+    for when in (at(3, 5), at(3, 20), at(2, 10)):
+        for who in (teacher, colleague):
+            draft = make_request(who, [pupil], submit=False, kind="gift", purpose="personal")
+            ContactRequest.objects.filter(pk=draft.pk).update(submitted_at=when)
+    assert _figures(_report(school, for_head=True)) == before
+    assert ContactRequest.objects.filter(status="draft", submitted_at__isnull=False).count() == 7
+
+
+def test_another_schools_rows_never_count(built, school, other_school):
+    mine = _figures(_report(school, for_head=True))
+    theirs = build(cast_for(other_school))
+    # The same rows, counted for their school, give the same figures...
+    other = _report(other_school)
+    assert {name: getattr(other, name).rows for name in EXPECTED} == EXPECTED
+    # ...and their school is not in good order either: none of it is ours to report.
+    _plant_self_approval(theirs.requests["overdue"])
+    ContactRequest.objects.filter(pk=theirs.requests["completed"].pk).update(verdict="prohibited")
+    assert _report(other_school).anomalies[0].references == [theirs.ref("overdue")]
+    assert _figures(_report(school, for_head=True)) == mine
+
+
+# --- Things that should never happen ----------------------------------------------------------
+
+
+@contextmanager
+def _check_constraint_lifted(name: str):
+    """Let an UPDATE through the named check constraint of contacts_contactrequest, within this
+    test's transaction only (on PostgreSQL the constraint comes back with the rollback)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA ignore_check_constraints = ON")
+        elif connection.vendor == "postgresql":
+            # Deferred foreign-key checks queued by the inserts would block ALTER TABLE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE contacts_contactrequest DROP CONSTRAINT {name}")
+        else:  # pragma: no cover
+            pytest.fail(f"No way to lift a check constraint on {connection.vendor}")
+    try:
+        yield
+    finally:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA ignore_check_constraints = OFF")
+
+
+def _plant_self_approval(req: ContactRequest) -> None:
+    with _check_constraint_lifted("request_not_self_decided"):
+        ContactRequest.objects.filter(pk=req.pk).update(decided_by_id=req.requester_id)
+
+
+def _allow_audit_tampering() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER safeguard_auditevent_no_update")
+        elif connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(
+                "ALTER TABLE safeguard_auditevent DISABLE TRIGGER safeguard_auditevent_append_only"
+            )
+        else:  # pragma: no cover
+            pytest.fail(f"No way to lift the audit triggers on {connection.vendor}")
+
+
+def _found(report) -> list[tuple[str, int, list[str]]]:
+    return [(a.label, a.count, a.references) for a in report.anomalies]
+
+
+def test_with_nothing_planted_every_check_reads_zero(built, school):
+    report = _report(school)
+    assert _found(report) == [
+        ("Requests decided by the person who asked", 0, []),
+        ("Rejections with no reason given", 0, []),
+        ("Contact the policies do not allow that was nonetheless approved", 0, []),
+        ("Breaks in the audit trail during the period", 0, []),
+    ]
+
+
+def test_a_request_approved_by_its_own_requester_is_caught(built, school):
+    target = built.requests["completed"]
+    _plant_self_approval(target)
+    assert ContactRequest.objects.get(pk=target.pk).decided_by_id == target.requester_id
+    counts = [a.references for a in _report(school).anomalies]
+    assert counts == [[target.reference], [], [], []]
+    assert target.reference == f"REQ-{target.pk:06d}"
+
+
+def test_a_rejection_with_no_reason_is_caught(built, school):
+    target = built.requests["rejected"]
+    with _check_constraint_lifted("request_rejection_has_reason"):
+        ContactRequest.objects.filter(pk=target.pk).update(decision_reason="")
+    assert [a.references for a in _report(school).anomalies] == [[], [target.reference], [], []]
+
+
+def test_prohibited_contact_that_was_approved_is_caught(built, school):
+    approved, completed = built.requests["overdue"], built.requests["completed"]
+    ContactRequest.objects.filter(pk__in=[approved.pk, completed.pk]).update(verdict="prohibited")
+    found = _report(school).anomalies[2]
+    # Ordered by request number; the rejected "not allowed" request is no anomaly.
+    assert found.references == sorted([approved.reference, completed.reference])
+    assert built.ref("rejected") not in found.references
+    assert found.count == 2
+
+
+def test_a_break_in_the_audit_chain_is_caught_and_named(built, school):
+    this_term = term(timezone.localdate())
+    clean = _report(school, this_term)
+    assert clean.anomalies[3].references == []
+    assert clean.audit_events_checked == AuditEvent.objects.count() > 0
+
+    target = AuditEvent.objects.filter(
+        object_id=str(built.requests["overdue"].pk), action="request.approve"
+    ).get()
+    _allow_audit_tampering()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE safeguard_auditevent SET reason = %s WHERE id = %s", ["Fine.", target.pk]
+        )
+    broken = _report(school, this_term)
+    assert broken.anomalies[3].references == [f"audit event {target.pk}"]
+    assert [a.count for a in broken.anomalies] == [0, 0, 0, 1]
+    # The period of March 2023 holds no event, so it has nothing to find.
+    past = _report(school)
+    assert (past.anomalies[3].references, past.audit_events_checked) == ([], 0)
+
+
+# --- Queries ----------------------------------------------------------------------------------
+
+
+def _more_activity(cast: Cast, pupils, n: int) -> None:
+    """n requests (decided, one way or another), records and disclosures, all in PERIOD."""
+    for i in range(n):
+        req = make_request(cast.teacher, [pupils["current"]], reasons="More of the same.")
+        if i % 3 == 0:
+            services.request_decide(
+                actor=cast.head, request=req, decision="approve", expected_version=None
+            )
+        elif i % 3 == 1:
+            services.request_decide(
+                actor=cast.head, request=req, decision="reject", expected_version=None, reason="No"
+            )
+        ContactRequest.objects.filter(pk=req.pk).update(
+            submitted_at=at(3, 2 + i % 20, 8), decided_at=at(3, 2 + i % 20, 9 + i % 5)
+        )
+        make_record(cast.teacher, [pupils["current"]], occurred_at=at(3, 2 + i % 20))
+        disclosure = services.disclosure_record(
+            actor=cast.teacher,
+            pupil=pupils["current"],
+            disclosure_type="personal",
+            disclosed_at=at(2, 2 + i % 20),
+            account="Said something.",
+        )
+        Disclosure.objects.filter(pk=disclosure.pk).update(created_at=at(2, 2 + i % 20, 13))
+
+
+def _queries(school, period) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        _report(school, period, for_head=True)
+    return len(queries)
+
+
+@pytest.mark.parametrize("which", ["past", "this term"])
+def test_the_number_of_queries_does_not_grow_with_the_data(cast, school, which):
+    period = PERIOD if which == "past" else term(timezone.localdate())
+    pupils = make_pupils(school)
+    PolicyVersionFactory(policy=PolicyFactory(school=school, title="Code of conduct"))
+    _more_activity(cast, pupils, 2)
+    small = _queries(school, period)
+    _more_activity(cast, pupils, 28)
+    assert ContactRequest.objects.count() == 30
+    assert AuditEvent.objects.count() < 2000  # one chunk of the audit chain's iterator
+    assert _queries(school, period) == small

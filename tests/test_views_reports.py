@@ -1,0 +1,538 @@
+"""The governors' report pages: who may read them, what the page shows (read back from its
+tables), the period form, that no pupil's name or record text ever reaches a governor, the CSV
+exports and the self-contained download, and the number of queries.
+
+The data are the hand-computed fixtures of tests/factories_reports.py, in March 2023.
+"""
+
+import csv
+import datetime as dt
+import io
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from contacts.models import ContactRequest
+from policies.services import policy_create
+from safeguard.charts import NO_DATA
+from safeguard.report_views import TABLE_SLUGS
+from safeguard.reports import governors_report, previous, school_year, term
+from safeguard.roles import Role
+from tests.factories_policies import PolicyFactory, PolicyVersionFactory
+from tests.factories_records import make_record
+from tests.factories_reports import (
+    BEFORE,
+    EXPECTED,
+    OVERDUE,
+    PERIOD,
+    PLANS_PAST_REVIEW,
+    PUPIL_NAMES,
+    RANGE_QUERY,
+    SECRET,
+    Cast,
+    at,
+    build,
+    make_pupils,
+)
+from tests.factories_requests import make_request
+from tests.helpers import text
+
+PAGE = "governors_report"
+DOWNLOAD = "governors_report_download"
+
+# Each CSV of a table of counts, and the Report attribute it exports.
+SLUG_TABLES = {
+    "requests-by-kind": "requests_by_kind",
+    "requests-by-purpose": "requests_by_purpose",
+    "requests-by-verdict": "requests_by_verdict",
+    "requests-by-outcome": "requests_by_status",
+    "chair-decisions": "chair_decisions",
+    "former-pupils": "former",
+    "records-by-type": "records_by_type",
+    "disclosures": "disclosures",
+    "concerns": "concerns",
+    "concern-outcomes": "concern_outcomes",
+    "lado": "lado",
+    "lado-outcomes": "lado_outcomes",
+}
+REQUEST_LINK = re.compile(r'href="/requests/\d+/"')
+SVG = re.compile(r"<svg\b[^>]*>.*?</svg>", re.S)
+
+
+@pytest.fixture
+def cast(school, head, teacher, line_manager, colleague, chair, dsl):
+    return Cast(
+        school=school, head=head, teacher=teacher, colleague=colleague, chair=chair, dsl=dsl
+    )
+
+
+@pytest.fixture
+def built(cast, governor):
+    return build(cast)
+
+
+def _get(client, user, name=PAGE, query=None, *args):
+    client.force_login(user)
+    return client.get(reverse(name, args=args), query or {})
+
+
+def _csv(client, user, slug, query=RANGE_QUERY):
+    return _get(client, user, "governors_report_csv", query, slug)
+
+
+class _Tables(HTMLParser):
+    """Every <table> of a page: its caption and its rows of cell texts."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: list[dict] = []
+        self._cell: list[str] | None = None
+        self._caption: list[str] | None = None
+        self._row: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append({"caption": "", "rows": []})
+        elif tag == "caption":
+            self._caption = []
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("th", "td"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "caption" and self._caption is not None:
+            self.tables[-1]["caption"] = " ".join("".join(self._caption).split())
+            self._caption = None
+        elif tag in ("th", "td") and self._cell is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[-1]["rows"].append(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        for buffer in (self._cell, self._caption):
+            if buffer is not None:
+                buffer.append(data)
+
+
+def _table(response, title: str) -> list[list[str]]:
+    """The body and footer rows of the table whose caption begins with the title."""
+    parser = _Tables()
+    parser.feed(response.content.decode())
+    found = [t for t in parser.tables if t["caption"].split(" · ")[0] == title]
+    assert len(found) == 1, f"{title!r} in {[t['caption'] for t in parser.tables]}"
+    return found[0]["rows"][1:]  # without the heading row
+
+
+def _as_cells(rows) -> list[list[str]]:
+    return [[label, str(now), str(before)] for label, now, before in rows]
+
+
+# --- Who may read it --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["governor", "chair", "head"])
+def test_governors_and_the_headteacher_may_read_the_report(client, request, persona):
+    user = request.getfixturevalue(persona)
+    assert _get(client, user).status_code == 200
+    assert _get(client, user, DOWNLOAD).status_code == 200
+    assert _csv(client, user, "requests-by-kind", {}).status_code == 200
+
+
+@pytest.mark.parametrize("persona", ["teacher", "dsl", "deputy", "admin", "line_manager"])
+def test_nobody_else_may(client, request, persona):
+    user = request.getfixturevalue(persona)
+    assert _get(client, user).status_code == 403
+    assert _get(client, user, DOWNLOAD).status_code == 403
+    for slug in TABLE_SLUGS:
+        assert _csv(client, user, slug, {}).status_code == 403
+
+
+def test_signing_in_comes_first(client, school):
+    response = client.get(reverse(PAGE))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+
+def test_the_page_shows_the_period_the_checks_the_counts_and_three_charts(client, built, governor):
+    response = _get(client, governor, query=RANGE_QUERY)
+    assert response.status_code == 200
+    page = text(response)
+    assert f"Governors' report: {PERIOD.label}" in page
+    assert f"compared with {BEFORE.label}" in page
+    assert "Things that should never happen" in page
+    assert _table(response, "Checks") == [
+        ["Requests decided by the person who asked", "0", "None: checked", "—"],
+        ["Rejections with no reason given", "0", "None: checked", "—"],
+        [
+            "Contact the policies do not allow that was nonetheless approved",
+            "0",
+            "None: checked",
+            "—",
+        ],
+        ["Breaks in the audit trail during the period", "0", "None: checked", "—"],
+    ]
+    report = response.context["report"]
+    for name, rows in EXPECTED.items():
+        counted = getattr(report, name)
+        shown = _table(response, counted.title)
+        total = [["Total", str(counted.total), str(counted.total_before)]]
+        assert shown == _as_cells(rows) + (total if counted.totalled else []), name
+    assert _table(response, "Requests by kind of contact")[-1] == ["Total", "11", "6"]
+    assert "median 4.0 hours, longest 20.0 hours (7 decisions)" in page
+    assert "median 3.0 hours, longest 5.0 hours" in page
+    overdue = ", ".join(built.ref(name) for name in OVERDUE)
+    assert f"Approved contact past its date with no outcome 2: {overdue}" in page
+    reviewed = re.escape(built.ref(PLANS_PAST_REVIEW[0]))
+    assert re.search(rf"past their review date: 1 \(\s*{reviewed}\s*\)", page)
+    assert "2 policies are past the review date" in page
+    charts = SVG.findall(response.content.decode())
+    assert len(charts) == 3
+    assert all('role="img"' in chart for chart in charts)
+    assert not any(NO_DATA in chart for chart in charts)
+
+
+def test_with_no_data_the_page_still_renders_and_the_charts_say_so(client, governor):
+    response = _get(client, governor)
+    assert response.status_code == 200
+    charts = SVG.findall(response.content.decode())
+    assert len(charts) == 3
+    assert all(NO_DATA in chart and 'role="img"' in chart for chart in charts)
+    page = text(response)
+    assert f"Governors' report: {term(timezone.localdate()).label}" in page
+    assert "None in either period." in page
+    assert "No decisions in the period." in page
+    assert _table(response, "Checks")[0][1:3] == ["0", "None: checked"]
+
+
+def test_the_headteacher_sees_who_has_not_read_a_policy_and_governors_do_not(
+    client, built, head, governor, chair, line_manager
+):
+    name = f"{line_manager.first_name} {line_manager.last_name}"
+    assert name in text(_get(client, head, query=RANGE_QUERY))
+    for reader in (governor, chair):
+        page = text(_get(client, reader, query=RANGE_QUERY))
+        assert "Who has not read it" not in page
+        assert name not in page
+
+
+# --- The period form --------------------------------------------------------------------------
+
+
+def _heading(response) -> str:
+    return re.search(r"<h1[^>]*>(.*?)</h1>", response.content.decode(), re.S).group(1).strip()
+
+
+def test_the_period_is_this_term_unless_chosen(client, governor):
+    today = timezone.localdate()
+    assert _heading(_get(client, governor)) == f"Governors' report: {term(today).label}"
+    response = _get(client, governor, query={"period": "term"})
+    assert response.context["report"].period == term(today)
+    assert response.context["report"].before == previous(term(today))
+
+
+def test_this_school_year(client, governor):
+    response = _get(client, governor, query={"period": "year"})
+    year = school_year(timezone.localdate())
+    assert response.context["report"].period == year
+    assert _heading(response) == f"Governors' report: {year.label}"
+
+
+def test_last_school_year(client, governor):
+    response = _get(client, governor, query={"period": "last_year"})
+    last = previous(school_year(timezone.localdate()))
+    assert response.context["report"].period == last
+    assert _heading(response) == f"Governors' report: {last.label}"
+
+
+def test_dates_of_your_choice(client, governor):
+    response = _get(client, governor, query=RANGE_QUERY)
+    assert response.context["report"].period == PERIOD
+    assert response.context["report"].before == BEFORE
+    assert _heading(response) == "Governors' report: 01 Mar 2023 to 31 Mar 2023"
+    assert 'value="2023-03-01"' in response.content.decode()
+
+
+def _field(response, name: str) -> str:
+    """The form column holding one field's input and its error (if any)."""
+    page = response.content.decode()
+    tag = re.search(rf'<input [^>]*id="id_{name}"[^>]*>', page)
+    return tag.group(0) + page[tag.end() :].split('class="col-sm-3"')[0]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        (
+            {"period": "range", "start": "2023-03-31", "end": "2023-03-01"},
+            "end",
+            "cannot be before",
+        ),
+        ({"period": "range", "end": "2023-03-31"}, "start", "Give the first day."),
+        ({"period": "range", "start": "2023-03-01"}, "end", "Give the last day."),
+        ({"period": "range", "start": "2020-01-01", "end": "2023-06-01"}, "end", "at most three"),
+    ],
+)
+def test_a_bad_range_shows_the_error_by_the_field_and_this_term(
+    client, governor, query, field, message
+):
+    response = _get(client, governor, query=query)
+    assert response.status_code == 200
+    column = _field(response, field)
+    assert "is-invalid" in column
+    assert message in text(column)
+    other = "start" if field == "end" else "end"
+    assert "is-invalid" not in _field(response, other)
+    assert response.context["report"].period == term(timezone.localdate())
+    assert "The dates were not valid, so this term is shown." in text(response)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"period": "fortnight"},
+        {"period": "range", "start": "yesterday", "end": "2023-13-45"},
+        {"period": "range", "start": "2023-03-01", "end": "<script>"},
+        {"period": "year", "start": "nonsense"},
+        {"period": ["term", "year"], "start": "2023-02-30"},
+        {"period": "range", "start": "2023-03-01", "end": "2023-03-31" * 50},
+    ],
+)
+def test_garbage_never_gives_a_server_error(client, governor, query):
+    client.raise_request_exception = False
+    response = _get(client, governor, query=query)
+    assert response.status_code == 200
+    assert response.context["report"].period in (
+        term(timezone.localdate()),
+        school_year(timezone.localdate()),
+    )
+    assert 'value="<script>"' not in response.content.decode()  # echoed back escaped
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"period": "range", "start": "0001-01-01", "end": "0001-01-02"},
+        {"period": "range", "start": "9999-12-01", "end": "9999-12-31"},
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_do_not_give_a_server_error(client, governor, query):
+    client.raise_request_exception = False
+    response = _get(client, governor, query=query)
+    assert response.status_code == 200
+    assert "Choose a date between 1990" in response.content.decode()
+
+
+# --- No pupil's name, no record's text --------------------------------------------------------
+
+
+def _everything(client, user) -> dict[str, str]:
+    """The page (this term and March 2023), every CSV and the download, as text."""
+    out = {
+        "page": _get(client, user, query=RANGE_QUERY),
+        "page this term": _get(client, user),
+        "download": _get(client, user, DOWNLOAD, RANGE_QUERY),
+    }
+    out |= {f"{slug}.csv": _csv(client, user, slug) for slug in TABLE_SLUGS}
+    assert all(r.status_code == 200 for r in out.values())
+    return {where: r.content.decode() for where, r in out.items()}
+
+
+def _secrets(built) -> list[str]:
+    words = [part for pair in PUPIL_NAMES.values() for part in pair]
+    words += [p.full_name for p in built.pupils.values()]
+    return [*words, SECRET, "heron", "boathouse"]
+
+
+@pytest.mark.parametrize("persona", ["governor", "chair", "head"])
+def test_no_pupils_name_or_record_text_reaches_the_report(client, request, built, persona):
+    # One more record (in March 2023) and request (this term), both naming the secret.
+    pupil = built.pupils["current"]
+    make_record(built.cast.teacher, [pupil], occurred_at=at(3, 15), details=f"At {SECRET}.")
+    make_request(built.cast.teacher, [pupil], reasons=f"Near {SECRET}.")
+    user = request.getfixturevalue(persona)
+    found = {
+        (where, secret)
+        for where, content in _everything(client, user).items()
+        for secret in _secrets(built)
+        if secret.lower() in content.lower()
+    }
+    assert found == set()
+
+
+def test_the_headteachers_references_are_links_to_the_requests(client, built, head):
+    page = _get(client, head, query=RANGE_QUERY).content.decode()
+    for name in (*OVERDUE, *PLANS_PAST_REVIEW):
+        req = built.requests[name]
+        url = reverse("request_detail", args=[req.pk])
+        assert f'<a href="{url}">{req.reference}</a>' in page
+
+
+@pytest.mark.parametrize("persona", ["governor", "chair"])
+def test_governors_see_references_as_plain_text(client, request, built, persona):
+    user = request.getfixturevalue(persona)
+    page = _get(client, user, query=RANGE_QUERY).content.decode()
+    assert not REQUEST_LINK.search(page)
+    for name in (*OVERDUE, *PLANS_PAST_REVIEW):
+        assert built.ref(name) in page
+
+
+def test_the_headteachers_download_links_to_nothing_inside_safeguard(client, built, head):
+    download = _get(client, head, DOWNLOAD, RANGE_QUERY).content.decode()
+    assert not REQUEST_LINK.search(download)
+    assert built.ref(OVERDUE[0]) in download
+
+
+def test_the_meeting_pack_names_no_member_of_staff_who_has_not_read_a_policy(
+    client, built, head, line_manager
+):
+    download = text(_get(client, head, DOWNLOAD, RANGE_QUERY))
+    assert "Who has not read it" not in download
+    assert f"{line_manager.first_name} {line_manager.last_name}" not in download
+
+
+# --- Exports ----------------------------------------------------------------------------------
+
+
+def _rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_every_slug_is_exported():
+    assert set(TABLE_SLUGS) == set(SLUG_TABLES) | {"should-not-happen", "policies"}
+
+
+@pytest.mark.parametrize("slug", sorted(SLUG_TABLES))
+def test_each_csv_reads_back_as_the_report_and_the_fixtures(client, built, governor, slug):
+    response = _csv(client, governor, slug)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert re.fullmatch(r'attachment; filename="[a-z0-9-]+\.csv"', response["Content-Disposition"])
+    assert slug in response["Content-Disposition"]
+    report = governors_report(school=governor.school, period=PERIOD, for_head=False)
+    counted = getattr(report, SLUG_TABLES[slug])
+    header, *rows = _rows(response)
+    assert header == ["", PERIOD.label, BEFORE.label]
+    total = [["Total", str(counted.total), str(counted.total_before)]]
+    assert rows == _as_cells(counted.rows) + (total if counted.totalled else [])
+    assert rows[: len(EXPECTED[SLUG_TABLES[slug]])] == _as_cells(EXPECTED[SLUG_TABLES[slug]])
+
+
+def test_the_checks_csv_names_what_was_found(client, built, governor):
+    approved, completed = built.requests["overdue"], built.requests["completed"]
+    ContactRequest.objects.filter(pk__in=[approved.pk, completed.pk]).update(verdict="prohibited")
+    report = governors_report(school=governor.school, period=PERIOD, for_head=False)
+    header, *rows = _rows(_csv(client, governor, "should-not-happen"))
+    assert header == ["check", "count", "references"]
+    assert rows == [[a.label, str(a.count), " ".join(a.references)] for a in report.anomalies]
+    assert rows[2][1:] == ["2", f"{approved.reference} {completed.reference}"]
+    assert [row[1] for row in rows] == ["0", "0", "2", "0"]
+
+
+def test_the_policies_csv(client, built, governor):
+    report = governors_report(school=governor.school, period=PERIOD, for_head=False)
+    header, *rows = _rows(_csv(client, governor, "policies"))
+    assert header == ["policy", "version", "next review", "overdue", "staff read", "not yet read"]
+    overdue = {v.pk for v in report.overdue_policies}
+    assert rows == [
+        [
+            v.policy.title,
+            str(v.number),
+            v.next_review.isoformat(),
+            str(v.pk in overdue),
+            str(r),
+            str(u),
+        ]
+        for v, r, u in report.acknowledgements
+    ]
+    assert [(row[0], row[1], row[3]) for row in rows] == [
+        ("Code of conduct", "1", "False"),
+        ("Professional boundaries", "2", "False"),
+        ("Safeguarding", "1", "True"),
+    ]
+    assert [row[4] for row in rows] == ["3", "7", "0"]  # the governor is staff too
+
+
+def test_a_policy_title_is_never_read_as_a_formula(client, head, governor):
+    today = timezone.localdate()
+    title = '=HYPERLINK("https://evil.example/","Read the policy")'
+    policy_create(
+        actor=head,
+        school=head.school,
+        title=title,
+        owner_role=Role.HEADTEACHER,
+        summary="What the policy asks of staff.",
+        last_reviewed=today - dt.timedelta(days=30),
+        next_review=today + dt.timedelta(days=300),
+        text="The text.",
+    )
+    header, row = _rows(_csv(client, governor, "policies"))
+    assert title in row[0]
+    assert row[0][:1] not in ("=", "+", "-", "@")
+
+
+@pytest.mark.parametrize("slug", ["nonsense", "requests", "should-not-happen-2"])
+def test_an_unknown_table_is_not_found(client, governor, slug):
+    assert _csv(client, governor, slug, {}).status_code == 404
+
+
+def test_the_download_is_one_self_contained_html_file(client, built, governor):
+    response = _get(client, governor, DOWNLOAD, RANGE_QUERY)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert re.fullmatch(r'attachment; filename="[a-z0-9-]+\.html"', response["Content-Disposition"])
+    html = response.content.decode()
+    assert html.lstrip().lower().startswith("<!doctype html>")
+    assert "<style>" in html
+    charts = SVG.findall(html)
+    assert len(charts) == 3 and all('role="img"' in chart for chart in charts)
+    assert not re.search(r"<link\b[^>]*stylesheet", html, re.I)
+    assert not re.search(r"<script\b", html, re.I)
+    assert not re.search(r'(?:src|href)="/', html)  # nothing fetched from the site
+    assert PERIOD.label in html
+    assert "Things that should never happen" in html and "None: checked" in html
+    assert _table(response, "Requests by outcome")[-1] == ["Total", "11", "6"]
+
+
+# --- Queries ----------------------------------------------------------------------------------
+
+
+def _activity(cast: Cast, pupils, n: int) -> None:
+    for _ in range(n):
+        req = make_request(cast.teacher, [pupils["current"]], reasons="More of the same.")
+        ContactRequest.objects.filter(pk=req.pk).update(submitted_at=at(3, 6))
+        make_record(cast.teacher, [pupils["current"]], occurred_at=at(3, 7))
+
+
+# About 30 today: room for the page's frame to grow a little, none for a query per row (the
+# larger data set has 28 more requests and records than the smaller).
+QUERY_BOUND = 40
+
+
+@pytest.mark.parametrize("persona", ["governor", "head"])
+def test_the_page_needs_no_more_queries_for_more_data(
+    client, request, cast, governor, django_assert_max_num_queries, persona
+):
+    user = request.getfixturevalue(persona)
+    pupils = make_pupils(cast.school)
+    PolicyVersionFactory(policy=PolicyFactory(school=cast.school, title="Code of conduct"))
+    _activity(cast, pupils, 2)
+    client.force_login(user)
+    url = reverse(PAGE)
+    counts = []
+    for more in (0, 28):
+        _activity(cast, pupils, more)
+        with django_assert_max_num_queries(QUERY_BOUND) as queries:
+            response = client.get(url, RANGE_QUERY)
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert response.context["report"].requests_by_kind.total == 30
+    assert counts[0] == counts[1]
