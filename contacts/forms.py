@@ -125,3 +125,27 @@ class ImportForm(_NoFormTag, forms.Form):
         label="CSV file",
         help_text="UTF-8 CSV with a header row; the columns are listed below.",
     )
+
+
+class SchoolForm(_NoFormTag, forms.ModelForm):
+    class Meta:
+        model = School
+        fields = [
+            "name",
+            "address",
+            "lado_phone",
+            "child_age",
+            "restricted_window_years",
+            "exemption_needs_approval",
+            "response_days",
+        ]
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "child_age": "A former pupil under this age counts as a child (default 18).",
+            "restricted_window_years": "Contact with a former pupil who is a child or a "
+            "vulnerable adult is restricted for this many years after they leave (default 3; "
+            "003 §2).",
+            "exemption_needs_approval": "Planned contact under an exemption (sport, an organised "
+            "social event, volunteering, Scouts, a family invitation) still needs approval.",
+            "response_days": "School days a request may wait before the headteacher is reminded.",
+        }

@@ -17,6 +17,7 @@ urlpatterns = [
     path("pupils/<int:pk>/edit/", views.pupil_edit, name="pupil_edit"),
     path("pupils/<int:pk>/parents/new/", views.parent_add, name="parent_add"),
     path("import/", views.people_import, name="people_import"),
+    path("school/", views.school_settings, name="school_settings"),
     path("requests/", rv.my_requests, name="my_requests"),
     path("requests/new/", rv.request_new, name="request_new"),
     path("requests/<int:pk>/", rv.request_detail, name="request_detail"),

@@ -17,6 +17,7 @@ from contacts.forms import (
     PupilFilterForm,
     PupilForm,
     RelativeForm,
+    SchoolForm,
     StaffFilterForm,
     StaffForm,
 )
@@ -24,7 +25,8 @@ from contacts.models import ContactRecord, ContactRequest, Disclosure, Staff
 from safeguard import roles
 from safeguard.audit import SEEN_BY_READERS, audit_view, seen_by_panel
 from safeguard.forms import add_service_errors, posted
-from safeguard.roles import role_required
+from safeguard.models import School
+from safeguard.roles import Role, role_required
 
 PAGE_SIZE = 50
 
@@ -271,3 +273,18 @@ def people_import(request: HttpRequest) -> HttpResponse:
         "columns": importing.COLUMNS,
     }
     return render(request, "contacts/import.html", context)
+
+
+@role_required(Role.HEADTEACHER)
+def school_settings(request: HttpRequest) -> HttpResponse:
+    school = School.objects.get(pk=request.user.school_id)
+    form = SchoolForm(posted(request), instance=School.objects.get(pk=school.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.school_update(actor=request.user, school=school, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "The school's settings were saved.")
+            return redirect("school_settings")
+    return render(request, "contacts/school_form.html", {"form": form})

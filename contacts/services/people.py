@@ -269,3 +269,34 @@ def school_bootstrap(
             reason="roles: headteacher, line_manager",
         )
     return head
+
+
+SCHOOL_FIELDS = (
+    "name",
+    "address",
+    "lado_phone",
+    "child_age",
+    "restricted_window_years",
+    "exemption_needs_approval",
+    "response_days",
+)
+
+
+def school_update(*, actor: Staff, school: School, **fields: Any) -> School:
+    """The headteacher changes the school's details and the policy settings the rules read."""
+    if actor.school_id != school.pk or not roles.has_role(actor, Role.HEADTEACHER):
+        raise PermissionDenied("Only the headteacher changes the school's settings.")
+    changed = sorted(k for k, v in fields.items() if k in SCHOOL_FIELDS and getattr(school, k) != v)
+    for key in changed:
+        setattr(school, key, fields[key])
+    school.full_clean()
+    with transaction.atomic():
+        school.save()
+        audit_record(
+            actor=actor,
+            school=school,
+            action="school.update",
+            obj=school,
+            reason=f"changed: {', '.join(changed) or 'nothing'}",
+        )
+    return school

@@ -1,0 +1,59 @@
+import pytest
+from django.urls import reverse
+
+from safeguard.models import AuditEvent, School
+from tests.helpers import text
+
+URL = "school_settings"
+
+
+def _data(school, **changes):
+    data = {
+        "name": school.name,
+        "address": school.address,
+        "lado_phone": school.lado_phone,
+        "child_age": school.child_age,
+        "restricted_window_years": school.restricted_window_years,
+        "exemption_needs_approval": "on" if school.exemption_needs_approval else "",
+        "response_days": school.response_days,
+    }
+    return data | changes
+
+
+def test_the_head_changes_the_policy_settings(client, head, school):
+    client.force_login(head)
+    response = client.post(reverse(URL), _data(school, restricted_window_years=5, child_age=21))
+    assert response.status_code == 302
+    school.refresh_from_db()
+    assert (school.restricted_window_years, school.child_age) == (5, 21)
+    event = AuditEvent.objects.get(action="school.update")
+    assert event.actor == head
+    assert event.reason == "changed: child_age, restricted_window_years"
+    assert "The school's settings were saved." in text(client.get(response.url))
+
+
+def test_the_new_window_changes_what_the_check_page_says(head, school):
+    from policies.facts import engine_settings_for
+
+    school.restricted_window_years = 5
+    school.save()
+    assert engine_settings_for(School.objects.get(pk=school.pk)).window_years == 5.0
+
+
+def test_out_of_range_values_show_errors_and_change_nothing(client, head, school):
+    client.force_login(head)
+    page = text(client.post(reverse(URL), _data(school, child_age=3, response_days=0)))
+    assert "greater than or equal to 10" in page
+    assert "greater than or equal to 1" in page
+    school.refresh_from_db()
+    assert school.child_age == 18
+    assert not AuditEvent.objects.filter(action="school.update").exists()
+
+
+@pytest.mark.parametrize("persona", ["deputy", "admin", "teacher", "chair", "governor", "dsl"])
+def test_only_the_head_may_change_settings(request, client, persona, school):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(reverse(URL)).status_code == 403
+    assert client.post(reverse(URL), _data(school, child_age=21)).status_code == 403
+    school.refresh_from_db()
+    assert school.child_age == 18
