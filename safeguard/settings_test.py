@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-key-not-secret")
+os.environ.setdefault("SAFEGUARD_TEST_RUN", "1")
 
 from safeguard.settings import *  # noqa: E402,F403
 
@@ -16,3 +17,6 @@ WHITENOISE_AUTOREFRESH = True
 import tempfile  # noqa: E402
 
 PRIVATE_UPLOAD_ROOT = tempfile.mkdtemp(prefix="safeguard-test-uploads-")
+
+# The test client speaks plain HTTP.
+SECURE_SSL_REDIRECT = False
