@@ -6,7 +6,7 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,7 +17,10 @@ from contacts.models import Staff
 from contacts.services.records import LADO_RECORDERS
 from safeguard.audit import audit_view, seen_by_panel
 from safeguard.forms import add_service_errors, posted
-from safeguard.roles import role_required
+from safeguard.roles import Role, role_required
+
+# Who can be a concern's case manager: the head (the deputy while the head is away), the chair.
+CASE_MANAGER_ROLES = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS})
 
 
 def _school_staff(request: HttpRequest):
@@ -121,8 +124,11 @@ def concern_respond(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("concern_detail", pk=pk)
 
 
+@role_required(CASE_MANAGER_ROLES)
 def concern_subject(request: HttpRequest, staff_pk: int) -> HttpResponse:
     """Every concern about one person the user manages, so patterns show."""
+    if staff_pk == request.user.pk:
+        raise Http404("Concerns about you are managed by someone else.")
     # Former staff too: a pattern does not end when someone leaves.
     subject = get_object_or_404(Staff.objects.filter(school_id=request.user.school_id), pk=staff_pk)
     concerns = [

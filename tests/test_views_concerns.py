@@ -233,11 +233,17 @@ def test_concerns_about_one_person_are_listed_together(
     assert other.reference not in page
 
 
-def test_person_page_shows_the_subject_nothing_about_themself(client, teacher, colleague):
+def test_person_page_is_refused_to_the_subject(client, teacher, colleague):
     concern = make_concern(colleague, teacher)
-    page = text(_as(client, teacher).get(reverse("concern_subject", args=[teacher.pk])))
-    assert concern.reference not in page
-    assert "No concerns about them that you manage." in page
+    response = _as(client, teacher).get(reverse("concern_subject", args=[teacher.pk]))
+    assert response.status_code == 403
+    assert concern.reference not in text(response)
+
+
+def test_the_head_cannot_open_the_page_about_themself(client, head, teacher):
+    make_concern(teacher, head)
+    response = _as(client, head).get(reverse("concern_subject", args=[head.pk]))
+    assert response.status_code == 404
 
 
 # --- the concern page ---------------------------------------------------------------------------

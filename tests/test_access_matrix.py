@@ -1,0 +1,278 @@
+"""Deny by default: every URL of the project, opened by every role, against a hand-written table.
+
+A URL name missing from EXPECTED fails its test, so a new page cannot ship without someone
+deciding who may open it.
+"""
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
+
+from contacts.models import HeadAbsence, Notification, Staff
+from policies import services as policy_services
+from safeguard.roles import Role
+from tests.factories import StaffFactory, StaffRelativeFactory
+from tests.factories_records import make_concern, make_disclosure, make_lado, make_record
+from tests.factories_requests import make_request
+from tests.test_views_access import ALL_PATTERNS, _label
+
+ROLES = [
+    "anonymous",
+    "teacher",
+    "colleague",
+    "line_manager",
+    "head",
+    "deputy",
+    "assistant",
+    "dsl",
+    "chair",
+    "governor",
+    "admin",
+    "deactivated",
+]
+SIGNED_IN = [r for r in ROLES if r not in ("anonymous", "deactivated")]
+LOGIN = (302, "login")
+
+# 200, 403, 404, 405; a redirect as (302, "target url name"), or a bare 302 for any target.
+Expected = int | tuple[int, str]
+
+
+def signed_in(default: Expected, **by_role: Expected) -> dict[str, Expected]:
+    """A row: anonymous and deactivated users go to log in; `default` for every signed-in
+    role unless named."""
+    unknown = set(by_role) - set(SIGNED_IN)
+    assert not unknown, f"Unknown roles {unknown}"
+    return {"anonymous": LOGIN, "deactivated": LOGIN} | dict.fromkeys(SIGNED_IN, default) | by_role
+
+
+EXPECTED: dict[str, dict[str, Expected]] = {
+    # Public pages. A deactivated user is anonymous to Django: the login page is shown again.
+    "login": {
+        **dict.fromkeys(SIGNED_IN, (302, "home")),
+        "anonymous": 200,
+        "deactivated": 200,
+    },
+    "health": dict.fromkeys(ROLES, 200),
+    # require_POST sits above role_required: 405 before any role check.
+    "absence_end": signed_in(405),
+    "absences": signed_in(403, head=200, admin=200),
+    # require_POST above role_required(AUDIT_READERS): 405 for everyone signed in.
+    "audit_check": signed_in(405),
+    "audit_export": signed_in(403, head=200, chair=200),
+    "audit_trail": signed_in(403, head=200, chair=200),
+    # Reporter (colleague) and case manager; the deputy acts as head during the
+    # HeadAbsence in `world`. Never the subject (teacher).
+    "concern_detail": signed_in(404, colleague=200, head=200, deputy=200),
+    "concern_list": signed_in(200),
+    "concern_new": signed_in(200),
+    "concern_respond": signed_in(405),
+    # Case managers only (head, deputy, chair); the subject (the teacher) never reaches it.
+    "concern_subject": signed_in(403, head=200, deputy=200, chair=200),
+    "contact_check": signed_in(200),
+    "dashboard": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, admin=200),
+    "decision_queue": signed_in(403, head=200, deputy=200, chair=200),
+    "disclosure_addendum": signed_in(405),
+    "disclosure_detail": signed_in(404, teacher=200, head=200, deputy=200, dsl=200),
+    "disclosure_list": signed_in(200),
+    "disclosure_new": signed_in(200),
+    "governors_report": signed_in(403, head=200, chair=200, governor=200),
+    "governors_report_csv": signed_in(403, head=200, chair=200, governor=200),
+    "governors_report_download": signed_in(403, head=200, chair=200, governor=200),
+    "home": signed_in(
+        (302, "dashboard"),
+        teacher=(302, "my_requests"),
+        colleague=(302, "my_requests"),
+        line_manager=(302, "my_requests"),
+        chair=(302, "decision_queue"),
+        governor=(302, "governors_report"),
+    ),
+    "lado_detail": signed_in(403, head=200, dsl=200, chair=200),
+    "lado_list": signed_in(403, head=200, dsl=200, chair=200),
+    "lado_new": signed_in(403, head=200, dsl=200, chair=200),
+    # require_POST above role_required(LADO_RECORDERS).
+    "lado_outcome": signed_in(405),
+    # Django 5 logs out on POST only.
+    "logout": signed_in(405),
+    "monitoring_queue": signed_in(403, line_manager=200, head=200),
+    "my_requests": signed_in(200),
+    # Only the recipient; it redirects to the notice's url ("/" = home).
+    "notification_open": signed_in(404, teacher=(302, "home")),
+    "notifications": signed_in(200),
+    "parent_add": signed_in(403, head=200, admin=200),
+    "people_import": signed_in(403, head=200, admin=200),
+    "policy_acknowledge": signed_in(405),
+    "policy_create": signed_in(403, head=200, admin=200),
+    "policy_detail": signed_in(200),
+    # The version in `world` is text only: no document to serve.
+    "policy_document": signed_in(404),
+    "policy_edit": signed_in(403, head=200, admin=200),
+    "policy_list": signed_in(200),
+    "policy_version_add": signed_in(403, head=200, admin=200),
+    "pupil_create": signed_in(403, head=200, admin=200),
+    "pupil_detail": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, admin=200),
+    "pupil_edit": signed_in(403, head=200, admin=200),
+    "pupil_list": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, admin=200),
+    "record_addendum": signed_in(405),
+    # The record in `world` has no attachment: 404 after the visibility check.
+    "record_attachment": signed_in(404),
+    "record_detail": signed_in(200, colleague=404, dsl=404, chair=404, governor=404, admin=404),
+    "record_list": signed_in(200),
+    "record_new": signed_in(200),
+    "record_new_type": signed_in(200),
+    # Own page: the teacher may add a relative; otherwise PEOPLE_EDITORS (403) among
+    # those who can see the member of staff (404 for the rest).
+    "relative_add": signed_in(
+        403, teacher=200, colleague=404, head=200, chair=404, governor=404, admin=200
+    ),
+    "relative_remove": signed_in(405),
+    "request_cancel": signed_in(405),
+    "request_complete": signed_in(405),
+    "request_decide": signed_in(405),
+    "request_detail": signed_in(200, colleague=404, dsl=404, chair=404, governor=404, admin=404),
+    # Only the requester; a submitted request sends them back to its page.
+    "request_edit": signed_in(
+        404, teacher=(302, "request_detail"), line_manager=403, head=403, deputy=403, assistant=403
+    ),
+    "request_new": signed_in(200),
+    "request_note": signed_in(405),
+    "request_refer": signed_in(405),
+    "request_review": signed_in(405),
+    "request_withdraw": signed_in(405),
+    "school_settings": signed_in(403, head=200),
+    # require_POST above role_required(PEOPLE_EDITORS).
+    "staff_active": signed_in(405),
+    "staff_create": signed_in(403, head=200, admin=200),
+    "staff_detail": signed_in(200, colleague=404, chair=404, governor=404),
+    "staff_edit": signed_in(403, head=200, admin=200),
+    "staff_list": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, admin=200),
+}
+
+
+@pytest.fixture
+def world(
+    school,
+    head,
+    deputy,
+    assistant,
+    dsl,
+    chair,
+    governor,
+    admin,
+    line_manager,
+    teacher,
+    colleague,
+    pupil,
+):
+    today = timezone.localdate()
+    policy = policy_services.policy_create(
+        actor=head,
+        school=school,
+        title="Safer working practice",
+        owner_role=Role.HEADTEACHER,
+        summary="Keep clear professional boundaries with pupils.",
+        clauses=["work_contact.approval"],
+        last_reviewed=today - dt.timedelta(days=10),
+        next_review=today + dt.timedelta(days=355),
+        text="Staff keep clear professional boundaries.",
+    )
+    objects = {
+        "staff": teacher,
+        "pupil": pupil,
+        "relative": StaffRelativeFactory(staff=teacher, pupil=pupil),
+        "request": make_request(teacher, [pupil]),
+        "record": make_record(teacher, [pupil]),
+        "disclosure": make_disclosure(teacher, pupil),
+        "concern": make_concern(colleague, teacher),
+        "lado": make_lado(head, teacher),
+        "policy": policy,
+        "version": policy.versions.get(),
+        "absence": HeadAbsence.objects.create(
+            school=school, starts_on=today, ends_on=today + dt.timedelta(days=2), created_by=head
+        ),
+        "notification": Notification.objects.create(
+            recipient=teacher, message="Something", url="/"
+        ),
+    }
+    return objects
+
+
+def _kwargs(name, world):
+    by_object = {
+        "staff": ["staff_detail", "staff_edit", "staff_active", "relative_add"],
+        "relative": ["relative_remove"],
+        "pupil": ["pupil_detail", "pupil_edit", "parent_add"],
+        "absence": ["absence_end"],
+        "notification": ["notification_open"],
+        "record": ["record_detail", "record_attachment", "record_addendum"],
+        "disclosure": ["disclosure_detail", "disclosure_addendum"],
+        "concern": ["concern_detail", "concern_respond"],
+        "lado": ["lado_detail", "lado_outcome"],
+        "policy": ["policy_detail", "policy_edit", "policy_version_add"],
+        "version": ["policy_acknowledge", "policy_document"],
+    }
+    if name.startswith("request_") and name != "request_new":
+        return {"pk": world["request"].pk}
+    for key, names in by_object.items():
+        if name in names:
+            return {"pk": world[key].pk}
+    return {
+        "concern_subject": {"staff_pk": world["staff"].pk},
+        "record_new_type": {"record_type": "unplanned"},
+        "governors_report_csv": {"table": "concerns"},
+    }.get(name, {})
+
+
+@pytest.fixture
+def clients(request, world, school):
+    made = {"anonymous": Client()}
+    for role in SIGNED_IN:
+        made[role] = Client()
+        made[role].force_login(request.getfixturevalue(role))
+    leaver = StaffFactory(school=school, email="leaver@test.example", job_title="Teacher")
+    made["deactivated"] = Client()
+    made["deactivated"].force_login(leaver)
+    Staff.objects.filter(pk=leaver.pk).update(is_active=False)
+    return made
+
+
+def _observed(response):
+    if response.status_code in (301, 302):
+        try:
+            return (302, resolve(urlsplit(response["Location"]).path).url_name)
+        except Resolver404:
+            return (302, response["Location"])
+    return response.status_code
+
+
+def _matches(expected: Expected, got: Expected) -> bool:
+    if expected == 302:
+        return isinstance(got, tuple) and got[0] == 302
+    return expected == got
+
+
+def test_expected_names_only_real_urls_and_every_role():
+    names = {name for _, name, _ in ALL_PATTERNS}
+    assert set(EXPECTED) - names == set(), "stale names in EXPECTED"
+    for name, row in EXPECTED.items():
+        assert set(row) == set(ROLES), f"{name}: row must give every role"
+
+
+@pytest.mark.parametrize("item", ALL_PATTERNS, ids=_label)
+def test_access(item, world, clients):
+    _, name, _ = item
+    assert name, f"Unnamed URL pattern {_label(item)}: name it and add it to EXPECTED"
+    url = reverse(name, kwargs=_kwargs(name, world))
+    assert name in EXPECTED, f"{name} ({url}) is not in the access matrix: add it to EXPECTED"
+    mismatches = []
+    for role in ROLES:
+        got = _observed(clients[role].get(url))
+        if not _matches(EXPECTED[name][role], got):
+            mismatches.append((role, EXPECTED[name][role], got))
+    if mismatches:
+        lines = [f"{'role':<14}{'expected':<28}got"]
+        lines += [f"{r:<14}{e!s:<28}{g}" for r, e, g in mismatches]
+        pytest.fail(f"GET {url} ({name}):\n" + "\n".join(lines), pytrace=False)
