@@ -1,5 +1,6 @@
 """Settings, read from the environment (and an optional .env file) by django-environ."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "csp",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
     "safeguard",
     "contacts",
     "policies",
@@ -47,9 +49,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication and messages: it signs out and leaves a message for the login page.
+    "safeguard.middleware.sign_out_when_idle",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "safeguard.middleware.no_store_when_signed_in",
+    # Last, as django-axes asks: turns a lockout during sign-in into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "safeguard.urls"
@@ -90,6 +96,54 @@ AUTH_USER_MODEL = "contacts.Staff"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in lockout (django-axes). Failures count per email *and* address together, so guessing at
+# the headteacher's email from elsewhere cannot lock the headteacher out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # the login form posts the email as "username"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+
+
+def _axes_username(request, credentials) -> str:
+    """The email as signing in matches it (any case), so case variants share one count."""
+    source = credentials if credentials is not None else getattr(request, "POST", {})
+    return (source.get("username") or "").strip().lower()
+
+
+AXES_USERNAME_CALLABLE = _axes_username
+# Behind reverse proxies, set this to how many there are in front of Django (each appends the
+# address it saw to X-Forwarded-For): the client is then that many entries from the right. With 0
+# only REMOTE_ADDR counts, and a forged X-Forwarded-For changes nothing.
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
+
+
+def _axes_client_ip(request) -> str | None:
+    from django.conf import settings
+
+    proxies = settings.AXES_IPWARE_PROXY_COUNT or 0
+    if proxies:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR")
+
+
+AXES_CLIENT_IP_CALLABLE = _axes_client_ip
+
+# Sessions: eight hours at most, and signed out after SESSION_IDLE_TIMEOUT seconds without a
+# request (safeguard.middleware.sign_out_when_idle).
+SESSION_COOKIE_AGE = 8 * 60 * 60
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

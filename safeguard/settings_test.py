@@ -20,3 +20,7 @@ PRIVATE_UPLOAD_ROOT = tempfile.mkdtemp(prefix="safeguard-test-uploads-")
 
 # The test client speaks plain HTTP.
 SECURE_SSL_REDIRECT = False
+
+# django-axes refuses authenticate() without a request, and the test client's login() passes
+# none: the lockout is off for the suite and switched on in tests/test_signin_security.py.
+AXES_ENABLED = False

@@ -1,0 +1,252 @@
+"""Signing in safely: lockout after failed attempts (django-axes), idle and absolute session
+limits, deactivated accounts signed out, and messages that never reveal whether an account exists.
+"""
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+import pytest
+from axes.models import AccessAttempt
+from axes.utils import reset
+from django.urls import reverse
+
+from contacts.services.people import staff_set_active
+from safeguard.middleware import LAST_ACTIVITY_KEY
+from tests.factories import TEST_PASSWORD
+from tests.helpers import text
+
+LOCKED = (
+    "Too many attempts from this address for this account. Try again in 30 minutes, "
+    "or ask your school administrator."
+)
+NO_MATCH = "Your email and password did not match. Please try again."
+HERE = "192.0.2.10"
+ELSEWHERE = "198.51.100.20"
+
+
+@pytest.fixture(autouse=True)
+def axes_on(settings):
+    """The suite runs with axes off (the test client's login() passes no request): on here."""
+    settings.AXES_ENABLED = True
+
+
+def _sign_in(client, username, password=TEST_PASSWORD, address=HERE):
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address
+    )
+
+
+def _fail(client, username, times=5, address=HERE):
+    for _ in range(times):
+        _sign_in(client, username, "wrong password", address)
+
+
+def _signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+# --- lockout ----------------------------------------------------------------------------------
+
+
+def test_four_failures_still_show_the_ordinary_message(client, head):
+    for _ in range(4):
+        response = _sign_in(client, head.email, "wrong password")
+        assert response.status_code == 200
+        assert NO_MATCH in text(response)
+    assert _signed_in(client) is False
+    assert _sign_in(client, head.email).status_code == 302
+    assert _signed_in(client)
+
+
+def test_five_failures_lock_the_account_from_that_address_even_with_the_right_password(
+    client, head
+):
+    _fail(client, head.email)
+    response = _sign_in(client, head.email)
+    assert response.status_code == 429
+    assert LOCKED in text(response)
+    assert NO_MATCH not in text(response)
+    assert _signed_in(client) is False
+
+
+def test_case_variants_of_the_email_share_one_count(client, head):
+    for variant in ["HEAD@test.example", "Head@Test.Example", "head@TEST.example"]:
+        _sign_in(client, variant, "wrong password")
+    _fail(client, head.email, times=2)
+    assert _sign_in(client, head.email).status_code == 429
+    assert _signed_in(client) is False
+
+
+def test_the_same_account_can_still_sign_in_from_another_address(client, head):
+    _fail(client, head.email, address=ELSEWHERE)
+    assert _sign_in(client, head.email, address=ELSEWHERE).status_code == 429
+    response = _sign_in(client, head.email, address=HERE)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(head.pk)
+
+
+def test_another_account_can_still_sign_in_from_the_same_address(client, head, teacher):
+    _fail(client, head.email)
+    response = _sign_in(client, teacher.email)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(teacher.pk)
+
+
+def test_an_unknown_email_is_locked_out_with_the_identical_page(client, head):
+    _fail(client, head.email)
+    real = _sign_in(client, head.email)
+    _fail(client, "nobody@test.example")
+    unknown = _sign_in(client, "nobody@test.example")
+    assert real.status_code == unknown.status_code == 429
+    assert LOCKED in text(unknown)
+    assert text(real) == text(unknown)
+
+
+def test_the_lockout_ends_after_the_cool_off(client, head, settings):
+    settings.AXES_COOLOFF_TIME = dt.timedelta(minutes=30)
+    _fail(client, head.email)
+    assert _sign_in(client, head.email).status_code == 429
+    # Thirty-one minutes later: move the recorded attempt back in time.
+    AccessAttempt.objects.update(attempt_time=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31))
+    response = _sign_in(client, head.email)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(head.pk)
+
+
+def test_an_administrator_reset_lifts_the_lockout(client, head):
+    _fail(client, head.email)
+    assert _sign_in(client, head.email).status_code == 429
+    reset(username=head.email)
+    assert _sign_in(client, head.email).status_code == 302
+    assert _signed_in(client)
+
+
+def test_a_successful_sign_in_resets_the_failure_count(client, head):
+    _fail(client, head.email, times=4)
+    assert _sign_in(client, head.email).status_code == 302
+    client.post(reverse("logout"))
+    _fail(client, head.email, times=4)
+    response = _sign_in(client, head.email)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(head.pk)
+
+
+# --- the sign-in message ----------------------------------------------------------------------
+
+
+def test_unknown_email_and_wrong_password_read_the_same(client, head):
+    wrong_password = _sign_in(client, head.email, "wrong password")
+    unknown = _sign_in(client, "nobody@test.example", "wrong password")
+    assert wrong_password.status_code == unknown.status_code == 200
+    assert NO_MATCH in text(wrong_password)
+    assert text(wrong_password) == text(unknown)
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+def _page(teacher):
+    return reverse("staff_detail", args=[teacher.pk])
+
+
+def _idle_for(client, minutes):
+    session = client.session
+    session[LAST_ACTIVITY_KEY] -= minutes * 60
+    session.save()
+
+
+def test_a_session_idle_for_31_minutes_is_signed_out_with_a_message(client, teacher):
+    client.force_login(teacher)
+    assert client.get(_page(teacher)).status_code == 200
+    _idle_for(client, 31)
+    response = client.get(_page(teacher))
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == reverse("login")
+    assert _signed_in(client) is False
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert "You were signed out after 30 minutes without activity." in text(page)
+    # And the page asked for stays closed.
+    assert client.get(_page(teacher)).status_code == 302
+
+
+def test_a_session_idle_for_29_minutes_carries_on(client, teacher):
+    client.force_login(teacher)
+    assert client.get(_page(teacher)).status_code == 200
+    _idle_for(client, 29)
+    response = client.get(_page(teacher))
+    assert response.status_code == 200
+    assert teacher.email in text(response)
+    assert "without activity" not in text(response)
+    assert _signed_in(client)
+
+
+def test_the_idle_limit_comes_from_the_setting(client, teacher, settings):
+    settings.SESSION_IDLE_TIMEOUT = 10 * 60
+    client.force_login(teacher)
+    client.get(_page(teacher))
+    _idle_for(client, 11)
+    response = client.get(_page(teacher), follow=True)
+    assert "You were signed out after 10 minutes without activity." in text(response)
+
+
+def test_a_session_lasts_eight_hours_at_most(client, teacher, settings):
+    assert settings.SESSION_COOKIE_AGE == 8 * 60 * 60
+    response = _sign_in(client, teacher.email)
+    assert response.status_code == 302
+    assert client.session.get_expiry_age() == 8 * 60 * 60
+    assert response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == 8 * 60 * 60
+
+
+def test_deactivation_ends_the_session_at_once(client, head, teacher):
+    client.force_login(teacher)
+    assert client.get(_page(teacher)).status_code == 200
+    staff_set_active(actor=head, staff=teacher, active=False)
+    response = client.get(_page(teacher))
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == reverse("login")
+    # Nor can the account sign in again.
+    response = _sign_in(client, teacher.email)
+    assert response.status_code == 200
+    assert NO_MATCH in text(response)
+    assert client.get(_page(teacher)).status_code == 302
+
+
+# --- the address behind a proxy ----------------------------------------------------------------
+
+
+def test_a_forged_forwarded_for_header_is_ignored_without_a_proxy(client, head):
+    for n in range(5):
+        client.post(
+            reverse("login"),
+            {"username": head.email, "password": "wrong password"},
+            REMOTE_ADDR=HERE,
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        )
+    assert _sign_in(client, head.email, address=HERE).status_code == 429
+
+
+def test_behind_one_proxy_the_client_is_the_right_most_forwarded_address(client, head, settings):
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    proxy = "10.0.0.1"
+    for n in range(5):
+        client.post(
+            reverse("login"),
+            {"username": head.email, "password": "wrong password"},
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, {HERE}",  # the left part is the client's own
+        )
+    locked = client.post(
+        reverse("login"),
+        {"username": head.email, "password": TEST_PASSWORD},
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR=HERE,
+    )
+    assert locked.status_code == 429
+    other = client.post(
+        reverse("login"),
+        {"username": head.email, "password": TEST_PASSWORD},
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR=ELSEWHERE,
+    )
+    assert other.status_code == 302
