@@ -34,7 +34,7 @@ ROLE_WORDS: dict[str, str] = dict(Role.choices) | {"system": "The system"}
 _CHAIN_LOCK_KEY = 7_261_830_451
 
 
-def _payload_hash(event: AuditEvent) -> str:
+def event_hash(event: AuditEvent) -> str:
     payload = {
         "school": event.school_id,
         "actor": event.actor_id,
@@ -96,7 +96,7 @@ def audit_record(
         created_at=timezone.now(),
         prev_hash=last or GENESIS,
     )
-    event.hash = _payload_hash(event)
+    event.hash = event_hash(event)
     event.save(force_insert=True)
     return event
 
@@ -123,7 +123,7 @@ def _walk_chain(batch_size: int) -> tuple[list[ChainProblem], int]:
                     "removed or changed just before it",
                 )
             )
-        if _payload_hash(event) != event.hash:
+        if event_hash(event) != event.hash:
             problems.append(
                 ChainProblem(event.id, f"event {event.id} was changed after it was written")
             )

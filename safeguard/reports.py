@@ -33,7 +33,7 @@ from contacts.models import (
 )
 from policies.engine import KIND_LABELS, PURPOSE_LABELS, VERDICT_LABELS
 from policies.models import Acknowledgement, PolicyVersion
-from safeguard.audit import GENESIS, _payload_hash
+from safeguard.audit import GENESIS, event_hash
 from safeguard.models import AuditEvent, School
 
 # English school terms, approximately: autumn from September, spring from January, summer
@@ -246,7 +246,7 @@ def _chain_problems(period: Period) -> tuple[list[str], int]:
         .iterator(chunk_size=2000)
     ):
         checked += 1
-        if event.prev_hash != expected or _payload_hash(event) != event.hash:
+        if event.prev_hash != expected or event_hash(event) != event.hash:
             problems.append(f"audit event {event.id}")
         expected = event.hash
     return problems, checked
