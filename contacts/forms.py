@@ -138,6 +138,11 @@ class SchoolForm(_NoFormTag, forms.ModelForm):
             "restricted_window_years",
             "exemption_needs_approval",
             "response_days",
+            "require_two_factor_for_all",
+            "retention_disclosure_until_age",
+            "retention_staff_retirement_age",
+            "retention_allegation_min_years",
+            "retention_contact_years_after_leaving",
         ]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
@@ -148,4 +153,12 @@ class SchoolForm(_NoFormTag, forms.ModelForm):
             "exemption_needs_approval": "Planned contact under an exemption (sport, an organised "
             "social event, volunteering, Scouts, a family invitation) still needs approval.",
             "response_days": "School days a request may wait before the headteacher is reminded.",
+            "retention_disclosure_until_age": "Child-protection disclosures are kept until the "
+            "pupil reaches this age, then flagged for review (default 25).",
+            "retention_staff_retirement_age": "Allegations and boundary concerns about a member "
+            "of staff are kept until they reach this age, or for the minimum below if longer.",
+            "retention_allegation_min_years": "The shortest time allegations and boundary "
+            "concerns are kept (default 10 years).",
+            "retention_contact_years_after_leaving": "Other contact records and requests are kept "
+            "this many years after the pupil leaves (default 6).",
         }

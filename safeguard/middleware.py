@@ -6,7 +6,10 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
 
 LAST_ACTIVITY_KEY = "last_activity"
 
@@ -46,5 +49,42 @@ def sign_out_when_idle(get_response: Callable) -> Callable:
                 return redirect_to_login(request.get_full_path())
             request.session[LAST_ACTIVITY_KEY] = now
         return get_response(request)
+
+    return middleware
+
+
+# Pages someone part-way through signing in may reach: the second-factor steps and signing out.
+TWO_FACTOR_SETUP_URLS = frozenset({"two_factor_setup", "logout"})
+TWO_FACTOR_VERIFY_URLS = frozenset({"two_factor_verify", "logout"})
+
+
+def require_two_factor(get_response: Callable) -> Callable:
+    """Deny by default, second step: a signed-in person who has a second factor, or must have
+    one, reaches nothing but the two-factor pages until this session has passed it.
+
+    Whoever has set up an app must use it even where the school does not require it, so a
+    stolen password alone never opens their account.
+    """
+    from safeguard.two_factor import two_factor_enabled, two_factor_required
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.is_verified():
+            return get_response(request)
+        try:
+            url_name = resolve(request.path_info).url_name
+        except Resolver404:
+            return get_response(request)
+        if two_factor_enabled(user):
+            allowed, target = TWO_FACTOR_VERIFY_URLS, "two_factor_verify"
+        elif two_factor_required(user):
+            allowed, target = TWO_FACTOR_SETUP_URLS, "two_factor_setup"
+        else:
+            return get_response(request)
+        if url_name in allowed:
+            request.two_factor_pending = True  # the page shows no navigation it cannot use yet
+            return get_response(request)
+        next_url = request.get_full_path()
+        return redirect(f"{reverse(target)}?{urlencode({'next': next_url})}")
 
     return middleware

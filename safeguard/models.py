@@ -36,6 +36,33 @@ class School(models.Model):
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(20)],
     )
+    require_two_factor_for_all = models.BooleanField(
+        "require two-factor sign-in of every member of staff",
+        default=False,
+        help_text="Senior leaders, the DSL, the chair of governors and the administrator must "
+        "always use it; this extends the rule to everyone.",
+    )
+    # Retention schedule read by `apply_retention` (docs/retention.md gives the sources).
+    retention_disclosure_until_age = models.PositiveSmallIntegerField(
+        "keep child-protection disclosures until the pupil is this old",
+        default=25,
+        validators=[MinValueValidator(18), MaxValueValidator(100)],
+    )
+    retention_staff_retirement_age = models.PositiveSmallIntegerField(
+        "normal retirement age of staff",
+        default=67,
+        validators=[MinValueValidator(55), MaxValueValidator(75)],
+    )
+    retention_allegation_min_years = models.PositiveSmallIntegerField(
+        "keep allegations and boundary concerns at least this many years",
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
+    retention_contact_years_after_leaving = models.PositiveSmallIntegerField(
+        "keep other contact records this many years after the pupil leaves",
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -50,6 +77,17 @@ class School(models.Model):
             models.CheckConstraint(
                 condition=Q(response_days__gte=1, response_days__lte=20),
                 name="school_response_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(retention_disclosure_until_age__gte=18),
+                name="school_retention_disclosure_age_floor",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    retention_allegation_min_years__gte=1,
+                    retention_contact_years_after_leaving__gte=1,
+                ),
+                name="school_retention_years_floor",
             ),
         ]
 

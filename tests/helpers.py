@@ -39,3 +39,24 @@ COUNTED = (School, Staff, StaffRole, Pupil, ParentCarer, StaffRelative, AuditEve
 def row_counts() -> dict[str, int]:
     """How many rows every people table and the audit trail hold."""
     return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+def sign_in(client, user) -> None:
+    """Sign in as `user` the whole way: password, and the second factor where they must use one.
+
+    Someone whose role requires two-factor sign-in gets an authenticator app first, as they would
+    at their first sign-in; the session is then marked as having passed it.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from safeguard.two_factor import APP_DEVICE_NAME, two_factor_required
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None and two_factor_required(user):
+        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=True)
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()

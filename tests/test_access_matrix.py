@@ -18,6 +18,7 @@ from safeguard.roles import Role
 from tests.factories import StaffFactory, StaffRelativeFactory
 from tests.factories_records import make_concern, make_disclosure, make_lado, make_record
 from tests.factories_requests import make_request
+from tests.helpers import sign_in
 from tests.test_views_access import ALL_PATTERNS, _label
 
 ROLES = [
@@ -231,10 +232,10 @@ def clients(request, world, school):
     made = {"anonymous": Client()}
     for role in SIGNED_IN:
         made[role] = Client()
-        made[role].force_login(request.getfixturevalue(role))
+        sign_in(made[role], request.getfixturevalue(role))
     leaver = StaffFactory(school=school, email="leaver@test.example", job_title="Teacher")
     made["deactivated"] = Client()
-    made["deactivated"].force_login(leaver)
+    sign_in(made["deactivated"], leaver)
     Staff.objects.filter(pk=leaver.pk).update(is_active=False)
     return made
 

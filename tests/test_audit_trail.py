@@ -24,7 +24,7 @@ from safeguard.audit import audit_record
 from safeguard.models import AuditCheck, AuditEvent
 from tests.factories import StaffFactory
 from tests.factories_records import days_ago, make_concern, make_disclosure, make_lado, make_record
-from tests.helpers import field_error, text
+from tests.helpers import field_error, sign_in, text
 
 URL = reverse("audit_trail")
 EXPORT = reverse("audit_export")
@@ -33,7 +33,7 @@ COLUMNS = ["when", "who", "role", "action", "object reference", "from state", "t
 
 
 def _as(client, user):
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -10,6 +10,7 @@ from contacts.models import StaffRole
 from safeguard import roles
 from safeguard.roles import Role
 from tests.factories import StaffFactory
+from tests.helpers import sign_in
 
 # --- roles_of ---------------------------------------------------------------------------------
 
@@ -161,7 +162,7 @@ def test_require_role_raises_permission_denied(teacher):
 
 
 def test_role_required_page_answers_403_with_a_readable_page(client, teacher):
-    client.force_login(teacher)
+    sign_in(client, teacher)
     response = client.get("/staff/")
     assert response.status_code == 403
     assert "You do not have access to this page" in response.content.decode()

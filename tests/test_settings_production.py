@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from tests.helpers import sign_in
+
 ROOT = Path(__file__).resolve().parent.parent
 STRONG_KEY = "k" * 20 + "-production-key-" + "9Xq7" * 10
 
@@ -69,7 +71,7 @@ def test_development_starts_with_its_own_key_on_sqlite():
 
 @pytest.mark.django_db
 def test_signed_in_pages_are_never_stored(client, teacher):
-    client.force_login(teacher)
+    sign_in(client, teacher)
     response = client.get(reverse("my_requests"))
     assert "no-store" in response["Cache-Control"]
 

@@ -12,13 +12,13 @@ from safeguard.audit import audit_seen_by, audit_verify
 from safeguard.models import AuditEvent
 from tests.factories import PupilFactory
 from tests.factories_records import make_concern, make_disclosure
-from tests.helpers import text
+from tests.helpers import sign_in, text
 
 SEEN = "Who has seen this"
 
 
 def _open(client, user, url_name, pk):
-    client.force_login(user)
+    sign_in(client, user)
     return client.get(reverse(url_name, args=[pk]))
 
 
@@ -207,7 +207,7 @@ def test_view_events_keep_the_chain_intact(client, head, dsl, teacher, colleague
 
 
 def _queries(client, user, url_name, pk) -> int:
-    client.force_login(user)
+    sign_in(client, user)
     url = reverse(url_name, args=[pk])
     client.get(url)  # warm the session and any per-process caches
     with CaptureQueriesContext(connection) as captured:

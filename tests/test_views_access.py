@@ -17,7 +17,7 @@ from tests.factories import (
     StaffFactory,
     StaffRelativeFactory,
 )
-from tests.helpers import row_counts, text
+from tests.helpers import row_counts, sign_in, text
 
 # Pages anyone may open without signing in, by URL name. Keep this list short.
 PUBLIC = {"login", "health"}
@@ -173,7 +173,7 @@ def test_health_refuses_post(client, db):
 # school dashboard (it replaced the pupil and staff directories as their starting page).
 @pytest.mark.parametrize("persona", ["head", "deputy", "assistant", "dsl", "admin"])
 def test_home_sends_leaders_dsl_and_administrator_to_the_dashboard(client, request, persona):
-    client.force_login(request.getfixturevalue(persona))
+    sign_in(client, request.getfixturevalue(persona))
     response = client.get(reverse("home"), follow=True)
     assert response.redirect_chain == [(reverse("dashboard"), 302)]
     assert response.status_code == 200
@@ -196,7 +196,7 @@ ALL_PERSONAS = [
 @pytest.mark.parametrize("persona", ALL_PERSONAS)
 def test_home_lands_every_persona_on_a_page_they_may_open(client, request, persona):
     person = request.getfixturevalue(persona)
-    client.force_login(person)
+    sign_in(client, person)
     response = client.get(reverse("home"), follow=True)
     assert len(response.redirect_chain) == 1
     assert response.redirect_chain[0][0] != reverse("home")
@@ -258,14 +258,14 @@ def test_inactive_account_gets_the_same_message(client, school):
 
 
 def test_signed_in_visitor_is_sent_on_from_the_login_page(client, teacher):
-    client.force_login(teacher)
+    sign_in(client, teacher)
     response = client.get(reverse("login"))
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
 
 
 def test_sign_out_ends_the_session(client, teacher):
-    client.force_login(teacher)
+    sign_in(client, teacher)
     assert client.post(reverse("logout")).status_code == 302
     response = client.get(reverse("staff_detail", args=[teacher.pk]))
     assert response.status_code == 302

@@ -19,13 +19,13 @@ from contacts.models import ContactRequest, HeadAbsence, NoteKind, Notification,
 from safeguard.models import AuditEvent
 from tests.factories import PupilFactory, StaffFactory
 from tests.factories_requests import future, make_request
-from tests.helpers import field_error, text
+from tests.helpers import field_error, sign_in, text
 
 FAMILY_REASONS = "Home visit about attendance, at the family's request."
 
 
 def _as(client, user):
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

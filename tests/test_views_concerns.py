@@ -26,13 +26,13 @@ from tests.factories_records import (
     make_record,
     past,
 )
-from tests.helpers import field_error, text
+from tests.helpers import field_error, sign_in, text
 
 COUNTED = (BoundaryConcern, LadoReferral, AuditEvent, Notification)
 
 
 def _as(client, user):
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -12,13 +12,13 @@ from contacts import services
 from contacts.models import Addendum, Disclosure, Notification
 from safeguard.models import AuditEvent
 from tests.factories_records import ACCOUNT, make_disclosure
-from tests.helpers import field_error, text
+from tests.helpers import field_error, sign_in, text
 
 SAID = "She said her stepdad shouts at her every night and she is scared to go home."
 
 
 def _as(client, user):
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -11,13 +11,13 @@ from django.utils import timezone
 from contacts.models import ParentCarer, Pupil, Staff, StaffRelative
 from safeguard.models import AuditEvent
 from tests.factories import PupilFactory, StaffFactory, StaffRelativeFactory
-from tests.helpers import csv_bytes, field_error, row_counts, text
+from tests.helpers import csv_bytes, field_error, row_counts, sign_in, text
 
 PUPIL_HEADER = "first_name,last_name,date_of_birth,admission_date,leaving_date,year_group"
 
 
 def _as(client, user):
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 
@@ -665,7 +665,7 @@ def test_post_only_endpoints_reject_get(client, head, teacher, pupil):
 
 
 def test_a_deactivated_persons_open_session_stops_working(client, head, teacher):
-    client.force_login(teacher)
+    sign_in(client, teacher)
     assert client.get(reverse("staff_detail", args=[teacher.pk])).status_code == 200
     Staff.objects.filter(pk=teacher.pk).update(is_active=False)
     response = client.get(reverse("staff_detail", args=[teacher.pk]))

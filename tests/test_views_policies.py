@@ -17,7 +17,7 @@ from safeguard.models import AuditEvent
 from safeguard.roles import Role
 from tests.factories import PupilFactory, StaffRelativeFactory
 from tests.factories_policies import PolicyClauseFactory, PolicyFactory, PolicyVersionFactory
-from tests.helpers import field_error, row_counts, text
+from tests.helpers import field_error, row_counts, sign_in, text
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< >>\n%%EOF\n"
 EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
@@ -35,7 +35,7 @@ def _day(days: int) -> str:
 
 
 def _as(client, user):
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -22,7 +22,7 @@ from contacts.record_forms import RECORD_TYPE_GUIDE
 from safeguard.models import AuditEvent
 from tests.factories import PupilFactory
 from tests.factories_records import DETAILS, make_family_record, make_record
-from tests.helpers import field_error, text
+from tests.helpers import field_error, sign_in, text
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
@@ -45,7 +45,7 @@ SHOWN = {
 
 
 def _as(client, user):
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -38,7 +38,7 @@ from tests.factories_reports import (
     make_pupils,
 )
 from tests.factories_requests import make_request
-from tests.helpers import text
+from tests.helpers import sign_in, text
 
 PAGE = "governors_report"
 DOWNLOAD = "governors_report_download"
@@ -75,7 +75,7 @@ def built(cast, governor):
 
 
 def _get(client, user, name=PAGE, query=None, *args):
-    client.force_login(user)
+    sign_in(client, user)
     return client.get(reverse(name, args=args), query or {})
 
 
@@ -525,7 +525,7 @@ def test_the_page_needs_no_more_queries_for_more_data(
     pupils = make_pupils(cast.school)
     PolicyVersionFactory(policy=PolicyFactory(school=cast.school, title="Code of conduct"))
     _activity(cast, pupils, 2)
-    client.force_login(user)
+    sign_in(client, user)
     url = reverse(PAGE)
     counts = []
     for more in (0, 28):

@@ -18,13 +18,13 @@ from contacts.models import ContactRequest, NoteKind, RequestNote, Status
 from safeguard.models import AuditEvent
 from tests.factories import PupilFactory
 from tests.factories_requests import future, make_request
-from tests.helpers import field_error, text
+from tests.helpers import field_error, sign_in, text
 
 REQUEST_MODELS = (ContactRequest, RequestNote, AuditEvent)
 
 
 def _as(client, user):
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 
@@ -460,7 +460,7 @@ def test_people_who_see_a_request_may_not_change_it(client, request, persona, te
     item = make_request(teacher, [pupil])
     _ask(request.getfixturevalue("head"), item)
     item.refresh_from_db()
-    client.force_login(request.getfixturevalue(persona))
+    sign_in(client, request.getfixturevalue(persona))
 
     assert client.get(reverse("request_edit", args=[item.pk])).status_code == 403
     posted = client.post(

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from safeguard.models import AuditEvent, School
-from tests.helpers import text
+from tests.helpers import sign_in, text
 
 URL = "school_settings"
 
@@ -21,7 +21,7 @@ def _data(school, **changes):
 
 
 def test_the_head_changes_the_policy_settings(client, head, school):
-    client.force_login(head)
+    sign_in(client, head)
     response = client.post(reverse(URL), _data(school, restricted_window_years=5, child_age=21))
     assert response.status_code == 302
     school.refresh_from_db()
@@ -41,7 +41,7 @@ def test_the_new_window_changes_what_the_check_page_says(head, school):
 
 
 def test_out_of_range_values_show_errors_and_change_nothing(client, head, school):
-    client.force_login(head)
+    sign_in(client, head)
     page = text(client.post(reverse(URL), _data(school, child_age=3, response_days=0)))
     assert "greater than or equal to 10" in page
     assert "greater than or equal to 1" in page
@@ -52,7 +52,7 @@ def test_out_of_range_values_show_errors_and_change_nothing(client, head, school
 
 @pytest.mark.parametrize("persona", ["deputy", "admin", "teacher", "chair", "governor", "dsl"])
 def test_only_the_head_may_change_settings(request, client, persona, school):
-    client.force_login(request.getfixturevalue(persona))
+    sign_in(client, request.getfixturevalue(persona))
     assert client.get(reverse(URL)).status_code == 403
     assert client.post(reverse(URL), _data(school, child_age=21)).status_code == 403
     school.refresh_from_db()

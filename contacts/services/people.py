@@ -279,6 +279,11 @@ SCHOOL_FIELDS = (
     "restricted_window_years",
     "exemption_needs_approval",
     "response_days",
+    "require_two_factor_for_all",
+    "retention_disclosure_until_age",
+    "retention_staff_retirement_age",
+    "retention_allegation_min_years",
+    "retention_contact_years_after_leaving",
 )
 
 
