@@ -29,6 +29,7 @@ from policies.views import assessment_context
 from safeguard import roles
 from safeguard.audit import audit_history
 from safeguard.forms import add_service_errors, posted
+from safeguard.reauth import recent_sign_in_required
 from safeguard.roles import Role, role_required
 
 
@@ -207,6 +208,7 @@ def _after(request: HttpRequest, pk: int, call, success: str) -> HttpResponse:
 
 
 @require_POST
+@recent_sign_in_required(then="request_detail")
 def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     if workflow.decider_role(request.user, item) is None and item.status == Status.SUBMITTED:
@@ -233,6 +235,7 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@recent_sign_in_required(then="request_detail")
 def request_refer(request: HttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     form = ReasonForm(request.POST)

@@ -22,7 +22,7 @@ from contacts.forms import (
     StaffForm,
 )
 from contacts.models import ContactRecord, ContactRequest, Disclosure, Staff
-from safeguard import roles
+from safeguard import roles, two_factor
 from safeguard.audit import SEEN_BY_READERS, audit_view, seen_by_panel
 from safeguard.forms import add_service_errors, posted
 from safeguard.models import School
@@ -59,8 +59,11 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     relatives = selectors.relatives_visible_to(request.user).filter(staff=staff)
     can_edit = roles.has_role(request.user, roles.PEOPLE_EDITORS)
+    two_factor_on = two_factor.two_factor_enabled(staff)
     context = {
         "staff": staff,
+        "two_factor_on": two_factor_on,
+        "can_reset_two_factor": two_factor_on and two_factor.may_reset(request.user, staff),
         "held_roles": staff.role_assignments.all(),
         "reports": staff.reports.filter(is_active=True),
         "relatives": relatives.select_related("pupil"),

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class SafeguardConfig(AppConfig):
     name = "safeguard"
     verbose_name = "Safeguard"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from safeguard.reauth import on_user_logged_in
+
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="safeguard.signed_in_at")

@@ -38,6 +38,7 @@ from safeguard.audit import (
 )
 from safeguard.exports import spreadsheet_safe
 from safeguard.models import AuditCheck, AuditEvent
+from safeguard.reauth import recent_sign_in_required
 from safeguard.roles import Role, role_required
 
 PAGE_SIZE = 100
@@ -256,6 +257,7 @@ def _csv_lines(events, withheld: dict[str, int], *, governor: bool):
 
 
 @role_required(AUDIT_READERS)
+@recent_sign_in_required
 def audit_export(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
     if form.is_bound and not form.is_valid():

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from policies.engine import VERDICT_LABELS
 from safeguard import charts, roles
 from safeguard.exports import spreadsheet_safe
+from safeguard.reauth import recent_sign_in_required
 from safeguard.report_forms import PeriodForm
 from safeguard.reports import Counted, Report, governors_report
 from safeguard.roles import Role, role_required
@@ -72,6 +73,7 @@ def governors_report_page(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(REPORT_READERS)
+@recent_sign_in_required
 def governors_report_download(request: HttpRequest) -> HttpResponse:
     """The whole report as one self-contained HTML file for the meeting pack."""
     context = _context(request) | {"standalone": True}
@@ -101,6 +103,7 @@ def _tables(report: Report) -> dict[str, Counted]:
 
 
 @role_required(REPORT_READERS)
+@recent_sign_in_required
 def governors_report_csv(request: HttpRequest, table: str) -> HttpResponse:
     _form, report = _report(request)
     if table == "should-not-happen":

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django_otp import devices_for_user, user_has_device
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -146,6 +147,9 @@ def two_factor_check(*, actor, token: str) -> Device:
     a recovery code is deleted when used).
     """
     token = _clean(token)
+    waiting = _throttled_message(actor)
+    if waiting:
+        raise ValidationError({"token": waiting})
     with transaction.atomic():
         device = None
         if token:
@@ -164,6 +168,21 @@ def two_factor_check(*, actor, token: str) -> Device:
     if device is None:
         raise ValidationError({"token": _WRONG_CODE})
     return device
+
+
+def _throttled_message(user) -> str:
+    """After wrong codes django-otp makes each device wait, doubling each time: say so."""
+    app = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if app is None:
+        return ""
+    allowed, data = app.verify_is_allowed()
+    if allowed or not data or not data.get("locked_until"):
+        return ""
+    wait = max(1, int((data["locked_until"] - timezone.now()).total_seconds()) + 1)
+    return (
+        f"Too many wrong codes. Wait {wait} second{'s' if wait != 1 else ''}, then type the code "
+        "your app shows at that moment."
+    )
 
 
 def recovery_codes_regenerate(*, actor) -> list[str]:

@@ -13,6 +13,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("safeguard.account_urls")),
     path("", include("contacts.urls")),
     path("", include("policies.urls")),
     path("", include("contacts.record_urls")),

@@ -58,6 +58,19 @@ EXPECTED: dict[str, dict[str, Expected]] = {
         "deactivated": 200,
     },
     "health": dict.fromkeys(ROLES, 200),
+    # Account pages: everyone signed in. Those with an authenticator already (the roles that
+    # must use one) are sent from set-up to the two-factor page.
+    "confirm_password": signed_in(200),
+    "recovery_codes_regenerate": signed_in(405),
+    "two_factor": signed_in(200),
+    "two_factor_reset": signed_in(405),
+    "two_factor_setup": signed_in(
+        200,
+        **dict.fromkeys(
+            ["head", "deputy", "assistant", "dsl", "chair", "admin"], (302, "two_factor")
+        ),
+    ),
+    "two_factor_verify": signed_in(200),
     # require_POST sits above role_required: 405 before any role check.
     "absence_end": signed_in(405),
     "absences": signed_in(403, head=200, admin=200),
@@ -203,7 +216,7 @@ def world(
 
 def _kwargs(name, world):
     by_object = {
-        "staff": ["staff_detail", "staff_edit", "staff_active", "relative_add"],
+        "staff": ["staff_detail", "staff_edit", "staff_active", "relative_add", "two_factor_reset"],
         "relative": ["relative_remove"],
         "pupil": ["pupil_detail", "pupil_edit", "parent_add"],
         "absence": ["absence_end"],

@@ -5,43 +5,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('safeguard', '0003_auditcheck'),
+        ("safeguard", "0003_auditcheck"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='school',
-            name='require_two_factor_for_all',
-            field=models.BooleanField(default=False, help_text='Senior leaders, the DSL, the chair of governors and the administrator must always use it; this extends the rule to everyone.', verbose_name='require two-factor sign-in of every member of staff'),
+            model_name="school",
+            name="require_two_factor_for_all",
+            field=models.BooleanField(
+                default=False,
+                help_text="Senior leaders, the DSL, the chair of governors and the administrator must always use it; this extends the rule to everyone.",
+                verbose_name="require two-factor sign-in of every member of staff",
+            ),
         ),
         migrations.AddField(
-            model_name='school',
-            name='retention_allegation_min_years',
-            field=models.PositiveSmallIntegerField(default=10, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='keep allegations and boundary concerns at least this many years'),
+            model_name="school",
+            name="retention_allegation_min_years",
+            field=models.PositiveSmallIntegerField(
+                default=10,
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(100),
+                ],
+                verbose_name="keep allegations and boundary concerns at least this many years",
+            ),
         ),
         migrations.AddField(
-            model_name='school',
-            name='retention_contact_years_after_leaving',
-            field=models.PositiveSmallIntegerField(default=6, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='keep other contact records this many years after the pupil leaves'),
+            model_name="school",
+            name="retention_contact_years_after_leaving",
+            field=models.PositiveSmallIntegerField(
+                default=6,
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(100),
+                ],
+                verbose_name="keep other contact records this many years after the pupil leaves",
+            ),
         ),
         migrations.AddField(
-            model_name='school',
-            name='retention_disclosure_until_age',
-            field=models.PositiveSmallIntegerField(default=25, validators=[django.core.validators.MinValueValidator(18), django.core.validators.MaxValueValidator(100)], verbose_name='keep child-protection disclosures until the pupil is this old'),
+            model_name="school",
+            name="retention_disclosure_until_age",
+            field=models.PositiveSmallIntegerField(
+                default=25,
+                validators=[
+                    django.core.validators.MinValueValidator(18),
+                    django.core.validators.MaxValueValidator(100),
+                ],
+                verbose_name="keep child-protection disclosures until the pupil is this old",
+            ),
         ),
         migrations.AddField(
-            model_name='school',
-            name='retention_staff_retirement_age',
-            field=models.PositiveSmallIntegerField(default=67, validators=[django.core.validators.MinValueValidator(55), django.core.validators.MaxValueValidator(75)], verbose_name='normal retirement age of staff'),
+            model_name="school",
+            name="retention_staff_retirement_age",
+            field=models.PositiveSmallIntegerField(
+                default=67,
+                validators=[
+                    django.core.validators.MinValueValidator(55),
+                    django.core.validators.MaxValueValidator(75),
+                ],
+                verbose_name="normal retirement age of staff",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='school',
-            constraint=models.CheckConstraint(condition=models.Q(('retention_disclosure_until_age__gte', 18)), name='school_retention_disclosure_age_floor'),
+            model_name="school",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("retention_disclosure_until_age__gte", 18)),
+                name="school_retention_disclosure_age_floor",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='school',
-            constraint=models.CheckConstraint(condition=models.Q(('retention_allegation_min_years__gte', 1), ('retention_contact_years_after_leaving__gte', 1)), name='school_retention_years_floor'),
+            model_name="school",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("retention_allegation_min_years__gte", 1),
+                    ("retention_contact_years_after_leaving__gte", 1),
+                ),
+                name="school_retention_years_floor",
+            ),
         ),
     ]
