@@ -7,7 +7,7 @@ BOOTSTRAP := node_modules/bootstrap/dist/css/bootstrap.min.css
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format check assets venv clean
+.PHONY: run test lint format check security assets venv clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Safeguard needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0])'
@@ -48,6 +48,9 @@ format: venv
 
 check: venv lint
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+security: venv
+	bash .ci/security
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

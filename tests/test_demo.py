@@ -181,3 +181,32 @@ def test_demo_can_be_built_on_29_february():
     # No date lies exactly three calendar years before a 29 February; he must still be outside
     # the three-year window, as the demo intends.
     assert 3.0 <= adam.years_since_leaving(dt.date(2024, 2, 29)) < 3.01
+
+
+def test_senior_demo_accounts_have_an_authenticator_and_others_do_not(demo_output):
+    from safeguard.two_factor import two_factor_enabled, two_factor_required
+
+    for person in Staff.objects.all():
+        assert two_factor_enabled(person) == two_factor_required(person), person.email
+    assert "demo_code head@oakfield.example" in demo_output
+
+
+def test_demo_code_prints_a_code_that_signs_the_head_in(demo_output, settings):
+    from django.core.management.base import CommandError
+
+    from safeguard.two_factor import two_factor_check
+
+    head = Staff.objects.get(email="head@oakfield.example")
+    settings.DEBUG = True
+    out = io.StringIO()
+    call_command("demo_code", "head@oakfield.example", stdout=out)
+    code = re.match(r"(\d{6}) ", out.getvalue()).group(1)
+    assert two_factor_check(actor=head, token=code).user_id == head.pk
+
+    with pytest.raises(CommandError, match="password only"):
+        call_command("demo_code", "teacher@oakfield.example")
+    with pytest.raises(CommandError, match="only for the demo school"):
+        call_command("demo_code", "head@elsewhere.example")
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only with DEBUG on"):
+        call_command("demo_code", "head@oakfield.example")

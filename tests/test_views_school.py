@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from safeguard.models import AuditEvent, School
-from tests.helpers import sign_in, text
+from tests.helpers import field_error, sign_in, text
 
 URL = "school_settings"
 
@@ -16,6 +16,11 @@ def _data(school, **changes):
         "restricted_window_years": school.restricted_window_years,
         "exemption_needs_approval": "on" if school.exemption_needs_approval else "",
         "response_days": school.response_days,
+        "require_two_factor_for_all": "on" if school.require_two_factor_for_all else "",
+        "retention_disclosure_until_age": school.retention_disclosure_until_age,
+        "retention_staff_retirement_age": school.retention_staff_retirement_age,
+        "retention_allegation_min_years": school.retention_allegation_min_years,
+        "retention_contact_years_after_leaving": school.retention_contact_years_after_leaving,
     }
     return data | changes
 
@@ -30,6 +35,30 @@ def test_the_head_changes_the_policy_settings(client, head, school):
     assert event.actor == head
     assert event.reason == "changed: child_age, restricted_window_years"
     assert "The school's settings were saved." in text(client.get(response.url))
+
+
+def test_the_head_requires_two_factor_of_everyone(client, head, school):
+    sign_in(client, head)
+    client.post(reverse(URL), _data(school, require_two_factor_for_all="on"))
+    school.refresh_from_db()
+    assert school.require_two_factor_for_all
+    event = AuditEvent.objects.get(action="school.update")
+    assert event.reason == "changed: require_two_factor_for_all"
+
+
+def test_the_head_changes_the_retention_schedule(client, head, school):
+    sign_in(client, head)
+    client.post(reverse(URL), _data(school, retention_contact_years_after_leaving=7))
+    school.refresh_from_db()
+    assert school.retention_contact_years_after_leaving == 7
+
+
+def test_a_retention_period_below_its_floor_is_refused_next_to_it(client, head, school):
+    sign_in(client, head)
+    response = client.post(reverse(URL), _data(school, retention_disclosure_until_age=12))
+    assert "greater than or equal to 18" in field_error(response, "retention_disclosure_until_age")
+    school.refresh_from_db()
+    assert school.retention_disclosure_until_age == 25
 
 
 def test_the_new_window_changes_what_the_check_page_says(head, school):

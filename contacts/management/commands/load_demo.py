@@ -33,3 +33,8 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo log-ins (every password is {DEMO_PASSWORD}):")
         for email, name, title in summary.logins:
             self.stdout.write(f"  {email:<28} {name} ({title})")
+        self.stdout.write(
+            "\nThe headteacher, deputy, assistant head, DSL, chair and administrator also need a "
+            "two-factor code at sign-in; for the demo accounts, print it with\n"
+            "  DEBUG=1 .venv/bin/python manage.py demo_code head@oakfield.example"
+        )
