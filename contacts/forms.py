@@ -32,7 +32,16 @@ class StaffForm(_NoFormTag, forms.ModelForm):
 
     class Meta:
         model = Staff
-        fields = ["first_name", "last_name", "email", "job_title", "staff_type", "line_manager"]
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "job_title",
+            "date_of_birth",
+            "staff_type",
+            "line_manager",
+        ]
+        widgets = {"date_of_birth": DATE_INPUT}
 
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from contacts.models import (
     Disclosure,
     DisclosureType,
     LadoReferral,
+    LegalHold,
     ParentCarer,
     Pupil,
     Route,
@@ -242,3 +243,18 @@ def file_entries(
             for item in visible.select_related("author", "pupil")
         ]
     return sorted(entries, key=lambda e: e["when"], reverse=True)
+
+
+def legal_holds_visible_to(user: Staff) -> QuerySet[LegalHold]:
+    """The school's legal holds, for the headteacher alone: nobody else learns that one exists."""
+    if not roles.has_role(user, Role.HEADTEACHER):
+        return LegalHold.objects.none()
+    return LegalHold.objects.filter(school_id=user.school_id)
+
+
+def disclosures_for_review(user: Staff) -> QuerySet[Disclosure]:
+    """Disclosures flagged at the end of their retention period, for the DSL and the
+    headteacher, who decide whether each is kept or deleted."""
+    if not roles.has_role(user, {Role.DSL, Role.HEADTEACHER}):
+        return Disclosure.objects.none()
+    return disclosures_visible_to(user).filter(retention_flagged_at__isnull=False)

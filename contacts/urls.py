@@ -1,6 +1,7 @@
 from django.urls import path
 
 from contacts import request_views as rv
+from contacts import subject_access_views as sav
 from contacts import views
 
 urlpatterns = [
@@ -10,12 +11,24 @@ urlpatterns = [
     path("staff/<int:pk>/edit/", views.staff_edit, name="staff_edit"),
     path("staff/<int:pk>/active/", views.staff_active, name="staff_active"),
     path("staff/<int:pk>/relatives/new/", views.relative_add, name="relative_add"),
+    path("staff/<int:pk>/subject-access/", sav.staff_subject_access, name="staff_subject_access"),
+    path(
+        "staff/<int:pk>/subject-access/export/",
+        sav.staff_subject_access_download,
+        name="staff_subject_access_download",
+    ),
     path("relatives/<int:pk>/remove/", views.relative_remove, name="relative_remove"),
     path("pupils/", views.pupil_list, name="pupil_list"),
     path("pupils/new/", views.pupil_create, name="pupil_create"),
     path("pupils/<int:pk>/", views.pupil_detail, name="pupil_detail"),
     path("pupils/<int:pk>/edit/", views.pupil_edit, name="pupil_edit"),
     path("pupils/<int:pk>/parents/new/", views.parent_add, name="parent_add"),
+    path("pupils/<int:pk>/subject-access/", sav.pupil_subject_access, name="pupil_subject_access"),
+    path(
+        "pupils/<int:pk>/subject-access/export/",
+        sav.pupil_subject_access_download,
+        name="pupil_subject_access_download",
+    ),
     path("import/", views.people_import, name="people_import"),
     path("school/", views.school_settings, name="school_settings"),
     path("requests/", rv.my_requests, name="my_requests"),

@@ -89,6 +89,7 @@ ACTION_WORDS: dict[str, str] = {
     "policy.update": "Policy changed",
     "policy.version_add": "New policy version",
     "policy.acknowledge": "Policy read and acknowledged",
+    "subject_access.export": "Subject-access export made",
 }
 STATE_WORDS: dict[str, str] = dict(Status.choices) | {
     "open": "Open",

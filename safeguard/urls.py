@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("policies.urls")),
     path("", include("contacts.record_urls")),
     path("", include("contacts.concern_urls")),
+    path("", include("contacts.retention_urls")),
     path("", include("safeguard.audit_urls")),
     path("", include("safeguard.report_urls")),
 ]

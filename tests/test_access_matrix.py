@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
+from contacts import services
 from contacts.models import HeadAbsence, Notification, Staff
 from policies import services as policy_services
 from safeguard.roles import Role
@@ -109,6 +110,10 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "lado_new": signed_in(403, head=200, dsl=200, chair=200),
     # require_POST above role_required(LADO_RECORDERS).
     "lado_outcome": signed_in(405),
+    # require_POST above role_required(HEADTEACHER).
+    "legal_hold_lift": signed_in(405),
+    # Legal holds are the headteacher's alone: nobody else learns that one exists.
+    "legal_holds": signed_in(403, head=200),
     # Django 5 logs out on POST only.
     "logout": signed_in(405),
     "monitoring_queue": signed_in(403, line_manager=200, head=200),
@@ -130,6 +135,9 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "pupil_detail": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, admin=200),
     "pupil_edit": signed_in(403, head=200, admin=200),
     "pupil_list": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, admin=200),
+    # The headteacher alone; the download is require_POST above role_required.
+    "pupil_subject_access": signed_in(403, head=200),
+    "pupil_subject_access_download": signed_in(405),
     "record_addendum": signed_in(405),
     # The record in `world` has no attachment: 404 after the visibility check.
     "record_attachment": signed_in(404),
@@ -156,6 +164,10 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "request_refer": signed_in(405),
     "request_review": signed_in(405),
     "request_withdraw": signed_in(405),
+    # require_POST above role_required(REVIEWERS).
+    "retention_review": signed_in(405),
+    # Disclosures at the end of their retention period: the DSL and the headteacher decide.
+    "retention_reviews": signed_in(403, head=200, dsl=200),
     "school_settings": signed_in(403, head=200),
     # require_POST above role_required(PEOPLE_EDITORS).
     "staff_active": signed_in(405),
@@ -163,6 +175,8 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "staff_detail": signed_in(200, colleague=404, chair=404, governor=404),
     "staff_edit": signed_in(403, head=200, admin=200),
     "staff_list": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, admin=200),
+    "staff_subject_access": signed_in(403, head=200),
+    "staff_subject_access_download": signed_in(405),
 }
 
 
@@ -202,6 +216,9 @@ def world(
         "disclosure": make_disclosure(teacher, pupil),
         "concern": make_concern(colleague, teacher),
         "lado": make_lado(head, teacher),
+        "hold": services.legal_hold_place(
+            actor=head, staff=colleague, reason="A claim has been made: keep everything."
+        ),
         "policy": policy,
         "version": policy.versions.get(),
         "absence": HeadAbsence.objects.create(
@@ -216,13 +233,28 @@ def world(
 
 def _kwargs(name, world):
     by_object = {
-        "staff": ["staff_detail", "staff_edit", "staff_active", "relative_add", "two_factor_reset"],
+        "staff": [
+            "staff_detail",
+            "staff_edit",
+            "staff_active",
+            "relative_add",
+            "two_factor_reset",
+            "staff_subject_access",
+            "staff_subject_access_download",
+        ],
         "relative": ["relative_remove"],
-        "pupil": ["pupil_detail", "pupil_edit", "parent_add"],
+        "pupil": [
+            "pupil_detail",
+            "pupil_edit",
+            "parent_add",
+            "pupil_subject_access",
+            "pupil_subject_access_download",
+        ],
         "absence": ["absence_end"],
         "notification": ["notification_open"],
         "record": ["record_detail", "record_attachment", "record_addendum"],
-        "disclosure": ["disclosure_detail", "disclosure_addendum"],
+        "disclosure": ["disclosure_detail", "disclosure_addendum", "retention_review"],
+        "hold": ["legal_hold_lift"],
         "concern": ["concern_detail", "concern_respond"],
         "lado": ["lado_detail", "lado_outcome"],
         "policy": ["policy_detail", "policy_edit", "policy_version_add"],

@@ -118,3 +118,13 @@ def test_an_empty_password_is_refused_next_to_the_field(client, head):
     sign_in(client, head)
     response = client.post(reverse("confirm_password"), {"password": ""})
     assert field_error(response, "password")
+
+
+def test_an_old_sign_in_must_confirm_before_a_subject_access_export(client, head, pupil):
+    from safeguard.models import AuditEvent
+
+    sign_in(client, head)
+    _signed_in_long_ago(client)
+    response = client.post(reverse("pupil_subject_access_download", args=[pupil.pk]))
+    assert response["Location"] == _confirm_url(reverse("pupil_subject_access", args=[pupil.pk]))
+    assert not AuditEvent.objects.filter(action="subject_access.export").exists()

@@ -42,6 +42,7 @@ from contacts.models.requests import (
     Route,
     Status,
 )
+from contacts.models.retention import LegalHold, LegalHoldQuerySet
 
 __all__ = [
     "DIRECTED",
@@ -63,6 +64,8 @@ __all__ = [
     "TRANSITIONS",
     "ContactRequest",
     "HeadAbsence",
+    "LegalHold",
+    "LegalHoldQuerySet",
     "NoteKind",
     "Notification",
     "ParentCarer",

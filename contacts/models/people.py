@@ -67,6 +67,12 @@ class Staff(AbstractBaseUser):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     job_title = models.CharField(max_length=120, blank=True)
+    date_of_birth = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Used only to work out how long allegation and boundary-concern records are "
+        "kept (until normal retirement age). Without it they are kept and reported.",
+    )
     staff_type = models.CharField(
         max_length=20, choices=StaffType.choices, default=StaffType.TEACHER
     )
@@ -125,6 +131,8 @@ class Staff(AbstractBaseUser):
                 errors["line_manager"] = "A member of staff cannot be their own line manager."
             elif self.line_manager and self.line_manager.school_id != self.school_id:
                 errors["line_manager"] = "The line manager must work at the same school."
+        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+            errors["date_of_birth"] = "The date of birth cannot be in the future."
         if self.email:
             clash = Staff.objects.filter(email__iexact=self.email).exclude(pk=self.pk)
             if clash.exists():

@@ -161,6 +161,10 @@ class Disclosure(models.Model):
         "where and how", blank=True, help_text="Where it happened and who else was there."
     )
     action_taken = models.TextField("what you did next", blank=True)
+    # Retention (contacts.services.retention): set when the disclosure reached the end of its
+    # retention period and awaits a person's review; a review that keeps it sets the next date.
+    retention_flagged_at = models.DateTimeField(null=True, blank=True)
+    retention_review_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,5 +1,6 @@
 """Every write in the contacts app: `people`, `requests` (planned contact), `records` (after the
-fact: contact records, disclosures, boundary concerns, LADO), `notifications`."""
+fact: contact records, disclosures, boundary concerns, LADO), `notifications`,
+`subject_access` (the audited subject-access export)."""
 
 from contacts.assessments import stored_assessment
 from contacts.services.notifications import (
@@ -49,6 +50,14 @@ from contacts.services.requests import (
     request_submit,
     request_withdraw,
 )
+from contacts.services.retention import (
+    legal_hold_lift,
+    legal_hold_place,
+    retention_apply,
+    retention_due,
+    retention_review,
+)
+from contacts.services.subject_access import SubjectAccessExport, subject_access_export
 
 __all__ = [
     "case_managers",
@@ -81,6 +90,13 @@ __all__ = [
     "request_submit",
     "request_withdraw",
     "stored_assessment",
+    "SubjectAccessExport",
+    "subject_access_export",
+    "legal_hold_lift",
+    "legal_hold_place",
+    "retention_apply",
+    "retention_due",
+    "retention_review",
     "parent_create",
     "pupil_create",
     "pupil_update",

@@ -14,7 +14,15 @@ from safeguard.audit import audit_record
 from safeguard.models import School
 from safeguard.roles import Role
 
-STAFF_FIELDS = ("email", "first_name", "last_name", "job_title", "staff_type", "line_manager")
+STAFF_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "job_title",
+    "date_of_birth",
+    "staff_type",
+    "line_manager",
+)
 PUPIL_FIELDS = (
     "first_name",
     "last_name",
