@@ -49,6 +49,7 @@ from contacts.models import (
     ContactRequest,
     Disclosure,
     LadoReferral,
+    LegalHold,
     Notification,
     ParentCarer,
     Pupil,
@@ -1056,6 +1057,12 @@ def pupil_export(*, actor: Staff, pupil: Pupil) -> SubjectAccess:
             note="Notifications never name the pupil; each links to one of the entries above.",
         ),
         Table(
+            "legal_holds",
+            "Legal holds on the pupil's records",
+            LEGAL_HOLD_COLUMNS,
+            _legal_hold_rows(LegalHold.objects.filter(pupil=pupil)),
+        ),
+        Table(
             "audit_events",
             "Audit trail: who opened, made or changed any of the above",
             AUDIT_COLUMNS,
@@ -1100,6 +1107,15 @@ DISCLOSURE_LIST_COLUMNS: Columns = (
     ("disclosed_at", "When it was said"),
     ("created_at", "Recorded"),
 )
+LEGAL_HOLD_COLUMNS: Columns = (
+    ("reference", "Reference"),
+    ("reason", "Why the records are kept"),
+    ("placed_by", "Placed by"),
+    ("placed_at", "Placed"),
+    ("lifted_by", "Lifted by"),
+    ("lifted_at", "Lifted"),
+    ("lift_reason", "Why it was lifted"),
+)
 ACKNOWLEDGEMENT_COLUMNS: Columns = (
     ("policy", "Policy"),
     ("version", "Version"),
@@ -1110,6 +1126,22 @@ STAFF_CONCERN_COLUMNS: Columns = (
     ("relation", "Their part"),
     *CONCERN_COLUMNS[1:],
 )
+
+
+def _legal_hold_rows(rows) -> list[dict[str, Any]]:
+    """A hold is information about the person too: why their records are kept, and by whom."""
+    return [
+        {
+            "reference": f"HOLD-{item.pk}",
+            "reason": item.reason,
+            "placed_by": _named(item.placed_by),
+            "placed_at": item.placed_at,
+            "lifted_by": _named(item.lifted_by),
+            "lifted_at": item.lifted_at,
+            "lift_reason": item.lift_reason,
+        }
+        for item in rows.select_related("placed_by", "lifted_by").order_by("placed_at", "pk")
+    ]
 
 
 def _relative_row(item: StaffRelative) -> dict[str, Any]:
@@ -1348,6 +1380,12 @@ def staff_export(*, actor: Staff, staff: Staff) -> SubjectAccess:
             "Notifications sent to them",
             NOTIFICATION_COLUMNS,
             _notification_rows(Notification.objects.filter(recipient=staff)),
+        ),
+        Table(
+            "legal_holds",
+            "Legal holds on their records",
+            LEGAL_HOLD_COLUMNS,
+            _legal_hold_rows(LegalHold.objects.filter(staff=staff)),
         ),
         Table(
             "audit_events",

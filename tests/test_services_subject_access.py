@@ -47,6 +47,7 @@ PUPIL_TABLES = [
     "boundary_concerns",
     "lado_referrals",
     "notifications",
+    "legal_holds",
     "audit_events",
 ]
 STAFF_TABLES = [
@@ -63,6 +64,7 @@ STAFF_TABLES = [
     "lado_referrals",
     "policy_acknowledgements",
     "notifications",
+    "legal_holds",
     "audit_events",
 ]
 
@@ -715,3 +717,21 @@ def test_a_staff_export_takes_the_same_queries_for_2_entries_as_for_10(
     few = _queries(lambda: services.subject_access_export(actor=head, staff=small))
     many = _queries(lambda: services.subject_access_export(actor=head, staff=large))
     assert many == few
+
+
+def test_a_legal_hold_on_the_pupil_is_part_of_their_file(head, pupil):
+    services.legal_hold_place(actor=head, pupil=pupil, reason="Claim against the school")
+    rows = _export(head, pupil=pupil).table("legal_holds")
+    assert [(r["reason"], r["placed_by"], r["lifted_at"]) for r in rows] == [
+        ("Claim against the school", head.full_name, None)
+    ]
+
+
+def test_a_legal_hold_on_the_staff_member_is_part_of_their_file(head, teacher, pupil):
+    hold = services.legal_hold_place(actor=head, staff=teacher, reason="Tribunal")
+    services.legal_hold_lift(actor=head, hold=hold, reason="Settled")
+    export = _export(head, staff=teacher)
+    assert [(r["reason"], r["lift_reason"]) for r in export.table("legal_holds")] == [
+        ("Tribunal", "Settled")
+    ]
+    assert _export(head, pupil=pupil).table("legal_holds") == []
