@@ -1,4 +1,5 @@
-# Safeguard: `make run` serves the demo school, `make test` runs the suite.
+# Safeguard: `make run` serves the demo school, `make test` runs the suite, `make e2e` the
+# browser journeys.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,8 +7,11 @@ STAMP := $(VENV)/.installed
 BOOTSTRAP := node_modules/bootstrap/dist/css/bootstrap.min.css
 HOST ?= 127.0.0.1
 PORT ?= 8000
+E2E_STAMP := $(VENV)/.installed-e2e
+CHROMIUM := /usr/bin/chromium
+CHROMIUM_GB := /usr/lib/chromium/locales/en-GB.pak
 
-.PHONY: run test lint format check security assets venv clean
+.PHONY: run test e2e chromium lint format check security assets venv clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Safeguard needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0])'
@@ -36,7 +40,33 @@ run: venv assets
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not e2e"
+	@echo "The browser journeys (tests/e2e) are not part of make test: make e2e runs them."
+
+$(E2E_STAMP): $(STAMP) requirements-e2e.txt
+	$(PY) -m pip install --quiet -r requirements-e2e.txt
+	@touch $(E2E_STAMP)
+
+# Debian's Chromium (with its British English language pack, for day-first date fields).
+# Installed with apt-get when run as root; anyone else is told what to install.
+chromium:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -f $(CHROMIUM_GB) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Debian's Chromium: apt-get install -y chromium chromium-l10n"; \
+			apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-l10n; \
+		elif [ ! -x $(CHROMIUM) ]; then \
+			echo "The browser journeys need Debian's Chromium at $(CHROMIUM). Install it with:"; \
+			echo "  sudo apt-get install -y chromium chromium-l10n"; \
+			echo "then run make e2e again. (make test does not need it.)"; \
+			exit 1; \
+		else \
+			echo "Without chromium-l10n, date fields show the month first: sudo apt-get install -y chromium-l10n"; \
+		fi; \
+	fi
+
+e2e: venv assets $(E2E_STAMP) chromium
+	$(PY) -m pytest tests/e2e -m e2e
 
 lint: venv
 	$(VENV)/bin/ruff check .
