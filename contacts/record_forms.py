@@ -17,6 +17,7 @@ from contacts.models import DIRECTED, RECORD_KINDS, Direction, DisclosureType, R
 from contacts.request_forms import TIME_INPUT
 from policies.engine import KIND_LABELS
 from policies.forms import PURPOSE_CHOICES
+from safeguard.forms import BoundedModelMultipleChoiceField
 
 # When to use each record type, in a line, with the policy it comes from (the chooser page).
 RECORD_TYPE_GUIDE: dict[str, tuple[str, str]] = {
@@ -139,7 +140,7 @@ class RecordForm(_DateAndTime, forms.Form):
     date_field = "occurred_on"
     time_field = "occurred_time"
 
-    pupils = forms.ModelMultipleChoiceField(
+    pupils = BoundedModelMultipleChoiceField(
         label="Pupil or pupils",
         queryset=None,
         widget=forms.SelectMultiple(attrs={"size": 8}),

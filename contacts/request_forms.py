@@ -12,6 +12,7 @@ from django.utils import timezone
 from contacts.forms import DATE_INPUT, pupil_choice_label
 from contacts.models import ContactRequest
 from policies.forms import ContactQuestionForm
+from safeguard.forms import BoundedModelMultipleChoiceField
 
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
@@ -19,7 +20,7 @@ TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 class RequestForm(ContactQuestionForm):
     """The "Can I do this?" questions plus what a record of planned contact must hold."""
 
-    pupils = forms.ModelMultipleChoiceField(
+    pupils = BoundedModelMultipleChoiceField(
         queryset=None,
         widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text="The pupil, or the pupils whose family you will be in contact with. "
@@ -205,6 +206,8 @@ class ReviewForm(_Plain):
 
 
 class AbsenceForm(_Plain):
+    # No request behind it, so no version to check: an error there would be invisible.
+    version = None
     starts_on = forms.DateField(label="First day away", widget=DATE_INPUT)
     ends_on = forms.DateField(label="Last day away", widget=DATE_INPUT)
     note = forms.CharField(max_length=200, required=False)

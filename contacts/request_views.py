@@ -28,7 +28,7 @@ from policies.selectors import policies_backing
 from policies.views import assessment_context
 from safeguard import roles
 from safeguard.audit import audit_history
-from safeguard.forms import add_service_errors, posted
+from safeguard.forms import add_service_errors, posted, posted_text
 from safeguard.reauth import recent_sign_in_required
 from safeguard.roles import Role, role_required
 
@@ -253,12 +253,14 @@ def request_refer(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
-    reason = request.POST.get("reason", "")
     return _after(
         request,
         pk,
         lambda: services.request_withdraw(
-            actor=request.user, request=item, reason=reason, expected_version=_version(request)
+            actor=request.user,
+            request=item,
+            reason=posted_text(request, "reason"),
+            expected_version=_version(request),
         ),
         f"{item.reference} was withdrawn.",
     )
@@ -292,7 +294,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: services.request_cancel(
             actor=request.user,
             request=item,
-            reason=request.POST.get("reason", ""),
+            reason=posted_text(request, "reason"),
             expected_version=_version(request),
         ),
         f"{item.reference} was cancelled.",
@@ -308,7 +310,7 @@ def request_note(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda: services.request_note_add(
-            actor=request.user, request=item, text=request.POST.get("text", "")
+            actor=request.user, request=item, text=posted_text(request, "text")
         ),
         "The note was added.",
     )
@@ -321,7 +323,7 @@ def request_review(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda: services.request_review(
-            actor=request.user, request=item, note=request.POST.get("note", "")
+            actor=request.user, request=item, note=posted_text(request, "note")
         ),
         f"{item.reference} was marked reviewed.",
     )

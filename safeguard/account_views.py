@@ -19,7 +19,8 @@ from safeguard.reauth import mark_signed_in
 def _next_url(request: HttpRequest) -> str:
     """Where to go afterwards: the page the person was asking for, if it is on this site."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    # A path on this site only: redirect() reads anything else as the name of a URL pattern.
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
@@ -54,6 +55,9 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         two_factor.two_factor_begin(actor=user)
         return redirect(f"{request.path}?{urlencode({'next': next_url})}")
     device = two_factor.pending_app_device(user)
+    if request.method == "POST" and device is None:
+        # A code sent after the set-up was reset (or a POST without the start button).
+        messages.error(request, "Start the set-up again: there is no authenticator waiting.")
     form = CodeForm(posted(request) if device else None)
     if device and request.method == "POST" and form.is_valid():
         try:

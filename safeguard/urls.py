@@ -2,6 +2,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from safeguard import views
+from safeguard.forms import SignInForm
+
+# A database that does not answer is a 503 "back in a moment" page, not a 500 (safeguard.errors).
+handler500 = "safeguard.errors.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,7 +13,9 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path(
         "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=SignInForm
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -13,7 +13,7 @@ from django.urls import reverse
 from contacts.services.people import staff_set_active
 from safeguard.middleware import LAST_ACTIVITY_KEY
 from tests.factories import TEST_PASSWORD
-from tests.helpers import text
+from tests.helpers import field_error, text
 
 LOCKED = (
     "Too many attempts from this address for this account. Try again in 30 minutes, "
@@ -140,6 +140,26 @@ def test_unknown_email_and_wrong_password_read_the_same(client, head):
     assert wrong_password.status_code == unknown.status_code == 200
     assert NO_MATCH in text(wrong_password)
     assert text(wrong_password) == text(unknown)
+
+
+def test_a_missing_password_or_a_nul_in_the_email_is_said_next_to_the_field(client, head):
+    # These never reach the password check, so the general message does not appear: the page
+    # once came back with no error at all.
+    missing = client.post(reverse("login"), {"username": head.email})
+    assert missing.status_code == 200
+    assert "This field is required." in field_error(missing, "password")
+    nul = _sign_in(client, "head\x00@test.example")
+    assert "Null characters are not allowed." in field_error(nul, "username")
+    assert _signed_in(client) is False
+
+
+def test_an_email_longer_than_any_account_is_refused_before_the_password_check(client, head):
+    # Django only hints the limit to the browser; the lockout then recorded the failure in a
+    # 255-character column, a server error on PostgreSQL.
+    response = _sign_in(client, "a" * 300 + "@test.example", "wrong password")
+    assert response.status_code == 200
+    assert "at most 254 characters" in field_error(response, "username")
+    assert AccessAttempt.objects.count() == 0
 
 
 # --- sessions ---------------------------------------------------------------------------------

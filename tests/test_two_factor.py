@@ -230,6 +230,15 @@ def test_setting_up_in_the_browser(client, head):
     assert client.get("/dashboard/").status_code == 200
 
 
+def test_a_code_sent_after_the_set_up_was_reset_says_to_start_again(client, teacher):
+    # The page used to come back as if nothing had been sent, with no word of what happened.
+    sign_in(client, teacher)
+    response = client.post(reverse("two_factor_setup"), {"token": "123456"})
+    assert response.status_code == 200
+    assert "Start the set-up again: there is no authenticator waiting." in text(response)
+    assert not TOTPDevice.objects.filter(user=teacher).exists()
+
+
 def test_signing_in_with_an_app_asks_for_the_code(client, dsl):
     device = app_for(dsl)
     response = password_sign_in(client, dsl, next_url=reverse("disclosure_list"))
@@ -263,6 +272,15 @@ def test_the_code_page_never_sends_you_to_another_site(client, dsl):
         reverse("two_factor_verify"),
         {"token": code_for(device), "next": "https://evil.example/"},
     )
+    assert passed["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["dashboard", "Ava\x00Current", "disclosures/"])
+def test_a_next_that_is_not_a_path_sends_you_home(client, dsl, target):
+    # redirect() took such a value for the name of a URL pattern: a server error.
+    device = app_for(dsl)
+    password_sign_in(client, dsl)
+    passed = client.post(reverse("two_factor_verify"), {"token": code_for(device), "next": target})
     assert passed["Location"] == "/"
 
 

@@ -223,6 +223,12 @@ def test_a_pupil_of_another_school_cannot_be_chosen(client, teacher, other_pupil
     assert ContactRecord.objects.count() == 0
 
 
+def test_a_pupil_id_too_big_for_any_database_is_an_invalid_choice(client, teacher, pupil):
+    response = _post(_as(client, teacher), "unplanned", _answers([pupil]) | {"pupils": [2**70]})
+    assert "is not a valid value" in field_error(response, "pupils")
+    assert ContactRecord.objects.count() == 0
+
+
 # --- attachments ----------------------------------------------------------------------------
 
 

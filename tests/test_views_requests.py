@@ -783,6 +783,54 @@ def test_an_empty_note_is_refused(client, teacher, pupil):
     assert not item.notes.exists()
 
 
+# --- hand-made posts ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "field", "who", "approved"),
+    [
+        ("request_withdraw", "reason", "teacher", False),
+        ("request_note", "text", "teacher", False),
+        ("request_cancel", "reason", "teacher", True),
+        ("request_review", "note", "line_manager", True),
+    ],
+)
+def test_a_nul_character_in_a_buttons_text_is_refused_and_changes_nothing(
+    request, client, teacher, pupil, head, action, field, who, approved
+):
+    # These read their text straight from the POST: PostgreSQL cannot store a NUL, so it was a
+    # server error there (and was stored as sent on SQLite).
+    item = make_request(teacher, [pupil])
+    if approved:
+        item = services.request_decide(
+            actor=head, request=item, decision="approve", expected_version=item.version
+        )
+    before = _counts()
+    response = _as(client, request.getfixturevalue(who)).post(
+        reverse(action, args=[item.pk]),
+        {field: "Parents\x00 agreed", "version": item.version},
+        follow=True,
+    )
+    assert "Null characters are not allowed." in text(response)
+    assert _counts() == before
+    item.refresh_from_db()
+    assert (item.status, item.reviewed_at) == (
+        Status.APPROVED if approved else Status.SUBMITTED,
+        None,
+    )
+
+
+def test_a_pupil_id_too_big_for_any_database_is_an_invalid_choice(client, teacher, pupil):
+    # SQLite cannot even look up an id past 64 bits: the form once let it reach the query.
+    before = _counts()
+    response = _as(client, teacher).post(
+        reverse("request_new"), _answers([pupil], pupils=["99999999999999999999"])
+    )
+    assert response.status_code == 200
+    assert "is not a valid value" in field_error(response, "pupils")
+    assert _counts() == before
+
+
 # --- starting page ----------------------------------------------------------------------------
 
 
