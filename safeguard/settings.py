@@ -91,7 +91,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Take the write lock at BEGIN, so concurrent writers queue instead of failing mid-way.
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
+# Check a kept connection before each request uses it, so after a database restart the next
+# request reconnects instead of failing. Connections are kept CONN_MAX_AGE seconds (production
+# default 60; development and the suite open one per request, as Django does by default).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_MAX_AGE"] = env.int(
+    "CONN_MAX_AGE", default=0 if DEBUG or TESTING else 60
+)
 if not DEBUG and not TESTING and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     raise ImproperlyConfigured(
         "Production (DEBUG off) needs PostgreSQL: set DATABASE_URL. SQLite is for `make run`."
@@ -168,7 +174,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Bootstrap comes from the npm package, installed by `make run`; the tests do not need it.
 _BOOTSTRAP_DIST = BASE_DIR / "node_modules" / "bootstrap" / "dist"
