@@ -92,7 +92,12 @@ def current_code(device: TOTPDevice) -> tuple[str, int]:
     return f"{clock.token():0{device.digits}d}", max(0, valid_for)
 
 
-def _new_codes(device: StaticDevice) -> list[str]:
+def _issue_recovery_codes(user) -> list[str]:
+    """A fresh set of recovery codes; any earlier ones stop working. Inside the caller's
+    transaction."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+    )
     device.token_set.all().delete()
     # 10 lower-case letters and digits, shown in two groups of five so they can be read out.
     codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT)]
@@ -128,10 +133,7 @@ def two_factor_confirm(*, actor, token: str) -> tuple[TOTPDevice, list[str]]:
         if verified:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            recovery, _ = StaticDevice.objects.get_or_create(
-                user=actor, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
-            )
-            codes = _new_codes(recovery)
+            codes = _issue_recovery_codes(actor)
             audit_record(
                 actor=actor,
                 school=actor.school,
@@ -204,10 +206,7 @@ def recovery_codes_regenerate(*, actor) -> list[str]:
     if not two_factor_enabled(actor):
         raise ValidationError("Set up two-factor sign-in first.")
     with transaction.atomic():
-        recovery, _ = StaticDevice.objects.get_or_create(
-            user=actor, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
-        )
-        codes = _new_codes(recovery)
+        codes = _issue_recovery_codes(actor)
         audit_record(
             actor=actor,
             school=actor.school,
