@@ -8,10 +8,11 @@ BOOTSTRAP := node_modules/bootstrap/dist/css/bootstrap.min.css
 HOST ?= 127.0.0.1
 PORT ?= 8000
 E2E_STAMP := $(VENV)/.installed-e2e
+BENCH_STAMP := $(VENV)/.installed-bench
 CHROMIUM := /usr/bin/chromium
 CHROMIUM_GB := /usr/lib/chromium/locales/en-GB.pak
 
-.PHONY: run test e2e chromium lint format check security assets venv clean
+.PHONY: run test e2e chromium lint format check security assets venv clean load drill bench
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Safeguard needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0])'
@@ -67,6 +68,36 @@ chromium:
 
 e2e: venv assets $(E2E_STAMP) chromium
 	$(PY) -m pytest tests/e2e -m e2e
+
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	@touch $(BENCH_STAMP)
+
+# Load test: gunicorn (production settings) and PostgreSQL on loopback, locust for 60 s, then
+# every acknowledged write looked up and the audit chain verified. Makes and seeds the database
+# safeguard_load_large on the first run (about ten minutes), then reuses it. LOAD_ARGS passes
+# options, e.g. LOAD_ARGS="--threads 2,4,8" or LOAD_ARGS="--scale small".
+load: venv assets $(BENCH_STAMP)
+	$(PY) -m bench.load.run $(LOAD_ARGS)
+
+# Restart drill: the load test with PostgreSQL stopped for five seconds mid-run (it waits for
+# other users of PostgreSQL on this machine to finish first). Prints the timeline.
+drill: venv assets $(BENCH_STAMP)
+	$(PY) -m bench.drill $(DRILL_ARGS)
+
+# Benchmark (docs/performance.md, "Benchmark"): the daily pages on PostgreSQL at small and large
+# scale, side by side with a trivial page and Django's admin; results in bench/results/ and the
+# table in docs/performance.md. Makes, migrates and seeds safeguard_bench_small and _large
+# afresh (large: about ten minutes); BENCH_ARGS=--reuse keeps them, e.g.
+# BENCH_ARGS="--reuse --scale small". Not part of make test. Starts PostgreSQL if it is down.
+bench: venv
+	@if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
+		echo "PostgreSQL is not answering; starting it."; \
+		pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -n1)" main start; \
+		for _ in $$(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done; \
+	fi
+	@pg_isready -h 127.0.0.1 -p 5432 -q || { echo "PostgreSQL did not start." >&2; exit 1; }
+	$(PY) -m bench.benchmark $(BENCH_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, Count, IntegerField, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -47,29 +50,75 @@ def _version(request: HttpRequest) -> int | None:
         return None
 
 
+# Rows per page on the lists that grow with the years (My requests, the two queues); rendering
+# the rows is most of a page's time (docs/performance.md, "Benchmark").
+PAGE_SIZE = 25
+# "My requests", section by section: what waits on the requester first, then the rest.
+MY_SECTIONS = (
+    ("Waiting on you", EDITABLE, "Nothing is waiting on you."),
+    ("Waiting for a decision", (Status.SUBMITTED,), "None."),
+    ("Approved", (Status.APPROVED,), "None."),
+    (
+        "Finished",
+        (Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN, Status.CANCELLED),
+        "None.",
+    ),
+)
+
+
+def _page(request: HttpRequest, rows, count: int | None = None, prefetch=()) -> Page:
+    """The page asked for, found in two steps: the page's ids first (sorting thousands of ids
+    rather than thousands of whole rows), then just those rows, in that order, with `prefetch`.
+    `count`, when the rows were counted already, saves counting them again."""
+    paginator = Paginator(rows.values_list("pk", flat=True), PAGE_SIZE)
+    if count is not None:
+        paginator.count = count  # a cached_property: this is the value it would compute
+    page = paginator.get_page(request.GET.get("page"))
+    ids = list(page.object_list)
+    found = {item.pk: item for item in rows.filter(pk__in=ids).prefetch_related(*prefetch)}
+    page.object_list = [found[pk] for pk in ids]
+    return page
+
+
 def my_requests(request: HttpRequest) -> HttpResponse:
+    """One list, section after section, newest first in each, PAGE_SIZE to a page: a member of
+    staff asks for years, and the finished requests alone run into thousands."""
+    section = Case(
+        *[When(status__in=states, then=i) for i, (_, states, _) in enumerate(MY_SECTIONS)],
+        output_field=IntegerField(),
+    )
     mine = (
         selectors.requests_visible_to(request.user)
         .filter(requester=request.user)
-        .prefetch_related("pupils")
-        .order_by("-updated_at")
+        .annotate(section=section)
     )
-    waiting = [r for r in mine if r.status in EDITABLE]
-    context = {
-        "waiting": waiting,
-        "groups": [
-            (label, [r for r in mine if r.status in states])
-            for label, states in (
-                ("Waiting for a decision", (Status.SUBMITTED,)),
-                ("Approved", (Status.APPROVED,)),
-                (
-                    "Finished",
-                    (Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN, Status.CANCELLED),
-                ),
+    counts = dict(
+        mine.order_by().values("section").annotate(n=Count("id")).values_list("section", "n")
+    )
+    page = _page(
+        request,
+        mine.order_by("section", "-updated_at", "-pk"),
+        count=sum(counts.values()),
+        prefetch=["pupils"],
+    )
+    rows: dict[int, list[ContactRequest]] = defaultdict(list)
+    for item in page.object_list:
+        rows[item.section].append(item)
+    sections, before = [], 0
+    for i, (label, _states, empty) in enumerate(MY_SECTIONS):
+        if page.number == 1 or rows[i]:
+            sections.append(
+                {
+                    "label": label,
+                    "count": counts.get(i, 0),
+                    "rows": rows[i],
+                    "empty": empty,
+                    "waiting": i == 0,
+                    "continued": page.start_index() - 1 > before,
+                }
             )
-        ],
-        "now": timezone.now(),
-    }
+        before += counts.get(i, 0)
+    context = {"sections": sections, "page": page, "now": timezone.now()}
     return render(request, "contacts/requests/my_requests.html", context)
 
 
@@ -162,15 +211,17 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     is_requester = item.requester_id == user.pk
     decider = workflow.decider_role(user, item)
     is_manager = item.requester.line_manager_id == user.pk
+    notes = list(item.notes.select_related("author"))
     context: dict[str, Any] = {
         "item": item,
         "pupils": item.pupils.all(),
-        "notes": item.notes.select_related("author"),
+        "notes": notes,
         "history": audit_history(item),
         "is_requester": is_requester,
         "decider": decider,
         "now": timezone.now(),
-        "question": item.notes.filter(kind="question").last(),
+        # The latest question asked (notes come oldest first).
+        "question": next((n for n in reversed(notes) if n.kind == "question"), None),
         "lado_prompt": "consider_lado" in (item.actions or [])
         and roles.has_role(user, {Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS, Role.DSL}),
     }
@@ -331,7 +382,8 @@ def request_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(roles.DECIDERS)
 def decision_queue(request: HttpRequest) -> HttpResponse:
-    rows = [item for item in selectors.decision_queue_for(request.user) if item.verdict]
+    page = _page(request, selectors.decision_queue_for(request.user).exclude(verdict=""))
+    rows = list(page.object_list)
     assessments = [services.stored_assessment(item) for item in rows]
     clauses = sorted({f.clause for a in assessments for f in a.findings})
     backing = policies_backing(request.user, clauses)
@@ -341,6 +393,7 @@ def decision_queue(request: HttpRequest) -> HttpResponse:
     ]
     context = {
         "items": items,
+        "page": page,
         "acting": roles.has_role(request.user, Role.DEPUTY_HEAD)
         and not roles.has_role(request.user, Role.HEADTEACHER)
         and workflow.head_absent(request.user.school_id),
@@ -351,8 +404,13 @@ def decision_queue(request: HttpRequest) -> HttpResponse:
 def monitoring_queue(request: HttpRequest) -> HttpResponse:
     if not (roles.has_role(request.user, Role.LINE_MANAGER) or request.user.reports.exists()):
         raise PermissionDenied("The monitoring queue is for line managers.")
-    rows = selectors.monitoring_queue_for(request.user)
-    context = {"rows": rows, "now": timezone.now(), "today": timezone.localdate()}
+    page = _page(request, selectors.monitoring_queue_for(request.user))
+    context = {
+        "rows": page.object_list,
+        "page": page,
+        "now": timezone.now(),
+        "today": timezone.localdate(),
+    }
     return render(request, "contacts/requests/monitoring_queue.html", context)
 
 

@@ -53,6 +53,12 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/staff_list.html", {"form": form, "page": _page(request, rows)})
 
 
+def _file(request: HttpRequest, **rows) -> dict:
+    """The page of a staff or pupil file asked for, with what its page links need."""
+    shown = selectors.file_page(request.user, number=request.GET.get("page"), **rows)
+    return {"entries": shown.entries, "entries_page": shown.page}
+
+
 def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(
         selectors.staff_visible_to(request.user).select_related("line_manager"), pk=pk
@@ -69,8 +75,8 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "relatives": relatives.select_related("pupil"),
         "can_edit": can_edit,
         "can_add_relative": can_edit or staff.pk == request.user.pk,
-        "entries": selectors.file_entries(
-            request.user,
+        **_file(
+            request,
             requests=ContactRequest.objects.filter(requester=staff),
             records=ContactRecord.objects.filter(author=staff),
         ),
@@ -185,7 +191,8 @@ def pupil_list(request: HttpRequest) -> HttpResponse:
 @role_required(roles.DIRECTORY_READERS)
 def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pupil = get_object_or_404(selectors.pupils_visible_to(request.user), pk=pk)
-    audit_view(actor=request.user, obj=pupil, school=pupil.school)
+    # The selector keeps to the user's own school, already loaded with them.
+    audit_view(actor=request.user, obj=pupil, school=request.user.school)
     context = {
         "pupil": pupil,
         "seen_by": seen_by_panel(pupil) if roles.has_role(request.user, SEEN_BY_READERS) else None,
@@ -194,8 +201,8 @@ def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(pupil=pupil)
         .select_related("staff"),
         "can_edit": roles.has_role(request.user, roles.PEOPLE_EDITORS),
-        "entries": selectors.file_entries(
-            request.user,
+        **_file(
+            request,
             requests=ContactRequest.objects.filter(pupils=pupil),
             records=ContactRecord.objects.filter(pupils=pupil),
             disclosures=Disclosure.objects.filter(pupil=pupil),

@@ -12,6 +12,10 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 
 LAST_ACTIVITY_KEY = "last_activity"
+# The time of the last request is written to the session at most this often (seconds): a write
+# on every page would cost an UPDATE and a commit per request. So someone is signed out after
+# between SESSION_IDLE_TIMEOUT - 60 and SESSION_IDLE_TIMEOUT seconds without activity, never later.
+ACTIVITY_RESOLUTION = 60
 
 
 def no_store_when_signed_in(get_response: Callable) -> Callable:
@@ -27,11 +31,19 @@ def no_store_when_signed_in(get_response: Callable) -> Callable:
     return middleware
 
 
+def mark_active_at_sign_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """Signing in is activity: the idle clock starts there (connected in SafeguardConfig.ready),
+    so the first page after it has nothing to write to the session."""
+    if request is not None and hasattr(request, "session"):
+        request.session[LAST_ACTIVITY_KEY] = int(time.time())
+
+
 def sign_out_when_idle(get_response: Callable) -> Callable:
     """Sign out anyone whose last request was more than SESSION_IDLE_TIMEOUT seconds ago.
 
-    Goes after the authentication and message middleware. The time of each signed-in request is
-    kept in the session; the session itself still ends after SESSION_COOKIE_AGE whatever happens.
+    Goes after the authentication and message middleware. The time of the latest signed-in
+    request is kept in the session, to the minute (ACTIVITY_RESOLUTION); the session itself still
+    ends after SESSION_COOKIE_AGE whatever happens.
     """
 
     def middleware(request: HttpRequest) -> HttpResponse:
@@ -47,7 +59,8 @@ def sign_out_when_idle(get_response: Callable) -> Callable:
                     request, f"You were signed out after {minutes} minutes without activity."
                 )
                 return redirect_to_login(request.get_full_path())
-            request.session[LAST_ACTIVITY_KEY] = now
+            if not isinstance(last, int) or not 0 <= now - last < ACTIVITY_RESOLUTION:
+                request.session[LAST_ACTIVITY_KEY] = now
         return get_response(request)
 
     return middleware

@@ -8,11 +8,13 @@ numbers only; never a pupil's name or the text of a record.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import reduce
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
@@ -26,15 +28,14 @@ from contacts.models import (
     LadoReferral,
     LadoType,
     Outcome,
-    Pupil,
     RecordType,
     Staff,
     Status,
 )
 from policies.engine import KIND_LABELS, PURPOSE_LABELS, VERDICT_LABELS
 from policies.models import Acknowledgement, PolicyVersion
-from safeguard.audit import GENESIS, event_hash
-from safeguard.models import AuditEvent, School
+from safeguard.audit import audit_verify_period
+from safeguard.models import School
 
 # English school terms, approximately: autumn from September, spring from January, summer
 # from April (Easter moves, so the spring/summer boundary is a convention here).
@@ -160,6 +161,10 @@ class Report:
     acknowledgements: list[tuple[PolicyVersion, int, int]]  # version, read, not yet read
     unread_names: dict[int, list[str]]  # version id -> names (for the headteacher only)
     audit_events_checked: int
+    # Of those, how many were hashed again now; the others sat in blocks of the chain that the
+    # full check of `audit_check_relied_on` (a time) found intact and that are unchanged since.
+    audit_events_hashed: int = 0
+    audit_check_relied_on: dt.datetime | None = None
 
 
 def _in(period: Period, column: str) -> Q:
@@ -167,18 +172,46 @@ def _in(period: Period, column: str) -> Q:
     return Q(**{f"{column}__gte": first, f"{column}__lt": after})
 
 
-def _grouped(rows: QuerySet, column: str, period: Period, before: Period, date_col: str):
-    """Counts per value of `column` in both periods, in one query."""
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+def _grouped_by(
+    rows: QuerySet,
+    columns: tuple[str, ...],
+    period: Period,
+    before: Period,
+    date_col: str,
+    *,
+    distinct: bool = False,
+) -> dict[str, dict]:
+    """Counts per value of each column in both periods, in one query: rows are grouped by all
+    the columns together (a few hundred combinations at most, however many rows), then summed
+    per column. `distinct` when `rows` are joined to a to-many relation (a row counts once)."""
+    tables: dict[str, dict] = {column: defaultdict(lambda: [0, 0]) for column in columns}
     both = rows.filter(_in(period, date_col) | _in(before, date_col))
     first, _after = period.bounds()
-    for row in both.values(column).annotate(
-        now=Count("id", filter=Q(**{f"{date_col}__gte": first}), distinct=True),
-        then=Count("id", filter=Q(**{f"{date_col}__lt": first}), distinct=True),
+    for row in (
+        both.values(*columns)
+        .annotate(
+            now=Count("id", filter=Q(**{f"{date_col}__gte": first}), distinct=distinct),
+            then=Count("id", filter=Q(**{f"{date_col}__lt": first}), distinct=distinct),
+        )
+        .order_by()
     ):
-        counts[row[column]][0] += row["now"]
-        counts[row[column]][1] += row["then"]
-    return counts
+        for column, counts in tables.items():
+            counts[row[column]][0] += row["now"]
+            counts[row[column]][1] += row["then"]
+    return tables
+
+
+def _grouped(
+    rows: QuerySet,
+    column: str,
+    period: Period,
+    before: Period,
+    date_col: str,
+    *,
+    distinct: bool = False,
+):
+    """Counts per value of `column` in both periods, in one query."""
+    return _grouped_by(rows, (column,), period, before, date_col, distinct=distinct)[column]
 
 
 def _counted(title: str, counts, labels: dict[str, str]) -> Counted:
@@ -200,56 +233,42 @@ def _requests(school: School) -> QuerySet:
     return ContactRequest.objects.filter(school=school).exclude(status=Status.DRAFT)
 
 
+# The request checks: each reads zero only if the database says so.
+ANOMALY_CHECKS = (
+    (
+        "Requests decided by the person who asked",
+        Q(
+            status__in=(Status.APPROVED, Status.REJECTED, Status.COMPLETED),
+            decided_by_id=F("requester_id"),
+        ),
+    ),
+    ("Rejections with no reason given", Q(status=Status.REJECTED, decision_reason="")),
+    (
+        "Contact the policies do not allow that was nonetheless approved",
+        Q(verdict="prohibited", status__in=(Status.APPROVED, Status.COMPLETED)),
+    ),
+)
+
+
 def _anomalies(school: School) -> list[Anomaly]:
-    """Checked, not assumed: each reads zero only if the database says so."""
-    requests = ContactRequest.objects.filter(school=school)
-    decided = requests.filter(status__in=(Status.APPROVED, Status.REJECTED, Status.COMPLETED))
-
-    def refs(rows: QuerySet) -> list[str]:
-        return [f"REQ-{pk:06d}" for pk in rows.order_by("pk").values_list("pk", flat=True)]
-
+    """Checked, not assumed: one pass over the school's requests finds every request that fails
+    any check, with which ones it fails."""
+    flags = {f"check_{i}": condition for i, (_label, condition) in enumerate(ANOMALY_CHECKS)}
+    found = (
+        ContactRequest.objects.filter(school=school)
+        .filter(reduce(operator.or_, flags.values()))
+        .annotate(**flags)
+        .order_by("pk")
+        .values_list("pk", *flags)
+    )
+    references: list[list[str]] = [[] for _ in ANOMALY_CHECKS]
+    for pk, *failed in found:
+        for i, fails in enumerate(failed):
+            if fails:
+                references[i].append(f"REQ-{pk:06d}")
     return [
-        Anomaly(
-            "Requests decided by the person who asked",
-            refs(decided.filter(decided_by_id=F("requester_id"))),
-        ),
-        Anomaly(
-            "Rejections with no reason given",
-            refs(requests.filter(status=Status.REJECTED, decision_reason="")),
-        ),
-        Anomaly(
-            "Contact the policies do not allow that was nonetheless approved",
-            refs(
-                requests.filter(
-                    verdict="prohibited", status__in=(Status.APPROVED, Status.COMPLETED)
-                )
-            ),
-        ),
+        Anomaly(label, refs) for (label, _), refs in zip(ANOMALY_CHECKS, references, strict=True)
     ]
-
-
-def _chain_problems(period: Period) -> tuple[list[str], int]:
-    """Verify the audit chain across the period: each event's own hash, and its link to the
-    event before it (which may be outside the period)."""
-    first, after = period.bounds()
-    events = AuditEvent.objects.filter(created_at__gte=first, created_at__lt=after).order_by("id")
-    head = events.first()
-    if head is None:
-        return [], 0
-    prior = (
-        AuditEvent.objects.filter(id__lt=head.id).order_by("-id").values_list("hash", flat=True)
-    ).first()
-    expected, problems, checked = prior or GENESIS, [], 0
-    for event in (
-        AuditEvent.objects.filter(id__gte=head.id, created_at__lt=after)
-        .order_by("id")
-        .iterator(chunk_size=2000)
-    ):
-        checked += 1
-        if event.prev_hash != expected or event_hash(event) != event.hash:
-            problems.append(f"audit event {event.id}")
-        expected = event.hash
-    return problems, checked
 
 
 def _per_month(school: School, period: Period) -> list[tuple[dt.date, dict[str, int]]]:
@@ -269,22 +288,20 @@ def _per_month(school: School, period: Period) -> list[tuple[dt.date, dict[str, 
 
 
 def _former(school: School, period: Period, before: Period) -> Counted:
-    """Requests involving a pupil who had left by the day of the contact."""
-    left = Pupil.objects.filter(
-        contact_requests=OuterRef("pk"), leaving_date__lte=OuterRef("contact_day")
-    )
-    rows = (
-        _requests(school)
-        .annotate(contact_day=TruncDate("starts_at"))
-        .annotate(former=Exists(left))
-        .filter(former=True)
-    )
+    """Requests involving a pupil who had left by the day of the contact.
+
+    The two periods' requests are joined to those of their pupils who had left (each request
+    counted once however many), rather than asked one by one whether such a pupil exists:
+    PostgreSQL answers that by hashing every request's pupils, all years included.
+    """
+    rows = _requests(school).filter(pupils__leaving_date__lte=TruncDate("starts_at"))
     counts = _grouped(
         rows.annotate(with_plan=Q(plan_review_date__isnull=False)),
         "with_plan",
         period,
         before,
         "submitted_at",
+        distinct=True,
     )
     with_plan, without = counts.get(True, [0, 0]), counts.get(False, [0, 0])
     return Counted(
@@ -330,7 +347,7 @@ def governors_report(
     before = previous(period)
     requests = _requests(school)
     sub = "submitted_at"
-    decided = requests.filter(_in(period, sub), decided_at__isnull=False)
+    decided = requests.filter(_in(period, sub), decided_at__isnull=False).order_by()
     records = ContactRecord.objects.filter(school=school)
     disclosures = Disclosure.objects.filter(school=school)
     concerns = BoundaryConcern.objects.filter(school=school)
@@ -349,35 +366,27 @@ def governors_report(
         PolicyVersion.objects.overdue(today).filter(policy__school=school).select_related("policy")
     )
     acknowledgements, unread = _acknowledgements(school, for_head)
-    chain, checked = _chain_problems(period)
+    chain = audit_verify_period(*period.bounds())
     anomalies = _anomalies(school)
-    anomalies.append(Anomaly("Breaks in the audit trail during the period", chain))
+    anomalies.append(
+        Anomaly(
+            "Breaks in the audit trail during the period",
+            [f"audit event {event_id}" for event_id in chain.problems],
+        )
+    )
+    by = _grouped_by(requests, ("kind", "purpose", "verdict", "status"), period, before, sub)
     return Report(
         school=school,
         period=period,
         before=before,
         today=today,
         anomalies=anomalies,
-        requests_by_kind=_counted(
-            "Requests by kind of contact",
-            _grouped(requests, "kind", period, before, sub),
-            KIND_LABELS,
-        ),
-        requests_by_purpose=_counted(
-            "Requests by purpose",
-            _grouped(requests, "purpose", period, before, sub),
-            PURPOSE_LABELS,
-        ),
+        requests_by_kind=_counted("Requests by kind of contact", by["kind"], KIND_LABELS),
+        requests_by_purpose=_counted("Requests by purpose", by["purpose"], PURPOSE_LABELS),
         requests_by_verdict=_counted(
-            "Requests by what the policies said",
-            _grouped(requests, "verdict", period, before, sub),
-            VERDICT_LABELS,
+            "Requests by what the policies said", by["verdict"], VERDICT_LABELS
         ),
-        requests_by_status=_counted(
-            "Requests by outcome",
-            _grouped(requests, "status", period, before, sub),
-            dict(Status.choices),
-        ),
+        requests_by_status=_counted("Requests by outcome", by["status"], dict(Status.choices)),
         overdue_outcomes=[
             item.reference
             for item in requests.filter(_in(period, sub)).overdue().only("pk").order_by("pk")
@@ -440,5 +449,7 @@ def governors_report(
         overdue_policies=overdue_policies,
         acknowledgements=acknowledgements,
         unread_names=unread,
-        audit_events_checked=checked,
+        audit_events_checked=chain.events,
+        audit_events_hashed=chain.hashed,
+        audit_check_relied_on=chain.relied_on.ran_at if chain.relied_on else None,
     )

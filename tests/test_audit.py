@@ -1,11 +1,16 @@
 """The audit trail: written inside transactions, hash-chained, append-only, tamper-evident."""
 
+import datetime as dt
 import hashlib
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from safeguard import audit
 from safeguard.audit import GENESIS, ChainProblem, audit_record, audit_verify
@@ -225,3 +230,185 @@ def test_verify_audit_command_fails_and_names_a_changed_event(school):
     with pytest.raises(CommandError, match=r"The audit trail is broken: 1 problem\(s\)"):
         call_command("verify_audit", stderr=err)
     assert f"event {first.pk} was changed after it was written" in err.getvalue()
+
+
+# --- hashing and checking a period ------------------------------------------------------------
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row versions (xmin) exist on PostgreSQL only"
+)
+
+
+def _reference_hash(event) -> str:
+    """The canonical JSON as json.dumps writes it: what every stored hash was made from."""
+    import json
+    from datetime import UTC
+
+    payload = {
+        "school": event.school_id,
+        "actor": event.actor_id,
+        "actor_role": event.actor_role,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_ref": event.object_ref,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "reason": event.reason,
+        "created_at": event.created_at.astimezone(UTC).isoformat(),
+        "prev_hash": event.prev_hash,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@given(
+    texts=st.lists(st.text(), min_size=7, max_size=7),
+    actor=st.one_of(st.none(), st.integers(min_value=1, max_value=10**12)),
+    school=st.integers(min_value=1, max_value=10**12),
+    when=st.datetimes(
+        min_value=dt.datetime(1990, 1, 1),
+        max_value=dt.datetime(2200, 1, 1),
+        timezones=st.sampled_from([dt.UTC, ZoneInfo("Europe/London"), ZoneInfo("Asia/Kolkata")]),
+    ),
+)
+def test_the_written_out_canonical_json_is_what_json_dumps_writes(texts, actor, school, when):
+    event = AuditEvent(
+        school_id=school,
+        actor_id=actor,
+        actor_role=texts[0],
+        action=texts[1],
+        object_type=texts[2],
+        object_id=texts[3],
+        object_ref=texts[4],
+        from_state=texts[5],
+        to_state="",
+        reason=texts[6],
+        created_at=when,
+        prev_hash=GENESIS,
+    )
+    assert audit.event_hash(event) == _reference_hash(event)
+
+
+def _period():
+    now = timezone.now()
+    return now - dt.timedelta(days=1), now + dt.timedelta(days=1)
+
+
+def _tamper(event_id):
+    """Change one event's reason, in a transaction of its own as anyone tampering would."""
+    _allow_tampering()
+    with transaction.atomic():
+        _raw("UPDATE safeguard_auditevent SET reason = %s WHERE id = %s", ["fine", event_id])
+
+
+def test_a_period_is_checked_event_by_event_without_a_full_check(school, head):
+    events = _record(school, actor=head, n=4)
+    checked = audit.audit_verify_period(*_period())
+    assert (checked.problems, checked.events, checked.hashed) == ([], 4, 4)
+    assert checked.relied_on is None
+    _tamper(events[1].pk)
+    assert audit.audit_verify_period(*_period()).problems == [events[1].pk]
+
+
+def test_a_period_with_no_event_has_nothing_to_check(school):
+    _record(school, n=2)
+    long_ago = timezone.now() - dt.timedelta(days=400)
+    checked = audit.audit_verify_period(long_ago, long_ago + dt.timedelta(days=30))
+    assert (checked.problems, checked.events, checked.hashed) == ([], 0, 0)
+
+
+def test_on_sqlite_a_full_check_keeps_nothing_to_rely_on(school):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    _record(school, n=2)
+    assert audit.audit_check_run(actor=None).blocks == {}
+    assert audit.audit_verify_period(*_period()).hashed == 2
+
+
+# The full check is relied on only for rows written before it began: in these tests every write
+# is committed on its own, as in production (in a test's single transaction nothing could be).
+
+
+@pytest.fixture
+def lifted_triggers():
+    """Lift the append-only trigger for a test whose writes are committed; put it back after."""
+    yield _allow_tampering
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE safeguard_auditevent ENABLE TRIGGER safeguard_auditevent_append_only"
+        )
+
+
+def _committed(sql, params):
+    with transaction.atomic():
+        _raw(sql, params)
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_full_check_keeps_what_the_report_relies_on(school, head):
+    events = _record(school, actor=head, n=3)
+    check = audit.audit_check_run(actor=None)
+    assert check.blocks["size"] == audit.CHAIN_BLOCK
+    assert isinstance(check.blocks["since"], int)
+    blocks = {str(e.pk // audit.CHAIN_BLOCK) for e in events}
+    assert set(check.blocks["intact"]) == blocks
+    assert sum(check.blocks["intact"].values()) == 3
+    checked = audit.audit_verify_period(*_period())
+    assert (checked.problems, checked.events, checked.hashed) == ([], 3, 0)
+    assert checked.relied_on == check
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_break_planted_after_the_full_check_is_still_found(school, head, lifted_triggers):
+    events = _record(school, actor=head, n=3)
+    audit.audit_check_run(actor=None)
+    lifted_triggers()
+    _committed("UPDATE safeguard_auditevent SET reason = %s WHERE id = %s", ["fine", events[1].pk])
+    checked = audit.audit_verify_period(*_period())
+    assert checked.problems == [events[1].pk]
+    assert checked.hashed >= 3
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_break_found_by_the_full_check_is_named_again(school, head, lifted_triggers):
+    events = _record(school, actor=head, n=3)
+    lifted_triggers()
+    _committed("UPDATE safeguard_auditevent SET reason = %s WHERE id = %s", ["fine", events[0].pk])
+    check = audit.audit_check_run(actor=None)
+    assert check.problems == 1
+    assert str(events[0].pk // audit.CHAIN_BLOCK) not in check.blocks["intact"]
+    assert audit.audit_verify_period(*_period()).problems == [events[0].pk]
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_removed_event_after_the_full_check_breaks_the_link(school, head, lifted_triggers):
+    events = _record(school, actor=head, n=3)
+    audit.audit_check_run(actor=None)
+    lifted_triggers()
+    _committed("DELETE FROM safeguard_auditevent WHERE id = %s", [events[1].pk])
+    assert audit.audit_verify_period(*_period()).problems == [events[2].pk]
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_events_written_after_the_full_check_are_hashed(school, head):
+    _record(school, actor=head, n=2)
+    audit.audit_check_run(actor=None)
+    _record(school, actor=head, n=2)
+    checked = audit.audit_verify_period(*_period())
+    assert (checked.problems, checked.events) == ([], 4)
+    # Their block changed, so it was hashed again (with the two before them if they share it).
+    assert 2 <= checked.hashed <= 4
+
+
+@needs_postgres
+def test_nothing_written_in_the_checks_own_transaction_is_relied_on(school, head):
+    _record(school, actor=head, n=2)
+    audit.audit_check_run(actor=None)
+    checked = audit.audit_verify_period(*_period())
+    assert (checked.problems, checked.events, checked.hashed) == ([], 2, 2)

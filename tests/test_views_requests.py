@@ -346,8 +346,8 @@ def test_my_requests_groups_requests_by_state(client, teacher, pupil, head):
 
     response = _as(client, teacher).get(reverse("my_requests"))
 
-    groups = dict(response.context["groups"])
-    assert response.context["waiting"] == [draft]
+    groups = {s["label"]: s["rows"] for s in response.context["sections"]}
+    assert groups["Waiting on you"] == [draft]
     assert groups["Waiting for a decision"] == [waiting]
     assert groups["Approved"] == [approved]
     assert groups["Finished"] == []
@@ -357,6 +357,38 @@ def test_my_requests_groups_requests_by_state(client, teacher, pupil, head):
     assert "Approved (1)" in page
     for item in (draft, waiting, approved):
         assert item.reference in page
+
+
+def test_my_requests_come_a_page_at_a_time_sections_carrying_on(
+    client, teacher, pupil, head, monkeypatch
+):
+    from contacts import request_views
+
+    monkeypatch.setattr(request_views, "PAGE_SIZE", 3)
+    draft = make_request(teacher, [pupil], submit=False)
+    finished = []
+    for i in range(4):
+        item = make_request(teacher, [pupil], starts_at=future(days=3 + i))
+        finished.append(
+            services.request_withdraw(
+                actor=teacher, request=item, reason="Not needed.", expected_version=item.version
+            )
+        )
+    _as(client, teacher)
+    first = client.get(reverse("my_requests"))
+    sections = {s["label"]: s for s in first.context["sections"]}
+    # Page one: every section, empty or not, with its count over all pages.
+    assert list(sections) == ["Waiting on you", "Waiting for a decision", "Approved", "Finished"]
+    assert [r.pk for r in sections["Waiting on you"]["rows"]] == [draft.pk]
+    assert sections["Finished"]["count"] == 4 and len(sections["Finished"]["rows"]) == 2
+    assert "Page 1 of 2" in text(first) and "Finished (4)" in text(first)
+
+    second = client.get(reverse("my_requests"), {"page": 2})
+    (rest,) = second.context["sections"]
+    assert (rest["label"], rest["continued"], len(rest["rows"])) == ("Finished", True, 2)
+    shown = {r.pk for r in sections["Finished"]["rows"]} | {r.pk for r in rest["rows"]}
+    assert shown == {item.pk for item in finished}
+    assert "Finished (4) continued" in text(second)
 
 
 def test_my_requests_lists_only_my_own(client, teacher, colleague, pupil):

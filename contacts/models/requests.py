@@ -140,6 +140,45 @@ class ContactRequest(models.Model):
         indexes = [
             models.Index(fields=["school", "status", "submitted_at"]),
             models.Index(fields=["requester", "status"]),
+            # The governors' report counts a period's requests (every status but drafts) and
+            # the chair's decisions.
+            models.Index(fields=["school", "submitted_at"]),
+            models.Index(
+                fields=["school", "decided_at"],
+                condition=Q(route="chair_of_governors"),
+                name="request_chair_decided_idx",
+            ),
+            # "My requests" and the line manager's queue sort a person's (or team's) requests
+            # and count them from these indexes alone, without reading the rows.
+            models.Index(
+                fields=["requester", "school", "status", "updated_at", "id"],
+                name="request_mine_idx",
+            ),
+            models.Index(
+                fields=["requester", "school", "reviewed_at", "starts_at", "id"],
+                condition=Q(status__in=["approved", "completed"], restricted=False),
+                name="request_monitoring_idx",
+            ),
+            # Its "should never happen" checks (safeguard.reports.ANOMALY_CHECKS) look for rows
+            # these indexes hold; normally none, so finding none reads nothing.
+            models.Index(
+                fields=["school"],
+                condition=Q(
+                    status__in=["approved", "rejected", "completed"],
+                    decided_by_id=F("requester_id"),
+                ),
+                name="request_self_decided_idx",
+            ),
+            models.Index(
+                fields=["school"],
+                condition=Q(status="rejected", decision_reason=""),
+                name="request_no_reason_idx",
+            ),
+            models.Index(
+                fields=["school"],
+                condition=Q(status__in=["approved", "completed"], verdict="prohibited"),
+                name="request_prohibited_ok_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,0 +1,356 @@
+"""Measure the daily pages on one seeded benchmark database (run by `bench/benchmark.py`).
+
+In-process, with Django's test client against the real PostgreSQL database named by
+DATABASE_URL (settings `bench.settings`: DEBUG off, the admin added as a reference). Each page
+is opened by the person who uses it, signed in the whole way (the second factor passed where
+their role needs one). Per page: a few warm-up requests, one with the queries captured, then
+`--repeat` rounds in which every page is requested once, so that each page sees the same
+conditions on a shared machine. Server time is the wall time of the client call, the whole
+streamed body read.
+
+    DJANGO_SETTINGS_MODULE=bench.settings DATABASE_URL=postgres://… \
+        python -m bench.benchmark_measure --scale small --out bench/results/….json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from contacts.benchdata import BENCH_DOMAIN, FOCUS_PUPIL, bench_school  # noqa: E402
+from contacts.models import (  # noqa: E402
+    ContactRecord,
+    ContactRequest,
+    Disclosure,
+    Pupil,
+    Staff,
+    Status,
+)
+from safeguard.models import AuditCheck, AuditEvent  # noqa: E402
+from safeguard.reports import school_year  # noqa: E402
+
+WARM_UP = 3
+TARGET_QUERIES = 10
+TARGET_FLOOR_RATIO = 3.0
+TARGET_REPORT_MS = 500.0
+
+
+@dataclass
+class Page:
+    key: str
+    label: str
+    who: str  # the account's key in the benchmark school (head, coach, manager1, ...)
+    url: str
+    daily: bool = True  # False for the two references
+
+
+def _account(key: str) -> Staff:
+    return Staff.objects.get(email=f"{key}@{BENCH_DOMAIN}")
+
+
+def sign_in(client: Client, user: Staff) -> None:
+    """Password and, where the role needs it, the second factor (as tests/helpers.sign_in)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from safeguard.two_factor import APP_DEVICE_NAME, two_factor_required
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None and two_factor_required(user):
+        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=True)
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+
+def pages() -> tuple[list[Page], dict]:
+    school = bench_school()
+    if school is None:
+        raise SystemExit("No Benchmark Academy in this database: run seed_bench first.")
+    coach = _account("coach")
+    first, last = FOCUS_PUPIL
+    pupil = Pupil.objects.get(school=school, first_name=first, last_name=last)
+    # The request page: the busy coach's latest completed request, with its whole history.
+    item = (
+        ContactRequest.objects.filter(requester=coach, status=Status.COMPLETED)
+        .order_by("-starts_at", "-pk")
+        .first()
+    )
+    entries = {
+        "requests": ContactRequest.objects.filter(pupils=pupil).count(),
+        "records": ContactRecord.objects.filter(pupils=pupil).count(),
+        "disclosures": Disclosure.objects.filter(pupil=pupil).count(),
+    }
+    facts_pupil = f"{sum(entries.values()):,}"
+    today = timezone.localdate()
+    last_year = school_year(school_year(today).start - dt.timedelta(days=1))
+    month_end = today.replace(day=1) - dt.timedelta(days=1)
+    month = {"date_from": month_end.replace(day=1).isoformat(), "date_to": month_end.isoformat()}
+    year = "?period=last_year"
+    listed = [
+        Page("floor", "Trivial signed-in page (two-factor settings)", "head", reverse("two_factor"))
+    ]
+    listed[0].daily = False
+    listed += [
+        Page("decision_queue", "Head's decision queue", "head", reverse("decision_queue")),
+        Page("my_requests", "My requests (the coach)", "coach", reverse("my_requests")),
+        Page(
+            "pupil",
+            f"A pupil's page ({facts_pupil} entries)",
+            "head",
+            reverse("pupil_detail", args=[pupil.pk]),
+        ),
+        Page("request", "A request's page", "head", reverse("request_detail", args=[item.pk])),
+        Page(
+            "monitoring",
+            "Line manager's monitoring queue",
+            "manager1",
+            reverse("monitoring_queue"),
+        ),
+        Page(
+            "report",
+            f"Governors' report, {last_year.label}",
+            "governor1",
+            reverse("governors_report") + year,
+        ),
+        Page(
+            "report_csv",
+            "Governors' report CSV (should not happen)",
+            "governor1",
+            reverse("governors_report_csv", args=["should-not-happen"]) + year,
+        ),
+        Page(
+            "audit_csv",
+            f"Audit trail CSV, {month_end:%B %Y}",
+            "head",
+            reverse("audit_export") + "?" + "&".join(f"{k}={v}" for k, v in month.items()),
+        ),
+        Page(
+            "admin",
+            "Django admin: requests change list",
+            "head",
+            "/admin/contacts/contactrequest/",
+            daily=False,
+        ),
+    ]
+    facts = {
+        "school_id": school.pk,
+        "pupil_id": pupil.pk,
+        "request_id": item.pk,
+        "report_period": last_year.label,
+        "coach_requests": ContactRequest.objects.filter(requester=coach).count(),
+        "pupil_entries": entries,
+    }
+    return listed, facts
+
+
+def _get(client: Client, url: str) -> tuple[int, int]:
+    response = client.get(url, secure=True)
+    if response.streaming:
+        size = sum(len(chunk) for chunk in response.streaming_content)
+    else:
+        size = len(response.content)
+    return response.status_code, size
+
+
+def _is_transaction(sql: str) -> bool:
+    """BEGIN, COMMIT and savepoints: transaction control rather than a query."""
+    word = sql.split(None, 1)[0].upper() if sql.strip() else ""
+    return word in {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
+
+
+def _percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, round(share * len(ordered) + 0.5 - 1e-9))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def _table_sizes() -> dict[str, int]:
+    sizes = {}
+    with connection.cursor() as cursor:
+        for model in (ContactRequest, AuditEvent, Pupil, Staff):
+            table = model._meta.db_table
+            cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 (a model's table)
+            sizes[table] = cursor.fetchone()[0]
+    return sizes
+
+
+def _report_without_checks(client: Client, page: Page, repeat: int) -> dict:
+    """The governors' report as it is before any full check of the chain has been kept (a new
+    installation, or a restored database): every event of the year hashed again. Measured in a
+    transaction that hides the stored checks and is rolled back."""
+    times = []
+    with transaction.atomic():
+        AuditCheck.objects.all().delete()
+        _get(client, page.url)
+        with CaptureQueriesContext(connection) as captured:
+            _get(client, page.url)
+        # Read now: the next request clears the connection's query log.
+        queries = list(captured)
+        for _ in range(repeat):
+            mark = time.perf_counter()
+            status, size = _get(client, page.url)
+            times.append(round((time.perf_counter() - mark) * 1000, 3))
+            if status != 200:
+                raise SystemExit(f"{page.label}: {page.url} answered {status}")
+        transaction.set_rollback(True)
+    return {
+        "label": f"{page.label}, no full check kept (worst case)",
+        "who": page.who,
+        "url": page.url,
+        "daily": False,
+        "queries": sum(1 for q in queries if not _is_transaction(q["sql"])),
+        "statements": len(queries),
+        "sql": [q["sql"][:200] for q in queries],
+        "bytes": size,
+        "times_ms": times,
+    }
+
+
+def machine() -> dict:
+    facts: dict = {"nproc": os.cpu_count(), "platform": platform.platform()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                facts["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                facts["ram_gb"] = round(int(line.split()[1]) / 1024 / 1024, 1)
+                break
+    except OSError:
+        pass
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        facts["postgresql"] = cursor.fetchone()[0]
+    facts["python"] = platform.python_version()
+    facts["django"] = django.get_version()
+    return facts
+
+
+def measure(scale: str, repeat: int) -> dict:
+    listed, facts = pages()
+    clients: dict[str, Client] = {}
+    for page in listed:
+        if page.who not in clients:
+            clients[page.who] = Client()
+            sign_in(clients[page.who], _account(page.who))
+    results: dict[str, dict] = {}
+    for page in listed:
+        client = clients[page.who]
+        for _ in range(WARM_UP):
+            status, size = _get(client, page.url)
+            if status != 200:
+                raise SystemExit(f"{page.label}: {page.url} answered {status}")
+        with CaptureQueriesContext(connection) as queries:
+            _get(client, page.url)
+        results[page.key] = {
+            "label": page.label,
+            "who": page.who,
+            "url": page.url,
+            "daily": page.daily,
+            "queries": sum(1 for q in queries if not _is_transaction(q["sql"])),
+            "statements": len(queries),
+            "sql": [q["sql"][:200] for q in queries],
+            "bytes": size,
+            "times_ms": [],
+        }
+    results["report_unchecked"] = _report_without_checks(
+        clients["governor1"], next(p for p in listed if p.key == "report"), max(3, repeat // 4)
+    )
+    load_before = os.getloadavg()
+    began = time.perf_counter()
+    for _ in range(repeat):
+        for page in listed:
+            client = clients[page.who]
+            mark = time.perf_counter()
+            status, _size = _get(client, page.url)
+            elapsed = (time.perf_counter() - mark) * 1000
+            if status != 200:
+                raise SystemExit(f"{page.label}: {page.url} answered {status}")
+            results[page.key]["times_ms"].append(round(elapsed, 3))
+    seconds = time.perf_counter() - began
+    load_after = os.getloadavg()
+    for row in results.values():
+        times = row["times_ms"]
+        row["median_ms"] = round(statistics.median(times), 2)
+        row["p95_ms"] = round(_percentile(times, 0.95), 2)
+        row["min_ms"] = round(min(times), 2)
+    floor, admin = results["floor"]["median_ms"], results["admin"]["median_ms"]
+    for key, row in results.items():
+        row["ratio_floor"] = round(row["median_ms"] / floor, 2)
+        row["ratio_admin"] = round(row["median_ms"] / admin, 2)
+        if row["daily"]:
+            row["meets"] = {
+                "queries": row["queries"] <= TARGET_QUERIES,
+                "floor": row["ratio_floor"] <= TARGET_FLOOR_RATIO,
+                "admin": row["ratio_admin"] <= 1.0,
+            }
+            if key == "report":
+                row["meets"]["report"] = row["median_ms"] < TARGET_REPORT_MS
+    return {
+        "scale": scale,
+        "date": timezone.localdate().isoformat(),
+        "ran_at": timezone.localtime().isoformat(timespec="seconds"),
+        "database": settings.DATABASES["default"]["NAME"],
+        "repeat": repeat,
+        "warm_up": WARM_UP,
+        "measured_seconds": round(seconds, 1),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+        "machine": machine(),
+        "data": facts | {"rows": _table_sizes()},
+        "targets": {
+            "queries": TARGET_QUERIES,
+            "floor_ratio": TARGET_FLOOR_RATIO,
+            "admin_ratio": 1.0,
+            "report_ms": TARGET_REPORT_MS,
+        },
+        "pages": results,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", required=True)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    result = measure(args.scale, args.repeat)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    for key, row in result["pages"].items():
+        print(
+            f"  {key:<15} median {row['median_ms']:>9.1f} ms  p95 {row['p95_ms']:>9.1f} ms  "
+            f"{row['queries']:>4} queries  x{row['ratio_floor']:.1f} floor  "
+            f"x{row['ratio_admin']:.2f} admin"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
