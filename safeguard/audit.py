@@ -193,17 +193,18 @@ class ChainProblem:
 
 
 # On PostgreSQL a full check also keeps, for each block of CHAIN_BLOCK consecutive event ids it
-# found intact, how many events the block held, and the oldest transaction still running when
-# it started (`since`). Every row PostgreSQL writes carries the id of the transaction that wrote
-# it (`xmin`); changing a row writes a new version of it, with a new `xmin`. So a block holding
-# as many events as it did, none written by a transaction as recent as `since`, holds exactly
-# the rows the check hashed, however it might have been changed (triggers lifted or not): its
-# events need not be hashed again (`audit_verify_period`).
+# found intact, how many events the block held, and which transactions had not finished when it
+# began (`xmax`: the first transaction id not yet given out; `running`: those given out but still
+# running). Every row PostgreSQL writes carries the id of the transaction that wrote it
+# (`xmin`); changing a row writes a new version of it, with a new `xmin`. So a block holding as
+# many events as it did, none written by a transaction unfinished when the check began, holds
+# exactly the rows the check hashed, however it might have been changed since (triggers lifted
+# or not): its events need not be hashed again (`audit_verify_period`).
 CHAIN_BLOCK = 1000
 _BLOCKS_SQL = """
     SELECT id / %s,
            count(*),
-           count(*) FILTER (WHERE age(xmin) <= age(%s::xid)),
+           count(*) FILTER (WHERE age(xmin) <= age(%s::xid) OR xmin = ANY(%s::xid[])),
            count(*) FILTER (WHERE id BETWEEN %s AND %s)
     FROM safeguard_auditevent
     WHERE id >= %s AND id < %s
@@ -218,13 +219,24 @@ def _rows(events, batch_size: int) -> Iterator[tuple]:
     return events.order_by("id").values_list(*_ROW).iterator(chunk_size=batch_size)
 
 
-def _oldest_running_transaction() -> int | None:
-    """PostgreSQL: the oldest transaction id still running now (64-bit, with its epoch)."""
+def _unfinished_transactions() -> dict | None:
+    """PostgreSQL: the transactions not finished now, as a snapshot sees them: `xmax`, the
+    first id not yet given out, and `running`, those given out but not finished (64-bit ids,
+    with their epoch)."""
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
-        return int(cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT pg_snapshot_xmax(s)::text, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) x)"
+            " FROM pg_current_snapshot() AS s"
+        )
+        xmax, running = cursor.fetchone()
+    return {"xmax": int(xmax), "running": [int(xid) for xid in running]}
+
+
+def _xid32(xid: int) -> str:
+    """A 64-bit transaction id as a row's `xmin` holds it (the low 32 bits)."""
+    return str(xid % 2**32)
 
 
 def _walk_chain(batch_size: int) -> tuple[list[ChainProblem], int, dict[str, int]]:
@@ -271,9 +283,9 @@ def audit_check_run(*, actor: Any, batch_size: int = 2000) -> AuditCheck:
     audit event. The returned row carries every problem found in `found` (not stored). On
     PostgreSQL it also keeps what `audit_verify_period` needs to rely on it (`CHAIN_BLOCK`).
     """
-    # Taken before the walk: any row written since by a transaction this old or newer is not
-    # relied on, whether or not the walk saw it.
-    since = _oldest_running_transaction()
+    # Taken before the walk: no row written by a transaction unfinished at this point is relied
+    # on, whether or not the walk saw it.
+    unfinished = _unfinished_transactions()
     problems, checked, intact = _walk_chain(batch_size)
     with transaction.atomic():
         check = AuditCheck.objects.create(
@@ -281,9 +293,7 @@ def audit_check_run(*, actor: Any, batch_size: int = 2000) -> AuditCheck:
             events_checked=checked,
             problems=len(problems),
             first_problem=problems[0].message if problems else "",
-            blocks={"size": CHAIN_BLOCK, "since": since, "intact": intact}
-            if since is not None
-            else {},
+            blocks={"size": CHAIN_BLOCK, **unfinished, "intact": intact} if unfinished else {},
         )
     check.found = problems
     return check
@@ -307,7 +317,8 @@ def audit_verify_period(
     (which may be older).
 
     On PostgreSQL, blocks of events that the latest full check found intact and that are as
-    it left them (as many events, none written since it started: see `CHAIN_BLOCK`) are taken
+    it left them (as many events, none written by a transaction unfinished when it began: see
+    `CHAIN_BLOCK`) are taken
     as checked; the others are hashed again now, with the links into and out of them. Without a
     full check, or on SQLite, every event is hashed. Either way a changed, removed or added
     event in the period is found: a change made after the full check makes its block one to
@@ -328,7 +339,7 @@ def audit_verify_period(
     relied_on, events, check = None, None, None
     if connection.vendor == "postgresql":
         check = (
-            AuditCheck.objects.filter(blocks__has_key="since")
+            AuditCheck.objects.filter(blocks__has_key="xmax")
             .only("id", "ran_at", "blocks")
             .order_by("-ran_at", "-id")
             .first()
@@ -339,7 +350,8 @@ def audit_verify_period(
                 _BLOCKS_SQL,
                 [
                     CHAIN_BLOCK,
-                    str(check.blocks["since"] % 2**32),  # a row's xmin is the 32-bit form
+                    _xid32(check.blocks["xmax"]),
+                    [_xid32(xid) for xid in check.blocks["running"]],
                     lo,
                     hi,
                     first_block * CHAIN_BLOCK,
