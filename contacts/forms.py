@@ -6,6 +6,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 
 from contacts.models import ParentCarer, Pupil, Staff, StaffRelative
+from contacts.services.people import SCHOOL_FIELDS
 from safeguard.models import School
 from safeguard.roles import Role
 
@@ -139,20 +140,7 @@ class ImportForm(_NoFormTag, forms.Form):
 class SchoolForm(_NoFormTag, forms.ModelForm):
     class Meta:
         model = School
-        fields = [
-            "name",
-            "address",
-            "lado_phone",
-            "child_age",
-            "restricted_window_years",
-            "exemption_needs_approval",
-            "response_days",
-            "require_two_factor_for_all",
-            "retention_disclosure_until_age",
-            "retention_staff_retirement_age",
-            "retention_allegation_min_years",
-            "retention_contact_years_after_leaving",
-        ]
+        fields = list(SCHOOL_FIELDS)  # the settings the service may change, no more
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
             "child_age": "A former pupil under this age counts as a child (default 18).",

@@ -139,21 +139,7 @@ def audit_record(
 
 
 # The columns `audit_append_many` writes, in order (everything but the id).
-APPENDED = (
-    "school_id",
-    "actor_id",
-    "actor_role",
-    "action",
-    "object_type",
-    "object_id",
-    "object_ref",
-    "from_state",
-    "to_state",
-    "reason",
-    "created_at",
-    "prev_hash",
-    "hash",
-)
+APPENDED = (*_HASHED, "hash")
 
 
 def audit_append_many(events: Iterable[Any], *, batch_size: int = 2000) -> int:
