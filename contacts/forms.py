@@ -6,6 +6,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 
 from contacts.models import ParentCarer, Pupil, Staff, StaffRelative
+from contacts.pupil_picker import PupilPickerForm
 from contacts.services.people import SCHOOL_FIELDS
 from safeguard.models import School
 from safeguard.roles import Role
@@ -91,23 +92,14 @@ class ParentForm(_NoFormTag, forms.ModelForm):
         fields = ["first_name", "last_name", "relationship", "email", "phone"]
 
 
-class RelativeForm(_NoFormTag, forms.ModelForm):
+class RelativeForm(_NoFormTag, PupilPickerForm, forms.ModelForm):
     class Meta:
         model = StaffRelative
         fields = ["pupil", "relationship"]
 
     def __init__(self, *args: Any, pupils: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pupil"].queryset = pupils
-        self.fields["pupil"].label_from_instance = pupil_choice_label
-
-
-def pupil_choice_label(pupil: Pupil) -> str:
-    # Names and year only: choosing a pupil must not reveal their file (no date of birth).
-    if pupil.is_current():
-        year = pupil.get_year_group_display() if pupil.year_group is not None else "on roll"
-        return f"{pupil.full_name} ({year})"
-    return f"{pupil.full_name} (former pupil, left {pupil.leaving_date:%Y})"
+        self.pick_pupils(pupils)
 
 
 class PupilFilterForm(forms.Form):

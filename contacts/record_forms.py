@@ -12,8 +12,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from contacts.forms import DATE_INPUT, pupil_choice_label
+from contacts.forms import DATE_INPUT
 from contacts.models import DIRECTED, RECORD_KINDS, Direction, DisclosureType, RecordType
+from contacts.pupil_picker import PupilPickerForm
 from contacts.request_forms import TIME_INPUT
 from policies.engine import KIND_LABELS
 from policies.forms import PURPOSE_CHOICES
@@ -133,18 +134,18 @@ class _DateAndTime:
         return ValidationError(renamed)
 
 
-class RecordForm(_DateAndTime, forms.Form):
+class RecordForm(_DateAndTime, PupilPickerForm):
     """One form for every record type; the fields a type does not use are left out."""
 
     when_field = "occurred_at"
     date_field = "occurred_on"
     time_field = "occurred_time"
+    pupil_field = "pupils"
 
     pupils = BoundedModelMultipleChoiceField(
         label="Pupil or pupils",
         queryset=None,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text="Hold Ctrl (or Cmd) to choose more than one.",
+        help_text="Tick each pupil the record is about; find more by name to add them.",
     )
     kind = forms.ChoiceField(label="Kind of contact", widget=forms.RadioSelect)
     purpose = forms.ChoiceField(
@@ -171,8 +172,6 @@ class RecordForm(_DateAndTime, forms.Form):
         super().__init__(*args, **kwargs)
         self.record_type = record_type
         self.helper = _no_form_tag()
-        self.fields["pupils"].queryset = pupils
-        self.fields["pupils"].label_from_instance = pupil_choice_label
         if record_type == RecordType.FAMILY:
             self.fields["pupils"].label = "The pupil or pupils whose family it was"
         kinds = RECORD_KINDS[record_type]
@@ -198,6 +197,7 @@ class RecordForm(_DateAndTime, forms.Form):
         limit = _megabytes(settings.UPLOAD_MAX_BYTES)
         self.fields["attachment"].help_text = f"{what}: PDF, PNG or JPEG, at most {limit}."
         self.fields["attachment"].widget.attrs["accept"] = ".pdf,.png,.jpg,.jpeg"
+        self.pick_pupils(pupils)
 
     def service_arguments(self) -> dict[str, Any]:
         """The answers as services.record_create takes them (the attachment comes separately)."""
@@ -223,12 +223,12 @@ DISCLOSURE_TYPE_HELP = (
 )
 
 
-class DisclosureForm(_DateAndTime, forms.Form):
+class DisclosureForm(_DateAndTime, PupilPickerForm):
     when_field = "disclosed_at"
     date_field = "disclosed_on"
     time_field = "disclosed_time"
 
-    pupil = forms.ModelChoiceField(label="Pupil", queryset=None, empty_label="Choose the pupil")
+    pupil = forms.ModelChoiceField(label="Pupil", queryset=None)
     disclosure_type = forms.ChoiceField(
         label="Kind of disclosure",
         # Child protection first: it is the one that must never be missed.
@@ -271,8 +271,7 @@ class DisclosureForm(_DateAndTime, forms.Form):
     def __init__(self, *args: Any, pupils: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _no_form_tag()
-        self.fields["pupil"].queryset = pupils
-        self.fields["pupil"].label_from_instance = pupil_choice_label
+        self.pick_pupils(pupils)
 
     def service_arguments(self) -> dict[str, Any]:
         """The answers as services.disclosure_record takes them."""

@@ -9,7 +9,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
 
-from contacts.forms import DATE_INPUT, pupil_choice_label
+from contacts.forms import DATE_INPUT
 from contacts.models import ContactRequest
 from policies.forms import ContactQuestionForm
 from safeguard.forms import BoundedModelMultipleChoiceField
@@ -22,9 +22,8 @@ class RequestForm(ContactQuestionForm):
 
     pupils = BoundedModelMultipleChoiceField(
         queryset=None,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text="The pupil, or the pupils whose family you will be in contact with. "
-        "Hold Ctrl (or Cmd) to choose more than one.",
+        "Tick each one; find more by name to add them.",
     )
     contact_time = forms.TimeField(label="Time", widget=TIME_INPUT)
     place = forms.CharField(max_length=200, help_text="Where the contact will take place.")
@@ -48,6 +47,7 @@ class RequestForm(ContactQuestionForm):
         label="Plan of involvement: review date", required=False, widget=DATE_INPUT
     )
 
+    pupil_field = "pupils"
     field_order = [
         "pupils",
         "with_whom",
@@ -70,9 +70,8 @@ class RequestForm(ContactQuestionForm):
         super().__init__(*args, pupils=pupils, **kwargs)
         del self.fields["pupil"]
         del self.fields["planned"]
-        self.fields["pupils"].queryset = pupils
-        self.fields["pupils"].label_from_instance = pupil_choice_label
         self.order_fields(self.field_order)
+        self.pick_pupils(pupils)
 
     def clean(self) -> dict[str, Any]:
         data = forms.Form.clean(self)

@@ -8,7 +8,8 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from django import forms
 
-from contacts.forms import DATE_INPUT, pupil_choice_label
+from contacts.forms import DATE_INPUT
+from contacts.pupil_picker import PupilPickerForm
 
 
 class _Fields(forms.Form):
@@ -20,8 +21,8 @@ class _Fields(forms.Form):
         self.helper.form_tag = False
 
 
-class LegalHoldForm(_Fields):
-    pupil = forms.ModelChoiceField(queryset=None, required=False, empty_label="No pupil")
+class LegalHoldForm(_Fields, PupilPickerForm):
+    pupil = forms.ModelChoiceField(queryset=None, required=False)
     staff = forms.ModelChoiceField(
         queryset=None,
         required=False,
@@ -36,9 +37,8 @@ class LegalHoldForm(_Fields):
 
     def __init__(self, *args: Any, pupils: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pupil"].queryset = pupils
-        self.fields["pupil"].label_from_instance = pupil_choice_label
         self.fields["staff"].queryset = staff
+        self.pick_pupils(pupils, empty_label="No pupil")
 
 
 class LiftForm(_Fields):

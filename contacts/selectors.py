@@ -57,6 +57,13 @@ def pupils_selectable_by(user: Staff) -> QuerySet[Pupil]:
     return Pupil.objects.filter(school_id=user.school_id)
 
 
+def pupils_named(rows: QuerySet[Pupil], text: str) -> QuerySet[Pupil]:
+    """The pupils among `rows` whose first or last name contains each word of `text`."""
+    for word in text.split():
+        rows = rows.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    return rows
+
+
 def parents_visible_to(user: Staff) -> QuerySet[ParentCarer]:
     if not roles.has_role(user, roles.DIRECTORY_READERS):
         return ParentCarer.objects.none()

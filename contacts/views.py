@@ -179,8 +179,7 @@ def pupil_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.pupils_visible_to(request.user)
     data = form.cleaned_data if form.is_valid() else {}
     if q := data.get("q"):
-        for word in q.split():
-            rows = rows.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+        rows = selectors.pupils_named(rows, q)
     if data.get("status") == "current":
         rows = rows.current()
     elif data.get("status") == "former":

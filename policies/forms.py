@@ -6,7 +6,8 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
 
-from contacts.forms import DATE_INPUT, pupil_choice_label
+from contacts.forms import DATE_INPUT
+from contacts.pupil_picker import PupilPickerForm
 from policies import engine
 from policies.engine import CLAUSES
 from safeguard.roles import Role
@@ -26,7 +27,7 @@ PLANNED_CHOICES = [
 ]
 
 
-class ContactQuestionForm(forms.Form):
+class ContactQuestionForm(PupilPickerForm):
     """The questions that decide what the policies say about a contact.
 
     Shared by "Can I do this?" and the planned-contact request form.
@@ -65,10 +66,11 @@ class ContactQuestionForm(forms.Form):
 
     def __init__(self, *args: Any, pupils: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pupil"].queryset = pupils
-        self.fields["pupil"].label_from_instance = pupil_choice_label
         self.helper = FormHelper()
         self.helper.form_tag = False
+        # The request form asks for several pupils instead, and sets its own picker up.
+        if self.pupil_field == "pupil":
+            self.pick_pupils(pupils)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -3,6 +3,7 @@
 import html
 import io
 import re
+from html.parser import HTMLParser
 
 from contacts.models import ParentCarer, Pupil, Staff, StaffRelative, StaffRole
 from safeguard.models import AuditEvent, School
@@ -23,6 +24,44 @@ def field_error(response, field: str) -> str:
     page = response.content.decode()
     match = re.search(rf'<div id="id_{field}_error"[^>]*>(.*?)</div>', page, flags=re.S)
     return text(match.group(1)) if match else ""
+
+
+class _Options(HTMLParser):
+    def __init__(self, name: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.name = name
+        self.ticked: dict[str, bool] = {}  # by id
+        self.labels: dict[str, str] = {}  # id -> label text
+        self._label_for: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "input" and a.get("name") == self.name and a.get("type") in ("checkbox", "radio"):
+            self.ticked[a.get("id") or ""] = "checked" in a
+        elif tag == "label":
+            self._label_for = a.get("for")
+
+    def handle_data(self, data: str) -> None:
+        if self._label_for is not None:
+            self.labels[self._label_for] = self.labels.get(self._label_for, "") + data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self._label_for = None
+
+
+def options(response, name: str) -> dict[str, bool]:
+    """The tick boxes or radio buttons named `name` on the page: label -> whether it is ticked."""
+    parser = _Options(name)
+    parser.feed(response.content.decode())
+    return {" ".join(parser.labels.get(i, "").split()): on for i, on in parser.ticked.items()}
+
+
+def find_pupils(client, url: str, find: str, **answers) -> object:
+    """Press Find in a form's pupil picker, with `find` typed in its box and other answers."""
+    from contacts.pupil_picker import FIND_BUTTON, FIND_INPUT
+
+    return client.post(url, {**answers, FIND_INPUT: find, FIND_BUTTON: "1"})
 
 
 def csv_bytes(*lines: str, encoding: str = "utf-8", bom: bool = False) -> io.BytesIO:

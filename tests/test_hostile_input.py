@@ -60,6 +60,7 @@ from contacts.models import (
     Staff,
     StaffRelative,
 )
+from contacts.pupil_picker import FIND_BUTTON, FIND_INPUT
 from policies.models import Acknowledgement, Policy, PolicyVersion
 from safeguard import two_factor
 from safeguard.audit import VIEW
@@ -806,7 +807,32 @@ def _fields_of(row: Form, scene: dict, client: Client) -> dict[str, Field]:
         if target == row.name
     ]
     assert forms, f"{page_url} shows {row.persona} no form posting to {row.name}: fix FORMS"
-    return {name: field for found in forms for name, field in found.items()}
+    fields = {name: field for found in forms for name, field in found.items()}
+    if FIND_BUTTON in fields:
+        # A pupil picker lists no pupil until one is found: find the answers' pupils by name,
+        # so that the pupil field and the pupils offered are on the page.
+        for name, field in _fields_found(row, url, _pupils_in(row.valid(scene)), client).items():
+            fields.setdefault(name, field)
+    return fields
+
+
+def _pupils_in(answers: dict[str, Any]) -> list[Pupil]:
+    ids = [answers.get("pupil"), *answers.get("pupils", [])]
+    return list(Pupil.objects.filter(pk__in=[i for i in ids if i]))
+
+
+def _fields_found(row: Form, url: str, pupils: list[Pupil], client: Client) -> dict[str, Field]:
+    fields: dict[str, Field] = {}
+    for pupil in pupils:
+        answers = {FIND_INPUT: pupil.last_name, FIND_BUTTON: "1"}
+        page = client.post(url, answers).content.decode()
+        for target, found in post_forms(url, page):
+            for name, field in found.items():
+                if target == row.name and field.offered:
+                    fields.setdefault(name, Field(name, set(), []))
+                    fields[name].kinds |= field.kinds
+                    fields[name].offered += field.offered
+    return fields
 
 
 # --- what the database holds ---------------------------------------------------------------
@@ -939,6 +965,12 @@ def check_answer(
     assert status in (200, 302), f"{row.id} answered {status}"
     page = _text_of(response)
     assert not any(raw in page for raw in RAW), f"{row.id} echoed markup unescaped"
+    if status == 200 and FIND_BUTTON in answers:
+        # Find only finds pupils: the form comes back unchecked, and nothing is saved.
+        assert f'id="id_{FIND_INPUT}_status"' in page, f"{row.id}: Find did not show the picker"
+        assert not changed, f"{row.id} only found pupils but changed {changed}"
+        assert not new_files, f"{row.id} only found pupils but kept the files {new_files}"
+        return "searched", changed
     if status == 200 and (shows_errors(page) or not row.result_page):
         assert shows_errors(page), f"{row.id}: 200 without any error shown"
         assert not changed, f"{row.id} refused the answers but changed {changed}"

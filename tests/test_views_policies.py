@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from contacts.models import Staff
+from contacts.pupil_picker import pupil_choice_label
 from policies import services
 from policies.engine import CLAUSES
 from policies.models import Acknowledgement, Policy, PolicyClause, PolicyVersion
@@ -17,7 +18,7 @@ from safeguard.models import AuditEvent
 from safeguard.roles import Role
 from tests.factories import PupilFactory, StaffRelativeFactory
 from tests.factories_policies import PolicyClauseFactory, PolicyFactory, PolicyVersionFactory
-from tests.helpers import field_error, row_counts, sign_in, text
+from tests.helpers import field_error, find_pupils, options, row_counts, sign_in, text
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< >>\n%%EOF\n"
 EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
@@ -158,9 +159,11 @@ def test_check_page_shows_the_questions_and_the_school_s_pupils(
         "The contact could leave the pupil vulnerable",
     ):
         assert question in page
-    assert "Ava Current" in page
-    assert "Zed Elsewhere" not in page
+    assert "Find a pupil by name" in page
     assert "What the policies say" not in page
+    url = reverse("contact_check")
+    assert options(find_pupils(client, url, "Ava"), "pupil") == {pupil_choice_label(pupil): False}
+    assert options(find_pupils(client, url, "Zed"), "pupil") == {}
 
 
 def test_a_planned_personal_lift_for_a_vulnerable_recent_leaver_is_not_allowed(

@@ -111,12 +111,12 @@ def test_each_record_types_form_shows_only_its_own_fields(client, teacher, pupil
     html = response.text
     assert response.status_code == 200
     assert 'enctype="multipart/form-data"' in html
-    for field in ("pupils", "purpose", "occurred_on", "occurred_time", "place", "details"):
+    for field in ("find_pupil", "purpose", "occurred_on", "occurred_time", "place", "details"):
         assert f'name="{field}"' in html, field
     assert 'name="attachment"' in html
     for field in OPTIONAL:
         assert (f'name="{field}"' in html) == (field in SHOWN[record_type]), field
-    assert pupil.full_name in text(response)
+    assert "Find a pupil by name" in text(response)
 
 
 def test_the_forms_wording_follows_the_record_type(client, teacher):

@@ -15,10 +15,11 @@ from django.utils import timezone
 
 from contacts import services
 from contacts.models import ContactRequest, NoteKind, RequestNote, Status
+from contacts.pupil_picker import pupil_choice_label
 from safeguard.models import AuditEvent
 from tests.factories import PupilFactory
 from tests.factories_requests import future, make_request
-from tests.helpers import field_error, sign_in, text
+from tests.helpers import field_error, find_pupils, options, sign_in, text
 
 REQUEST_MODELS = (ContactRequest, RequestNote, AuditEvent)
 
@@ -99,15 +100,19 @@ def test_new_request_page_asks_the_questions(client, teacher, pupil):
     assert "Ask for approval of planned contact" in page
     for question in ("Who is the contact with?", "Kind of contact", "Purpose", "Reasons"):
         assert question in page
-    assert "Ava Current" in page
+    assert "Find a pupil by name" in page
+    assert "Ava Current" not in page  # pupils are found by name, not listed
     assert "Send for a decision" in page
     assert "Save as a draft" in page
 
 
 def test_new_request_offers_only_pupils_of_the_own_school(client, teacher, pupil, other_pupil):
-    page = text(_as(client, teacher).get(reverse("request_new")))
-    assert "Ava Current" in page
-    assert "Zed Elsewhere" not in page
+    url = reverse("request_new")
+    found = find_pupils(_as(client, teacher), url, "Ava")
+    assert options(found, "pupils") == {pupil_choice_label(pupil): False}
+    found = find_pupils(client, url, "Zed Elsewhere")
+    assert options(found, "pupils") == {}
+    assert "No pupil's name matches “Zed Elsewhere”." in text(found)
 
 
 def test_submitting_a_work_meeting_sends_it_for_a_decision(client, teacher, pupil):
@@ -290,7 +295,7 @@ def test_blank_reasons_is_a_field_error(client, teacher, pupil):
 
 def test_no_pupil_is_a_field_error(client, teacher, pupil):
     response = _as(client, teacher).post(reverse("request_new"), _answers([], pupils=[]))
-    assert field_error(response, "pupils") == "This field is required."
+    assert field_error(response, "pupils") == "Find the pupil by name, then tick them."
     assert not ContactRequest.objects.exists()
 
 

@@ -67,8 +67,10 @@ LOOPBACK_IS_TLS = DefaultCookiePolicy(secure_protocols=("https", "wss", "http"))
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 REQUEST_LINK = re.compile(r'href="/requests/(\d+)/"')
 VERSION = re.compile(r'name="version" value="(\d+)"')
-PUPILS_SELECT = re.compile(r'<select name="pupils".*?</select>', re.S)
-CURRENT_PUPIL = re.compile(r'<option value="(\d+)"[^>]*>[^<]*\((?:Year \d+|on roll)\)</option>')
+# A pupil on roll in the picker's matches (contacts/pupil_picker.py, _pupil_picker.html).
+CURRENT_PUPIL = re.compile(
+    r'name="pupils" value="(\d+)"[^>]*>\s*<label[^>]*>[^<]*\((?:Year \d+|on roll)\)</label>'
+)
 APP_503 = "Safeguard is back in a moment"  # templates/503.html
 SUCCESS = re.compile(r'class="alert alert-success" role="status">([^<]*)</div>')
 
@@ -147,9 +149,10 @@ class Person(FastHttpUser):
     def referer(self, path: str) -> dict[str, str]:
         return {"Referer": f"https://{self.host.split('://', 1)[1].rstrip('/')}{path}"}
 
-    def post(self, path: str, page_path: str, data: dict, name: str):
+    def post(self, path: str, page_path: str, data: dict, name: str, *, shown_again=False):
         """A form sent from the page at page_path, as a browser sends it. Every form here
-        redirects when it is accepted: a form shown again with errors is a failure too."""
+        redirects when it is accepted: a form shown again with errors is a failure too. Finding
+        a pupil shows the form again (`shown_again`), which must be a 200."""
         with self.client.post(
             path,
             data=data,
@@ -158,8 +161,10 @@ class Person(FastHttpUser):
             name=name,
             catch_response=True,
         ) as response:
-            if response.status_code == 302:
+            if response.status_code == (200 if shown_again else 302):
                 response.success()
+            elif shown_again:
+                response.failure(f"{response.status_code} instead of the form")
             else:
                 response.failure(f"{response.status_code} instead of a redirect")
         return response
@@ -211,7 +216,6 @@ class StaffMember(Person):
 
     def on_start(self) -> None:
         self.mine: list[int] = []
-        self.pupils: list[str] = []
         super().on_start()
 
     @task(5)
@@ -236,11 +240,21 @@ class StaffMember(Person):
         form = self.open("/requests/new/", "new request form")
         if form.status_code != 200:
             return
-        page = form.text or ""
-        if not self.pupils:
-            select = PUPILS_SELECT.search(page)
-            self.pupils = CURRENT_PUPIL.findall(select.group(0)) if select else []
-        if not self.pupils:
+        # The pupil is found by name first: the form posts back with the matches to tick.
+        found = self.post(
+            "/requests/new/",
+            "/requests/new/",
+            {
+                "csrfmiddlewaretoken": _csrf(form.text or ""),
+                "find_pupil": random.choice(ACCOUNTS["pupil_names"]),
+                "find_pupils": "1",
+            },
+            name="new request: find pupil",
+            shown_again=True,
+        )
+        page = found.text or "" if found.status_code == 200 else ""
+        pupils = CURRENT_PUPIL.findall(page)
+        if not pupils:
             return
         kind, purpose, place, reasons = random.choice(ASKS)
         on = dt.date.today() + dt.timedelta(days=random.randint(3, 60))
@@ -249,7 +263,7 @@ class StaffMember(Person):
             "/requests/new/",
             {
                 "csrfmiddlewaretoken": _csrf(page),
-                "pupils": random.choice(self.pupils),
+                "pupils": random.choice(pupils),
                 "with_whom": "pupil",
                 "kind": kind,
                 "purpose": purpose,

@@ -30,7 +30,7 @@ def accounts() -> dict:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from contacts.benchdata import BENCH_PASSWORD, BENCH_SCHOOL
-    from contacts.models import Staff
+    from contacts.models import Pupil, Staff
     from safeguard.models import School
     from safeguard.roles import Role, roles_of
     from safeguard.two_factor import TWO_FACTOR_ROLES, two_factor_begin, two_factor_confirm
@@ -67,6 +67,10 @@ def accounts() -> dict:
     emails = sorted(p.email for p in staff)
     random.Random(2026).shuffle(emails)
 
+    # Staff find a pupil by name, as a person would: full names of pupils on roll.
+    on_roll = Pupil.objects.filter(school=school).current().order_by("pk")
+    pupil_names = sorted({f"{p.first_name} {p.last_name}" for p in on_roll[:400]})
+
     device = TOTPDevice.objects.filter(user=head, confirmed=True).first()
     if device is None:
         pending = two_factor_begin(actor=head)
@@ -80,6 +84,7 @@ def accounts() -> dict:
         "staff": emails,
         "managers": managers,
         "governors": governors,
+        "pupil_names": pupil_names,
         "head": {
             "email": head.email,
             "key": device.bin_key.hex(),

@@ -167,6 +167,13 @@ class Person:
         """The form field with exactly this label (a required field's label ends in *)."""
         return self.page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
 
+    def find_pupil(self, name: str) -> None:
+        """The pupil picker: type the name, press Find, and tick (or choose) the pupil found."""
+        self.field("Find a pupil by name").fill(name)
+        self.click(self.page.get_by_role("button", name="Find", exact=True))
+        self.sees(f"matches “{name}”")
+        self.page.get_by_label(re.compile(rf"^\s*{re.escape(name)} \(")).check()
+
     # --- Signing in -----------------------------------------------------------------------------
 
     def sign_in(self, *, device=None) -> None:
@@ -317,6 +324,19 @@ class KeyboardOnly:
                 return
             self.page.keyboard.press("ArrowDown")
         raise AssertionError(f"{option!r} is not among the choices of {name!r}")
+
+    def find_pupil(self, name: str) -> None:
+        """The pupil picker: type the name and press Enter (the form's first button is Find),
+        then Tab to the pupil found and tick it with Space."""
+        self.type_into("Find a pupil by name", name)
+        with self.page.expect_navigation():
+            self.page.keyboard.press("Enter")
+        self.person.arrived()
+        self.person.sees(f"matches “{name}”")
+        label = self.page.get_by_label(re.compile(rf"^\s*{re.escape(name)} \("))
+        self.tab_to(label.evaluate("e => e.labels[0].textContent.trim()"))
+        self.page.keyboard.press("Space")
+        assert label.is_checked(), f"{name} was not ticked"
 
     def radio(self, checked: str, wanted: str, *, limit: int = 10) -> None:
         """Tab reaches a radio group at its ticked choice; the arrow keys move the tick."""

@@ -58,7 +58,7 @@ def ask_can_i_give_a_lift(teacher: Person, pupil: Pupil) -> None:
     """Journey 1, first half: "Can I do this?" for a lift home, and what the policies say."""
     teacher.follow("Can I do this?")
     teacher.sees("Can I do this?", "Nothing is saved or sent.")
-    teacher.field("Pupil").select_option(str(pupil.pk))
+    teacher.find_pupil(pupil.full_name)
     fill_contact_questions(teacher, **PERSONAL_LIFT, on=next_week())
     teacher.click("Check")
     teacher.sees(
@@ -75,7 +75,7 @@ def file_lift_request(teacher: Person, pupil: Pupil, *, screenshot: bool = False
     teacher.follow("My requests")
     teacher.follow("New request")
     teacher.sees("Ask for approval of planned contact")
-    teacher.field("Pupils").select_option([str(pupil.pk)])
+    teacher.find_pupil(pupil.full_name)
     fill_contact_questions(teacher, **PERSONAL_LIFT, on=next_week())
     teacher.field("Time").fill("19:30")
     teacher.field("Place").fill(LIFT_PLACE)

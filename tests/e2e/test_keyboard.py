@@ -38,7 +38,7 @@ def test_journey_one_with_the_keyboard_alone(people, teacher):
 
     # "Can I do this?"
     keys.activate("Can I do this?")
-    keys.choose("Pupil", "Jordan")
+    keys.find_pupil(jordan.full_name)
     keys.choose("Kind of contact", "A lift")
     keys.radio("Work: part of your job", "Personal: not part of your job")
     keys.date("Date of the contact", next_week())
@@ -53,7 +53,7 @@ def test_journey_one_with_the_keyboard_alone(people, teacher):
     # The request itself.
     keys.activate("My requests")
     keys.activate("New request")
-    keys.choose("Pupils", "Jordan")
+    keys.find_pupil(jordan.full_name)
     keys.choose("Kind of contact", "A lift")
     keys.radio("Work: part of your job", "Personal: not part of your job")
     keys.date("Date of the contact", next_week())

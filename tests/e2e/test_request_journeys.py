@@ -131,7 +131,7 @@ def test_heads_own_request_goes_to_the_chair_who_decides_it(people, head, chair)
     helen = people(head)
     helen.follow("My requests")
     helen.follow("New request")
-    helen.field("Pupils").select_option([str(maisie.pk)])
+    helen.find_pupil(maisie.full_name)
     fill_contact_questions(
         helen, kind="A meeting in person", purpose="Work: part of your job", on=next_week()
     )
