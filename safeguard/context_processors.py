@@ -5,6 +5,15 @@ from django.http import HttpRequest
 from safeguard import roles
 
 
+def _unread(user: Any) -> int:
+    # Counted with the user at the start of the request (safeguard.backends); every page
+    # that marks notices read redirects, so the next page counts again.
+    loaded = getattr(user, "unread_on_load", None)
+    if loaded is not None:
+        return loaded
+    return user.notifications.filter(read_at__isnull=True).count()
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """What the navigation bar may offer the signed-in user."""
     user = getattr(request, "user", None)
@@ -26,6 +35,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ),
             "absences": bool(held & {roles.Role.HEADTEACHER, roles.Role.SCHOOL_ADMIN}),
             "monitoring": roles.Role.LINE_MANAGER in held,
-            "unread": user.notifications.filter(read_at__isnull=True).count() if held else 0,
+            "unread": _unread(user) if held else 0,
         }
     }

@@ -78,7 +78,7 @@ def require_two_factor(get_response: Callable) -> Callable:
     Whoever has set up an app must use it even where the school does not require it, so a
     stolen password alone never opens their account.
     """
-    from safeguard.two_factor import two_factor_enabled, two_factor_required
+    from safeguard.two_factor import two_factor_enabled_on_load, two_factor_required
 
     def middleware(request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
@@ -88,7 +88,8 @@ def require_two_factor(get_response: Callable) -> Callable:
             url_name = resolve(request.path_info).url_name
         except Resolver404:
             return get_response(request)
-        if two_factor_enabled(user):
+        # Before any view has run, what was loaded with the user still holds.
+        if two_factor_enabled_on_load(user):
             allowed, target = TWO_FACTOR_VERIFY_URLS, "two_factor_verify"
         elif two_factor_required(user):
             allowed, target = TWO_FACTOR_SETUP_URLS, "two_factor_setup"

@@ -57,6 +57,15 @@ def two_factor_enabled(user) -> bool:
     return user_has_device(user, confirmed=True)
 
 
+def two_factor_enabled_on_load(user) -> bool:
+    """two_factor_enabled as it was when the user was loaded for this request
+    (safeguard.backends), or asked now for a user loaded some other way."""
+    totp, static = getattr(user, "totp_on_load", None), getattr(user, "static_on_load", None)
+    if totp is None or static is None:
+        return two_factor_enabled(user)
+    return bool(totp or static)
+
+
 def pending_app_device(user) -> TOTPDevice | None:
     """The authenticator being set up: created, shown as a QR code, not yet proven."""
     return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()

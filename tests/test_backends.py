@@ -1,0 +1,97 @@
+"""safeguard/backends.py: the signed-in person is loaded once per request with what every page
+asks of them (school, roles, unread notices, second factors), and the pages use it."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from contacts import services
+from safeguard import roles
+from safeguard.backends import StaffBackend
+from safeguard.roles import Role
+from safeguard.two_factor import two_factor_enabled_on_load
+from tests.helpers import sign_in, text
+
+
+def _loaded(person):
+    return StaffBackend().get_user(person.pk)
+
+
+def test_one_query_loads_the_person_with_everything_a_page_asks_of_them(
+    teacher, head, django_assert_num_queries
+):
+    services.notify(recipients=[teacher], message="First", path="/")
+    services.notify(recipients=[teacher, head], message="Second", path="/")
+    with django_assert_num_queries(1):
+        user = _loaded(teacher)
+    with django_assert_num_queries(0):
+        assert user.school.name
+        assert roles.roles_of(user) == {Role.STAFF}
+        assert user.unread_on_load == 2
+        assert two_factor_enabled_on_load(user) is False
+
+
+def test_every_role_held_is_loaded(deputy, django_assert_num_queries):
+    deputy.role_assignments.create(role=Role.LINE_MANAGER)
+    user = _loaded(deputy)
+    with django_assert_num_queries(0):
+        assert roles.roles_of(user) == {Role.STAFF, Role.DEPUTY_HEAD, Role.LINE_MANAGER}
+
+
+def test_read_notices_are_not_counted(teacher):
+    services.notify(recipients=[teacher], message="Read", path="/")
+    services.notifications_mark_all_read(actor=teacher)
+    services.notify(recipients=[teacher], message="Unread", path="/")
+    assert _loaded(teacher).unread_on_load == 1
+
+
+@pytest.mark.parametrize(
+    ("device", "confirmed", "enabled"),
+    [
+        (TOTPDevice, True, True),
+        (TOTPDevice, False, False),
+        (StaticDevice, True, True),
+        (StaticDevice, False, False),
+    ],
+)
+def test_only_a_confirmed_second_factor_counts(teacher, device, confirmed, enabled):
+    device.objects.create(user=teacher, name="x", confirmed=confirmed)
+    assert two_factor_enabled_on_load(_loaded(teacher)) is enabled
+
+
+def test_a_person_who_may_not_sign_in_is_not_loaded(teacher):
+    teacher.is_active = False
+    teacher.save()
+    assert _loaded(teacher) is None
+    assert StaffBackend().get_user(10**9) is None
+
+
+def test_roles_changed_during_a_request_are_read_again(head, teacher):
+    user = _loaded(teacher)
+    assert Role.LINE_MANAGER not in roles.roles_of(user)
+    user.role_assignments.create(role=Role.LINE_MANAGER)
+    roles.forget_roles(user)
+    assert Role.LINE_MANAGER in roles.roles_of(user)
+
+
+def test_the_navigation_shows_the_unread_count_and_the_roles_loaded(client, teacher, head):
+    services.notify(recipients=[teacher], message="About your request", path="/")
+    sign_in(client, teacher)
+    page = text(client.get(reverse("my_requests")))
+    assert "Notifications 1 unread" in page
+    assert "Decisions" not in page  # a teacher decides nothing
+    client.post(reverse("notifications"))
+    assert "unread" not in text(client.get(reverse("my_requests")))
+    sign_in(client, head)
+    assert "Decisions" in text(client.get(reverse("my_requests")))
+
+
+def test_the_second_factor_loaded_still_sends_its_owner_to_the_code_page(client, teacher):
+    TOTPDevice.objects.create(user=teacher, name="phone", confirmed=True)
+    client.force_login(teacher)
+    response = client.get(reverse("my_requests"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("two_factor_verify"))
