@@ -34,6 +34,8 @@ PAGE_ORDER = (
     "my_requests",
     "pupil",
     "request",
+    "request_form",
+    "request_form_find",
     "monitoring",
     "report",
     "report_unchecked",

@@ -47,6 +47,7 @@ from contacts.models import (  # noqa: E402
     Staff,
     Status,
 )
+from contacts.pupil_picker import FIND_BUTTON, FIND_INPUT  # noqa: E402
 from safeguard.models import AuditCheck, AuditEvent  # noqa: E402
 from safeguard.reports import school_year  # noqa: E402
 
@@ -63,6 +64,7 @@ class Page:
     who: str  # the account's key in the benchmark school (head, coach, manager1, ...)
     url: str
     daily: bool = True  # False for the two references
+    post: dict | None = None  # a form posted back to its page (the pupil picker's Find)
 
 
 def _account(key: str) -> Staff:
@@ -124,6 +126,14 @@ def pages() -> tuple[list[Page], dict]:
             reverse("pupil_detail", args=[pupil.pk]),
         ),
         Page("request", "A request's page", "head", reverse("request_detail", args=[item.pk])),
+        Page("request_form", "New request form", "coach", reverse("request_new")),
+        Page(
+            "request_form_find",
+            f"New request form: Find “{first} {last}”",
+            "coach",
+            reverse("request_new"),
+            post={FIND_INPUT: f"{first} {last}", FIND_BUTTON: "1", "place": "Sports hall"},
+        ),
         Page(
             "monitoring",
             "Line manager's monitoring queue",
@@ -167,8 +177,11 @@ def pages() -> tuple[list[Page], dict]:
     return listed, facts
 
 
-def _get(client: Client, url: str) -> tuple[int, int]:
-    response = client.get(url, secure=True)
+def _get(client: Client, url: str, post: dict | None = None) -> tuple[int, int]:
+    if post is not None:
+        response = client.post(url, post, secure=True)
+    else:
+        response = client.get(url, secure=True)
     if response.streaming:
         size = sum(len(chunk) for chunk in response.streaming_content)
     else:
@@ -263,11 +276,11 @@ def measure(scale: str, repeat: int) -> dict:
     for page in listed:
         client = clients[page.who]
         for _ in range(WARM_UP):
-            status, size = _get(client, page.url)
+            status, size = _get(client, page.url, page.post)
             if status != 200:
                 raise SystemExit(f"{page.label}: {page.url} answered {status}")
         with CaptureQueriesContext(connection) as queries:
-            _get(client, page.url)
+            _get(client, page.url, page.post)
         results[page.key] = {
             "label": page.label,
             "who": page.who,
@@ -288,7 +301,7 @@ def measure(scale: str, repeat: int) -> dict:
         for page in listed:
             client = clients[page.who]
             mark = time.perf_counter()
-            status, _size = _get(client, page.url)
+            status, _size = _get(client, page.url, page.post)
             elapsed = (time.perf_counter() - mark) * 1000
             if status != 200:
                 raise SystemExit(f"{page.label}: {page.url} answered {status}")
