@@ -30,6 +30,7 @@ SCALES = ("small", "large")
 REPEAT = {"small": 30, "large": 20}
 START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 PAGE_ORDER = (
+    "dashboard",
     "decision_queue",
     "my_requests",
     "pupil",

@@ -117,6 +117,7 @@ def pages() -> tuple[list[Page], dict]:
     ]
     listed[0].daily = False
     listed += [
+        Page("dashboard", "Head's dashboard", "head", reverse("dashboard")),
         Page("decision_queue", "Head's decision queue", "head", reverse("decision_queue")),
         Page("my_requests", "My requests (the coach)", "coach", reverse("my_requests")),
         Page(

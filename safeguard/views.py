@@ -57,14 +57,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     requests = ContactRequest.objects.filter(school_id=school_id)
     context = {
         "queue": decision_queue_for(request.user).count(),
-        "outcomes_overdue": requests.overdue().select_related("requester").order_by("starts_at"),
-        "plans_past_review": requests.plans_past_review()
-        .select_related("requester")
-        .order_by("plan_review_date"),
         "head_absent": head_absent(school_id),
         "overdue": overdue,
         "unread": [(version, n) for version, n in unread if n],
         "to_read": versions_awaiting(request.user),
         "today": timezone.localdate(),
     }
+    if roles.has_role(request.user, roles.SENIOR_LEADERS):
+        context["outcomes_overdue"] = _first_few(requests.overdue(), "starts_at")
+        context["plans_past_review"] = _first_few(requests.plans_past_review(), "plan_review_date")
     return render(request, "dashboard.html", context)
+
+
+DASHBOARD_LISTED = 8
+
+
+def _first_few(rows, order: str) -> dict:
+    """The longest overdue, and how many there are in all: counted, not loaded (a large school
+    can have thousands)."""
+    return {
+        "rows": list(rows.select_related("requester").order_by(order, "pk")[:DASHBOARD_LISTED]),
+        "count": rows.count(),
+    }

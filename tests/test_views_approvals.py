@@ -766,6 +766,41 @@ def test_dashboard_lists_plans_past_review(client, head, teacher, school):
     assert f"{item.reference} · {teacher.full_name} · review was due" in page
 
 
+def _dashboard_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("dashboard")).status_code == 200
+    return len(queries)
+
+
+def test_dashboard_counts_every_overdue_outcome_lists_the_oldest_eight_and_does_not_load_all(
+    client, head, teacher, pupil
+):
+    items = [_decide(head, make_request(teacher, [pupil])) for _ in range(3)]
+    for days, item in enumerate(items, start=1):
+        ContactRequest.objects.filter(pk=item.pk).update(
+            starts_at=timezone.now() - dt.timedelta(days=days)
+        )
+    _as(client, head)
+    few = _dashboard_queries(client)
+    more = [_decide(head, make_request(teacher, [pupil])) for _ in range(9)]
+    ContactRequest.objects.filter(pk__in=[i.pk for i in more]).update(
+        starts_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    page = text(client.get(reverse("dashboard")))
+    assert "Approved contact with no outcome yet (12)" in page
+    assert "The 8 overdue longest are listed." in page
+    shown = re.findall(r"(REQ-\S+) · " + re.escape(teacher.full_name) + " · due since", page)
+    assert len(shown) == 8
+    # Oldest first: the three made three, two and one days overdue lead the list.
+    assert shown[:3] == [items[2].reference, items[1].reference, items[0].reference]
+    assert _dashboard_queries(client) == few
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("dashboard"))
+    # The lists load the requester with each request; each reads 8 rows at most.
+    listed = [q["sql"] for q in queries if 'JOIN "contacts_staff"' in q["sql"]]
+    assert len(listed) == 2 and all("LIMIT 8" in sql for sql in listed), listed
+
+
 def test_dashboard_counts_the_heads_queue(client, head, waiting):
     page = text(_as(client, head).get(reverse("dashboard")))
     assert "Waiting for your decision 1 Open the queue" in page

@@ -179,6 +179,12 @@ class ContactRequest(models.Model):
                 condition=Q(status__in=["approved", "completed"], verdict="prohibited"),
                 name="request_prohibited_ok_idx",
             ),
+            # The dashboard's plans of involvement past review: counted and the oldest listed.
+            models.Index(
+                fields=["school", "plan_review_date"],
+                condition=Q(status__in=["approved", "completed"], plan_review_date__isnull=False),
+                name="request_plan_review_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
