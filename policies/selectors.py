@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from contacts.models import Staff
 from policies.models import Acknowledgement, Policy, PolicyVersion
@@ -31,6 +31,22 @@ def staff_yet_to_acknowledge(version: PolicyVersion) -> QuerySet[Staff]:
     return Staff.objects.filter(school_id=version.policy.school_id, is_active=True).exclude(
         Exists(done)
     )
+
+
+def acknowledgement_counts(school_id: int) -> list[tuple[PolicyVersion, int, int]]:
+    """Each current version staff must confirm reading, by title: how many active staff have
+    confirmed it and how many have not. Two queries, however many policies there are."""
+    current = list(
+        PolicyVersion.objects.current()
+        .filter(policy__school_id=school_id, policy__requires_acknowledgement=True)
+        .select_related("policy")
+        .annotate(read=Count("acknowledgements", filter=Q(acknowledgements__staff__is_active=True)))
+        .order_by("policy__title")
+    )
+    if not current:
+        return []
+    staff = Staff.objects.filter(school_id=school_id, is_active=True).count()
+    return [(v, v.read, max(staff - v.read, 0)) for v in current]
 
 
 def versions_awaiting(user: Staff) -> QuerySet[PolicyVersion]:

@@ -34,6 +34,7 @@ from contacts.models import (
 )
 from policies.engine import KIND_LABELS, PURPOSE_LABELS, VERDICT_LABELS
 from policies.models import Acknowledgement, PolicyVersion
+from policies.selectors import acknowledgement_counts
 from safeguard.audit import audit_verify_period
 from safeguard.models import School
 
@@ -314,15 +315,9 @@ def _former(school: School, period: Period, before: Period) -> Counted:
 
 
 def _acknowledgements(school: School, for_head: bool):
-    current = list(
-        PolicyVersion.objects.current()
-        .filter(policy__school=school, policy__requires_acknowledgement=True)
-        .select_related("policy")
-        .annotate(read=Count("acknowledgements", filter=Q(acknowledgements__staff__is_active=True)))
-        .order_by("policy__title")
-    )
+    counts = acknowledgement_counts(school.pk)
+    current = [version for version, _read, _left in counts]
     active = Staff.objects.filter(school=school, is_active=True)
-    staff_count = active.count()
     names: dict[int, list[str]] = {}
     if for_head and current:
         done = set(
@@ -337,7 +332,7 @@ def _acknowledgements(school: School, for_head: bool):
             names[version.pk] = [
                 f"{first} {last}" for pk, first, last in people if (version.pk, pk) not in done
             ]
-    return [(v, v.read, max(staff_count - v.read, 0)) for v in current], names
+    return counts, names
 
 
 def governors_report(

@@ -885,6 +885,27 @@ def test_the_head_s_dashboard_shows_overdue_reviews_and_who_has_to_read(
     assert "Policies for you to read" in page
 
 
+def test_the_dashboard_counts_who_has_read_each_policy_in_queries_that_do_not_grow(
+    client, head, teacher, school, policy
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _as(client, head)
+    with CaptureQueriesContext(connection) as one_policy:
+        client.get(reverse("dashboard"))
+    for n in range(4):
+        version = PolicyVersionFactory(policy=PolicyFactory(school=school, title=f"Extra {n}"))
+        if n % 2:
+            services.policy_acknowledge(actor=teacher, version=version)
+    with CaptureQueriesContext(connection) as five_policies:
+        page = text(client.get(reverse("dashboard")))
+    assert len(five_policies) == len(one_policy)
+    staff = Staff.objects.filter(school=school, is_active=True).count()
+    assert f"Extra 0 (version 1): {staff} members of staff" in page
+    assert f"Extra 1 (version 1): {staff - 1} members of staff" in page
+
+
 def test_the_dashboard_says_when_all_is_in_order(client, head, school, policy):
     for person in Staff.objects.filter(school=school):
         services.policy_acknowledge(actor=person, version=policy.versions.get())
