@@ -4,6 +4,7 @@ the services in contacts.services.records decide everything else."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from crispy_forms.helper import FormHelper
@@ -198,6 +199,13 @@ class RecordForm(_DateAndTime, PupilPickerForm):
         self.fields["attachment"].help_text = f"{what}: PDF, PNG or JPEG, at most {limit}."
         self.fields["attachment"].widget.attrs["accept"] = ".pdf,.png,.jpg,.jpeg"
         self.pick_pupils(pupils)
+        if self.searching and self.files.get("attachment"):
+            # A browser never fills a file box in again: say so where the person is looking.
+            again = "The attachment was not kept: choose the file again before you save."
+            self.pupil_picker = replace(
+                self.pupil_picker, message=f"{self.pupil_picker.message} {again}".strip()
+            )
+            self.fields["attachment"].help_text = f"{again} {self.fields['attachment'].help_text}"
 
     def service_arguments(self) -> dict[str, Any]:
         """The answers as services.record_create takes them (the attachment comes separately)."""

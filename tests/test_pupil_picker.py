@@ -258,3 +258,15 @@ def test_once_pupils_are_ticked_the_name_typed_is_cleared_when_the_form_is_sent(
     assert options(response, "pupils") == {pupil_choice_label(pupil): True}
     assert f'id="id_{FIND_INPUT}" value=""' in response.content.decode()
     assert "matches" not in text(response)
+
+
+def test_find_on_the_record_form_says_an_attachment_must_be_chosen_again(signed_in, pupil):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("record_new_type", args=["correspondence"])
+    card = SimpleUploadedFile("card.pdf", b"%PDF-1.4 a card", content_type="application/pdf")
+    response = signed_in.post(url, {FIND_BUTTON: "1", FIND_INPUT: "Ava", "attachment": card})
+    page = text(response)
+    assert "1 pupil matches “Ava”. The attachment was not kept: choose the file again" in page
+    assert page.count("The attachment was not kept") == 2  # by the picker and by the file box
+    assert "The attachment was not kept" not in text(find_pupils(signed_in, url, "Ava"))
