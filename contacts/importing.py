@@ -61,6 +61,12 @@ COLUMNS: dict[str, list[Column]] = {
             "Email of their line manager: someone already on the system or in the same file.",
         ),
         Column("roles", False, "Extra roles separated by ';', e.g. line_manager;dsl."),
+        Column(
+            "date_of_birth",
+            False,
+            "YYYY-MM-DD or DD/MM/YYYY; not in the future. Records of allegations about them "
+            "are kept until their retirement age.",
+        ),
     ],
 }
 
@@ -123,6 +129,7 @@ class _StaffRow(forms.Form):
     staff_type = forms.CharField(required=False)
     line_manager_email = forms.EmailField(required=False)
     roles = forms.CharField(required=False)
+    date_of_birth = forms.DateField(input_formats=DATE_FORMATS, required=False)
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
@@ -279,6 +286,7 @@ def _validate_staff(actor: Staff, school: School, rows: Iterable[tuple[int, dict
             last_name=data["last_name"],
             job_title=data["job_title"],
             staff_type=data["staff_type"],
+            date_of_birth=data["date_of_birth"],
         )
         staff.set_unusable_password()
         try:

@@ -178,6 +178,39 @@ def test_staff_type_defaults_to_teacher(head):
     assert Staff.objects.get(email="a@test.example").staff_type == "teacher"
 
 
+def test_staff_dates_of_birth_are_loaded_when_given(head):
+    file = csv_bytes(
+        STAFF_HEADER + ",date_of_birth",
+        "a@test.example,Ann,A,,,,,1970-04-02",
+        "b@test.example,Bea,B,,,,,02/11/1985",
+        "c@test.example,Cal,C,,,,,",
+    )
+    _import(head, "staff", file)
+    born = dict(
+        Staff.objects.filter(email__endswith="@test.example").values_list("email", "date_of_birth")
+    )
+    assert born["a@test.example"] == dt.date(1970, 4, 2)
+    assert born["b@test.example"] == dt.date(1985, 11, 2)
+    assert born["c@test.example"] is None
+
+
+def test_a_staff_date_of_birth_that_is_not_a_date_or_in_the_future_is_listed_by_line(head):
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    errors = _rejected(
+        head,
+        "staff",
+        csv_bytes(
+            STAFF_HEADER + ",date_of_birth",
+            "a@test.example,Ann,A,,,,,31/02/1980",
+            f"b@test.example,Bea,B,,,,,{tomorrow.isoformat()}",
+        ),
+    )
+    assert [str(e) for e in errors] == [
+        "Line 2: date of birth: Enter a valid date.",
+        "Line 3: date of birth: The date of birth cannot be in the future.",
+    ]
+
+
 # --- bad rows: listed with line numbers, nothing saved ----------------------------------------
 
 
