@@ -27,7 +27,6 @@ FIND_BUTTON = "find_pupils"
 TEMPLATE = "contacts/_pupil_picker.html"
 # Enough to pick from, few enough to read; more matches ask for more of the name.
 MOST_SHOWN = 25
-MOST_CHOSEN = 50
 FIND_MAX_LENGTH = 100
 LARGEST_ID = 2**63 - 1
 
@@ -43,7 +42,8 @@ def pupil_choice_label(pupil: Pupil) -> str:
 def _possible_id(value: Any) -> int | None:
     # Hand-made posts may carry anything; only what could be a pupil's id is looked up.
     text = str(value)
-    if isinstance(value, int | str) and text.isascii() and text.isdigit():
+    # 19 digits hold any 64-bit id; longer text is refused before int() is asked to read it.
+    if isinstance(value, int | str) and len(text) <= 19 and text.isascii() and text.isdigit():
         return int(text) if 0 < int(text) <= LARGEST_ID else None
     return None
 
@@ -54,8 +54,8 @@ class Picker:
 
     find: str
     message: str
-    input_name: str = FIND_INPUT
-    button_name: str = FIND_BUTTON
+    input_name: str
+    button_name: str
     max_length: int = FIND_MAX_LENGTH
 
 
@@ -80,13 +80,14 @@ class PupilPickerForm(forms.Form):
             if multiple
             else "Find the pupil by name, then choose them."
         )
-        self.searching = self.is_bound and FIND_BUTTON in self.data
-        find = str(self.data.get(FIND_INPUT) or "") if self.is_bound else ""
-        find = find[:FIND_MAX_LENGTH].strip()
+        input_name, button_name = self.add_prefix(FIND_INPUT), self.add_prefix(FIND_BUTTON)
+        self.searching = self.is_bound and button_name in self.data
+        find = str(self.data.get(input_name) or "") if self.is_bound else ""
+        # A NUL cannot be searched for (PostgreSQL refuses it): it is dropped like spaces.
+        find = find.replace("\x00", "")[:FIND_MAX_LENGTH].strip()
+        # Every pupil chosen stays chosen: a form shown again must not drop any.
         chosen = list(
-            selectable.filter(pk__in=self._chosen_ids(field)).order_by("last_name", "first_name")[
-                :MOST_CHOSEN
-            ]
+            selectable.filter(pk__in=self._chosen_ids(field)).order_by("last_name", "first_name")
         )
         if not (self.searching or not chosen):
             # Sent with pupils ticked: the name typed has done its work.
@@ -94,7 +95,9 @@ class PupilPickerForm(forms.Form):
         found, message = self._find(selectable, find, chosen=[p.pk for p in chosen])
         choices = [(p.pk, pupil_choice_label(p)) for p in chosen + found]
         field.widget.choices = [("", empty_label), *choices] if empty_label else choices
-        self.pupil_picker = Picker(find=find, message=message)
+        self.pupil_picker = Picker(
+            find=find, message=message, input_name=input_name, button_name=button_name
+        )
         self._lay_out()
 
     def _chosen_ids(self, field: forms.Field) -> list[int]:
@@ -105,7 +108,7 @@ class PupilPickerForm(forms.Form):
             raw = self.get_initial_for_field(field, name)
         values = raw if isinstance(raw, list | tuple) else [raw]
         ids = [_possible_id(getattr(value, "pk", value)) for value in values]
-        return [i for i in ids if i is not None][:MOST_CHOSEN]
+        return [i for i in ids if i is not None]
 
     @staticmethod
     def _find(selectable: QuerySet[Pupil], find: str, *, chosen: list[int]) -> tuple[list, str]:

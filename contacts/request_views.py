@@ -191,7 +191,11 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     pupils = selectors.pupils_selectable_by(request.user)
     data = posted(request)
     form = RequestForm(data, pupils=pupils, initial=RequestForm.initial_from(existing))
-    answer_form = AnswerForm(data) if existing.status == Status.MORE_INFORMATION else None
+    answer_form = None
+    if existing.status == Status.MORE_INFORMATION:
+        # Finding a pupil checks nothing: the answer typed so far comes back unchecked.
+        answered = {"answer": request.POST.get("answer", "")}
+        answer_form = AnswerForm(initial=answered) if form.searching else AnswerForm(data)
     shown: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
         shown = _assessment(request, form)

@@ -40,7 +40,15 @@ def acknowledgement_counts(school_id: int) -> list[tuple[PolicyVersion, int, int
         PolicyVersion.objects.current()
         .filter(policy__school_id=school_id, policy__requires_acknowledgement=True)
         .select_related("policy")
-        .annotate(read=Count("acknowledgements", filter=Q(acknowledgements__staff__is_active=True)))
+        .annotate(
+            read=Count(
+                "acknowledgements",
+                filter=Q(
+                    acknowledgements__staff__is_active=True,
+                    acknowledgements__staff__school_id=school_id,
+                ),
+            )
+        )
         .order_by("policy__title")
     )
     if not current:

@@ -270,3 +270,42 @@ def test_find_on_the_record_form_says_an_attachment_must_be_chosen_again(signed_
     assert "1 pupil matches “Ava”. The attachment was not kept: choose the file again" in page
     assert page.count("The attachment was not kept") == 2  # by the picker and by the file box
     assert "The attachment was not kept" not in text(find_pupils(signed_in, url, "Ava"))
+
+
+def test_an_id_too_long_to_be_one_is_refused_without_a_server_error(signed_in, pupil):
+    huge = "9" * 5000  # int() refuses to read over 4,300 digits
+    assert signed_in.get(reverse("disclosure_new") + f"?pupil={huge}").status_code == 200
+    found = find_pupils(signed_in, NEW, "Ava", pupils=[huge])
+    assert options(found, "pupils") == {pupil_choice_label(pupil): False}
+    sent = signed_in.post(NEW, _answers(pupils=[huge]))
+    assert field_error(sent, "pupils")
+    assert not ContactRequest.objects.exists()
+
+
+def test_a_nul_in_the_find_box_is_dropped(signed_in, pupil):
+    response = find_pupils(signed_in, NEW, "A\x00va")
+    assert options(response, "pupils") == {pupil_choice_label(pupil): False}
+
+
+def test_every_chosen_pupil_stays_chosen_however_many(signed_in, school):
+    many = [_pupil(school, "Pat", f"Many{n:02d}") for n in range(60)]
+    response = signed_in.post(NEW, _answers(pupils=[p.pk for p in many], reasons=""))
+    assert field_error(response, "reasons")
+    shown = options(response, "pupils")
+    assert len(shown) == 60 and all(shown.values())
+
+
+def test_find_while_answering_a_question_flags_nothing(signed_in, head, teacher, pupil):
+    from contacts import services
+
+    item = make_request(teacher, [pupil])
+    item = services.request_decide(
+        actor=head, request=item, decision="ask", reason="Who else?", expected_version=item.version
+    )
+    url = reverse("request_edit", args=[item.pk])
+    response = find_pupils(signed_in, url, "Ava", pupils=[pupil.pk], answer="My partner.")
+    assert "Nothing has been sent yet" not in text(response)
+    assert field_error(response, "answer") == ""
+    assert "My partner." in response.content.decode()
+    item.refresh_from_db()
+    assert item.status == "more_information"
