@@ -172,6 +172,7 @@ class Person:
         self.field("Find a pupil by name").fill(name)
         self.click(self.page.get_by_role("button", name="Find", exact=True))
         self.sees(f"matches “{name}”")
+        assert "#div_id_pupil" in self.page.url, "the page did not come back at the picker"
         self.page.get_by_label(re.compile(rf"^\s*{re.escape(name)} \(")).check()
 
     # --- Signing in -----------------------------------------------------------------------------
@@ -333,6 +334,7 @@ class KeyboardOnly:
             self.page.keyboard.press("Enter")
         self.person.arrived()
         self.person.sees(f"matches “{name}”")
+        assert "#div_id_pupil" in self.page.url, "Enter did not press Find"
         label = self.page.get_by_label(re.compile(rf"^\s*{re.escape(name)} \("))
         self.tab_to(label.evaluate("e => e.labels[0].textContent.trim()"))
         self.page.keyboard.press("Space")
