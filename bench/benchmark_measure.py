@@ -50,6 +50,7 @@ from contacts.models import (  # noqa: E402
 from contacts.pupil_picker import FIND_BUTTON, FIND_INPUT  # noqa: E402
 from safeguard.models import AuditCheck, AuditEvent  # noqa: E402
 from safeguard.reports import school_year  # noqa: E402
+from tests.helpers import sign_in  # noqa: E402  (signed in as the tests sign in)
 
 WARM_UP = 3
 TARGET_QUERIES = 10
@@ -69,23 +70,6 @@ class Page:
 
 def _account(key: str) -> Staff:
     return Staff.objects.get(email=f"{key}@{BENCH_DOMAIN}")
-
-
-def sign_in(client: Client, user: Staff) -> None:
-    """Password and, where the role needs it, the second factor (as tests/helpers.sign_in)."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from safeguard.two_factor import APP_DEVICE_NAME, two_factor_required
-
-    client.force_login(user)
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None and two_factor_required(user):
-        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=True)
-    if device is not None:
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
 
 
 def pages() -> tuple[list[Page], dict]:

@@ -89,7 +89,7 @@ class PupilPickerForm(forms.Form):
         chosen = list(
             selectable.filter(pk__in=self._chosen_ids(field)).order_by("last_name", "first_name")
         )
-        if not (self.searching or not chosen):
+        if chosen and not self.searching:
             # Sent with pupils ticked: the name typed has done its work.
             find = ""
         found, message = self._find(selectable, find, chosen=[p.pk for p in chosen])
