@@ -8,8 +8,8 @@ page, two-factor sign-in included.
 
 from django.contrib import admin
 
-from contacts.models import ContactRequest
-from safeguard.roles import Role, has_role
+from contacts.planned.models import ContactRequest
+from safeguard.core.roles import Role, has_role
 
 
 class BenchAdminSite(admin.AdminSite):

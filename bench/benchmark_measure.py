@@ -38,18 +38,13 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from contacts.benchdata import BENCH_DOMAIN, FOCUS_PUPIL, bench_school  # noqa: E402
-from contacts.models import (  # noqa: E402
-    ContactRecord,
-    ContactRequest,
-    Disclosure,
-    Pupil,
-    Staff,
-    Status,
-)
-from contacts.pupil_picker import FIND_BUTTON, FIND_INPUT  # noqa: E402
-from safeguard.models import AuditCheck, AuditEvent  # noqa: E402
-from safeguard.reports import school_year  # noqa: E402
+from bench.data import BENCH_DOMAIN, FOCUS_PUPIL, bench_school  # noqa: E402
+from contacts.people.models import Pupil, Staff  # noqa: E402
+from contacts.people.pupil_picker import FIND_BUTTON, FIND_INPUT  # noqa: E402
+from contacts.planned.models import ContactRequest, Status  # noqa: E402
+from contacts.records.models import ContactRecord, Disclosure  # noqa: E402
+from safeguard.audit.models import AuditCheck, AuditEvent  # noqa: E402
+from safeguard.reports.selectors import school_year  # noqa: E402
 from tests.helpers import sign_in  # noqa: E402  (signed in as the tests sign in)
 
 WARM_UP = 3

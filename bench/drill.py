@@ -9,7 +9,7 @@ seconds PostgreSQL is stopped (`pg_ctlcluster ... stop`, which ends every connec
 for --down seconds, and started again; gunicorn is never touched. Meanwhile a probe asks
 /health/ every 0.2 s. The drill then prints the timeline and checks:
 
-- while the database is down, the app answers 503 with its own page (safeguard.errors), never a
+- while the database is down, the app answers 503 with its own page (safeguard.core.errors), never a
   500, and /health/ says 503;
 - within five seconds of PostgreSQL accepting connections again, requests succeed again and
   the 503s stop (CONN_HEALTH_CHECKS: each request checks a kept connection before using it);

@@ -19,7 +19,8 @@ from safeguard.settings import *  # noqa: E402,F403
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":  # noqa: F405
     raise ImproperlyConfigured("The benchmark runs on PostgreSQL: set DATABASE_URL.")  # noqa: F405
 
-INSTALLED_APPS = [*INSTALLED_APPS, "django.contrib.admin"]  # noqa: F405
+# `bench` brings the seed_bench command.
+INSTALLED_APPS = [*INSTALLED_APPS, "django.contrib.admin", "bench"]  # noqa: F405
 ROOT_URLCONF = "bench.urls"
 
 SECURE_SSL_REDIRECT = False

@@ -6,10 +6,10 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 
-from contacts.models import Pupil, Staff, StaffRelative
+from contacts.people.models import Pupil, Staff, StaffRelative
 from policies.engine import Assessment, ContactFacts, EngineSettings, assess, combine
-from safeguard import roles
-from safeguard.models import School
+from safeguard.core import roles
+from safeguard.core.models import School
 
 
 def engine_settings_for(school: School) -> EngineSettings:

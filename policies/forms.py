@@ -6,11 +6,11 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
 
-from contacts.forms import DATE_INPUT
-from contacts.pupil_picker import PupilPickerForm
+from contacts.people.pupil_picker import PupilPickerForm
 from policies import engine
 from policies.engine import CLAUSES
-from safeguard.roles import Role
+from safeguard.core.forms import DATE_INPUT
+from safeguard.core.roles import Role
 
 KIND_CHOICES = [(k, engine.KIND_LABELS[k]) for k in engine.KINDS]
 PURPOSE_CHOICES = [(p, engine.PURPOSE_LABELS[p]) for p in engine.PURPOSES]

@@ -12,8 +12,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from policies.engine import CLAUSES
-from safeguard.models import School
-from safeguard.roles import Role
+from safeguard.core.models import School
+from safeguard.core.roles import Role
 
 
 class Policy(models.Model):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
-from contacts.models import Staff
+from contacts.people.models import Staff
 from policies.models import Acknowledgement, Policy, PolicyVersion
-from safeguard import roles
+from safeguard.core import roles
 
 
 def policies_visible_to(user: Staff) -> QuerySet[Policy]:

@@ -10,13 +10,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 
-from contacts.models import Staff
+from contacts.people.models import Staff
 from policies.engine import CLAUSES
 from policies.models import Acknowledgement, Policy, PolicyClause, PolicyVersion
-from safeguard import roles
-from safeguard.audit import audit_record
-from safeguard.models import School
-from safeguard.uploads import StoredFile, discard, store_upload
+from safeguard.audit.services import audit_record
+from safeguard.core import roles
+from safeguard.core.models import School
+from safeguard.core.uploads import StoredFile, discard, store_upload
 
 POLICY_FIELDS = ("title", "owner_role", "summary", "requires_acknowledgement")
 

@@ -9,15 +9,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from contacts.selectors import pupils_selectable_by
+from contacts.people.selectors import pupils_selectable_by
 from policies import selectors, services
 from policies.engine import ACTION_LABELS, APPROVER_LABELS, VERDICT_LABELS, assess
 from policies.facts import contact_facts, engine_settings_for
 from policies.forms import ContactQuestionForm, NewPolicyForm, PolicyForm, PolicyVersionForm
-from safeguard import roles
-from safeguard.forms import add_service_errors, posted
-from safeguard.roles import role_required
-from safeguard.uploads import stored_path
+from safeguard.core import roles
+from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.roles import role_required
+from safeguard.core.uploads import stored_path
 
 
 def assessment_context(request: HttpRequest, assessment, backing=None) -> dict:

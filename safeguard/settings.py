@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "safeguard",
     "contacts",
     "policies",
+    # The demo school (`load_demo`, `demo_code`): no models, only commands.
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -54,12 +56,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After authentication and messages: it signs out and leaves a message for the login page.
-    "safeguard.middleware.sign_out_when_idle",
+    "safeguard.accounts.middleware.sign_out_when_idle",
     # Deny by default, second step: nobody who must use two-factor sign-in reaches a page before it.
-    "safeguard.middleware.require_two_factor",
+    "safeguard.accounts.middleware.require_two_factor",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "safeguard.middleware.no_store_when_signed_in",
+    "safeguard.accounts.middleware.no_store_when_signed_in",
     # Last, as django-axes asks: turns a lockout during sign-in into the locked-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -76,8 +78,12 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "safeguard.context_processors.navigation",
+                "safeguard.core.context_processors.navigation",
             ],
+            # Template tags live with what they belong to, not in an app's templatetags folder.
+            "libraries": {
+                "safeguard_tags": "safeguard.core.template_tags",
+            },
         },
     },
 ]
@@ -115,7 +121,7 @@ LOGOUT_REDIRECT_URL = "login"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Django's ModelBackend, loading the person's school with them (one query fewer a page).
-    "safeguard.backends.StaffBackend",
+    "safeguard.accounts.backends.StaffBackend",
 ]
 AXES_ENABLED = True
 AXES_FAILURE_LIMIT = 5
@@ -155,7 +161,7 @@ def _axes_client_ip(request) -> str | None:
 AXES_CLIENT_IP_CALLABLE = _axes_client_ip
 
 # Sessions: eight hours at most, and signed out after SESSION_IDLE_TIMEOUT seconds without a
-# request (safeguard.middleware.sign_out_when_idle).
+# request (safeguard.accounts.middleware.sign_out_when_idle).
 SESSION_COOKIE_AGE = 8 * 60 * 60
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 

@@ -24,3 +24,6 @@ SECURE_SSL_REDIRECT = False
 # django-axes refuses authenticate() without a request, and the test client's login() passes
 # none: the lockout is off for the suite and switched on in tests/test_signin_security.py.
 AXES_ENABLED = False
+
+# The benchmark data generator's command (seed_bench) is tested too.
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405

@@ -2,10 +2,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from safeguard import views
-from safeguard.forms import SignInForm
+from safeguard.accounts.forms import SignInForm
 
-# A database that does not answer is a 503 "back in a moment" page, not a 500 (safeguard.errors).
-handler500 = "safeguard.errors.server_error"
+# A database that does not answer is a 503 "back in a moment" page, not a 500 (safeguard.core.errors).
+handler500 = "safeguard.core.errors.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,12 +19,9 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("safeguard.account_urls")),
+    path("", include("safeguard.accounts.urls")),
     path("", include("contacts.urls")),
     path("", include("policies.urls")),
-    path("", include("contacts.record_urls")),
-    path("", include("contacts.concern_urls")),
-    path("", include("contacts.retention_urls")),
-    path("", include("safeguard.audit_urls")),
-    path("", include("safeguard.report_urls")),
+    path("", include("safeguard.audit.urls")),
+    path("", include("safeguard.reports.urls")),
 ]

@@ -7,13 +7,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from contacts.models import ContactRequest
-from contacts.selectors import decision_queue_for
-from contacts.workflow import head_absent
+from contacts.planned.models import ContactRequest
+from contacts.planned.selectors import decision_queue_for
+from contacts.planned.workflow import head_absent
 from policies.models import PolicyVersion
 from policies.selectors import acknowledgement_counts, versions_awaiting
-from safeguard import roles
-from safeguard.roles import Role, role_required
+from safeguard.core import roles
+from safeguard.core.roles import Role, role_required
 
 # Each role's starting page, first match wins. Pages of later features slot in here.
 STARTING_PAGES: list[tuple[frozenset[str], str]] = [

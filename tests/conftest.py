@@ -2,7 +2,7 @@
 
 import pytest
 
-from safeguard.roles import Role
+from safeguard.core.roles import Role
 from tests.factories import PupilFactory, SchoolFactory, StaffFactory
 
 

@@ -5,8 +5,8 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from contacts.models import ParentCarer, Pupil, Staff, StaffRelative, StaffRole
-from safeguard.models import School
+from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative, StaffRole
+from safeguard.core.models import School
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 

@@ -7,7 +7,7 @@ import factory
 from django.utils import timezone
 
 from policies.models import Acknowledgement, Policy, PolicyClause, PolicyVersion
-from safeguard.roles import Role
+from safeguard.core.roles import Role
 from tests.factories import SchoolFactory, StaffFactory
 
 

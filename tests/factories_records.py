@@ -5,8 +5,10 @@ import datetime as dt
 
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import BoundaryConcern, ContactRecord, Disclosure, LadoReferral
+from contacts.concerns import services as concerns_services
+from contacts.concerns.models import BoundaryConcern, LadoReferral
+from contacts.records import services as records_services
+from contacts.records.models import ContactRecord, Disclosure
 
 DETAILS = "Met at the library by chance; we spoke briefly about the maths homework."
 ACCOUNT = "Said that things at home have been frightening since the weekend."
@@ -33,7 +35,7 @@ def make_record(author, pupils, **overrides) -> ContactRecord:
         "occurred_at": past(),
         "details": DETAILS,
     } | overrides
-    return services.record_create(actor=author, pupils=list(pupils), **answers)
+    return records_services.record_create(actor=author, pupils=list(pupils), **answers)
 
 
 def make_family_record(author, pupils, **overrides) -> ContactRecord:
@@ -48,12 +50,12 @@ def make_disclosure(author, pupil, **overrides) -> Disclosure:
         "disclosed_at": timezone.now() - dt.timedelta(hours=1),
         "account": ACCOUNT,
     } | overrides
-    return services.disclosure_record(actor=author, pupil=pupil, **answers)
+    return records_services.disclosure_record(actor=author, pupil=pupil, **answers)
 
 
 def make_concern(reporter, subject, **overrides) -> BoundaryConcern:
     answers = {"occurred_on": days_ago(1), "description": DESCRIPTION} | overrides
-    return services.concern_raise(actor=reporter, subject=subject, **answers)
+    return concerns_services.concern_raise(actor=reporter, subject=subject, **answers)
 
 
 def make_lado(recorder, subject, **overrides) -> LadoReferral:
@@ -63,4 +65,4 @@ def make_lado(recorder, subject, **overrides) -> LadoReferral:
         "spoke_to": "Sam Duty, LADO",
         "advice": ADVICE,
     } | overrides
-    return services.lado_record(actor=recorder, subject=subject, **answers)
+    return concerns_services.lado_record(actor=recorder, subject=subject, **answers)

@@ -13,12 +13,17 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import BoundaryConcern, ContactRequest, Disclosure, Pupil, Staff
+from contacts.concerns import services as concerns_services
+from contacts.concerns.models import BoundaryConcern
+from contacts.people.models import Pupil, Staff
+from contacts.planned import services as planned_services
+from contacts.planned.models import ContactRequest
+from contacts.records import services as records_services
+from contacts.records.models import Disclosure
 from policies.models import PolicyVersion
-from safeguard.models import School
-from safeguard.reports import Durations, Period, previous
-from safeguard.roles import Role
+from safeguard.core.models import School
+from safeguard.core.roles import Role
+from safeguard.reports.selectors import Durations, Period, previous
 from tests.factories import PupilFactory, StaffFactory
 from tests.factories_policies import AcknowledgementFactory, PolicyFactory, PolicyVersionFactory
 from tests.factories_requests import make_request
@@ -129,7 +134,7 @@ def _request(requester: Staff, pupils: list[Pupil], **answers) -> ContactRequest
 
 
 def _decide(actor: Staff, req: ContactRequest, decision: str = "approve", reason: str = ""):
-    return services.request_decide(
+    return planned_services.request_decide(
         actor=actor, request=req, decision=decision, expected_version=None, reason=reason
     )
 
@@ -141,7 +146,7 @@ def _move(req: ContactRequest, **columns) -> ContactRequest:
 
 
 def _complete(req: ContactRequest) -> None:
-    services.request_complete(
+    planned_services.request_complete(
         actor=req.requester, request=req, expected_version=None, outcome=f"It went well; {SECRET}."
     )
 
@@ -171,16 +176,20 @@ def _requests(c: Cast, p: dict[str, Pupil]) -> dict[str, ContactRequest]:
     _move(req, submitted_at=at(3, 9, 8), decided_at=at(3, 9, 9))  # contact still to come
 
     r["referred"] = req = _request(c.teacher, current)
-    req = services.request_refer(actor=c.head, request=req, expected_version=None, reason="Unsure.")
+    req = planned_services.request_refer(
+        actor=c.head, request=req, expected_version=None, reason="Unsure."
+    )
     _decide(c.chair, req)
     _move(req, submitted_at=at(3, 13, 8), decided_at=at(3, 14, 4))
-    services.request_cancel(actor=c.teacher, request=req, expected_version=None, reason="Ill.")
+    planned_services.request_cancel(
+        actor=c.teacher, request=req, expected_version=None, reason="Ill."
+    )
 
     r["waiting"] = req = _request(c.colleague, current, kind="personal_details", purpose="personal")
     _move(req, submitted_at=at(3, 1, 0))  # the first instant of the period
 
     r["withdrawn"] = req = _request(c.teacher, current)
-    services.request_withdraw(actor=c.teacher, request=req, expected_version=None)
+    planned_services.request_withdraw(actor=c.teacher, request=req, expected_version=None)
     _move(req, submitted_at=at(3, 31, 23, 30), verdict="record")  # its last half hour
 
     r["asked"] = req = _request(c.teacher, current, kind="photography")
@@ -233,7 +242,9 @@ def _requests(c: Cast, p: dict[str, Pupil]) -> dict[str, ContactRequest]:
 
     # Submitted in the last minute of BEFORE, decided by the chair in PERIOD.
     r["before_referred"] = req = _request(c.teacher, current)
-    req = services.request_refer(actor=c.head, request=req, expected_version=None, reason="Unsure.")
+    req = planned_services.request_refer(
+        actor=c.head, request=req, expected_version=None, reason="Unsure."
+    )
     _decide(c.chair, req)
     _move(req, submitted_at=at(2, 28, 23, 59), decided_at=at(3, 2, 10))
 
@@ -258,7 +269,7 @@ def _records(c: Cast, p: dict[str, Pupil]) -> None:
 
     def record(when: dt.datetime, record_type: str = "unplanned", **extra) -> None:
         answers = {"kind": "meeting", "purpose": "work", "details": f"Saw them at {SECRET}."}
-        services.record_create(
+        records_services.record_create(
             actor=c.teacher,
             pupils=pupils,
             record_type=record_type,
@@ -279,7 +290,7 @@ def _records(c: Cast, p: dict[str, Pupil]) -> None:
 
 def _disclosures(c: Cast, p: dict[str, Pupil]) -> None:
     def disclosure(said: dt.datetime, saved: dt.datetime, kind: str = "child_protection"):
-        made = services.disclosure_record(
+        made = records_services.disclosure_record(
             actor=c.teacher,
             pupil=p["current"],
             disclosure_type=kind,
@@ -298,14 +309,14 @@ def _disclosures(c: Cast, p: dict[str, Pupil]) -> None:
 
 def _concerns(c: Cast) -> None:
     def concern(opened: dt.datetime, closed: dt.datetime | None = None, outcome: str = ""):
-        made = services.concern_raise(
+        made = concerns_services.concern_raise(
             actor=c.teacher,
             subject=c.colleague,
             occurred_on=opened.date(),
             description=f"Gave a lift home from {SECRET}.",
         )
         if closed is not None:
-            services.concern_respond(
+            concerns_services.concern_respond(
                 actor=c.head, concern=made, response="Spoke to them.", outcome=outcome, close=True
             )
         BoundaryConcern.objects.filter(pk=made.pk).update(created_at=opened, closed_at=closed)
@@ -320,7 +331,7 @@ def _concerns(c: Cast) -> None:
 
 def _lado(c: Cast) -> None:
     def lado(when: dt.datetime, kind: str = "referral", outcome: str = "", on=None):
-        made = services.lado_record(
+        made = concerns_services.lado_record(
             actor=c.dsl,
             subject=c.colleague,
             referral_type=kind,
@@ -329,7 +340,7 @@ def _lado(c: Cast) -> None:
             advice=f"Keep notes about {SECRET}.",
         )
         if outcome:
-            services.lado_outcome_record(
+            concerns_services.lado_outcome_record(
                 actor=c.head, referral=made, outcome=outcome, outcome_on=on
             )
 

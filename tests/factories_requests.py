@@ -4,8 +4,8 @@ import datetime as dt
 
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import ContactRequest
+from contacts.planned import services
+from contacts.planned.models import ContactRequest
 
 
 def future(days: int = 7, hour: int = 15) -> dt.datetime:

@@ -7,18 +7,11 @@ import datetime as dt
 
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import (
-    Addendum,
-    BoundaryConcern,
-    ContactRecord,
-    ContactRequest,
-    Disclosure,
-    LadoReferral,
-    Pupil,
-    RequestNote,
-    Staff,
-)
+from contacts.concerns import services
+from contacts.concerns.models import BoundaryConcern, LadoReferral
+from contacts.people.models import Pupil, Staff
+from contacts.planned.models import ContactRequest, RequestNote
+from contacts.records.models import Addendum, ContactRecord, Disclosure
 from tests.factories_records import make_concern, make_disclosure, make_lado, make_record
 from tests.factories_requests import future, make_request
 

@@ -5,8 +5,9 @@ import io
 import re
 from html.parser import HTMLParser
 
-from contacts.models import ParentCarer, Pupil, Staff, StaffRelative, StaffRole
-from safeguard.models import AuditEvent, School
+from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative, StaffRole
+from safeguard.audit.models import AuditEvent
+from safeguard.core.models import School
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
@@ -59,7 +60,7 @@ def options(response, name: str) -> dict[str, bool]:
 
 def find_pupils(client, url: str, find: str, **answers) -> object:
     """Press Find in a form's pupil picker, with `find` typed in its box and other answers."""
-    from contacts.pupil_picker import FIND_BUTTON, FIND_INPUT
+    from contacts.people.pupil_picker import FIND_BUTTON, FIND_INPUT
 
     return client.post(url, {**answers, FIND_INPUT: find, FIND_BUTTON: "1"})
 
@@ -89,7 +90,7 @@ def sign_in(client, user) -> None:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from safeguard.two_factor import APP_DEVICE_NAME, two_factor_required
+    from safeguard.accounts.services import APP_DEVICE_NAME, two_factor_required
 
     client.force_login(user)
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()

@@ -12,10 +12,12 @@ from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import HeadAbsence, Notification, Staff
+from contacts.notifications.models import Notification
+from contacts.people.models import Staff
+from contacts.planned.models import HeadAbsence
+from contacts.privacy import services
 from policies import services as policy_services
-from safeguard.roles import Role
+from safeguard.core.roles import Role
 from tests.factories import StaffFactory, StaffRelativeFactory
 from tests.factories_records import make_concern, make_disclosure, make_lado, make_record
 from tests.factories_requests import make_request

@@ -12,9 +12,9 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from safeguard import audit
-from safeguard.audit import GENESIS, ChainProblem, audit_record, audit_verify
-from safeguard.models import AuditEvent
+from safeguard.audit import services as audit
+from safeguard.audit.models import AuditEvent
+from safeguard.audit.services import GENESIS, ChainProblem, audit_record, audit_verify
 from tests.factories import SchoolFactory
 
 

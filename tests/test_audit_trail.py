@@ -19,9 +19,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts import services
-from safeguard.audit import audit_record
-from safeguard.models import AuditCheck, AuditEvent
+from contacts.concerns import services as concerns_services
+from contacts.people import services as people_services
+from safeguard.audit.models import AuditCheck, AuditEvent
+from safeguard.audit.services import audit_record
 from tests.factories import StaffFactory
 from tests.factories_records import days_ago, make_concern, make_disclosure, make_lado, make_record
 from tests.helpers import field_error, sign_in, text
@@ -489,7 +490,7 @@ def test_the_csv_streams_from_an_iterator(client, head, monkeypatch):
 def test_no_pupil_name_appears_on_the_page_or_in_the_csv(client, head, dsl, teacher, chair):
     school = head.school
     today = timezone.localdate()
-    pupil = services.pupil_create(
+    pupil = people_services.pupil_create(
         actor=head,
         school=school,
         first_name="Zebedee",
@@ -498,8 +499,8 @@ def test_no_pupil_name_appears_on_the_page_or_in_the_csv(client, head, dsl, teac
         admission_date=today - dt.timedelta(days=2 * 365),
         year_group=8,
     )
-    services.pupil_update(actor=head, pupil=pupil, notes="Walks home with an older sibling.")
-    services.relative_add(actor=head, staff=teacher, pupil=pupil, relationship="child")
+    people_services.pupil_update(actor=head, pupil=pupil, notes="Walks home with an older sibling.")
+    people_services.relative_add(actor=head, staff=teacher, pupil=pupil, relationship="child")
     make_record(teacher, [pupil])
     disclosure = make_disclosure(teacher, pupil)
     _as(client, dsl).get(reverse("pupil_detail", args=[pupil.pk]))
@@ -557,7 +558,7 @@ def test_a_concern_about_the_reader_is_not_in_their_trail(client, head, chair, t
     concern = make_concern(teacher, head, confidential=True)  # the chair manages it
     _as(client, chair).get(reverse("concern_detail", args=[concern.pk]))
     referral = make_lado(chair, head, concern=concern)
-    services.lado_outcome_record(
+    concerns_services.lado_outcome_record(
         actor=chair, referral=referral, outcome="unfounded", outcome_on=days_ago(0)
     )
     for_chair = _as(client, chair).get(URL)

@@ -8,11 +8,11 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from contacts import services
-from safeguard import roles
-from safeguard.backends import StaffBackend
-from safeguard.roles import Role
-from safeguard.two_factor import two_factor_enabled_on_load
+from contacts.notifications import services
+from safeguard.accounts.backends import StaffBackend
+from safeguard.accounts.services import two_factor_enabled_on_load
+from safeguard.core import roles
+from safeguard.core.roles import Role
 from tests.helpers import sign_in, text
 
 

@@ -1,4 +1,4 @@
-"""safeguard.charts: server-drawn SVG for governors' reports. No database needed.
+"""safeguard.reports.charts: server-drawn SVG for governors' reports. No database needed.
 
 Every chart is parsed as XML, so a test that passes also proves the markup is well-formed.
 """
@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safeguard.charts import NO_DATA, Series, bar_chart, hbar_chart
+from safeguard.reports.charts import NO_DATA, Series, bar_chart, hbar_chart
 
 SVG = "http://www.w3.org/2000/svg"
 TAG = f"{{{SVG}}}"

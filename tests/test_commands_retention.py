@@ -11,9 +11,10 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import BoundaryConcern, ContactRecord, Disclosure
-from safeguard.models import AuditEvent
+from contacts.concerns.models import BoundaryConcern
+from contacts.privacy import services
+from contacts.records.models import ContactRecord, Disclosure
+from safeguard.audit.models import AuditEvent
 from tests.factories import PupilFactory
 from tests.factories_records import make_record
 from tests.factories_retention import (

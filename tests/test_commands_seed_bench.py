@@ -7,26 +7,17 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from contacts.benchdata import BENCH_DOMAIN, BENCH_PASSWORD, BENCH_SCHOOL, scale_for
-from contacts.models import (
-    TRANSITIONS,
-    BoundaryConcern,
-    ContactRecord,
-    ContactRequest,
-    Disclosure,
-    HeadAbsence,
-    LadoReferral,
-    Notification,
-    Pupil,
-    RecordType,
-    RequestNote,
-    Staff,
-    Status,
-)
-from contacts.services import request_assess
+from bench.data import BENCH_DOMAIN, BENCH_PASSWORD, BENCH_SCHOOL, scale_for
+from contacts.concerns.models import BoundaryConcern, LadoReferral
+from contacts.notifications.models import Notification
+from contacts.people.models import Pupil, Staff
+from contacts.planned.models import TRANSITIONS, ContactRequest, HeadAbsence, RequestNote, Status
+from contacts.planned.services import request_assess
+from contacts.records.models import ContactRecord, Disclosure, RecordType
 from policies.facts import assess_contact
-from safeguard.models import AuditEvent, School
-from safeguard.roles import Role
+from safeguard.audit.models import AuditEvent
+from safeguard.core.models import School
+from safeguard.core.roles import Role
 
 TINY = 0.002  # 30 staff, 60 pupils, 200 requests, 400 records: about 3,000 audit events
 DECIDED = (Status.APPROVED, Status.REJECTED, Status.COMPLETED, Status.CANCELLED)

@@ -13,8 +13,8 @@ from django.db.utils import InterfaceError, OperationalError
 from django.test import Client
 from django.urls import reverse
 
-from contacts import selectors
-from safeguard.errors import database_unavailable, is_database_unavailable
+from contacts.planned import selectors
+from safeguard.core.errors import database_unavailable, is_database_unavailable
 from tests.helpers import sign_in, text
 
 ROOT = Path(__file__).resolve().parent.parent

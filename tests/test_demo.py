@@ -9,12 +9,12 @@ from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
-from contacts.demo import build_demo_school
-from contacts.models import ParentCarer, Pupil, Staff, StaffRelative
-from safeguard import roles
-from safeguard.audit import audit_verify
-from safeguard.models import School
-from safeguard.roles import Role
+from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
+from demo.school import build_demo_school
+from safeguard.audit.services import audit_verify
+from safeguard.core import roles
+from safeguard.core.models import School
+from safeguard.core.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -184,7 +184,7 @@ def test_demo_can_be_built_on_29_february():
 
 
 def test_senior_demo_accounts_have_an_authenticator_and_others_do_not(demo_output):
-    from safeguard.two_factor import two_factor_enabled, two_factor_required
+    from safeguard.accounts.services import two_factor_enabled, two_factor_required
 
     for person in Staff.objects.all():
         assert two_factor_enabled(person) == two_factor_required(person), person.email
@@ -194,7 +194,7 @@ def test_senior_demo_accounts_have_an_authenticator_and_others_do_not(demo_outpu
 def test_demo_code_prints_a_code_that_signs_the_head_in(demo_output, settings):
     from django.core.management.base import CommandError
 
-    from safeguard.two_factor import two_factor_check
+    from safeguard.accounts.services import two_factor_check
 
     head = Staff.objects.get(email="head@oakfield.example")
     settings.DEBUG = True

@@ -44,28 +44,19 @@ from hypothesis import HealthCheck, given, note
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from contacts import services
-from contacts.models import (
-    Addendum,
-    BoundaryConcern,
-    ContactRecord,
-    ContactRequest,
-    Disclosure,
-    HeadAbsence,
-    LadoReferral,
-    LegalHold,
-    ParentCarer,
-    Pupil,
-    RequestNote,
-    Staff,
-    StaffRelative,
-)
-from contacts.pupil_picker import FIND_BUTTON, FIND_INPUT
+from contacts.concerns.models import BoundaryConcern, LadoReferral
+from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
+from contacts.people.pupil_picker import FIND_BUTTON, FIND_INPUT
+from contacts.planned import services as planned_services
+from contacts.planned.models import ContactRequest, HeadAbsence, RequestNote
+from contacts.privacy import services as privacy_services
+from contacts.privacy.models import LegalHold
+from contacts.records.models import Addendum, ContactRecord, Disclosure
 from policies.models import Acknowledgement, Policy, PolicyVersion
-from safeguard import two_factor
-from safeguard.audit import VIEW
-from safeguard.models import AuditCheck, AuditEvent
-from safeguard.two_factor import APP_DEVICE_NAME
+from safeguard.accounts import services as two_factor
+from safeguard.accounts.services import APP_DEVICE_NAME
+from safeguard.audit.models import AuditCheck, AuditEvent
+from safeguard.audit.services import VIEW
 from tests.factories import TEST_PASSWORD, PupilFactory
 from tests.factories_requests import make_request
 from tests.helpers import field_error, sign_in
@@ -676,11 +667,11 @@ def scene(world, head, teacher, line_manager, colleague, dsl, pupil, school):  #
     disclosure due for its retention review."""
     draft = make_request(teacher, [pupil], submit=False)
     approved = make_request(teacher, [pupil])
-    approved = services.request_decide(
+    approved = planned_services.request_decide(
         actor=head, request=approved, decision="approve", expected_version=approved.version
     )
     happened = make_request(teacher, [pupil])
-    happened = services.request_decide(
+    happened = planned_services.request_decide(
         actor=head, request=happened, decision="approve", expected_version=happened.version
     )
     ContactRequest.objects.filter(pk=happened.pk).update(
@@ -696,7 +687,7 @@ def scene(world, head, teacher, line_manager, colleague, dsl, pupil, school):  #
         "head_app": TOTPDevice.objects.create(user=head, name=APP_DEVICE_NAME, confirmed=True),
         "dsl_app": TOTPDevice.objects.create(user=dsl, name=APP_DEVICE_NAME, confirmed=True),
         "waiting_app": two_factor.two_factor_begin(actor=colleague),
-        "hold": services.legal_hold_place(actor=head, staff=colleague, reason="A claim."),
+        "hold": privacy_services.legal_hold_place(actor=head, staff=colleague, reason="A claim."),
         "dsl": dsl,
         "draft": draft,
         "approved": approved,

@@ -1,6 +1,6 @@
 """CSV imports: whole files load, or nothing does and every problem is listed by line.
 
-contacts.importing.people_import directly, then the import_people management command.
+contacts.people.importing.people_import directly, then the import_people management command.
 """
 
 import datetime as dt
@@ -12,11 +12,11 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from contacts.importing import ImportRejected, RowError, people_import
-from contacts.models import Pupil, Staff
-from safeguard import roles
-from safeguard.audit import audit_verify
-from safeguard.models import AuditEvent
+from contacts.people.importing import ImportRejected, RowError, people_import
+from contacts.people.models import Pupil, Staff
+from safeguard.audit.models import AuditEvent
+from safeguard.audit.services import audit_verify
+from safeguard.core import roles
 from tests.helpers import csv_bytes, row_counts
 
 PUPIL_HEADER = (

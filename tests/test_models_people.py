@@ -8,7 +8,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from contacts.models import Pupil, Staff, StaffRelative, StaffRole, whole_years, years_between
+from contacts.people.models import (
+    Pupil,
+    Staff,
+    StaffRelative,
+    StaffRole,
+    whole_years,
+    years_between,
+)
 from tests.factories import PupilFactory, StaffFactory, StaffRelativeFactory
 
 D = dt.date

@@ -8,8 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from contacts import request_views, selectors, services
-from safeguard.middleware import ACTIVITY_RESOLUTION, LAST_ACTIVITY_KEY
+from contacts.files import selectors
+from contacts.planned import services
+from contacts.planned import views as request_views
+from safeguard.accounts.middleware import ACTIVITY_RESOLUTION, LAST_ACTIVITY_KEY
 from tests.factories_records import make_record, past
 from tests.factories_requests import future, make_request
 from tests.helpers import sign_in, text

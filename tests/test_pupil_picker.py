@@ -14,9 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts.models import ContactRequest, LegalHold
-from contacts.pupil_picker import FIND_BUTTON, FIND_INPUT, MOST_SHOWN, pupil_choice_label
-from safeguard.models import AuditEvent
+from contacts.people.pupil_picker import FIND_BUTTON, FIND_INPUT, MOST_SHOWN, pupil_choice_label
+from contacts.planned.models import ContactRequest
+from contacts.privacy.models import LegalHold
+from safeguard.audit.models import AuditEvent
 from tests.factories import PupilFactory
 from tests.factories_requests import make_request
 from tests.helpers import field_error, find_pupils, options, sign_in, text
@@ -296,7 +297,7 @@ def test_every_chosen_pupil_stays_chosen_however_many(signed_in, school):
 
 
 def test_find_while_answering_a_question_flags_nothing(signed_in, head, teacher, pupil):
-    from contacts import services
+    from contacts.planned import services
 
     item = make_request(teacher, [pupil])
     item = services.request_decide(

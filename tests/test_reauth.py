@@ -7,8 +7,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from contacts.models import Status
-from safeguard.reauth import SIGNED_IN_AT_KEY
+from contacts.planned.models import Status
+from safeguard.accounts.reauth import SIGNED_IN_AT_KEY
 from tests.factories import TEST_PASSWORD
 from tests.factories_requests import make_request
 from tests.helpers import field_error, sign_in, text
@@ -121,7 +121,7 @@ def test_an_empty_password_is_refused_next_to_the_field(client, head):
 
 
 def test_an_old_sign_in_must_confirm_before_a_subject_access_export(client, head, pupil):
-    from safeguard.models import AuditEvent
+    from safeguard.audit.models import AuditEvent
 
     sign_in(client, head)
     _signed_in_long_ago(client)

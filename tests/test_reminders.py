@@ -10,9 +10,10 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import ContactRequest, Notification
-from safeguard.models import AuditEvent
+from contacts.notifications.models import Notification
+from contacts.planned import services
+from contacts.planned.models import ContactRequest
+from safeguard.audit.models import AuditEvent
 from tests.factories_requests import future, make_request
 
 REMINDER = "Reminder: "

@@ -11,10 +11,19 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import ContactRequest, Disclosure
-from safeguard.models import AuditEvent
-from safeguard.reports import Durations, Period, governors_report, previous, school_year, term
+from contacts.planned import services as planned_services
+from contacts.planned.models import ContactRequest
+from contacts.records import services as records_services
+from contacts.records.models import Disclosure
+from safeguard.audit.models import AuditEvent
+from safeguard.reports.selectors import (
+    Durations,
+    Period,
+    governors_report,
+    previous,
+    school_year,
+    term,
+)
 from tests.factories_policies import PolicyFactory, PolicyVersionFactory
 from tests.factories_records import make_record
 from tests.factories_reports import (
@@ -390,18 +399,18 @@ def _more_activity(cast: Cast, pupils, n: int) -> None:
     for i in range(n):
         req = make_request(cast.teacher, [pupils["current"]], reasons="More of the same.")
         if i % 3 == 0:
-            services.request_decide(
+            planned_services.request_decide(
                 actor=cast.head, request=req, decision="approve", expected_version=None
             )
         elif i % 3 == 1:
-            services.request_decide(
+            planned_services.request_decide(
                 actor=cast.head, request=req, decision="reject", expected_version=None, reason="No"
             )
         ContactRequest.objects.filter(pk=req.pk).update(
             submitted_at=at(3, 2 + i % 20, 8), decided_at=at(3, 2 + i % 20, 9 + i % 5)
         )
         make_record(cast.teacher, [pupils["current"]], occurred_at=at(3, 2 + i % 20))
-        disclosure = services.disclosure_record(
+        disclosure = records_services.disclosure_record(
             actor=cast.teacher,
             pupil=pupils["current"],
             disclosure_type="personal",

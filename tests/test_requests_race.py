@@ -9,11 +9,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import ContactRequest, Staff, Status
-from contacts.services import AlreadyDecided, StaleRequest
-from contacts.services import requests as request_services
-from safeguard.models import AuditEvent
+from contacts.people.models import Staff
+from contacts.planned import services
+from contacts.planned import services as request_services
+from contacts.planned.models import ContactRequest, Status
+from contacts.planned.services import AlreadyDecided, StaleRequest
+from safeguard.audit.models import AuditEvent
 from tests.factories_requests import make_request
 
 pytestmark = pytest.mark.skipif(

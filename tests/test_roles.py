@@ -1,4 +1,4 @@
-"""safeguard.roles: who holds which role, the acting role, the cache, and the view decorator."""
+"""safeguard.core.roles: who holds which role, the acting role, the cache, and the view decorator."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from contacts.models import StaffRole
-from safeguard import roles
-from safeguard.roles import Role
+from contacts.people.models import StaffRole
+from safeguard.core import roles
+from safeguard.core.roles import Role
 from tests.factories import StaffFactory
 from tests.helpers import sign_in
 

@@ -6,8 +6,13 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from contacts import selectors, services
-from contacts.models import ContactRecord, ContactRequest, Disclosure
+from contacts.concerns import selectors as concerns_selectors
+from contacts.concerns import services as concerns_services
+from contacts.files import selectors as files_selectors
+from contacts.planned import services as planned_services
+from contacts.planned.models import ContactRequest
+from contacts.records import selectors as records_selectors
+from contacts.records.models import ContactRecord, Disclosure
 from tests.factories import StaffFactory
 from tests.factories_records import (
     make_concern,
@@ -114,7 +119,7 @@ def _names(rows, named) -> set[str]:
 
 def _absent_today(head):
     today = timezone.localdate()
-    services.absence_record(actor=head, school=head.school, starts_on=today, ends_on=today)
+    planned_services.absence_record(actor=head, school=head.school, starts_on=today, ends_on=today)
 
 
 # --- the table ----------------------------------------------------------------------------------
@@ -124,29 +129,29 @@ def _absent_today(head):
 def test_records_visible_to_and_readable_by(persona, items, request):
     user = request.getfixturevalue(persona)
     named = items["records"]
-    visible = _names(selectors.records_visible_to(user), named)
-    readable = {name: selectors.can_read_record(user, named[name]) for name in visible}
+    visible = _names(records_selectors.records_visible_to(user), named)
+    readable = {name: records_selectors.can_read_record(user, named[name]) for name in visible}
     assert readable == RECORDS[persona]
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_disclosures_visible_to(persona, items, request):
     user = request.getfixturevalue(persona)
-    rows = selectors.disclosures_visible_to(user)
+    rows = records_selectors.disclosures_visible_to(user)
     assert _names(rows, items["disclosures"]) == DISCLOSURES[persona]
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_concerns_visible_to(persona, items, request):
     user = request.getfixturevalue(persona)
-    rows = selectors.concerns_visible_to(user)
+    rows = concerns_selectors.concerns_visible_to(user)
     assert _names(rows, items["concerns"]) == CONCERNS[persona]
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_lado_visible_to(persona, items, request):
     user = request.getfixturevalue(persona)
-    rows = selectors.lado_visible_to(user)
+    rows = concerns_selectors.lado_visible_to(user)
     assert _names(rows, items["lado"]) == LADO[persona]
 
 
@@ -166,25 +171,25 @@ def test_restricted_record_is_flagged(items):
 def test_chair_reads_the_heads_restricted_record(head, chair, deputy, line_manager, pupil):
     record = make_family_record(head, [pupil])
     assert record.is_restricted
-    assert selectors.records_visible_to(chair).filter(pk=record.pk).exists()
-    assert selectors.can_read_record(chair, record)
-    assert selectors.records_visible_to(deputy).filter(pk=record.pk).exists()
-    assert not selectors.can_read_record(deputy, record)
+    assert records_selectors.records_visible_to(chair).filter(pk=record.pk).exists()
+    assert records_selectors.can_read_record(chair, record)
+    assert records_selectors.records_visible_to(deputy).filter(pk=record.pk).exists()
+    assert not records_selectors.can_read_record(deputy, record)
 
 
 def test_another_schools_records_are_never_visible(outsider, other_pupil, head, chair):
     theirs = make_record(outsider, [other_pupil])
     for user in (head, chair):
-        assert not selectors.records_visible_to(user).filter(pk=theirs.pk).exists()
+        assert not records_selectors.records_visible_to(user).filter(pk=theirs.pk).exists()
 
 
 def test_inactive_user_sees_nothing(items, head):
     head.is_active = False
     head.save(update_fields=["is_active"])
-    assert not selectors.records_visible_to(head).exists()
-    assert not selectors.disclosures_visible_to(head).exists()
-    assert not selectors.concerns_visible_to(head).exists()
-    assert not selectors.lado_visible_to(head).exists()
+    assert not records_selectors.records_visible_to(head).exists()
+    assert not records_selectors.disclosures_visible_to(head).exists()
+    assert not concerns_selectors.concerns_visible_to(head).exists()
+    assert not concerns_selectors.lado_visible_to(head).exists()
 
 
 # --- disclosures --------------------------------------------------------------------------------
@@ -192,7 +197,7 @@ def test_inactive_user_sees_nothing(items, head):
 
 def test_deputy_sees_child_protection_only_even_while_acting(items, head, deputy):
     _absent_today(head)
-    assert _names(selectors.disclosures_visible_to(deputy), items["disclosures"]) == {
+    assert _names(records_selectors.disclosures_visible_to(deputy), items["disclosures"]) == {
         "child_protection"
     }
 
@@ -200,22 +205,22 @@ def test_deputy_sees_child_protection_only_even_while_acting(items, head, deputy
 def test_another_schools_disclosures_are_never_visible(outsider, other_pupil, head, dsl):
     theirs = make_disclosure(outsider, other_pupil)
     for user in (head, dsl):
-        assert not selectors.disclosures_visible_to(user).filter(pk=theirs.pk).exists()
+        assert not records_selectors.disclosures_visible_to(user).filter(pk=theirs.pk).exists()
 
 
 # --- concerns -----------------------------------------------------------------------------------
 
 
 def test_subject_never_sees_a_concern_about_themself(items, teacher, head):
-    assert items["concerns"]["about_teacher"] not in selectors.concerns_visible_to(teacher)
-    assert items["concerns"]["about_head"] not in selectors.concerns_visible_to(head)
+    assert items["concerns"]["about_teacher"] not in concerns_selectors.concerns_visible_to(teacher)
+    assert items["concerns"]["about_head"] not in concerns_selectors.concerns_visible_to(head)
 
 
 def test_self_referral_is_seen_by_its_reporter_and_the_head(teacher, head, line_manager):
     concern = make_concern(teacher, teacher)
-    assert selectors.concerns_visible_to(teacher).filter(pk=concern.pk).exists()
-    assert selectors.concerns_visible_to(head).filter(pk=concern.pk).exists()
-    assert not selectors.concerns_visible_to(line_manager).filter(pk=concern.pk).exists()
+    assert concerns_selectors.concerns_visible_to(teacher).filter(pk=concern.pk).exists()
+    assert concerns_selectors.concerns_visible_to(head).filter(pk=concern.pk).exists()
+    assert not concerns_selectors.concerns_visible_to(line_manager).filter(pk=concern.pk).exists()
 
 
 def test_acting_deputy_sees_the_heads_concerns_but_not_those_about_themself(
@@ -223,13 +228,13 @@ def test_acting_deputy_sees_the_heads_concerns_but_not_those_about_themself(
 ):
     about_deputy = make_concern(teacher, deputy)
     named = items["concerns"] | {"about_deputy": about_deputy}
-    assert _names(selectors.concerns_visible_to(deputy), named) == set()
+    assert _names(concerns_selectors.concerns_visible_to(deputy), named) == set()
     _absent_today(head)
-    assert _names(selectors.concerns_visible_to(deputy), named) == {
+    assert _names(concerns_selectors.concerns_visible_to(deputy), named) == {
         "about_teacher",
         "confidential",
     }
-    assert "about_deputy" in _names(selectors.concerns_visible_to(head), named)
+    assert "about_deputy" in _names(concerns_selectors.concerns_visible_to(head), named)
 
 
 def test_visibility_follows_the_case_manager(items, head, chair, deputy):
@@ -237,8 +242,8 @@ def test_visibility_follows_the_case_manager(items, head, chair, deputy):
     _absent_today(head)
     for concern in items["concerns"].values():
         for user in (head, chair, deputy):
-            if services.is_case_manager(user, concern):
-                assert selectors.concerns_visible_to(user).filter(pk=concern.pk).exists()
+            if concerns_services.is_case_manager(user, concern):
+                assert concerns_selectors.concerns_visible_to(user).filter(pk=concern.pk).exists()
 
 
 # --- LADO ---------------------------------------------------------------------------------------
@@ -248,22 +253,22 @@ def test_lado_referral_is_hidden_from_its_subject_among_the_recorders(head, chai
     about_dsl = make_lado(head, dsl)
     about_head = make_lado(dsl, head)
     named = {"about_dsl": about_dsl, "about_head": about_head}
-    assert _names(selectors.lado_visible_to(head), named) == {"about_dsl"}
-    assert _names(selectors.lado_visible_to(dsl), named) == {"about_head"}
-    assert _names(selectors.lado_visible_to(chair), named) == {"about_dsl", "about_head"}
+    assert _names(concerns_selectors.lado_visible_to(head), named) == {"about_dsl"}
+    assert _names(concerns_selectors.lado_visible_to(dsl), named) == {"about_head"}
+    assert _names(concerns_selectors.lado_visible_to(chair), named) == {"about_dsl", "about_head"}
 
 
 def test_another_schools_lado_referrals_are_never_visible(outsider, other_school, head, chair):
     theirs = make_lado(outsider, StaffFactory(school=other_school))
     for user in (head, chair):
-        assert not selectors.lado_visible_to(user).filter(pk=theirs.pk).exists()
+        assert not concerns_selectors.lado_visible_to(user).filter(pk=theirs.pk).exists()
 
 
 # --- file_entries -------------------------------------------------------------------------------
 
 
 def _file(user, author):
-    return selectors.file_entries(
+    return files_selectors.file_entries(
         user,
         requests=ContactRequest.objects.filter(requester=author),
         records=ContactRecord.objects.filter(author=author),

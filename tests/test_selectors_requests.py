@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from contacts import selectors, services
-from contacts.models import ContactRequest
+from contacts.planned import selectors, services
+from contacts.planned.models import ContactRequest
 from tests.factories_requests import future, make_request
 
 PERSONAS = [

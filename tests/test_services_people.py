@@ -6,12 +6,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import ParentCarer, Pupil, Staff, StaffRelative
-from safeguard import roles
-from safeguard.audit import audit_verify
-from safeguard.models import AuditEvent, School
-from safeguard.roles import Role
+from contacts.people import services
+from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
+from safeguard.audit.models import AuditEvent
+from safeguard.audit.services import audit_verify
+from safeguard.core import roles
+from safeguard.core.models import School
+from safeguard.core.roles import Role
 from tests.factories import TEST_PASSWORD, PupilFactory, StaffFactory, StaffRelativeFactory
 from tests.helpers import row_counts
 

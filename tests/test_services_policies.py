@@ -12,14 +12,14 @@ from django.db import IntegrityError, transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from contacts.models import Staff
+from contacts.people.models import Staff
+from demo.policies import DEMO_POLICIES
 from policies import selectors, services
-from policies.demo import DEMO_POLICIES
 from policies.engine import CLAUSES
 from policies.models import Acknowledgement, Policy, PolicyClause, PolicyVersion
-from safeguard.audit import audit_verify
-from safeguard.models import AuditEvent
-from safeguard.roles import Role
+from safeguard.audit.models import AuditEvent
+from safeguard.audit.services import audit_verify
+from safeguard.core.roles import Role
 from tests.factories_policies import (
     AcknowledgementFactory,
     PolicyFactory,

@@ -1,4 +1,4 @@
-"""contacts.services.records: contact records, attachments, addenda, disclosures, boundary
+"""contacts.records.services: contact records, attachments, addenda, disclosures, boundary
 concerns and LADO referrals. Who may write each, what is refused, and what the database then
 holds: rows, audit events, notices and the emails that mirror them."""
 
@@ -16,20 +16,16 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts import selectors, services
-from contacts.models import (
-    RECORD_KINDS,
-    Addendum,
-    BoundaryConcern,
-    ContactRecord,
-    Disclosure,
-    LadoReferral,
-    Notification,
-    RecordType,
-    Route,
-)
+from contacts.concerns import services as concerns_services
+from contacts.concerns.models import BoundaryConcern, LadoReferral
+from contacts.notifications.models import Notification
+from contacts.planned import services as planned_services
+from contacts.planned.models import Route
+from contacts.records import selectors
+from contacts.records import services as records_services
+from contacts.records.models import RECORD_KINDS, Addendum, ContactRecord, Disclosure, RecordType
 from policies.engine import ContactFacts, EngineSettings, assess
-from safeguard.models import AuditEvent
+from safeguard.audit.models import AuditEvent
 from tests.factories_records import (
     ACCOUNT,
     DESCRIPTION,
@@ -97,7 +93,7 @@ def _notified(**filters) -> set:
 
 def _absent_today(head):
     today = timezone.localdate()
-    services.absence_record(actor=head, school=head.school, starts_on=today, ends_on=today)
+    planned_services.absence_record(actor=head, school=head.school, starts_on=today, ends_on=today)
 
 
 def _expected(pupil, *, kind, purpose, family=False, school_channel=False, head=False, on=None):
@@ -490,7 +486,7 @@ def test_invalid_record_stores_no_file(teacher, pupil, upload_root):
 def test_file_is_removed_when_the_record_cannot_be_saved(teacher, pupil, upload_root):
     with (
         _nothing_written(),
-        mock.patch("contacts.services.records.audit_record", side_effect=RuntimeError("disk full")),
+        mock.patch("contacts.records.services.audit_record", side_effect=RuntimeError("disk full")),
         pytest.raises(RuntimeError),
     ):
         make_record(teacher, [pupil], attachment=_upload("x.pdf", PDF))
@@ -504,7 +500,7 @@ def test_file_is_removed_when_the_record_cannot_be_saved(teacher, pupil, upload_
 def test_author_or_senior_leader_adds_to_a_record(persona, teacher, pupil, request):
     actor = request.getfixturevalue(persona)
     record = make_record(teacher, [pupil])
-    addendum = services.record_addendum_add(
+    addendum = records_services.record_addendum_add(
         actor=actor, record=record, text="  The time was 16:40, not 16:00.  "
     )
     stored = Addendum.objects.get(pk=addendum.pk)
@@ -519,8 +515,8 @@ def test_author_or_senior_leader_adds_to_a_record(persona, teacher, pupil, reque
 
 def test_addenda_accumulate_in_order(teacher, head, pupil):
     record = make_record(teacher, [pupil])
-    services.record_addendum_add(actor=teacher, record=record, text="First.")
-    services.record_addendum_add(actor=head, record=record, text="Second.")
+    records_services.record_addendum_add(actor=teacher, record=record, text="First.")
+    records_services.record_addendum_add(actor=head, record=record, text="Second.")
     assert list(record.addenda.values_list("text", flat=True)) == ["First.", "Second."]
     assert len(_events(record, "record.addendum")) == 2
 
@@ -529,13 +525,16 @@ def test_addenda_accumulate_in_order(teacher, head, pupil):
 def test_others_cannot_add_to_a_record(persona, teacher, pupil, request):
     actor = request.getfixturevalue(persona)
     record = make_record(teacher, [pupil])
-    _refused(lambda: services.record_addendum_add(actor=actor, record=record, text="Mine."))
+    _refused(lambda: records_services.record_addendum_add(actor=actor, record=record, text="Mine."))
 
 
 @pytest.mark.parametrize("text", ["", "  \n"])
 def test_empty_addendum_is_refused(teacher, pupil, text):
     record = make_record(teacher, [pupil])
-    _invalid(lambda: services.record_addendum_add(actor=teacher, record=record, text=text), "text")
+    _invalid(
+        lambda: records_services.record_addendum_add(actor=teacher, record=record, text=text),
+        "text",
+    )
 
 
 def test_addendum_belongs_to_exactly_one_thing(teacher, pupil):
@@ -561,7 +560,7 @@ def test_addendum_needs_text_in_the_database(teacher, pupil):
 def test_author_dsl_or_head_adds_to_a_disclosure(persona, teacher, pupil, request):
     actor = request.getfixturevalue(persona)
     disclosure = make_disclosure(teacher, pupil)
-    addendum = services.disclosure_addendum_add(
+    addendum = records_services.disclosure_addendum_add(
         actor=actor, disclosure=disclosure, text=" Police informed at 17:10. "
     )
     stored = Addendum.objects.get(pk=addendum.pk)
@@ -577,14 +576,18 @@ def test_others_cannot_add_to_a_disclosure(persona, teacher, pupil, request):
     actor = request.getfixturevalue(persona)
     disclosure = make_disclosure(teacher, pupil)
     _refused(
-        lambda: services.disclosure_addendum_add(actor=actor, disclosure=disclosure, text="Hm.")
+        lambda: records_services.disclosure_addendum_add(
+            actor=actor, disclosure=disclosure, text="Hm."
+        )
     )
 
 
 def test_empty_disclosure_addendum_is_refused(teacher, pupil):
     disclosure = make_disclosure(teacher, pupil)
     _invalid(
-        lambda: services.disclosure_addendum_add(actor=teacher, disclosure=disclosure, text=" "),
+        lambda: records_services.disclosure_addendum_add(
+            actor=teacher, disclosure=disclosure, text=" "
+        ),
         "text",
     )
 
@@ -593,7 +596,9 @@ def test_deputy_cannot_add_to_a_personal_disclosure_they_cannot_read(teacher, pu
     disclosure = make_disclosure(teacher, pupil, disclosure_type="personal")
     assert not selectors.disclosures_visible_to(deputy).filter(pk=disclosure.pk).exists()
     _refused(
-        lambda: services.disclosure_addendum_add(actor=deputy, disclosure=disclosure, text="Hm.")
+        lambda: records_services.disclosure_addendum_add(
+            actor=deputy, disclosure=disclosure, text="Hm."
+        )
     )
 
 
@@ -750,7 +755,7 @@ def test_concern_about_the_acting_deputy_goes_to_the_head_alone(teacher, head, d
     _absent_today(head)
     concern = make_concern(teacher, deputy)
     assert _notified() == {head}
-    assert list(services.case_managers(concern)) == [head]
+    assert list(concerns_services.case_managers(concern)) == [head]
 
 
 def test_confidential_flag_is_stored(colleague, teacher, head):
@@ -814,7 +819,9 @@ def _reload(concern) -> BoundaryConcern:
 
 def test_head_responds_and_the_response_is_stamped(colleague, teacher, head):
     concern = make_concern(colleague, teacher)
-    services.concern_respond(actor=head, concern=concern, response=" Spoke to them today. ")
+    concerns_services.concern_respond(
+        actor=head, concern=concern, response=" Spoke to them today. "
+    )
     stored = _reload(concern)
     assert re.fullmatch(
         rf"{STAMP}, {re.escape(head.full_name)}: Spoke to them today\.", stored.response
@@ -831,8 +838,8 @@ def test_head_responds_and_the_response_is_stamped(colleague, teacher, head):
 
 def test_responses_accumulate_with_date_stamps(colleague, teacher, head):
     concern = make_concern(colleague, teacher)
-    services.concern_respond(actor=head, concern=concern, response="First conversation.")
-    services.concern_respond(
+    concerns_services.concern_respond(actor=head, concern=concern, response="First conversation.")
+    concerns_services.concern_respond(
         actor=head, concern=concern, response="Advice given.", outcome="advice"
     )
     entries = _reload(concern).response.split("\n\n")
@@ -845,7 +852,7 @@ def test_responses_accumulate_with_date_stamps(colleague, teacher, head):
 
 def test_head_closes_a_concern_with_an_outcome(colleague, teacher, head):
     concern = make_concern(colleague, teacher)
-    services.concern_respond(
+    concerns_services.concern_respond(
         actor=head,
         concern=concern,
         response="No boundary was crossed.",
@@ -867,7 +874,9 @@ def test_head_closes_a_concern_with_an_outcome(colleague, teacher, head):
 def test_closing_needs_an_outcome(colleague, teacher, head):
     concern = make_concern(colleague, teacher)
     message = _invalid(
-        lambda: services.concern_respond(actor=head, concern=concern, response="Done.", close=True),
+        lambda: concerns_services.concern_respond(
+            actor=head, concern=concern, response="Done.", close=True
+        ),
         "outcome",
     )
     assert "outcome" in message
@@ -877,7 +886,7 @@ def test_closing_needs_an_outcome(colleague, teacher, head):
 def test_unknown_outcome_is_refused(colleague, teacher, head):
     concern = make_concern(colleague, teacher)
     _invalid(
-        lambda: services.concern_respond(
+        lambda: concerns_services.concern_respond(
             actor=head, concern=concern, response="Done.", outcome="shrug"
         ),
         "outcome",
@@ -887,17 +896,20 @@ def test_unknown_outcome_is_refused(colleague, teacher, head):
 def test_empty_response_is_refused(colleague, teacher, head):
     concern = make_concern(colleague, teacher)
     _invalid(
-        lambda: services.concern_respond(actor=head, concern=concern, response=" "), "response"
+        lambda: concerns_services.concern_respond(actor=head, concern=concern, response=" "),
+        "response",
     )
 
 
 def test_closed_concern_takes_no_more_responses(colleague, teacher, head):
     concern = make_concern(colleague, teacher)
-    services.concern_respond(
+    concerns_services.concern_respond(
         actor=head, concern=concern, response="Closed.", outcome="advice", close=True
     )
     message = _invalid(
-        lambda: services.concern_respond(actor=head, concern=concern, response="One more thing.")
+        lambda: concerns_services.concern_respond(
+            actor=head, concern=concern, response="One more thing."
+        )
     )
     assert "closed" in message
     assert "One more thing" not in _reload(concern).response
@@ -909,16 +921,20 @@ def test_closed_concern_takes_no_more_responses(colleague, teacher, head):
 def test_only_the_case_manager_responds(persona, colleague, teacher, head, request):
     actor = request.getfixturevalue(persona)
     concern = make_concern(colleague, teacher)
-    assert not services.is_case_manager(actor, concern)
-    _refused(lambda: services.concern_respond(actor=actor, concern=concern, response="Mine."))
+    assert not concerns_services.is_case_manager(actor, concern)
+    _refused(
+        lambda: concerns_services.concern_respond(actor=actor, concern=concern, response="Mine.")
+    )
 
 
 def test_chair_manages_a_concern_about_the_head(teacher, head, chair):
     concern = make_concern(teacher, head)
-    assert services.is_case_manager(chair, concern)
-    assert not services.is_case_manager(head, concern)
-    _refused(lambda: services.concern_respond(actor=head, concern=concern, response="Not me."))
-    services.concern_respond(
+    assert concerns_services.is_case_manager(chair, concern)
+    assert not concerns_services.is_case_manager(head, concern)
+    _refused(
+        lambda: concerns_services.concern_respond(actor=head, concern=concern, response="Not me.")
+    )
+    concerns_services.concern_respond(
         actor=chair, concern=concern, response="Spoke to the head.", outcome="advice", close=True
     )
     assert _reload(concern).closed_by == chair
@@ -926,18 +942,24 @@ def test_chair_manages_a_concern_about_the_head(teacher, head, chair):
 
 def test_acting_deputy_manages_concerns_while_the_head_is_absent(colleague, teacher, head, deputy):
     concern = make_concern(colleague, teacher)
-    _refused(lambda: services.concern_respond(actor=deputy, concern=concern, response="Early."))
+    _refused(
+        lambda: concerns_services.concern_respond(actor=deputy, concern=concern, response="Early.")
+    )
     _absent_today(head)
-    services.concern_respond(actor=deputy, concern=concern, response="Acting for the head.")
+    concerns_services.concern_respond(
+        actor=deputy, concern=concern, response="Acting for the head."
+    )
     assert "Acting for the head." in _reload(concern).response
 
 
 def test_deputy_never_manages_a_concern_about_themself(teacher, head, deputy):
     concern = make_concern(teacher, deputy)
     _absent_today(head)
-    assert not services.is_case_manager(deputy, concern)
-    _refused(lambda: services.concern_respond(actor=deputy, concern=concern, response="Fine."))
-    services.concern_respond(actor=head, concern=concern, response="I will handle it.")
+    assert not concerns_services.is_case_manager(deputy, concern)
+    _refused(
+        lambda: concerns_services.concern_respond(actor=deputy, concern=concern, response="Fine.")
+    )
+    concerns_services.concern_respond(actor=head, concern=concern, response="I will handle it.")
 
 
 def test_closed_concern_must_have_an_outcome_in_the_database(colleague, teacher, head):
@@ -1010,7 +1032,7 @@ def test_lado_contact_needs_its_answers(head, teacher):
 
 def test_lado_outcome_is_recorded_once(head, teacher):
     referral = make_lado(head, teacher, contacted_at=past(5))
-    services.lado_outcome_record(
+    concerns_services.lado_outcome_record(
         actor=head, referral=referral, outcome="unsubstantiated", outcome_on=days_ago(1)
     )
     stored = LadoReferral.objects.get(pk=referral.pk)
@@ -1018,7 +1040,7 @@ def test_lado_outcome_is_recorded_once(head, teacher):
     (event,) = _events(referral, "lado.outcome")
     assert (event.actor, event.reason) == (head, "Unsubstantiated")
     message = _invalid(
-        lambda: services.lado_outcome_record(
+        lambda: concerns_services.lado_outcome_record(
             actor=head, referral=stored, outcome="substantiated", outcome_on=days_ago(0)
         )
     )
@@ -1028,7 +1050,7 @@ def test_lado_outcome_is_recorded_once(head, teacher):
 
 def test_lado_outcome_on_the_day_of_the_call_is_accepted(dsl, teacher):
     referral = make_lado(dsl, teacher, contacted_at=past(3, hour=23, minute=30))
-    services.lado_outcome_record(
+    concerns_services.lado_outcome_record(
         actor=dsl, referral=referral, outcome="unfounded", outcome_on=days_ago(3)
     )
     assert LadoReferral.objects.get(pk=referral.pk).outcome_on == days_ago(3)
@@ -1037,7 +1059,7 @@ def test_lado_outcome_on_the_day_of_the_call_is_accepted(dsl, teacher):
 def test_consultation_has_no_outcome(head, teacher):
     referral = make_lado(head, teacher, referral_type="consultation")
     message = _invalid(
-        lambda: services.lado_outcome_record(
+        lambda: concerns_services.lado_outcome_record(
             actor=head, referral=referral, outcome="unfounded", outcome_on=days_ago(0)
         )
     )
@@ -1047,7 +1069,7 @@ def test_consultation_has_no_outcome(head, teacher):
 def test_lado_outcome_before_the_call_is_refused(head, teacher):
     referral = make_lado(head, teacher, contacted_at=past(3))
     message = _invalid(
-        lambda: services.lado_outcome_record(
+        lambda: concerns_services.lado_outcome_record(
             actor=head, referral=referral, outcome="unfounded", outcome_on=days_ago(4)
         ),
         "outcome_on",
@@ -1059,7 +1081,7 @@ def test_lado_outcome_in_the_future_is_refused(head, teacher):
     referral = make_lado(head, teacher)
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     message = _invalid(
-        lambda: services.lado_outcome_record(
+        lambda: concerns_services.lado_outcome_record(
             actor=head, referral=referral, outcome="unfounded", outcome_on=tomorrow
         ),
         "outcome_on",
@@ -1070,7 +1092,7 @@ def test_lado_outcome_in_the_future_is_refused(head, teacher):
 def test_unknown_lado_outcome_is_refused(head, teacher):
     referral = make_lado(head, teacher)
     _invalid(
-        lambda: services.lado_outcome_record(
+        lambda: concerns_services.lado_outcome_record(
             actor=head, referral=referral, outcome="maybe", outcome_on=days_ago(0)
         ),
         "outcome",
@@ -1082,7 +1104,7 @@ def test_others_cannot_record_a_lado_outcome(persona, head, colleague, request):
     referral = make_lado(head, colleague)
     actor = request.getfixturevalue(persona)
     _refused(
-        lambda: services.lado_outcome_record(
+        lambda: concerns_services.lado_outcome_record(
             actor=actor, referral=referral, outcome="false", outcome_on=days_ago(0)
         )
     )
@@ -1091,7 +1113,7 @@ def test_others_cannot_record_a_lado_outcome(persona, head, colleague, request):
 def test_subject_cannot_record_the_outcome_of_a_referral_about_themself(head, dsl):
     referral = make_lado(head, dsl)
     _refused(
-        lambda: services.lado_outcome_record(
+        lambda: concerns_services.lado_outcome_record(
             actor=dsl, referral=referral, outcome="false", outcome_on=days_ago(0)
         )
     )

@@ -1,4 +1,4 @@
-"""contacts.services.requests: every transition of a planned-contact request, who may make it,
+"""contacts.planned.services: every transition of a planned-contact request, who may make it,
 what it refuses, what it writes (row, notes, audit events, notifications, email) and what it
 leaves alone."""
 
@@ -17,20 +17,21 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts import services, workflow
-from contacts.models import (
+from contacts.notifications.models import Notification
+from contacts.planned import services, workflow
+from contacts.planned.assessments import stored_assessment
+from contacts.planned.models import (
     ContactRequest,
     HeadAbsence,
     NoteKind,
-    Notification,
     RequestNote,
     Route,
     Status,
 )
-from contacts.services import AlreadyDecided, StaleRequest, stored_assessment
+from contacts.planned.services import AlreadyDecided, StaleRequest
 from policies.engine import ContactFacts, EngineSettings, assess
-from safeguard.audit import audit_verify
-from safeguard.models import AuditEvent
+from safeguard.audit.models import AuditEvent
+from safeguard.audit.services import audit_verify
 from tests.factories import PupilFactory
 from tests.factories_requests import WORK_MEETING, future, make_request
 

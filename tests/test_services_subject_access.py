@@ -1,4 +1,4 @@
-"""contacts.services.subject_access_export and contacts.subject_access: what a subject-access
+"""contacts.services.subject_access_export and contacts.privacy.subject_access: what a subject-access
 export holds about a pupil or a member of staff, how the zip is laid out, what is never in it,
 who may make one, and the audit event that records it."""
 
@@ -17,13 +17,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from contacts import services
-from contacts.models import Pupil, Staff
-from contacts.subject_access import CHAIR_ONLY, pupil_export, write_zip
+from contacts.people.models import Pupil, Staff
+from contacts.planned import services as planned_services
+from contacts.privacy import services as privacy_services
+from contacts.privacy.subject_access import CHAIR_ONLY, pupil_export, write_zip
+from contacts.records import services as records_services
 from policies import services as policy_services
-from safeguard import roles
-from safeguard.audit import audit_verify, audit_view
-from safeguard.models import AuditEvent
+from safeguard.audit.models import AuditEvent
+from safeguard.audit.services import audit_verify, audit_view
+from safeguard.core import roles
 from tests.factories import (
     ParentCarerFactory,
     PupilFactory,
@@ -105,7 +107,7 @@ class Unzipped:
 
 
 def _export(actor, **subject) -> Unzipped:
-    return Unzipped(services.subject_access_export(actor=actor, **subject).content)
+    return Unzipped(privacy_services.subject_access_export(actor=actor, **subject).content)
 
 
 def _events() -> int:
@@ -128,9 +130,11 @@ def pupil_file(school, head, teacher, colleague, dsl, pupil):
     )
     relative = StaffRelativeFactory(staff=colleague, pupil=pupil, relationship="niece_nephew")
     request = make_request(teacher, [pupil, classmate])
-    note = services.request_note_add(actor=teacher, request=request, text="Mum will be there too.")
+    note = planned_services.request_note_add(
+        actor=teacher, request=request, text="Mum will be there too."
+    )
     request.refresh_from_db()
-    services.request_decide(
+    planned_services.request_decide(
         actor=head,
         request=request,
         decision="approve",
@@ -138,7 +142,7 @@ def pupil_file(school, head, teacher, colleague, dsl, pupil):
         conditions="Meet in the open area only.",
     )
     record = make_record(teacher, [pupil], attachment=_pdf("thank you letter.pdf"))
-    addendum = services.record_addendum_add(
+    addendum = records_services.record_addendum_add(
         actor=teacher, record=record, text="Spoke to the form tutor afterwards."
     )
     disclosure = make_disclosure(teacher, pupil)
@@ -195,7 +199,7 @@ def test_the_same_information_gives_the_same_zip_byte_for_byte(head, pupil, pupi
 
 
 def test_the_export_is_named_by_reference_and_date_never_by_name(head, pupil):
-    export = services.subject_access_export(actor=head, pupil=pupil)
+    export = privacy_services.subject_access_export(actor=head, pupil=pupil)
     today = timezone.localdate().isoformat()
     assert export.filename == f"subject-access-{pupil.audit_ref}-{today}.zip"
     assert "Ava" not in export.filename and "Current" not in export.filename
@@ -416,7 +420,7 @@ def test_attached_files_are_in_the_zip_and_a_missing_one_is_named(
 
 def test_the_export_is_audited_by_counts_with_no_name_or_content(head, pupil, pupil_file):
     before = _events()
-    export = services.subject_access_export(actor=head, pupil=pupil)
+    export = privacy_services.subject_access_export(actor=head, pupil=pupil)
     assert _events() == before + 1
     event = AuditEvent.objects.latest("id")
     assert (event.action, event.actor, event.actor_role) == (
@@ -438,7 +442,7 @@ def test_the_export_is_audited_by_counts_with_no_name_or_content(head, pupil, pu
 
 
 def test_the_export_event_is_in_the_next_export(head, pupil):
-    services.subject_access_export(actor=head, pupil=pupil)
+    privacy_services.subject_access_export(actor=head, pupil=pupil)
     events = _export(head, pupil=pupil).table("audit_events")
     assert [e["action"] for e in events][-1] == "subject_access.export"
 
@@ -453,25 +457,25 @@ def test_only_the_headteacher_may_export_and_nothing_is_written_when_refused(
     actor = request.getfixturevalue(who)
     before = _events()
     with pytest.raises(PermissionDenied):
-        services.subject_access_export(actor=actor, pupil=pupil)
+        privacy_services.subject_access_export(actor=actor, pupil=pupil)
     with pytest.raises(PermissionDenied):
-        services.subject_access_export(actor=actor, staff=teacher)
+        privacy_services.subject_access_export(actor=actor, staff=teacher)
     assert _events() == before
 
 
 def test_the_headteacher_of_another_school_may_not_export(outsider, pupil, teacher):
     before = _events()
     with pytest.raises(PermissionDenied):
-        services.subject_access_export(actor=outsider, pupil=pupil)
+        privacy_services.subject_access_export(actor=outsider, pupil=pupil)
     with pytest.raises(PermissionDenied):
-        services.subject_access_export(actor=outsider, staff=teacher)
+        privacy_services.subject_access_export(actor=outsider, staff=teacher)
     assert _events() == before
 
 
 def test_the_headteacher_may_not_export_their_own_file(head):
     before = _events()
     with pytest.raises(PermissionDenied, match="chair of governors"):
-        services.subject_access_export(actor=head, staff=head)
+        privacy_services.subject_access_export(actor=head, staff=head)
     assert _events() == before
 
 
@@ -479,14 +483,14 @@ def test_a_deactivated_headteacher_may_not_export(head, pupil):
     Staff.objects.filter(pk=head.pk).update(is_active=False)
     head.refresh_from_db()
     with pytest.raises(PermissionDenied):
-        services.subject_access_export(actor=head, pupil=pupil)
+        privacy_services.subject_access_export(actor=head, pupil=pupil)
 
 
 @pytest.mark.parametrize("both", [True, False])
 def test_exactly_one_person_is_exported(head, pupil, teacher, both):
     subject = {"pupil": pupil, "staff": teacher} if both else {}
     with pytest.raises(ValueError):
-        services.subject_access_export(actor=head, **subject)
+        privacy_services.subject_access_export(actor=head, **subject)
 
 
 def test_the_export_reads_the_person_as_stored_not_as_passed(head, pupil):
@@ -534,7 +538,7 @@ def staff_file(school, head, teacher, colleague, chair, pupil):
     policy read, and an authenticator set up."""
     relative = StaffRelativeFactory(staff=teacher, pupil=pupil, relationship="child")
     request = make_request(teacher, [pupil])
-    services.request_note_add(actor=head, request=request, text="Please add the address.")
+    planned_services.request_note_add(actor=head, request=request, text="Please add the address.")
     record = make_record(teacher, [pupil], attachment=_pdf("card.pdf"))
     disclosure = make_disclosure(teacher, pupil)
     about = make_concern(colleague, teacher, confidential=True, description="Lift home twice.")
@@ -640,11 +644,11 @@ def test_a_staff_export_never_holds_secrets(head, teacher, staff_file):
 
 def test_the_decisions_someone_made_are_in_their_export(head, chair, teacher, pupil):
     request = make_request(teacher, [pupil])
-    services.request_refer(
+    planned_services.request_refer(
         actor=head, request=request, expected_version=request.version, reason="Unsure."
     )
     request.refresh_from_db()
-    services.request_decide(
+    planned_services.request_decide(
         actor=chair,
         request=request,
         decision="reject",
@@ -661,7 +665,7 @@ def test_the_decisions_someone_made_are_in_their_export(head, chair, teacher, pu
 
 
 def test_a_staff_export_is_audited_against_the_member_of_staff(head, teacher, staff_file):
-    services.subject_access_export(actor=head, staff=teacher)
+    privacy_services.subject_access_export(actor=head, staff=teacher)
     event = AuditEvent.objects.latest("id")
     assert (event.action, event.object_type, event.object_ref) == (
         "subject_access.export",
@@ -683,7 +687,7 @@ def _queries(fn) -> int:
 def _grow_pupil(teacher, colleague, pupil, n):
     for i in range(n):
         record = make_record(teacher, [pupil], attachment=_pdf(f"file{i}.pdf"))
-        services.record_addendum_add(actor=teacher, record=record, text=f"Addendum {i}.")
+        records_services.record_addendum_add(actor=teacher, record=record, text=f"Addendum {i}.")
         make_request(teacher, [pupil])
         make_disclosure(teacher, pupil)
         make_concern(colleague, teacher, related_record=record)
@@ -697,8 +701,8 @@ def test_a_pupils_export_takes_the_same_queries_for_2_entries_as_for_10(
     _grow_pupil(teacher, colleague, small, 2)
     _grow_pupil(teacher, colleague, large, 10)
     roles.roles_of(head)  # loaded once per request, not per export
-    few = _queries(lambda: services.subject_access_export(actor=head, pupil=small))
-    many = _queries(lambda: services.subject_access_export(actor=head, pupil=large))
+    few = _queries(lambda: privacy_services.subject_access_export(actor=head, pupil=small))
+    many = _queries(lambda: privacy_services.subject_access_export(actor=head, pupil=large))
     assert many == few
     assert len(_export(head, pupil=large).table("records")) == 10
 
@@ -711,18 +715,18 @@ def test_a_staff_export_takes_the_same_queries_for_2_entries_as_for_10(
     for person, n in ((small, 2), (large, 10)):
         for i in range(n):
             record = make_record(person, [pupil], attachment=_pdf(f"f{i}.pdf"))
-            services.record_addendum_add(actor=person, record=record, text="More.")
+            records_services.record_addendum_add(actor=person, record=record, text="More.")
             make_request(person, [pupil])
             make_concern(colleague, person, related_record=record)
             make_disclosure(person, pupil)
     roles.roles_of(head)
-    few = _queries(lambda: services.subject_access_export(actor=head, staff=small))
-    many = _queries(lambda: services.subject_access_export(actor=head, staff=large))
+    few = _queries(lambda: privacy_services.subject_access_export(actor=head, staff=small))
+    many = _queries(lambda: privacy_services.subject_access_export(actor=head, staff=large))
     assert many == few
 
 
 def test_a_legal_hold_on_the_pupil_is_part_of_their_file(head, pupil):
-    services.legal_hold_place(actor=head, pupil=pupil, reason="Claim against the school")
+    privacy_services.legal_hold_place(actor=head, pupil=pupil, reason="Claim against the school")
     rows = _export(head, pupil=pupil).table("legal_holds")
     assert [(r["reason"], r["placed_by"], r["lifted_at"]) for r in rows] == [
         ("Claim against the school", head.full_name, None)
@@ -730,8 +734,8 @@ def test_a_legal_hold_on_the_pupil_is_part_of_their_file(head, pupil):
 
 
 def test_a_legal_hold_on_the_staff_member_is_part_of_their_file(head, teacher, pupil):
-    hold = services.legal_hold_place(actor=head, staff=teacher, reason="Tribunal")
-    services.legal_hold_lift(actor=head, hold=hold, reason="Settled")
+    hold = privacy_services.legal_hold_place(actor=head, staff=teacher, reason="Tribunal")
+    privacy_services.legal_hold_lift(actor=head, hold=hold, reason="Settled")
     export = _export(head, staff=teacher)
     assert [(r["reason"], r["lift_reason"]) for r in export.table("legal_holds")] == [
         ("Tribunal", "Settled")

@@ -10,8 +10,8 @@ from axes.models import AccessAttempt
 from axes.utils import reset
 from django.urls import reverse
 
-from contacts.services.people import staff_set_active
-from safeguard.middleware import LAST_ACTIVITY_KEY
+from contacts.people.services import staff_set_active
+from safeguard.accounts.middleware import LAST_ACTIVITY_KEY
 from tests.factories import TEST_PASSWORD
 from tests.helpers import field_error, text
 

@@ -9,8 +9,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safeguard import two_factor
-from safeguard.models import AuditEvent
+from safeguard.accounts import services as two_factor
+from safeguard.audit.models import AuditEvent
 from tests.factories import TEST_PASSWORD
 from tests.helpers import sign_in, text
 

@@ -14,9 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import ContactRequest, HeadAbsence, NoteKind, Notification, Status
-from safeguard.models import AuditEvent
+from contacts.notifications.models import Notification
+from contacts.planned import services
+from contacts.planned.models import ContactRequest, HeadAbsence, NoteKind, Status
+from safeguard.audit.models import AuditEvent
 from tests.factories import PupilFactory, StaffFactory
 from tests.factories_requests import future, make_request
 from tests.helpers import field_error, sign_in, text

@@ -13,9 +13,11 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import BoundaryConcern, LadoReferral, Notification
-from safeguard.models import AuditEvent
+from contacts.concerns import services as concerns_services
+from contacts.concerns.models import BoundaryConcern, LadoReferral
+from contacts.notifications.models import Notification
+from contacts.people import services as people_services
+from safeguard.audit.models import AuditEvent
 from tests.factories import StaffFactory
 from tests.factories_records import (
     ADVICE,
@@ -509,7 +511,9 @@ def test_case_manager_response_via_the_service_shows_on_the_reporters_page(
     client, colleague, teacher, head
 ):
     concern = make_concern(colleague, teacher)
-    services.concern_respond(actor=head, concern=concern, response="Thank you for raising it.")
+    concerns_services.concern_respond(
+        actor=head, concern=concern, response="Thank you for raising it."
+    )
     page = text(_as(client, colleague).get(reverse("concern_detail", args=[concern.pk])))
     assert "The case manager's response" in page
     assert "Thank you for raising it." in page
@@ -533,7 +537,7 @@ def test_people_with_the_same_name_are_grouped_separately_and_patterns_still_sho
 
 def test_concerns_about_someone_who_has_left_can_still_be_listed(client, head, colleague, teacher):
     concern = make_concern(colleague, teacher)
-    services.staff_set_active(actor=head, staff=teacher, active=False)
+    people_services.staff_set_active(actor=head, staff=teacher, active=False)
     client = _as(client, head)
     listed = client.get(reverse("concern_list"))
     assert reverse("concern_subject", args=[teacher.pk]) in listed.content.decode()

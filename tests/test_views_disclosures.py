@@ -8,10 +8,11 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import Addendum, Disclosure, Notification
-from contacts.pupil_picker import pupil_choice_label
-from safeguard.models import AuditEvent
+from contacts.notifications.models import Notification
+from contacts.people.pupil_picker import pupil_choice_label
+from contacts.planned import services
+from contacts.records.models import Addendum, Disclosure
+from safeguard.audit.models import AuditEvent
 from tests.factories_records import ACCOUNT, make_disclosure
 from tests.helpers import field_error, options, sign_in, text
 

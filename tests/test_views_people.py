@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts.models import ParentCarer, Pupil, Staff, StaffRelative
-from contacts.pupil_picker import pupil_choice_label
-from safeguard.models import AuditEvent
+from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
+from contacts.people.pupil_picker import pupil_choice_label
+from safeguard.audit.models import AuditEvent
 from tests.factories import PupilFactory, StaffFactory, StaffRelativeFactory
 from tests.helpers import csv_bytes, field_error, find_pupils, options, row_counts, sign_in, text
 

@@ -9,13 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from contacts.models import Staff
-from contacts.pupil_picker import pupil_choice_label
+from contacts.people.models import Staff
+from contacts.people.pupil_picker import pupil_choice_label
 from policies import services
 from policies.engine import CLAUSES
 from policies.models import Acknowledgement, Policy, PolicyClause, PolicyVersion
-from safeguard.models import AuditEvent
-from safeguard.roles import Role
+from safeguard.audit.models import AuditEvent
+from safeguard.core.roles import Role
 from tests.factories import PupilFactory, StaffRelativeFactory
 from tests.factories_policies import PolicyClauseFactory, PolicyFactory, PolicyVersionFactory
 from tests.helpers import field_error, find_pupils, options, row_counts, sign_in, text

@@ -16,10 +16,11 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import Addendum, ContactRecord, Notification, RecordType
-from contacts.record_forms import RECORD_TYPE_GUIDE
-from safeguard.models import AuditEvent
+from contacts.notifications.models import Notification
+from contacts.records import services
+from contacts.records.forms import RECORD_TYPE_GUIDE
+from contacts.records.models import Addendum, ContactRecord, RecordType
+from safeguard.audit.models import AuditEvent
 from tests.factories import PupilFactory
 from tests.factories_records import DETAILS, make_family_record, make_record
 from tests.helpers import field_error, sign_in, text

@@ -15,12 +15,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts.models import ContactRequest
+from contacts.planned.models import ContactRequest
 from policies.services import policy_create
-from safeguard.charts import NO_DATA
-from safeguard.report_views import TABLE_SLUGS
-from safeguard.reports import governors_report, previous, school_year, term
-from safeguard.roles import Role
+from safeguard.core.roles import Role
+from safeguard.reports.charts import NO_DATA
+from safeguard.reports.selectors import governors_report, previous, school_year, term
+from safeguard.reports.views import TABLE_SLUGS
 from tests.factories_policies import PolicyFactory, PolicyVersionFactory
 from tests.factories_records import make_record
 from tests.factories_reports import (

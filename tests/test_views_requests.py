@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import ContactRequest, NoteKind, RequestNote, Status
-from contacts.pupil_picker import pupil_choice_label
-from safeguard.models import AuditEvent
+from contacts.people.pupil_picker import pupil_choice_label
+from contacts.planned import services
+from contacts.planned.models import ContactRequest, NoteKind, RequestNote, Status
+from safeguard.audit.models import AuditEvent
 from tests.factories import PupilFactory
 from tests.factories_requests import future, make_request
 from tests.helpers import field_error, find_pupils, options, sign_in, text
@@ -367,7 +367,7 @@ def test_my_requests_groups_requests_by_state(client, teacher, pupil, head):
 def test_my_requests_come_a_page_at_a_time_sections_carrying_on(
     client, teacher, pupil, head, monkeypatch
 ):
-    from contacts import request_views
+    from contacts.planned import views as request_views
 
     monkeypatch.setattr(request_views, "PAGE_SIZE", 3)
     draft = make_request(teacher, [pupil], submit=False)

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import Disclosure, LegalHold
+from contacts.privacy import services
+from contacts.privacy.models import LegalHold
+from contacts.records.models import Disclosure
 from tests.factories import PupilFactory
 from tests.factories_records import make_disclosure
 from tests.factories_retention import DISCLOSURE_DUE, make_leaver, make_old_disclosure

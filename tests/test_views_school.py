@@ -1,7 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from safeguard.models import AuditEvent, School
+from safeguard.audit.models import AuditEvent
+from safeguard.core.models import School
 from tests.helpers import field_error, sign_in, text
 
 URL = "school_settings"

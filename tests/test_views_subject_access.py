@@ -13,7 +13,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from safeguard.models import AuditEvent
+from safeguard.audit.models import AuditEvent
 from tests.factories_records import make_concern, make_record
 from tests.factories_requests import make_request
 from tests.helpers import sign_in, text

@@ -33,8 +33,8 @@ def check(acks: list[dict], since: float) -> dict:
     django.setup()
     from django.db.models import Q
 
-    from contacts.models import TRANSITIONS, ContactRequest, Status
-    from safeguard.models import AuditEvent
+    from contacts.planned.models import TRANSITIONS, ContactRequest, Status
+    from safeguard.audit.models import AuditEvent
 
     label = ContactRequest._meta.label_lower
     actions = {action for _state, action in TRANSITIONS}

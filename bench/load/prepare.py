@@ -29,11 +29,11 @@ def accounts() -> dict:
     from django_otp.oath import totp
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from contacts.benchdata import BENCH_PASSWORD, BENCH_SCHOOL
-    from contacts.models import Pupil, Staff
-    from safeguard.models import School
-    from safeguard.roles import Role, roles_of
-    from safeguard.two_factor import TWO_FACTOR_ROLES, two_factor_begin, two_factor_confirm
+    from bench.data import BENCH_PASSWORD, BENCH_SCHOOL
+    from contacts.people.models import Pupil, Staff
+    from safeguard.accounts.services import TWO_FACTOR_ROLES, two_factor_begin, two_factor_confirm
+    from safeguard.core.models import School
+    from safeguard.core.roles import Role, roles_of
 
     school = School.objects.get(name=BENCH_SCHOOL)
     if school.require_two_factor_for_all:

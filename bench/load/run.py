@@ -116,7 +116,7 @@ def ensure_database(name: str, scale: str, env: dict[str, str]) -> None:
         return
     log(f"Seeding {name} with seed_bench --scale {scale} (large takes about six minutes)")
     started = time.monotonic()
-    manage(env, "seed_bench", "--scale", scale)
+    manage(env, "seed_bench", "--scale", scale, "--settings", "bench.settings")
     log(f"Seeded in {time.monotonic() - started:.0f} s; vacuuming and analysing")
     with contextlib.closing(_pg(name)) as conn, conn.cursor() as cur:
         cur.execute("VACUUM ANALYZE")

@@ -1,6 +1,6 @@
 from django import template
 
-from contacts.models import Status
+from contacts.planned.models import Status
 
 register = template.Library()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from safeguard.roles import Role
+from safeguard.core.roles import Role
 from tests.conftest import _person
 from tests.e2e.browser import Person, launch, missing
 from tests.factories import TEST_PASSWORD, SchoolFactory
@@ -175,7 +175,7 @@ def authenticator_for(staff):
     """A confirmed authenticator app for someone who must use one, else None."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from safeguard.two_factor import APP_DEVICE_NAME, two_factor_required
+    from safeguard.accounts.services import APP_DEVICE_NAME, two_factor_required
 
     if not two_factor_required(staff):
         return None

@@ -10,7 +10,8 @@ import datetime as dt
 
 from django.utils import timezone
 
-from contacts.models import ContactRequest, Pupil
+from contacts.people.models import Pupil
+from contacts.planned.models import ContactRequest
 from tests.e2e.browser import Person
 from tests.factories import PupilFactory
 

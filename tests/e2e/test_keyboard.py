@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from contacts.models import ContactRequest, Status
+from contacts.planned.models import ContactRequest, Status
 from tests.e2e.browser import KeyboardOnly
 from tests.e2e.scenes import (
     LIFT_PLACE,

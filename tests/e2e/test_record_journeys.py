@@ -3,7 +3,9 @@ designated safeguarding lead and nobody else."""
 
 from django.utils import timezone
 
-from contacts.models import BoundaryConcern, ContactRequest, Disclosure
+from contacts.concerns.models import BoundaryConcern
+from contacts.planned.models import ContactRequest
+from contacts.records.models import Disclosure
 from tests.e2e.scenes import current_pupil, fill_contact_questions, next_week
 
 FRIEND_REASONS = "Maisie sent me a friend request on Instagram after the school trip."

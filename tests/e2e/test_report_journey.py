@@ -8,9 +8,9 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from contacts import services
-from contacts.models import ContactRequest
-from safeguard.reports import previous, term
+from contacts.planned import services
+from contacts.planned.models import ContactRequest
+from safeguard.reports.selectors import previous, term
 from tests.e2e.scenes import (
     LIFT_PLACE,
     LIFT_REASONS,

@@ -6,7 +6,7 @@ from base64 import b32decode
 
 from django_otp.oath import totp
 
-from safeguard.roles import Role
+from safeguard.core.roles import Role
 from tests.e2e.browser import Person
 from tests.factories import TEST_PASSWORD, StaffFactory
 

@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from contacts.services.retention import Keep, PlanItem, RetentionResult, retention_apply
-from safeguard.models import School
+from contacts.privacy.services import Keep, PlanItem, RetentionResult, retention_apply
+from safeguard.core.models import School
 
 
 def _date(value: str) -> dt.date:

@@ -4,7 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from contacts.services import school_bootstrap
+from contacts.people.services import school_bootstrap
 
 
 class Command(BaseCommand):

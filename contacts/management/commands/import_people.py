@@ -2,9 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from contacts.importing import COLUMNS, ImportRejected, people_import
-from contacts.models import Staff
-from safeguard import roles
+from contacts.people.importing import COLUMNS, ImportRejected, people_import
+from contacts.people.models import Staff
+from safeguard.core import roles
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from contacts.services import reminders_send
+from contacts.planned.services import reminders_send
 
 
 class Command(BaseCommand):

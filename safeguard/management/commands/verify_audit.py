@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from safeguard.audit import audit_check_run
+from safeguard.audit.services import audit_check_run
 
 
 class Command(BaseCommand):

@@ -1,0 +1,215 @@
+"""Records after the fact: contact records, disclosures, boundary concerns, LADO referrals.
+
+Records are never edited once saved; corrections and additions are dated addenda. Each write
+is one transaction with its audit event; alerts go out when the transaction commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from contacts.concerns.models import BoundaryConcern, LadoOutcome, LadoReferral, LadoType, Outcome
+from contacts.notifications.services import notify
+from contacts.people.models import Staff
+from contacts.planned import workflow
+from contacts.planned.models import ContactRequest, Route
+from contacts.records.models import ContactRecord
+from contacts.records.services import not_in_future
+from safeguard.audit.services import audit_record
+from safeguard.core import roles
+from safeguard.core.roles import Role
+
+
+def concern_route(subject: Staff) -> str:
+    """A concern about the headteacher goes to the chair of governors; any other to the head."""
+    if roles.has_role(subject, Role.HEADTEACHER):
+        return Route.CHAIR_OF_GOVERNORS
+    return Route.HEADTEACHER
+
+
+def concern_raise(
+    *,
+    actor: Staff,
+    subject: Staff,
+    occurred_on: dt.date,
+    description: str,
+    confidential: bool = False,
+    related_record: ContactRecord | None = None,
+    related_request: ContactRequest | None = None,
+) -> BoundaryConcern:
+    """Any member of staff raises a concern about themself or a colleague (003 §6)."""
+    if subject.school_id != actor.school_id:
+        raise ValidationError({"subject": "Choose a member of staff at your own school."})
+    if not description.strip():
+        raise ValidationError({"description": "Say what happened, or what worries you."})
+    not_in_future(occurred_on, "occurred_on", "The date")
+    for related in (related_record, related_request):
+        if related is not None and related.school_id != actor.school_id:
+            raise PermissionDenied("That record belongs to another school.")
+    concern = BoundaryConcern(
+        school=actor.school,
+        reporter=actor,
+        subject=subject,
+        route=concern_route(subject),
+        occurred_on=occurred_on,
+        description=description.strip(),
+        confidential=confidential,
+        related_record=related_record,
+        related_request=related_request,
+    )
+    with transaction.atomic():
+        concern.save()
+        audit_record(
+            actor=actor,
+            school=concern.school,
+            action="concern.raise",
+            obj=concern,
+            reason="self-referral" if concern.is_self_referral else "",
+        )
+        notify(
+            recipients=case_managers(concern).exclude(pk=actor.pk),
+            message=f"A boundary concern was raised ({concern.reference})",
+            path=reverse("concern_detail", args=[concern.pk]),
+        )
+    return concern
+
+
+def case_managers(concern: BoundaryConcern):
+    """Who manages the concern now: never the person it is about."""
+    return workflow.people_for_route(concern.school_id, concern.route, exclude=[concern.subject_id])
+
+
+def is_case_manager(user: Staff, concern: BoundaryConcern) -> bool:
+    return case_managers(concern).filter(pk=user.pk).exists()
+
+
+def concern_respond(
+    *,
+    actor: Staff,
+    concern: BoundaryConcern,
+    response: str,
+    outcome: str = "",
+    close: bool = False,
+) -> BoundaryConcern:
+    """The case manager records the response; closing it needs an outcome."""
+    if not is_case_manager(actor, concern):
+        raise PermissionDenied("Only the case manager responds to this concern.")
+    if not response.strip():
+        raise ValidationError({"response": "Record your response."})
+    if outcome and outcome not in Outcome.values:
+        raise ValidationError({"outcome": "Choose one of the outcomes."})
+    if close and not outcome:
+        raise ValidationError({"outcome": "Choose the outcome before closing the concern."})
+    with transaction.atomic():
+        concern = BoundaryConcern.objects.select_for_update().get(pk=concern.pk)
+        if not concern.is_open:
+            raise ValidationError("This concern is closed.")
+        stamp = timezone.localtime().strftime("%d %b %Y %H:%M")
+        entry = f"{stamp}, {actor.full_name}: {response.strip()}"
+        concern.response = f"{concern.response}\n\n{entry}".strip()
+        concern.outcome = outcome or concern.outcome
+        if close:
+            concern.closed_by = actor
+            concern.closed_at = timezone.now()
+        concern.save()
+        audit_record(
+            actor=actor,
+            school=concern.school,
+            action="concern.close" if close else "concern.respond",
+            obj=concern,
+            from_state="open",
+            to_state="closed" if close else "open",
+            reason=concern.get_outcome_display() if outcome else "",
+        )
+    return concern
+
+
+LADO_RECORDERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS, Role.DSL})
+
+
+def lado_record(
+    *,
+    actor: Staff,
+    subject: Staff,
+    referral_type: str,
+    contacted_at: dt.datetime,
+    spoke_to: str,
+    advice: str,
+    concern: BoundaryConcern | None = None,
+) -> LadoReferral:
+    """A consultation with, or referral to, the LADO about a member of staff."""
+    if actor.school_id != subject.school_id or not roles.has_role(actor, LADO_RECORDERS):
+        raise PermissionDenied("Only the headteacher, the chair or the DSL record LADO contact.")
+    if actor.pk == subject.pk:
+        raise PermissionDenied("A referral about you is recorded by someone else.")
+    if concern is not None and concern.school_id != actor.school_id:
+        raise PermissionDenied("That concern belongs to another school.")
+    errors: dict[str, str] = {}
+    if referral_type not in LadoType.values:
+        errors["referral_type"] = "Choose consultation or referral."
+    if not spoke_to.strip():
+        errors["spoke_to"] = "Say who you spoke to."
+    if not advice.strip():
+        errors["advice"] = "Record the advice given."
+    if errors:
+        raise ValidationError(errors)
+    not_in_future(contacted_at, "contacted_at", "The call")
+    referral = LadoReferral(
+        school=actor.school,
+        recorded_by=actor,
+        subject=subject,
+        concern=concern,
+        referral_type=referral_type,
+        contacted_at=contacted_at,
+        spoke_to=spoke_to.strip(),
+        advice=advice.strip(),
+    )
+    with transaction.atomic():
+        referral.save()
+        audit_record(
+            actor=actor,
+            school=referral.school,
+            action=f"lado.{referral_type}",
+            obj=referral,
+            reason=f"about {subject.audit_ref}",
+        )
+    return referral
+
+
+def lado_outcome_record(
+    *, actor: Staff, referral: LadoReferral, outcome: str, outcome_on: dt.date
+) -> LadoReferral:
+    """The LADO's outcome of a referral, once known."""
+    if actor.school_id != referral.school_id or not roles.has_role(actor, LADO_RECORDERS):
+        raise PermissionDenied("Only the headteacher, the chair or the DSL record LADO outcomes.")
+    if actor.pk == referral.subject_id:
+        raise PermissionDenied("The outcome of a referral about you is recorded by someone else.")
+    if referral.referral_type != LadoType.REFERRAL:
+        raise ValidationError(
+            "A consultation has no outcome: record a referral if the LADO takes it further."
+        )
+    if outcome not in LadoOutcome.values:
+        raise ValidationError({"outcome": "Choose the outcome the LADO gave."})
+    not_in_future(outcome_on, "outcome_on", "The outcome")
+    if outcome_on < timezone.localtime(referral.contacted_at).date():
+        raise ValidationError({"outcome_on": "The outcome cannot come before the referral."})
+    with transaction.atomic():
+        referral = LadoReferral.objects.select_for_update().get(pk=referral.pk)
+        if referral.outcome:
+            raise ValidationError("The outcome of this referral is already recorded.")
+        referral.outcome = outcome
+        referral.outcome_on = outcome_on
+        referral.save(update_fields=["outcome", "outcome_on"])
+        audit_record(
+            actor=actor,
+            school=referral.school,
+            action="lado.outcome",
+            obj=referral,
+            reason=referral.get_outcome_display(),
+        )
+    return referral

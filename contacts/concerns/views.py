@@ -1,0 +1,221 @@
+"""Boundary concerns and LADO referrals: permission, form, service call, redirect."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from contacts.concerns import selectors as concerns_selectors
+from contacts.concerns import services
+from contacts.concerns.forms import ConcernForm, LadoForm, LadoOutcomeForm, RespondForm
+from contacts.concerns.services import LADO_RECORDERS
+from contacts.people.models import Staff
+from contacts.planned import selectors as planned_selectors
+from contacts.records import selectors as records_selectors
+from safeguard.audit.services import audit_view, seen_by_panel
+from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.roles import Role, role_required
+
+# Who can be a concern's case manager: the head (the deputy while the head is away), the chair.
+CASE_MANAGER_ROLES = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS})
+
+
+def _school_staff(request: HttpRequest):
+    return Staff.objects.filter(school_id=request.user.school_id, is_active=True)
+
+
+def concern_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    visible = concerns_selectors.concerns_visible_to(user).select_related("subject", "reporter")
+    raised = [c for c in visible if c.reporter_id == user.pk]
+    managed = sorted(
+        (c for c in visible if services.is_case_manager(user, c)),
+        key=lambda c: (c.subject.last_name, c.subject.first_name, c.subject_id, -c.pk),
+    )
+    groups = [
+        (items[0].subject, items)
+        for items in (list(g) for _, g in groupby(managed, key=lambda c: c.subject_id))
+    ]
+    return render(
+        request, "contacts/concerns/concern_list.html", {"raised": raised, "groups": groups}
+    )
+
+
+def concern_new(request: HttpRequest) -> HttpResponse:
+    related_record = related_request = None
+    if record_id := request.GET.get("record"):
+        related_record = get_object_or_404(
+            records_selectors.records_visible_to(request.user), pk=record_id
+        )
+    if request_id := request.GET.get("request"):
+        related_request = get_object_or_404(
+            planned_selectors.requests_visible_to(request.user), pk=request_id
+        )
+    initial = {}
+    if related_record is not None:
+        initial["subject"] = related_record.author_id
+        initial["occurred_on"] = timezone.localtime(related_record.occurred_at).date()
+    form = ConcernForm(
+        posted(request), staff=_school_staff(request), me=request.user, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            concern = services.concern_raise(
+                actor=request.user,
+                related_record=related_record,
+                related_request=related_request,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            who = (
+                "the chair of governors"
+                if concern.route == "chair_of_governors"
+                else ("the headteacher")
+            )
+            messages.success(request, f"{concern.reference} was passed to {who}.")
+            return redirect("concern_detail", pk=concern.pk)
+    context = {"form": form, "related_record": related_record, "related_request": related_request}
+    return render(request, "contacts/concerns/concern_form.html", context)
+
+
+def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    concern = get_object_or_404(
+        concerns_selectors.concerns_visible_to(request.user).select_related(
+            "subject", "reporter", "closed_by", "related_record", "related_request"
+        ),
+        pk=pk,
+    )
+    audit_view(actor=request.user, obj=concern, school=concern.school)
+    manager = services.is_case_manager(request.user, concern)
+    context = {
+        "concern": concern,
+        "manager": manager,
+        # The case manager's alone: never the DSL as such, never the reporter.
+        "seen_by": seen_by_panel(concern) if manager else None,
+        "show_reporter": manager
+        or concern.reporter_id == request.user.pk
+        or not concern.confidential,
+        "respond_form": RespondForm() if manager and concern.is_open else None,
+        "others": concerns_selectors.concerns_visible_to(request.user)
+        .filter(subject_id=concern.subject_id)
+        .exclude(pk=concern.pk)
+        .count()
+        if manager
+        else 0,
+        "lado": concern.lado.all() if manager else (),
+    }
+    return render(request, "contacts/concerns/concern_detail.html", context)
+
+
+@require_POST
+def concern_respond(request: HttpRequest, pk: int) -> HttpResponse:
+    concern = get_object_or_404(concerns_selectors.concerns_visible_to(request.user), pk=pk)
+    form = RespondForm(request.POST)
+    data = form.cleaned_data if form.is_valid() else {"response": "", "outcome": "", "close": False}
+    try:
+        services.concern_respond(actor=request.user, concern=concern, **data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Your response was recorded.")
+    return redirect("concern_detail", pk=pk)
+
+
+@role_required(CASE_MANAGER_ROLES)
+def concern_subject(request: HttpRequest, staff_pk: int) -> HttpResponse:
+    """Every concern about one person the user manages, so patterns show."""
+    if staff_pk == request.user.pk:
+        raise Http404("Concerns about you are managed by someone else.")
+    # Former staff too: a pattern does not end when someone leaves.
+    subject = get_object_or_404(Staff.objects.filter(school_id=request.user.school_id), pk=staff_pk)
+    concerns = [
+        c
+        for c in concerns_selectors.concerns_visible_to(request.user)
+        .filter(subject=subject)
+        .select_related("reporter")
+        if services.is_case_manager(request.user, c)
+    ]
+    context = {"subject": subject, "concerns": concerns}
+    return render(request, "contacts/concerns/concern_subject.html", context)
+
+
+@role_required(LADO_RECORDERS)
+def lado_list(request: HttpRequest) -> HttpResponse:
+    rows = concerns_selectors.lado_visible_to(request.user).select_related("subject", "recorded_by")
+    return render(request, "contacts/lado/lado_list.html", {"rows": rows})
+
+
+@role_required(LADO_RECORDERS)
+def lado_new(request: HttpRequest) -> HttpResponse:
+    concern = None
+    initial = {}
+    if concern_id := request.GET.get("concern"):
+        concern = get_object_or_404(
+            concerns_selectors.concerns_visible_to(request.user), pk=concern_id
+        )
+        initial["subject"] = concern.subject_id
+    if record_id := request.GET.get("record"):
+        record = get_object_or_404(records_selectors.records_visible_to(request.user), pk=record_id)
+        initial["subject"] = record.author_id
+    if request_id := request.GET.get("request"):
+        item = get_object_or_404(planned_selectors.requests_visible_to(request.user), pk=request_id)
+        initial["subject"] = item.requester_id
+    staff = _school_staff(request).exclude(pk=request.user.pk)
+    form = LadoForm(posted(request), staff=staff, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            referral = services.lado_record(
+                actor=request.user,
+                subject=data["subject"],
+                referral_type=data["referral_type"],
+                contacted_at=form.contacted_at(),
+                spoke_to=data["spoke_to"],
+                advice=data["advice"],
+                concern=concern,
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict") and "contacted_at" in error.error_dict:
+                error = ValidationError({"contacted_on": error.error_dict["contacted_at"]})
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{referral.reference} was recorded.")
+            return redirect("lado_detail", pk=referral.pk)
+    return render(request, "contacts/lado/lado_form.html", {"form": form, "concern": concern})
+
+
+@role_required(LADO_RECORDERS)
+def lado_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_object_or_404(
+        concerns_selectors.lado_visible_to(request.user).select_related("subject", "recorded_by"),
+        pk=pk,
+    )
+    form = None
+    if referral.referral_type == "referral" and not referral.outcome:
+        form = LadoOutcomeForm()
+    return render(request, "contacts/lado/lado_detail.html", {"referral": referral, "form": form})
+
+
+@require_POST
+@role_required(LADO_RECORDERS)
+def lado_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_object_or_404(concerns_selectors.lado_visible_to(request.user), pk=pk)
+    form = LadoOutcomeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the outcome and give its date.")
+        return redirect("lado_detail", pk=pk)
+    try:
+        services.lado_outcome_record(actor=request.user, referral=referral, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "The outcome was recorded.")
+    return redirect("lado_detail", pk=pk)

@@ -1,0 +1,76 @@
+"""Directory pages: permission, form, service call, redirect."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from contacts.concerns import selectors as concerns_selectors
+from contacts.concerns import services
+from contacts.files import selectors as files_selectors
+from contacts.people import selectors as people_selectors
+from contacts.planned.models import ContactRequest
+from contacts.records.models import ContactRecord, Disclosure
+from safeguard.accounts import services as two_factor
+from safeguard.audit.services import SEEN_BY_READERS, audit_view, seen_by_panel
+from safeguard.core import roles
+from safeguard.core.roles import role_required
+
+
+def _file(request: HttpRequest, **rows) -> dict:
+    """The page of a staff or pupil file asked for, with what its page links need."""
+    shown = files_selectors.file_page(request.user, number=request.GET.get("page"), **rows)
+    return {"entries": shown.entries, "entries_page": shown.page}
+
+
+def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    staff = get_object_or_404(
+        people_selectors.staff_visible_to(request.user).select_related("line_manager"), pk=pk
+    )
+    relatives = people_selectors.relatives_visible_to(request.user).filter(staff=staff)
+    can_edit = roles.has_role(request.user, roles.PEOPLE_EDITORS)
+    two_factor_on = two_factor.two_factor_enabled(staff)
+    context = {
+        "staff": staff,
+        "two_factor_on": two_factor_on,
+        "can_reset_two_factor": two_factor_on and two_factor.may_reset(request.user, staff),
+        "held_roles": staff.role_assignments.all(),
+        "reports": staff.reports.filter(is_active=True),
+        "relatives": relatives.select_related("pupil"),
+        "can_edit": can_edit,
+        "can_add_relative": can_edit or staff.pk == request.user.pk,
+        **_file(
+            request,
+            requests=ContactRequest.objects.filter(requester=staff),
+            records=ContactRecord.objects.filter(author=staff),
+        ),
+        "concerns_about": [
+            c
+            for c in concerns_selectors.concerns_visible_to(request.user).filter(subject=staff)
+            if services.is_case_manager(request.user, c)
+        ],
+    }
+    return render(request, "contacts/staff_detail.html", context)
+
+
+@role_required(roles.DIRECTORY_READERS)
+def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pupil = get_object_or_404(people_selectors.pupils_visible_to(request.user), pk=pk)
+    # The selector keeps to the user's own school, already loaded with them.
+    audit_view(actor=request.user, obj=pupil, school=request.user.school)
+    context = {
+        "pupil": pupil,
+        "seen_by": seen_by_panel(pupil) if roles.has_role(request.user, SEEN_BY_READERS) else None,
+        "parents": people_selectors.parents_visible_to(request.user).filter(children=pupil),
+        "staff_relatives": people_selectors.relatives_visible_to(request.user)
+        .filter(pupil=pupil)
+        .select_related("staff"),
+        "can_edit": roles.has_role(request.user, roles.PEOPLE_EDITORS),
+        **_file(
+            request,
+            requests=ContactRequest.objects.filter(pupils=pupil),
+            records=ContactRecord.objects.filter(pupils=pupil),
+            disclosures=Disclosure.objects.filter(pupil=pupil),
+        ),
+    }
+    return render(request, "contacts/pupil_detail.html", context)

@@ -1,0 +1,26 @@
+"""The contacts app's models, declared by subject; Django finds them here."""
+
+from contacts.concerns.models import BoundaryConcern, LadoReferral
+from contacts.notifications.models import Notification
+from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative, StaffRole
+from contacts.planned.models import ContactRequest, HeadAbsence, RequestNote
+from contacts.privacy.models import LegalHold
+from contacts.records.models import Addendum, ContactRecord, Disclosure
+
+__all__ = [
+    "Addendum",
+    "BoundaryConcern",
+    "ContactRecord",
+    "ContactRequest",
+    "Disclosure",
+    "HeadAbsence",
+    "LadoReferral",
+    "LegalHold",
+    "Notification",
+    "ParentCarer",
+    "Pupil",
+    "RequestNote",
+    "Staff",
+    "StaffRelative",
+    "StaffRole",
+]

@@ -1,0 +1,62 @@
+"""In-app notifications and the emails that mirror them.
+
+Email leaves the school's systems, so messages say only that something needs attention and
+link to it: never a pupil's name, never the reasons.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.utils import timezone
+
+from contacts.notifications.models import Notification
+from contacts.people.models import Staff
+
+logger = logging.getLogger(__name__)
+
+
+def notify(*, recipients: Iterable[Staff], message: str, path: str) -> list[Notification]:
+    """Create a notice for each recipient and email them once the transaction commits."""
+    people = {person.pk: person for person in recipients if person.is_active}
+    rows = Notification.objects.bulk_create(
+        [Notification(recipient=person, message=message, url=path) for person in people.values()]
+    )
+    link = settings.SITE_URL.rstrip("/") + path
+    body = f"{message}\n\nOpen Safeguard to see it: {link}\n"
+    emails = [
+        (f"Safeguard: {message}", body, settings.DEFAULT_FROM_EMAIL, [person.email])
+        for person in people.values()
+    ]
+    if emails:
+        transaction.on_commit(lambda: _send(emails))
+    return rows
+
+
+def _send(emails: list[tuple[str, str, str, list[str]]]) -> None:
+    # The change is already committed and the in-app notice exists: a mail server that is
+    # down must not turn the person's successful action into an error page.
+    try:
+        send_mass_mail(emails, fail_silently=False)
+    except Exception:
+        logger.exception("Could not send %d notification email(s)", len(emails))
+
+
+def notification_mark_read(*, actor: Staff, notification: Notification) -> Notification:
+    if notification.recipient_id != actor.pk:
+        raise PermissionDenied("This notice is someone else's.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, actor: Staff) -> int:
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from django import forms
+
+from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
+from contacts.people.pupil_picker import PupilPickerForm
+from contacts.people.services import SCHOOL_FIELDS
+from safeguard.core.forms import DATE_INPUT
+from safeguard.core.models import School
+from safeguard.core.roles import Role
+
+ASSIGNABLE_ROLES = [(r.value, r.label) for r in Role if r != Role.STAFF]
+
+
+class _NoFormTag:
+    """Crispy renders fields only; templates write the <form> with its CSRF token."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class StaffForm(_NoFormTag, forms.ModelForm):
+    roles = forms.MultipleChoiceField(
+        choices=ASSIGNABLE_ROLES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Every member of staff can submit requests and records; tick any extra roles.",
+    )
+
+    class Meta:
+        model = Staff
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "job_title",
+            "date_of_birth",
+            "staff_type",
+            "line_manager",
+        ]
+        widgets = {"date_of_birth": DATE_INPUT}
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.school = school
+        managers = Staff.objects.filter(school=school, is_active=True)
+        if self.instance.line_manager_id:
+            # Keep a manager who has since left, so saving does not silently clear them.
+            managers = managers | Staff.objects.filter(pk=self.instance.line_manager_id)
+        if self.instance.pk:
+            managers = managers.exclude(pk=self.instance.pk)
+            self.initial.setdefault(
+                "roles", list(self.instance.role_assignments.values_list("role", flat=True))
+            )
+        self.fields["line_manager"].queryset = managers
+        self.fields["line_manager"].empty_label = "No line manager"
+
+
+class PupilForm(_NoFormTag, forms.ModelForm):
+    class Meta:
+        model = Pupil
+        fields = [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "admission_date",
+            "leaving_date",
+            "year_group",
+            "vulnerable_adult",
+            "notes",
+        ]
+        widgets = {
+            "date_of_birth": DATE_INPUT,
+            "admission_date": DATE_INPUT,
+            "leaving_date": DATE_INPUT,
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.school = school
+
+
+class ParentForm(_NoFormTag, forms.ModelForm):
+    class Meta:
+        model = ParentCarer
+        fields = ["first_name", "last_name", "relationship", "email", "phone"]
+
+
+class RelativeForm(_NoFormTag, PupilPickerForm, forms.ModelForm):
+    class Meta:
+        model = StaffRelative
+        fields = ["pupil", "relationship"]
+
+    def __init__(self, *args: Any, pupils: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pick_pupils(pupils)
+
+
+class PupilFilterForm(forms.Form):
+    q = forms.CharField(label="Name", required=False, max_length=100)
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Current and former"), ("current", "Current"), ("former", "Former")],
+    )
+
+
+class StaffFilterForm(forms.Form):
+    q = forms.CharField(label="Name or email", required=False, max_length=100)
+    active = forms.ChoiceField(
+        label="Show",
+        required=False,
+        choices=[("", "Active staff"), ("inactive", "Inactive staff"), ("all", "Everyone")],
+    )
+
+
+class ImportForm(_NoFormTag, forms.Form):
+    KIND_CHOICES = [("pupils", "Pupils"), ("staff", "Staff")]
+    kind = forms.ChoiceField(label="What the file holds", choices=KIND_CHOICES)
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 CSV with a header row; the columns are listed below.",
+    )
+
+
+class SchoolForm(_NoFormTag, forms.ModelForm):
+    class Meta:
+        model = School
+        fields = list(SCHOOL_FIELDS)  # the settings the service may change, no more
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "child_age": "A former pupil under this age counts as a child (default 18).",
+            "restricted_window_years": "Contact with a former pupil who is a child or a "
+            "vulnerable adult is restricted for this many years after they leave (default 3; "
+            "003 §2).",
+            "exemption_needs_approval": "Planned contact under an exemption (sport, an organised "
+            "social event, volunteering, Scouts, a family invitation) still needs approval.",
+            "response_days": "School days a request may wait before the headteacher is reminded.",
+            "retention_disclosure_until_age": "Child-protection disclosures are kept until the "
+            "pupil reaches this age, then flagged for review (default 25).",
+            "retention_staff_retirement_age": "Allegations and boundary concerns about a member "
+            "of staff are kept until they reach this age, or for the minimum below if longer.",
+            "retention_allegation_min_years": "The shortest time allegations and boundary "
+            "concerns are kept (default 10 years).",
+            "retention_contact_years_after_leaving": "Other contact records and requests are kept "
+            "this many years after the pupil leaves (default 6).",
+        }

@@ -1,0 +1,342 @@
+"""People: staff (who sign in), pupils current and former, parents and carers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from safeguard.core.models import School
+from safeguard.core.roles import Role
+
+
+def whole_years(start: dt.date, end: dt.date) -> int:
+    """Completed calendar years from start to end (an age)."""
+    years = end.year - start.year
+    if (end.month, end.day) < (start.month, start.day):
+        years -= 1
+    return years
+
+
+def _anniversary(start: dt.date, years: int) -> dt.date:
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February in a year without one
+        return start.replace(year=start.year + years, day=28)
+
+
+def years_between(start: dt.date, end: dt.date) -> float:
+    """Calendar years from start to end as a float: exactly 3.0 on the third anniversary."""
+    whole = whole_years(start, end)
+    last = _anniversary(start, whole)
+    following = _anniversary(start, whole + 1)
+    return whole + (end - last).days / (following - last).days
+
+
+class StaffManager(BaseUserManager["Staff"]):
+    def get_by_natural_key(self, username: str | None) -> Staff:
+        # Emails are stored lower-case; sign-in ignores the case typed.
+        return self.get(email__iexact=username or "")
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> Staff:
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+
+class StaffType(models.TextChoices):
+    TEACHER = "teacher", "Teacher"
+    SUPPORT = "support", "Support staff"
+    SUPPLY = "supply", "Supply or agency"
+    VOLUNTEER = "volunteer", "Volunteer"
+    GOVERNOR = "governor", "Governor"
+    OTHER = "other", "Other"
+
+
+class Staff(AbstractBaseUser):
+    """Every employee and worker of a school, governors included. Signs in with email."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="staff")
+    email = models.EmailField("email address", unique=True)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    job_title = models.CharField(max_length=120, blank=True)
+    date_of_birth = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Used only to work out how long allegation and boundary-concern records are "
+        "kept (until normal retirement age). Without it they are kept and reported.",
+    )
+    staff_type = models.CharField(
+        max_length=20, choices=StaffType.choices, default=StaffType.TEACHER
+    )
+    line_manager = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+    )
+    is_active = models.BooleanField(
+        "active", default=True, help_text="Inactive staff cannot sign in."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = StaffManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["first_name", "last_name", "school"]
+
+    class Meta:
+        verbose_name = "member of staff"
+        verbose_name_plural = "staff"
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="staff_email_unique_ci"),
+            models.CheckConstraint(
+                condition=~Q(line_manager=F("pk")), name="staff_not_own_line_manager"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.first_name
+
+    @property
+    def audit_ref(self) -> str:
+        return f"STAFF-{self.pk}"
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = (self.email or "").strip().lower()
+        errors: dict[str, str] = {}
+        if self.line_manager_id is not None:
+            if self.pk is not None and self.line_manager_id == self.pk:
+                errors["line_manager"] = "A member of staff cannot be their own line manager."
+            elif self.line_manager and self.line_manager.school_id != self.school_id:
+                errors["line_manager"] = "The line manager must work at the same school."
+        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+            errors["date_of_birth"] = "The date of birth cannot be in the future."
+        if self.email:
+            clash = Staff.objects.filter(email__iexact=self.email).exclude(pk=self.pk)
+            if clash.exists():
+                errors["email"] = "Another member of staff already uses this email address."
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_unique(self, exclude=None) -> None:
+        # The case-insensitive check is in clean(), with a plainer message.
+        exclude = set(exclude or ()) | {"email"}
+        super().validate_unique(exclude=exclude)
+
+    def validate_constraints(self, exclude=None) -> None:
+        # Both constraints are checked in clean() with messages a person understands.
+        exclude = set(exclude or ()) | {"email", "line_manager"}
+        super().validate_constraints(exclude=exclude)
+
+
+class StaffRole(models.Model):
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(max_length=40, choices=Role.choices)
+
+    class Meta:
+        ordering = ["role"]
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "role"], name="staffrole_once_per_person"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="staffrole_known_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff}: {self.get_role_display()}"
+
+
+class YearGroup(models.IntegerChoices):
+    NURSERY = -1, "Nursery"
+    RECEPTION = 0, "Reception"
+    Y1 = 1, "Year 1"
+    Y2 = 2, "Year 2"
+    Y3 = 3, "Year 3"
+    Y4 = 4, "Year 4"
+    Y5 = 5, "Year 5"
+    Y6 = 6, "Year 6"
+    Y7 = 7, "Year 7"
+    Y8 = 8, "Year 8"
+    Y9 = 9, "Year 9"
+    Y10 = 10, "Year 10"
+    Y11 = 11, "Year 11"
+    Y12 = 12, "Year 12"
+    Y13 = 13, "Year 13"
+    Y14 = 14, "Year 14 (post-16 provision)"
+
+
+class PupilQuerySet(models.QuerySet):
+    def current(self, on: dt.date | None = None) -> PupilQuerySet:
+        on = on or timezone.localdate()
+        return self.filter(Q(leaving_date__isnull=True) | Q(leaving_date__gt=on))
+
+    def former(self, on: dt.date | None = None) -> PupilQuerySet:
+        on = on or timezone.localdate()
+        return self.filter(leaving_date__lte=on)
+
+
+class Pupil(models.Model):
+    """A pupil on roll, or one who has left. Status and ages are derived, never stored."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="pupils")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    admission_date = models.DateField()
+    leaving_date = models.DateField(
+        null=True, blank=True, help_text="Leave empty while the pupil is on roll."
+    )
+    year_group = models.SmallIntegerField(
+        choices=YearGroup.choices,
+        null=True,
+        blank=True,
+        help_text="For a former pupil, the year group they were in when they left.",
+    )
+    vulnerable_adult = models.BooleanField(
+        "vulnerable adult",
+        default=False,
+        help_text="An adult former pupil who is still vulnerable (for example through "
+        "special educational needs or care).",
+    )
+    notes = models.TextField(blank=True)
+
+    objects = PupilQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(leaving_date__isnull=True) | Q(leaving_date__gte=F("admission_date")),
+                name="pupil_leaves_after_admission",
+            ),
+            models.CheckConstraint(
+                condition=Q(admission_date__gt=F("date_of_birth")),
+                name="pupil_admitted_after_birth",
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "last_name", "first_name"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def audit_ref(self) -> str:
+        return f"PUPIL-{self.pk}"
+
+    def is_current(self, on: dt.date | None = None) -> bool:
+        on = on or timezone.localdate()
+        return self.leaving_date is None or self.leaving_date > on
+
+    def age_on(self, on: dt.date | None = None) -> int:
+        return whole_years(self.date_of_birth, on or timezone.localdate())
+
+    def years_since_leaving(self, on: dt.date | None = None) -> float | None:
+        on = on or timezone.localdate()
+        if self.is_current(on):
+            return None
+        return years_between(self.leaving_date, on)
+
+    @property
+    def status_label(self) -> str:
+        return "Current" if self.is_current() else "Former"
+
+    def clean(self) -> None:
+        super().clean()
+        today = timezone.localdate()
+        errors: dict[str, str] = {}
+        if self.date_of_birth and self.date_of_birth > today:
+            errors["date_of_birth"] = "The date of birth cannot be in the future."
+        if self.date_of_birth and self.admission_date and self.admission_date <= self.date_of_birth:
+            errors["admission_date"] = "The admission date must be after the date of birth."
+        if self.admission_date and self.leaving_date and self.leaving_date < self.admission_date:
+            errors["leaving_date"] = "The leaving date cannot be before the admission date."
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None) -> None:
+        # Both date constraints are checked in clean(), next to the field concerned.
+        exclude = set(exclude or ()) | {"admission_date", "leaving_date"}
+        super().validate_constraints(exclude=exclude)
+
+
+class ParentCarer(models.Model):
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="parents")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    relationship = models.CharField(
+        max_length=60, blank=True, help_text="For example mother, father, foster carer."
+    )
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    children = models.ManyToManyField(Pupil, related_name="parents")
+
+    class Meta:
+        verbose_name = "parent or carer"
+        verbose_name_plural = "parents and carers"
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def audit_ref(self) -> str:
+        return f"PARENT-{self.pk}"
+
+
+class Relationship(models.TextChoices):
+    CHILD = "child", "Own child"
+    STEPCHILD = "stepchild", "Stepchild"
+    GRANDCHILD = "grandchild", "Grandchild"
+    SIBLING = "sibling", "Brother or sister"
+    NIECE_NEPHEW = "niece_nephew", "Niece or nephew"
+    OTHER = "other", "Other relative"
+
+
+class StaffRelative(models.Model):
+    """A pupil who is a staff member's own child or relative: the policies exempt that contact."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="relatives")
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="staff_relatives")
+    relationship = models.CharField(max_length=20, choices=Relationship.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pupil__last_name", "pupil__first_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "pupil"], name="staffrelative_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pupil} ({self.get_relationship_display()} of {self.staff})"
+
+    @property
+    def audit_ref(self) -> str:
+        return f"RELATIVE-{self.pk}"

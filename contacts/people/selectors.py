@@ -1,0 +1,61 @@
+"""Who may see which people. Every view and export reads through these functions.
+
+A row outside the user's reach is simply absent from the queryset, so a lookup by id gives 404.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
+from safeguard.core import roles
+
+
+def staff_visible_to(user: Staff) -> QuerySet[Staff]:
+    """Directory readers see their whole school; others themselves and the people they manage."""
+    if not roles.roles_of(user):
+        return Staff.objects.none()
+    same_school = Staff.objects.filter(school_id=user.school_id)
+    if roles.has_role(user, roles.DIRECTORY_READERS):
+        return same_school
+    return same_school.filter(Q(pk=user.pk) | Q(line_manager_id=user.pk))
+
+
+def pupils_visible_to(user: Staff) -> QuerySet[Pupil]:
+    """Directory readers see every pupil of their school; other roles open no pupil file."""
+    if not roles.has_role(user, roles.DIRECTORY_READERS):
+        return Pupil.objects.none()
+    return Pupil.objects.filter(school_id=user.school_id)
+
+
+def pupils_selectable_by(user: Staff) -> QuerySet[Pupil]:
+    """The pupils a member of staff may name in a form (their school's roll, past and present).
+
+    Choosing a pupil is not reading their file: the form shows names only.
+    """
+    if not roles.roles_of(user):
+        return Pupil.objects.none()
+    return Pupil.objects.filter(school_id=user.school_id)
+
+
+def pupils_named(rows: QuerySet[Pupil], text: str) -> QuerySet[Pupil]:
+    """The pupils among `rows` whose first or last name contains each word of `text`."""
+    for word in text.split():
+        rows = rows.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    return rows
+
+
+def parents_visible_to(user: Staff) -> QuerySet[ParentCarer]:
+    if not roles.has_role(user, roles.DIRECTORY_READERS):
+        return ParentCarer.objects.none()
+    return ParentCarer.objects.filter(school_id=user.school_id)
+
+
+def relatives_visible_to(user: Staff) -> QuerySet[StaffRelative]:
+    """A person's own declared relatives, or the whole school's for directory readers."""
+    if not roles.roles_of(user):
+        return StaffRelative.objects.none()
+    rows = StaffRelative.objects.filter(staff__school_id=user.school_id)
+    if roles.has_role(user, roles.DIRECTORY_READERS):
+        return rows
+    return rows.filter(staff_id=user.pk)

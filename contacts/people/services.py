@@ -1,0 +1,315 @@
+"""Every write to people in the directory. Each function is one transaction with its audit event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative, StaffRole
+from safeguard.audit.services import audit_record
+from safeguard.core import roles
+from safeguard.core.models import School
+from safeguard.core.roles import Role
+
+STAFF_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "job_title",
+    "date_of_birth",
+    "staff_type",
+    "line_manager",
+)
+PUPIL_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "admission_date",
+    "leaving_date",
+    "year_group",
+    "vulnerable_adult",
+    "notes",
+)
+
+
+def _require_people_editor(actor: Staff, school: School) -> None:
+    if actor.school_id != school.pk or not roles.has_role(actor, roles.PEOPLE_EDITORS):
+        raise PermissionDenied("Only the headteacher or the school administrator may do this.")
+
+
+def _check_roles(
+    actor: Staff | None, role_values: Iterable[str], held: Iterable[str] = (), *, is_self=False
+) -> list[str]:
+    """The roles to hold, refusing unknown ones and changes the actor may not make."""
+    chosen = sorted(set(role_values) - {Role.STAFF})
+    unknown = [r for r in chosen if r not in Role.values]
+    if unknown:
+        raise ValidationError({"roles": f"Unknown role: {', '.join(unknown)}."})
+    changed = set(chosen) ^ set(held)
+    refused = [r for r in sorted(changed) if actor is not None and not roles.may_assign(actor, r)]
+    if refused:
+        names = ", ".join(Role(r).label.lower() for r in refused)
+        raise ValidationError(
+            {"roles": f"Only the headteacher can give or remove the {names} role."}
+        )
+    if is_self and Role.HEADTEACHER in set(held) - set(chosen):
+        raise ValidationError(
+            {"roles": "You cannot remove your own headteacher role: the new headteacher does."}
+        )
+    return chosen
+
+
+def _set_roles(staff: Staff, role_values: list[str]) -> None:
+    staff.role_assignments.exclude(role__in=role_values).delete()
+    have = set(staff.role_assignments.values_list("role", flat=True))
+    StaffRole.objects.bulk_create(
+        [StaffRole(staff=staff, role=r) for r in role_values if r not in have]
+    )
+    roles.forget_roles(staff)
+
+
+def staff_create(
+    *,
+    actor: Staff,
+    school: School,
+    roles_held: Iterable[str] = (),
+    password: str | None = None,
+    **fields: Any,
+) -> Staff:
+    """Add a member of staff. Without a password they cannot sign in until one is set."""
+    _require_people_editor(actor, school)
+    role_values = _check_roles(actor, roles_held)
+    staff = Staff(school=school, **{k: v for k, v in fields.items() if k in STAFF_FIELDS})
+    if password:
+        staff.set_password(password)
+    else:
+        staff.set_unusable_password()
+    staff.full_clean()
+    with transaction.atomic():
+        staff.save()
+        _set_roles(staff, role_values)
+        audit_record(
+            actor=actor,
+            school=school,
+            action="staff.create",
+            obj=staff,
+            reason=f"roles: {', '.join(role_values) or 'staff'}",
+        )
+    return staff
+
+
+def staff_update(
+    *, actor: Staff, staff: Staff, roles_held: Iterable[str] | None = None, **fields: Any
+) -> Staff:
+    _require_people_editor(actor, staff.school)
+    changed = sorted(k for k, v in fields.items() if k in STAFF_FIELDS and getattr(staff, k) != v)
+    for key in changed:
+        setattr(staff, key, fields[key])
+    staff.full_clean()
+    with transaction.atomic():
+        staff.save()
+        reason = f"changed: {', '.join(changed) or 'nothing'}"
+        if roles_held is not None:
+            held = staff.role_assignments.values_list("role", flat=True)
+            role_values = _check_roles(actor, roles_held, held, is_self=staff.pk == actor.pk)
+            _set_roles(staff, role_values)
+            reason += f"; roles: {', '.join(role_values) or 'staff'}"
+        audit_record(
+            actor=actor, school=staff.school, action="staff.update", obj=staff, reason=reason
+        )
+    return staff
+
+
+def staff_set_active(*, actor: Staff, staff: Staff, active: bool) -> Staff:
+    """Deactivate (or reactivate) a member of staff: an inactive account cannot sign in."""
+    _require_people_editor(actor, staff.school)
+    if staff.pk == actor.pk and not active:
+        raise ValidationError("You cannot deactivate your own account.")
+    if staff.is_active == active:
+        return staff
+    with transaction.atomic():
+        staff.is_active = active
+        staff.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            school=staff.school,
+            action="staff.activate" if active else "staff.deactivate",
+            obj=staff,
+            from_state="inactive" if active else "active",
+            to_state="active" if active else "inactive",
+        )
+    return staff
+
+
+def pupil_create(*, actor: Staff, school: School, **fields: Any) -> Pupil:
+    _require_people_editor(actor, school)
+    pupil = Pupil(school=school, **{k: v for k, v in fields.items() if k in PUPIL_FIELDS})
+    pupil.full_clean()
+    with transaction.atomic():
+        pupil.save()
+        audit_record(actor=actor, school=school, action="pupil.create", obj=pupil)
+    return pupil
+
+
+def pupil_update(*, actor: Staff, pupil: Pupil, **fields: Any) -> Pupil:
+    _require_people_editor(actor, pupil.school)
+    changed = sorted(k for k, v in fields.items() if k in PUPIL_FIELDS and getattr(pupil, k) != v)
+    for key in changed:
+        setattr(pupil, key, fields[key])
+    pupil.full_clean()
+    with transaction.atomic():
+        pupil.save()
+        audit_record(
+            actor=actor,
+            school=pupil.school,
+            action="pupil.update",
+            obj=pupil,
+            reason=f"changed: {', '.join(changed) or 'nothing'}",
+        )
+    return pupil
+
+
+def _require_same_school(school: School, pupils: Iterable[Pupil], field: str) -> None:
+    if any(p.school_id != school.pk for p in pupils):
+        raise ValidationError({field: "Choose pupils from this school only."})
+
+
+def parent_create(
+    *, actor: Staff, school: School, children: Iterable[Pupil], **fields: Any
+) -> ParentCarer:
+    _require_people_editor(actor, school)
+    children = list(children)
+    if not children:
+        raise ValidationError({"children": "Choose at least one pupil."})
+    _require_same_school(school, children, "children")
+    parent = ParentCarer(school=school, **fields)
+    parent.full_clean(exclude=["children"])
+    with transaction.atomic():
+        parent.save()
+        parent.children.set(children)
+        audit_record(actor=actor, school=school, action="parent.create", obj=parent)
+    return parent
+
+
+def relative_add(*, actor: Staff, staff: Staff, pupil: Pupil, relationship: str) -> StaffRelative:
+    """Record that a pupil is a staff member's own child or relative (exempt contact).
+
+    The member of staff may declare their own; the headteacher or administrator anyone's.
+    """
+    if actor.pk != staff.pk:
+        _require_people_editor(actor, staff.school)
+    _require_same_school(staff.school, [pupil], "pupil")
+    if StaffRelative.objects.filter(staff=staff, pupil=pupil).exists():
+        raise ValidationError({"pupil": "This pupil is already recorded as a relative."})
+    relative = StaffRelative(staff=staff, pupil=pupil, relationship=relationship)
+    relative.full_clean(validate_unique=False)
+    with transaction.atomic():
+        relative.save()
+        audit_record(
+            actor=actor,
+            school=staff.school,
+            action="relative.add",
+            obj=relative,
+            reason=f"{relative.get_relationship_display()} of {staff.audit_ref}",
+        )
+    return relative
+
+
+def relative_remove(*, actor: Staff, relative: StaffRelative) -> None:
+    if actor.pk != relative.staff_id:
+        _require_people_editor(actor, relative.staff.school)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            school=relative.staff.school,
+            action="relative.remove",
+            obj=relative,
+            reason=f"{relative.pupil.audit_ref} no longer recorded for {relative.staff.audit_ref}",
+        )
+        relative.delete()
+
+
+def school_bootstrap(
+    *,
+    actor: Staff | None,
+    name: str,
+    head_email: str,
+    head_first_name: str,
+    head_last_name: str,
+    head_password: str | None,
+    address: str = "",
+    lado_phone: str = "",
+) -> Staff:
+    """Create a school and its headteacher, who can then add everyone else.
+
+    The one write with no signed-in actor: it is run from the command line when a school
+    is set up (`create_school`, `load_demo`), so the audit event names the system.
+    """
+    school = School(name=name, address=address, lado_phone=lado_phone)
+    school.full_clean()
+    head = Staff(
+        school=school,
+        email=head_email,
+        first_name=head_first_name,
+        last_name=head_last_name,
+        job_title="Headteacher",
+        staff_type="teacher",
+    )
+    with transaction.atomic():
+        school.save()
+        head.school = school
+        if head_password:
+            head.set_password(head_password)
+        else:
+            head.set_unusable_password()
+        head.full_clean()
+        head.save()
+        _set_roles(head, [Role.HEADTEACHER, Role.LINE_MANAGER])
+        audit_record(actor=actor, school=school, action="school.create", obj=school)
+        audit_record(
+            actor=actor,
+            school=school,
+            action="staff.create",
+            obj=head,
+            reason="roles: headteacher, line_manager",
+        )
+    return head
+
+
+SCHOOL_FIELDS = (
+    "name",
+    "address",
+    "lado_phone",
+    "child_age",
+    "restricted_window_years",
+    "exemption_needs_approval",
+    "response_days",
+    "require_two_factor_for_all",
+    "retention_disclosure_until_age",
+    "retention_staff_retirement_age",
+    "retention_allegation_min_years",
+    "retention_contact_years_after_leaving",
+)
+
+
+def school_update(*, actor: Staff, school: School, **fields: Any) -> School:
+    """The headteacher changes the school's details and the policy settings the rules read."""
+    if actor.school_id != school.pk or not roles.has_role(actor, Role.HEADTEACHER):
+        raise PermissionDenied("Only the headteacher changes the school's settings.")
+    changed = sorted(k for k, v in fields.items() if k in SCHOOL_FIELDS and getattr(school, k) != v)
+    for key in changed:
+        setattr(school, key, fields[key])
+    school.full_clean()
+    with transaction.atomic():
+        school.save()
+        audit_record(
+            actor=actor,
+            school=school,
+            action="school.update",
+            obj=school,
+            reason=f"changed: {', '.join(changed) or 'nothing'}",
+        )
+    return school

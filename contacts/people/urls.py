@@ -1,0 +1,18 @@
+from django.urls import path
+
+from contacts.people import views
+
+urlpatterns = [
+    path("staff/", views.staff_list, name="staff_list"),
+    path("staff/new/", views.staff_create, name="staff_create"),
+    path("staff/<int:pk>/edit/", views.staff_edit, name="staff_edit"),
+    path("staff/<int:pk>/active/", views.staff_active, name="staff_active"),
+    path("staff/<int:pk>/relatives/new/", views.relative_add, name="relative_add"),
+    path("relatives/<int:pk>/remove/", views.relative_remove, name="relative_remove"),
+    path("pupils/", views.pupil_list, name="pupil_list"),
+    path("pupils/new/", views.pupil_create, name="pupil_create"),
+    path("pupils/<int:pk>/edit/", views.pupil_edit, name="pupil_edit"),
+    path("pupils/<int:pk>/parents/new/", views.parent_add, name="parent_add"),
+    path("import/", views.people_import, name="people_import"),
+    path("school/", views.school_settings, name="school_settings"),
+]

@@ -1,0 +1,239 @@
+"""Directory pages: permission, form, service call, redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from contacts.people import importing, selectors, services
+from contacts.people.forms import (
+    ImportForm,
+    ParentForm,
+    PupilFilterForm,
+    PupilForm,
+    RelativeForm,
+    SchoolForm,
+    StaffFilterForm,
+    StaffForm,
+)
+from contacts.people.models import Staff
+from safeguard.core import roles
+from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.models import School
+from safeguard.core.roles import Role, role_required
+
+PAGE_SIZE = 50
+
+
+def _page(request: HttpRequest, rows):
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@role_required(roles.DIRECTORY_READERS)
+def staff_list(request: HttpRequest) -> HttpResponse:
+    form = StaffFilterForm(request.GET or None)
+    rows = selectors.staff_visible_to(request.user).select_related("line_manager")
+    rows = rows.prefetch_related("role_assignments")
+    data = form.cleaned_data if form.is_valid() else {}
+    if q := data.get("q"):
+        rows = rows.filter(
+            Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)
+        )
+    show = data.get("active", "")
+    if show == "inactive":
+        rows = rows.filter(is_active=False)
+    elif show != "all":
+        rows = rows.filter(is_active=True)
+    return render(request, "contacts/staff_list.html", {"form": form, "page": _page(request, rows)})
+
+
+@role_required(roles.PEOPLE_EDITORS)
+def staff_create(request: HttpRequest) -> HttpResponse:
+    school = request.user.school
+    form = StaffForm(posted(request), school=school)
+    if request.method == "POST" and form.is_valid():
+        try:
+            staff = services.staff_create(
+                actor=request.user,
+                school=school,
+                roles_held=form.cleaned_data["roles"],
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{staff.full_name} was added.")
+            return redirect("staff_detail", pk=staff.pk)
+    return render(request, "contacts/staff_form.html", {"form": form, "title": "Add staff"})
+
+
+@role_required(roles.PEOPLE_EDITORS)
+def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
+    # Bind to a fresh copy so a rejected form leaves the page's record untouched.
+    form = StaffForm(posted(request), instance=Staff.objects.get(pk=staff.pk), school=staff.school)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_update(
+                actor=request.user,
+                staff=staff,
+                roles_held=form.cleaned_data["roles"],
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{staff.full_name} was updated.")
+            return redirect("staff_detail", pk=staff.pk)
+    title = f"Edit {staff.full_name}"
+    return render(request, "contacts/staff_form.html", {"form": form, "title": title})
+
+
+@require_POST
+@role_required(roles.PEOPLE_EDITORS)
+def staff_active(request: HttpRequest, pk: int) -> HttpResponse:
+    staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        services.staff_set_active(actor=request.user, staff=staff, active=active)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        state = "reactivated" if active else "deactivated and can no longer sign in"
+        messages.success(request, f"{staff.full_name} was {state}.")
+    return redirect("staff_detail", pk=staff.pk)
+
+
+def relative_add(request: HttpRequest, pk: int) -> HttpResponse:
+    staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
+    if staff.pk != request.user.pk:
+        roles.require_role(request.user, roles.PEOPLE_EDITORS)
+    pupils = selectors.pupils_selectable_by(request.user)
+    form = RelativeForm(posted(request), pupils=pupils)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.relative_add(actor=request.user, staff=staff, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "The relative was recorded.")
+            return redirect("staff_detail", pk=staff.pk)
+    return render(request, "contacts/relative_form.html", {"form": form, "staff": staff})
+
+
+@require_POST
+def relative_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    relative = get_object_or_404(selectors.relatives_visible_to(request.user), pk=pk)
+    if relative.staff_id != request.user.pk:
+        roles.require_role(request.user, roles.PEOPLE_EDITORS)
+    services.relative_remove(actor=request.user, relative=relative)
+    messages.success(request, "The relative was removed.")
+    return redirect("staff_detail", pk=relative.staff_id)
+
+
+@role_required(roles.DIRECTORY_READERS)
+def pupil_list(request: HttpRequest) -> HttpResponse:
+    form = PupilFilterForm(request.GET or None)
+    rows = selectors.pupils_visible_to(request.user)
+    data = form.cleaned_data if form.is_valid() else {}
+    if q := data.get("q"):
+        rows = selectors.pupils_named(rows, q)
+    if data.get("status") == "current":
+        rows = rows.current()
+    elif data.get("status") == "former":
+        rows = rows.former()
+    return render(request, "contacts/pupil_list.html", {"form": form, "page": _page(request, rows)})
+
+
+@role_required(roles.PEOPLE_EDITORS)
+def pupil_create(request: HttpRequest) -> HttpResponse:
+    school = request.user.school
+    form = PupilForm(posted(request), school=school)
+    if request.method == "POST" and form.is_valid():
+        try:
+            pupil = services.pupil_create(actor=request.user, school=school, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{pupil.full_name} was added.")
+            return redirect("pupil_detail", pk=pupil.pk)
+    return render(request, "contacts/pupil_form.html", {"form": form, "title": "Add a pupil"})
+
+
+@role_required(roles.PEOPLE_EDITORS)
+def pupil_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    pupil = get_object_or_404(selectors.pupils_visible_to(request.user), pk=pk)
+    form = PupilForm(posted(request), instance=pupil, school=pupil.school)
+    original = selectors.pupils_visible_to(request.user).get(pk=pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pupil_update(actor=request.user, pupil=original, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{original.full_name} was updated.")
+            return redirect("pupil_detail", pk=pk)
+    title = f"Edit {original.full_name}"
+    return render(request, "contacts/pupil_form.html", {"form": form, "title": title})
+
+
+@role_required(roles.PEOPLE_EDITORS)
+def parent_add(request: HttpRequest, pk: int) -> HttpResponse:
+    pupil = get_object_or_404(selectors.pupils_visible_to(request.user), pk=pk)
+    form = ParentForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.parent_create(
+                actor=request.user, school=pupil.school, children=[pupil], **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "The parent or carer was added.")
+            return redirect("pupil_detail", pk=pupil.pk)
+    return render(request, "contacts/parent_form.html", {"form": form, "pupil": pupil})
+
+
+@role_required(roles.PEOPLE_EDITORS)
+def people_import(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(posted(request), request.FILES if request.method == "POST" else None)
+    errors: list[importing.RowError] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = importing.people_import(
+                actor=request.user,
+                school=request.user.school,
+                kind=form.cleaned_data["kind"],
+                file=form.cleaned_data["file"],
+            )
+        except importing.ImportRejected as rejected:
+            errors = rejected.errors
+        else:
+            messages.success(request, f"{result.created} {result.kind} imported.")
+            return redirect("pupil_list" if result.kind == "pupils" else "staff_list")
+    context = {
+        "form": form,
+        "errors": errors,
+        "columns": importing.COLUMNS,
+    }
+    return render(request, "contacts/import.html", context)
+
+
+@role_required(Role.HEADTEACHER)
+def school_settings(request: HttpRequest) -> HttpResponse:
+    school = School.objects.get(pk=request.user.school_id)
+    form = SchoolForm(posted(request), instance=School.objects.get(pk=school.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.school_update(actor=request.user, school=school, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "The school's settings were saved.")
+            return redirect("school_settings")
+    return render(request, "contacts/school_form.html", {"form": form})

@@ -1,0 +1,85 @@
+"""Who may see which people. Every view and export reads through these functions.
+
+A row outside the user's reach is simply absent from the queryset, so a lookup by id gives 404.
+"""
+
+from __future__ import annotations
+
+from django.db.models import F, Q, QuerySet
+
+from contacts.people.models import Staff
+from contacts.planned import workflow
+from contacts.planned.models import ContactRequest, Route, Status
+from safeguard.core import roles
+from safeguard.core.roles import Role
+
+
+def requests_visible_to(user: Staff) -> QuerySet[ContactRequest]:
+    """Staff see their own requests; line managers their team's; senior leaders the school's;
+    the chair of governors those routed to them. A draft is its author's alone.
+
+    Restricted family-liaison entries are in the queryset for those who may know they exist;
+    `can_read_request` says whether their content may be shown.
+    """
+    if not roles.roles_of(user):
+        return ContactRequest.objects.none()
+    rows = ContactRequest.objects.filter(school_id=user.school_id)
+    if not roles.has_role(user, roles.SENIOR_LEADERS):
+        reach = Q(requester_id=user.pk) | Q(requester__line_manager_id=user.pk)
+        if roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
+            reach |= Q(route=Route.CHAIR_OF_GOVERNORS)
+        rows = rows.filter(reach)
+    return rows.exclude(Q(status=Status.DRAFT) & ~Q(requester_id=user.pk))
+
+
+def can_read_request(user: Staff, request: ContactRequest) -> bool:
+    """Whether the content may be shown, given the request is already visible to the user.
+
+    A family-liaison entry is for the headteacher, the assistant headteacher and the requester
+    only (002 §external contact); also for whoever must decide it.
+    """
+    if not request.is_restricted or request.requester_id == user.pk:
+        return True
+    if roles.has_role(user, {Role.HEADTEACHER, Role.ASSISTANT_HEAD}):
+        return True
+    return workflow.decider_role(user, request) is not None
+
+
+def decision_queue_for(user: Staff) -> QuerySet[ContactRequest]:
+    """Requests waiting for this user's decision, oldest first."""
+    routes = workflow.decision_routes_for(user)
+    if not routes:
+        return ContactRequest.objects.none()
+    return (
+        requests_visible_to(user)
+        .filter(status=Status.SUBMITTED, route__in=routes)
+        .exclude(requester_id=user.pk)
+        .select_related("requester")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def monitoring_queue_for(user: Staff) -> QuerySet[ContactRequest]:
+    """The line manager's team's approved and completed contact, unreviewed first."""
+    # Family liaison entries are monitored by the head, who alone may read them (002).
+    return (
+        ContactRequest.objects.filter(
+            school_id=user.school_id,
+            requester__line_manager_id=user.pk,
+            status__in=(Status.APPROVED, Status.COMPLETED),
+            restricted=False,
+        )
+        .select_related("requester", "reviewed_by")
+        .order_by(F("reviewed_at").asc(nulls_first=True), "starts_at", "pk")
+    )
+
+
+def chronology(user: Staff, rows: QuerySet[ContactRequest]) -> list[tuple[ContactRequest, bool]]:
+    """Entries for a staff or pupil file, newest first, each with whether it may be read."""
+    visible = (
+        rows.filter(pk__in=requests_visible_to(user).values("pk"))
+        .select_related("requester", "decided_by")
+        .prefetch_related("pupils", "notes")
+        .order_by("-starts_at")
+    )
+    return [(item, can_read_request(user, item)) for item in visible]

@@ -1,0 +1,461 @@
+"""Planned-contact request pages: permission, form, service call, redirect."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, Count, IntegerField, When
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from contacts.people import selectors as people_selectors
+from contacts.planned import assessments as planned_assessments
+from contacts.planned import selectors as planned_selectors
+from contacts.planned import services as planned_services
+from contacts.planned import workflow
+from contacts.planned.forms import (
+    AbsenceForm,
+    AnswerForm,
+    DecisionForm,
+    NoteForm,
+    OutcomeForm,
+    ReasonForm,
+    RequestForm,
+    ReviewForm,
+)
+from contacts.planned.models import EDITABLE, ContactRequest, HeadAbsence, Status
+from policies.facts import assess_contact
+from policies.selectors import policies_backing
+from policies.views import assessment_context
+from safeguard.accounts.reauth import recent_sign_in_required
+from safeguard.audit.services import audit_history
+from safeguard.core import roles
+from safeguard.core.forms import add_service_errors, posted, posted_text
+from safeguard.core.roles import Role, role_required
+
+
+def _visible(request: HttpRequest, pk: int) -> ContactRequest:
+    rows = planned_selectors.requests_visible_to(request.user).select_related(
+        "requester", "requester__line_manager", "decided_by", "reviewed_by"
+    )
+    return get_object_or_404(rows, pk=pk)
+
+
+def _version(request: HttpRequest) -> int | None:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
+
+
+# Rows per page on the lists that grow with the years (My requests, the two queues); rendering
+# the rows is most of a page's time (docs/performance.md, "Benchmark").
+PAGE_SIZE = 25
+
+
+# "My requests", section by section: what waits on the requester first, then the rest.
+MY_SECTIONS = (
+    ("Waiting on you", EDITABLE, "Nothing is waiting on you."),
+    ("Waiting for a decision", (Status.SUBMITTED,), "None."),
+    ("Approved", (Status.APPROVED,), "None."),
+    (
+        "Finished",
+        (Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN, Status.CANCELLED),
+        "None.",
+    ),
+)
+
+
+def _page(request: HttpRequest, rows, count: int | None = None, prefetch=()) -> Page:
+    """The page asked for, found in two steps: the page's ids first (sorting thousands of ids
+    rather than thousands of whole rows), then just those rows, in that order, with `prefetch`.
+    `count`, when the rows were counted already, saves counting them again."""
+    paginator = Paginator(rows.values_list("pk", flat=True), PAGE_SIZE)
+    if count is not None:
+        paginator.count = count  # a cached_property: this is the value it would compute
+    page = paginator.get_page(request.GET.get("page"))
+    ids = list(page.object_list)
+    found = {item.pk: item for item in rows.filter(pk__in=ids).prefetch_related(*prefetch)}
+    page.object_list = [found[pk] for pk in ids]
+    return page
+
+
+def my_requests(request: HttpRequest) -> HttpResponse:
+    """One list, section after section, newest first in each, PAGE_SIZE to a page: a member of
+    staff asks for years, and the finished requests alone run into thousands."""
+    section = Case(
+        *[When(status__in=states, then=i) for i, (_, states, _) in enumerate(MY_SECTIONS)],
+        output_field=IntegerField(),
+    )
+    mine = (
+        planned_selectors.requests_visible_to(request.user)
+        .filter(requester=request.user)
+        .annotate(section=section)
+    )
+    counts = dict(
+        mine.order_by().values("section").annotate(n=Count("id")).values_list("section", "n")
+    )
+    page = _page(
+        request,
+        mine.order_by("section", "-updated_at", "-pk"),
+        count=sum(counts.values()),
+        prefetch=["pupils"],
+    )
+    rows: dict[int, list[ContactRequest]] = defaultdict(list)
+    for item in page.object_list:
+        rows[item.section].append(item)
+    sections, before = [], 0
+    for i, (label, _states, empty) in enumerate(MY_SECTIONS):
+        if page.number == 1 or rows[i]:
+            sections.append(
+                {
+                    "label": label,
+                    "count": counts.get(i, 0),
+                    "rows": rows[i],
+                    "empty": empty,
+                    "waiting": i == 0,
+                    "continued": page.start_index() - 1 > before,
+                }
+            )
+        before += counts.get(i, 0)
+    context = {"sections": sections, "page": page, "now": timezone.now()}
+    return render(request, "contacts/requests/my_requests.html", context)
+
+
+def _assessment(request: HttpRequest, form: RequestForm) -> dict[str, Any]:
+    """What the policies say about the answers as given (shown whatever else went wrong)."""
+    try:
+        assessment = assess_contact(requester=request.user, **form.assessment_arguments())
+    except ValidationError:
+        return {}
+    return assessment_context(request, assessment)
+
+
+def _form_page(
+    request: HttpRequest,
+    form: RequestForm,
+    existing: ContactRequest | None,
+    answer_form: AnswerForm | None = None,
+    shown: dict[str, Any] | None = None,
+) -> HttpResponse:
+    context: dict[str, Any] = {"form": form, "existing": existing, "answer_form": answer_form}
+    return render(request, "contacts/requests/request_form.html", context | (shown or {}))
+
+
+def _file(request: HttpRequest, form: RequestForm, existing: ContactRequest | None, answer_form):
+    submit = request.POST.get("action") == "submit"
+    answer = ""
+    if answer_form is not None and submit:
+        if not answer_form.is_valid():
+            return None
+        answer = answer_form.cleaned_data["answer"]
+    try:
+        saved = planned_services.request_file(
+            actor=request.user,
+            request=existing,
+            expected_version=_version(request) if existing else None,
+            submit=submit,
+            answer=answer,
+            **form.service_arguments(),
+        )
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
+    messages.success(
+        request,
+        f"{saved.reference} was sent for a decision."
+        if submit
+        else f"{saved.reference} was saved as a draft. It has not been sent.",
+    )
+    return redirect("request_detail", pk=saved.pk)
+
+
+def request_new(request: HttpRequest) -> HttpResponse:
+    form = RequestForm(posted(request), pupils=people_selectors.pupils_selectable_by(request.user))
+    shown: dict[str, Any] = {}
+    if request.method == "POST" and form.is_valid():
+        shown = _assessment(request, form)
+        done = None if request.POST.get("action") == "check" else _file(request, form, None, None)
+        if done is not None:
+            return done
+    return _form_page(request, form, None, shown=shown)
+
+
+def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    existing = _visible(request, pk)
+    if existing.requester_id != request.user.pk:
+        raise PermissionDenied("Only the member of staff who made the request can change it.")
+    if existing.status not in EDITABLE:
+        messages.error(request, "This request can no longer be changed.")
+        return redirect("request_detail", pk=pk)
+    pupils = people_selectors.pupils_selectable_by(request.user)
+    data = posted(request)
+    form = RequestForm(data, pupils=pupils, initial=RequestForm.initial_from(existing))
+    answer_form = None
+    if existing.status == Status.MORE_INFORMATION:
+        # Finding a pupil checks nothing: the answer typed so far comes back unchecked.
+        answered = {"answer": request.POST.get("answer", "")}
+        answer_form = AnswerForm(initial=answered) if form.searching else AnswerForm(data)
+    shown: dict[str, Any] = {}
+    if request.method == "POST" and form.is_valid():
+        shown = _assessment(request, form)
+        checking = request.POST.get("action") == "check"
+        done = None if checking else _file(request, form, existing, answer_form)
+        if done is not None:
+            return done
+    return _form_page(request, form, existing, answer_form, shown)
+
+
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _visible(request, pk)
+    if not planned_selectors.can_read_request(request.user, item):
+        return render(request, "contacts/requests/restricted.html", {"item": item})
+    user = request.user
+    version = {"version": item.version}
+    is_requester = item.requester_id == user.pk
+    decider = workflow.decider_role(user, item)
+    is_manager = item.requester.line_manager_id == user.pk
+    notes = list(item.notes.select_related("author"))
+    context: dict[str, Any] = {
+        "item": item,
+        "pupils": item.pupils.all(),
+        "notes": notes,
+        "history": audit_history(item),
+        "is_requester": is_requester,
+        "decider": decider,
+        "now": timezone.now(),
+        # The latest question asked (notes come oldest first).
+        "question": next((n for n in reversed(notes) if n.kind == "question"), None),
+        "lado_prompt": "consider_lado" in (item.actions or [])
+        and roles.has_role(user, {Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS, Role.DSL}),
+    }
+    assessment = planned_assessments.stored_assessment(item)
+    if assessment is not None:
+        context |= assessment_context(request, assessment)
+    if decider and item.status == Status.SUBMITTED:
+        context["decision_form"] = DecisionForm(initial=version)
+        if item.route == "headteacher":
+            context["refer_form"] = ReasonForm(initial=version)
+    if is_requester and item.status in (Status.SUBMITTED, Status.MORE_INFORMATION):
+        context["withdraw_form"] = ReasonForm(initial=version)
+    if is_requester and item.status == Status.APPROVED and item.starts_at <= timezone.now():
+        context["outcome_form"] = OutcomeForm(initial=version)
+    if item.status == Status.APPROVED and (is_requester or roles.has_role(user, Role.HEADTEACHER)):
+        context["cancel_form"] = ReasonForm(initial=version)
+    if item.status != Status.DRAFT and (
+        is_requester or decider or is_manager or roles.has_role(user, roles.SENIOR_LEADERS)
+    ):
+        context["note_form"] = NoteForm()
+    if is_manager and item.status in (Status.APPROVED, Status.COMPLETED) and not item.reviewed_at:
+        context["review_form"] = ReviewForm()
+    return render(request, "contacts/requests/request_detail.html", context)
+
+
+def _after(request: HttpRequest, pk: int, call, success: str) -> HttpResponse:
+    """Run a service for a POSTed action; any refusal comes back as a message on the page."""
+    try:
+        call()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, success)
+    return redirect("request_detail", pk=pk)
+
+
+@require_POST
+@recent_sign_in_required(then="request_detail")
+def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _visible(request, pk)
+    if workflow.decider_role(request.user, item) is None and item.status == Status.SUBMITTED:
+        raise PermissionDenied("You cannot decide this request.")
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose whether to approve, reject or ask for more information.")
+        return redirect("request_detail", pk=pk)
+    data = form.cleaned_data
+    words = {"approve": "approved", "reject": "rejected", "ask": "sent back to the requester"}
+    return _after(
+        request,
+        pk,
+        lambda: planned_services.request_decide(
+            actor=request.user,
+            request=item,
+            decision=data["decision"],
+            reason=data["reason"],
+            conditions=data["conditions"],
+            expected_version=data["version"],
+        ),
+        f"{item.reference} was {words[data['decision']]}.",
+    )
+
+
+@require_POST
+@recent_sign_in_required(then="request_detail")
+def request_refer(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _visible(request, pk)
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _after(
+        request,
+        pk,
+        lambda: planned_services.request_refer(
+            actor=request.user, request=item, reason=reason, expected_version=_version(request)
+        ),
+        f"{item.reference} was referred to the chair of governors.",
+    )
+
+
+@require_POST
+def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _visible(request, pk)
+    return _after(
+        request,
+        pk,
+        lambda: planned_services.request_withdraw(
+            actor=request.user,
+            request=item,
+            reason=posted_text(request, "reason"),
+            expected_version=_version(request),
+        ),
+        f"{item.reference} was withdrawn.",
+    )
+
+
+@require_POST
+def request_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _visible(request, pk)
+    form = OutcomeForm(request.POST)
+    data = form.cleaned_data if form.is_valid() else {"outcome": "", "concerns": ""}
+    return _after(
+        request,
+        pk,
+        lambda: planned_services.request_complete(
+            actor=request.user,
+            request=item,
+            outcome=data["outcome"],
+            concerns=data["concerns"],
+            expected_version=_version(request),
+        ),
+        "The outcome was recorded.",
+    )
+
+
+@require_POST
+def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _visible(request, pk)
+    return _after(
+        request,
+        pk,
+        lambda: planned_services.request_cancel(
+            actor=request.user,
+            request=item,
+            reason=posted_text(request, "reason"),
+            expected_version=_version(request),
+        ),
+        f"{item.reference} was cancelled.",
+    )
+
+
+@require_POST
+def request_note(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _visible(request, pk)
+    if not planned_selectors.can_read_request(request.user, item):
+        raise PermissionDenied("This entry is restricted.")
+    return _after(
+        request,
+        pk,
+        lambda: planned_services.request_note_add(
+            actor=request.user, request=item, text=posted_text(request, "text")
+        ),
+        "The note was added.",
+    )
+
+
+@require_POST
+def request_review(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _visible(request, pk)
+    return _after(
+        request,
+        pk,
+        lambda: planned_services.request_review(
+            actor=request.user, request=item, note=posted_text(request, "note")
+        ),
+        f"{item.reference} was marked reviewed.",
+    )
+
+
+@role_required(roles.DECIDERS)
+def decision_queue(request: HttpRequest) -> HttpResponse:
+    page = _page(request, planned_selectors.decision_queue_for(request.user).exclude(verdict=""))
+    rows = list(page.object_list)
+    assessments = [planned_assessments.stored_assessment(item) for item in rows]
+    clauses = sorted({f.clause for a in assessments for f in a.findings})
+    backing = policies_backing(request.user, clauses)
+    items = [
+        (item, assessment_context(request, assessment, backing))
+        for item, assessment in zip(rows, assessments, strict=True)
+    ]
+    context = {
+        "items": items,
+        "page": page,
+        "acting": roles.has_role(request.user, Role.DEPUTY_HEAD)
+        and not roles.has_role(request.user, Role.HEADTEACHER)
+        and workflow.head_absent(request.user.school_id),
+    }
+    return render(request, "contacts/requests/decision_queue.html", context)
+
+
+def monitoring_queue(request: HttpRequest) -> HttpResponse:
+    if not (roles.has_role(request.user, Role.LINE_MANAGER) or request.user.reports.exists()):
+        raise PermissionDenied("The monitoring queue is for line managers.")
+    page = _page(request, planned_selectors.monitoring_queue_for(request.user))
+    context = {
+        "rows": page.object_list,
+        "page": page,
+        "now": timezone.now(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "contacts/requests/monitoring_queue.html", context)
+
+
+@role_required({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
+def absences(request: HttpRequest) -> HttpResponse:
+    form = AbsenceForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            planned_services.absence_record(
+                actor=request.user,
+                school=request.user.school,
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                note=data["note"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "The absence was recorded: the deputy decides meanwhile.")
+            return redirect("absences")
+    today = timezone.localdate()
+    rows = HeadAbsence.objects.filter(school_id=request.user.school_id, ends_on__gte=today)
+    context = {
+        "form": form,
+        "rows": rows,
+        "absent_now": workflow.head_absent(request.user.school_id),
+    }
+    return render(request, "contacts/requests/absences.html", context)
+
+
+@require_POST
+@role_required({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
+def absence_end(request: HttpRequest, pk: int) -> HttpResponse:
+    absence = get_object_or_404(HeadAbsence, pk=pk, school_id=request.user.school_id)
+    planned_services.absence_end(actor=request.user, absence=absence)
+    messages.success(request, "The absence was ended: the headteacher decides again.")
+    return redirect("absences")

@@ -1,0 +1,53 @@
+"""Who may see which people. Every view and export reads through these functions.
+
+A row outside the user's reach is simply absent from the queryset, so a lookup by id gives 404.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from contacts.people.models import Staff
+from contacts.planned.models import Route
+from contacts.records.models import ContactRecord, Disclosure, DisclosureType
+from safeguard.core import roles
+from safeguard.core.roles import Role
+
+
+def records_visible_to(user: Staff) -> QuerySet[ContactRecord]:
+    """Authors see their own; line managers their team's; senior leaders the school's; the
+    chair of governors those made by the headteacher. Restricted content is masked by
+    `can_read_record`."""
+    if not roles.roles_of(user):
+        return ContactRecord.objects.none()
+    rows = ContactRecord.objects.filter(school_id=user.school_id)
+    if roles.has_role(user, roles.SENIOR_LEADERS):
+        return rows
+    reach = Q(author_id=user.pk) | Q(author__line_manager_id=user.pk)
+    if roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
+        reach |= Q(route=Route.CHAIR_OF_GOVERNORS)
+    return rows.filter(reach)
+
+
+def can_read_record(user: Staff, record: ContactRecord) -> bool:
+    """Family liaison records: the headteacher, assistant head and author only (002)."""
+    if not record.restricted or record.author_id == user.pk:
+        return True
+    if roles.has_role(user, {Role.HEADTEACHER, Role.ASSISTANT_HEAD}):
+        return True
+    return record.route == Route.CHAIR_OF_GOVERNORS and roles.has_role(
+        user, Role.CHAIR_OF_GOVERNORS
+    )
+
+
+def disclosures_visible_to(user: Staff) -> QuerySet[Disclosure]:
+    """Child protection: the DSL, headteacher, deputy and the author. Other personal
+    disclosures: the headteacher, the DSL and the author (001 §4.2)."""
+    if not roles.roles_of(user):
+        return Disclosure.objects.none()
+    reach = Q(author_id=user.pk)
+    if roles.has_role(user, {Role.DSL, Role.HEADTEACHER}):
+        reach |= Q(pk__isnull=False)
+    elif roles.has_role(user, Role.DEPUTY_HEAD):
+        reach |= Q(disclosure_type=DisclosureType.CHILD_PROTECTION)
+    return Disclosure.objects.filter(school_id=user.school_id).filter(reach)

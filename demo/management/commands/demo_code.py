@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from demo.school import DEMO_DOMAIN
+from safeguard.accounts.services import current_code
+
+
+class Command(BaseCommand):
+    help = (
+        "Print the two-factor code a demo account's authenticator app would show now. Only for "
+        "the demo school, and only with DEBUG on."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("email", help=f"a demo account, such as head@{DEMO_DOMAIN}")
+
+    def handle(self, *args, email: str, **options):
+        # A real school's codes must only ever come from the person's own phone.
+        if not settings.DEBUG:
+            raise CommandError("demo_code works only with DEBUG on, for the demo school.")
+        if not email.lower().endswith(f"@{DEMO_DOMAIN}"):
+            raise CommandError(f"demo_code is only for the demo school's @{DEMO_DOMAIN} accounts.")
+        device = TOTPDevice.objects.filter(user__email__iexact=email, confirmed=True).first()
+        if device is None:
+            raise CommandError(f"{email} has no authenticator: it signs in with its password only.")
+        code, seconds = current_code(device)
+        self.stdout.write(f"{code}  (for {email}; type it within {seconds} seconds)")

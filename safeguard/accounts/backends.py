@@ -1,0 +1,73 @@
+"""Signing in: Django's model backend, loading with the person what every page asks of them.
+
+Every page names the signed-in person's school, checks their roles for the navigation and the
+view, counts their unread notices, and (for whoever has not passed a second factor this session)
+asks whether they have one. One query answers all of it at the start of the request, instead of
+five. Each answer is kept only for the request; a change made during it (roles given, say) drops
+what it changes, and anything that reads after a change (a page after a redirect) loads afresh.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.db.models import Aggregate, CharField, Count, Exists, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from safeguard.core.roles import Role
+
+
+class _Joined(Aggregate):
+    """Text values joined with commas: STRING_AGG on PostgreSQL, GROUP_CONCAT on SQLite."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
+
+
+def _per_person(rows, column: str, value) -> Subquery:
+    """One value per person from `rows`, grouped in the database."""
+    grouped = rows.filter(**{column: OuterRef("pk")}).order_by().values(column)
+    return Subquery(grouped.annotate(value=value).values("value")[:1])
+
+
+def staff_for_requests():
+    """Staff with their school, roles, unread notices and confirmed second factors."""
+    from contacts.notifications.models import Notification
+    from contacts.people.models import StaffRole
+
+    return (
+        get_user_model()
+        ._default_manager.select_related("school")
+        .annotate(
+            roles_on_load=_per_person(StaffRole.objects.all(), "staff", _Joined("role")),
+            unread_on_load=Coalesce(
+                _per_person(
+                    Notification.objects.filter(read_at__isnull=True),
+                    "recipient",
+                    Count("pk"),
+                ),
+                0,
+                output_field=IntegerField(),
+            ),
+            totp_on_load=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+            static_on_load=Exists(StaticDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        )
+    )
+
+
+class StaffBackend(ModelBackend):
+    def get_user(self, user_id):
+        try:
+            user = staff_for_requests().get(pk=user_id)
+        except get_user_model().DoesNotExist:
+            return None
+        if not self.user_can_authenticate(user):
+            return None
+        # The cache safeguard.core.roles.roles_of keeps for the request (forget_roles drops it).
+        held = {r for r in (user.roles_on_load or "").split(",") if r}
+        user._roles_cache = frozenset(held | {Role.STAFF})
+        return user

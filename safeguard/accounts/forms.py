@@ -1,0 +1,37 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form with the email's length checked, not only hinted to the browser.
+
+    Django sets the username field's max_length after building it, so no validator enforces it:
+    a 10,000-character email reached authenticate(), and recording the failure for the lockout
+    (in a 255-character column) was a server error on PostgreSQL.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))
+
+
+class CodeForm(forms.Form):
+    token = forms.CharField(
+        label="Code",
+        max_length=20,
+        help_text="The six digits your authenticator app shows now, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+    )
+
+
+class PasswordConfirmForm(forms.Form):
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )

@@ -1,0 +1,104 @@
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
+
+LAST_ACTIVITY_KEY = "last_activity"
+# The time of the last request is written to the session at most this often (seconds): a write
+# on every page would cost an UPDATE and a commit per request. So someone is signed out after
+# between SESSION_IDLE_TIMEOUT - 60 and SESSION_IDLE_TIMEOUT seconds without activity, never later.
+ACTIVITY_RESOLUTION = 60
+
+
+def no_store_when_signed_in(get_response: Callable) -> Callable:
+    """Pages for a signed-in person hold personal data: no browser or proxy may keep a copy."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
+
+    return middleware
+
+
+def mark_active_at_sign_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """Signing in is activity: the idle clock starts there (connected in SafeguardConfig.ready),
+    so the first page after it has nothing to write to the session."""
+    if request is not None and hasattr(request, "session"):
+        request.session[LAST_ACTIVITY_KEY] = int(time.time())
+
+
+def sign_out_when_idle(get_response: Callable) -> Callable:
+    """Sign out anyone whose last request was more than SESSION_IDLE_TIMEOUT seconds ago.
+
+    Goes after the authentication and message middleware. The time of the latest signed-in
+    request is kept in the session, to the minute (ACTIVITY_RESOLUTION); the session itself still
+    ends after SESSION_COOKIE_AGE whatever happens.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            last = request.session.get(LAST_ACTIVITY_KEY)
+            limit = settings.SESSION_IDLE_TIMEOUT
+            if isinstance(last, int) and now - last > limit:
+                logout(request)
+                minutes = max(1, round(limit / 60))
+                messages.info(
+                    request, f"You were signed out after {minutes} minutes without activity."
+                )
+                return redirect_to_login(request.get_full_path())
+            if not isinstance(last, int) or not 0 <= now - last < ACTIVITY_RESOLUTION:
+                request.session[LAST_ACTIVITY_KEY] = now
+        return get_response(request)
+
+    return middleware
+
+
+# Pages someone part-way through signing in may reach: the second-factor steps and signing out.
+TWO_FACTOR_SETUP_URLS = frozenset({"two_factor_setup", "logout"})
+TWO_FACTOR_VERIFY_URLS = frozenset({"two_factor_verify", "logout"})
+
+
+def require_two_factor(get_response: Callable) -> Callable:
+    """Deny by default, second step: a signed-in person who has a second factor, or must have
+    one, reaches nothing but the two-factor pages until this session has passed it.
+
+    Whoever has set up an app must use it even where the school does not require it, so a
+    stolen password alone never opens their account.
+    """
+    from safeguard.accounts.services import two_factor_enabled_on_load, two_factor_required
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.is_verified():
+            return get_response(request)
+        try:
+            url_name = resolve(request.path_info).url_name
+        except Resolver404:
+            return get_response(request)
+        # Before any view has run, what was loaded with the user still holds.
+        if two_factor_enabled_on_load(user):
+            allowed, target = TWO_FACTOR_VERIFY_URLS, "two_factor_verify"
+        elif two_factor_required(user):
+            allowed, target = TWO_FACTOR_SETUP_URLS, "two_factor_setup"
+        else:
+            return get_response(request)
+        if url_name in allowed:
+            request.two_factor_pending = True  # the page shows no navigation it cannot use yet
+            return get_response(request)
+        next_url = request.get_full_path()
+        return redirect(f"{reverse(target)}?{urlencode({'next': next_url})}")
+
+    return middleware

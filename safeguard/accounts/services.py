@@ -1,0 +1,254 @@
+"""Two-factor sign-in: who must use it, and the services that set it up, check it and reset it.
+
+The second factor is an authenticator app (TOTP, django-otp), with single-use recovery codes for
+a lost phone. django-otp keeps which device verified the session; the middleware in
+safeguard.accounts.middleware.require_two_factor keeps everyone who must use it away from every page until
+they have.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from base64 import b32encode
+from urllib.parse import quote
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_otp import devices_for_user, user_has_device
+from django_otp.models import Device
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from safeguard.audit.services import audit_record
+from safeguard.core import roles
+from safeguard.core.roles import Role
+
+# Policy 000 and the issue's threat model: whoever can read disclosures, allegations or the whole
+# school's records, or change who holds which role, must prove it is them with a second factor.
+TWO_FACTOR_ROLES = frozenset(
+    {
+        Role.HEADTEACHER,
+        Role.DEPUTY_HEAD,
+        Role.ASSISTANT_HEAD,
+        Role.DSL,
+        Role.CHAIR_OF_GOVERNORS,
+        Role.SCHOOL_ADMIN,
+    }
+)
+APP_DEVICE_NAME = "Authenticator app"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+RECOVERY_CODE_COUNT = 10
+ISSUER = "Safeguard"
+
+
+def two_factor_required(user) -> bool:
+    """True if this person may not use the app until they have passed a second factor."""
+    if not user.is_authenticated:
+        return False
+    if user.school.require_two_factor_for_all:
+        return True
+    return bool(roles.roles_of(user) & TWO_FACTOR_ROLES)
+
+
+def two_factor_enabled(user) -> bool:
+    return user_has_device(user, confirmed=True)
+
+
+def two_factor_enabled_on_load(user) -> bool:
+    """two_factor_enabled as it was when the user was loaded for this request
+    (safeguard.accounts.backends), or asked now for a user loaded some other way."""
+    totp, static = getattr(user, "totp_on_load", None), getattr(user, "static_on_load", None)
+    if totp is None or static is None:
+        return two_factor_enabled(user)
+    return bool(totp or static)
+
+
+def pending_app_device(user) -> TOTPDevice | None:
+    """The authenticator being set up: created, shown as a QR code, not yet proven."""
+    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+
+
+def recovery_codes_left(user) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def setup_key(device: TOTPDevice) -> str:
+    """The secret as the base32 text an authenticator app accepts when typed in."""
+    return b32encode(device.bin_key).decode().rstrip("=")
+
+
+def setup_uri(device: TOTPDevice) -> str:
+    """The otpauth:// address the QR code carries."""
+    label = quote(f"{ISSUER}:{device.user.email}")
+    return (
+        f"otpauth://totp/{label}?secret={setup_key(device)}&issuer={quote(ISSUER)}"
+        f"&digits={device.digits}&period={device.step}"
+    )
+
+
+def current_code(device: TOTPDevice) -> tuple[str, int]:
+    """The code an authenticator app would show now, or next if this one has been used, and the
+    seconds it stays valid. For the demo school's `demo_code` command and nothing else."""
+    clock = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    clock.time = time.time()
+    step = max(clock.t(), device.last_t + 1)
+    clock.time += (step - clock.t()) * device.step
+    # Accepted up to one step after its own (the device's tolerance).
+    valid_for = int((step + 1 + 1 - device.drift) * device.step + device.t0 - time.time())
+    return f"{clock.token():0{device.digits}d}", max(0, valid_for)
+
+
+def _issue_recovery_codes(user) -> list[str]:
+    """A fresh set of recovery codes; any earlier ones stop working. Inside the caller's
+    transaction."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    # 10 lower-case letters and digits, shown in two groups of five so they can be read out.
+    codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def two_factor_begin(*, actor) -> TOTPDevice:
+    """Start setting up an authenticator app: a fresh secret, not trusted until a code proves it."""
+    if two_factor_enabled(actor):
+        raise ValidationError("Two-factor sign-in is already set up for your account.")
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=actor, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=actor, name=APP_DEVICE_NAME, confirmed=False)
+
+
+def two_factor_confirm(*, actor, token: str) -> tuple[TOTPDevice, list[str]]:
+    """The first code from the app proves the secret was stored; returns the recovery codes.
+
+    A failed code is recorded against the device (django-otp's throttling) before the error is
+    raised, so guessing slows down.
+    """
+    with transaction.atomic():
+        device = (
+            TOTPDevice.objects.select_for_update()
+            .filter(user=actor, confirmed=False)
+            .order_by("-pk")
+            .first()
+        )
+        if device is None:
+            raise ValidationError("Start the set-up again: there is no authenticator waiting.")
+        verified = device.verify_token(_clean(token))
+        if verified:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            codes = _issue_recovery_codes(actor)
+            audit_record(
+                actor=actor,
+                school=actor.school,
+                action="two_factor.enable",
+                obj=actor,
+                reason=f"authenticator app; {len(codes)} recovery codes issued",
+            )
+    if not verified:
+        raise ValidationError({"token": _WRONG_CODE})
+    return device, codes
+
+
+_WRONG_CODE = (
+    "That code is not right. Type the six digits your app shows now, or one of your recovery "
+    "codes; each code works once."
+)
+
+
+def _clean(token: str) -> str:
+    return "".join(str(token).split()).replace("-", "").lower()
+
+
+def two_factor_check(*, actor, token: str) -> Device:
+    """A code at sign-in: the device that accepted it, which the view records in the session.
+
+    Each device refuses a code it has accepted before (TOTP keeps the last time step used;
+    a recovery code is deleted when used).
+    """
+    token = _clean(token)
+    waiting = _throttled_message(actor)
+    if waiting:
+        raise ValidationError({"token": waiting})
+    with transaction.atomic():
+        device = None
+        if token:
+            for candidate in devices_for_user(actor, for_verify=True):
+                if candidate.verify_token(token):
+                    device = candidate
+                    break
+        if isinstance(device, StaticDevice):
+            audit_record(
+                actor=actor,
+                school=actor.school,
+                action="two_factor.recovery_code_used",
+                obj=actor,
+                reason=f"{device.token_set.count()} recovery codes left",
+            )
+    if device is None:
+        raise ValidationError({"token": _WRONG_CODE})
+    return device
+
+
+def _throttled_message(user) -> str:
+    """After wrong codes django-otp makes each device wait, doubling each time: say so."""
+    app = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if app is None:
+        return ""
+    allowed, data = app.verify_is_allowed()
+    if allowed or not data or not data.get("locked_until"):
+        return ""
+    wait = max(1, int((data["locked_until"] - timezone.now()).total_seconds()) + 1)
+    return (
+        f"Too many wrong codes. Wait {wait} second{'s' if wait != 1 else ''}, then type the code "
+        "your app shows at that moment."
+    )
+
+
+def recovery_codes_regenerate(*, actor) -> list[str]:
+    """New recovery codes; the old ones stop working."""
+    if not two_factor_enabled(actor):
+        raise ValidationError("Set up two-factor sign-in first.")
+    with transaction.atomic():
+        codes = _issue_recovery_codes(actor)
+        audit_record(
+            actor=actor,
+            school=actor.school,
+            action="two_factor.recovery_codes_regenerate",
+            obj=actor,
+            reason=f"{len(codes)} recovery codes issued; earlier codes withdrawn",
+        )
+    return codes
+
+
+def may_reset(actor, staff) -> bool:
+    """The headteacher resets anyone else's second factor; the chair of governors the head's."""
+    if actor.pk == staff.pk or actor.school_id != staff.school_id:
+        return False
+    if roles.has_role(staff, Role.HEADTEACHER):
+        return roles.has_role(actor, Role.CHAIR_OF_GOVERNORS)
+    return roles.has_role(actor, Role.HEADTEACHER)
+
+
+def two_factor_reset(*, actor, staff) -> None:
+    """For a lost phone: removes the person's devices, so they must set up again at next sign-in."""
+    if not may_reset(actor, staff):
+        raise PermissionDenied("Only the headteacher (the chair, for the head) may reset this.")
+    with transaction.atomic():
+        removed = 0
+        for model in (TOTPDevice, StaticDevice):
+            removed += model.objects.filter(user=staff).delete()[0]
+        if not removed:
+            raise ValidationError(f"{staff.full_name} has not set up two-factor sign-in.")
+        audit_record(
+            actor=actor,
+            school=actor.school,
+            action="two_factor.reset",
+            obj=staff,
+            reason="devices removed; set-up needed at next sign-in",
+        )

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from safeguard.accounts import views as account_views
+
+urlpatterns = [
+    path("account/two-factor/", account_views.two_factor_status, name="two_factor"),
+    path("account/two-factor/setup/", account_views.two_factor_setup, name="two_factor_setup"),
+    path("account/two-factor/verify/", account_views.two_factor_verify, name="two_factor_verify"),
+    path(
+        "account/two-factor/recovery-codes/",
+        account_views.recovery_codes_regenerate,
+        name="recovery_codes_regenerate",
+    ),
+    path(
+        "staff/<int:pk>/two-factor/reset/",
+        account_views.two_factor_reset,
+        name="two_factor_reset",
+    ),
+    path("account/confirm-password/", account_views.confirm_password, name="confirm_password"),
+]

@@ -1,0 +1,154 @@
+"""Account pages: two-factor set-up and sign-in step, recovery codes, confirming the password."""
+
+from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+
+from contacts.people.selectors import staff_visible_to
+from safeguard.accounts import services as two_factor
+from safeguard.accounts.forms import CodeForm, PasswordConfirmForm
+from safeguard.accounts.reauth import mark_signed_in
+from safeguard.core.forms import add_service_errors, posted
+
+
+def _next_url(request: HttpRequest) -> str:
+    """Where to go afterwards: the page the person was asking for, if it is on this site."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    # A path on this site only: redirect() reads anything else as the name of a URL pattern.
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return "/"
+
+
+def _qr_svg(uri: str) -> str:
+    import segno
+
+    # Generated here from our own data, so safe to place inline (no script, no external image).
+    return segno.make(uri, error="m").svg_inline(scale=5, border=2, title="QR code to scan")
+
+
+def two_factor_status(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "enabled": two_factor.two_factor_enabled(user),
+        "required": two_factor.two_factor_required(user),
+        "codes_left": two_factor.recovery_codes_left(user),
+    }
+    return render(request, "account/two_factor.html", context)
+
+
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Start, scan, prove with a first code; then show the recovery codes once."""
+    user = request.user
+    if two_factor.two_factor_enabled(user):
+        messages.info(request, "Two-factor sign-in is already set up.")
+        return redirect("two_factor")
+    next_url = _next_url(request)
+    if request.method == "POST" and "begin" in request.POST:
+        two_factor.two_factor_begin(actor=user)
+        return redirect(f"{request.path}?{urlencode({'next': next_url})}")
+    device = two_factor.pending_app_device(user)
+    if request.method == "POST" and device is None:
+        # A code sent after the set-up was reset (or a POST without the start button).
+        messages.error(request, "Start the set-up again: there is no authenticator waiting.")
+    form = CodeForm(posted(request) if device else None)
+    if device and request.method == "POST" and form.is_valid():
+        try:
+            device, codes = two_factor.two_factor_confirm(
+                actor=user, token=form.cleaned_data["token"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            otp_login(request, device)
+            return render(
+                request,
+                "account/recovery_codes.html",
+                {"codes": codes, "next": next_url, "first_time": True},
+            )
+    context = {
+        "device": device,
+        "form": form,
+        "next": next_url,
+        "required": two_factor.two_factor_required(user),
+        "key": two_factor.setup_key(device) if device else "",
+        "qr": _qr_svg(two_factor.setup_uri(device)) if device else "",
+    }
+    return render(request, "account/two_factor_setup.html", context)
+
+
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in."""
+    form = CodeForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = two_factor.two_factor_check(
+                actor=request.user, token=form.cleaned_data["token"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            otp_login(request, device)
+            if device.name == two_factor.RECOVERY_DEVICE_NAME:
+                left = two_factor.recovery_codes_left(request.user)
+                messages.warning(
+                    request,
+                    f"You signed in with a recovery code; {left} left. Make new ones from "
+                    "Two-factor sign-in if you are running low.",
+                )
+            return redirect(_next_url(request))
+    return render(
+        request, "account/two_factor_verify.html", {"form": form, "next": _next_url(request)}
+    )
+
+
+@require_POST
+def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
+    try:
+        codes = two_factor.recovery_codes_regenerate(actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("two_factor")
+    return render(request, "account/recovery_codes.html", {"codes": codes, "next": "/"})
+
+
+@require_POST
+def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    staff = get_object_or_404(staff_visible_to(request.user), pk=pk)
+    if not two_factor.may_reset(request.user, staff):
+        raise PermissionDenied("Only the headteacher (the chair, for the head) may reset this.")
+    try:
+        two_factor.two_factor_reset(actor=request.user, staff=staff)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request,
+            f"Two-factor sign-in was reset for {staff.full_name}. They set it up again at their "
+            "next sign-in.",
+        )
+    return redirect("staff_detail", pk=staff.pk)
+
+
+def confirm_password(request: HttpRequest) -> HttpResponse:
+    """Prove the password again before a sensitive action (see safeguard.accounts.reauth)."""
+    form = PasswordConfirmForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        # authenticate() so that django-axes counts failures here as at sign-in.
+        same = authenticate(
+            request, username=request.user.email, password=form.cleaned_data["password"]
+        )
+        if same is not None and same.pk == request.user.pk:
+            mark_signed_in(request)
+            return redirect(_next_url(request))
+        form.add_error("password", "That is not your password.")
+    return render(
+        request, "account/confirm_password.html", {"form": form, "next": _next_url(request)}
+    )

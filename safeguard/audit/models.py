@@ -1,0 +1,81 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from safeguard.core.models import School
+
+
+class AuditEvent(models.Model):
+    """One thing somebody did, append-only and hash-chained (see safeguard.audit).
+
+    The database refuses UPDATE and DELETE on this table (triggers in the migration).
+    """
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="audit_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        help_text="Empty for actions the system takes on its own (reminders, retention).",
+    )
+    actor_role = models.CharField(max_length=40, blank=True)
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40)
+    # A reference safe to show to governors: never a pupil's name.
+    object_ref = models.CharField(max_length=80)
+    from_state = models.CharField(max_length=40, blank=True)
+    to_state = models.CharField(max_length=40, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["school", "-created_at"]),
+            models.Index(fields=["object_type", "object_id"]),
+            # The governors' report finds a period's events by date across every school (the
+            # chain is one), and the export checks an action filter without reading the trail.
+            models.Index(fields=["created_at", "id"]),
+            models.Index(fields=["school", "action"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_ref}"
+
+
+class AuditCheck(models.Model):
+    """One run of the hash-chain check (safeguard.audit.audit_check_run), kept so the audit
+    trail page can say when the chain was last found intact. Not itself an audit event."""
+
+    ran_at = models.DateTimeField(default=timezone.now)
+    ran_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_checks",
+        help_text="Empty when the verify_audit command ran the check.",
+    )
+    events_checked = models.PositiveIntegerField()
+    problems = models.PositiveIntegerField()
+    first_problem = models.TextField(blank=True)
+    # PostgreSQL only: {"size": CHAIN_BLOCK, "intact": {block number: fingerprint}} for the
+    # blocks of event ids found intact (safeguard.audit.audit_verify_period relies on them).
+    blocks = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-ran_at", "-id"]
+        get_latest_by = ["ran_at", "id"]
+
+    def __str__(self) -> str:
+        state = "intact" if self.intact else f"{self.problems} problem(s)"
+        return f"{self.ran_at:%Y-%m-%d %H:%M} {self.events_checked} events, {state}"
+
+    @property
+    def intact(self) -> bool:
+        return self.problems == 0

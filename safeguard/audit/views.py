@@ -1,0 +1,341 @@
+"""The audit trail page, its CSV export and the chain check: for the headteacher and the chair of
+governors only.
+
+Governors-safe: events are shown by object reference (PUPIL-12, DIS-000003), never by a pupil's
+name. Reasons are free text staff typed and may name a pupil, so governors do not get them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import namedtuple
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from contacts.people.models import Staff
+from contacts.planned.models import Status
+from safeguard.accounts.reauth import recent_sign_in_required
+from safeguard.audit.models import AuditCheck, AuditEvent
+from safeguard.audit.services import (
+    AUDIT_READERS,
+    VIEW,
+    audit_action_present,
+    audit_actions_for,
+    audit_check_run,
+    audit_events_for,
+    is_withheld,
+    latest_check,
+    role_words,
+    withheld_reporters,
+)
+from safeguard.core import roles
+from safeguard.core.exports import spreadsheet_safe
+from safeguard.core.forms import DATE_INPUT
+from safeguard.core.roles import Role, role_required
+
+PAGE_SIZE = 100
+WITHHELD = "Name withheld"
+SYSTEM = "The system"
+CSV_HEADER = ["when", "who", "role", "action", "object reference", "from state", "to state"]
+
+ACTION_WORDS: dict[str, str] = {
+    VIEW: "Viewed",
+    "request.create": "Request drafted",
+    "request.edit": "Request changed",
+    "request.submit": "Request submitted",
+    "request.approve": "Request approved",
+    "request.reject": "Request rejected",
+    "request.ask": "More information asked for",
+    "request.refer": "Request referred to the chair of governors",
+    "request.withdraw": "Request withdrawn",
+    "request.complete": "Contact completed",
+    "request.cancel": "Request cancelled",
+    "request.note": "Note added to a request",
+    "request.review": "Request reviewed by the line manager",
+    "request.remind": "Reminder sent about a waiting request",
+    "record.create": "Record made",
+    "record.addendum": "Addendum added to a record",
+    "disclosure.create": "Disclosure recorded",
+    "disclosure.addendum": "Addendum added to a disclosure",
+    "concern.raise": "Boundary concern raised",
+    "concern.respond": "Response to a boundary concern recorded",
+    "concern.close": "Boundary concern closed",
+    "lado.consultation": "LADO consulted",
+    "lado.referral": "LADO referral made",
+    "lado.outcome": "LADO outcome recorded",
+    "absence.record": "Headteacher's absence recorded",
+    "absence.end": "Headteacher's absence ended",
+    "staff.create": "Member of staff added",
+    "staff.update": "Member of staff changed",
+    "staff.import": "Member of staff imported",
+    "staff.activate": "Member of staff reactivated",
+    "staff.deactivate": "Member of staff deactivated",
+    "pupil.create": "Pupil added",
+    "pupil.update": "Pupil changed",
+    "pupil.import": "Pupil imported",
+    "parent.create": "Parent or carer added",
+    "relative.add": "Staff relative recorded",
+    "relative.remove": "Staff relative removed",
+    "school.create": "School set up",
+    "policy.create": "Policy written",
+    "policy.update": "Policy changed",
+    "policy.version_add": "New policy version",
+    "policy.acknowledge": "Policy read and acknowledged",
+    "subject_access.export": "Subject-access export made",
+}
+STATE_WORDS: dict[str, str] = dict(Status.choices) | {
+    "open": "Open",
+    "closed": "Closed",
+    "active": "Active",
+    "inactive": "Inactive",
+}
+
+
+def action_words(code: str) -> str:
+    return ACTION_WORDS.get(code, code)
+
+
+def state_words(code: str) -> str:
+    return STATE_WORDS.get(code, code)
+
+
+class AuditFilterForm(forms.Form):
+    person = forms.ModelChoiceField(
+        label="Person", queryset=Staff.objects.none(), required=False, empty_label="Everyone"
+    )
+    action = forms.ChoiceField(label="Action", required=False)
+    date_from = forms.DateField(label="From", required=False, widget=DATE_INPUT)
+    date_to = forms.DateField(label="To", required=False, widget=DATE_INPUT)
+
+    def __init__(self, *args: Any, user: Staff, every_action: bool = True, **kwargs: Any) -> None:
+        """`every_action` False (the export): the action chosen is checked against the trail on
+        its own, rather than every action in it listed (a read of the whole trail)."""
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = Staff.objects.filter(school_id=user.school_id)
+        self.fields["person"].label_from_instance = lambda staff: (
+            staff.full_name if staff.is_active else f"{staff.full_name} (left)"
+        )
+        if every_action:
+            codes = audit_actions_for(user)
+        else:
+            chosen = str(self.data.get("action") or "") if self.is_bound else ""
+            codes = [chosen] if chosen and audit_action_present(user, chosen) else []
+        self.fields["action"].choices = [("", "Any action")] + [
+            (code, action_words(code)) for code in codes
+        ]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # a GET form: no token in the address
+        self.helper.layout = Layout(
+            Row(
+                Column("person", css_class="col-md-4"),
+                Column("action", css_class="col-md-4"),
+                Column("date_from", css_class="col-md-2"),
+                Column("date_to", css_class="col-md-2"),
+            )
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+    def filters(self) -> dict[str, Any]:
+        """The filters that are valid; a field with an error narrows nothing."""
+        if self.is_bound:
+            self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "person": data.get("person"),
+            "action": data.get("action") or "",
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+        }
+
+
+def _filter_form(request: HttpRequest, *, every_action: bool = True) -> AuditFilterForm:
+    return AuditFilterForm(request.GET or None, user=request.user, every_action=every_action)
+
+
+def _who(
+    event: Any, withheld: dict[str, int], *, pseudonymous: bool, names: dict | None = None
+) -> str:
+    if is_withheld(event, withheld):
+        return WITHHELD
+    if event.actor_id is None:
+        return SYSTEM
+    if pseudonymous:
+        return f"STAFF-{event.actor_id}"
+    return event.actor.full_name if names is None else names[event.actor_id]
+
+
+def _role(event: AuditEvent, withheld: dict[str, int]) -> str:
+    # A role can name someone as surely as their name (there is one administrator).
+    return "Withheld" if is_withheld(event, withheld) else role_words(event.actor_role)
+
+
+def _row(
+    event: Any, withheld: dict[str, int], *, pseudonymous: bool, names: dict | None = None
+) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "when": timezone.localtime(event.created_at),
+        "who": _who(event, withheld, pseudonymous=pseudonymous, names=names),
+        "role": _role(event, withheld),
+        "action": action_words(event.action),
+        "ref": event.object_ref,
+        "from_state": state_words(event.from_state),
+        "to_state": state_words(event.to_state),
+        "reason": event.reason,
+    }
+
+
+def _when(moment: dt.datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%b %Y} at {local:%H:%M}"
+
+
+def check_summary(check: AuditCheck | None, reader: Staff) -> str:
+    """The latest chain check in one sentence, for the top of the page."""
+    if check is None:
+        return "The chain has not been checked yet."
+    if check.ran_by_id is None:
+        by = "the verify_audit command"
+    elif check.ran_by.school_id == reader.school_id:
+        by = check.ran_by.full_name
+    else:
+        by = "someone at another school"
+    when = f"on {_when(check.ran_at)} by {by}"
+    if check.intact:
+        return f"Intact: {check.events_checked:,} events checked {when}."
+    problems = f"{check.problems:,} problem{'s' if check.problems != 1 else ''}"
+    return f"BROKEN: {problems} — {check.first_problem} (checked {when})."
+
+
+@role_required(AUDIT_READERS)
+def audit_trail(request: HttpRequest) -> HttpResponse:
+    form = _filter_form(request)
+    withheld = withheld_reporters(request.user)
+    rows = audit_events_for(request.user, withheld=withheld, **form.filters())
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    check = latest_check()
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "export_query": query.urlencode(),
+        "page": page,
+        "rows": [_row(event, withheld, pseudonymous=False) for event in page.object_list],
+        "show_reasons": roles.has_role(request.user, Role.HEADTEACHER),
+        "check": check,
+        "check_summary": check_summary(check, request.user),
+    }
+    return render(request, "audit/audit_trail.html", context)
+
+
+class _Echo:
+    """A file-like object whose write() hands back the line, for streaming csv.writer output."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+# What the export reads of each event: plain rows, not model instances (a month of a large
+# school's trail is some ten thousand).
+_Exported = namedtuple(
+    "_Exported",
+    "pk created_at actor_id actor_role action object_type object_id object_ref "
+    "from_state to_state reason",
+)
+# Lines handed to the response at a time.
+CSV_BATCH = 500
+
+
+class _Names(dict):
+    """Staff names by id: the school's, read once; anyone else looked up when first met."""
+
+    def __missing__(self, pk: int) -> str:
+        self[pk] = Staff.objects.get(pk=pk).full_name
+        return self[pk]
+
+
+def _csv_lines(events, withheld: dict[str, int], *, governor: bool, school_id: int):
+    writer = csv.writer(_Echo())
+    header = CSV_HEADER if governor else [*CSV_HEADER, "reason"]
+    yield writer.writerow(header)
+    names = _Names()
+    if not governor:
+        school = Staff.objects.filter(school_id=school_id).only("first_name", "last_name")
+        names.update((staff.pk, staff.full_name) for staff in school)
+    batch = []
+    for values in events.values_list(*_Exported._fields).iterator(chunk_size=2000):
+        row = _row(_Exported(*values), withheld, pseudonymous=governor, names=names)
+        line = [
+            row["when"].isoformat(timespec="seconds"),
+            row["who"],
+            row["role"],
+            row["action"],
+            row["ref"],
+            row["from_state"],
+            row["to_state"],
+        ]
+        if not governor:
+            line.append(row["reason"])
+        batch.append(writer.writerow([spreadsheet_safe(value) for value in line]))
+        if len(batch) == CSV_BATCH:
+            yield "".join(batch)
+            batch = []
+    if batch:
+        yield "".join(batch)
+
+
+@role_required(AUDIT_READERS)
+@recent_sign_in_required
+def audit_export(request: HttpRequest) -> HttpResponse:
+    form = _filter_form(request, every_action=False)
+    if form.is_bound and not form.is_valid():
+        problems = "; ".join(
+            f"{form.fields[name].label if name in form.fields else 'Filters'}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        )
+        return HttpResponse(
+            f"The filters could not be used ({problems}). Correct them on the audit trail page.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    withheld = withheld_reporters(request.user)
+    # The headteacher gets names and reasons; a governor only pseudonymous references.
+    governor = not roles.has_role(request.user, Role.HEADTEACHER)
+    events = audit_events_for(request.user, withheld=withheld, **form.filters())
+    response = StreamingHttpResponse(
+        _csv_lines(events, withheld, governor=governor, school_id=request.user.school_id),
+        content_type="text/csv; charset=utf-8",
+    )
+    school = slugify(request.user.school.name) or f"school-{request.user.school_id}"
+    filename = f"audit-trail-{school}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_POST
+@role_required(AUDIT_READERS)
+def audit_check(request: HttpRequest) -> HttpResponse:
+    check = audit_check_run(actor=request.user)
+    if check.intact:
+        messages.success(request, f"The chain is intact: {check.events_checked:,} events.")
+    else:
+        messages.error(request, f"The chain is broken: {check.first_problem}.")
+    return redirect("audit_trail")

@@ -1,0 +1,59 @@
+"""Form helpers every subject uses: service errors beside their fields, checked POST values,
+bounded multiple choices, and the date and time widgets."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpRequest, QueryDict
+
+
+def add_service_errors(form: Form, error: ValidationError) -> None:
+    """Show a service's ValidationError next to the fields it names (or above the form)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """Form data to bind, even when the POST is empty (so an empty POST shows its errors)."""
+    return request.POST if request.method == "POST" else None
+
+
+def posted_text(request: HttpRequest, name: str) -> str:
+    """One free-text answer of a POST without a form of its own, checked as a form would check
+    it (stripped; ValidationError for a NUL character, which PostgreSQL cannot store)."""
+    return forms.CharField(required=False).clean(request.POST.get(name, ""))
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Several rows chosen by id, where an id no column could hold is an invalid choice.
+
+    Django looks the chosen ids up with `pk__in`, and SQLite raises OverflowError for an integer
+    past 64 bits: without this check, a hand-made POST of such an id is a server error.
+    """
+
+    def _check_values(self, value):
+        if isinstance(value, list | tuple):
+            key = self.to_field_name or "pk"
+            meta = self.queryset.model._meta
+            field = meta.pk if key == "pk" else meta.get_field(key)
+            for pk in value:
+                try:
+                    field.run_validators(field.to_python(pk))
+                except (ValidationError, TypeError, ValueError):
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"],
+                        code="invalid_pk_value",
+                        params={"pk": pk},
+                    ) from None
+        return super()._check_values(value)
+
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")

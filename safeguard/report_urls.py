@@ -1,9 +1,0 @@
-from django.urls import path
-
-from safeguard import report_views as views
-
-urlpatterns = [
-    path("reports/", views.governors_report_page, name="governors_report"),
-    path("reports/download/", views.governors_report_download, name="governors_report_download"),
-    path("reports/<slug:table>.csv", views.governors_report_csv, name="governors_report_csv"),
-]

@@ -1,0 +1,440 @@
+"""The governors' report: what the governing body needs to hold the school to account.
+
+Every figure is an aggregate query in the database (counts grouped by a column), so the number
+of queries stays the same whatever the size of the school. Governors see counts and request
+numbers only; never a pupil's name or the text of a record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import reduce
+
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
+
+from contacts.concerns.models import BoundaryConcern, LadoOutcome, LadoReferral, LadoType, Outcome
+from contacts.people.models import Staff
+from contacts.planned.models import ContactRequest, Status
+from contacts.records.models import ContactRecord, Disclosure, DisclosureType, RecordType
+from policies.engine import KIND_LABELS, PURPOSE_LABELS, VERDICT_LABELS
+from policies.models import Acknowledgement, PolicyVersion
+from policies.selectors import acknowledgement_counts
+from safeguard.audit.services import audit_verify_period
+from safeguard.core.models import School
+
+# English school terms, approximately: autumn from September, spring from January, summer
+# from April (Easter moves, so the spring/summer boundary is a convention here).
+TERM_STARTS = ((9, "Autumn term"), (1, "Spring term"), (4, "Summer term"))
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date  # first day, inclusive
+    end: dt.date  # last day, inclusive
+    label: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """Aware datetimes [start of the first day, start of the day after the last)."""
+        tz = timezone.get_current_timezone()
+        first = dt.datetime.combine(self.start, dt.time.min, tzinfo=tz)
+        after = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        return first, after
+
+    def months(self) -> list[dt.date]:
+        """The first day of every month the period touches."""
+        months, day = [], self.start.replace(day=1)
+        while day <= self.end:
+            months.append(day)
+            day = (day + dt.timedelta(days=32)).replace(day=1)
+        return months
+
+
+def school_year(on: dt.date) -> Period:
+    first_year = on.year if on.month >= 9 else on.year - 1
+    return Period(
+        dt.date(first_year, 9, 1),
+        dt.date(first_year + 1, 8, 31),
+        f"School year {first_year}–{str(first_year + 1)[-2:]}",
+    )
+
+
+def term(on: dt.date) -> Period:
+    if on.month >= 9:
+        return Period(dt.date(on.year, 9, 1), dt.date(on.year, 12, 31), f"Autumn term {on.year}")
+    if on.month <= 3:
+        return Period(dt.date(on.year, 1, 1), dt.date(on.year, 3, 31), f"Spring term {on.year}")
+    return Period(dt.date(on.year, 4, 1), dt.date(on.year, 8, 31), f"Summer term {on.year}")
+
+
+def previous(period: Period) -> Period:
+    """The period before: the previous term or school year, or the same number of days."""
+    day_before = period.start - dt.timedelta(days=1)
+    if period == term(period.start):
+        return term(day_before)
+    if period == school_year(period.start):
+        return school_year(day_before)
+    start = period.start - dt.timedelta(days=period.days)
+    return Period(start, day_before, f"{start:%d %b %Y} to {day_before:%d %b %Y}")
+
+
+@dataclass
+class Counted:
+    """A table of labelled counts, with the previous period's for comparison."""
+
+    title: str
+    rows: list[tuple[str, int, int]] = field(default_factory=list)  # label, now, before
+    # False where rows overlap (opened, closed, open now) and a sum would mean nothing.
+    totalled: bool = True
+
+    @property
+    def total(self) -> int:
+        return sum(now for _, now, _ in self.rows)
+
+    @property
+    def total_before(self) -> int:
+        return sum(before for _, _, before in self.rows)
+
+
+@dataclass
+class Durations:
+    count: int
+    median_hours: float | None
+    longest_hours: float | None
+
+
+@dataclass
+class Anomaly:
+    """Something that should never happen, with the references that prove it did."""
+
+    label: str
+    references: list[str]
+
+    @property
+    def count(self) -> int:
+        return len(self.references)
+
+
+@dataclass
+class Report:
+    school: School
+    period: Period
+    before: Period
+    today: dt.date
+    anomalies: list[Anomaly]
+    requests_by_kind: Counted
+    requests_by_purpose: Counted
+    requests_by_verdict: Counted
+    requests_by_status: Counted
+    overdue_outcomes: list[str]
+    decision_times: Durations
+    chair_decisions: Counted
+    per_month: list[tuple[dt.date, dict[str, int]]]
+    former: Counted
+    plans_past_review: list[str]
+    records_by_type: Counted
+    disclosures: Counted
+    disclosure_times: Durations
+    concerns: Counted
+    concern_outcomes: Counted
+    lado: Counted
+    lado_outcomes: Counted
+    overdue_policies: list[PolicyVersion]
+    acknowledgements: list[tuple[PolicyVersion, int, int]]  # version, read, not yet read
+    unread_names: dict[int, list[str]]  # version id -> names (for the headteacher only)
+    audit_events_checked: int
+    # Of those, how many were hashed again now; the others sat in blocks of the chain that the
+    # full check of `audit_check_relied_on` (a time) found intact and that are unchanged since.
+    audit_events_hashed: int = 0
+    audit_check_relied_on: dt.datetime | None = None
+
+
+def _in(period: Period, column: str) -> Q:
+    first, after = period.bounds()
+    return Q(**{f"{column}__gte": first, f"{column}__lt": after})
+
+
+def _grouped_by(
+    rows: QuerySet,
+    columns: tuple[str, ...],
+    period: Period,
+    before: Period,
+    date_col: str,
+    *,
+    distinct: bool = False,
+) -> dict[str, dict]:
+    """Counts per value of each column in both periods, in one query: rows are grouped by all
+    the columns together (a few hundred combinations at most, however many rows), then summed
+    per column. `distinct` when `rows` are joined to a to-many relation (a row counts once)."""
+    tables: dict[str, dict] = {column: defaultdict(lambda: [0, 0]) for column in columns}
+    both = rows.filter(_in(period, date_col) | _in(before, date_col))
+    first, _after = period.bounds()
+    for row in (
+        both.values(*columns)
+        .annotate(
+            now=Count("id", filter=Q(**{f"{date_col}__gte": first}), distinct=distinct),
+            then=Count("id", filter=Q(**{f"{date_col}__lt": first}), distinct=distinct),
+        )
+        .order_by()
+    ):
+        for column, counts in tables.items():
+            counts[row[column]][0] += row["now"]
+            counts[row[column]][1] += row["then"]
+    return tables
+
+
+def _grouped(
+    rows: QuerySet,
+    column: str,
+    period: Period,
+    before: Period,
+    date_col: str,
+    *,
+    distinct: bool = False,
+):
+    """Counts per value of `column` in both periods, in one query."""
+    return _grouped_by(rows, (column,), period, before, date_col, distinct=distinct)[column]
+
+
+def _counted(title: str, counts, labels: dict[str, str]) -> Counted:
+    keys = list(labels) + sorted(k for k in counts if k not in labels)
+    return Counted(
+        title,
+        [(labels.get(k, str(k)), counts[k][0], counts[k][1]) for k in keys if k in counts] or [],
+    )
+
+
+def _durations(pairs: list[tuple[dt.datetime, dt.datetime]]) -> Durations:
+    hours = [(end - start).total_seconds() / 3600 for start, end in pairs if start and end]
+    if not hours:
+        return Durations(0, None, None)
+    return Durations(len(hours), statistics.median(hours), max(hours))
+
+
+def _requests(school: School) -> QuerySet:
+    return ContactRequest.objects.filter(school=school).exclude(status=Status.DRAFT)
+
+
+# The request checks: each reads zero only if the database says so.
+ANOMALY_CHECKS = (
+    (
+        "Requests decided by the person who asked",
+        Q(
+            status__in=(Status.APPROVED, Status.REJECTED, Status.COMPLETED),
+            decided_by_id=F("requester_id"),
+        ),
+    ),
+    ("Rejections with no reason given", Q(status=Status.REJECTED, decision_reason="")),
+    (
+        "Contact the policies do not allow that was nonetheless approved",
+        Q(verdict="prohibited", status__in=(Status.APPROVED, Status.COMPLETED)),
+    ),
+)
+
+
+def _anomalies(school: School) -> list[Anomaly]:
+    """Checked, not assumed: one pass over the school's requests finds every request that fails
+    any check, with which ones it fails."""
+    flags = {f"check_{i}": condition for i, (_label, condition) in enumerate(ANOMALY_CHECKS)}
+    found = (
+        ContactRequest.objects.filter(school=school)
+        .filter(reduce(operator.or_, flags.values()))
+        .annotate(**flags)
+        .order_by("pk")
+        .values_list("pk", *flags)
+    )
+    references: list[list[str]] = [[] for _ in ANOMALY_CHECKS]
+    for pk, *failed in found:
+        for i, fails in enumerate(failed):
+            if fails:
+                references[i].append(f"REQ-{pk:06d}")
+    return [
+        Anomaly(label, refs) for (label, _), refs in zip(ANOMALY_CHECKS, references, strict=True)
+    ]
+
+
+def _per_month(school: School, period: Period) -> list[tuple[dt.date, dict[str, int]]]:
+    rows = (
+        _requests(school)
+        .filter(_in(period, "submitted_at"))
+        .annotate(month=TruncMonth("submitted_at"))
+        .values("month", "verdict")
+        .annotate(n=Count("id"))
+    )
+    table: dict[dt.date, dict[str, int]] = {m: defaultdict(int) for m in period.months()}
+    for row in rows:
+        month = row["month"]
+        month = month.date() if isinstance(month, dt.datetime) else month
+        table.setdefault(month.replace(day=1), defaultdict(int))[row["verdict"]] += row["n"]
+    return sorted((month, dict(counts)) for month, counts in table.items())
+
+
+def _former(school: School, period: Period, before: Period) -> Counted:
+    """Requests involving a pupil who had left by the day of the contact.
+
+    The two periods' requests are joined to those of their pupils who had left (each request
+    counted once however many), rather than asked one by one whether such a pupil exists:
+    PostgreSQL answers that by hashing every request's pupils, all years included.
+    """
+    rows = _requests(school).filter(pupils__leaving_date__lte=TruncDate("starts_at"))
+    counts = _grouped(
+        rows.annotate(with_plan=Q(plan_review_date__isnull=False)),
+        "with_plan",
+        period,
+        before,
+        "submitted_at",
+        distinct=True,
+    )
+    with_plan, without = counts.get(True, [0, 0]), counts.get(False, [0, 0])
+    return Counted(
+        "Contact with former pupils",
+        [
+            ("With a plan of involvement", with_plan[0], with_plan[1]),
+            ("Without a plan", without[0], without[1]),
+        ],
+    )
+
+
+def _acknowledgements(school: School, for_head: bool):
+    counts = acknowledgement_counts(school.pk)
+    current = [version for version, _read, _left in counts]
+    active = Staff.objects.filter(school=school, is_active=True)
+    names: dict[int, list[str]] = {}
+    if for_head and current:
+        done = set(
+            Acknowledgement.objects.filter(version__in=current).values_list(
+                "version_id", "staff_id"
+            )
+        )
+        people = list(
+            active.order_by("last_name", "first_name").values_list("pk", "first_name", "last_name")
+        )
+        for version in current:
+            names[version.pk] = [
+                f"{first} {last}" for pk, first, last in people if (version.pk, pk) not in done
+            ]
+    return counts, names
+
+
+def governors_report(
+    *, school: School, period: Period, for_head: bool, today: dt.date | None = None
+) -> Report:
+    today = today or timezone.localdate()
+    before = previous(period)
+    requests = _requests(school)
+    sub = "submitted_at"
+    decided = requests.filter(_in(period, sub), decided_at__isnull=False).order_by()
+    records = ContactRecord.objects.filter(school=school)
+    disclosures = Disclosure.objects.filter(school=school)
+    concerns = BoundaryConcern.objects.filter(school=school)
+    lado = LadoReferral.objects.filter(school=school)
+    chair = requests.filter(route="chair_of_governors", decided_at__isnull=False).annotate(
+        why=Q(referred_to_chair=True)
+    )
+    chair_counts = _grouped(chair, "why", period, before, "decided_at")
+    concern_opened = _grouped(
+        concerns.annotate(all=Q(pk__isnull=False)), "all", period, before, "created_at"
+    )
+    concern_closed = _grouped(
+        concerns.filter(closed_at__isnull=False), "outcome", period, before, "closed_at"
+    )
+    overdue_policies = list(
+        PolicyVersion.objects.overdue(today).filter(policy__school=school).select_related("policy")
+    )
+    acknowledgements, unread = _acknowledgements(school, for_head)
+    chain = audit_verify_period(*period.bounds())
+    anomalies = _anomalies(school)
+    anomalies.append(
+        Anomaly(
+            "Breaks in the audit trail during the period",
+            [f"audit event {event_id}" for event_id in chain.problems],
+        )
+    )
+    by = _grouped_by(requests, ("kind", "purpose", "verdict", "status"), period, before, sub)
+    return Report(
+        school=school,
+        period=period,
+        before=before,
+        today=today,
+        anomalies=anomalies,
+        requests_by_kind=_counted("Requests by kind of contact", by["kind"], KIND_LABELS),
+        requests_by_purpose=_counted("Requests by purpose", by["purpose"], PURPOSE_LABELS),
+        requests_by_verdict=_counted(
+            "Requests by what the policies said", by["verdict"], VERDICT_LABELS
+        ),
+        requests_by_status=_counted("Requests by outcome", by["status"], dict(Status.choices)),
+        overdue_outcomes=[
+            item.reference
+            for item in requests.filter(_in(period, sub)).overdue().only("pk").order_by("pk")
+        ],
+        decision_times=_durations(list(decided.values_list("submitted_at", "decided_at"))),
+        chair_decisions=_counted(
+            "Decided by the chair of governors",
+            chair_counts,
+            {False: "The headteacher's own requests", True: "Referred by the headteacher"},
+        ),
+        per_month=_per_month(school, period),
+        former=_former(school, period, before),
+        plans_past_review=[
+            item.reference
+            for item in requests.filter(_in(period, sub)).plans_past_review(today).only("pk")
+        ],
+        records_by_type=_counted(
+            "Records after the fact, by type",
+            _grouped(records, "record_type", period, before, "occurred_at"),
+            dict(RecordType.choices),
+        ),
+        disclosures=_counted(
+            "Disclosures",
+            _grouped(disclosures, "disclosure_type", period, before, "disclosed_at"),
+            dict(DisclosureType.choices),
+        ),
+        disclosure_times=_durations(
+            list(
+                disclosures.filter(_in(period, "disclosed_at")).values_list(
+                    "disclosed_at", "created_at"
+                )
+            )
+        ),
+        concerns=Counted(
+            "Boundary concerns",
+            [
+                ("Opened", *concern_opened.get(True, [0, 0])),
+                (
+                    "Closed",
+                    sum(v[0] for v in concern_closed.values()),
+                    sum(v[1] for v in concern_closed.values()),
+                ),
+                ("Open now", concerns.filter(closed_at__isnull=True).count(), 0),
+            ],
+            totalled=False,
+        ),
+        concern_outcomes=_counted(
+            "Concerns closed, by outcome", concern_closed, dict(Outcome.choices)
+        ),
+        lado=_counted(
+            "LADO consultations and referrals",
+            _grouped(lado, "referral_type", period, before, "contacted_at"),
+            dict(LadoType.choices),
+        ),
+        lado_outcomes=_counted(
+            "Outcomes of LADO referrals",
+            _grouped(lado.exclude(outcome=""), "outcome", period, before, "contacted_at"),
+            dict(LadoOutcome.choices),
+        ),
+        overdue_policies=overdue_policies,
+        acknowledgements=acknowledgements,
+        unread_names=unread,
+        audit_events_checked=chain.events,
+        audit_events_hashed=chain.hashed,
+        audit_check_relied_on=chain.relied_on.ran_at if chain.relied_on else None,
+    )

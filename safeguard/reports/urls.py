@@ -1,0 +1,9 @@
+from django.urls import path
+
+from safeguard.reports import views
+
+urlpatterns = [
+    path("reports/", views.governors_report_page, name="governors_report"),
+    path("reports/download/", views.governors_report_download, name="governors_report_download"),
+    path("reports/<slug:table>.csv", views.governors_report_csv, name="governors_report_csv"),
+]

@@ -1,0 +1,153 @@
+"""The governors' report, its charts and its exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import slugify
+
+from policies.engine import VERDICT_LABELS
+from safeguard.accounts.reauth import recent_sign_in_required
+from safeguard.core import roles
+from safeguard.core.exports import spreadsheet_safe
+from safeguard.core.roles import Role, role_required
+from safeguard.reports import charts
+from safeguard.reports.forms import PeriodForm
+from safeguard.reports.selectors import Counted, Report, governors_report
+
+REPORT_READERS = roles.GOVERNORS | {Role.HEADTEACHER}
+
+
+def _report(request: HttpRequest) -> tuple[PeriodForm, Report]:
+    form = PeriodForm(request.GET or None)
+    period = form.period_for()
+    is_head = roles.has_role(request.user, Role.HEADTEACHER)
+    return form, governors_report(school=request.user.school, period=period, for_head=is_head)
+
+
+def _charts(report: Report) -> dict[str, str]:
+    months = [month.strftime("%b %Y") for month, _ in report.per_month]
+    series = [
+        charts.Series(label, [counts.get(code, 0) for _, counts in report.per_month])
+        for code, label in VERDICT_LABELS.items()
+    ]
+    records = report.records_by_type
+    return {
+        "per_month": charts.bar_chart(
+            title="Requests per month, by what the policies said",
+            categories=months,
+            series=series,
+        ),
+        "records": charts.hbar_chart(
+            title="Records after the fact, by type",
+            labels=[label for label, _, _ in records.rows],
+            values=[now for _, now, _ in records.rows],
+        ),
+        "outcomes": charts.hbar_chart(
+            title="Requests by outcome",
+            labels=[label for label, _, _ in report.requests_by_status.rows],
+            values=[now for _, now, _ in report.requests_by_status.rows],
+        ),
+    }
+
+
+def _context(request: HttpRequest) -> dict:
+    form, report = _report(request)
+    return {
+        "form": form,
+        "report": report,
+        "charts": _charts(report),
+        "is_head": roles.has_role(request.user, Role.HEADTEACHER),
+        "generated_at": timezone.localtime(),
+        "query": request.GET.urlencode(),
+    }
+
+
+@role_required(REPORT_READERS)
+def governors_report_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/governors_report.html", _context(request))
+
+
+@role_required(REPORT_READERS)
+@recent_sign_in_required
+def governors_report_download(request: HttpRequest) -> HttpResponse:
+    """The whole report as one self-contained HTML file for the meeting pack."""
+    context = _context(request) | {"standalone": True}
+    html = render_to_string("reports/governors_report_file.html", context, request=request)
+    report = context["report"]
+    name = slugify(f"{report.school.name} governors report {report.period.label}")
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.html"'
+    return response
+
+
+def _tables(report: Report) -> dict[str, Counted]:
+    return {
+        "requests-by-kind": report.requests_by_kind,
+        "requests-by-purpose": report.requests_by_purpose,
+        "requests-by-verdict": report.requests_by_verdict,
+        "requests-by-outcome": report.requests_by_status,
+        "chair-decisions": report.chair_decisions,
+        "former-pupils": report.former,
+        "records-by-type": report.records_by_type,
+        "disclosures": report.disclosures,
+        "concerns": report.concerns,
+        "concern-outcomes": report.concern_outcomes,
+        "lado": report.lado,
+        "lado-outcomes": report.lado_outcomes,
+    }
+
+
+@role_required(REPORT_READERS)
+@recent_sign_in_required
+def governors_report_csv(request: HttpRequest, table: str) -> HttpResponse:
+    _form, report = _report(request)
+    if table == "should-not-happen":
+        header = ["check", "count", "references"]
+        rows = [[a.label, a.count, " ".join(a.references)] for a in report.anomalies]
+    elif table == "policies":
+        header = ["policy", "version", "next review", "overdue", "staff read", "not yet read"]
+        overdue = {v.pk for v in report.overdue_policies}
+        rows = [
+            [v.policy.title, v.number, v.next_review.isoformat(), v.pk in overdue, read, unread]
+            for v, read, unread in report.acknowledgements
+        ]
+    elif table in _tables(report):
+        counted = _tables(report)[table]
+        header = ["", report.period.label, report.before.label]
+        rows = [list(row) for row in counted.rows]
+        if counted.totalled:
+            rows.append(["Total", counted.total, counted.total_before])
+    else:
+        raise Http404("No such table")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([[spreadsheet_safe(cell) for cell in row] for row in rows])
+    name = slugify(f"{report.school.name} {table} {report.period.label}")
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+TABLE_SLUGS = (
+    "should-not-happen",
+    "policies",
+    "requests-by-kind",
+    "requests-by-purpose",
+    "requests-by-verdict",
+    "requests-by-outcome",
+    "chair-decisions",
+    "former-pupils",
+    "records-by-type",
+    "disclosures",
+    "concerns",
+    "concern-outcomes",
+    "lado",
+    "lado-outcomes",
+)
