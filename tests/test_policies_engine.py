@@ -34,6 +34,7 @@ from policies.engine import (
     assess,
     is_breach,
 )
+from policies.engine import rules as engine_rules
 
 RANK = {verdict: rank for rank, verdict in enumerate(VERDICTS)}
 
@@ -960,7 +961,7 @@ def test_breach_when_prohibited_contact_already_happened() -> None:
 
 
 def test_unmatched_safety_net(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "RULES", ())
+    monkeypatch.setattr(engine_rules, "RULES", ())
     planned = assess(make("meeting"))
     assert planned.verdict == "needs_approval"
     assert clauses_of(planned) == {"general.unmatched", "approval.headteacher"}
