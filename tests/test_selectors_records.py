@@ -10,9 +10,7 @@ from contacts.concerns import selectors as concerns_selectors
 from contacts.concerns import services as concerns_services
 from contacts.files import selectors as files_selectors
 from contacts.planned import services as planned_services
-from contacts.planned.models import ContactRequest
 from contacts.records import selectors as records_selectors
-from contacts.records.models import ContactRecord, Disclosure
 from tests.factories import StaffFactory
 from tests.factories_records import (
     make_concern,
@@ -264,16 +262,11 @@ def test_another_schools_lado_referrals_are_never_visible(outsider, other_school
         assert not concerns_selectors.lado_visible_to(user).filter(pk=theirs.pk).exists()
 
 
-# --- file_entries -------------------------------------------------------------------------------
+# --- file_page -----------------------------------------------------------------------------------
 
 
-def _file(user, author):
-    return files_selectors.file_entries(
-        user,
-        requests=ContactRequest.objects.filter(requester=author),
-        records=ContactRecord.objects.filter(author=author),
-        disclosures=Disclosure.objects.filter(author=author),
-    )
+def _file_entries(user, person):
+    return files_selectors.file_page(user, person).entries
 
 
 @pytest.fixture
@@ -293,8 +286,8 @@ def _summary(entries, named) -> list[tuple[str, bool]]:
     return [(by_key[(type(e["item"]).__name__, e["item"].pk)], e["readable"]) for e in entries]
 
 
-def test_file_entries_newest_first_for_the_head(teachers_file, head):
-    entries = _file(head, teachers_file["request"].requester)
+def test_file_entries_newest_first_for_the_head(teachers_file, head, pupil):
+    entries = _file_entries(head, pupil)
     assert _summary(entries, teachers_file) == [
         ("request", True),
         ("disclosure", True),
@@ -305,8 +298,10 @@ def test_file_entries_newest_first_for_the_head(teachers_file, head):
     assert whens == sorted(whens, reverse=True)
 
 
-def test_file_entries_mask_restricted_records_for_the_line_manager(teachers_file, line_manager):
-    entries = _file(line_manager, teachers_file["request"].requester)
+def test_file_entries_mask_restricted_records_for_the_line_manager(
+    teachers_file, line_manager, pupil
+):
+    entries = _file_entries(line_manager, pupil)
     assert _summary(entries, teachers_file) == [
         ("request", True),
         ("family_record", False),
@@ -315,5 +310,16 @@ def test_file_entries_mask_restricted_records_for_the_line_manager(teachers_file
     assert {e["kind"] for e in entries} == {"request", "record"}
 
 
-def test_file_entries_show_a_colleague_nothing(teachers_file, colleague):
-    assert _file(colleague, teachers_file["request"].requester) == []
+def test_file_entries_show_a_colleague_nothing(teachers_file, colleague, teacher, pupil):
+    assert _file_entries(colleague, pupil) == []
+    assert _file_entries(colleague, teacher) == []
+
+
+def test_a_staff_file_holds_their_requests_and_records_not_disclosures(
+    teachers_file, head, teacher
+):
+    assert _summary(_file_entries(head, teacher), teachers_file) == [
+        ("request", True),
+        ("family_record", True),
+        ("older_record", True),
+    ]

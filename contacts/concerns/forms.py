@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
 
 from contacts.concerns.models import LadoOutcome, LadoType, Outcome
-from contacts.people.models import Staff
 from safeguard.core.forms import DATE_INPUT, TIME_INPUT
+
+if TYPE_CHECKING:  # the form is handed its people; it never reads them itself
+    from contacts.people.models import Staff
 
 
 class _Helper(forms.Form):

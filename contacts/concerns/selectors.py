@@ -34,6 +34,22 @@ def concerns_visible_to(user: Staff) -> QuerySet[BoundaryConcern]:
     )
 
 
+def case_managers(concern: BoundaryConcern) -> QuerySet[Staff]:
+    """Who manages the concern now: never the person it is about."""
+    return workflow.people_for_route(concern.school_id, concern.route, exclude=[concern.subject_id])
+
+
+def is_case_manager(user: Staff, concern: BoundaryConcern) -> bool:
+    return case_managers(concern).filter(pk=user.pk).exists()
+
+
+def concerns_managed_about(user: Staff, subject: Staff) -> list[BoundaryConcern]:
+    """The concerns about one person that the user manages as case manager, so patterns show
+    on the person's file and on the page of every concern about them."""
+    rows = concerns_visible_to(user).filter(subject=subject).select_related("reporter")
+    return [concern for concern in rows if is_case_manager(user, concern)]
+
+
 def lado_visible_to(user: Staff) -> QuerySet[LadoReferral]:
     """The headteacher, the chair and the DSL, never about themselves; and whoever recorded it."""
     if not roles.roles_of(user):

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts.concerns.models import BoundaryConcern, LadoOutcome, LadoReferral, LadoType, Outcome
+from contacts.concerns.selectors import case_managers, is_case_manager
 from contacts.notifications.services import notify
 from contacts.people.models import Staff
-from contacts.planned import workflow
 from contacts.planned.models import ContactRequest, Route
 from contacts.records.models import ContactRecord
 from contacts.records.services import not_in_future
@@ -77,15 +77,6 @@ def concern_raise(
             path=reverse("concern_detail", args=[concern.pk]),
         )
     return concern
-
-
-def case_managers(concern: BoundaryConcern):
-    """Who manages the concern now: never the person it is about."""
-    return workflow.people_for_route(concern.school_id, concern.route, exclude=[concern.subject_id])
-
-
-def is_case_manager(user: Staff, concern: BoundaryConcern) -> bool:
-    return case_managers(concern).filter(pk=user.pk).exists()
 
 
 def concern_respond(

@@ -15,7 +15,7 @@ from contacts.concerns import selectors as concerns_selectors
 from contacts.concerns import services
 from contacts.concerns.forms import ConcernForm, LadoForm, LadoOutcomeForm, RespondForm
 from contacts.concerns.services import LADO_RECORDERS
-from contacts.people.models import Staff
+from contacts.people import selectors as people_selectors
 from contacts.planned import selectors as planned_selectors
 from contacts.records import selectors as records_selectors
 from safeguard.audit.services import audit_view, seen_by_panel
@@ -26,8 +26,9 @@ from safeguard.core.roles import Role, role_required
 CASE_MANAGER_ROLES = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS})
 
 
-def _school_staff(request: HttpRequest):
-    return Staff.objects.filter(school_id=request.user.school_id, is_active=True)
+def _active_staff_to_name(request: HttpRequest):
+    """Who a form may name as the subject: the school's staff still in post."""
+    return people_selectors.staff_selectable_by(request.user).filter(is_active=True)
 
 
 def concern_list(request: HttpRequest) -> HttpResponse:
@@ -35,7 +36,7 @@ def concern_list(request: HttpRequest) -> HttpResponse:
     visible = concerns_selectors.concerns_visible_to(user).select_related("subject", "reporter")
     raised = [c for c in visible if c.reporter_id == user.pk]
     managed = sorted(
-        (c for c in visible if services.is_case_manager(user, c)),
+        (c for c in visible if concerns_selectors.is_case_manager(user, c)),
         key=lambda c: (c.subject.last_name, c.subject.first_name, c.subject_id, -c.pk),
     )
     groups = [
@@ -62,7 +63,7 @@ def concern_new(request: HttpRequest) -> HttpResponse:
         initial["subject"] = related_record.author_id
         initial["occurred_on"] = timezone.localtime(related_record.occurred_at).date()
     form = ConcernForm(
-        posted(request), staff=_school_staff(request), me=request.user, initial=initial
+        posted(request), staff=_active_staff_to_name(request), me=request.user, initial=initial
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -94,7 +95,7 @@ def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     audit_view(actor=request.user, obj=concern, school=concern.school)
-    manager = services.is_case_manager(request.user, concern)
+    manager = concerns_selectors.is_case_manager(request.user, concern)
     context = {
         "concern": concern,
         "manager": manager,
@@ -135,14 +136,8 @@ def concern_subject(request: HttpRequest, staff_pk: int) -> HttpResponse:
     if staff_pk == request.user.pk:
         raise Http404("Concerns about you are managed by someone else.")
     # Former staff too: a pattern does not end when someone leaves.
-    subject = get_object_or_404(Staff.objects.filter(school_id=request.user.school_id), pk=staff_pk)
-    concerns = [
-        c
-        for c in concerns_selectors.concerns_visible_to(request.user)
-        .filter(subject=subject)
-        .select_related("reporter")
-        if services.is_case_manager(request.user, c)
-    ]
+    subject = get_object_or_404(people_selectors.staff_selectable_by(request.user), pk=staff_pk)
+    concerns = concerns_selectors.concerns_managed_about(request.user, subject)
     context = {"subject": subject, "concerns": concerns}
     return render(request, "contacts/concerns/concern_subject.html", context)
 
@@ -168,7 +163,7 @@ def lado_new(request: HttpRequest) -> HttpResponse:
     if request_id := request.GET.get("request"):
         item = get_object_or_404(planned_selectors.requests_visible_to(request.user), pk=request_id)
         initial["subject"] = item.requester_id
-    staff = _school_staff(request).exclude(pk=request.user.pk)
+    staff = _active_staff_to_name(request).exclude(pk=request.user.pk)
     form = LadoForm(posted(request), staff=staff, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

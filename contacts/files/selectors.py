@@ -1,16 +1,16 @@
-"""Who may see which people. Every view and export reads through these functions.
-
-A row outside the user's reach is simply absent from the queryset, so a lookup by id gives 404.
+"""A staff or pupil file: the requests, records and disclosures about one person that the user
+may see, a page at a time. Only what the subjects' selectors let the user see is ever listed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from contacts.people.models import Staff
+from contacts.people.models import Pupil, Staff
 from contacts.planned.models import ContactRequest
 from contacts.planned.selectors import can_read_request, requests_visible_to
 from contacts.records.models import ContactRecord, Disclosure
@@ -18,30 +18,48 @@ from contacts.records.selectors import can_read_record, disclosures_visible_to, 
 
 # Entries per page of a staff or pupil file.
 FILE_PAGE_SIZE = 25
+# Each kind of entry: the selector of what the user may see, and the date the file sorts by.
+_KINDS: dict[str, tuple[Callable[[Staff], QuerySet], str]] = {
+    "request": (requests_visible_to, "starts_at"),
+    "record": (records_visible_to, "occurred_at"),
+    "disclosure": (disclosures_visible_to, "disclosed_at"),
+}
 
 
 @dataclass
 class FilePage:
     page: Page  # of (kind, pk, when) references, newest first
-    entries: list[dict]  # the page's entries, as file_entries gives them
+    entries: list[dict]  # {kind, item, when, readable} for each entry of the page
 
 
-def _file_references(
-    user: Staff, *, requests: QuerySet, records: QuerySet, disclosures: QuerySet | None
-) -> list[tuple[str, int, object]]:
+def _file_rows(user: Staff, person: Staff | Pupil) -> list[tuple[str, QuerySet, str]]:
+    """(kind, rows the user may see, date column) for each kind of entry on the person's file:
+    a member of staff's requests and records; a pupil's requests, records and disclosures.
+    Each kind is the file's own condition with the selector's added (`&`) rather than tested as
+    a subquery over the whole school."""
+    if isinstance(person, Pupil):
+        conditions = {
+            "request": Q(pupils=person),
+            "record": Q(pupils=person),
+            "disclosure": Q(pupil=person),
+        }
+    else:
+        conditions = {"request": Q(requester=person), "record": Q(author=person)}
+    rows = []
+    for kind, condition in conditions.items():
+        visible_to, column = _KINDS[kind]
+        visible = visible_to(user)
+        rows.append((kind, visible.model.objects.filter(condition) & visible, column))
+    return rows
+
+
+def _file_references(user: Staff, person: Staff | Pupil) -> list[tuple[str, int, object]]:
     """(kind, pk, when) of every entry the user may see, newest first. Three narrow queries, one
-    per kind, each the file's own conditions with the selector's added (`&`) rather than tested
-    as a subquery over the whole school; merged here. (One UNION query is no quicker: PostgreSQL
-    plans it in parallel, and starting the workers costs more than the query.)"""
-    parts = [
-        ("request", requests & requests_visible_to(user), "starts_at"),
-        ("record", records & records_visible_to(user), "occurred_at"),
-    ]
-    if disclosures is not None:
-        parts.append(("disclosure", disclosures & disclosures_visible_to(user), "disclosed_at"))
+    per kind, merged here. (One UNION query is no quicker: PostgreSQL plans it in parallel, and
+    starting the workers costs more than the query.)"""
     refs = [
         (kind, pk, when)
-        for kind, rows, column in parts
+        for kind, rows, column in _file_rows(user, person)
         for pk, when in rows.order_by().values_list("pk", column)
     ]
     order = {"request": 0, "record": 1, "disclosure": 2}
@@ -91,28 +109,13 @@ def _file_load(user: Staff, references) -> list[dict]:
     return entries
 
 
-def file_entries(
-    user: Staff, *, requests: QuerySet, records: QuerySet, disclosures: QuerySet | None = None
-) -> list[dict]:
-    """A staff or pupil file: requests, records and disclosures the user may see, newest first.
+def file_page(user: Staff, person: Staff | Pupil, *, number: str | int | None = None) -> FilePage:
+    """One page (FILE_PAGE_SIZE entries) of a staff or pupil file: the requests, records and
+    disclosures the user may see, newest first; entries the user may know exist but not read are
+    marked restricted. `person` is one the caller fetched through a people selector.
 
-    Entries the user may know exist but not read are marked restricted.
-    """
-    refs = _file_references(user, requests=requests, records=records, disclosures=disclosures)
-    return _file_load(user, refs)
-
-
-def file_page(
-    user: Staff,
-    *,
-    requests: QuerySet,
-    records: QuerySet,
-    disclosures: QuerySet | None = None,
-    number: str | int | None = None,
-) -> FilePage:
-    """One page of `file_entries` (FILE_PAGE_SIZE entries): a file grows for years. The
-    references of every entry are read (two small columns each, a few hundred rows for the
-    busiest pupil); only the page's entries are then read whole."""
-    refs = _file_references(user, requests=requests, records=records, disclosures=disclosures)
+    A file grows for years: the references of every entry are read (two small columns each, a
+    few hundred rows for the busiest pupil); only the page's entries are then read whole."""
+    refs = _file_references(user, person)
     page = Paginator(refs, FILE_PAGE_SIZE).get_page(number)
     return FilePage(page, _file_load(user, list(page.object_list)))

@@ -1,25 +1,27 @@
-"""Directory pages: permission, form, service call, redirect."""
+"""Staff and pupil files: permission, selector lookup, the file's page of entries."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from contacts.concerns import selectors as concerns_selectors
-from contacts.concerns import services
 from contacts.files import selectors as files_selectors
 from contacts.people import selectors as people_selectors
-from contacts.planned.models import ContactRequest
-from contacts.records.models import ContactRecord, Disclosure
 from safeguard.accounts import services as two_factor
 from safeguard.audit.services import SEEN_BY_READERS, audit_view, seen_by_panel
 from safeguard.core import roles
 from safeguard.core.roles import role_required
 
+if TYPE_CHECKING:
+    from contacts.people.models import Pupil, Staff
 
-def _file(request: HttpRequest, **rows) -> dict:
-    """The page of a staff or pupil file asked for, with what its page links need."""
-    shown = files_selectors.file_page(request.user, number=request.GET.get("page"), **rows)
+
+def _file_entries_context(request: HttpRequest, person: Staff | Pupil) -> dict:
+    """The page of the person's file entries asked for, with what its page links need."""
+    shown = files_selectors.file_page(request.user, person, number=request.GET.get("page"))
     return {"entries": shown.entries, "entries_page": shown.page}
 
 
@@ -39,16 +41,8 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "relatives": relatives.select_related("pupil"),
         "can_edit": can_edit,
         "can_add_relative": can_edit or staff.pk == request.user.pk,
-        **_file(
-            request,
-            requests=ContactRequest.objects.filter(requester=staff),
-            records=ContactRecord.objects.filter(author=staff),
-        ),
-        "concerns_about": [
-            c
-            for c in concerns_selectors.concerns_visible_to(request.user).filter(subject=staff)
-            if services.is_case_manager(request.user, c)
-        ],
+        **_file_entries_context(request, staff),
+        "concerns_about": concerns_selectors.concerns_managed_about(request.user, staff),
     }
     return render(request, "contacts/staff_detail.html", context)
 
@@ -66,11 +60,6 @@ def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(pupil=pupil)
         .select_related("staff"),
         "can_edit": roles.has_role(request.user, roles.PEOPLE_EDITORS),
-        **_file(
-            request,
-            requests=ContactRequest.objects.filter(pupils=pupil),
-            records=ContactRecord.objects.filter(pupils=pupil),
-            disclosures=Disclosure.objects.filter(pupil=pupil),
-        ),
+        **_file_entries_context(request, pupil),
     }
     return render(request, "contacts/pupil_detail.html", context)

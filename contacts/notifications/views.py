@@ -1,23 +1,22 @@
-"""Planned-contact request pages: permission, form, service call, redirect."""
+"""The notifications page: a member of staff reads and opens their own notifications."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from contacts.notifications import services
-from contacts.notifications.models import Notification
+from contacts.notifications import selectors, services
 
 
 def notifications(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         services.notifications_mark_all_read(actor=request.user)
         return redirect("notifications")
-    rows = Notification.objects.filter(recipient=request.user)[:100]
+    rows = selectors.notifications_of(request.user)[:100]
     return render(request, "contacts/requests/notifications.html", {"rows": rows})
 
 
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
-    notice = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    notice = get_object_or_404(selectors.notifications_of(request.user), pk=pk)
     services.notification_mark_read(actor=request.user, notification=notice)
     return redirect(notice.url)

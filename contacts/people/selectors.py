@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
 from safeguard.core import roles
+from safeguard.core.models import School
 
 
 def staff_visible_to(user: Staff) -> QuerySet[Staff]:
@@ -19,6 +20,14 @@ def staff_visible_to(user: Staff) -> QuerySet[Staff]:
     if roles.has_role(user, roles.DIRECTORY_READERS):
         return same_school
     return same_school.filter(Q(pk=user.pk) | Q(line_manager_id=user.pk))
+
+
+def staff_selectable_by(user: Staff) -> QuerySet[Staff]:
+    """The staff a member of staff may name (their school's, past and present): the subject of a
+    concern or a LADO referral. Naming someone is not reading their file."""
+    if not roles.roles_of(user):
+        return Staff.objects.none()
+    return Staff.objects.filter(school_id=user.school_id)
 
 
 def pupils_visible_to(user: Staff) -> QuerySet[Pupil]:
@@ -59,3 +68,9 @@ def relatives_visible_to(user: Staff) -> QuerySet[StaffRelative]:
     if roles.has_role(user, roles.DIRECTORY_READERS):
         return rows
     return rows.filter(staff_id=user.pk)
+
+
+def own_school(user: Staff) -> School:
+    """The user's school, read afresh: a settings form binds to a copy of its own, so a rejected
+    form leaves the school the page shows untouched."""
+    return School.objects.get(pk=user.school_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,16 +21,15 @@ from contacts.people.forms import (
     StaffFilterForm,
     StaffForm,
 )
-from contacts.people.models import Staff
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
-from safeguard.core.models import School
 from safeguard.core.roles import Role, role_required
 
 PAGE_SIZE = 50
 
 
-def _page(request: HttpRequest, rows):
+def _page_asked_for(request: HttpRequest, rows) -> Page:
+    """The page of `rows` named by the query string (the first when none or no such page)."""
     return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
@@ -49,7 +48,9 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(is_active=False)
     elif show != "all":
         rows = rows.filter(is_active=True)
-    return render(request, "contacts/staff_list.html", {"form": form, "page": _page(request, rows)})
+    return render(
+        request, "contacts/staff_list.html", {"form": form, "page": _page_asked_for(request, rows)}
+    )
 
 
 @role_required(roles.PEOPLE_EDITORS)
@@ -76,7 +77,8 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
     # Bind to a fresh copy so a rejected form leaves the page's record untouched.
-    form = StaffForm(posted(request), instance=Staff.objects.get(pk=staff.pk), school=staff.school)
+    fresh = selectors.staff_visible_to(request.user).get(pk=pk)
+    form = StaffForm(posted(request), instance=fresh, school=staff.school)
     if request.method == "POST" and form.is_valid():
         try:
             services.staff_update(
@@ -147,7 +149,9 @@ def pupil_list(request: HttpRequest) -> HttpResponse:
         rows = rows.current()
     elif data.get("status") == "former":
         rows = rows.former()
-    return render(request, "contacts/pupil_list.html", {"form": form, "page": _page(request, rows)})
+    return render(
+        request, "contacts/pupil_list.html", {"form": form, "page": _page_asked_for(request, rows)}
+    )
 
 
 @role_required(roles.PEOPLE_EDITORS)
@@ -168,17 +172,18 @@ def pupil_create(request: HttpRequest) -> HttpResponse:
 @role_required(roles.PEOPLE_EDITORS)
 def pupil_edit(request: HttpRequest, pk: int) -> HttpResponse:
     pupil = get_object_or_404(selectors.pupils_visible_to(request.user), pk=pk)
-    form = PupilForm(posted(request), instance=pupil, school=pupil.school)
-    original = selectors.pupils_visible_to(request.user).get(pk=pk)
+    # Bind to a fresh copy so a rejected form leaves the page's record untouched.
+    fresh = selectors.pupils_visible_to(request.user).get(pk=pk)
+    form = PupilForm(posted(request), instance=fresh, school=pupil.school)
     if request.method == "POST" and form.is_valid():
         try:
-            services.pupil_update(actor=request.user, pupil=original, **form.cleaned_data)
+            services.pupil_update(actor=request.user, pupil=pupil, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"{original.full_name} was updated.")
+            messages.success(request, f"{pupil.full_name} was updated.")
             return redirect("pupil_detail", pk=pk)
-    title = f"Edit {original.full_name}"
+    title = f"Edit {pupil.full_name}"
     return render(request, "contacts/pupil_form.html", {"form": form, "title": title})
 
 
@@ -226,8 +231,9 @@ def people_import(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.HEADTEACHER)
 def school_settings(request: HttpRequest) -> HttpResponse:
-    school = School.objects.get(pk=request.user.school_id)
-    form = SchoolForm(posted(request), instance=School.objects.get(pk=school.pk))
+    school = selectors.own_school(request.user)
+    # Bind to a copy of its own so a rejected form leaves `school` as it was.
+    form = SchoolForm(posted(request), instance=selectors.own_school(request.user))
     if request.method == "POST" and form.is_valid():
         try:
             services.school_update(actor=request.user, school=school, **form.cleaned_data)
