@@ -5,6 +5,8 @@ Neither is ever edited once saved: corrections and additions are dated addenda.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -41,22 +43,22 @@ DISCLOSURE_ADDERS = frozenset({Role.DSL, Role.HEADTEACHER, Role.DEPUTY_HEAD})
 # --- Contact records -----------------------------------------------------------------------
 
 
-def _record(request: HttpRequest, pk: int) -> ContactRecord:
+def _record_or_404(request: HttpRequest, pk: int) -> ContactRecord:
     rows = records_selectors.records_visible_to(request.user).select_related("author", "school")
     return get_object_or_404(rows, pk=pk)
 
 
-def _told(people) -> str:
+def _alerted_sentence(people) -> str:
     names = ", ".join(person.full_name for person in people)
     return f"Alerted: {names}." if names else ""
 
 
-def _who_was_told(record: ContactRecord) -> str:
+def _who_was_alerted_sentence(record: ContactRecord) -> str:
     """Who the service alerted, named, for the confirmation message."""
     head_side, managers = record_alert_groups(record)
     parts = []
     if head_side:
-        parts.append(_told(head_side))
+        parts.append(_alerted_sentence(head_side))
     if managers:
         parts.append(f"Your line manager {managers[0].full_name} has been told.")
     return " ".join(parts)
@@ -109,7 +111,7 @@ def record_new_type(request: HttpRequest, record_type: str) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, form.service_error(error))
         else:
-            told = _who_was_told(record)
+            told = _who_was_alerted_sentence(record)
             messages.success(request, f"{record.reference} was recorded. {told}".strip())
             return redirect("record_detail", pk=record.pk)
     explanation, citation = RECORD_TYPE_GUIDE[record_type]
@@ -125,6 +127,36 @@ def record_new_type(request: HttpRequest, record_type: str) -> HttpResponse:
     return render(request, "contacts/records/record_form.html", context)
 
 
+def _addenda_context(item: ContactRecord | Disclosure, form: AddendumForm | None) -> dict:
+    """The addenda of a record or disclosure, and the form to add one (None: not allowed)."""
+    return {
+        "item": item,
+        "addenda": item.addenda.select_related("author"),
+        "addendum_form": form,
+    }
+
+
+def _addendum_added(
+    request: HttpRequest,
+    item: ContactRecord | Disclosure,
+    add: Callable[..., object],
+    show_page: Callable[[HttpRequest, Any, AddendumForm], HttpResponse],
+    page_name: str,
+) -> HttpResponse:
+    """Add the posted addendum with `add(actor, text)` and go back to the item's page (the URL
+    named `page_name`), or show the page again with the form's errors."""
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            add(actor=request.user, text=form.cleaned_data["text"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Your addendum was added to {item.reference}.")
+            return redirect(page_name, pk=item.pk)
+    return show_page(request, item, form)
+
+
 def _record_page(
     request: HttpRequest, record: ContactRecord, addendum_form: AddendumForm | None = None
 ) -> HttpResponse:
@@ -133,11 +165,9 @@ def _record_page(
         return render(request, "contacts/records/restricted.html", {"item": record})
     may_add = user.pk == record.author_id or roles.has_role(user, roles.SENIOR_LEADERS)
     context: dict[str, Any] = {
-        "item": record,
+        **_addenda_context(record, (addendum_form or AddendumForm()) if may_add else None),
         "pupils": record.pupils.all(),
-        "addenda": record.addenda.select_related("author"),
         "verdict_words": RECORD_VERDICTS[record.verdict],
-        "addendum_form": (addendum_form or AddendumForm()) if may_add else None,
         "lado_prompt": "consider_lado" in record.actions and roles.has_role(user, Role.HEADTEACHER),
     }
     assessment = planned_assessments.stored_assessment(record)
@@ -147,11 +177,11 @@ def _record_page(
 
 
 def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _record_page(request, _record(request, pk))
+    return _record_page(request, _record_or_404(request, pk))
 
 
 def record_attachment(request: HttpRequest, pk: int) -> HttpResponse:
-    record = _record(request, pk)
+    record = _record_or_404(request, pk)
     if not records_selectors.can_read_record(request.user, record):
         raise PermissionDenied("This record is restricted.")
     if not record.attachment:
@@ -172,27 +202,17 @@ def record_attachment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def record_addendum(request: HttpRequest, pk: int) -> HttpResponse:
-    record = _record(request, pk)
+    record = _record_or_404(request, pk)
     if not records_selectors.can_read_record(request.user, record):
         raise PermissionDenied("This record is restricted.")
-    form = AddendumForm(request.POST)
-    if form.is_valid():
-        try:
-            records_services.record_addendum_add(
-                actor=request.user, record=record, text=form.cleaned_data["text"]
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Your addendum was added to {record.reference}.")
-            return redirect("record_detail", pk=record.pk)
-    return _record_page(request, record, form)
+    add = partial(records_services.record_addendum_add, record=record)
+    return _addendum_added(request, record, add, _record_page, "record_detail")
 
 
 # --- Disclosures ---------------------------------------------------------------------------
 
 
-def _disclosure(request: HttpRequest, pk: int) -> Disclosure:
+def _disclosure_or_404(request: HttpRequest, pk: int) -> Disclosure:
     rows = records_selectors.disclosures_visible_to(request.user).select_related("author", "pupil")
     return get_object_or_404(rows, pk=pk)
 
@@ -221,7 +241,7 @@ def disclosure_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, form.service_error(error))
         else:
-            told = _told(disclosure_alert_recipients(disclosure))
+            told = _alerted_sentence(disclosure_alert_recipients(disclosure))
             messages.success(request, f"{disclosure.reference} was recorded. {told}")
             return redirect("disclosure_detail", pk=disclosure.pk)
     return render(request, "contacts/disclosures/disclosure_form.html", {"form": form})
@@ -233,32 +253,20 @@ def _disclosure_page(
     user = request.user
     may_add = user.pk == disclosure.author_id or roles.has_role(user, DISCLOSURE_ADDERS)
     context = {
-        "item": disclosure,
-        "addenda": disclosure.addenda.select_related("author"),
-        "addendum_form": (addendum_form or AddendumForm()) if may_add else None,
+        **_addenda_context(disclosure, (addendum_form or AddendumForm()) if may_add else None),
         "seen_by": seen_by_panel(disclosure) if roles.has_role(user, SEEN_BY_READERS) else None,
     }
     return render(request, "contacts/disclosures/disclosure_detail.html", context)
 
 
 def disclosure_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    disclosure = _disclosure(request, pk)
+    disclosure = _disclosure_or_404(request, pk)
     audit_view(actor=request.user, obj=disclosure, school=disclosure.school)
     return _disclosure_page(request, disclosure)
 
 
 @require_POST
 def disclosure_addendum(request: HttpRequest, pk: int) -> HttpResponse:
-    disclosure = _disclosure(request, pk)
-    form = AddendumForm(request.POST)
-    if form.is_valid():
-        try:
-            records_services.disclosure_addendum_add(
-                actor=request.user, disclosure=disclosure, text=form.cleaned_data["text"]
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Your addendum was added to {disclosure.reference}.")
-            return redirect("disclosure_detail", pk=disclosure.pk)
-    return _disclosure_page(request, disclosure, form)
+    disclosure = _disclosure_or_404(request, pk)
+    add = partial(records_services.disclosure_addendum_add, disclosure=disclosure)
+    return _addendum_added(request, disclosure, add, _disclosure_page, "disclosure_detail")
