@@ -53,7 +53,7 @@ def _alerted_sentence(people) -> str:
     return f"Alerted: {names}." if names else ""
 
 
-def _who_was_alerted_sentence(record: ContactRecord) -> str:
+def _who_was_alerted(record: ContactRecord) -> str:
     """Who the service alerted, named, for the confirmation message."""
     head_side, managers = record_alert_groups(record)
     parts = []
@@ -111,7 +111,7 @@ def record_new_type(request: HttpRequest, record_type: str) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, form.service_error(error))
         else:
-            told = _who_was_alerted_sentence(record)
+            told = _who_was_alerted(record)
             messages.success(request, f"{record.reference} was recorded. {told}".strip())
             return redirect("record_detail", pk=record.pk)
     explanation, citation = RECORD_TYPE_GUIDE[record_type]
