@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
@@ -21,6 +25,7 @@ from contacts.people.forms import (
     StaffFilterForm,
     StaffForm,
 )
+from contacts.people.models import Pupil, Staff
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.roles import Role, role_required
@@ -53,24 +58,40 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _person_form_page(
+    request: HttpRequest,
+    form: forms.ModelForm,
+    save: Callable[..., Staff | Pupil],
+    *,
+    kind: str,
+    done: str,
+    title: str,
+) -> HttpResponse:
+    """Add or edit a member of staff or a pupil (`kind`): on a valid post, `save(actor=...,
+    **data)` and go to the person's page; otherwise the form again, with the service's
+    objections."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = save(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{person.full_name} was {done}.")
+            return redirect(f"{kind}_detail", pk=person.pk)
+    return render(request, f"contacts/{kind}_form.html", {"form": form, "title": title})
+
+
+def _with_roles(service: Callable[..., Staff]) -> Callable[..., Staff]:
+    """A staff service given the roles the staff form chose, as `roles_held`."""
+    return lambda **data: service(roles_held=data["roles"], **data)
+
+
 @role_required(roles.PEOPLE_EDITORS)
 def staff_create(request: HttpRequest) -> HttpResponse:
     school = request.user.school
     form = StaffForm(posted(request), school=school)
-    if request.method == "POST" and form.is_valid():
-        try:
-            staff = services.staff_create(
-                actor=request.user,
-                school=school,
-                roles_held=form.cleaned_data["roles"],
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"{staff.full_name} was added.")
-            return redirect("staff_detail", pk=staff.pk)
-    return render(request, "contacts/staff_form.html", {"form": form, "title": "Add staff"})
+    save = _with_roles(partial(services.staff_create, school=school))
+    return _person_form_page(request, form, save, kind="staff", done="added", title="Add staff")
 
 
 @role_required(roles.PEOPLE_EDITORS)
@@ -79,21 +100,10 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # Bind to a fresh copy so a rejected form leaves the page's record untouched.
     fresh = selectors.staff_visible_to(request.user).get(pk=pk)
     form = StaffForm(posted(request), instance=fresh, school=staff.school)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.staff_update(
-                actor=request.user,
-                staff=staff,
-                roles_held=form.cleaned_data["roles"],
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"{staff.full_name} was updated.")
-            return redirect("staff_detail", pk=staff.pk)
-    title = f"Edit {staff.full_name}"
-    return render(request, "contacts/staff_form.html", {"form": form, "title": title})
+    save = _with_roles(partial(services.staff_update, staff=staff))
+    return _person_form_page(
+        request, form, save, kind="staff", done="updated", title=f"Edit {staff.full_name}"
+    )
 
 
 @require_POST
@@ -158,15 +168,8 @@ def pupil_list(request: HttpRequest) -> HttpResponse:
 def pupil_create(request: HttpRequest) -> HttpResponse:
     school = request.user.school
     form = PupilForm(posted(request), school=school)
-    if request.method == "POST" and form.is_valid():
-        try:
-            pupil = services.pupil_create(actor=request.user, school=school, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"{pupil.full_name} was added.")
-            return redirect("pupil_detail", pk=pupil.pk)
-    return render(request, "contacts/pupil_form.html", {"form": form, "title": "Add a pupil"})
+    save = partial(services.pupil_create, school=school)
+    return _person_form_page(request, form, save, kind="pupil", done="added", title="Add a pupil")
 
 
 @role_required(roles.PEOPLE_EDITORS)
@@ -175,16 +178,10 @@ def pupil_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # Bind to a fresh copy so a rejected form leaves the page's record untouched.
     fresh = selectors.pupils_visible_to(request.user).get(pk=pk)
     form = PupilForm(posted(request), instance=fresh, school=pupil.school)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.pupil_update(actor=request.user, pupil=pupil, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"{pupil.full_name} was updated.")
-            return redirect("pupil_detail", pk=pk)
-    title = f"Edit {pupil.full_name}"
-    return render(request, "contacts/pupil_form.html", {"form": form, "title": title})
+    save = partial(services.pupil_update, pupil=pupil)
+    return _person_form_page(
+        request, form, save, kind="pupil", done="updated", title=f"Edit {pupil.full_name}"
+    )
 
 
 @role_required(roles.PEOPLE_EDITORS)
