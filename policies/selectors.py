@@ -25,6 +25,17 @@ def policy_versions_visible_to(user: Staff) -> QuerySet[PolicyVersion]:
     return PolicyVersion.objects.filter(policy__school_id=user.school_id).select_related("policy")
 
 
+def versions_of(user: Staff, policy: Policy) -> list[PolicyVersion]:
+    """Every version of a policy the user may read, newest first, with who made it."""
+    rows = policy_versions_visible_to(user).filter(policy=policy)
+    return list(rows.select_related("created_by"))
+
+
+def acknowledgement_of(user: Staff, version: PolicyVersion) -> Acknowledgement | None:
+    """The user's own confirmation that they read this version, if they gave it."""
+    return Acknowledgement.objects.filter(version=version, staff=user).first()
+
+
 def staff_yet_to_acknowledge(version: PolicyVersion) -> QuerySet[Staff]:
     """Active staff of the school who have not confirmed reading this version."""
     done = Acknowledgement.objects.filter(version=version, staff=OuterRef("pk"))

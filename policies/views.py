@@ -70,7 +70,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
 
 def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     policy = get_object_or_404(selectors.policies_visible_to(request.user), pk=pk)
-    versions = list(policy.versions.select_related("created_by"))
+    versions = selectors.versions_of(request.user, policy)
     number = request.GET.get("version")
     shown = next(
         (v for v in versions if str(v.number) == number), versions[0] if versions else None
@@ -85,7 +85,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "current": current,
         "versions": versions,
         "clauses": [link.engine_clause for link in policy.clauses.all() if link.engine_clause],
-        "acknowledged": current.acknowledgements.filter(staff=request.user).first(),
+        "acknowledged": selectors.acknowledgement_of(request.user, current),
         "can_edit": can_edit,
         "not_read": selectors.staff_yet_to_acknowledge(current) if can_edit else None,
         "today": timezone.localdate(),
