@@ -8,8 +8,10 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from contacts.people.models import Staff
+from contacts.planned.assessments import stored_assessment
 from contacts.planned.models import Route
 from contacts.records.models import ContactRecord, Disclosure, DisclosureType
+from policies.engine import Assessment
 from safeguard.core import roles
 from safeguard.core.roles import Role
 
@@ -51,3 +53,8 @@ def disclosures_visible_to(user: Staff) -> QuerySet[Disclosure]:
     elif roles.has_role(user, Role.DEPUTY_HEAD):
         reach |= Q(disclosure_type=DisclosureType.CHILD_PROTECTION)
     return Disclosure.objects.filter(school_id=user.school_id).filter(reach)
+
+
+def record_assessment(record: ContactRecord) -> Assessment | None:
+    """The engine's assessment as it was when the record was made, or None if none was kept."""
+    return stored_assessment(record)

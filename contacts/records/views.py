@@ -17,7 +17,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from contacts.people import selectors as people_selectors
-from contacts.planned import assessments as planned_assessments
 from contacts.records import selectors as records_selectors
 from contacts.records import services as records_services
 from contacts.records.forms import RECORD_TYPE_GUIDE, AddendumForm, DisclosureForm, RecordForm
@@ -170,7 +169,7 @@ def _record_page(
         "verdict_words": RECORD_VERDICTS[record.verdict],
         "lado_prompt": "consider_lado" in record.actions and roles.has_role(user, Role.HEADTEACHER),
     }
-    assessment = planned_assessments.stored_assessment(record)
+    assessment = records_selectors.record_assessment(record)
     if assessment is not None:
         context |= assessment_context(request, assessment)
     return render(request, "contacts/records/record_detail.html", context)
