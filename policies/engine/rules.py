@@ -118,7 +118,7 @@ def social_media_rule(facts: ContactFacts, settings: EngineSettings) -> list[Fin
     return found
 
 
-def _exemptionfinding(facts: ContactFacts, settings: EngineSettings) -> Finding:
+def _exemption_finding(facts: ContactFacts, settings: EngineSettings) -> Finding:
     if facts.exemption == "family_invitation":
         return clause_finding("exemption.family_invitation", _exemption_verdict(settings))
     return clause_finding("exemption.activity", _exemption_verdict(settings))
@@ -140,7 +140,7 @@ def personal_contact_rule(facts: ContactFacts, settings: EngineSettings) -> list
         if facts.exemption is None:
             found.append(clause_finding("personal_contact.current_or_child", PROHIBITED))
         else:
-            found.append(_exemptionfinding(facts, settings))
+            found.append(_exemption_finding(facts, settings))
     if _vulnerable_restricted(facts, settings):
         # Only a parent-arranged meeting lifts 003 §2; other exemptions, even a family
         # invitation, do not (see "Gaps and judgement calls").
@@ -154,7 +154,7 @@ def personal_contact_rule(facts: ContactFacts, settings: EngineSettings) -> list
         return found
     # An adult former pupil with no extra vulnerability.
     if facts.exemption is not None:
-        found.append(_exemptionfinding(facts, settings))
+        found.append(_exemption_finding(facts, settings))
     if facts.exemption is None or settings.exemption_needs_approval:
         found.append(
             clause_finding("personal_contact.former_pupil", NEEDS_APPROVAL, "plan_of_involvement")
