@@ -12,9 +12,10 @@ from contacts.people import selectors as people_selectors
 from contacts.planned.models import ContactRequest
 from contacts.records.models import ContactRecord, Disclosure
 from safeguard.accounts import services as two_factor
-from safeguard.audit.services import SEEN_BY_READERS, audit_view, seen_by_panel
+from safeguard.audit.selectors import seen_by_panel
+from safeguard.audit.services import audit_view
 from safeguard.core import roles
-from safeguard.core.roles import role_required
+from safeguard.core.roles import SEEN_BY_READERS, role_required
 
 
 def _file(request: HttpRequest, **rows) -> dict:
