@@ -42,7 +42,7 @@ from safeguard.core.exports import spreadsheet_safe
 from safeguard.core.forms import DATE_INPUT
 from safeguard.core.roles import AUDIT_READERS, Role, role_required
 
-# The school's staff (contacts.Staff), by the setting: this package imports nothing of contacts.
+# The school's staff: the user model, by the setting (this package imports no subject's models).
 Staff = get_user_model()
 PAGE_SIZE = 100
 CSV_HEADER = ["when", "who", "role", "action", "object reference", "from state", "to state"]

@@ -32,7 +32,7 @@ RequestStep = Literal[
     "remind",
 ]
 # The kinds of call to the LADO, each written as "lado.<kind>" (`lado_action`); the same as
-# the values of contacts' LadoType.
+# the values of LadoType (tests/test_audit_vocabulary.py checks).
 LadoKind = Literal["consultation", "referral"]
 
 ACTIONS: dict[str, str] = {
