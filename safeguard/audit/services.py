@@ -6,7 +6,7 @@ An event's action must be declared, with its words, in vocabulary.py. Hashing an
 chain is chain.py's; reading the trail is selectors.py's.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import transaction
@@ -100,7 +100,7 @@ def audit_append_many(events: Iterable[Any], *, batch_size: int = 2000) -> int:
     head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
     written = 0
 
-    def chained():
+    def chained() -> Iterator[tuple]:
         nonlocal written
         prev = head or GENESIS
         for event in events:
