@@ -77,6 +77,7 @@ from policies.engine import Assessment, assess, combine
 from policies.facts import contact_facts, engine_settings_for
 from safeguard.audit.models import AuditEvent
 from safeguard.audit.services import APPENDED, audit_append_many, audit_record
+from safeguard.audit.vocabulary import lado_action, request_action
 from safeguard.core.bulk import insert_rows
 from safeguard.core.models import School
 from safeguard.core.roles import HEAD_ASSIGNED, Role, acting_role
@@ -1342,7 +1343,7 @@ class _Builder:
                     self.event(
                         ts,
                         actor_pk,
-                        f"request.{action}",
+                        request_action(action),
                         otype,
                         str(row.pk),
                         ref,
@@ -1955,7 +1956,7 @@ class _Builder:
             self.event(
                 made,
                 recorder.pk,
-                f"lado.{row.referral_type}",
+                lado_action(row.referral_type),
                 otype,
                 str(row.pk),
                 row.reference,

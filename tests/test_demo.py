@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
 from demo.school import build_demo_school
-from safeguard.audit.services import audit_verify
+from safeguard.audit.chain import audit_verify
 from safeguard.core import roles
 from safeguard.core.models import School
 from safeguard.core.roles import Role

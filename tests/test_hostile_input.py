@@ -56,7 +56,7 @@ from policies.models import Acknowledgement, Policy, PolicyVersion
 from safeguard.accounts import services as two_factor
 from safeguard.accounts.services import APP_DEVICE_NAME
 from safeguard.audit.models import AuditCheck, AuditEvent
-from safeguard.audit.services import VIEW
+from safeguard.audit.vocabulary import VIEW
 from tests.factories import TEST_PASSWORD, PupilFactory
 from tests.factories_requests import make_request
 from tests.helpers import field_error, sign_in

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from contacts.people.importing import ImportRejected, RowError, people_import
 from contacts.people.models import Pupil, Staff
+from safeguard.audit.chain import audit_verify
 from safeguard.audit.models import AuditEvent
-from safeguard.audit.services import audit_verify
 from safeguard.core import roles
 from tests.helpers import csv_bytes, row_counts
 

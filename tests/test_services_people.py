@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from contacts.people import services
 from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
+from safeguard.audit.chain import audit_verify
 from safeguard.audit.models import AuditEvent
-from safeguard.audit.services import audit_verify
 from safeguard.core import roles
 from safeguard.core.models import School
 from safeguard.core.roles import Role

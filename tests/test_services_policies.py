@@ -17,8 +17,8 @@ from demo.policies import DEMO_POLICIES
 from policies import selectors, services
 from policies.engine import CLAUSES
 from policies.models import Acknowledgement, Policy, PolicyClause, PolicyVersion
+from safeguard.audit.chain import audit_verify
 from safeguard.audit.models import AuditEvent
-from safeguard.audit.services import audit_verify
 from safeguard.core.roles import Role
 from tests.factories_policies import (
     AcknowledgementFactory,

@@ -30,8 +30,8 @@ from contacts.planned.models import (
 )
 from contacts.planned.services import AlreadyDecided, StaleRequest
 from policies.engine import ContactFacts, EngineSettings, assess
+from safeguard.audit.chain import audit_verify
 from safeguard.audit.models import AuditEvent
-from safeguard.audit.services import audit_verify
 from tests.factories import PupilFactory
 from tests.factories_requests import WORK_MEETING, future, make_request
 

@@ -25,8 +25,8 @@ from contacts.privacy.models import LegalHold
 from contacts.privacy.services import Due, Keep, Rule, add_years
 from contacts.records import services as records_services
 from contacts.records.models import Addendum, ContactRecord, Disclosure
+from safeguard.audit.chain import audit_verify
 from safeguard.audit.models import AuditEvent
-from safeguard.audit.services import audit_verify
 from tests.factories import PupilFactory
 from tests.factories_records import ACCOUNT, DESCRIPTION, DETAILS
 from tests.factories_retention import (

@@ -23,8 +23,9 @@ from contacts.privacy import services as privacy_services
 from contacts.privacy.subject_access import CHAIR_ONLY, pupil_export, write_zip
 from contacts.records import services as records_services
 from policies import services as policy_services
+from safeguard.audit.chain import audit_verify
 from safeguard.audit.models import AuditEvent
-from safeguard.audit.services import audit_verify, audit_view
+from safeguard.audit.services import audit_view
 from safeguard.core import roles
 from tests.factories import (
     ParentCarerFactory,

@@ -8,8 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from safeguard.audit.chain import audit_verify
 from safeguard.audit.models import AuditEvent
-from safeguard.audit.services import audit_seen_by, audit_verify
+from safeguard.audit.selectors import audit_seen_by
 from tests.factories import PupilFactory
 from tests.factories_records import make_concern, make_disclosure
 from tests.helpers import sign_in, text

@@ -21,6 +21,7 @@ from contacts.planned.models import ContactRequest, Route
 from contacts.records.models import ContactRecord
 from contacts.records.services import not_in_future
 from safeguard.audit.services import audit_record
+from safeguard.audit.vocabulary import lado_action
 from safeguard.core import roles
 from safeguard.core.roles import Role
 
@@ -165,7 +166,7 @@ def lado_record(
         audit_record(
             actor=actor,
             school=referral.school,
-            action=f"lado.{referral_type}",
+            action=lado_action(referral_type),
             obj=referral,
             reason=f"about {subject.audit_ref}",
         )

@@ -18,7 +18,8 @@ from contacts.concerns.services import LADO_RECORDERS
 from contacts.people import selectors as people_selectors
 from contacts.planned import selectors as planned_selectors
 from contacts.records import selectors as records_selectors
-from safeguard.audit.services import audit_view, seen_by_panel
+from safeguard.audit.selectors import seen_by_panel
+from safeguard.audit.services import audit_view
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.roles import Role, role_required
 

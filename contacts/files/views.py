@@ -11,9 +11,10 @@ from contacts.concerns import selectors as concerns_selectors
 from contacts.files import selectors as files_selectors
 from contacts.people import selectors as people_selectors
 from safeguard.accounts import services as two_factor
-from safeguard.audit.services import SEEN_BY_READERS, audit_view, seen_by_panel
+from safeguard.audit.selectors import seen_by_panel
+from safeguard.audit.services import audit_view
 from safeguard.core import roles
-from safeguard.core.roles import role_required
+from safeguard.core.roles import SEEN_BY_READERS, role_required
 
 if TYPE_CHECKING:
     from contacts.people.models import Pupil, Staff

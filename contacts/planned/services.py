@@ -31,6 +31,7 @@ from contacts.planned.models import (
 from policies.engine import Assessment
 from policies.facts import assess_contact
 from safeguard.audit.services import audit_record
+from safeguard.audit.vocabulary import RequestStep, request_action
 from safeguard.core import roles
 from safeguard.core.models import School
 from safeguard.core.roles import Role
@@ -114,7 +115,7 @@ def _move(request: ContactRequest, action: str) -> tuple[str, str]:
 def _audit(
     actor: Staff | None,
     request: ContactRequest,
-    action: str,
+    action: RequestStep,
     from_state: str = "",
     to_state: str = "",
     reason: str = "",
@@ -122,7 +123,7 @@ def _audit(
     audit_record(
         actor=actor,
         school=request.school,
-        action=f"request.{action}",
+        action=request_action(action),
         obj=request,
         from_state=from_state,
         to_state=to_state,

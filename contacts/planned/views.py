@@ -34,7 +34,7 @@ from policies.facts import assess_contact
 from policies.selectors import policies_backing
 from policies.views import assessment_context
 from safeguard.accounts.reauth import recent_sign_in_required
-from safeguard.audit.services import audit_history
+from safeguard.audit.selectors import audit_history
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted, posted_text
 from safeguard.core.roles import Role, role_required

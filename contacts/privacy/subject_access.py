@@ -10,7 +10,8 @@ Requests and records are read school-wide, unsubmitted drafts included: the scho
 though in the app only their author sees a draft. What is left out is what the headteacher
 making the export may not see: boundary concerns and LADO referrals about themself, and concerns
 managed by the chair of governors (read through `selectors.concerns_visible_to` and
-`lado_visible_to`; audit events filtered as the audit trail is, `safeguard.audit.hidden_from`).
+`lado_visible_to`; audit events filtered as the audit trail is,
+`safeguard.audit.selectors.hidden_from`).
 The summary always says so, in the same words whether or not any exist, so it gives nothing
 away. A member of staff's export lists the disclosures they wrote down without what was said:
 that is the pupil's information, not theirs.
@@ -52,7 +53,8 @@ from policies.engine import ACTION_LABELS, EXEMPTION_LABELS, VERDICT_LABELS
 from policies.models import Acknowledgement
 from safeguard.accounts.services import two_factor_enabled
 from safeguard.audit.models import AuditEvent
-from safeguard.audit.services import hidden_from, is_withheld, role_words, withheld_reporters
+from safeguard.audit.selectors import hidden_from, is_withheld, role_words, withheld_reporters
+from safeguard.audit.vocabulary import action_words, state_words
 from safeguard.core import roles
 from safeguard.core.exports import spreadsheet_safe
 from safeguard.core.roles import Role
@@ -731,9 +733,6 @@ def _audit_rows(actor: Staff, where: Q) -> list[dict[str, Any]]:
     """The events of the actor's school matching `where`, oldest first, less what the
     headteacher may not see in the audit trail (events about concerns and referrals about
     them; the acts of a confidential reporter whose name is withheld from them)."""
-    # Imported here: a page module, which imports the contacts forms.
-    from safeguard.audit.views import action_words, state_words
-
     rows = AuditEvent.objects.filter(school_id=actor.school_id).filter(where)
     for object_type, object_ids in hidden_from(actor).items():
         if object_ids:

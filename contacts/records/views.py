@@ -23,10 +23,11 @@ from contacts.records.forms import RECORD_TYPE_GUIDE, AddendumForm, DisclosureFo
 from contacts.records.models import ContactRecord, Disclosure, RecordType
 from contacts.records.services import disclosure_alert_recipients, record_alert_groups
 from policies.views import assessment_context
-from safeguard.audit.services import SEEN_BY_READERS, audit_view, seen_by_panel
+from safeguard.audit.selectors import seen_by_panel
+from safeguard.audit.services import audit_view
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
-from safeguard.core.roles import Role
+from safeguard.core.roles import SEEN_BY_READERS, Role
 from safeguard.core.uploads import stored_path
 
 PAGE_SIZE = 50

@@ -49,7 +49,7 @@ class AuditEvent(models.Model):
 
 
 class AuditCheck(models.Model):
-    """One run of the hash-chain check (safeguard.audit.audit_check_run), kept so the audit
+    """One run of the hash-chain check (safeguard.audit.services.audit_check_run), kept so the audit
     trail page can say when the chain was last found intact. Not itself an audit event."""
 
     ran_at = models.DateTimeField(default=timezone.now)
@@ -65,7 +65,7 @@ class AuditCheck(models.Model):
     problems = models.PositiveIntegerField()
     first_problem = models.TextField(blank=True)
     # PostgreSQL only: {"size": CHAIN_BLOCK, "intact": {block number: fingerprint}} for the
-    # blocks of event ids found intact (safeguard.audit.audit_verify_period relies on them).
+    # blocks of event ids found intact (safeguard.audit.chain.audit_verify_period relies on them).
     blocks = models.JSONField(default=dict, blank=True)
 
     class Meta:

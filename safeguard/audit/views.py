@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import namedtuple
+from collections.abc import Iterator
 from typing import Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -23,91 +25,27 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from contacts.people.models import Staff
-from contacts.planned.models import Status
 from safeguard.accounts.reauth import recent_sign_in_required
-from safeguard.audit.models import AuditCheck, AuditEvent
-from safeguard.audit.services import (
-    AUDIT_READERS,
-    VIEW,
+from safeguard.audit.models import AuditCheck
+from safeguard.audit.selectors import (
     audit_action_present,
     audit_actions_for,
-    audit_check_run,
     audit_events_for,
-    is_withheld,
     latest_check,
-    role_words,
+    trail_row,
     withheld_reporters,
 )
+from safeguard.audit.services import audit_check_run
+from safeguard.audit.vocabulary import action_words
 from safeguard.core import roles
 from safeguard.core.exports import spreadsheet_safe
 from safeguard.core.forms import DATE_INPUT
-from safeguard.core.roles import Role, role_required
+from safeguard.core.roles import AUDIT_READERS, Role, role_required
 
+# The school's staff: the user model, by the setting (this package imports no subject's models).
+Staff = get_user_model()
 PAGE_SIZE = 100
-WITHHELD = "Name withheld"
-SYSTEM = "The system"
 CSV_HEADER = ["when", "who", "role", "action", "object reference", "from state", "to state"]
-
-ACTION_WORDS: dict[str, str] = {
-    VIEW: "Viewed",
-    "request.create": "Request drafted",
-    "request.edit": "Request changed",
-    "request.submit": "Request submitted",
-    "request.approve": "Request approved",
-    "request.reject": "Request rejected",
-    "request.ask": "More information asked for",
-    "request.refer": "Request referred to the chair of governors",
-    "request.withdraw": "Request withdrawn",
-    "request.complete": "Contact completed",
-    "request.cancel": "Request cancelled",
-    "request.note": "Note added to a request",
-    "request.review": "Request reviewed by the line manager",
-    "request.remind": "Reminder sent about a waiting request",
-    "record.create": "Record made",
-    "record.addendum": "Addendum added to a record",
-    "disclosure.create": "Disclosure recorded",
-    "disclosure.addendum": "Addendum added to a disclosure",
-    "concern.raise": "Boundary concern raised",
-    "concern.respond": "Response to a boundary concern recorded",
-    "concern.close": "Boundary concern closed",
-    "lado.consultation": "LADO consulted",
-    "lado.referral": "LADO referral made",
-    "lado.outcome": "LADO outcome recorded",
-    "absence.record": "Headteacher's absence recorded",
-    "absence.end": "Headteacher's absence ended",
-    "staff.create": "Member of staff added",
-    "staff.update": "Member of staff changed",
-    "staff.import": "Member of staff imported",
-    "staff.activate": "Member of staff reactivated",
-    "staff.deactivate": "Member of staff deactivated",
-    "pupil.create": "Pupil added",
-    "pupil.update": "Pupil changed",
-    "pupil.import": "Pupil imported",
-    "parent.create": "Parent or carer added",
-    "relative.add": "Staff relative recorded",
-    "relative.remove": "Staff relative removed",
-    "school.create": "School set up",
-    "policy.create": "Policy written",
-    "policy.update": "Policy changed",
-    "policy.version_add": "New policy version",
-    "policy.acknowledge": "Policy read and acknowledged",
-    "subject_access.export": "Subject-access export made",
-}
-STATE_WORDS: dict[str, str] = dict(Status.choices) | {
-    "open": "Open",
-    "closed": "Closed",
-    "active": "Active",
-    "inactive": "Inactive",
-}
-
-
-def action_words(code: str) -> str:
-    return ACTION_WORDS.get(code, code)
-
-
-def state_words(code: str) -> str:
-    return STATE_WORDS.get(code, code)
 
 
 class AuditFilterForm(forms.Form):
@@ -118,7 +56,7 @@ class AuditFilterForm(forms.Form):
     date_from = forms.DateField(label="From", required=False, widget=DATE_INPUT)
     date_to = forms.DateField(label="To", required=False, widget=DATE_INPUT)
 
-    def __init__(self, *args: Any, user: Staff, every_action: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, every_action: bool = True, **kwargs: Any) -> None:
         """`every_action` False (the export): the action chosen is checked against the trail on
         its own, rather than every action in it listed (a read of the whole trail)."""
         super().__init__(*args, **kwargs)
@@ -170,45 +108,12 @@ def _filter_form(request: HttpRequest, *, every_action: bool = True) -> AuditFil
     return AuditFilterForm(request.GET or None, user=request.user, every_action=every_action)
 
 
-def _who(
-    event: Any, withheld: dict[str, int], *, pseudonymous: bool, names: dict | None = None
-) -> str:
-    if is_withheld(event, withheld):
-        return WITHHELD
-    if event.actor_id is None:
-        return SYSTEM
-    if pseudonymous:
-        return f"STAFF-{event.actor_id}"
-    return event.actor.full_name if names is None else names[event.actor_id]
-
-
-def _role(event: AuditEvent, withheld: dict[str, int]) -> str:
-    # A role can name someone as surely as their name (there is one administrator).
-    return "Withheld" if is_withheld(event, withheld) else role_words(event.actor_role)
-
-
-def _row(
-    event: Any, withheld: dict[str, int], *, pseudonymous: bool, names: dict | None = None
-) -> dict[str, Any]:
-    return {
-        "id": event.pk,
-        "when": timezone.localtime(event.created_at),
-        "who": _who(event, withheld, pseudonymous=pseudonymous, names=names),
-        "role": _role(event, withheld),
-        "action": action_words(event.action),
-        "ref": event.object_ref,
-        "from_state": state_words(event.from_state),
-        "to_state": state_words(event.to_state),
-        "reason": event.reason,
-    }
-
-
 def _when(moment: dt.datetime) -> str:
     local = timezone.localtime(moment)
     return f"{local.day} {local:%b %Y} at {local:%H:%M}"
 
 
-def check_summary(check: AuditCheck | None, reader: Staff) -> str:
+def check_summary(check: AuditCheck | None, reader: Any) -> str:
     """The latest chain check in one sentence, for the top of the page."""
     if check is None:
         return "The chain has not been checked yet."
@@ -238,7 +143,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         "form": form,
         "export_query": query.urlencode(),
         "page": page,
-        "rows": [_row(event, withheld, pseudonymous=False) for event in page.object_list],
+        "rows": [trail_row(event, withheld, pseudonymous=False) for event in page.object_list],
         "show_reasons": roles.has_role(request.user, Role.HEADTEACHER),
         "check": check,
         "check_summary": check_summary(check, request.user),
@@ -272,7 +177,9 @@ class _Names(dict):
         return self[pk]
 
 
-def _csv_lines(events, withheld: dict[str, int], *, governor: bool, school_id: int):
+def _csv_lines(
+    events: Any, withheld: dict[tuple[str, str], int], *, governor: bool, school_id: int
+) -> Iterator[str]:
     writer = csv.writer(_Echo())
     header = CSV_HEADER if governor else [*CSV_HEADER, "reason"]
     yield writer.writerow(header)
@@ -282,7 +189,7 @@ def _csv_lines(events, withheld: dict[str, int], *, governor: bool, school_id: i
         names.update((staff.pk, staff.full_name) for staff in school)
     batch = []
     for values in events.values_list(*_Exported._fields).iterator(chunk_size=2000):
-        row = _row(_Exported(*values), withheld, pseudonymous=governor, names=names)
+        row = trail_row(_Exported(*values), withheld, pseudonymous=governor, names=names)
         line = [
             row["when"].isoformat(timespec="seconds"),
             row["who"],

@@ -36,6 +36,11 @@ DASHBOARD_READERS = SENIOR_LEADERS | {Role.DSL, Role.SCHOOL_ADMIN}
 DECIDERS = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS})
 # Who may write and revise the school's policy documents, and see who has not read them.
 POLICY_EDITORS = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
+# Who may read the school's audit trail, export it and run the chain check.
+AUDIT_READERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS})
+# Who may read "Who has seen this" on a pupil's page and a disclosure. A concern's list is
+# its case manager's alone (a concern is never shown to the DSL as such).
+SEEN_BY_READERS = frozenset({Role.HEADTEACHER, Role.DSL})
 
 # Roles only the headteacher may give or take away: they carry the power to decide requests,
 # to read disclosures, or to hold the school to account.

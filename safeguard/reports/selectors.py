@@ -25,7 +25,7 @@ from contacts.records.models import ContactRecord, Disclosure, DisclosureType, R
 from policies.engine import KIND_LABELS, PURPOSE_LABELS, VERDICT_LABELS
 from policies.models import Acknowledgement, PolicyVersion
 from policies.selectors import acknowledgement_counts
-from safeguard.audit.services import audit_verify_period
+from safeguard.audit.chain import audit_verify_period
 from safeguard.core.models import School
 
 # English school terms, approximately: autumn from September, spring from January, summer

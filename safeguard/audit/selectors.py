@@ -1,0 +1,236 @@
+"""Reading the audit trail: an object's history and who has seen it, and the school's trail as
+the headteacher and the chair of governors may see it, row by row in words.
+
+What a reader may not learn from the trail depends on objects other apps own (a confidential
+concern's reporter is kept from everyone but its case manager, a concern about the reader is
+kept from them). This package imports nothing of those apps: each registers a `TrailPrivacy`
+when Django starts (`register_trail_privacy`, from its AppConfig.ready), and the selectors
+here ask every registered one. The events themselves need no change, and the trail keeps
+knowing nothing of concerns.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from safeguard.audit.models import AuditCheck, AuditEvent
+from safeguard.audit.vocabulary import VIEW, action_words, state_words
+from safeguard.core.roles import AUDIT_READERS, Role, has_role
+
+# How many of the latest views "Who has seen this" lists on an object's page.
+SEEN_BY_SHOWN = 50
+ROLE_WORDS: dict[str, str] = dict(Role.choices) | {"system": "The system"}
+WITHHELD = "Name withheld"
+SYSTEM = "The system"
+
+# An object as events name it: (object_type, object_id), e.g. ("contacts.boundaryconcern", "7").
+ObjectKey = tuple[str, str]
+
+
+def audit_history(obj: Any):
+    """The events about one object, oldest first (for its page's history)."""
+    return (
+        AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+        .select_related("actor")
+        .order_by("id")
+    )
+
+
+def audit_seen_by(obj: Any):
+    """The view events for one object, newest first, each with its actor loaded
+    (`actor`, `actor_role`, `created_at`): who has seen this, and when."""
+    return (
+        AuditEvent.objects.filter(
+            action=VIEW, object_type=obj._meta.label_lower, object_id=str(obj.pk)
+        )
+        .select_related("actor")
+        .order_by("-id")
+    )
+
+
+def role_words(code: str) -> str:
+    """An acting role as people say it ("dsl" is "Designated safeguarding lead")."""
+    return ROLE_WORDS.get(code, code) or "No role"
+
+
+def seen_by_panel(obj: Any, *, limit: int = SEEN_BY_SHOWN) -> dict[str, Any]:
+    """The latest views of one object for its page, in one query: rows of (who, role in
+    words, when), newest first, and whether older views were left off."""
+    events = list(audit_seen_by(obj)[: limit + 1])
+    return {
+        "rows": [(e.actor, role_words(e.actor_role), e.created_at) for e in events[:limit]],
+        "more": len(events) > limit,
+    }
+
+
+# --- What a reader may not learn: registered by the apps that know ----------------------------
+
+
+@dataclass(frozen=True)
+class TrailPrivacy:
+    """What one app keeps from a reader of the trail.
+
+    `withheld(user)`: the objects whose events by a given actor must show "Name withheld" to
+    the user, {(object_type, object_id): that actor's id}. `hidden(user)`: the objects whose
+    events the user may not see at all, {object_type: [object ids]}.
+    """
+
+    withheld: Callable[[Any], dict[ObjectKey, int]]
+    hidden: Callable[[Any], dict[str, list[str]]]
+
+
+_PRIVACY: list[TrailPrivacy] = []
+
+
+def register_trail_privacy(privacy: TrailPrivacy) -> None:
+    """Called from an AppConfig.ready(); registering the same one again changes nothing."""
+    if privacy not in _PRIVACY:
+        _PRIVACY.append(privacy)
+
+
+def withheld_reporters(user: Any) -> dict[ObjectKey, int]:
+    """The objects whose events by one actor must show "Name withheld" to the user (for the
+    concerns app: confidential concerns whose reporter the user may not know)."""
+    withheld: dict[ObjectKey, int] = {}
+    for privacy in _PRIVACY:
+        withheld.update(privacy.withheld(user))
+    return withheld
+
+
+def hidden_from(user: Any) -> dict[str, list[str]]:
+    """Objects whose events the user may not see in the trail, by object type (for the
+    concerns app: concerns and LADO referrals about the user, but for their own)."""
+    hidden: dict[str, list[str]] = defaultdict(list)
+    for privacy in _PRIVACY:
+        for object_type, object_ids in privacy.hidden(user).items():
+            hidden[object_type].extend(object_ids)
+    return dict(hidden)
+
+
+def is_withheld(event: Any, withheld: dict[ObjectKey, int]) -> bool:
+    """Whether this event's actor is someone the reader may not know (a confidential
+    reporter, about their concern)."""
+    return (
+        event.actor_id is not None
+        and withheld.get((event.object_type, event.object_id)) == event.actor_id
+    )
+
+
+# --- The audit trail page and its export ----------------------------------------------------
+
+
+_DAY = dt.timedelta(days=1)
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _trail_of(user: Any):
+    """The events the user may see in the trail, before any filter."""
+    if not has_role(user, AUDIT_READERS):
+        return AuditEvent.objects.none()
+    rows = AuditEvent.objects.filter(school_id=user.school_id)
+    for object_type, object_ids in hidden_from(user).items():
+        if object_ids:
+            rows = rows.exclude(object_type=object_type, object_id__in=object_ids)
+    return rows
+
+
+def audit_events_for(
+    user: Any,
+    *,
+    withheld: dict[ObjectKey, int],
+    person: Any = None,
+    action: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+):
+    """The events of the user's school, newest first, narrowed by the audit page's filters.
+
+    Nothing for anyone but the headteacher and the chair of governors; never the events about an
+    object hidden from the reader (`hidden_from`). Filtering by a person never matches the
+    events in which their name is withheld (that would name them).
+    """
+    rows = _trail_of(user)
+    if person is not None:
+        rows = rows.filter(actor_id=person.pk)
+        hidden: dict[str, list[str]] = defaultdict(list)
+        for (object_type, object_id), actor_id in withheld.items():
+            if actor_id == person.pk:
+                hidden[object_type].append(object_id)
+        for object_type, object_ids in hidden.items():
+            rows = rows.exclude(object_type=object_type, object_id__in=object_ids)
+    if action:
+        rows = rows.filter(action=action)
+    # A bound on the calendar's first or last days narrows nothing, and converting it to UTC
+    # could overflow; it is left out.
+    if date_from is not None and date_from > dt.date.min + _DAY:
+        rows = rows.filter(created_at__gte=_start_of(date_from))
+    if date_to is not None and date_to < dt.date.max - _DAY:
+        rows = rows.filter(created_at__lt=_start_of(date_to + _DAY))
+    return rows.select_related("actor").order_by("-created_at", "-id")
+
+
+def audit_action_present(user: Any, action: str) -> bool:
+    """Whether the action code occurs in the trail the user may see (one indexed lookup)."""
+    return _trail_of(user).filter(action=action).exists()
+
+
+def audit_actions_for(user: Any) -> list[str]:
+    """The action codes present in the user's school's trail, for the filter."""
+    rows = _trail_of(user).values_list("action", flat=True)
+    return list(rows.order_by("action").distinct())
+
+
+def latest_check() -> AuditCheck | None:
+    return (
+        AuditCheck.objects.select_related("ran_by")
+        .defer("blocks")
+        .order_by("-ran_at", "-id")
+        .first()
+    )
+
+
+def _who(
+    event: Any, withheld: dict[ObjectKey, int], *, pseudonymous: bool, names: dict | None
+) -> str:
+    if is_withheld(event, withheld):
+        return WITHHELD
+    if event.actor_id is None:
+        return SYSTEM
+    if pseudonymous:
+        return f"STAFF-{event.actor_id}"
+    return event.actor.full_name if names is None else names[event.actor_id]
+
+
+def _role(event: Any, withheld: dict[ObjectKey, int]) -> str:
+    # A role can name someone as surely as their name (there is one administrator).
+    return "Withheld" if is_withheld(event, withheld) else role_words(event.actor_role)
+
+
+def trail_row(
+    event: Any,
+    withheld: dict[ObjectKey, int],
+    *,
+    pseudonymous: bool,
+    names: dict | None = None,
+) -> dict[str, Any]:
+    """One event as the trail shows it, in words: who (withheld, or a pseudonymous STAFF-n for
+    a governor's export), their role, the action and states in words. `event` is an
+    AuditEvent, or a row with its fields (`names` then gives the actors' names by id)."""
+    return {
+        "id": event.pk,
+        "when": timezone.localtime(event.created_at),
+        "who": _who(event, withheld, pseudonymous=pseudonymous, names=names),
+        "role": _role(event, withheld),
+        "action": action_words(event.action),
+        "ref": event.object_ref,
+        "from_state": state_words(event.from_state),
+        "to_state": state_words(event.to_state),
+        "reason": event.reason,
+    }

@@ -1,0 +1,162 @@
+"""Every action the audit trail can record, with the words people read for it.
+
+One declaration, in the manner of Zulip's AuditLogEventType: an event's `action` is one of the
+codes below, and `audit_record` refuses any other, so a new kind of event cannot be written
+before it has words. The audit trail page, its filter and its CSV, and a subject-access export,
+show the words, never the code. tests/test_audit_vocabulary.py walks the product's source for
+every code it writes and checks the two agree both ways.
+
+Codes are stored in every event and covered by its hash: a code, once written, is never renamed
+or removed from here, only given better words.
+"""
+
+from typing import Literal, get_args
+
+# Somebody opened an object's page (`audit_view`).
+VIEW = "view"
+
+# The steps of a contact request's life, each written as "request.<step>" (`request_action`).
+RequestStep = Literal[
+    "create",
+    "edit",
+    "submit",
+    "approve",
+    "reject",
+    "ask",
+    "refer",
+    "withdraw",
+    "complete",
+    "cancel",
+    "note",
+    "review",
+    "remind",
+]
+# The kinds of call to the LADO, each written as "lado.<kind>" (`lado_action`); the same as
+# the values of LadoType (tests/test_audit_vocabulary.py checks).
+LadoKind = Literal["consultation", "referral"]
+
+ACTIONS: dict[str, str] = {
+    VIEW: "Viewed",
+    # Planned contact
+    "request.create": "Request drafted",
+    "request.edit": "Request changed",
+    "request.submit": "Request submitted",
+    "request.approve": "Request approved",
+    "request.reject": "Request rejected",
+    "request.ask": "More information asked for",
+    "request.refer": "Request referred to the chair of governors",
+    "request.withdraw": "Request withdrawn",
+    "request.complete": "Contact completed",
+    "request.cancel": "Request cancelled",
+    "request.note": "Note added to a request",
+    "request.review": "Request reviewed by the line manager",
+    "request.remind": "Reminder sent about a waiting request",
+    "absence.record": "Headteacher's absence recorded",
+    "absence.end": "Headteacher's absence ended",
+    # Records of contact and disclosures
+    "record.create": "Record made",
+    "record.addendum": "Addendum added to a record",
+    "disclosure.create": "Disclosure recorded",
+    "disclosure.addendum": "Addendum added to a disclosure",
+    # Concerns about staff
+    "concern.raise": "Boundary concern raised",
+    "concern.respond": "Response to a boundary concern recorded",
+    "concern.close": "Boundary concern closed",
+    "lado.consultation": "LADO consulted",
+    "lado.referral": "LADO referral made",
+    "lado.outcome": "LADO outcome recorded",
+    # People and the school
+    "staff.create": "Member of staff added",
+    "staff.update": "Member of staff changed",
+    "staff.import": "Member of staff imported",
+    "staff.activate": "Member of staff reactivated",
+    "staff.deactivate": "Member of staff deactivated",
+    "pupil.create": "Pupil added",
+    "pupil.update": "Pupil changed",
+    "pupil.import": "Pupil imported",
+    "parent.create": "Parent or carer added",
+    "relative.add": "Staff relative recorded",
+    "relative.remove": "Staff relative removed",
+    "school.create": "School set up",
+    "school.update": "School settings changed",
+    # Signing in
+    "two_factor.enable": "Two-factor sign-in set up",
+    "two_factor.recovery_code_used": "Signed in with a recovery code",
+    "two_factor.recovery_codes_regenerate": "New recovery codes issued",
+    "two_factor.reset": "Two-factor sign-in reset",
+    # Policies
+    "policy.create": "Policy written",
+    "policy.update": "Policy changed",
+    "policy.version_add": "New policy version",
+    "policy.acknowledge": "Policy read and acknowledged",
+    # Keeping and releasing information
+    "retention.run": "Retention schedule applied",
+    "retention.delete": "Deleted under the retention schedule",
+    "retention.flag": "Disclosure due for a retention review",
+    "retention.review": "Disclosure kept after a retention review",
+    "hold.place": "Legal hold placed",
+    "hold.lift": "Legal hold lifted",
+    "subject_access.export": "Subject-access export made",
+    # The benchmark school (seed_bench) on a test installation
+    "bench.replace": "Benchmark data replaced",
+}
+
+# The states an event names (`from_state`, `to_state`). A contact request's are its Status
+# values (tests/test_audit_vocabulary.py keeps the two the same).
+STATES: dict[str, str] = {
+    "draft": "Draft",
+    "submitted": "Waiting for a decision",
+    "more_information": "More information asked for",
+    "approved": "Approved",
+    "rejected": "Rejected",
+    "withdrawn": "Withdrawn",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "open": "Open",
+    "closed": "Closed",
+    "active": "Active",
+    "inactive": "Inactive",
+    "lifted": "Lifted",
+    "review due": "Review due",
+    "kept": "Kept",
+    "deleted": "Deleted",
+}
+
+
+def _plain(code: str) -> str:
+    # Only for an event written before its code was declared: never shown as a raw code.
+    return code.replace(".", " ").replace("_", " ").strip().capitalize()
+
+
+def action_words(code: str) -> str:
+    """An action as people say it ("request.approve" is "Request approved")."""
+    return ACTIONS.get(code) or _plain(code)
+
+
+def state_words(code: str) -> str:
+    """A state as people say it ("submitted" is "Waiting for a decision")."""
+    return STATES.get(code) or _plain(code)
+
+
+def known_action(code: str) -> str:
+    """The code itself, or ValueError if the vocabulary does not declare it."""
+    if code not in ACTIONS:
+        raise ValueError(
+            f"Unknown audit action {code!r}: declare it, with its words, in "
+            "safeguard/audit/vocabulary.py"
+        )
+    return code
+
+
+def request_action(step: RequestStep) -> str:
+    """The code of a step in a contact request's life ("approve" is "request.approve")."""
+    return known_action(f"request.{step}")
+
+
+def lado_action(kind: LadoKind) -> str:
+    """The code of a call to the LADO ("consultation" is "lado.consultation")."""
+    return known_action(f"lado.{kind}")
+
+
+REQUEST_STEPS: tuple[str, ...] = get_args(RequestStep)
+LADO_KINDS: tuple[str, ...] = get_args(LadoKind)
