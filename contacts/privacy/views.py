@@ -17,7 +17,8 @@ from contacts.people.models import Pupil, Staff
 from contacts.privacy import selectors as privacy_selectors
 from contacts.privacy import services
 from contacts.privacy.forms import LegalHoldForm, LiftForm, ReviewForm
-from contacts.privacy.services import REVIEWERS, Holds, disclosure_due, parties_of
+from contacts.privacy.retention import Holds, disclosure_due, parties_of
+from contacts.privacy.services import REVIEWERS
 from contacts.privacy.subject_access import CHAIR_ONLY, pupil_export, refusal, staff_export
 from safeguard.accounts.reauth import recent_sign_in_required
 from safeguard.core.forms import add_service_errors, posted
