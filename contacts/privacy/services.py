@@ -41,13 +41,9 @@ from contacts.privacy.retention import (
     retention_verdict,
     rule_settings,
 )
-from contacts.privacy.subject_access import (
-    export_filename,
-    pupil_export,
-    refusal,
-    staff_export,
-    write_zip,
-)
+from contacts.privacy.selectors import subject_access_refusal
+from contacts.privacy.subject_access.gather import pupil_export, staff_export
+from contacts.privacy.subject_access.pack import export_filename, write_zip
 from contacts.records.models import Addendum, Disclosure
 from safeguard.audit.services import audit_record
 from safeguard.core import roles
@@ -411,7 +407,7 @@ def subject_access_export(
     if (pupil is None) == (staff is None):
         raise ValueError("Export one pupil or one member of staff.")
     subject = pupil if pupil is not None else staff
-    reason = refusal(actor, subject)
+    reason = subject_access_refusal(actor, subject)
     if reason:
         raise PermissionDenied(reason)
     archive = None
