@@ -115,6 +115,19 @@ def _table(
 # --- Entries in both kinds of export ------------------------------------------------------------
 
 
+def _relative_row(item: StaffRelative, other: str) -> dict[str, Any]:
+    """A pupil recorded as a relative of a member of staff, naming the `other` side ("staff" in
+    the pupil's export, "pupil" in the member of staff's)."""
+    person = getattr(item, other)
+    return {
+        "reference": item.audit_ref,
+        f"{other}_reference": person.audit_ref,
+        other: person.full_name,
+        "relationship": item.get_relationship_display(),
+        "recorded_at": item.created_at,
+    }
+
+
 def _request_row(item: ContactRequest) -> dict[str, Any]:
     return {
         "reference": item.reference,
@@ -420,16 +433,6 @@ def _parent_row(item: ParentCarer) -> dict[str, Any]:
     }
 
 
-def _staff_relative_row(item: StaffRelative) -> dict[str, Any]:
-    return {
-        "reference": item.audit_ref,
-        "staff_reference": item.staff.audit_ref,
-        "staff": item.staff.full_name,
-        "relationship": item.get_relationship_display(),
-        "recorded_at": item.created_at,
-    }
-
-
 def _disclosure_row(item: Disclosure) -> dict[str, Any]:
     return {
         "reference": item.reference,
@@ -576,7 +579,7 @@ def pupil_export(*, actor: Staff, pupil: Pupil) -> SubjectAccess:
         _table(
             STAFF_RELATIVES,
             "Members of staff who recorded the pupil as their relative",
-            [_staff_relative_row(r) for r in found.relatives],
+            [_relative_row(r, "staff") for r in found.relatives],
         ),
         _table(
             REQUESTS,
@@ -664,16 +667,6 @@ def _legal_hold_rows(rows) -> list[dict[str, Any]]:
         }
         for item in rows.select_related("placed_by", "lifted_by").order_by("placed_at", "pk")
     ]
-
-
-def _relative_row(item: StaffRelative) -> dict[str, Any]:
-    return {
-        "reference": item.audit_ref,
-        "pupil_reference": item.pupil.audit_ref,
-        "pupil": item.pupil.full_name,
-        "relationship": item.get_relationship_display(),
-        "recorded_at": item.created_at,
-    }
 
 
 def _decision_row(item: ContactRequest) -> dict[str, Any]:
@@ -832,7 +825,7 @@ def staff_export(*, actor: Staff, staff: Staff) -> SubjectAccess:
         _table(
             RELATIVES,
             "Relatives who are pupils",
-            [_relative_row(r) for r in found.relatives],
+            [_relative_row(r, "pupil") for r in found.relatives],
         ),
         _table(
             REQUESTS,
