@@ -19,10 +19,10 @@ from contacts.notifications.models import Notification
 from contacts.people import services as people_services
 from contacts.planned import services as planned_services
 from contacts.planned.models import ContactRequest, RequestNote
+from contacts.privacy import retention
 from contacts.privacy import services as privacy_services
-from contacts.privacy import services as retention
 from contacts.privacy.models import LegalHold
-from contacts.privacy.services import Due, Keep, Rule, add_years
+from contacts.privacy.retention import Due, KeepReason, RetentionRule, add_years
 from contacts.records import services as records_services
 from contacts.records.models import Addendum, ContactRecord, Disclosure
 from safeguard.audit.chain import audit_verify
@@ -54,7 +54,7 @@ def _apply(school, today, **options):
 
 
 def _plan(school, today):
-    return privacy_services.retention_due(school, today)
+    return retention.retention_due(school, today)
 
 
 def _refs(items):
@@ -110,9 +110,9 @@ def test_add_years(day, years, expected):
 def test_the_later_of_two_periods_and_what_is_missing():
     early, late = Due(on=dt.date(2020, 1, 1)), Due(on=dt.date(2022, 1, 1))
     assert early.later_of(late) == late
-    unknown = Due(after=dt.date(2021, 1, 1), missing=Keep.NO_STAFF_BIRTH_DATE)
+    unknown = Due(after=dt.date(2021, 1, 1), missing=KeepReason.NO_STAFF_BIRTH_DATE)
     assert early.later_of(unknown) == Due(after=dt.date(2021, 1, 1), missing=unknown.missing)
-    no_bound = Due(missing=Keep.NO_LEAVING_DATE)
+    no_bound = Due(missing=KeepReason.NO_LEAVING_DATE)
     assert late.later_of(no_bound) == Due(after=dt.date(2022, 1, 1), missing=no_bound.missing)
     assert not unknown.reached(dt.date(2020, 12, 31))
     assert unknown.reached(dt.date(2021, 1, 1))
@@ -126,7 +126,7 @@ def test_contact_record_is_kept_the_day_before_and_deleted_on_the_day(school, re
     assert _plan(school, CONTACT_DUE - DAY).delete == []
     plan = _plan(school, CONTACT_DUE)
     assert [(i.reference, i.rule, i.due_on) for i in plan.delete] == [
-        (record.reference, Rule.CONTACT, CONTACT_DUE)
+        (record.reference, RetentionRule.CONTACT, CONTACT_DUE)
     ]
 
     _apply(school, CONTACT_DUE - DAY)
@@ -171,7 +171,9 @@ def test_a_pupil_still_on_roll_keeps_the_record_and_it_is_reported(school, teach
     kept = make_old_record(teacher, [leaver, on_roll])
     plan = _plan(school, dt.date(2030, 1, 1))
     assert plan.delete == []
-    assert [(i.reference, i.keep) for i in plan.kept] == [(kept.reference, Keep.NO_LEAVING_DATE)]
+    assert [(i.reference, i.keep) for i in plan.kept] == [
+        (kept.reference, KeepReason.NO_LEAVING_DATE)
+    ]
     assert plan.missing_data == plan.kept
 
     _apply(school, timezone.localdate())
@@ -286,7 +288,7 @@ def test_concern_is_kept_until_the_later_of_retirement_and_ten_years(
 
     plan = _plan(school, due)
     assert [(i.reference, i.rule, i.due_on) for i in plan.delete] == [
-        (concern.reference, Rule.ALLEGATION, due)
+        (concern.reference, RetentionRule.ALLEGATION, due)
     ]
     _apply(school, due)
     assert not BoundaryConcern.objects.filter(pk=concern.pk).exists()
@@ -322,7 +324,7 @@ def test_open_concern_and_referral_awaiting_its_outcome_are_kept(school, teacher
     plan = _plan(school, dt.date(2030, 1, 1))
     assert plan.delete == []
     assert sorted((i.reference, i.keep) for i in plan.kept) == sorted(
-        [(concern.reference, Keep.OPEN), (referral.reference, Keep.OPEN)]
+        [(concern.reference, KeepReason.OPEN), (referral.reference, KeepReason.OPEN)]
     )
 
     concerns_services.lado_outcome_record(
@@ -345,7 +347,7 @@ def test_staff_without_a_date_of_birth_keeps_the_concern_and_it_is_reported(
     plan = _plan(school, dt.date(2040, 1, 1))
     assert plan.delete == []
     assert [(i.reference, i.keep) for i in plan.missing_data] == [
-        (concern.reference, Keep.NO_STAFF_BIRTH_DATE)
+        (concern.reference, KeepReason.NO_STAFF_BIRTH_DATE)
     ]
     _apply(school, timezone.localdate())
     assert BoundaryConcern.objects.filter(pk=concern.pk).exists()
@@ -364,13 +366,15 @@ def test_record_of_a_relationship_needs_both_rules_to_run_out(school, teacher, l
     # Contact rule: 20 July 2021. Allegation rule without a date of birth: unknown.
     plan = _plan(school, dt.date(2023, 1, 1))
     assert [(i.reference, i.rule, i.keep) for i in plan.kept] == [
-        (record.reference, Rule.BREACH, Keep.NO_STAFF_BIRTH_DATE)
+        (record.reference, RetentionRule.BREACH, KeepReason.NO_STAFF_BIRTH_DATE)
     ]
     set_birth_date(teacher, dt.date(1940, 1, 1))
     # Ten years from the record (10 January 2022) is later than the contact rule.
     assert _plan(school, dt.date(2022, 1, 9)).delete == []
     plan = _plan(school, dt.date(2022, 1, 10))
-    assert [(i.reference, i.rule) for i in plan.delete] == [(record.reference, Rule.BREACH)]
+    assert [(i.reference, i.rule) for i in plan.delete] == [
+        (record.reference, RetentionRule.BREACH)
+    ]
 
 
 def test_breach_record_waits_for_the_contact_rule_when_it_is_later(school, teacher, pupil):
@@ -452,7 +456,8 @@ def test_hold_on_the_pupil_keeps_everything_about_them(school, teacher, head, le
     result = _apply(school, dt.date(2024, 1, 1))
     assert result.deleted == result.flagged == []
     assert sorted((i.reference, i.keep) for i in result.plan.held) == sorted(
-        (ref, Keep.HOLD) for ref in (record.reference, request.reference, disclosure.reference)
+        (ref, KeepReason.HOLD)
+        for ref in (record.reference, request.reference, disclosure.reference)
     )
     assert ContactRecord.objects.filter(pk=record.pk).exists()
 
@@ -499,7 +504,7 @@ def test_hold_on_a_pupil_keeps_a_concern_about_a_record_of_them(
 def test_hold_placed_after_the_plan_still_blocks_the_deletion(school, head, leaver, record):
     stale = _plan(school, CONTACT_DUE)
     privacy_services.legal_hold_place(actor=head, pupil=leaver, reason="A claim has been made.")
-    with mock.patch.object(retention, "retention_due", return_value=stale):
+    with mock.patch.object(privacy_services, "retention_due", return_value=stale):
         result = _apply(school, CONTACT_DUE)
     assert result.deleted == []
     assert _refs(result.skipped) == [record.reference]

@@ -1,6 +1,6 @@
-"""contacts.services.subject_access_export and contacts.privacy.subject_access: what a subject-access
-export holds about a pupil or a member of staff, how the zip is laid out, what is never in it,
-who may make one, and the audit event that records it."""
+"""contacts.privacy.services.subject_access_export and contacts.privacy.subject_access: what a
+subject-access export holds about a pupil or a member of staff, how the zip is laid out, what is
+never in it, who may make one, and the audit event that records it."""
 
 import csv
 import datetime as dt
@@ -20,7 +20,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from contacts.people.models import Pupil, Staff
 from contacts.planned import services as planned_services
 from contacts.privacy import services as privacy_services
-from contacts.privacy.subject_access import CHAIR_ONLY, pupil_export, write_zip
+from contacts.privacy.subject_access.columns import CHAIR_ONLY
+from contacts.privacy.subject_access.gather import pupil_export
+from contacts.privacy.subject_access.pack import write_zip
 from contacts.records import services as records_services
 from policies import services as policy_services
 from safeguard.audit.chain import audit_verify

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from contacts.people.models import Staff
+from contacts.people.models import Pupil, Staff
 from contacts.privacy.models import LegalHold
 from contacts.records.models import Disclosure
 from contacts.records.selectors import disclosures_visible_to
@@ -28,3 +28,16 @@ def disclosures_for_review(user: Staff) -> QuerySet[Disclosure]:
     if not roles.has_role(user, {Role.DSL, Role.HEADTEACHER}):
         return Disclosure.objects.none()
     return disclosures_visible_to(user).filter(retention_flagged_at__isnull=False)
+
+
+def subject_access_refusal(actor: Staff, subject: Pupil | Staff) -> str:
+    """Why the actor may not export this person's information ('' when they may)."""
+    if not roles.has_role(actor, Role.HEADTEACHER) or actor.school_id != subject.school_id:
+        return "Only the headteacher of the person's school makes a subject-access export."
+    if isinstance(subject, Staff) and subject.pk == actor.pk:
+        return (
+            "Your own file holds entries you may not see, such as concerns about you: a "
+            "request for your own information is answered by the chair of governors with the "
+            "school's data protection officer, not through this export."
+        )
+    return ""

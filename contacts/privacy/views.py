@@ -1,11 +1,15 @@
-"""Retention pages: the headteacher's legal holds, and the review of disclosures that reached
-the end of their retention period (the DSL and the headteacher). Role check (403), selector
-lookup (404), form, service call, redirect."""
+"""Privacy pages: the headteacher's legal holds, the review of disclosures that reached the end
+of their retention period (the DSL and the headteacher), and the subject-access export of a
+pupil or a member of staff (the headteacher). Role check (403), selector lookup (404), form,
+service call, redirect."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,13 +21,18 @@ from contacts.people.models import Pupil, Staff
 from contacts.privacy import selectors as privacy_selectors
 from contacts.privacy import services
 from contacts.privacy.forms import LegalHoldForm, LiftForm, ReviewForm
-from contacts.privacy.services import REVIEWERS, Holds, disclosure_due, parties_of
-from contacts.privacy.subject_access import CHAIR_ONLY, pupil_export, refusal, staff_export
+from contacts.privacy.retention import Holds, disclosure_due, parties_of
+from contacts.privacy.services import REVIEWERS
+from contacts.privacy.subject_access.columns import CHAIR_ONLY
+from contacts.privacy.subject_access.gather import pupil_export, staff_export
 from safeguard.accounts.reauth import recent_sign_in_required
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.roles import Role, role_required
 
 LIFTED_SHOWN = 20
+
+
+# --- Retention: legal holds, and disclosures due for review --------------------------------------
 
 
 @role_required(Role.HEADTEACHER)
@@ -115,8 +124,22 @@ def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("retention_reviews")
 
 
-def _page(request: HttpRequest, subject: Pupil | Staff, kind: str) -> HttpResponse:
-    refused = refusal(request.user, subject)
+# --- Subject-access exports: one page and one download, for a pupil or a member of staff ------
+
+# Who the user may export, by the kind of person in the URL: out of reach is a 404.
+_PEOPLE: dict[str, Callable[[Staff], QuerySet]] = {
+    "pupil": people_selectors.pupils_visible_to,
+    "staff": people_selectors.staff_visible_to,
+}
+
+
+def _person(request: HttpRequest, kind: str, pk: int) -> Pupil | Staff:
+    return get_object_or_404(_PEOPLE[kind](request.user), pk=pk)
+
+
+def _export_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    subject = _person(request, kind, pk)
+    refused = privacy_selectors.subject_access_refusal(request.user, subject)
     data = None
     if not refused:
         gather = pupil_export if kind == "pupil" else staff_export
@@ -133,7 +156,9 @@ def _page(request: HttpRequest, subject: Pupil | Staff, kind: str) -> HttpRespon
     return render(request, "contacts/subject_access/export_page.html", context)
 
 
-def _download(export: services.SubjectAccessExport) -> HttpResponse:
+def _export_download(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    subject = _person(request, kind, pk)
+    export = services.subject_access_export(actor=request.user, **{kind: subject})
     response = FileResponse(
         export.file, as_attachment=True, filename=export.filename, content_type="application/zip"
     )
@@ -144,27 +169,23 @@ def _download(export: services.SubjectAccessExport) -> HttpResponse:
 
 @role_required(Role.HEADTEACHER)
 def pupil_subject_access(request: HttpRequest, pk: int) -> HttpResponse:
-    pupil = get_object_or_404(people_selectors.pupils_visible_to(request.user), pk=pk)
-    return _page(request, pupil, "pupil")
+    return _export_page(request, "pupil", pk)
 
 
 @require_POST
 @role_required(Role.HEADTEACHER)
 @recent_sign_in_required(then="pupil_subject_access")
 def pupil_subject_access_download(request: HttpRequest, pk: int) -> HttpResponse:
-    pupil = get_object_or_404(people_selectors.pupils_visible_to(request.user), pk=pk)
-    return _download(services.subject_access_export(actor=request.user, pupil=pupil))
+    return _export_download(request, "pupil", pk)
 
 
 @role_required(Role.HEADTEACHER)
 def staff_subject_access(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = get_object_or_404(people_selectors.staff_visible_to(request.user), pk=pk)
-    return _page(request, staff, "staff")
+    return _export_page(request, "staff", pk)
 
 
 @require_POST
 @role_required(Role.HEADTEACHER)
 @recent_sign_in_required(then="staff_subject_access")
 def staff_subject_access_download(request: HttpRequest, pk: int) -> HttpResponse:
-    staff = get_object_or_404(people_selectors.staff_visible_to(request.user), pk=pk)
-    return _download(services.subject_access_export(actor=request.user, staff=staff))
+    return _export_download(request, "staff", pk)

@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from contacts.privacy.services import Keep, PlanItem, RetentionResult, retention_apply
+from contacts.privacy.retention import KeepReason, PlanItem
+from contacts.privacy.services import RetentionResult, retention_apply
 from safeguard.core.models import School
 
 
@@ -88,7 +89,7 @@ class Command(BaseCommand):
             if result.failed:
                 self._line("Could not be deleted", result.failed, "", verbosity)
         self._line("Disclosures already awaiting review", plan.awaiting_review, "", verbosity)
-        for reason in Keep:
+        for reason in KeepReason:
             items = [item for item in plan.kept if item.keep == reason]
             if items:
                 self._line(f"Kept, {reason.label}", items, _by_rule(items), verbosity)
