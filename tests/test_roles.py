@@ -1,4 +1,4 @@
-"""safeguard.core.roles: who holds which role, the acting role, the cache, and the view decorator."""
+"""safeguard.core.roles: who holds which role, the acting role, the cache, the view decorator."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser

@@ -1,9 +1,9 @@
 """Two-factor sign-in: who must use it, and the services that set it up, check it and reset it.
 
 The second factor is an authenticator app (TOTP, django-otp), with single-use recovery codes for
-a lost phone. django-otp keeps which device verified the session; the middleware in
-safeguard.accounts.middleware.require_two_factor keeps everyone who must use it away from every page until
-they have.
+a lost phone. django-otp keeps which device verified the session; the middleware
+(safeguard.accounts.middleware.require_two_factor) keeps everyone who must use it away from
+every page until they have.
 """
 
 from __future__ import annotations
