@@ -17,9 +17,10 @@ from contacts.people.models import Pupil, Staff
 from contacts.privacy import selectors as privacy_selectors
 from contacts.privacy import services
 from contacts.privacy.forms import LegalHoldForm, LiftForm, ReviewForm
-from contacts.privacy.services import REVIEWERS, Holds, disclosure_due, parties_of
+from contacts.privacy.services import Holds, disclosure_due, parties_of
 from contacts.privacy.subject_access import CHAIR_ONLY, pupil_export, refusal, staff_export
 from safeguard.accounts.reauth import recent_sign_in_required
+from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.roles import Role, role_required
 
@@ -71,7 +72,7 @@ def legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("legal_holds")
 
 
-@role_required(REVIEWERS)
+@role_required(roles.DISCLOSURE_REVIEWERS)
 def retention_reviews(request: HttpRequest) -> HttpResponse:
     school = request.user.school
     holds = Holds.of(school)
@@ -90,7 +91,7 @@ def retention_reviews(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(REVIEWERS)
+@role_required(roles.DISCLOSURE_REVIEWERS)
 def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
     disclosure = get_object_or_404(privacy_selectors.disclosures_for_review(request.user), pk=pk)
     form = ReviewForm(request.POST)

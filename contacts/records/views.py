@@ -35,7 +35,6 @@ RECORD_VERDICTS: dict[str, str] = {
     "needs_approval": "Needed approval first",
     "record": "Allowed: recorded",
 }
-DISCLOSURE_ADDERS = frozenset({Role.DSL, Role.HEADTEACHER, Role.DEPUTY_HEAD})
 
 
 # --- Contact records -----------------------------------------------------------------------
@@ -231,7 +230,7 @@ def _disclosure_page(
     request: HttpRequest, disclosure: Disclosure, addendum_form: AddendumForm | None = None
 ) -> HttpResponse:
     user = request.user
-    may_add = user.pk == disclosure.author_id or roles.has_role(user, DISCLOSURE_ADDERS)
+    may_add = user.pk == disclosure.author_id or roles.has_role(user, roles.DISCLOSURE_ADDERS)
     context = {
         "item": disclosure,
         "addenda": disclosure.addenda.select_related("author"),
