@@ -147,7 +147,10 @@ def _move(req: ContactRequest, **columns) -> ContactRequest:
 
 def _complete(req: ContactRequest) -> None:
     planned_services.request_complete(
-        actor=req.requester, contact_request=req, expected_version=None, outcome=f"It went well; {SECRET}."
+        actor=req.requester,
+        contact_request=req,
+        expected_version=None,
+        outcome=f"It went well; {SECRET}.",
     )
 
 

@@ -127,7 +127,11 @@ def test_schools_response_time_is_used(waiting, school):
 def test_only_requests_waiting_for_a_decision_are_reminded(teacher, pupil, head):
     asked = make_request(teacher, [pupil])
     services.request_decide(
-        actor=head, contact_request=asked, decision="ask", expected_version=asked.version, reason="When?"
+        actor=head,
+        contact_request=asked,
+        decision="ask",
+        expected_version=asked.version,
+        reason="When?",
     )
     approved = make_request(teacher, [pupil])
     services.request_decide(

@@ -1,4 +1,5 @@
-"""safeguard.core.roles: who holds which role, the acting role, the cache, and the view decorator."""
+"""safeguard.core.roles: who holds which role, the acting role, the cache, the view decorator,
+and role groups declared in roles.py only."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser

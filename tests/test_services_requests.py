@@ -208,7 +208,11 @@ def test_edit_by_anyone_but_the_requester_is_refused(who, draft, pupil, request)
     _refused(
         draft,
         lambda: services.request_save_draft(
-            actor=actor, pupils=[pupil], contact_request=draft, expected_version=1, place="Elsewhere"
+            actor=actor,
+            pupils=[pupil],
+            contact_request=draft,
+            expected_version=1,
+            place="Elsewhere",
         ),
     )
 
@@ -257,7 +261,9 @@ def test_draft_without_pupils_is_refused(teacher):
 
 def test_submit_sends_a_draft_to_the_headteacher(draft, teacher, head):
     before = timezone.now()
-    req = services.request_submit(actor=teacher, contact_request=draft, expected_version=draft.version)
+    req = services.request_submit(
+        actor=teacher, contact_request=draft, expected_version=draft.version
+    )
     saved = _reload(req)
     assert saved.status == Status.SUBMITTED
     assert saved.route == Route.HEADTEACHER
@@ -293,7 +299,9 @@ def test_submit_in_the_wrong_state_is_refused(state, teacher, request):
     req = request.getfixturevalue(state)
     text = _invalid(
         req,
-        lambda: services.request_submit(actor=teacher, contact_request=req, expected_version=req.version),
+        lambda: services.request_submit(
+            actor=teacher, contact_request=req, expected_version=req.version
+        ),
     )
     assert "cannot be submitted" in text
 
@@ -676,7 +684,10 @@ def test_heads_own_request_still_goes_to_the_chair_during_an_absence(head, pupil
 
 def test_head_refers_a_request_to_the_chair(submitted, head, chair):
     req = services.request_refer(
-        actor=head, contact_request=submitted, expected_version=submitted.version, reason=" Conflict. "
+        actor=head,
+        contact_request=submitted,
+        expected_version=submitted.version,
+        reason=" Conflict. ",
     )
     saved = _reload(req)
     assert (saved.route, saved.referred_to_chair, saved.status) == (
@@ -723,13 +734,18 @@ def test_referral_of_a_decided_request_is_refused(approved, head):
     _invalid(
         approved,
         lambda: services.request_refer(
-            actor=head, contact_request=approved, expected_version=approved.version, reason="Unsure."
+            actor=head,
+            contact_request=approved,
+            expected_version=approved.version,
+            reason="Unsure.",
         ),
     )
 
 
 def test_referred_request_sent_back_returns_to_the_chair(submitted, head, chair, teacher):
-    req = services.request_refer(actor=head, contact_request=submitted, expected_version=2, reason="Hm")
+    req = services.request_refer(
+        actor=head, contact_request=submitted, expected_version=2, reason="Hm"
+    )
     req = _decide(chair, req, "ask", reason="When exactly?")
     req = services.request_submit(
         actor=teacher, contact_request=req, expected_version=req.version, answer="After school."
@@ -864,7 +880,9 @@ def test_withdraw_in_the_wrong_state_is_refused(state, teacher, request):
     req = request.getfixturevalue(state)
     text = _invalid(
         req,
-        lambda: services.request_withdraw(actor=teacher, contact_request=req, expected_version=req.version),
+        lambda: services.request_withdraw(
+            actor=teacher, contact_request=req, expected_version=req.version
+        ),
     )
     assert "cannot be withdrawn" in text
 
@@ -874,7 +892,9 @@ def test_withdraw_by_anyone_but_the_requester_is_refused(who, submitted, request
     actor = request.getfixturevalue(who)
     _refused(
         submitted,
-        lambda: services.request_withdraw(actor=actor, contact_request=submitted, expected_version=2),
+        lambda: services.request_withdraw(
+            actor=actor, contact_request=submitted, expected_version=2
+        ),
     )
 
 
@@ -885,7 +905,10 @@ def test_outcome_before_the_contact_is_refused(approved, teacher):
     text = _invalid(
         approved,
         lambda: services.request_complete(
-            actor=teacher, contact_request=approved, expected_version=approved.version, outcome="Fine."
+            actor=teacher,
+            contact_request=approved,
+            expected_version=approved.version,
+            outcome="Fine.",
         ),
     )
     assert "once the contact has taken place" in text
@@ -895,7 +918,10 @@ def test_requester_completes_after_the_contact(approved, teacher):
     req = _to_the_past(approved)
     saved = _reload(
         services.request_complete(
-            actor=teacher, contact_request=req, expected_version=req.version, outcome=" It went well. "
+            actor=teacher,
+            contact_request=req,
+            expected_version=req.version,
+            outcome=" It went well. ",
         )
     )
     assert saved.status == Status.COMPLETED
@@ -915,7 +941,10 @@ def test_completion_when_the_clock_passes_the_contact_time(approved, teacher):
     later = approved.starts_at + dt.timedelta(hours=3)
     with mock.patch("django.utils.timezone.now", return_value=later):
         services.request_complete(
-            actor=teacher, contact_request=approved, expected_version=approved.version, outcome="Fine."
+            actor=teacher,
+            contact_request=approved,
+            expected_version=approved.version,
+            outcome="Fine.",
         )
     saved = _reload(approved)
     assert (saved.status, saved.completed_at) == (Status.COMPLETED, later)
@@ -977,7 +1006,10 @@ def test_requester_or_head_cancels_approved_contact(who, role, approved, request
     actor = request.getfixturevalue(who)
     saved = _reload(
         services.request_cancel(
-            actor=actor, contact_request=approved, expected_version=approved.version, reason=" Ill. "
+            actor=actor,
+            contact_request=approved,
+            expected_version=approved.version,
+            reason=" Ill. ",
         )
     )
     assert saved.status == Status.CANCELLED
@@ -1028,7 +1060,10 @@ def test_cancel_by_the_head_of_another_school_is_refused(approved, outsider):
     _refused(
         approved,
         lambda: services.request_cancel(
-            actor=outsider, contact_request=approved, expected_version=approved.version, reason="Ill."
+            actor=outsider,
+            contact_request=approved,
+            expected_version=approved.version,
+            reason="Ill.",
         ),
     )
 
@@ -1093,7 +1128,9 @@ def test_note_by_anyone_else_is_refused(who, submitted, request):
 
 def test_line_manager_reviews_approved_contact(approved, line_manager):
     saved = _reload(
-        services.request_review(actor=line_manager, contact_request=approved, note=" Spoke to them. ")
+        services.request_review(
+            actor=line_manager, contact_request=approved, note=" Spoke to them. "
+        )
     )
     assert (saved.reviewed_by, saved.status) == (line_manager, Status.APPROVED)
     assert saved.reviewed_at is not None
@@ -1109,7 +1146,9 @@ def test_line_manager_reviews_approved_contact(approved, line_manager):
 
 def test_line_manager_reviews_completed_contact(approved, teacher, line_manager):
     req = _to_the_past(approved)
-    services.request_complete(actor=teacher, contact_request=req, expected_version=3, outcome="Fine.")
+    services.request_complete(
+        actor=teacher, contact_request=req, expected_version=3, outcome="Fine."
+    )
     saved = _reload(services.request_review(actor=line_manager, contact_request=req))
     assert saved.reviewed_by == line_manager
     assert not saved.notes.filter(kind=NoteKind.MONITORING).exists()
@@ -1119,7 +1158,8 @@ def test_line_manager_reviews_completed_contact(approved, teacher, line_manager)
 def test_second_review_is_refused(approved, line_manager):
     services.request_review(actor=line_manager, contact_request=approved)
     text = _invalid(
-        approved, lambda: services.request_review(actor=line_manager, contact_request=approved, note="x")
+        approved,
+        lambda: services.request_review(actor=line_manager, contact_request=approved, note="x"),
     )
     assert "already been marked reviewed" in text
 
@@ -1127,7 +1167,9 @@ def test_second_review_is_refused(approved, line_manager):
 @pytest.mark.parametrize("state", ["submitted", "asked", "draft"])
 def test_review_of_undecided_contact_is_refused(state, line_manager, request):
     req = request.getfixturevalue(state)
-    text = _invalid(req, lambda: services.request_review(actor=line_manager, contact_request=req, note="x"))
+    text = _invalid(
+        req, lambda: services.request_review(actor=line_manager, contact_request=req, note="x")
+    )
     assert "Only approved or completed" in text
 
 
@@ -1139,7 +1181,9 @@ def test_review_of_rejected_contact_is_refused(submitted, head, line_manager):
 @pytest.mark.parametrize("who", ["teacher", "colleague", "head", "deputy", "outsider"])
 def test_review_by_anyone_but_the_line_manager_is_refused(who, approved, request):
     actor = request.getfixturevalue(who)
-    _refused(approved, lambda: services.request_review(actor=actor, contact_request=approved, note="x"))
+    _refused(
+        approved, lambda: services.request_review(actor=actor, contact_request=approved, note="x")
+    )
 
 
 # --- notifications and email --------------------------------------------------------------------

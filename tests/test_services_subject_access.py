@@ -538,7 +538,9 @@ def staff_file(school, head, teacher, colleague, chair, pupil):
     policy read, and an authenticator set up."""
     relative = StaffRelativeFactory(staff=teacher, pupil=pupil, relationship="child")
     request = make_request(teacher, [pupil])
-    planned_services.request_note_add(actor=head, contact_request=request, text="Please add the address.")
+    planned_services.request_note_add(
+        actor=head, contact_request=request, text="Please add the address."
+    )
     record = make_record(teacher, [pupil], attachment=_pdf("card.pdf"))
     disclosure = make_disclosure(teacher, pupil)
     about = make_concern(colleague, teacher, confidential=True, description="Lift home twice.")

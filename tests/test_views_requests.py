@@ -78,7 +78,11 @@ def _form_from(item: ContactRequest, **extra) -> dict:
 
 def _ask(head, item, question="Who else will be there?") -> ContactRequest:
     return services.request_decide(
-        actor=head, contact_request=item, decision="ask", reason=question, expected_version=item.version
+        actor=head,
+        contact_request=item,
+        decision="ask",
+        reason=question,
+        expected_version=item.version,
     )
 
 
@@ -376,7 +380,10 @@ def test_my_requests_come_a_page_at_a_time_sections_carrying_on(
         item = make_request(teacher, [pupil], starts_at=future(days=3 + i))
         finished.append(
             services.request_withdraw(
-                actor=teacher, contact_request=item, reason="Not needed.", expected_version=item.version
+                actor=teacher,
+                contact_request=item,
+                reason="Not needed.",
+                expected_version=item.version,
             )
         )
     _as(client, teacher)
@@ -426,7 +433,10 @@ def test_my_requests_queries_do_not_grow_with_requests(client, teacher, pupil, h
             item = make_request(teacher, [pupil, second], starts_at=future(days=3 + i))
             if i % 2:
                 services.request_decide(
-                    actor=head, contact_request=item, decision="approve", expected_version=item.version
+                    actor=head,
+                    contact_request=item,
+                    decision="approve",
+                    expected_version=item.version,
                 )
 
     add(2)

@@ -26,7 +26,11 @@ from tests.factories_requests import future, make_request
 
 def _decide(actor, request, decision="approve", reason=""):
     return services.request_decide(
-        actor=actor, contact_request=request, decision=decision, reason=reason, expected_version=None
+        actor=actor,
+        contact_request=request,
+        decision=decision,
+        reason=reason,
+        expected_version=None,
     )
 
 
