@@ -27,7 +27,7 @@ from contacts.planned.models import (
     Route,
     Status,
 )
-from contacts.planned.permissions import DECISIONS, allowed_actions
+from contacts.planned.permissions import DECISIONS, RequestActions, allowed_actions
 from policies.engine import Assessment
 from policies.facts import assess_contact
 from safeguard.audit.services import audit_record
@@ -66,7 +66,7 @@ def _path(contact_request: ContactRequest) -> str:
 
 def _locked(
     contact_request: ContactRequest, actor: Staff, action: str, expected_version: int | None
-) -> ContactRequest:
+) -> tuple[ContactRequest, RequestActions]:
     """Re-read the request under a row lock and refuse what the actor may not do with it now:
     who they are first, then a decision already made or a stale form, then its state."""
     # Lock first, then read the decider: a row re-read after waiting on the lock must not
@@ -86,7 +86,7 @@ def _locked(
             "look at it again and repeat your action if it still applies."
         )
     actions.require_state(action)
-    return fresh
+    return fresh, actions
 
 
 def _move(contact_request: ContactRequest, action: str) -> tuple[str, str]:
@@ -203,7 +203,7 @@ def request_save_draft(
             contact_request = ContactRequest(school=actor.school, requester=actor)
             action, from_state = "create", ""
         else:
-            contact_request = _locked(contact_request, actor, "edit", expected_version)
+            contact_request, _ = _locked(contact_request, actor, "edit", expected_version)
             contact_request.version += 1
             action, from_state = "edit", contact_request.status
         for key in REQUEST_FIELDS:
@@ -230,7 +230,7 @@ def request_submit(
 ) -> ContactRequest:
     """Send the request to the person who decides. A prohibited contact cannot be sent."""
     with transaction.atomic():
-        contact_request = _locked(contact_request, actor, "submit", expected_version)
+        contact_request, _ = _locked(contact_request, actor, "submit", expected_version)
         pupils = list(contact_request.pupils.all())
         resubmitting = contact_request.status == Status.MORE_INFORMATION
         if resubmitting and not answer.strip():
@@ -320,8 +320,7 @@ def request_decide(
         )
         raise ValidationError({"reason": field_text})
     with transaction.atomic():
-        contact_request = _locked(contact_request, actor, decision, expected_version)
-        capacity = workflow.decider_role(actor, contact_request)
+        contact_request, actions = _locked(contact_request, actor, decision, expected_version)
         from_state, to_state = _move(contact_request, decision)
         if decision == "ask":
             RequestNote.objects.create(
@@ -329,7 +328,7 @@ def request_decide(
             )
         else:
             contact_request.decided_by = actor
-            contact_request.decided_as = capacity
+            contact_request.decided_as = actions.decides_as
             contact_request.decided_at = timezone.now()
             contact_request.decision_reason = reason
             contact_request.conditions = conditions if decision == "approve" else ""
@@ -362,7 +361,7 @@ def request_refer(
     if not reason.strip():
         raise ValidationError({"reason": "Say why you are referring it to the chair of governors."})
     with transaction.atomic():
-        contact_request = _locked(contact_request, actor, "refer", expected_version)
+        contact_request, _ = _locked(contact_request, actor, "refer", expected_version)
         contact_request.referred_to_chair = True
         contact_request.route = Route.CHAIR_OF_GOVERNORS
         contact_request.version += 1
@@ -385,7 +384,7 @@ def request_withdraw(
     reason: str = "",
 ) -> ContactRequest:
     with transaction.atomic():
-        contact_request = _locked(contact_request, actor, "withdraw", expected_version)
+        contact_request, _ = _locked(contact_request, actor, "withdraw", expected_version)
         from_state, to_state = _move(contact_request, "withdraw")
         contact_request.save()
         _audit(actor, contact_request, "withdraw", from_state, to_state, reason.strip())
@@ -402,7 +401,7 @@ def request_complete(
 ) -> ContactRequest:
     """After the contact, the requester records what happened and anything of concern."""
     with transaction.atomic():
-        contact_request = _locked(contact_request, actor, "complete", expected_version)
+        contact_request, _ = _locked(contact_request, actor, "complete", expected_version)
         if not outcome.strip():
             raise ValidationError({"outcome": "Say what happened."})
         from_state, to_state = _move(contact_request, "complete")
@@ -431,7 +430,7 @@ def request_cancel(
     if not reason.strip():
         raise ValidationError({"reason": "Say why the contact is cancelled."})
     with transaction.atomic():
-        contact_request = _locked(contact_request, actor, "cancel", expected_version)
+        contact_request, _ = _locked(contact_request, actor, "cancel", expected_version)
         from_state, to_state = _move(contact_request, "cancel")
         contact_request.save()
         _audit(actor, contact_request, "cancel", from_state, to_state, reason.strip())
@@ -441,14 +440,13 @@ def request_cancel(
 def request_note_add(*, actor: Staff, contact_request: ContactRequest, text: str) -> RequestNote:
     """A note on the request: by the requester, a decider, or the monitoring line manager."""
     with transaction.atomic():
-        contact_request = _locked(contact_request, actor, "note", None)
+        contact_request, actions = _locked(contact_request, actor, "note", None)
         if not text.strip():
             raise ValidationError({"text": "Write the note."})
-        monitoring = contact_request.requester.line_manager_id == actor.pk
         note = RequestNote.objects.create(
             request=contact_request,
             author=actor,
-            kind=NoteKind.MONITORING if monitoring else NoteKind.NOTE,
+            kind=NoteKind.MONITORING if actions.monitors else NoteKind.NOTE,
             text=text.strip(),
         )
         _audit(actor, contact_request, "note", reason=f"{note.get_kind_display()} added")
@@ -460,7 +458,7 @@ def request_review(
 ) -> ContactRequest:
     """The line manager marks approved or completed contact as reviewed (000 §intended contact)."""
     with transaction.atomic():
-        contact_request = _locked(contact_request, actor, "review", None)
+        contact_request, _ = _locked(contact_request, actor, "review", None)
         if note.strip():
             RequestNote.objects.create(
                 request=contact_request, author=actor, kind=NoteKind.MONITORING, text=note.strip()
