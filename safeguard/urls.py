@@ -4,7 +4,8 @@ from django.urls import include, path
 from safeguard import views
 from safeguard.accounts.forms import SignInForm
 
-# A database that does not answer is a 503 "back in a moment" page, not a 500 (safeguard.core.errors).
+# A database that does not answer is a 503 "back in a moment" page, not a 500
+# (safeguard.core.errors).
 handler500 = "safeguard.core.errors.server_error"
 
 urlpatterns = [

@@ -1,6 +1,6 @@
-"""contacts.services.subject_access_export and contacts.privacy.subject_access: what a subject-access
-export holds about a pupil or a member of staff, how the zip is laid out, what is never in it,
-who may make one, and the audit event that records it."""
+"""contacts.services.subject_access_export and contacts.privacy.subject_access: what a
+subject-access export holds about a pupil or a member of staff, how the zip is laid out, what
+is never in it, who may make one, and the audit event that records it."""
 
 import csv
 import datetime as dt

@@ -2,8 +2,8 @@
 
 The second factor is an authenticator app (TOTP, django-otp), with single-use recovery codes for
 a lost phone. django-otp keeps which device verified the session; the middleware in
-safeguard.accounts.middleware.require_two_factor keeps everyone who must use it away from every page until
-they have.
+safeguard.accounts.middleware.require_two_factor keeps everyone who must use it away from every
+page until they have.
 """
 
 from __future__ import annotations
