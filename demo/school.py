@@ -349,7 +349,7 @@ def _demo_requests(people: dict[str, Staff], current: list[Pupil], former: list[
     )
     planned_services.request_decide(
         actor=head,
-        request=concert,
+        contact_request=concert,
         decision="approve",
         expected_version=concert.version,
         conditions="A second adult attends; parents collect the pupil.",
@@ -371,7 +371,7 @@ def _demo_requests(people: dict[str, Staff], current: list[Pupil], former: list[
     )
     planned_services.request_decide(
         actor=head,
-        request=erin,
+        contact_request=erin,
         decision="ask",
         expected_version=erin.version,
         reason="Could this happen at the careers service instead?",
@@ -387,7 +387,7 @@ def _demo_requests(people: dict[str, Staff], current: list[Pupil], former: list[
     )
     planned_services.request_decide(
         actor=head,
-        request=lift,
+        contact_request=lift,
         decision="reject",
         expected_version=lift.version,
         reason="Book a taxi through the office instead of a staff car.",
@@ -425,7 +425,7 @@ def _demo_requests(people: dict[str, Staff], current: list[Pupil], former: list[
     )
     planned_services.request_refer(
         actor=head,
-        request=maths,
+        contact_request=maths,
         expected_version=maths.version,
         reason="The pupil is the child of a governor: the chair should decide.",
     )

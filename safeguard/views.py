@@ -16,17 +16,16 @@ from safeguard.core import roles
 from safeguard.core.roles import Role, role_required
 
 # Each role's starting page, first match wins. Pages of later features slot in here.
-STARTING_PAGES: list[tuple[frozenset[str], str]] = [
+STARTING_PAGES: list[tuple[str | frozenset[str], str]] = [
     (roles.DASHBOARD_READERS, "dashboard"),
-    (frozenset({Role.CHAIR_OF_GOVERNORS}), "decision_queue"),
-    (frozenset({Role.GOVERNOR}), "governors_report"),
+    (Role.CHAIR_OF_GOVERNORS, "decision_queue"),
+    (Role.GOVERNOR, "governors_report"),
 ]
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    held = roles.roles_of(request.user)
     for wanted, url_name in STARTING_PAGES:
-        if held & wanted:
+        if roles.has_role(request.user, wanted):
             return redirect(url_name)
     return redirect("my_requests")
 

@@ -135,7 +135,7 @@ def _request(requester: Staff, pupils: list[Pupil], **answers) -> ContactRequest
 
 def _decide(actor: Staff, req: ContactRequest, decision: str = "approve", reason: str = ""):
     return planned_services.request_decide(
-        actor=actor, request=req, decision=decision, expected_version=None, reason=reason
+        actor=actor, contact_request=req, decision=decision, expected_version=None, reason=reason
     )
 
 
@@ -147,7 +147,10 @@ def _move(req: ContactRequest, **columns) -> ContactRequest:
 
 def _complete(req: ContactRequest) -> None:
     planned_services.request_complete(
-        actor=req.requester, request=req, expected_version=None, outcome=f"It went well; {SECRET}."
+        actor=req.requester,
+        contact_request=req,
+        expected_version=None,
+        outcome=f"It went well; {SECRET}.",
     )
 
 
@@ -177,19 +180,19 @@ def _requests(c: Cast, p: dict[str, Pupil]) -> dict[str, ContactRequest]:
 
     r["referred"] = req = _request(c.teacher, current)
     req = planned_services.request_refer(
-        actor=c.head, request=req, expected_version=None, reason="Unsure."
+        actor=c.head, contact_request=req, expected_version=None, reason="Unsure."
     )
     _decide(c.chair, req)
     _move(req, submitted_at=at(3, 13, 8), decided_at=at(3, 14, 4))
     planned_services.request_cancel(
-        actor=c.teacher, request=req, expected_version=None, reason="Ill."
+        actor=c.teacher, contact_request=req, expected_version=None, reason="Ill."
     )
 
     r["waiting"] = req = _request(c.colleague, current, kind="personal_details", purpose="personal")
     _move(req, submitted_at=at(3, 1, 0))  # the first instant of the period
 
     r["withdrawn"] = req = _request(c.teacher, current)
-    planned_services.request_withdraw(actor=c.teacher, request=req, expected_version=None)
+    planned_services.request_withdraw(actor=c.teacher, contact_request=req, expected_version=None)
     _move(req, submitted_at=at(3, 31, 23, 30), verdict="record")  # its last half hour
 
     r["asked"] = req = _request(c.teacher, current, kind="photography")
@@ -243,7 +246,7 @@ def _requests(c: Cast, p: dict[str, Pupil]) -> dict[str, ContactRequest]:
     # Submitted in the last minute of BEFORE, decided by the chair in PERIOD.
     r["before_referred"] = req = _request(c.teacher, current)
     req = planned_services.request_refer(
-        actor=c.head, request=req, expected_version=None, reason="Unsure."
+        actor=c.head, contact_request=req, expected_version=None, reason="Unsure."
     )
     _decide(c.chair, req)
     _move(req, submitted_at=at(2, 28, 23, 59), decided_at=at(3, 2, 10))

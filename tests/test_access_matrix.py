@@ -166,7 +166,7 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "request_refer": signed_in(405),
     "request_review": signed_in(405),
     "request_withdraw": signed_in(405),
-    # require_POST above role_required(REVIEWERS).
+    # require_POST above role_required(DISCLOSURE_REVIEWERS).
     "retention_review": signed_in(405),
     # Disclosures at the end of their retention period: the DSL and the headteacher decide.
     "retention_reviews": signed_in(403, head=200, dsl=200),

@@ -668,11 +668,11 @@ def scene(world, head, teacher, line_manager, colleague, dsl, pupil, school):  #
     draft = make_request(teacher, [pupil], submit=False)
     approved = make_request(teacher, [pupil])
     approved = planned_services.request_decide(
-        actor=head, request=approved, decision="approve", expected_version=approved.version
+        actor=head, contact_request=approved, decision="approve", expected_version=approved.version
     )
     happened = make_request(teacher, [pupil])
     happened = planned_services.request_decide(
-        actor=head, request=happened, decision="approve", expected_version=happened.version
+        actor=head, contact_request=happened, decision="approve", expected_version=happened.version
     )
     ContactRequest.objects.filter(pk=happened.pk).update(
         starts_at=timezone.now() - dt.timedelta(hours=3)

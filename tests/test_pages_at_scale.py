@@ -77,7 +77,7 @@ def test_the_monitoring_queue_comes_a_page_at_a_time(
         item = make_request(teacher, [pupil], starts_at=future(days=3 + i))
         approved.append(
             services.request_decide(
-                actor=head, request=item, decision="approve", expected_version=item.version
+                actor=head, contact_request=item, decision="approve", expected_version=item.version
             )
         )
     sign_in(client, line_manager)

@@ -301,7 +301,11 @@ def test_find_while_answering_a_question_flags_nothing(signed_in, head, teacher,
 
     item = make_request(teacher, [pupil])
     item = services.request_decide(
-        actor=head, request=item, decision="ask", reason="Who else?", expected_version=item.version
+        actor=head,
+        contact_request=item,
+        decision="ask",
+        reason="Who else?",
+        expected_version=item.version,
     )
     url = reverse("request_edit", args=[item.pk])
     response = find_pupils(signed_in, url, "Ava", pupils=[pupil.pk], answer="My partner.")

@@ -127,11 +127,15 @@ def test_schools_response_time_is_used(waiting, school):
 def test_only_requests_waiting_for_a_decision_are_reminded(teacher, pupil, head):
     asked = make_request(teacher, [pupil])
     services.request_decide(
-        actor=head, request=asked, decision="ask", expected_version=asked.version, reason="When?"
+        actor=head,
+        contact_request=asked,
+        decision="ask",
+        expected_version=asked.version,
+        reason="When?",
     )
     approved = make_request(teacher, [pupil])
     services.request_decide(
-        actor=head, request=approved, decision="approve", expected_version=approved.version
+        actor=head, contact_request=approved, decision="approve", expected_version=approved.version
     )
     draft = make_request(teacher, [pupil], submit=False)
     long_ago = timezone.now() - dt.timedelta(days=30)
@@ -147,10 +151,10 @@ def test_resubmission_starts_a_new_wait(waiting, teacher, head):
     _send()
     req = ContactRequest.objects.get(pk=waiting.pk)
     req = services.request_decide(
-        actor=head, request=req, decision="ask", expected_version=req.version, reason="Who?"
+        actor=head, contact_request=req, decision="ask", expected_version=req.version, reason="Who?"
     )
     req = services.request_submit(
-        actor=teacher, request=req, expected_version=req.version, answer="Only me."
+        actor=teacher, contact_request=req, expected_version=req.version, answer="Only me."
     )
     assert ContactRequest.objects.get(pk=req.pk).reminded_at is None
     _send()

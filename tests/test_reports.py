@@ -400,11 +400,15 @@ def _more_activity(cast: Cast, pupils, n: int) -> None:
         req = make_request(cast.teacher, [pupils["current"]], reasons="More of the same.")
         if i % 3 == 0:
             planned_services.request_decide(
-                actor=cast.head, request=req, decision="approve", expected_version=None
+                actor=cast.head, contact_request=req, decision="approve", expected_version=None
             )
         elif i % 3 == 1:
             planned_services.request_decide(
-                actor=cast.head, request=req, decision="reject", expected_version=None, reason="No"
+                actor=cast.head,
+                contact_request=req,
+                decision="reject",
+                expected_version=None,
+                reason="No",
             )
         ContactRequest.objects.filter(pk=req.pk).update(
             submitted_at=at(3, 2 + i % 20, 8), decided_at=at(3, 2 + i % 20, 9 + i % 5)

@@ -43,8 +43,8 @@ def _race(request_pk, version, first_pk, second_pk):
     here = threading.local()
     real_locked = request_services._locked
 
-    def slow_locked(request, expected_version, *, deciding=False):
-        fresh = real_locked(request, expected_version, deciding=deciding)
+    def slow_locked(*args, **kwargs):
+        fresh = real_locked(*args, **kwargs)
         # The row lock is now held: keep it long enough for the other thread to queue on it.
         if getattr(here, "first", False):
             first_holds_lock.set()
@@ -60,7 +60,7 @@ def _race(request_pk, version, first_pk, second_pk):
             if not is_first:
                 assert first_holds_lock.wait(timeout=10), "the first decider never got the lock"
             services.request_decide(
-                actor=actor, request=req, decision="approve", expected_version=version
+                actor=actor, contact_request=req, decision="approve", expected_version=version
             )
             outcomes[actor_pk] = "ok"
         except Exception as error:  # reported to the main thread

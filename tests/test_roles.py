@@ -1,6 +1,11 @@
-"""safeguard.core.roles: who holds which role, the acting role, the cache, the view decorator."""
+"""safeguard.core.roles: who holds which role, the acting role, the cache, the view decorator,
+and role groups declared in roles.py only."""
+
+import ast
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -166,3 +171,94 @@ def test_role_required_page_answers_403_with_a_readable_page(client, teacher):
     response = client.get("/staff/")
     assert response.status_code == 403
     assert "You do not have access to this page" in response.content.decode()
+
+
+# --- role groups live in roles.py -------------------------------------------------------------
+
+PRODUCT_PACKAGES = ("safeguard", "contacts", "policies", "demo")
+ROLES_MODULE = Path("safeguard/core/roles.py")
+
+
+def _is_role(node: ast.AST) -> bool:
+    """`Role.X` or `roles.Role.X`."""
+    if not isinstance(node, ast.Attribute):
+        return False
+    owner = node.value
+    return (isinstance(owner, ast.Name) and owner.id == "Role") or (
+        isinstance(owner, ast.Attribute) and owner.attr == "Role"
+    )
+
+
+def _role_sets(tree: ast.AST) -> set[int]:
+    """Lines of every set of Role members written in place: {Role.A, ...}, frozenset({...}),
+    set([...]), and has_role/require_role/role_required given several roles one by one."""
+    found = set()
+    for node in ast.walk(tree):
+        members: list[ast.AST] = []
+        if isinstance(node, ast.Set):
+            members = node.elts
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
+            name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+            if name in ("set", "frozenset") and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.List | ast.Tuple | ast.Set):
+                    members = first.elts
+            elif name in ("has_role", "require_role", "role_required"):
+                given = [arg for arg in node.args if _is_role(arg)]
+                members = given if len(given) > 1 else []
+        if any(_is_role(member) for member in members):
+            found.add(node.lineno)
+    return found
+
+
+def _product_sources() -> list[Path]:
+    root = Path(settings.BASE_DIR)
+    return sorted(
+        path.relative_to(root)
+        for package in PRODUCT_PACKAGES
+        for path in (root / package).rglob("*.py")
+        if "migrations" not in path.parts
+    )
+
+
+def test_role_groups_are_declared_in_roles_py_only():
+    root = Path(settings.BASE_DIR)
+    inline = {}
+    for path in _product_sources():
+        if path == ROLES_MODULE:
+            continue
+        lines = _role_sets(ast.parse((root / path).read_text(), filename=str(path)))
+        if lines:
+            inline[str(path)] = lines
+    assert not inline, (
+        "Name these role groups in safeguard/core/roles.py and use the name: "
+        f"{inline} (file: lines)"
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "allowed = {Role.HEADTEACHER, Role.DSL}",
+        "allowed = frozenset({roles.Role.DSL})",
+        "allowed = set([Role.DSL])",
+        "ok = has_role(user, Role.HEADTEACHER, Role.DSL)",
+        "@role_required(Role.HEADTEACHER, Role.SCHOOL_ADMIN)\ndef page(request): ...",
+        "held = roles_of(user) - {Role.STAFF}",
+    ],
+)
+def test_the_scan_finds_a_role_set_written_in_place(source):
+    assert _role_sets(ast.parse(source))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "ok = has_role(user, roles.LADO_RECORDERS)",
+        "ok = has_role(user, Role.HEADTEACHER)",
+        "names = {'headteacher', 'dsl'}",
+        "wanted = [Role.HEADTEACHER]",
+    ],
+)
+def test_the_scan_leaves_named_groups_and_single_roles_alone(source):
+    assert not _role_sets(ast.parse(source))

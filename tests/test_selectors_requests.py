@@ -64,7 +64,7 @@ def _absent_today(head):
 
 def _decide(actor, req, decision="approve", **extra):
     return services.request_decide(
-        actor=actor, request=req, decision=decision, expected_version=req.version, **extra
+        actor=actor, contact_request=req, decision=decision, expected_version=req.version, **extra
     )
 
 
@@ -89,7 +89,7 @@ def test_restricted_request_is_restricted(requests_by_name):
 def test_referred_request_becomes_visible_to_the_chair(requests_by_name, head, chair):
     teachers = requests_by_name["teachers"]
     services.request_refer(
-        actor=head, request=teachers, expected_version=teachers.version, reason="Unsure."
+        actor=head, contact_request=teachers, expected_version=teachers.version, reason="Unsure."
     )
     assert _names(selectors.requests_visible_to(chair), requests_by_name) == {
         "heads_own",
@@ -191,12 +191,12 @@ def test_monitoring_queue_is_the_teams_approved_and_completed_unreviewed_first(
     third = _decide(head, make_request(teacher, [pupil], starts_at=future(5)))
     ContactRequest.objects.filter(pk=third.pk).update(starts_at=timezone.now())
     services.request_complete(
-        actor=teacher, request=third, expected_version=third.version, outcome="Fine."
+        actor=teacher, contact_request=third, expected_version=third.version, outcome="Fine."
     )
     make_request(teacher, [pupil])  # waiting
     _decide(head, make_request(colleague, [pupil]), "reject", reason="No.")
     _decide(head, make_request(deputy, [pupil]))  # not line_manager's team
-    services.request_review(actor=line_manager, request=first)
+    services.request_review(actor=line_manager, contact_request=first)
 
     queue = list(selectors.monitoring_queue_for(line_manager))
     assert queue == [_reload(third), second, first]

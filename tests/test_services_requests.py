@@ -105,7 +105,7 @@ def _recipients(message_start):
 
 def _decide(actor, req, decision="approve", **extra):
     return services.request_decide(
-        actor=actor, request=req, decision=decision, expected_version=req.version, **extra
+        actor=actor, contact_request=req, decision=decision, expected_version=req.version, **extra
     )
 
 
@@ -186,7 +186,7 @@ def test_edit_draft_changes_its_answers_and_bumps_the_version(draft, teacher, pu
     edited = services.request_save_draft(
         actor=teacher,
         pupils=[pupil],
-        request=draft,
+        contact_request=draft,
         expected_version=draft.version,
         place="School library",
     )
@@ -208,7 +208,11 @@ def test_edit_by_anyone_but_the_requester_is_refused(who, draft, pupil, request)
     _refused(
         draft,
         lambda: services.request_save_draft(
-            actor=actor, pupils=[pupil], request=draft, expected_version=1, place="Elsewhere"
+            actor=actor,
+            pupils=[pupil],
+            contact_request=draft,
+            expected_version=1,
+            place="Elsewhere",
         ),
     )
 
@@ -221,7 +225,7 @@ def test_edit_once_sent_and_not_sent_back_is_refused(state, teacher, pupil, requ
         lambda: services.request_save_draft(
             actor=teacher,
             pupils=[pupil],
-            request=req,
+            contact_request=req,
             expected_version=req.version,
             place="Elsewhere",
         ),
@@ -257,7 +261,9 @@ def test_draft_without_pupils_is_refused(teacher):
 
 def test_submit_sends_a_draft_to_the_headteacher(draft, teacher, head):
     before = timezone.now()
-    req = services.request_submit(actor=teacher, request=draft, expected_version=draft.version)
+    req = services.request_submit(
+        actor=teacher, contact_request=draft, expected_version=draft.version
+    )
     saved = _reload(req)
     assert saved.status == Status.SUBMITTED
     assert saved.route == Route.HEADTEACHER
@@ -284,7 +290,7 @@ def test_submit_by_anyone_but_the_requester_is_refused(who, draft, request):
     actor = request.getfixturevalue(who)
     _refused(
         draft,
-        lambda: services.request_submit(actor=actor, request=draft, expected_version=1),
+        lambda: services.request_submit(actor=actor, contact_request=draft, expected_version=1),
     )
 
 
@@ -293,7 +299,9 @@ def test_submit_in_the_wrong_state_is_refused(state, teacher, request):
     req = request.getfixturevalue(state)
     text = _invalid(
         req,
-        lambda: services.request_submit(actor=teacher, request=req, expected_version=req.version),
+        lambda: services.request_submit(
+            actor=teacher, contact_request=req, expected_version=req.version
+        ),
     )
     assert "cannot be submitted" in text
 
@@ -311,7 +319,7 @@ def test_prohibited_draft_cannot_be_submitted(teacher, pupil, head):
     req = make_request(teacher, [pupil], submit=False, kind="social_media", purpose="personal")
     assert req.verdict == "prohibited"
     text = _invalid(
-        req, lambda: services.request_submit(actor=teacher, request=req, expected_version=1)
+        req, lambda: services.request_submit(actor=teacher, contact_request=req, expected_version=1)
     )
     assert "do not allow this contact" in text
     assert _reload(req).status == Status.DRAFT
@@ -337,7 +345,7 @@ def test_draft_whose_time_has_passed_cannot_be_submitted(draft, teacher):
     req = _to_the_past(draft)
     _invalid(
         req,
-        lambda: services.request_submit(actor=teacher, request=req, expected_version=1),
+        lambda: services.request_submit(actor=teacher, contact_request=req, expected_version=1),
         "starts_at",
     )
 
@@ -508,13 +516,13 @@ def test_requester_edits_and_resubmits_with_an_answer(asked, teacher, pupil, hea
     edited = services.request_save_draft(
         actor=teacher,
         pupils=[pupil],
-        request=asked,
+        contact_request=asked,
         expected_version=asked.version,
         place="School hall",
     )
     assert _reload(edited).status == Status.MORE_INFORMATION
     req = services.request_submit(
-        actor=teacher, request=edited, expected_version=edited.version, answer=" Only me. "
+        actor=teacher, contact_request=edited, expected_version=edited.version, answer=" Only me. "
     )
     saved = _reload(req)
     assert (saved.status, saved.place) == (Status.SUBMITTED, "School hall")
@@ -538,7 +546,7 @@ def test_resubmission_without_an_answer_is_refused(answer, asked, teacher):
     _invalid(
         asked,
         lambda: services.request_submit(
-            actor=teacher, request=asked, expected_version=asked.version, answer=answer
+            actor=teacher, contact_request=asked, expected_version=asked.version, answer=answer
         ),
         "answer",
     )
@@ -552,7 +560,7 @@ def test_decision_in_the_wrong_state_is_refused(state, head, request):
 
 
 def test_decision_on_a_withdrawn_request_is_refused(submitted, teacher, head):
-    req = services.request_withdraw(actor=teacher, request=submitted, expected_version=2)
+    req = services.request_withdraw(actor=teacher, contact_request=submitted, expected_version=2)
     text = _invalid(req, lambda: _decide(head, req))
     assert text.startswith("This request is “withdrawn”, so it cannot be approved")
 
@@ -676,7 +684,10 @@ def test_heads_own_request_still_goes_to_the_chair_during_an_absence(head, pupil
 
 def test_head_refers_a_request_to_the_chair(submitted, head, chair):
     req = services.request_refer(
-        actor=head, request=submitted, expected_version=submitted.version, reason=" Conflict. "
+        actor=head,
+        contact_request=submitted,
+        expected_version=submitted.version,
+        reason=" Conflict. ",
     )
     saved = _reload(req)
     assert (saved.route, saved.referred_to_chair, saved.status) == (
@@ -702,7 +713,7 @@ def test_referral_without_a_reason_is_refused(submitted, head):
     _invalid(
         submitted,
         lambda: services.request_refer(
-            actor=head, request=submitted, expected_version=2, reason=""
+            actor=head, contact_request=submitted, expected_version=2, reason=""
         ),
         "reason",
     )
@@ -714,7 +725,7 @@ def test_referral_by_anyone_but_the_decider_is_refused(who, submitted, request):
     _refused(
         submitted,
         lambda: services.request_refer(
-            actor=actor, request=submitted, expected_version=2, reason="Unsure."
+            actor=actor, contact_request=submitted, expected_version=2, reason="Unsure."
         ),
     )
 
@@ -723,16 +734,21 @@ def test_referral_of_a_decided_request_is_refused(approved, head):
     _invalid(
         approved,
         lambda: services.request_refer(
-            actor=head, request=approved, expected_version=approved.version, reason="Unsure."
+            actor=head,
+            contact_request=approved,
+            expected_version=approved.version,
+            reason="Unsure.",
         ),
     )
 
 
 def test_referred_request_sent_back_returns_to_the_chair(submitted, head, chair, teacher):
-    req = services.request_refer(actor=head, request=submitted, expected_version=2, reason="Hm")
+    req = services.request_refer(
+        actor=head, contact_request=submitted, expected_version=2, reason="Hm"
+    )
     req = _decide(chair, req, "ask", reason="When exactly?")
     req = services.request_submit(
-        actor=teacher, request=req, expected_version=req.version, answer="After school."
+        actor=teacher, contact_request=req, expected_version=req.version, answer="After school."
     )
     assert _reload(req).route == Route.CHAIR_OF_GOVERNORS
 
@@ -759,27 +775,27 @@ def _stale_call(action, people, req):
         "edit": lambda: services.request_save_draft(
             actor=people["teacher"],
             pupils=[people["pupil"]],
-            request=req,
+            contact_request=req,
             expected_version=old,
             place="Elsewhere",
         ),
         "submit": lambda: services.request_submit(
-            actor=people["teacher"], request=req, expected_version=old
+            actor=people["teacher"], contact_request=req, expected_version=old
         ),
         "approve": lambda: services.request_decide(
-            actor=people["head"], request=req, decision="approve", expected_version=old
+            actor=people["head"], contact_request=req, decision="approve", expected_version=old
         ),
         "refer": lambda: services.request_refer(
-            actor=people["head"], request=req, expected_version=old, reason="Unsure."
+            actor=people["head"], contact_request=req, expected_version=old, reason="Unsure."
         ),
         "withdraw": lambda: services.request_withdraw(
-            actor=people["teacher"], request=req, expected_version=old
+            actor=people["teacher"], contact_request=req, expected_version=old
         ),
         "cancel": lambda: services.request_cancel(
-            actor=people["head"], request=req, expected_version=old, reason="Ill."
+            actor=people["head"], contact_request=req, expected_version=old, reason="Ill."
         ),
         "complete": lambda: services.request_complete(
-            actor=people["teacher"], request=req, expected_version=old, outcome="Fine."
+            actor=people["teacher"], contact_request=req, expected_version=old, outcome="Fine."
         ),
     }
     return calls[action]
@@ -822,7 +838,7 @@ def test_second_decision_is_told_who_decided_first(submitted, head, deputy):
         error = _refused(
             stale,
             lambda a=actor, v=expected: services.request_decide(
-                actor=a, request=stale, decision="reject", expected_version=v, reason="No."
+                actor=a, contact_request=stale, decision="reject", expected_version=v, reason="No."
             ),
             AlreadyDecided,
         )
@@ -845,7 +861,7 @@ def test_requester_withdraws_an_open_request(state, teacher, request):
     from_state = req.status
     saved = _reload(
         services.request_withdraw(
-            actor=teacher, request=req, expected_version=req.version, reason=" Not needed. "
+            actor=teacher, contact_request=req, expected_version=req.version, reason=" Not needed. "
         )
     )
     assert saved.status == Status.WITHDRAWN
@@ -864,7 +880,9 @@ def test_withdraw_in_the_wrong_state_is_refused(state, teacher, request):
     req = request.getfixturevalue(state)
     text = _invalid(
         req,
-        lambda: services.request_withdraw(actor=teacher, request=req, expected_version=req.version),
+        lambda: services.request_withdraw(
+            actor=teacher, contact_request=req, expected_version=req.version
+        ),
     )
     assert "cannot be withdrawn" in text
 
@@ -874,7 +892,9 @@ def test_withdraw_by_anyone_but_the_requester_is_refused(who, submitted, request
     actor = request.getfixturevalue(who)
     _refused(
         submitted,
-        lambda: services.request_withdraw(actor=actor, request=submitted, expected_version=2),
+        lambda: services.request_withdraw(
+            actor=actor, contact_request=submitted, expected_version=2
+        ),
     )
 
 
@@ -885,7 +905,10 @@ def test_outcome_before_the_contact_is_refused(approved, teacher):
     text = _invalid(
         approved,
         lambda: services.request_complete(
-            actor=teacher, request=approved, expected_version=approved.version, outcome="Fine."
+            actor=teacher,
+            contact_request=approved,
+            expected_version=approved.version,
+            outcome="Fine.",
         ),
     )
     assert "once the contact has taken place" in text
@@ -895,7 +918,10 @@ def test_requester_completes_after_the_contact(approved, teacher):
     req = _to_the_past(approved)
     saved = _reload(
         services.request_complete(
-            actor=teacher, request=req, expected_version=req.version, outcome=" It went well. "
+            actor=teacher,
+            contact_request=req,
+            expected_version=req.version,
+            outcome=" It went well. ",
         )
     )
     assert saved.status == Status.COMPLETED
@@ -915,7 +941,10 @@ def test_completion_when_the_clock_passes_the_contact_time(approved, teacher):
     later = approved.starts_at + dt.timedelta(hours=3)
     with mock.patch("django.utils.timezone.now", return_value=later):
         services.request_complete(
-            actor=teacher, request=approved, expected_version=approved.version, outcome="Fine."
+            actor=teacher,
+            contact_request=approved,
+            expected_version=approved.version,
+            outcome="Fine.",
         )
     saved = _reload(approved)
     assert (saved.status, saved.completed_at) == (Status.COMPLETED, later)
@@ -925,7 +954,7 @@ def test_outcome_with_a_concern_notifies_the_deciders(approved, teacher, head):
     req = _to_the_past(approved)
     services.request_complete(
         actor=teacher,
-        request=req,
+        contact_request=req,
         expected_version=req.version,
         outcome="Fine.",
         concerns="The pupil asked for my number.",
@@ -939,7 +968,7 @@ def test_completion_without_an_outcome_is_refused(approved, teacher):
     _invalid(
         req,
         lambda: services.request_complete(
-            actor=teacher, request=req, expected_version=req.version, outcome="  "
+            actor=teacher, contact_request=req, expected_version=req.version, outcome="  "
         ),
         "outcome",
     )
@@ -951,7 +980,7 @@ def test_completion_in_the_wrong_state_is_refused(state, teacher, request):
     text = _invalid(
         req,
         lambda: services.request_complete(
-            actor=teacher, request=req, expected_version=req.version, outcome="Fine."
+            actor=teacher, contact_request=req, expected_version=req.version, outcome="Fine."
         ),
     )
     assert "cannot be completed" in text
@@ -964,7 +993,7 @@ def test_completion_by_anyone_but_the_requester_is_refused(who, approved, reques
     _refused(
         req,
         lambda: services.request_complete(
-            actor=actor, request=req, expected_version=req.version, outcome="Fine."
+            actor=actor, contact_request=req, expected_version=req.version, outcome="Fine."
         ),
     )
 
@@ -977,7 +1006,10 @@ def test_requester_or_head_cancels_approved_contact(who, role, approved, request
     actor = request.getfixturevalue(who)
     saved = _reload(
         services.request_cancel(
-            actor=actor, request=approved, expected_version=approved.version, reason=" Ill. "
+            actor=actor,
+            contact_request=approved,
+            expected_version=approved.version,
+            reason=" Ill. ",
         )
     )
     assert saved.status == Status.CANCELLED
@@ -995,7 +1027,7 @@ def test_cancel_without_a_reason_is_refused(approved, teacher):
     _invalid(
         approved,
         lambda: services.request_cancel(
-            actor=teacher, request=approved, expected_version=approved.version, reason=" "
+            actor=teacher, contact_request=approved, expected_version=approved.version, reason=" "
         ),
         "reason",
     )
@@ -1007,7 +1039,7 @@ def test_cancel_in_the_wrong_state_is_refused(state, teacher, request):
     text = _invalid(
         req,
         lambda: services.request_cancel(
-            actor=teacher, request=req, expected_version=req.version, reason="Ill."
+            actor=teacher, contact_request=req, expected_version=req.version, reason="Ill."
         ),
     )
     assert "cannot be cancelled" in text
@@ -1019,7 +1051,7 @@ def test_cancel_by_anyone_else_is_refused(who, approved, request):
     _refused(
         approved,
         lambda: services.request_cancel(
-            actor=actor, request=approved, expected_version=approved.version, reason="Ill."
+            actor=actor, contact_request=approved, expected_version=approved.version, reason="Ill."
         ),
     )
 
@@ -1028,7 +1060,10 @@ def test_cancel_by_the_head_of_another_school_is_refused(approved, outsider):
     _refused(
         approved,
         lambda: services.request_cancel(
-            actor=outsider, request=approved, expected_version=approved.version, reason="Ill."
+            actor=outsider,
+            contact_request=approved,
+            expected_version=approved.version,
+            reason="Ill.",
         ),
     )
 
@@ -1047,7 +1082,7 @@ def test_cancel_by_the_head_of_another_school_is_refused(approved, outsider):
 )
 def test_note_is_added_by_requester_manager_or_head(who, kind, role, submitted, request):
     actor = request.getfixturevalue(who)
-    note = services.request_note_add(actor=actor, request=submitted, text="  Checked in.  ")
+    note = services.request_note_add(actor=actor, contact_request=submitted, text="  Checked in.  ")
     saved = RequestNote.objects.get(pk=note.pk)
     assert (saved.request, saved.author, saved.kind, saved.text) == (
         submitted,
@@ -1066,7 +1101,7 @@ def test_note_is_added_by_requester_manager_or_head(who, kind, role, submitted, 
 
 def test_note_on_a_draft_is_refused(draft, teacher):
     text = _invalid(
-        draft, lambda: services.request_note_add(actor=teacher, request=draft, text="Hi")
+        draft, lambda: services.request_note_add(actor=teacher, contact_request=draft, text="Hi")
     )
     assert "once the request has been submitted" in text
 
@@ -1074,7 +1109,7 @@ def test_note_on_a_draft_is_refused(draft, teacher):
 def test_empty_note_is_refused(submitted, teacher):
     _invalid(
         submitted,
-        lambda: services.request_note_add(actor=teacher, request=submitted, text="  "),
+        lambda: services.request_note_add(actor=teacher, contact_request=submitted, text="  "),
         "text",
     )
 
@@ -1084,7 +1119,7 @@ def test_note_by_anyone_else_is_refused(who, submitted, request):
     actor = request.getfixturevalue(who)
     _refused(
         submitted,
-        lambda: services.request_note_add(actor=actor, request=submitted, text="Hello"),
+        lambda: services.request_note_add(actor=actor, contact_request=submitted, text="Hello"),
     )
 
 
@@ -1093,7 +1128,9 @@ def test_note_by_anyone_else_is_refused(who, submitted, request):
 
 def test_line_manager_reviews_approved_contact(approved, line_manager):
     saved = _reload(
-        services.request_review(actor=line_manager, request=approved, note=" Spoke to them. ")
+        services.request_review(
+            actor=line_manager, contact_request=approved, note=" Spoke to them. "
+        )
     )
     assert (saved.reviewed_by, saved.status) == (line_manager, Status.APPROVED)
     assert saved.reviewed_at is not None
@@ -1109,17 +1146,20 @@ def test_line_manager_reviews_approved_contact(approved, line_manager):
 
 def test_line_manager_reviews_completed_contact(approved, teacher, line_manager):
     req = _to_the_past(approved)
-    services.request_complete(actor=teacher, request=req, expected_version=3, outcome="Fine.")
-    saved = _reload(services.request_review(actor=line_manager, request=req))
+    services.request_complete(
+        actor=teacher, contact_request=req, expected_version=3, outcome="Fine."
+    )
+    saved = _reload(services.request_review(actor=line_manager, contact_request=req))
     assert saved.reviewed_by == line_manager
     assert not saved.notes.filter(kind=NoteKind.MONITORING).exists()
     _assert_event(_only_event(saved, "review"), actor=line_manager, actor_role="line_manager")
 
 
 def test_second_review_is_refused(approved, line_manager):
-    services.request_review(actor=line_manager, request=approved)
+    services.request_review(actor=line_manager, contact_request=approved)
     text = _invalid(
-        approved, lambda: services.request_review(actor=line_manager, request=approved, note="x")
+        approved,
+        lambda: services.request_review(actor=line_manager, contact_request=approved, note="x"),
     )
     assert "already been marked reviewed" in text
 
@@ -1127,19 +1167,23 @@ def test_second_review_is_refused(approved, line_manager):
 @pytest.mark.parametrize("state", ["submitted", "asked", "draft"])
 def test_review_of_undecided_contact_is_refused(state, line_manager, request):
     req = request.getfixturevalue(state)
-    text = _invalid(req, lambda: services.request_review(actor=line_manager, request=req, note="x"))
+    text = _invalid(
+        req, lambda: services.request_review(actor=line_manager, contact_request=req, note="x")
+    )
     assert "Only approved or completed" in text
 
 
 def test_review_of_rejected_contact_is_refused(submitted, head, line_manager):
     req = _decide(head, submitted, "reject", reason="No.")
-    _invalid(req, lambda: services.request_review(actor=line_manager, request=req))
+    _invalid(req, lambda: services.request_review(actor=line_manager, contact_request=req))
 
 
 @pytest.mark.parametrize("who", ["teacher", "colleague", "head", "deputy", "outsider"])
 def test_review_by_anyone_but_the_line_manager_is_refused(who, approved, request):
     actor = request.getfixturevalue(who)
-    _refused(approved, lambda: services.request_review(actor=actor, request=approved, note="x"))
+    _refused(
+        approved, lambda: services.request_review(actor=actor, contact_request=approved, note="x")
+    )
 
 
 # --- notifications and email --------------------------------------------------------------------
@@ -1153,7 +1197,7 @@ def test_submission_emails_the_deciders_once_committed(
     draft, teacher, head, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.request_submit(actor=teacher, request=draft, expected_version=1)
+        services.request_submit(actor=teacher, contact_request=draft, expected_version=1)
         assert mail.outbox == []
     (message,) = mail.outbox
     assert message.to == [head.email]
@@ -1198,11 +1242,11 @@ def test_no_email_or_notice_names_the_pupil_or_gives_reasons(
         req = _decide(head, req, "ask", reason="Which dates, Ava?")
     with django_capture_on_commit_callbacks(execute=True):
         req = services.request_submit(
-            actor=teacher, request=req, expected_version=req.version, answer="Mondays."
+            actor=teacher, contact_request=req, expected_version=req.version, answer="Mondays."
         )
     with django_capture_on_commit_callbacks(execute=True):
         req = services.request_refer(
-            actor=head, request=req, expected_version=req.version, reason="Family link."
+            actor=head, contact_request=req, expected_version=req.version, reason="Family link."
         )
     with django_capture_on_commit_callbacks(execute=True):
         req = _decide(chair, req, conditions="Current tutor present.")
@@ -1210,7 +1254,7 @@ def test_no_email_or_notice_names_the_pupil_or_gives_reasons(
     with django_capture_on_commit_callbacks(execute=True):
         services.request_complete(
             actor=teacher,
-            request=req,
+            contact_request=req,
             expected_version=req.version,
             outcome="Fine.",
             concerns="Ava Current was upset.",
@@ -1234,15 +1278,15 @@ def _whole_workflow(teacher, pupil, head, line_manager):
     req = make_request(teacher, [pupil])
     req = _decide(head, req, "ask", reason="Who else?")
     req = services.request_submit(
-        actor=teacher, request=req, expected_version=req.version, answer="Nobody."
+        actor=teacher, contact_request=req, expected_version=req.version, answer="Nobody."
     )
     req = _decide(head, req, conditions="Door open.")
-    services.request_note_add(actor=line_manager, request=req, text="Spoke to them.")
+    services.request_note_add(actor=line_manager, contact_request=req, text="Spoke to them.")
     req = _to_the_past(req)
     req = services.request_complete(
-        actor=teacher, request=req, expected_version=req.version, outcome="Fine."
+        actor=teacher, contact_request=req, expected_version=req.version, outcome="Fine."
     )
-    services.request_review(actor=line_manager, request=req)
+    services.request_review(actor=line_manager, contact_request=req)
     return req
 
 

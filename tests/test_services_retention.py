@@ -159,7 +159,9 @@ def test_contact_recorded_after_the_pupil_left_counts_from_the_record(school, te
 def test_a_later_addendum_or_note_starts_the_years_again(school, teacher, head, leaver, record):
     request = make_old_request(teacher, [leaver])
     records_services.record_addendum_add(actor=teacher, record=record, text="Met again by chance.")
-    planned_services.request_note_add(actor=teacher, request=request, text="Contact went ahead.")
+    planned_services.request_note_add(
+        actor=teacher, contact_request=request, text="Contact went ahead."
+    )
     assert _plan(school, timezone.localdate()).delete == []
     later = add_years(timezone.localdate(), 6)
     assert _plan(school, later - DAY).delete == []
@@ -183,7 +185,7 @@ def test_a_pupil_still_on_roll_keeps_the_record_and_it_is_reported(school, teach
 def test_request_goes_with_its_notes_and_the_notices_about_it(school, teacher, head, leaver):
     request = make_old_request(teacher, [leaver])
     planned_services.request_note_add(
-        actor=teacher, request=request, text="Parents agreed by phone."
+        actor=teacher, contact_request=request, text="Parents agreed by phone."
     )
     age(request, RECORDED)
     path = reverse("request_detail", args=[request.pk])

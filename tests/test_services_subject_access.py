@@ -134,12 +134,12 @@ def pupil_file(school, head, teacher, colleague, dsl, pupil):
     relative = StaffRelativeFactory(staff=colleague, pupil=pupil, relationship="niece_nephew")
     request = make_request(teacher, [pupil, classmate])
     note = planned_services.request_note_add(
-        actor=teacher, request=request, text="Mum will be there too."
+        actor=teacher, contact_request=request, text="Mum will be there too."
     )
     request.refresh_from_db()
     planned_services.request_decide(
         actor=head,
-        request=request,
+        contact_request=request,
         decision="approve",
         expected_version=request.version,
         conditions="Meet in the open area only.",
@@ -541,7 +541,9 @@ def staff_file(school, head, teacher, colleague, chair, pupil):
     policy read, and an authenticator set up."""
     relative = StaffRelativeFactory(staff=teacher, pupil=pupil, relationship="child")
     request = make_request(teacher, [pupil])
-    planned_services.request_note_add(actor=head, request=request, text="Please add the address.")
+    planned_services.request_note_add(
+        actor=head, contact_request=request, text="Please add the address."
+    )
     record = make_record(teacher, [pupil], attachment=_pdf("card.pdf"))
     disclosure = make_disclosure(teacher, pupil)
     about = make_concern(colleague, teacher, confidential=True, description="Lift home twice.")
@@ -648,12 +650,12 @@ def test_a_staff_export_never_holds_secrets(head, teacher, staff_file):
 def test_the_decisions_someone_made_are_in_their_export(head, chair, teacher, pupil):
     request = make_request(teacher, [pupil])
     planned_services.request_refer(
-        actor=head, request=request, expected_version=request.version, reason="Unsure."
+        actor=head, contact_request=request, expected_version=request.version, reason="Unsure."
     )
     request.refresh_from_db()
     planned_services.request_decide(
         actor=chair,
-        request=request,
+        contact_request=request,
         decision="reject",
         expected_version=request.version,
         reason="Not appropriate.",

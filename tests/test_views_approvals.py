@@ -51,7 +51,7 @@ def _snapshot(item) -> tuple:
 def _decide(head, item, decision="approve", **extra) -> ContactRequest:
     item.refresh_from_db()
     return services.request_decide(
-        actor=head, request=item, decision=decision, expected_version=item.version, **extra
+        actor=head, contact_request=item, decision=decision, expected_version=item.version, **extra
     )
 
 
@@ -314,7 +314,7 @@ def test_history_names_the_chairs_role_in_words(client, head, chair, pupil):
 
 def test_what_people_type_is_shown_as_text_not_markup(client, head, teacher, pupil):
     item = make_request(teacher, [pupil], reasons="<script>alert('x')</script> & <b>bold</b>")
-    services.request_note_add(actor=head, request=item, text="<img src=x onerror=alert(1)>")
+    services.request_note_add(actor=head, contact_request=item, text="<img src=x onerror=alert(1)>")
     _decide(head, item, conditions="<i>public place</i>")
 
     content = _as(client, teacher).get(reverse("request_detail", args=[item.pk])).content.decode()
@@ -493,7 +493,7 @@ def test_stale_decision_is_refused(client, head, teacher, waiting):
     waiting.refresh_from_db()
     services.request_file(
         actor=teacher,
-        request=waiting,
+        contact_request=waiting,
         expected_version=waiting.version,
         submit=True,
         answer="Nobody else.",
@@ -520,7 +520,7 @@ def test_stale_referral_is_refused(client, head, teacher, waiting):
     waiting.refresh_from_db()
     services.request_file(
         actor=teacher,
-        request=waiting,
+        contact_request=waiting,
         expected_version=waiting.version,
         submit=True,
         answer="Room 4.",

@@ -78,7 +78,11 @@ def _form_from(item: ContactRequest, **extra) -> dict:
 
 def _ask(head, item, question="Who else will be there?") -> ContactRequest:
     return services.request_decide(
-        actor=head, request=item, decision="ask", reason=question, expected_version=item.version
+        actor=head,
+        contact_request=item,
+        decision="ask",
+        reason=question,
+        expected_version=item.version,
     )
 
 
@@ -346,7 +350,7 @@ def test_my_requests_groups_requests_by_state(client, teacher, pupil, head):
     waiting = make_request(teacher, [pupil])
     approved = make_request(teacher, [pupil])
     services.request_decide(
-        actor=head, request=approved, decision="approve", expected_version=approved.version
+        actor=head, contact_request=approved, decision="approve", expected_version=approved.version
     )
 
     response = _as(client, teacher).get(reverse("my_requests"))
@@ -376,7 +380,10 @@ def test_my_requests_come_a_page_at_a_time_sections_carrying_on(
         item = make_request(teacher, [pupil], starts_at=future(days=3 + i))
         finished.append(
             services.request_withdraw(
-                actor=teacher, request=item, reason="Not needed.", expected_version=item.version
+                actor=teacher,
+                contact_request=item,
+                reason="Not needed.",
+                expected_version=item.version,
             )
         )
     _as(client, teacher)
@@ -426,7 +433,10 @@ def test_my_requests_queries_do_not_grow_with_requests(client, teacher, pupil, h
             item = make_request(teacher, [pupil, second], starts_at=future(days=3 + i))
             if i % 2:
                 services.request_decide(
-                    actor=head, request=item, decision="approve", expected_version=item.version
+                    actor=head,
+                    contact_request=item,
+                    decision="approve",
+                    expected_version=item.version,
                 )
 
     add(2)
@@ -594,7 +604,7 @@ def test_stale_edit_form_is_refused(client, teacher, pupil, head):
     old = _form_from(item, place="Stale place", action="draft")
     services.request_file(
         actor=teacher,
-        request=item,
+        contact_request=item,
         expected_version=item.version,
         submit=False,
         pupils=[pupil],
@@ -685,7 +695,7 @@ def test_colleague_cannot_withdraw_a_request(client, teacher, colleague, pupil):
 def _approved(teacher, head, pupil, **extra) -> ContactRequest:
     item = make_request(teacher, [pupil], **extra)
     return services.request_decide(
-        actor=head, request=item, decision="approve", expected_version=item.version
+        actor=head, contact_request=item, decision="approve", expected_version=item.version
     )
 
 
@@ -840,7 +850,7 @@ def test_a_nul_character_in_a_buttons_text_is_refused_and_changes_nothing(
     item = make_request(teacher, [pupil])
     if approved:
         item = services.request_decide(
-            actor=head, request=item, decision="approve", expected_version=item.version
+            actor=head, contact_request=item, decision="approve", expected_version=item.version
         )
     before = _counts()
     response = _as(client, request.getfixturevalue(who)).post(

@@ -31,9 +31,9 @@ def accounts() -> dict:
 
     from bench.data import BENCH_PASSWORD, BENCH_SCHOOL
     from contacts.people.models import Pupil, Staff
-    from safeguard.accounts.services import TWO_FACTOR_ROLES, two_factor_begin, two_factor_confirm
+    from safeguard.accounts.services import two_factor_begin, two_factor_confirm
     from safeguard.core.models import School
-    from safeguard.core.roles import Role, roles_of
+    from safeguard.core.roles import TWO_FACTOR_ROLES, Role, roles_of
 
     school = School.objects.get(name=BENCH_SCHOOL)
     if school.require_two_factor_for_all:

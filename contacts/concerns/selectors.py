@@ -55,6 +55,6 @@ def lado_visible_to(user: Staff) -> QuerySet[LadoReferral]:
     if not roles.roles_of(user):
         return LadoReferral.objects.none()
     rows = LadoReferral.objects.filter(school_id=user.school_id)
-    if roles.has_role(user, {Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS, Role.DSL}):
+    if roles.has_role(user, roles.LADO_RECORDERS):
         return rows.filter(Q(recorded_by_id=user.pk) | ~Q(subject_id=user.pk))
     return rows.filter(recorded_by_id=user.pk)

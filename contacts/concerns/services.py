@@ -121,9 +121,6 @@ def concern_respond(
     return concern
 
 
-LADO_RECORDERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS, Role.DSL})
-
-
 def lado_record(
     *,
     actor: Staff,
@@ -135,7 +132,7 @@ def lado_record(
     concern: BoundaryConcern | None = None,
 ) -> LadoReferral:
     """A consultation with, or referral to, the LADO about a member of staff."""
-    if actor.school_id != subject.school_id or not roles.has_role(actor, LADO_RECORDERS):
+    if actor.school_id != subject.school_id or not roles.has_role(actor, roles.LADO_RECORDERS):
         raise PermissionDenied("Only the headteacher, the chair or the DSL record LADO contact.")
     if actor.pk == subject.pk:
         raise PermissionDenied("A referral about you is recorded by someone else.")
@@ -177,7 +174,7 @@ def lado_outcome_record(
     *, actor: Staff, referral: LadoReferral, outcome: str, outcome_on: dt.date
 ) -> LadoReferral:
     """The LADO's outcome of a referral, once known."""
-    if actor.school_id != referral.school_id or not roles.has_role(actor, LADO_RECORDERS):
+    if actor.school_id != referral.school_id or not roles.has_role(actor, roles.LADO_RECORDERS):
         raise PermissionDenied("Only the headteacher, the chair or the DSL record LADO outcomes.")
     if actor.pk == referral.subject_id:
         raise PermissionDenied("The outcome of a referral about you is recorded by someone else.")

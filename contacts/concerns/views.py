@@ -14,17 +14,14 @@ from django.views.decorators.http import require_POST
 from contacts.concerns import selectors as concerns_selectors
 from contacts.concerns import services
 from contacts.concerns.forms import ConcernForm, LadoForm, LadoOutcomeForm, RespondForm
-from contacts.concerns.services import LADO_RECORDERS
 from contacts.people import selectors as people_selectors
 from contacts.planned import selectors as planned_selectors
 from contacts.records import selectors as records_selectors
 from safeguard.audit.selectors import seen_by_panel
 from safeguard.audit.services import audit_view
+from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
-from safeguard.core.roles import Role, role_required
-
-# Who can be a concern's case manager: the head (the deputy while the head is away), the chair.
-CASE_MANAGER_ROLES = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS})
+from safeguard.core.roles import role_required
 
 
 def _active_staff_to_name(request: HttpRequest):
@@ -131,7 +128,7 @@ def concern_respond(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("concern_detail", pk=pk)
 
 
-@role_required(CASE_MANAGER_ROLES)
+@role_required(roles.CASE_MANAGERS)
 def concern_subject(request: HttpRequest, staff_pk: int) -> HttpResponse:
     """Every concern about one person the user manages, so patterns show."""
     if staff_pk == request.user.pk:
@@ -143,13 +140,13 @@ def concern_subject(request: HttpRequest, staff_pk: int) -> HttpResponse:
     return render(request, "contacts/concerns/concern_subject.html", context)
 
 
-@role_required(LADO_RECORDERS)
+@role_required(roles.LADO_RECORDERS)
 def lado_list(request: HttpRequest) -> HttpResponse:
     rows = concerns_selectors.lado_visible_to(request.user).select_related("subject", "recorded_by")
     return render(request, "contacts/lado/lado_list.html", {"rows": rows})
 
 
-@role_required(LADO_RECORDERS)
+@role_required(roles.LADO_RECORDERS)
 def lado_new(request: HttpRequest) -> HttpResponse:
     concern = None
     initial = {}
@@ -188,7 +185,7 @@ def lado_new(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/lado/lado_form.html", {"form": form, "concern": concern})
 
 
-@role_required(LADO_RECORDERS)
+@role_required(roles.LADO_RECORDERS)
 def lado_detail(request: HttpRequest, pk: int) -> HttpResponse:
     referral = get_object_or_404(
         concerns_selectors.lado_visible_to(request.user).select_related("subject", "recorded_by"),
@@ -201,7 +198,7 @@ def lado_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(LADO_RECORDERS)
+@role_required(roles.LADO_RECORDERS)
 def lado_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     referral = get_object_or_404(concerns_selectors.lado_visible_to(request.user), pk=pk)
     form = LadoOutcomeForm(request.POST)

@@ -150,7 +150,7 @@ class _StaffRow(forms.Form):
             raise ValidationError(
                 f"Unknown role {', '.join(unknown)}; use {', '.join(Role.values)}."
             )
-        return sorted(set(wanted) - {Role.STAFF})
+        return sorted(set(wanted) - roles.IMPLICIT)
 
 
 def _yes_no(value: str) -> bool:

@@ -44,7 +44,7 @@ def _check_roles(
     actor: Staff | None, role_values: Iterable[str], held: Iterable[str] = (), *, is_self=False
 ) -> list[str]:
     """The roles to hold, refusing unknown ones and changes the actor may not make."""
-    chosen = sorted(set(role_values) - {Role.STAFF})
+    chosen = sorted(set(role_values) - roles.IMPLICIT)
     unknown = [r for r in chosen if r not in Role.values]
     if unknown:
         raise ValidationError({"roles": f"Unknown role: {', '.join(unknown)}."})

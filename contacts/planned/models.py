@@ -43,6 +43,15 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 
 DECIDED = (Status.APPROVED, Status.REJECTED)
 
+# The colour of each state's badge (Bootstrap's text-bg-*); the rest are secondary.
+STATUS_TONES = {
+    Status.APPROVED: "success",
+    Status.COMPLETED: "success",
+    Status.REJECTED: "danger",
+    Status.SUBMITTED: "primary",
+    Status.MORE_INFORMATION: "warning",
+}
+
 
 OPEN = (Status.DRAFT, Status.SUBMITTED, Status.MORE_INFORMATION)
 
@@ -240,6 +249,27 @@ class ContactRequest(models.Model):
     @property
     def is_restricted(self) -> bool:
         return self.restricted
+
+    # The states pages show differently, as flags, so templates never compare status strings.
+    @property
+    def is_draft(self) -> bool:
+        return self.status == Status.DRAFT
+
+    @property
+    def is_decided(self) -> bool:
+        return self.status in DECIDED
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == Status.APPROVED
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == Status.REJECTED
+
+    @property
+    def status_tone(self) -> str:
+        return STATUS_TONES.get(self.status, "secondary")
 
     @property
     def needs_plan(self) -> bool:

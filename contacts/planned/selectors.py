@@ -40,7 +40,7 @@ def can_read_request(user: Staff, request: ContactRequest) -> bool:
     """
     if not request.is_restricted or request.requester_id == user.pk:
         return True
-    if roles.has_role(user, {Role.HEADTEACHER, Role.ASSISTANT_HEAD}):
+    if roles.has_role(user, roles.RESTRICTED_READERS):
         return True
     return workflow.decider_role(user, request) is not None
 

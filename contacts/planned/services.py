@@ -19,7 +19,6 @@ from contacts.planned import workflow
 from contacts.planned.assessments import snapshot
 from contacts.planned.models import (
     DECIDED,
-    EDITABLE,
     TRANSITIONS,
     ContactRequest,
     HeadAbsence,
@@ -28,13 +27,13 @@ from contacts.planned.models import (
     Route,
     Status,
 )
+from contacts.planned.permissions import DECISIONS, RequestActions, allowed_actions
 from policies.engine import Assessment
 from policies.facts import assess_contact
 from safeguard.audit.services import audit_record
 from safeguard.audit.vocabulary import RequestStep, request_action
 from safeguard.core import roles
 from safeguard.core.models import School
-from safeguard.core.roles import Role
 
 # The answers a requester gives; everything else on a request is the workflow's.
 REQUEST_FIELDS = (
@@ -62,29 +61,21 @@ class AlreadyDecided(ValidationError):
     """Somebody else decided first."""
 
 
-def _path(request: ContactRequest) -> str:
-    return reverse("request_detail", args=[request.pk])
-
-
-ACTION_WORDS = {
-    "submit": "submitted",
-    "approve": "approved",
-    "reject": "rejected",
-    "ask": "sent back for more information",
-    "withdraw": "withdrawn",
-    "complete": "completed",
-    "cancel": "cancelled",
-}
+def _path(contact_request: ContactRequest) -> str:
+    return reverse("request_detail", args=[contact_request.pk])
 
 
 def _locked(
-    request: ContactRequest, expected_version: int | None, *, deciding: bool = False
-) -> ContactRequest:
-    """Re-read the request under a row lock, refusing a stale form."""
+    contact_request: ContactRequest, actor: Staff, action: str, expected_version: int | None
+) -> tuple[ContactRequest, RequestActions]:
+    """Re-read the request under a row lock and refuse what the actor may not do with it now:
+    who they are first, then a decision already made or a stale form, then its state."""
     # Lock first, then read the decider: a row re-read after waiting on the lock must not
     # carry a decider loaded before the other person's decision committed.
-    fresh = ContactRequest.objects.select_for_update().get(pk=request.pk)
-    if deciding and fresh.status in DECIDED:
+    fresh = ContactRequest.objects.select_for_update().get(pk=contact_request.pk)
+    actions = allowed_actions(actor, fresh)
+    actions.require_person(action)
+    if action in DECISIONS and fresh.status in DECIDED:
         when = timezone.localtime(fresh.decided_at).strftime("%d %b %Y at %H:%M")
         raise AlreadyDecided(
             f"This request was already {fresh.get_status_display().lower()} by "
@@ -95,26 +86,21 @@ def _locked(
             "This request changed after you opened the page. Nothing you sent was applied: "
             "look at it again and repeat your action if it still applies."
         )
-    return fresh
+    actions.require_state(action)
+    return fresh, actions
 
 
-def _move(request: ContactRequest, action: str) -> tuple[str, str]:
-    """Apply a declared transition, or refuse it with the request's current state in words."""
-    to_state = TRANSITIONS.get((request.status, action))
-    if to_state is None:
-        raise ValidationError(
-            f"This request is “{request.get_status_display().lower()}”, so it cannot be "
-            f"{ACTION_WORDS[action]}."
-        )
-    from_state = request.status
-    request.status = to_state
-    request.version += 1
-    return from_state, to_state
+def _move(contact_request: ContactRequest, action: str) -> tuple[str, str]:
+    """Apply a declared transition (allowed_actions has refused any other)."""
+    from_state = contact_request.status
+    contact_request.status = TRANSITIONS[(from_state, action)]
+    contact_request.version += 1
+    return from_state, contact_request.status
 
 
 def _audit(
     actor: Staff | None,
-    request: ContactRequest,
+    contact_request: ContactRequest,
     action: RequestStep,
     from_state: str = "",
     to_state: str = "",
@@ -122,72 +108,71 @@ def _audit(
 ) -> None:
     audit_record(
         actor=actor,
-        school=request.school,
+        school=contact_request.school,
         action=request_action(action),
-        obj=request,
+        obj=contact_request,
         from_state=from_state,
         to_state=to_state,
         reason=reason,
     )
 
 
-def _require_requester(actor: Staff, request: ContactRequest) -> None:
-    if actor.pk != request.requester_id:
-        raise PermissionDenied("Only the member of staff who made the request can do this.")
-
-
-def _answers(request: ContactRequest) -> dict[str, Any]:
+def _answers(contact_request: ContactRequest) -> dict[str, Any]:
     return {
-        "with_family_only": request.with_family_only,
-        "on": timezone.localtime(request.starts_at).date(),
-        "kind": request.kind,
-        "purpose": request.purpose,
+        "with_family_only": contact_request.with_family_only,
+        "on": timezone.localtime(contact_request.starts_at).date(),
+        "kind": contact_request.kind,
+        "purpose": contact_request.purpose,
         "planned": True,
-        "exemption": request.exemption or None,
-        "parent_organised": request.parent_organised,
-        "school_channel": request.school_channel,
-        "vulnerable_context": request.vulnerable_context,
+        "exemption": contact_request.exemption or None,
+        "parent_organised": contact_request.parent_organised,
+        "school_channel": contact_request.school_channel,
+        "vulnerable_context": contact_request.vulnerable_context,
     }
 
 
-def request_assess(request: ContactRequest, pupils: Iterable[Pupil] | None = None) -> Assessment:
+def request_assess(
+    contact_request: ContactRequest, pupils: Iterable[Pupil] | None = None
+) -> Assessment:
     """What the policies say about this request as it stands (no write)."""
-    chosen = list(pupils if pupils is not None else request.pupils.all())
-    return assess_contact(requester=request.requester, pupils=chosen, **_answers(request))
+    chosen = list(pupils if pupils is not None else contact_request.pupils.all())
+    return assess_contact(
+        requester=contact_request.requester, pupils=chosen, **_answers(contact_request)
+    )
 
 
-def _check_answers(request: ContactRequest, pupils: list[Pupil]) -> None:
+def _check_answers(contact_request: ContactRequest, pupils: list[Pupil]) -> None:
     errors: dict[str, str] = {}
     if not pupils:
         errors["pupils"] = "Choose at least one pupil."
-    elif any(p.school_id != request.school_id for p in pupils):
+    elif any(p.school_id != contact_request.school_id for p in pupils):
         errors["pupils"] = "Choose pupils from your own school only."
-    if not (request.reasons or "").strip():
+    if not (contact_request.reasons or "").strip():
         errors["reasons"] = "Set out the reasons for the contact: the record must give them."
-    if not (request.place or "").strip():
+    if not (contact_request.place or "").strip():
         errors["place"] = "Say where the contact will take place."
     if errors:
         raise ValidationError(errors)
 
 
 def _check_for_submission(
-    request: ContactRequest, pupils: list[Pupil], assessment: Assessment
+    contact_request: ContactRequest, pupils: list[Pupil], assessment: Assessment
 ) -> None:
     errors: dict[str, str] = {}
-    if request.starts_at <= timezone.now():
+    if contact_request.starts_at <= timezone.now():
         errors["starts_at"] = "A planned contact must be in the future: ask before it happens."
-    on = timezone.localtime(request.starts_at).date()
+    on = timezone.localtime(contact_request.starts_at).date()
     needs_plan = assessment.needs_approval and (
         "plan_of_involvement" in assessment.actions or any(not p.is_current(on) for p in pupils)
     )
     if needs_plan:
-        if not request.plan_outcomes.strip():
+        if not contact_request.plan_outcomes.strip():
             errors["plan_outcomes"] = "For a former pupil, set out the outcomes you expect."
-        if not request.plan_timescales.strip():
+        if not contact_request.plan_timescales.strip():
             errors["plan_timescales"] = "For a former pupil, give the timescales of the plan."
-        if request.plan_review_date is None:
+        if contact_request.plan_review_date is None:
             errors["plan_review_date"] = "For a former pupil, give a date to review the plan."
-        elif request.plan_review_date < on:
+        elif contact_request.plan_review_date < on:
             errors["plan_review_date"] = "The plan's review date cannot be before the contact."
     if errors:
         raise ValidationError(errors)
@@ -208,70 +193,72 @@ def request_save_draft(
     *,
     actor: Staff,
     pupils: Iterable[Pupil],
-    request: ContactRequest | None = None,
+    contact_request: ContactRequest | None = None,
     expected_version: int | None = None,
     **answers: Any,
 ) -> ContactRequest:
     """Create a draft, or change a draft (or a request sent back for more information)."""
     pupils = list(pupils)
     with transaction.atomic():
-        if request is None:
-            request = ContactRequest(school=actor.school, requester=actor)
+        if contact_request is None:
+            contact_request = ContactRequest(school=actor.school, requester=actor)
             action, from_state = "create", ""
         else:
-            _require_requester(actor, request)
-            request = _locked(request, expected_version)
-            if request.status not in EDITABLE:
-                raise ValidationError(
-                    "Only a draft, or a request sent back to you, can be changed."
-                )
-            request.version += 1
-            action, from_state = "edit", request.status
+            contact_request, _ = _locked(contact_request, actor, "edit", expected_version)
+            contact_request.version += 1
+            action, from_state = "edit", contact_request.status
         for key in REQUEST_FIELDS:
             if key in answers:
-                setattr(request, key, answers[key])
-        request.exemption = request.exemption or ""
-        _check_answers(request, pupils)
-        snapshot(request, request_assess(request, pupils))
-        request.route = workflow.route_for(requester=actor, referred=request.referred_to_chair)
-        request.save()
-        request.pupils.set(pupils)
-        _audit(actor, request, action, from_state, request.status)
-    return request
+                setattr(contact_request, key, answers[key])
+        contact_request.exemption = contact_request.exemption or ""
+        _check_answers(contact_request, pupils)
+        snapshot(contact_request, request_assess(contact_request, pupils))
+        contact_request.route = workflow.route_for(
+            requester=actor, referred=contact_request.referred_to_chair
+        )
+        contact_request.save()
+        contact_request.pupils.set(pupils)
+        _audit(actor, contact_request, action, from_state, contact_request.status)
+    return contact_request
 
 
 def request_submit(
-    *, actor: Staff, request: ContactRequest, expected_version: int | None, answer: str = ""
+    *,
+    actor: Staff,
+    contact_request: ContactRequest,
+    expected_version: int | None,
+    answer: str = "",
 ) -> ContactRequest:
     """Send the request to the person who decides. A prohibited contact cannot be sent."""
-    _require_requester(actor, request)
     with transaction.atomic():
-        request = _locked(request, expected_version)
-        pupils = list(request.pupils.all())
-        resubmitting = request.status == Status.MORE_INFORMATION
+        contact_request, _ = _locked(contact_request, actor, "submit", expected_version)
+        pupils = list(contact_request.pupils.all())
+        resubmitting = contact_request.status == Status.MORE_INFORMATION
         if resubmitting and not answer.strip():
             raise ValidationError(
                 {"answer": "Answer the question you were asked, or say what you changed."}
             )
-        assessment = request_assess(request, pupils)
-        _check_for_submission(request, pupils, assessment)
-        from_state, to_state = _move(request, "submit")
-        snapshot(request, assessment)
-        request.route = workflow.route_for(requester=actor, referred=request.referred_to_chair)
-        request.submitted_at = timezone.now()
-        request.reminded_at = None
-        request.save()
+        assessment = request_assess(contact_request, pupils)
+        _check_for_submission(contact_request, pupils, assessment)
+        from_state, to_state = _move(contact_request, "submit")
+        snapshot(contact_request, assessment)
+        contact_request.route = workflow.route_for(
+            requester=actor, referred=contact_request.referred_to_chair
+        )
+        contact_request.submitted_at = timezone.now()
+        contact_request.reminded_at = None
+        contact_request.save()
         if resubmitting:
             RequestNote.objects.create(
-                request=request, author=actor, kind=NoteKind.ANSWER, text=answer.strip()
+                request=contact_request, author=actor, kind=NoteKind.ANSWER, text=answer.strip()
             )
-        _audit(actor, request, "submit", from_state, to_state, answer.strip())
+        _audit(actor, contact_request, "submit", from_state, to_state, answer.strip())
         notify(
-            recipients=workflow.deciders(request),
-            message=f"{request.reference} is waiting for your decision",
-            path=_path(request),
+            recipients=workflow.deciders(contact_request),
+            message=f"{contact_request.reference} is waiting for your decision",
+            path=_path(contact_request),
         )
-    return request
+    return contact_request
 
 
 def request_file(
@@ -279,34 +266,41 @@ def request_file(
     actor: Staff,
     pupils: Iterable[Pupil],
     submit: bool,
-    request: ContactRequest | None = None,
+    contact_request: ContactRequest | None = None,
     expected_version: int | None = None,
     answer: str = "",
     **answers: Any,
 ) -> ContactRequest:
     """Save the form, and submit it if asked, as one step: a refused submission saves nothing."""
     with transaction.atomic():
-        request = request_save_draft(
+        contact_request = request_save_draft(
             actor=actor,
             pupils=pupils,
-            request=request,
+            contact_request=contact_request,
             expected_version=expected_version,
             **answers,
         )
         if submit:
-            request = request_submit(
-                actor=actor, request=request, expected_version=request.version, answer=answer
+            contact_request = request_submit(
+                actor=actor,
+                contact_request=contact_request,
+                expected_version=contact_request.version,
+                answer=answer,
             )
-    return request
+    return contact_request
 
 
-DECISIONS = {"approve": "approved", "reject": "rejected", "ask": "sent back for more information"}
+DECIDED_WORDS = {
+    "approve": "approved",
+    "reject": "rejected",
+    "ask": "sent back for more information",
+}
 
 
 def request_decide(
     *,
     actor: Staff,
-    request: ContactRequest,
+    contact_request: ContactRequest,
     decision: str,
     expected_version: int | None,
     reason: str = "",
@@ -327,180 +321,161 @@ def request_decide(
         )
         raise ValidationError({"reason": field_text})
     with transaction.atomic():
-        if workflow.decider_role(actor, request) is None:
-            raise PermissionDenied("You cannot decide this request.")
-        request = _locked(request, expected_version, deciding=True)
-        capacity = workflow.decider_role(actor, request)
-        if capacity is None:
-            raise PermissionDenied("You cannot decide this request.")
-        from_state, to_state = _move(request, decision)
+        contact_request, actions = _locked(contact_request, actor, decision, expected_version)
+        from_state, to_state = _move(contact_request, decision)
         if decision == "ask":
             RequestNote.objects.create(
-                request=request, author=actor, kind=NoteKind.QUESTION, text=reason
+                request=contact_request, author=actor, kind=NoteKind.QUESTION, text=reason
             )
         else:
-            request.decided_by = actor
-            request.decided_as = capacity
-            request.decided_at = timezone.now()
-            request.decision_reason = reason
-            request.conditions = conditions if decision == "approve" else ""
-        request.save()
-        _audit(actor, request, decision, from_state, to_state, reason or conditions)
+            contact_request.decided_by = actor
+            contact_request.decided_as = actions.decides_as
+            contact_request.decided_at = timezone.now()
+            contact_request.decision_reason = reason
+            contact_request.conditions = conditions if decision == "approve" else ""
+        contact_request.save()
+        _audit(actor, contact_request, decision, from_state, to_state, reason or conditions)
         notify(
-            recipients=[request.requester],
-            message=f"{request.reference} was {DECISIONS[decision]}",
-            path=_path(request),
+            recipients=[contact_request.requester],
+            message=f"{contact_request.reference} was {DECIDED_WORDS[decision]}",
+            path=_path(contact_request),
         )
-        manager = request.requester.line_manager
+        manager = contact_request.requester.line_manager
         if decision == "approve" and manager is not None:
             notify(
                 recipients=[manager],
-                message=f"{request.reference} was approved: please monitor it",
-                path=_path(request),
+                message=f"{contact_request.reference} was approved: please monitor it",
+                path=_path(contact_request),
             )
-    return request
+    return contact_request
 
 
 def request_refer(
-    *, actor: Staff, request: ContactRequest, expected_version: int | None, reason: str
+    *,
+    actor: Staff,
+    contact_request: ContactRequest,
+    expected_version: int | None,
+    reason: str,
 ) -> ContactRequest:
     """The headteacher, unsure, refers the request to the chair of governors, whose word is
     final (000 §introduction)."""
     if not reason.strip():
         raise ValidationError({"reason": "Say why you are referring it to the chair of governors."})
     with transaction.atomic():
-        request = _locked(request, expected_version)
-        if request.status != Status.SUBMITTED:
-            raise ValidationError("Only a request waiting for a decision can be referred.")
-        if request.route != Route.HEADTEACHER or workflow.decider_role(actor, request) is None:
-            raise PermissionDenied("Only the person deciding this request can refer it.")
-        request.referred_to_chair = True
-        request.route = Route.CHAIR_OF_GOVERNORS
-        request.version += 1
-        request.save()
-        _audit(actor, request, "refer", request.status, request.status, reason.strip())
+        contact_request, _ = _locked(contact_request, actor, "refer", expected_version)
+        contact_request.referred_to_chair = True
+        contact_request.route = Route.CHAIR_OF_GOVERNORS
+        contact_request.version += 1
+        contact_request.save()
+        status = contact_request.status
+        _audit(actor, contact_request, "refer", status, status, reason.strip())
         notify(
-            recipients=workflow.deciders(request),
-            message=f"{request.reference} was referred to you for a decision",
-            path=_path(request),
+            recipients=workflow.deciders(contact_request),
+            message=f"{contact_request.reference} was referred to you for a decision",
+            path=_path(contact_request),
         )
-    return request
+    return contact_request
 
 
 def request_withdraw(
-    *, actor: Staff, request: ContactRequest, expected_version: int | None, reason: str = ""
+    *,
+    actor: Staff,
+    contact_request: ContactRequest,
+    expected_version: int | None,
+    reason: str = "",
 ) -> ContactRequest:
-    _require_requester(actor, request)
     with transaction.atomic():
-        request = _locked(request, expected_version)
-        from_state, to_state = _move(request, "withdraw")
-        request.save()
-        _audit(actor, request, "withdraw", from_state, to_state, reason.strip())
-    return request
+        contact_request, _ = _locked(contact_request, actor, "withdraw", expected_version)
+        from_state, to_state = _move(contact_request, "withdraw")
+        contact_request.save()
+        _audit(actor, contact_request, "withdraw", from_state, to_state, reason.strip())
+    return contact_request
 
 
 def request_complete(
     *,
     actor: Staff,
-    request: ContactRequest,
+    contact_request: ContactRequest,
     expected_version: int | None,
     outcome: str,
     concerns: str = "",
 ) -> ContactRequest:
     """After the contact, the requester records what happened and anything of concern."""
-    _require_requester(actor, request)
-    if not outcome.strip():
-        raise ValidationError({"outcome": "Say what happened."})
     with transaction.atomic():
-        request = _locked(request, expected_version)
-        if request.status == Status.APPROVED and request.starts_at > timezone.now():
-            raise ValidationError("The outcome can be recorded once the contact has taken place.")
-        from_state, to_state = _move(request, "complete")
-        request.outcome = outcome.strip()
-        request.outcome_concerns = concerns.strip()
-        request.completed_at = timezone.now()
-        request.save()
-        _audit(actor, request, "complete", from_state, to_state)
-        if request.outcome_concerns:
+        contact_request, _ = _locked(contact_request, actor, "complete", expected_version)
+        if not outcome.strip():
+            raise ValidationError({"outcome": "Say what happened."})
+        from_state, to_state = _move(contact_request, "complete")
+        contact_request.outcome = outcome.strip()
+        contact_request.outcome_concerns = concerns.strip()
+        contact_request.completed_at = timezone.now()
+        contact_request.save()
+        _audit(actor, contact_request, "complete", from_state, to_state)
+        if contact_request.outcome_concerns:
             notify(
-                recipients=workflow.deciders(request),
-                message=f"{request.reference}: a concern was recorded with the outcome",
-                path=_path(request),
+                recipients=workflow.deciders(contact_request),
+                message=f"{contact_request.reference}: a concern was recorded with the outcome",
+                path=_path(contact_request),
             )
-    return request
+    return contact_request
 
 
 def request_cancel(
-    *, actor: Staff, request: ContactRequest, expected_version: int | None, reason: str
+    *,
+    actor: Staff,
+    contact_request: ContactRequest,
+    expected_version: int | None,
+    reason: str,
 ) -> ContactRequest:
     """Approved contact that will not happen: the requester or a decider calls it off."""
     if not reason.strip():
         raise ValidationError({"reason": "Say why the contact is cancelled."})
     with transaction.atomic():
-        request = _locked(request, expected_version)
-        is_head = actor.school_id == request.school_id and roles.has_role(actor, Role.HEADTEACHER)
-        if actor.pk != request.requester_id and not is_head:
-            raise PermissionDenied("Only the requester or the headteacher can cancel it.")
-        from_state, to_state = _move(request, "cancel")
-        request.save()
-        _audit(actor, request, "cancel", from_state, to_state, reason.strip())
-    return request
+        contact_request, _ = _locked(contact_request, actor, "cancel", expected_version)
+        from_state, to_state = _move(contact_request, "cancel")
+        contact_request.save()
+        _audit(actor, contact_request, "cancel", from_state, to_state, reason.strip())
+    return contact_request
 
 
-def _may_comment(actor: Staff, request: ContactRequest) -> bool:
-    return (
-        actor.pk == request.requester_id
-        or request.requester.line_manager_id == actor.pk
-        or workflow.decider_role(actor, request) is not None
-        or roles.has_role(actor, roles.SENIOR_LEADERS)
-    )
-
-
-def request_note_add(*, actor: Staff, request: ContactRequest, text: str) -> RequestNote:
+def request_note_add(*, actor: Staff, contact_request: ContactRequest, text: str) -> RequestNote:
     """A note on the request: by the requester, a decider, or the monitoring line manager."""
-    if actor.school_id != request.school_id or not _may_comment(actor, request):
-        raise PermissionDenied("You cannot add notes to this request.")
-    if request.status == Status.DRAFT:
-        raise ValidationError("Notes are added once the request has been submitted.")
-    if not text.strip():
-        raise ValidationError({"text": "Write the note."})
-    kind = NoteKind.MONITORING if request.requester.line_manager_id == actor.pk else NoteKind.NOTE
     with transaction.atomic():
+        contact_request, actions = _locked(contact_request, actor, "note", None)
+        if not text.strip():
+            raise ValidationError({"text": "Write the note."})
         note = RequestNote.objects.create(
-            request=request, author=actor, kind=kind, text=text.strip()
+            request=contact_request,
+            author=actor,
+            kind=NoteKind.MONITORING if actions.monitors else NoteKind.NOTE,
+            text=text.strip(),
         )
-        _audit(actor, request, "note", reason=f"{note.get_kind_display()} added")
+        _audit(actor, contact_request, "note", reason=f"{note.get_kind_display()} added")
     return note
 
 
-def request_review(*, actor: Staff, request: ContactRequest, note: str = "") -> ContactRequest:
+def request_review(
+    *, actor: Staff, contact_request: ContactRequest, note: str = ""
+) -> ContactRequest:
     """The line manager marks approved or completed contact as reviewed (000 §intended contact)."""
-    if request.requester.line_manager_id != actor.pk:
-        raise PermissionDenied("Only the requester's line manager reviews their contact.")
     with transaction.atomic():
-        request = ContactRequest.objects.select_for_update().get(pk=request.pk)
-        if request.status not in (Status.APPROVED, Status.COMPLETED):
-            raise ValidationError("Only approved or completed contact is reviewed.")
-        if request.reviewed_at is not None:
-            raise ValidationError("This request has already been marked reviewed.")
+        contact_request, _ = _locked(contact_request, actor, "review", None)
         if note.strip():
             RequestNote.objects.create(
-                request=request, author=actor, kind=NoteKind.MONITORING, text=note.strip()
+                request=contact_request, author=actor, kind=NoteKind.MONITORING, text=note.strip()
             )
-        request.reviewed_by = actor
-        request.reviewed_at = timezone.now()
-        request.save(update_fields=["reviewed_by", "reviewed_at", "updated_at"])
-        _audit(actor, request, "review", reason=note.strip())
-    return request
+        contact_request.reviewed_by = actor
+        contact_request.reviewed_at = timezone.now()
+        contact_request.save(update_fields=["reviewed_by", "reviewed_at", "updated_at"])
+        _audit(actor, contact_request, "review", reason=note.strip())
+    return contact_request
 
 
 def absence_record(
     *, actor: Staff, school: School, starts_on: dt.date, ends_on: dt.date, note: str = ""
 ) -> HeadAbsence:
     """Record the headteacher's absence: the deputy decides in their place meanwhile."""
-    if actor.school_id != school.pk or not roles.has_role(
-        actor, {Role.HEADTEACHER, Role.SCHOOL_ADMIN}
-    ):
+    if actor.school_id != school.pk or not roles.has_role(actor, roles.ABSENCE_RECORDERS):
         raise PermissionDenied("Only the headteacher or the school administrator can do this.")
     absence = HeadAbsence(
         school=school, starts_on=starts_on, ends_on=ends_on, note=note.strip(), created_by=actor
@@ -524,9 +499,7 @@ def absence_record(
 def absence_end(*, actor: Staff, absence: HeadAbsence) -> HeadAbsence | None:
     """The headteacher is back. An absence that began before today now ended yesterday; one
     that has not begun yet is removed."""
-    if actor.school_id != absence.school_id or not roles.has_role(
-        actor, {Role.HEADTEACHER, Role.SCHOOL_ADMIN}
-    ):
+    if actor.school_id != absence.school_id or not roles.has_role(actor, roles.ABSENCE_RECORDERS):
         raise PermissionDenied("Only the headteacher or the school administrator can do this.")
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     with transaction.atomic():
@@ -560,12 +533,12 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
     waiting = ContactRequest.objects.filter(
         status=Status.SUBMITTED, reminded_at__isnull=True
     ).select_related("school")
-    for request in waiting:
-        submitted_on = timezone.localtime(request.submitted_at).date()
-        if _school_days_between(submitted_on, today) <= request.school.response_days:
+    for contact_request in waiting:
+        submitted_on = timezone.localtime(contact_request.submitted_at).date()
+        if _school_days_between(submitted_on, today) <= contact_request.school.response_days:
             continue
         with transaction.atomic():
-            locked = ContactRequest.objects.select_for_update().get(pk=request.pk)
+            locked = ContactRequest.objects.select_for_update().get(pk=contact_request.pk)
             if locked.status != Status.SUBMITTED or locked.reminded_at is not None:
                 continue
             locked.reminded_at = now

@@ -29,7 +29,8 @@ from contacts.planned.forms import (
     RequestForm,
     ReviewForm,
 )
-from contacts.planned.models import EDITABLE, ContactRequest, HeadAbsence, Status
+from contacts.planned.models import EDITABLE, ContactRequest, HeadAbsence, NoteKind, Status
+from contacts.planned.permissions import allowed_actions
 from policies.facts import assess_contact
 from policies.selectors import policies_backing
 from policies.views import assessment_context
@@ -158,7 +159,7 @@ def _file(request: HttpRequest, form: RequestForm, existing: ContactRequest | No
     try:
         saved = planned_services.request_file(
             actor=request.user,
-            request=existing,
+            contact_request=existing,
             expected_version=_version(request) if existing else None,
             submit=submit,
             answer=answer,
@@ -189,9 +190,9 @@ def request_new(request: HttpRequest) -> HttpResponse:
 
 def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     existing = _visible(request, pk)
-    if existing.requester_id != request.user.pk:
-        raise PermissionDenied("Only the member of staff who made the request can change it.")
-    if existing.status not in EDITABLE:
+    actions = allowed_actions(request.user, existing)
+    actions.require_person("edit")
+    if not actions.can_edit:
         messages.error(request, "This request can no longer be changed.")
         return redirect("request_detail", pk=pk)
     pupils = people_selectors.pupils_selectable_by(request.user)
@@ -214,46 +215,39 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
-    if not planned_selectors.can_read_request(request.user, item):
+    actions = allowed_actions(request.user, item)
+    if not actions.can_read:
         return render(request, "contacts/requests/restricted.html", {"item": item})
-    user = request.user
     version = {"version": item.version}
-    is_requester = item.requester_id == user.pk
-    decider = workflow.decider_role(user, item)
-    is_manager = item.requester.line_manager_id == user.pk
     notes = list(item.notes.select_related("author"))
+    asked = item.status == Status.MORE_INFORMATION
     context: dict[str, Any] = {
         "item": item,
         "pupils": item.pupils.all(),
         "notes": notes,
         "history": audit_history(item),
-        "is_requester": is_requester,
-        "decider": decider,
+        "actions": actions,
         "now": timezone.now(),
-        # The latest question asked (notes come oldest first).
-        "question": next((n for n in reversed(notes) if n.kind == "question"), None),
+        # The question waiting for an answer: the latest asked (notes come oldest first).
+        "question": next((n for n in reversed(notes) if n.kind == NoteKind.QUESTION), None)
+        if asked
+        else None,
         "lado_prompt": "consider_lado" in (item.actions or [])
-        and roles.has_role(user, {Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS, Role.DSL}),
+        and roles.has_role(request.user, roles.LADO_RECORDERS),
     }
     assessment = planned_assessments.stored_assessment(item)
     if assessment is not None:
         context |= assessment_context(request, assessment)
-    if decider and item.status == Status.SUBMITTED:
-        context["decision_form"] = DecisionForm(initial=version)
-        if item.route == "headteacher":
-            context["refer_form"] = ReasonForm(initial=version)
-    if is_requester and item.status in (Status.SUBMITTED, Status.MORE_INFORMATION):
-        context["withdraw_form"] = ReasonForm(initial=version)
-    if is_requester and item.status == Status.APPROVED and item.starts_at <= timezone.now():
-        context["outcome_form"] = OutcomeForm(initial=version)
-    if item.status == Status.APPROVED and (is_requester or roles.has_role(user, Role.HEADTEACHER)):
-        context["cancel_form"] = ReasonForm(initial=version)
-    if item.status != Status.DRAFT and (
-        is_requester or decider or is_manager or roles.has_role(user, roles.SENIOR_LEADERS)
-    ):
-        context["note_form"] = NoteForm()
-    if is_manager and item.status in (Status.APPROVED, Status.COMPLETED) and not item.reviewed_at:
-        context["review_form"] = ReviewForm()
+    offered = {
+        "decision_form": actions.can_decide and DecisionForm(initial=version),
+        "refer_form": actions.can_refer and ReasonForm(initial=version),
+        "withdraw_form": actions.can_withdraw and ReasonForm(initial=version),
+        "outcome_form": actions.can_complete and OutcomeForm(initial=version),
+        "cancel_form": actions.can_cancel and ReasonForm(initial=version),
+        "note_form": actions.can_note and NoteForm(),
+        "review_form": actions.can_review and ReviewForm(),
+    }
+    context |= {name: form for name, form in offered.items() if form}
     return render(request, "contacts/requests/request_detail.html", context)
 
 
@@ -272,7 +266,7 @@ def _after(request: HttpRequest, pk: int, call, success: str) -> HttpResponse:
 @recent_sign_in_required(then="request_detail")
 def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
-    if workflow.decider_role(request.user, item) is None and item.status == Status.SUBMITTED:
+    if not allowed_actions(request.user, item).decides_as and item.status == Status.SUBMITTED:
         raise PermissionDenied("You cannot decide this request.")
     form = DecisionForm(request.POST)
     if not form.is_valid():
@@ -285,7 +279,7 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         lambda: planned_services.request_decide(
             actor=request.user,
-            request=item,
+            contact_request=item,
             decision=data["decision"],
             reason=data["reason"],
             conditions=data["conditions"],
@@ -305,7 +299,10 @@ def request_refer(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda: planned_services.request_refer(
-            actor=request.user, request=item, reason=reason, expected_version=_version(request)
+            actor=request.user,
+            contact_request=item,
+            reason=reason,
+            expected_version=_version(request),
         ),
         f"{item.reference} was referred to the chair of governors.",
     )
@@ -319,7 +316,7 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         lambda: planned_services.request_withdraw(
             actor=request.user,
-            request=item,
+            contact_request=item,
             reason=posted_text(request, "reason"),
             expected_version=_version(request),
         ),
@@ -337,7 +334,7 @@ def request_complete(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         lambda: planned_services.request_complete(
             actor=request.user,
-            request=item,
+            contact_request=item,
             outcome=data["outcome"],
             concerns=data["concerns"],
             expected_version=_version(request),
@@ -354,7 +351,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         lambda: planned_services.request_cancel(
             actor=request.user,
-            request=item,
+            contact_request=item,
             reason=posted_text(request, "reason"),
             expected_version=_version(request),
         ),
@@ -365,13 +362,11 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def request_note(request: HttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
-    if not planned_selectors.can_read_request(request.user, item):
-        raise PermissionDenied("This entry is restricted.")
     return _after(
         request,
         pk,
         lambda: planned_services.request_note_add(
-            actor=request.user, request=item, text=posted_text(request, "text")
+            actor=request.user, contact_request=item, text=posted_text(request, "text")
         ),
         "The note was added.",
     )
@@ -384,7 +379,7 @@ def request_review(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda: planned_services.request_review(
-            actor=request.user, request=item, note=posted_text(request, "note")
+            actor=request.user, contact_request=item, note=posted_text(request, "note")
         ),
         f"{item.reference} was marked reviewed.",
     )
@@ -424,7 +419,7 @@ def monitoring_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/requests/monitoring_queue.html", context)
 
 
-@role_required({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
+@role_required(roles.ABSENCE_RECORDERS)
 def absences(request: HttpRequest) -> HttpResponse:
     form = AbsenceForm(posted(request))
     if request.method == "POST" and form.is_valid():
@@ -453,7 +448,7 @@ def absences(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
+@role_required(roles.ABSENCE_RECORDERS)
 def absence_end(request: HttpRequest, pk: int) -> HttpResponse:
     absence = get_object_or_404(HeadAbsence, pk=pk, school_id=request.user.school_id)
     planned_services.absence_end(actor=request.user, absence=absence)

@@ -25,7 +25,7 @@ def legal_holds_visible_to(user: Staff) -> QuerySet[LegalHold]:
 def disclosures_for_review(user: Staff) -> QuerySet[Disclosure]:
     """Disclosures flagged at the end of their retention period, for the DSL and the
     headteacher, who decide whether each is kept or deleted."""
-    if not roles.has_role(user, {Role.DSL, Role.HEADTEACHER}):
+    if not roles.has_role(user, roles.DISCLOSURE_REVIEWERS):
         return Disclosure.objects.none()
     return disclosures_visible_to(user).filter(retention_flagged_at__isnull=False)
 

@@ -54,12 +54,6 @@ from safeguard.core.uploads import stored_path
 logger = logging.getLogger(__name__)
 
 
-# Who decides what happens to a disclosure at the end of its retention period, and who is told
-# that one is due: the designated safeguarding lead, who keeps the child protection files, and
-# the headteacher.
-REVIEWERS = frozenset({Role.HEADTEACHER, Role.DSL})
-
-
 HELD_MESSAGE = "A legal hold covers this pupil or member of staff: the disclosure is kept."
 
 
@@ -194,7 +188,7 @@ def _remove_file(stored_name: str) -> None:
 
 def _reviewers(school: School) -> models.QuerySet[Staff]:
     return Staff.objects.filter(
-        school=school, is_active=True, role_assignments__role__in=REVIEWERS
+        school=school, is_active=True, role_assignments__role__in=roles.DISCLOSURE_REVIEWERS
     ).distinct()
 
 
@@ -243,7 +237,9 @@ def _flag_for_review(
 
 
 def may_review(user: Staff, disclosure: Disclosure) -> bool:
-    return user.school_id == disclosure.school_id and roles.has_role(user, REVIEWERS)
+    return user.school_id == disclosure.school_id and roles.has_role(
+        user, roles.DISCLOSURE_REVIEWERS
+    )
 
 
 def retention_review(

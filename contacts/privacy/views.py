@@ -22,10 +22,10 @@ from contacts.privacy import selectors as privacy_selectors
 from contacts.privacy import services
 from contacts.privacy.forms import LegalHoldForm, LiftForm, ReviewForm
 from contacts.privacy.retention import Holds, disclosure_due, parties_of
-from contacts.privacy.services import REVIEWERS
 from contacts.privacy.subject_access.columns import CHAIR_ONLY
 from contacts.privacy.subject_access.gather import pupil_export, staff_export
 from safeguard.accounts.reauth import recent_sign_in_required
+from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.roles import Role, role_required
 
@@ -80,7 +80,7 @@ def legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("legal_holds")
 
 
-@role_required(REVIEWERS)
+@role_required(roles.DISCLOSURE_REVIEWERS)
 def retention_reviews(request: HttpRequest) -> HttpResponse:
     school = request.user.school
     holds = Holds.of(school)
@@ -99,7 +99,7 @@ def retention_reviews(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(REVIEWERS)
+@role_required(roles.DISCLOSURE_REVIEWERS)
 def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
     disclosure = get_object_or_404(privacy_selectors.disclosures_for_review(request.user), pk=pk)
     form = ReviewForm(request.POST)

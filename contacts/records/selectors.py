@@ -35,7 +35,7 @@ def can_read_record(user: Staff, record: ContactRecord) -> bool:
     """Family liaison records: the headteacher, assistant head and author only (002)."""
     if not record.restricted or record.author_id == user.pk:
         return True
-    if roles.has_role(user, {Role.HEADTEACHER, Role.ASSISTANT_HEAD}):
+    if roles.has_role(user, roles.RESTRICTED_READERS):
         return True
     return record.route == Route.CHAIR_OF_GOVERNORS and roles.has_role(
         user, Role.CHAIR_OF_GOVERNORS
@@ -48,7 +48,7 @@ def disclosures_visible_to(user: Staff) -> QuerySet[Disclosure]:
     if not roles.roles_of(user):
         return Disclosure.objects.none()
     reach = Q(author_id=user.pk)
-    if roles.has_role(user, {Role.DSL, Role.HEADTEACHER}):
+    if roles.has_role(user, roles.DISCLOSURE_READERS):
         reach |= Q(pk__isnull=False)
     elif roles.has_role(user, Role.DEPUTY_HEAD):
         reach |= Q(disclosure_type=DisclosureType.CHILD_PROTECTION)

@@ -259,9 +259,9 @@ def disclosure_record(
 
 def disclosure_addendum_add(*, actor: Staff, disclosure: Disclosure, text: str) -> Addendum:
     """Disclosures are never edited; the author, DSL or headteacher add dated addenda."""
-    readers = {Role.DSL, Role.HEADTEACHER}
-    if disclosure.is_child_protection:
-        readers.add(Role.DEPUTY_HEAD)
+    readers = (
+        roles.DISCLOSURE_ADDERS if disclosure.is_child_protection else roles.DISCLOSURE_READERS
+    )
     allowed = actor.school_id == disclosure.school_id and (
         actor.pk == disclosure.author_id or roles.has_role(actor, readers)
     )

@@ -37,7 +37,6 @@ RECORD_VERDICTS: dict[str, str] = {
     "needs_approval": "Needed approval first",
     "record": "Allowed: recorded",
 }
-DISCLOSURE_ADDERS = frozenset({Role.DSL, Role.HEADTEACHER, Role.DEPUTY_HEAD})
 
 
 # --- Contact records -----------------------------------------------------------------------
@@ -251,7 +250,7 @@ def _disclosure_page(
     request: HttpRequest, disclosure: Disclosure, addendum_form: AddendumForm | None = None
 ) -> HttpResponse:
     user = request.user
-    may_add = user.pk == disclosure.author_id or roles.has_role(user, DISCLOSURE_ADDERS)
+    may_add = user.pk == disclosure.author_id or roles.has_role(user, roles.DISCLOSURE_ADDERS)
     context = {
         **_addenda_context(disclosure, (addendum_form or AddendumForm()) if may_add else None),
         "seen_by": seen_by_panel(disclosure) if roles.has_role(user, SEEN_BY_READERS) else None,

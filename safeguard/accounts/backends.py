@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safeguard.core.roles import Role
+from safeguard.core import roles
 
 
 class _Joined(Aggregate):
@@ -69,5 +69,5 @@ class StaffBackend(ModelBackend):
             return None
         # The cache safeguard.core.roles.roles_of keeps for the request (forget_roles drops it).
         held = {r for r in (user.roles_on_load or "").split(",") if r}
-        user._roles_cache = frozenset(held | {Role.STAFF})
+        user._roles_cache = frozenset(held) | roles.IMPLICIT
         return user

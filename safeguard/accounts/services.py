@@ -26,18 +26,6 @@ from safeguard.audit.services import audit_record
 from safeguard.core import roles
 from safeguard.core.roles import Role
 
-# Policy 000 and the threat model: whoever can read disclosures, allegations or the whole
-# school's records, or change who holds which role, must prove it is them with a second factor.
-TWO_FACTOR_ROLES = frozenset(
-    {
-        Role.HEADTEACHER,
-        Role.DEPUTY_HEAD,
-        Role.ASSISTANT_HEAD,
-        Role.DSL,
-        Role.CHAIR_OF_GOVERNORS,
-        Role.SCHOOL_ADMIN,
-    }
-)
 APP_DEVICE_NAME = "Authenticator app"
 RECOVERY_DEVICE_NAME = "Recovery codes"
 RECOVERY_CODE_COUNT = 10
@@ -50,7 +38,7 @@ def two_factor_required(user) -> bool:
         return False
     if user.school.require_two_factor_for_all:
         return True
-    return bool(roles.roles_of(user) & TWO_FACTOR_ROLES)
+    return bool(roles.roles_of(user) & roles.TWO_FACTOR_ROLES)
 
 
 def two_factor_enabled(user) -> bool:

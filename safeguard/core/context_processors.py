@@ -20,21 +20,22 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     held = roles.roles_of(user)
     return {
         "nav": {
+            # Held roles stay for the pages that still test them by name.
             "roles": held,
             "directory": bool(held & roles.DIRECTORY_READERS),
             "people_editor": bool(held & roles.PEOPLE_EDITORS),
             "dashboard": bool(held & roles.DASHBOARD_READERS),
             "decisions": bool(held & roles.DECIDERS),
             "senior": bool(held & roles.SENIOR_LEADERS),
-            "reports": bool(held & (roles.GOVERNORS | {roles.Role.HEADTEACHER})),
-            "disclosures": bool(
-                held & {roles.Role.DSL, roles.Role.HEADTEACHER, roles.Role.DEPUTY_HEAD}
-            ),
-            "lado": bool(
-                held & {roles.Role.HEADTEACHER, roles.Role.CHAIR_OF_GOVERNORS, roles.Role.DSL}
-            ),
-            "absences": bool(held & {roles.Role.HEADTEACHER, roles.Role.SCHOOL_ADMIN}),
+            "reports": bool(held & roles.REPORT_READERS),
+            "disclosures": bool(held & roles.DISCLOSURE_ADDERS),
+            "lado": bool(held & roles.LADO_RECORDERS),
+            "absences": bool(held & roles.ABSENCE_RECORDERS),
             "monitoring": roles.Role.LINE_MANAGER in held,
+            "audit": bool(held & roles.AUDIT_READERS),
+            "legal_holds": roles.Role.HEADTEACHER in held,
+            "retention_reviews": bool(held & roles.DISCLOSURE_REVIEWERS),
+            "school_settings": roles.Role.HEADTEACHER in held,
             "unread": _unread(user) if held else 0,
         }
     }

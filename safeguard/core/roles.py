@@ -24,6 +24,11 @@ class Role(models.TextChoices):
     SCHOOL_ADMIN = "school_admin", "School administrator"
 
 
+# Every role group is declared here, named by what it allows (tests/test_roles.py holds the
+# rest of the code to that).
+
+# Held by every active member of staff without a row of its own.
+IMPLICIT = frozenset({Role.STAFF})
 SENIOR_LEADERS = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.ASSISTANT_HEAD})
 # Who may browse the staff and pupil directories and open any pupil's page.
 DIRECTORY_READERS = SENIOR_LEADERS | {Role.DSL, Role.SCHOOL_ADMIN}
@@ -41,6 +46,35 @@ AUDIT_READERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS})
 # Who may read "Who has seen this" on a pupil's page and a disclosure. A concern's list is
 # its case manager's alone (a concern is never shown to the DSL as such).
 SEEN_BY_READERS = frozenset({Role.HEADTEACHER, Role.DSL})
+# Who records the headteacher's absence, during which the deputy decides requests.
+ABSENCE_RECORDERS = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
+# Who reads the restricted family-liaison log besides its author (002 §external contact).
+RESTRICTED_READERS = frozenset({Role.HEADTEACHER, Role.ASSISTANT_HEAD})
+# Who reads every disclosure, whatever its kind (001 §4.2).
+DISCLOSURE_READERS = frozenset({Role.HEADTEACHER, Role.DSL})
+# Who reads child-protection disclosures and adds to them: the above and the deputy (001 §4.2).
+DISCLOSURE_ADDERS = DISCLOSURE_READERS | {Role.DEPUTY_HEAD}
+# Who decides whether a disclosure is kept at the end of its retention period, and is told one
+# is due: the DSL, who keeps the child protection files, and the headteacher.
+DISCLOSURE_REVIEWERS = frozenset({Role.HEADTEACHER, Role.DSL})
+# Who can be a concern's case manager: the head (the deputy while the head is away), the chair.
+CASE_MANAGERS = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS})
+# Who records and reads consultations and referrals to the LADO (never about themselves).
+LADO_RECORDERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS, Role.DSL})
+# Who reads the governors' report: the governors, who hold the school to account, and the head.
+REPORT_READERS = GOVERNORS | {Role.HEADTEACHER}
+# Policy 000 and the issue's threat model: whoever can read disclosures, allegations or the whole
+# school's records, or change who holds which role, must prove it is them with a second factor.
+TWO_FACTOR_ROLES = frozenset(
+    {
+        Role.HEADTEACHER,
+        Role.DEPUTY_HEAD,
+        Role.ASSISTANT_HEAD,
+        Role.DSL,
+        Role.CHAIR_OF_GOVERNORS,
+        Role.SCHOOL_ADMIN,
+    }
+)
 
 # Roles only the headteacher may give or take away: they carry the power to decide requests,
 # to read disclosures, or to hold the school to account.
@@ -71,9 +105,7 @@ def roles_of(user: Any) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_roles_cache", None)
     if cached is None:
-        held = set(user.role_assignments.values_list("role", flat=True))
-        held.add(Role.STAFF)
-        cached = frozenset(held)
+        cached = frozenset(user.role_assignments.values_list("role", flat=True)) | IMPLICIT
         user._roles_cache = cached
     return cached
 

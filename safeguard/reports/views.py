@@ -20,8 +20,6 @@ from safeguard.reports import charts
 from safeguard.reports.forms import PeriodForm
 from safeguard.reports.selectors import Counted, Report, governors_report
 
-REPORT_READERS = roles.GOVERNORS | {Role.HEADTEACHER}
-
 
 def _report(request: HttpRequest) -> tuple[PeriodForm, Report]:
     form = PeriodForm(request.GET or None)
@@ -68,12 +66,12 @@ def _context(request: HttpRequest) -> dict:
     }
 
 
-@role_required(REPORT_READERS)
+@role_required(roles.REPORT_READERS)
 def governors_report_page(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/governors_report.html", _context(request))
 
 
-@role_required(REPORT_READERS)
+@role_required(roles.REPORT_READERS)
 @recent_sign_in_required
 def governors_report_download(request: HttpRequest) -> HttpResponse:
     """The whole report as one self-contained HTML file for the meeting pack."""
@@ -103,7 +101,7 @@ def _tables(report: Report) -> dict[str, Counted]:
     }
 
 
-@role_required(REPORT_READERS)
+@role_required(roles.REPORT_READERS)
 @recent_sign_in_required
 def governors_report_csv(request: HttpRequest, table: str) -> HttpResponse:
     _form, report = _report(request)

@@ -26,7 +26,11 @@ from tests.factories_requests import future, make_request
 
 def _decide(actor, request, decision="approve", reason=""):
     return services.request_decide(
-        actor=actor, request=request, decision=decision, reason=reason, expected_version=None
+        actor=actor,
+        contact_request=request,
+        decision=decision,
+        reason=reason,
+        expected_version=None,
     )
 
 
@@ -51,7 +55,7 @@ def _this_terms_work(head, chair, teacher, colleague, lucy):
     )
     lift.refresh_from_db()
     services.request_complete(
-        actor=teacher, request=lift, outcome="Home safely.", expected_version=None
+        actor=teacher, contact_request=lift, outcome="Home safely.", expected_version=None
     )
     _decide(chair, make_request(head, [maisie]))
     _decide(head, make_request(colleague, [maisie]), "reject", reason="Meet at school instead.")
