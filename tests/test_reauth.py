@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from contacts.planned.models import Status
-from safeguard.accounts.reauth import SIGNED_IN_AT_KEY
+from safeguard.core.reauth import SIGNED_IN_AT_KEY
 from tests.factories import TEST_PASSWORD
 from tests.factories_requests import make_request
 from tests.helpers import field_error, sign_in, text

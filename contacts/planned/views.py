@@ -34,10 +34,10 @@ from contacts.planned.permissions import allowed_actions
 from policies.facts import assess_contact
 from policies.selectors import policies_backing
 from policies.views import assessment_context
-from safeguard.accounts.reauth import recent_sign_in_required
 from safeguard.audit.selectors import audit_history
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted, posted_text
+from safeguard.core.reauth import recent_sign_in_required
 from safeguard.core.roles import Role, role_required
 
 

@@ -6,6 +6,7 @@ service call, redirect."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -17,17 +18,19 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from contacts.people import selectors as people_selectors
-from contacts.people.models import Pupil, Staff
 from contacts.privacy import selectors as privacy_selectors
 from contacts.privacy import services
 from contacts.privacy.forms import LegalHoldForm, LiftForm, ReviewForm
 from contacts.privacy.retention import Holds, disclosure_due, parties_of
 from contacts.privacy.subject_access.columns import CHAIR_ONLY
 from contacts.privacy.subject_access.gather import pupil_export, staff_export
-from safeguard.accounts.reauth import recent_sign_in_required
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.reauth import recent_sign_in_required
 from safeguard.core.roles import Role, role_required
+
+if TYPE_CHECKING:  # only named in annotations: people are found through the selectors
+    from contacts.people.models import Pupil, Staff
 
 LIFTED_SHOWN = 20
 

@@ -12,8 +12,8 @@ from django_otp import login as otp_login
 from contacts.people.selectors import staff_visible_to
 from safeguard.accounts import services as two_factor
 from safeguard.accounts.forms import CodeForm, PasswordConfirmForm
-from safeguard.accounts.reauth import mark_signed_in
 from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.reauth import mark_signed_in
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -138,7 +138,7 @@ def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def confirm_password(request: HttpRequest) -> HttpResponse:
-    """Prove the password again before a sensitive action (see safeguard.accounts.reauth)."""
+    """Prove the password again before a sensitive action (see safeguard.core.reauth)."""
     form = PasswordConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
         # authenticate() so that django-axes counts failures here as at sign-in.

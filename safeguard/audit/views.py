@@ -25,7 +25,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from safeguard.accounts.reauth import recent_sign_in_required
 from safeguard.audit.models import AuditCheck
 from safeguard.audit.selectors import (
     audit_action_present,
@@ -40,6 +39,7 @@ from safeguard.audit.vocabulary import action_words
 from safeguard.core import roles
 from safeguard.core.exports import spreadsheet_safe
 from safeguard.core.forms import DATE_INPUT
+from safeguard.core.reauth import recent_sign_in_required
 from safeguard.core.roles import AUDIT_READERS, Role, role_required
 
 # The school's staff: the user model, by the setting (this package imports no subject's models).

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from policies.engine import VERDICT_LABELS
-from safeguard.accounts.reauth import recent_sign_in_required
 from safeguard.core import roles
 from safeguard.core.exports import spreadsheet_safe
+from safeguard.core.reauth import recent_sign_in_required
 from safeguard.core.roles import Role, role_required
 from safeguard.reports import charts
 from safeguard.reports.forms import PeriodForm
