@@ -147,5 +147,10 @@ class LadoReferral(models.Model):
         return f"LADO-{self.pk:06d}" if self.pk else "LADO-new"
 
     @property
+    def is_referral(self) -> bool:
+        """A referral has an outcome to wait for; a consultation (advice sought) has none."""
+        return self.referral_type == LadoType.REFERRAL
+
+    @property
     def audit_ref(self) -> str:
         return self.reference

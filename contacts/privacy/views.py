@@ -140,6 +140,9 @@ def _person(request: HttpRequest, kind: str, pk: int) -> Pupil | Staff:
     return get_object_or_404(_PEOPLE[kind](request.user), pk=pk)
 
 
+BACK_LABELS = {"pupil": "Back to the pupil's page", "staff": "Back to their page"}
+
+
 def _export_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     subject = _person(request, kind, pk)
     refused = privacy_selectors.subject_access_refusal(request.user, subject)
@@ -149,11 +152,11 @@ def _export_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         data = gather(actor=request.user, **{kind: subject})
     context = {
         "subject": subject,
-        "kind": kind,
         "data": data,
         "refused": refused,
         "chair_only": CHAIR_ONLY,
         "back": reverse(f"{kind}_detail", args=[subject.pk]),
+        "back_label": BACK_LABELS[kind],
         "download": reverse(f"{kind}_subject_access_download", args=[subject.pk]),
     }
     return render(request, "contacts/subject_access/export_page.html", context)

@@ -50,6 +50,10 @@ RECORD_KINDS: dict[str, tuple[str, ...]] = {
 
 # Record types that say which way something went (a gift given or received, a letter).
 DIRECTED = (RecordType.CORRESPONDENCE, RecordType.GIFT)
+# The records that say whether the school's own phone, account or equipment was used.
+SCHOOL_CHANNEL_TYPES = (RecordType.MESSAGE, RecordType.PHOTOGRAPHY)
+# The badge colour of each engine verdict on a record.
+VERDICT_TONES = {"prohibited": "danger", "needs_approval": "warning", "record": "success"}
 
 
 class Direction(models.TextChoices):
@@ -127,6 +131,16 @@ class ContactRecord(Attached):
     def is_breach(self) -> bool:
         """A record of prohibited contact: the policy was breached."""
         return self.verdict == "prohibited"
+
+    @property
+    def verdict_tone(self) -> str:
+        """The badge colour of the engine's verdict: a breach red, approval needed amber."""
+        return VERDICT_TONES.get(self.verdict, "success")
+
+    @property
+    def asks_school_channel(self) -> bool:
+        """Messages and photographs say whether the school's own phone or equipment was used."""
+        return self.record_type in SCHOOL_CHANNEL_TYPES
 
     def get_kind_label(self) -> str:
         return KIND_LABELS.get(self.kind, self.kind)

@@ -20,8 +20,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     held = roles.roles_of(user)
     return {
         "nav": {
-            # Held roles stay for the pages that still test them by name.
-            "roles": held,
             "directory": bool(held & roles.DIRECTORY_READERS),
             "people_editor": bool(held & roles.PEOPLE_EDITORS),
             "dashboard": bool(held & roles.DASHBOARD_READERS),
@@ -36,6 +34,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "legal_holds": roles.Role.HEADTEACHER in held,
             "retention_reviews": bool(held & roles.DISCLOSURE_REVIEWERS),
             "school_settings": roles.Role.HEADTEACHER in held,
+            "subject_access": roles.Role.HEADTEACHER in held,
             "unread": _unread(user) if held else 0,
         }
     }
