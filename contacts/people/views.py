@@ -69,7 +69,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{staff.full_name} was added.")
             return redirect("staff_detail", pk=staff.pk)
-    return render(request, "contacts/staff_form.html", {"form": form, "title": "Add staff"})
+    return render(request, "simple_form.html", {"form": form, "title": "Add staff"})
 
 
 @role_required(roles.PEOPLE_EDITORS)
@@ -91,7 +91,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{staff.full_name} was updated.")
             return redirect("staff_detail", pk=staff.pk)
     title = f"Edit {staff.full_name}"
-    return render(request, "contacts/staff_form.html", {"form": form, "title": title})
+    return render(request, "simple_form.html", {"form": form, "title": title})
 
 
 @require_POST
@@ -162,7 +162,7 @@ def pupil_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{pupil.full_name} was added.")
             return redirect("pupil_detail", pk=pupil.pk)
-    return render(request, "contacts/pupil_form.html", {"form": form, "title": "Add a pupil"})
+    return render(request, "simple_form.html", {"form": form, "title": "Add a pupil"})
 
 
 @role_required(roles.PEOPLE_EDITORS)
@@ -179,7 +179,7 @@ def pupil_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{original.full_name} was updated.")
             return redirect("pupil_detail", pk=pk)
     title = f"Edit {original.full_name}"
-    return render(request, "contacts/pupil_form.html", {"form": form, "title": title})
+    return render(request, "simple_form.html", {"form": form, "title": title})
 
 
 @role_required(roles.PEOPLE_EDITORS)
