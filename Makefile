@@ -81,7 +81,7 @@ chromium:
 e2e: dev assets $(E2E_STAMP) chromium
 	$(PY) -m pytest tests/e2e -m e2e
 
-$(BENCH_STAMP): $(DEV_STAMP) requirements-bench.txt
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	@touch $(BENCH_STAMP)
 
@@ -89,12 +89,12 @@ $(BENCH_STAMP): $(DEV_STAMP) requirements-bench.txt
 # every acknowledged write looked up and the audit chain verified. Makes and seeds the database
 # safeguard_load_large on the first run (about ten minutes), then reuses it. LOAD_ARGS passes
 # options, e.g. LOAD_ARGS="--threads 2,4,8" or LOAD_ARGS="--scale small".
-load: dev assets $(BENCH_STAMP)
+load: venv assets $(BENCH_STAMP)
 	$(PY) -m bench.load.run $(LOAD_ARGS)
 
 # Restart drill: the load test with PostgreSQL stopped for five seconds mid-run (it waits for
 # other users of PostgreSQL on this machine to finish first). Prints the timeline.
-drill: dev assets $(BENCH_STAMP)
+drill: venv assets $(BENCH_STAMP)
 	$(PY) -m bench.drill $(DRILL_ARGS)
 
 # Benchmark (docs/performance.md, "Benchmark"): the daily pages on PostgreSQL at small and large
@@ -102,7 +102,7 @@ drill: dev assets $(BENCH_STAMP)
 # table in docs/performance.md. Makes, migrates and seeds safeguard_bench_small and _large
 # afresh (large: about ten minutes); BENCH_ARGS=--reuse keeps them, e.g.
 # BENCH_ARGS="--reuse --scale small". Not part of make test. Starts PostgreSQL if it is down.
-bench: dev
+bench: venv
 	@if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
 		echo "PostgreSQL is not answering; starting it."; \
 		pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -n1)" main start; \
