@@ -1,9 +1,10 @@
 # Safeguard: `make run` serves the demo school, `make test` runs the suite, `make e2e` the
-# browser journeys.
+# browser journeys, `make check` the linters, types and import contracts.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 BOOTSTRAP := node_modules/bootstrap/dist/css/bootstrap.min.css
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -12,7 +13,8 @@ BENCH_STAMP := $(VENV)/.installed-bench
 CHROMIUM := /usr/bin/chromium
 CHROMIUM_GB := /usr/lib/chromium/locales/en-GB.pak
 
-.PHONY: run test e2e chromium lint format check security assets venv clean load drill bench
+.PHONY: run test e2e chromium lint format lint-templates types imports check security assets venv \
+	dev clean load drill bench
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Safeguard needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0])'
@@ -22,6 +24,14 @@ $(STAMP): requirements.txt
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# The test, lint and type tools on top of the runtime packages: every target that runs them
+# depends on this stamp, which a change to either requirements file renews.
+$(DEV_STAMP): $(STAMP) requirements.txt requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $(DEV_STAMP)
+
+dev: $(DEV_STAMP)
 
 $(BOOTSTRAP): package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { \
@@ -40,11 +50,12 @@ run: venv assets
 	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: venv
-	$(PY) -m pytest -m "not e2e"
+# Both cores (pytest-xdist): each worker has its own test database and upload folder.
+test: dev
+	$(PY) -m pytest -n auto -m "not e2e"
 	@echo "The browser journeys (tests/e2e) are not part of make test: make e2e runs them."
 
-$(E2E_STAMP): $(STAMP) requirements-e2e.txt
+$(E2E_STAMP): $(DEV_STAMP) requirements-e2e.txt
 	$(PY) -m pip install --quiet -r requirements-e2e.txt
 	@touch $(E2E_STAMP)
 
@@ -66,7 +77,8 @@ chromium:
 		fi; \
 	fi
 
-e2e: venv assets $(E2E_STAMP) chromium
+# Serial: the journeys share one live server.
+e2e: dev assets $(E2E_STAMP) chromium
 	$(PY) -m pytest tests/e2e -m e2e
 
 $(BENCH_STAMP): $(STAMP) requirements-bench.txt
@@ -99,19 +111,32 @@ bench: venv
 	@pg_isready -h 127.0.0.1 -p 5432 -q || { echo "PostgreSQL did not start." >&2; exit 1; }
 	$(PY) -m bench.benchmark $(BENCH_ARGS)
 
-lint: venv
+lint: dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: venv
+format: dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-check: venv lint
+# djlint's rules are set in pyproject.toml ([tool.djlint]).
+lint-templates: dev
+	$(VENV)/bin/djlint templates --lint
+
+# mypy and import-linter read their settings from pyproject.toml.
+types: dev
+	$(VENV)/bin/mypy
+
+imports: dev
+	$(VENV)/bin/lint-imports
+
+# In order: Python lint and format, template lint, types, import contracts, then no model
+# change without its migration.
+check: lint lint-templates types imports
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
-security: venv
+security: dev
 	bash .ci/security
 
 clean:
-	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -78,7 +78,7 @@ def _person_form_page(
         else:
             messages.success(request, f"{person.full_name} was {done}.")
             return redirect(f"{kind}_detail", pk=person.pk)
-    return render(request, f"contacts/{kind}_form.html", {"form": form, "title": title})
+    return render(request, "simple_form.html", {"form": form, "title": title})
 
 
 def _with_roles(service: Callable[..., Staff]) -> Callable[..., Staff]:
