@@ -4,10 +4,14 @@ import html
 import io
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative, StaffRole
 from safeguard.audit.models import AuditEvent
 from safeguard.core.models import School
+
+# The project's folder (manage.py is there), wherever a test module sits below tests/.
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -15,9 +14,9 @@ from django.urls import reverse
 
 from contacts.planned import selectors
 from safeguard.core.errors import database_unavailable, is_database_unavailable
-from tests.helpers import sign_in, text
+from tests.helpers import REPO_ROOT, sign_in, text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 DOWN = [
     OperationalError("could not connect to server: Connection refused"),
     OperationalError("terminating connection due to administrator command"),

@@ -19,7 +19,6 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -30,9 +29,9 @@ from contacts.planned.models import Status
 from safeguard.audit import vocabulary
 from safeguard.audit.services import audit_record
 from safeguard.audit.vocabulary import ACTIONS, LADO_KINDS, REQUEST_STEPS, STATES
-from tests.helpers import sign_in, text
+from tests.helpers import REPO_ROOT, sign_in, text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 PRODUCT = ("safeguard", "contacts", "policies", "demo", "bench")
 # Calls whose `action` keyword is an audit action code.
 WRITERS = {"audit_record", "AuditEvent"}

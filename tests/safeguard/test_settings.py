@@ -3,14 +3,13 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
-from tests.helpers import sign_in
+from tests.helpers import REPO_ROOT, sign_in
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 STRONG_KEY = "k" * 20 + "-production-key-" + "9Xq7" * 10
 
 
