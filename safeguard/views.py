@@ -13,6 +13,7 @@ from contacts.planned.workflow import head_absent
 from policies.models import PolicyVersion
 from policies.selectors import acknowledgement_counts, versions_awaiting
 from safeguard.core import roles
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import Role, role_required
 
 # Each role's starting page, first match wins. Pages of later features slot in here.
@@ -23,7 +24,7 @@ STARTING_PAGES: list[tuple[frozenset[str], str]] = [
 ]
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     held = roles.roles_of(request.user)
     for wanted, url_name in STARTING_PAGES:
         if held & wanted:
@@ -44,7 +45,7 @@ def health(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(roles.DASHBOARD_READERS)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The school overview for senior leaders, the DSL and the administrator."""
     school_id = request.user.school_id
     current = PolicyVersion.objects.current().filter(policy__school_id=school_id)

@@ -6,7 +6,7 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -20,17 +20,18 @@ from contacts.planned import selectors as planned_selectors
 from contacts.records import selectors as records_selectors
 from safeguard.audit.services import audit_view, seen_by_panel
 from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import Role, role_required
 
 # Who can be a concern's case manager: the head (the deputy while the head is away), the chair.
 CASE_MANAGER_ROLES = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS})
 
 
-def _school_staff(request: HttpRequest):
+def _school_staff(request: AuthenticatedHttpRequest):
     return Staff.objects.filter(school_id=request.user.school_id, is_active=True)
 
 
-def concern_list(request: HttpRequest) -> HttpResponse:
+def concern_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     visible = concerns_selectors.concerns_visible_to(user).select_related("subject", "reporter")
     raised = [c for c in visible if c.reporter_id == user.pk]
@@ -47,7 +48,7 @@ def concern_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def concern_new(request: HttpRequest) -> HttpResponse:
+def concern_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     related_record = related_request = None
     if record_id := request.GET.get("record"):
         related_record = get_object_or_404(
@@ -86,7 +87,7 @@ def concern_new(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/concerns/concern_form.html", context)
 
 
-def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def concern_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     concern = get_object_or_404(
         concerns_selectors.concerns_visible_to(request.user).select_related(
             "subject", "reporter", "closed_by", "related_record", "related_request"
@@ -116,7 +117,7 @@ def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def concern_respond(request: HttpRequest, pk: int) -> HttpResponse:
+def concern_respond(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     concern = get_object_or_404(concerns_selectors.concerns_visible_to(request.user), pk=pk)
     form = RespondForm(request.POST)
     data = form.cleaned_data if form.is_valid() else {"response": "", "outcome": "", "close": False}
@@ -130,7 +131,7 @@ def concern_respond(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(CASE_MANAGER_ROLES)
-def concern_subject(request: HttpRequest, staff_pk: int) -> HttpResponse:
+def concern_subject(request: AuthenticatedHttpRequest, staff_pk: int) -> HttpResponse:
     """Every concern about one person the user manages, so patterns show."""
     if staff_pk == request.user.pk:
         raise Http404("Concerns about you are managed by someone else.")
@@ -148,13 +149,13 @@ def concern_subject(request: HttpRequest, staff_pk: int) -> HttpResponse:
 
 
 @role_required(LADO_RECORDERS)
-def lado_list(request: HttpRequest) -> HttpResponse:
+def lado_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = concerns_selectors.lado_visible_to(request.user).select_related("subject", "recorded_by")
     return render(request, "contacts/lado/lado_list.html", {"rows": rows})
 
 
 @role_required(LADO_RECORDERS)
-def lado_new(request: HttpRequest) -> HttpResponse:
+def lado_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     concern = None
     initial = {}
     if concern_id := request.GET.get("concern"):
@@ -193,7 +194,7 @@ def lado_new(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(LADO_RECORDERS)
-def lado_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def lado_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     referral = get_object_or_404(
         concerns_selectors.lado_visible_to(request.user).select_related("subject", "recorded_by"),
         pk=pk,
@@ -206,7 +207,7 @@ def lado_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(LADO_RECORDERS)
-def lado_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+def lado_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     referral = get_object_or_404(concerns_selectors.lado_visible_to(request.user), pk=pk)
     form = LadoOutcomeForm(request.POST)
     if not form.is_valid():

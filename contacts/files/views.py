@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from contacts.concerns import selectors as concerns_selectors
@@ -14,16 +14,17 @@ from contacts.records.models import ContactRecord, Disclosure
 from safeguard.accounts import services as two_factor
 from safeguard.audit.services import SEEN_BY_READERS, audit_view, seen_by_panel
 from safeguard.core import roles
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import role_required
 
 
-def _file(request: HttpRequest, **rows) -> dict:
+def _file(request: AuthenticatedHttpRequest, **rows) -> dict:
     """The page of a staff or pupil file asked for, with what its page links need."""
     shown = files_selectors.file_page(request.user, number=request.GET.get("page"), **rows)
     return {"entries": shown.entries, "entries_page": shown.page}
 
 
-def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(
         people_selectors.staff_visible_to(request.user).select_related("line_manager"), pk=pk
     )
@@ -54,7 +55,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(roles.DIRECTORY_READERS)
-def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def pupil_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pupil = get_object_or_404(people_selectors.pupils_visible_to(request.user), pk=pk)
     # The selector keeps to the user's own school, already loaded with them.
     audit_view(actor=request.user, obj=pupil, school=request.user.school)

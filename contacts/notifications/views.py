@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from contacts.notifications import services
 from contacts.notifications.models import Notification
+from safeguard.core.http import AuthenticatedHttpRequest
 
 
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         services.notifications_mark_all_read(actor=request.user)
         return redirect("notifications")
@@ -17,7 +18,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/requests/notifications.html", {"rows": rows})
 
 
-def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_open(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notice = get_object_or_404(Notification, pk=pk, recipient=request.user)
     services.notification_mark_read(actor=request.user, notification=notice)
     return redirect(notice.url)

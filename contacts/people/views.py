@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -24,18 +24,19 @@ from contacts.people.forms import (
 from contacts.people.models import Staff
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.models import School
 from safeguard.core.roles import Role, role_required
 
 PAGE_SIZE = 50
 
 
-def _page(request: HttpRequest, rows):
+def _page(request: AuthenticatedHttpRequest, rows):
     return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 @role_required(roles.DIRECTORY_READERS)
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StaffFilterForm(request.GET or None)
     rows = selectors.staff_visible_to(request.user).select_related("line_manager")
     rows = rows.prefetch_related("role_assignments")
@@ -53,7 +54,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(roles.PEOPLE_EDITORS)
-def staff_create(request: HttpRequest) -> HttpResponse:
+def staff_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     school = request.user.school
     form = StaffForm(posted(request), school=school)
     if request.method == "POST" and form.is_valid():
@@ -73,7 +74,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(roles.PEOPLE_EDITORS)
-def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
     # Bind to a fresh copy so a rejected form leaves the page's record untouched.
     form = StaffForm(posted(request), instance=Staff.objects.get(pk=staff.pk), school=staff.school)
@@ -96,7 +97,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(roles.PEOPLE_EDITORS)
-def staff_active(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_active(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
     active = request.POST.get("active") == "1"
     try:
@@ -109,7 +110,7 @@ def staff_active(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("staff_detail", pk=staff.pk)
 
 
-def relative_add(request: HttpRequest, pk: int) -> HttpResponse:
+def relative_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
     if staff.pk != request.user.pk:
         roles.require_role(request.user, roles.PEOPLE_EDITORS)
@@ -127,7 +128,7 @@ def relative_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def relative_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def relative_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relative = get_object_or_404(selectors.relatives_visible_to(request.user), pk=pk)
     if relative.staff_id != request.user.pk:
         roles.require_role(request.user, roles.PEOPLE_EDITORS)
@@ -137,7 +138,7 @@ def relative_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(roles.DIRECTORY_READERS)
-def pupil_list(request: HttpRequest) -> HttpResponse:
+def pupil_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PupilFilterForm(request.GET or None)
     rows = selectors.pupils_visible_to(request.user)
     data = form.cleaned_data if form.is_valid() else {}
@@ -151,7 +152,7 @@ def pupil_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(roles.PEOPLE_EDITORS)
-def pupil_create(request: HttpRequest) -> HttpResponse:
+def pupil_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     school = request.user.school
     form = PupilForm(posted(request), school=school)
     if request.method == "POST" and form.is_valid():
@@ -166,7 +167,7 @@ def pupil_create(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(roles.PEOPLE_EDITORS)
-def pupil_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def pupil_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pupil = get_object_or_404(selectors.pupils_visible_to(request.user), pk=pk)
     form = PupilForm(posted(request), instance=pupil, school=pupil.school)
     original = selectors.pupils_visible_to(request.user).get(pk=pk)
@@ -183,7 +184,7 @@ def pupil_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(roles.PEOPLE_EDITORS)
-def parent_add(request: HttpRequest, pk: int) -> HttpResponse:
+def parent_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pupil = get_object_or_404(selectors.pupils_visible_to(request.user), pk=pk)
     form = ParentForm(posted(request))
     if request.method == "POST" and form.is_valid():
@@ -200,7 +201,7 @@ def parent_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(roles.PEOPLE_EDITORS)
-def people_import(request: HttpRequest) -> HttpResponse:
+def people_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ImportForm(posted(request), request.FILES if request.method == "POST" else None)
     errors: list[importing.RowError] = []
     if request.method == "POST" and form.is_valid():
@@ -225,7 +226,7 @@ def people_import(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.HEADTEACHER)
-def school_settings(request: HttpRequest) -> HttpResponse:
+def school_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     school = School.objects.get(pk=request.user.school_id)
     form = SchoolForm(posted(request), instance=School.objects.get(pk=school.pk))
     if request.method == "POST" and form.is_valid():

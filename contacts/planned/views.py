@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, IntegerField, When
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -37,17 +37,18 @@ from safeguard.accounts.reauth import recent_sign_in_required
 from safeguard.audit.services import audit_history
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted, posted_text
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import Role, role_required
 
 
-def _visible(request: HttpRequest, pk: int) -> ContactRequest:
+def _visible(request: AuthenticatedHttpRequest, pk: int) -> ContactRequest:
     rows = planned_selectors.requests_visible_to(request.user).select_related(
         "requester", "requester__line_manager", "decided_by", "reviewed_by"
     )
     return get_object_or_404(rows, pk=pk)
 
 
-def _version(request: HttpRequest) -> int | None:
+def _version(request: AuthenticatedHttpRequest) -> int | None:
     try:
         return int(request.POST.get("version", ""))
     except ValueError:
@@ -72,7 +73,7 @@ MY_SECTIONS = (
 )
 
 
-def _page(request: HttpRequest, rows, count: int | None = None, prefetch=()) -> Page:
+def _page(request: AuthenticatedHttpRequest, rows, count: int | None = None, prefetch=()) -> Page:
     """The page asked for, found in two steps: the page's ids first (sorting thousands of ids
     rather than thousands of whole rows), then just those rows, in that order, with `prefetch`.
     `count`, when the rows were counted already, saves counting them again."""
@@ -86,7 +87,7 @@ def _page(request: HttpRequest, rows, count: int | None = None, prefetch=()) -> 
     return page
 
 
-def my_requests(request: HttpRequest) -> HttpResponse:
+def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     """One list, section after section, newest first in each, PAGE_SIZE to a page: a member of
     staff asks for years, and the finished requests alone run into thousands."""
     section = Case(
@@ -128,7 +129,7 @@ def my_requests(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/requests/my_requests.html", context)
 
 
-def _assessment(request: HttpRequest, form: RequestForm) -> dict[str, Any]:
+def _assessment(request: AuthenticatedHttpRequest, form: RequestForm) -> dict[str, Any]:
     """What the policies say about the answers as given (shown whatever else went wrong)."""
     try:
         assessment = assess_contact(requester=request.user, **form.assessment_arguments())
@@ -138,7 +139,7 @@ def _assessment(request: HttpRequest, form: RequestForm) -> dict[str, Any]:
 
 
 def _form_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     form: RequestForm,
     existing: ContactRequest | None,
     answer_form: AnswerForm | None = None,
@@ -148,7 +149,12 @@ def _form_page(
     return render(request, "contacts/requests/request_form.html", context | (shown or {}))
 
 
-def _file(request: HttpRequest, form: RequestForm, existing: ContactRequest | None, answer_form):
+def _file(
+    request: AuthenticatedHttpRequest,
+    form: RequestForm,
+    existing: ContactRequest | None,
+    answer_form,
+):
     submit = request.POST.get("action") == "submit"
     answer = ""
     if answer_form is not None and submit:
@@ -176,7 +182,7 @@ def _file(request: HttpRequest, form: RequestForm, existing: ContactRequest | No
     return redirect("request_detail", pk=saved.pk)
 
 
-def request_new(request: HttpRequest) -> HttpResponse:
+def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = RequestForm(posted(request), pupils=people_selectors.pupils_selectable_by(request.user))
     shown: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
@@ -187,7 +193,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
     return _form_page(request, form, None, shown=shown)
 
 
-def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def request_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     existing = _visible(request, pk)
     if existing.requester_id != request.user.pk:
         raise PermissionDenied("Only the member of staff who made the request can change it.")
@@ -212,7 +218,7 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _form_page(request, form, existing, answer_form, shown)
 
 
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     if not planned_selectors.can_read_request(request.user, item):
         return render(request, "contacts/requests/restricted.html", {"item": item})
@@ -257,7 +263,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "contacts/requests/request_detail.html", context)
 
 
-def _after(request: HttpRequest, pk: int, call, success: str) -> HttpResponse:
+def _after(request: AuthenticatedHttpRequest, pk: int, call, success: str) -> HttpResponse:
     """Run a service for a POSTed action; any refusal comes back as a message on the page."""
     try:
         call()
@@ -270,7 +276,7 @@ def _after(request: HttpRequest, pk: int, call, success: str) -> HttpResponse:
 
 @require_POST
 @recent_sign_in_required(then="request_detail")
-def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def request_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     if workflow.decider_role(request.user, item) is None and item.status == Status.SUBMITTED:
         raise PermissionDenied("You cannot decide this request.")
@@ -297,7 +303,7 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @recent_sign_in_required(then="request_detail")
-def request_refer(request: HttpRequest, pk: int) -> HttpResponse:
+def request_refer(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -312,7 +318,7 @@ def request_refer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def request_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     return _after(
         request,
@@ -328,7 +334,7 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_complete(request: HttpRequest, pk: int) -> HttpResponse:
+def request_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     form = OutcomeForm(request.POST)
     data = form.cleaned_data if form.is_valid() else {"outcome": "", "concerns": ""}
@@ -347,7 +353,7 @@ def request_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def request_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     return _after(
         request,
@@ -363,7 +369,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_note(request: HttpRequest, pk: int) -> HttpResponse:
+def request_note(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     if not planned_selectors.can_read_request(request.user, item):
         raise PermissionDenied("This entry is restricted.")
@@ -378,7 +384,7 @@ def request_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_review(request: HttpRequest, pk: int) -> HttpResponse:
+def request_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     return _after(
         request,
@@ -391,7 +397,7 @@ def request_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(roles.DECIDERS)
-def decision_queue(request: HttpRequest) -> HttpResponse:
+def decision_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = _page(request, planned_selectors.decision_queue_for(request.user).exclude(verdict=""))
     rows = list(page.object_list)
     assessments = [planned_assessments.stored_assessment(item) for item in rows]
@@ -411,7 +417,7 @@ def decision_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/requests/decision_queue.html", context)
 
 
-def monitoring_queue(request: HttpRequest) -> HttpResponse:
+def monitoring_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not (roles.has_role(request.user, Role.LINE_MANAGER) or request.user.reports.exists()):
         raise PermissionDenied("The monitoring queue is for line managers.")
     page = _page(request, planned_selectors.monitoring_queue_for(request.user))
@@ -425,7 +431,7 @@ def monitoring_queue(request: HttpRequest) -> HttpResponse:
 
 
 @role_required({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
-def absences(request: HttpRequest) -> HttpResponse:
+def absences(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AbsenceForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -454,7 +460,7 @@ def absences(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
-def absence_end(request: HttpRequest, pk: int) -> HttpResponse:
+def absence_end(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     absence = get_object_or_404(HeadAbsence, pk=pk, school_id=request.user.school_id)
     planned_services.absence_end(actor=request.user, absence=absence)
     messages.success(request, "The absence was ended: the headteacher decides again.")

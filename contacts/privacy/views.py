@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -21,13 +21,14 @@ from contacts.privacy.services import REVIEWERS, Holds, disclosure_due, parties_
 from contacts.privacy.subject_access import CHAIR_ONLY, pupil_export, refusal, staff_export
 from safeguard.accounts.reauth import recent_sign_in_required
 from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import Role, role_required
 
 LIFTED_SHOWN = 20
 
 
 @role_required(Role.HEADTEACHER)
-def legal_holds(request: HttpRequest) -> HttpResponse:
+def legal_holds(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = LegalHoldForm(
         posted(request),
@@ -56,7 +57,7 @@ def legal_holds(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(Role.HEADTEACHER)
-def legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
+def legal_hold_lift(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     hold = get_object_or_404(privacy_selectors.legal_holds_visible_to(request.user), pk=pk)
     form = LiftForm(request.POST)
     if not form.is_valid():
@@ -72,7 +73,7 @@ def legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(REVIEWERS)
-def retention_reviews(request: HttpRequest) -> HttpResponse:
+def retention_reviews(request: AuthenticatedHttpRequest) -> HttpResponse:
     school = request.user.school
     holds = Holds.of(school)
     rows = [
@@ -91,7 +92,7 @@ def retention_reviews(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(REVIEWERS)
-def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
+def retention_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     disclosure = get_object_or_404(privacy_selectors.disclosures_for_review(request.user), pk=pk)
     form = ReviewForm(request.POST)
     if not form.is_valid():
@@ -115,7 +116,7 @@ def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("retention_reviews")
 
 
-def _page(request: HttpRequest, subject: Pupil | Staff, kind: str) -> HttpResponse:
+def _page(request: AuthenticatedHttpRequest, subject: Pupil | Staff, kind: str) -> HttpResponse:
     refused = refusal(request.user, subject)
     data = None
     if not refused:
@@ -143,7 +144,7 @@ def _download(export: services.SubjectAccessExport) -> HttpResponse:
 
 
 @role_required(Role.HEADTEACHER)
-def pupil_subject_access(request: HttpRequest, pk: int) -> HttpResponse:
+def pupil_subject_access(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pupil = get_object_or_404(people_selectors.pupils_visible_to(request.user), pk=pk)
     return _page(request, pupil, "pupil")
 
@@ -151,13 +152,13 @@ def pupil_subject_access(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.HEADTEACHER)
 @recent_sign_in_required(then="pupil_subject_access")
-def pupil_subject_access_download(request: HttpRequest, pk: int) -> HttpResponse:
+def pupil_subject_access_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pupil = get_object_or_404(people_selectors.pupils_visible_to(request.user), pk=pk)
     return _download(services.subject_access_export(actor=request.user, pupil=pupil))
 
 
 @role_required(Role.HEADTEACHER)
-def staff_subject_access(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_subject_access(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(people_selectors.staff_visible_to(request.user), pk=pk)
     return _page(request, staff, "staff")
 
@@ -165,6 +166,6 @@ def staff_subject_access(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.HEADTEACHER)
 @recent_sign_in_required(then="staff_subject_access")
-def staff_subject_access_download(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_subject_access_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(people_selectors.staff_visible_to(request.user), pk=pk)
     return _download(services.subject_access_export(actor=request.user, staff=staff))

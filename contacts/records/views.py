@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -25,6 +25,7 @@ from policies.views import assessment_context
 from safeguard.audit.services import SEEN_BY_READERS, audit_view, seen_by_panel
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import Role
 from safeguard.core.uploads import stored_path
 
@@ -41,7 +42,7 @@ DISCLOSURE_ADDERS = frozenset({Role.DSL, Role.HEADTEACHER, Role.DEPUTY_HEAD})
 # --- Contact records -----------------------------------------------------------------------
 
 
-def _record(request: HttpRequest, pk: int) -> ContactRecord:
+def _record(request: AuthenticatedHttpRequest, pk: int) -> ContactRecord:
     rows = records_selectors.records_visible_to(request.user).select_related("author", "school")
     return get_object_or_404(rows, pk=pk)
 
@@ -62,7 +63,7 @@ def _who_was_told(record: ContactRecord) -> str:
     return " ".join(parts)
 
 
-def record_list(request: HttpRequest) -> HttpResponse:
+def record_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     visible = records_selectors.records_visible_to(request.user)
     sees_others = visible.exclude(author=request.user).exists()
     mine_only = request.GET.get("show") == "mine" or not sees_others
@@ -85,12 +86,12 @@ def record_list(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/records/record_list.html", context)
 
 
-def record_new(request: HttpRequest) -> HttpResponse:
+def record_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     types = [(value, label, *RECORD_TYPE_GUIDE[value]) for value, label in RecordType.choices]
     return render(request, "contacts/records/record_new.html", {"types": types})
 
 
-def record_new_type(request: HttpRequest, record_type: str) -> HttpResponse:
+def record_new_type(request: AuthenticatedHttpRequest, record_type: str) -> HttpResponse:
     if record_type not in RecordType.values:
         raise Http404("There is no such kind of record.")
     form = RecordForm(
@@ -126,7 +127,9 @@ def record_new_type(request: HttpRequest, record_type: str) -> HttpResponse:
 
 
 def _record_page(
-    request: HttpRequest, record: ContactRecord, addendum_form: AddendumForm | None = None
+    request: AuthenticatedHttpRequest,
+    record: ContactRecord,
+    addendum_form: AddendumForm | None = None,
 ) -> HttpResponse:
     user = request.user
     if not records_selectors.can_read_record(user, record):
@@ -146,11 +149,11 @@ def _record_page(
     return render(request, "contacts/records/record_detail.html", context)
 
 
-def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def record_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _record_page(request, _record(request, pk))
 
 
-def record_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+def record_attachment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = _record(request, pk)
     if not records_selectors.can_read_record(request.user, record):
         raise PermissionDenied("This record is restricted.")
@@ -171,7 +174,7 @@ def record_attachment(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def record_addendum(request: HttpRequest, pk: int) -> HttpResponse:
+def record_addendum(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = _record(request, pk)
     if not records_selectors.can_read_record(request.user, record):
         raise PermissionDenied("This record is restricted.")
@@ -192,12 +195,12 @@ def record_addendum(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Disclosures ---------------------------------------------------------------------------
 
 
-def _disclosure(request: HttpRequest, pk: int) -> Disclosure:
+def _disclosure(request: AuthenticatedHttpRequest, pk: int) -> Disclosure:
     rows = records_selectors.disclosures_visible_to(request.user).select_related("author", "pupil")
     return get_object_or_404(rows, pk=pk)
 
 
-def disclosure_list(request: HttpRequest) -> HttpResponse:
+def disclosure_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = (
         records_selectors.disclosures_visible_to(request.user)
         .select_related("author", "pupil")
@@ -207,7 +210,7 @@ def disclosure_list(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/disclosures/disclosure_list.html", {"page": page})
 
 
-def disclosure_new(request: HttpRequest) -> HttpResponse:
+def disclosure_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DisclosureForm(
         posted(request),
         initial={"pupil": request.GET.get("pupil")},
@@ -228,7 +231,9 @@ def disclosure_new(request: HttpRequest) -> HttpResponse:
 
 
 def _disclosure_page(
-    request: HttpRequest, disclosure: Disclosure, addendum_form: AddendumForm | None = None
+    request: AuthenticatedHttpRequest,
+    disclosure: Disclosure,
+    addendum_form: AddendumForm | None = None,
 ) -> HttpResponse:
     user = request.user
     may_add = user.pk == disclosure.author_id or roles.has_role(user, DISCLOSURE_ADDERS)
@@ -241,14 +246,14 @@ def _disclosure_page(
     return render(request, "contacts/disclosures/disclosure_detail.html", context)
 
 
-def disclosure_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def disclosure_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     disclosure = _disclosure(request, pk)
     audit_view(actor=request.user, obj=disclosure, school=disclosure.school)
     return _disclosure_page(request, disclosure)
 
 
 @require_POST
-def disclosure_addendum(request: HttpRequest, pk: int) -> HttpResponse:
+def disclosure_addendum(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     disclosure = _disclosure(request, pk)
     form = AddendumForm(request.POST)
     if form.is_valid():

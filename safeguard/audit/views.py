@@ -17,7 +17,7 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -42,6 +42,7 @@ from safeguard.audit.services import (
 from safeguard.core import roles
 from safeguard.core.exports import spreadsheet_safe
 from safeguard.core.forms import DATE_INPUT
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import Role, role_required
 
 PAGE_SIZE = 100
@@ -166,7 +167,9 @@ class AuditFilterForm(forms.Form):
         }
 
 
-def _filter_form(request: HttpRequest, *, every_action: bool = True) -> AuditFilterForm:
+def _filter_form(
+    request: AuthenticatedHttpRequest, *, every_action: bool = True
+) -> AuditFilterForm:
     return AuditFilterForm(request.GET or None, user=request.user, every_action=every_action)
 
 
@@ -226,7 +229,7 @@ def check_summary(check: AuditCheck | None, reader: Staff) -> str:
 
 
 @role_required(AUDIT_READERS)
-def audit_trail(request: HttpRequest) -> HttpResponse:
+def audit_trail(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = _filter_form(request)
     withheld = withheld_reporters(request.user)
     rows = audit_events_for(request.user, withheld=withheld, **form.filters())
@@ -304,7 +307,7 @@ def _csv_lines(events, withheld: dict[str, int], *, governor: bool, school_id: i
 
 @role_required(AUDIT_READERS)
 @recent_sign_in_required
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = _filter_form(request, every_action=False)
     if form.is_bound and not form.is_valid():
         problems = "; ".join(
@@ -332,7 +335,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(AUDIT_READERS)
-def audit_check(request: HttpRequest) -> HttpResponse:
+def audit_check(request: AuthenticatedHttpRequest) -> HttpResponse:
     check = audit_check_run(actor=request.user)
     if check.intact:
         messages.success(request, f"The chain is intact: {check.events_checked:,} events.")
