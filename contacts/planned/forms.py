@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -71,7 +71,7 @@ class RequestForm(ContactQuestionForm):
         self.pick_pupils(pupils)
 
     def clean(self) -> dict[str, Any]:
-        data = forms.Form.clean(self)
+        data = cast("dict[str, Any]", forms.Form.clean(self))  # Django returns cleaned_data
         on = data.get("contact_date")
         if on and on < timezone.localdate():
             self.add_error("contact_date", "A planned contact must be today or later.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import namedtuple
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
@@ -123,8 +123,10 @@ class AuditFilterForm(forms.Form):
         """`every_action` False (the export): the action chosen is checked against the trail on
         its own, rather than every action in it listed (a read of the whole trail)."""
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = Staff.objects.filter(school_id=user.school_id)
-        self.fields["person"].label_from_instance = lambda staff: (
+        person = cast("forms.ModelChoiceField[Staff]", self.fields["person"])
+        person.queryset = Staff.objects.filter(school_id=user.school_id)
+        # Django documents replacing label_from_instance on the field; the stubs see a method.
+        person.label_from_instance = lambda staff: (  # type: ignore[method-assign,assignment]
             staff.full_name if staff.is_active else f"{staff.full_name} (left)"
         )
         if every_action:
@@ -132,7 +134,7 @@ class AuditFilterForm(forms.Form):
         else:
             chosen = str(self.data.get("action") or "") if self.is_bound else ""
             codes = [chosen] if chosen and audit_action_present(user, chosen) else []
-        self.fields["action"].choices = [("", "Any action")] + [
+        cast(forms.ChoiceField, self.fields["action"]).choices = [("", "Any action")] + [
             (code, action_words(code)) for code in codes
         ]
         self.helper = FormHelper()
@@ -148,7 +150,7 @@ class AuditFilterForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast("dict[str, Any]", super().clean())  # Django returns cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", "The end date is before the start date.")
