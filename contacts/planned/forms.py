@@ -203,7 +203,7 @@ class ReviewForm(_Plain):
 
 class AbsenceForm(_Plain):
     # No request behind it, so no version to check: an error there would be invisible.
-    version = None
+    version = None  # type: ignore[assignment]  # how Django removes an inherited field
     starts_on = forms.DateField(label="First day away", widget=DATE_INPUT)
     ends_on = forms.DateField(label="Last day away", widget=DATE_INPUT)
     note = forms.CharField(max_length=200, required=False)

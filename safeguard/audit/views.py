@@ -217,7 +217,7 @@ def check_summary(check: AuditCheck | None, reader: Staff) -> str:
     """The latest chain check in one sentence, for the top of the page."""
     if check is None:
         return "The chain has not been checked yet."
-    if check.ran_by_id is None:
+    if check.ran_by is None:
         by = "the verify_audit command"
     elif check.ran_by.school_id == reader.school_id:
         by = check.ran_by.full_name
@@ -309,11 +309,12 @@ def _csv_lines(events, withheld: dict[str, int], *, governor: bool, school_id: i
 
 @role_required(AUDIT_READERS)
 @recent_sign_in_required
-def audit_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+def audit_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = _filter_form(request, every_action=False)
     if form.is_bound and not form.is_valid():
         problems = "; ".join(
-            f"{form.fields[name].label if name in form.fields else 'Filters'}: {' '.join(errors)}"
+            f"{form.fields[name].label if name in form.fields else 'Filters'}: "
+            f"{' '.join(map(str, errors))}"  # strings: ErrorList yields each message as text
             for name, errors in form.errors.items()
         )
         return HttpResponse(

@@ -39,6 +39,7 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     def _check_values(self, value):
         if isinstance(value, list | tuple):
             key = self.to_field_name or "pk"
+            assert self.queryset is not None  # set by the form before any value is checked
             meta = self.queryset.model._meta
             field = meta.pk if key == "pk" else meta.get_field(key)
             for pk in value:
@@ -50,7 +51,7 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
                         code="invalid_pk_value",
                         params={"pk": pk},
                     ) from None
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]  # private: not in the stubs
 
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
