@@ -163,7 +163,7 @@ def policy_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     return redirect("policy_detail", pk=version.policy_id)
 
 
-def policy_document(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def policy_document(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     version = get_object_or_404(selectors.policy_versions_visible_to(request.user), pk=pk)
     if not version.document:
         raise Http404

@@ -6,6 +6,7 @@ A row outside the user's reach is simply absent from the queryset, so a lookup b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet
@@ -56,7 +57,8 @@ def _file_load(user: Staff, references) -> list[dict]:
     wanted: dict[str, list[int]] = {"request": [], "record": [], "disclosure": []}
     for kind, pk, _when in references:
         wanted[kind].append(pk)
-    items: dict[tuple[str, int], object] = {}
+    items: dict[tuple[str, int], Any] = {}
+    rows: QuerySet[Any]
     if wanted["request"]:
         rows = (
             ContactRequest.objects.filter(pk__in=wanted["request"])

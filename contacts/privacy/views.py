@@ -4,6 +4,8 @@ lookup (404), form, service call, redirect."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
@@ -18,7 +20,13 @@ from contacts.privacy import selectors as privacy_selectors
 from contacts.privacy import services
 from contacts.privacy.forms import LegalHoldForm, LiftForm, ReviewForm
 from contacts.privacy.services import REVIEWERS, Holds, disclosure_due, parties_of
-from contacts.privacy.subject_access import CHAIR_ONLY, pupil_export, refusal, staff_export
+from contacts.privacy.subject_access import (
+    CHAIR_ONLY,
+    SubjectAccess,
+    pupil_export,
+    refusal,
+    staff_export,
+)
 from safeguard.accounts.reauth import recent_sign_in_required
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.http import AuthenticatedHttpRequest
@@ -120,7 +128,7 @@ def _page(request: AuthenticatedHttpRequest, subject: Pupil | Staff, kind: str) 
     refused = refusal(request.user, subject)
     data = None
     if not refused:
-        gather = pupil_export if kind == "pupil" else staff_export
+        gather: Callable[..., SubjectAccess] = pupil_export if kind == "pupil" else staff_export
         data = gather(actor=request.user, **{kind: subject})
     context = {
         "subject": subject,
@@ -134,7 +142,7 @@ def _page(request: AuthenticatedHttpRequest, subject: Pupil | Staff, kind: str) 
     return render(request, "contacts/subject_access/export_page.html", context)
 
 
-def _download(export: services.SubjectAccessExport) -> HttpResponse:
+def _download(export: services.SubjectAccessExport) -> FileResponse:
     response = FileResponse(
         export.file, as_attachment=True, filename=export.filename, content_type="application/zip"
     )
@@ -152,7 +160,7 @@ def pupil_subject_access(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 @require_POST
 @role_required(Role.HEADTEACHER)
 @recent_sign_in_required(then="pupil_subject_access")
-def pupil_subject_access_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def pupil_subject_access_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     pupil = get_object_or_404(people_selectors.pupils_visible_to(request.user), pk=pk)
     return _download(services.subject_access_export(actor=request.user, pupil=pupil))
 
@@ -166,6 +174,6 @@ def staff_subject_access(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 @require_POST
 @role_required(Role.HEADTEACHER)
 @recent_sign_in_required(then="staff_subject_access")
-def staff_subject_access_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def staff_subject_access_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     staff = get_object_or_404(people_selectors.staff_visible_to(request.user), pk=pk)
     return _download(services.subject_access_export(actor=request.user, staff=staff))

@@ -153,7 +153,7 @@ def record_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _record_page(request, _record(request, pk))
 
 
-def record_attachment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def record_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     record = _record(request, pk)
     if not records_selectors.can_read_record(request.user, record):
         raise PermissionDenied("This record is restricted.")
