@@ -57,7 +57,8 @@ def policy_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     awaiting = {v.pk for v in selectors.versions_awaiting(request.user)}
     rows = []
     for policy in policies:
-        current = policy.current_versions[0] if policy.current_versions else None
+        # current_versions: the selector's Prefetch(to_attr=), which the stubs cannot see.
+        current = policy.current_versions[0] if policy.current_versions else None  # type: ignore[attr-defined]
         rows.append(
             {"policy": policy, "current": current, "to_read": current and current.pk in awaiting}
         )

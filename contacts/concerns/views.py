@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -58,7 +59,7 @@ def concern_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         related_request = get_object_or_404(
             planned_selectors.requests_visible_to(request.user), pk=request_id
         )
-    initial = {}
+    initial: dict[str, Any] = {}
     if related_record is not None:
         initial["subject"] = related_record.author_id
         initial["occurred_on"] = timezone.localtime(related_record.occurred_at).date()

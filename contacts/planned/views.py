@@ -401,7 +401,8 @@ def decision_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = _page(request, planned_selectors.decision_queue_for(request.user).exclude(verdict=""))
     rows = list(page.object_list)
     assessments = [planned_assessments.stored_assessment(item) for item in rows]
-    clauses = sorted({f.clause for a in assessments for f in a.findings})
+    # The queue leaves out requests without a verdict, so each has an assessment.
+    clauses = sorted({f.clause for a in assessments for f in a.findings})  # type: ignore[union-attr]
     backing = policies_backing(request.user, clauses)
     items = [
         (item, assessment_context(request, assessment, backing))
