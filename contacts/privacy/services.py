@@ -94,7 +94,7 @@ MISSING_DATA = (Keep.NO_STAFF_BIRTH_DATE, Keep.NO_LEAVING_DATE, Keep.NO_PUPIL)
 
 
 # The kinds of record the schedule covers: the model, and the page whose notices go with it.
-KINDS: dict[str, tuple[type[models.Model], str]] = {
+KINDS: dict[str, tuple[type[Any], str]] = {  # each kind its own model, read by kind
     "record": (ContactRecord, "record_detail"),
     "request": (ContactRequest, "request_detail"),
     "disclosure": (Disclosure, "disclosure_detail"),
@@ -135,12 +135,14 @@ class Due:
         if self.missing or other.missing:
             bounds = [d for d in (self.on or self.after, other.on or other.after) if d]
             return Due(after=max(bounds, default=None), missing=self.missing or other.missing)
+        assert self.on is not None and other.on is not None  # nothing missing: both are known
         return Due(on=max(self.on, other.on))
 
     def reached(self, today: dt.date) -> bool:
         """Whether the record may be at the end of its period: known to be, or possibly so."""
         if self.missing:
             return self.after is None or today >= self.after
+        assert self.on is not None  # nothing missing: the end is known
         return today >= self.on
 
 
@@ -152,7 +154,8 @@ def contact_due(school: School, pupils: Iterable[Pupil], last_entry: dt.date) ->
         return Due(missing=Keep.NO_PUPIL)
     if any(p.leaving_date is None for p in pupils):
         return Due(missing=Keep.NO_LEAVING_DATE)
-    start = max([p.leaving_date for p in pupils] + [last_entry])
+    left = [p.leaving_date for p in pupils if p.leaving_date is not None]  # all, as checked
+    start = max(left + [last_entry])
     return Due(on=add_years(start, school.retention_contact_years_after_leaving))
 
 
@@ -298,7 +301,7 @@ def _rule_settings(school: School, rule: str) -> str:
         Rule.ALLEGATION: allegation,
         Rule.BREACH: f"{allegation}, and {contact}",
         Rule.CONTACT: contact,
-    }[rule]
+    }[rule]  # type: ignore[index]  # a Rule is its str value
 
 
 @dataclass(frozen=True)
@@ -695,6 +698,7 @@ def legal_hold_place(
     if (pupil is None) == (staff is None):
         raise ValidationError("Choose either a pupil or a member of staff, not both.")
     person = pupil or staff
+    assert person is not None  # exactly one of them, as checked
     if person.school_id != actor.school_id:
         raise PermissionDenied("That person belongs to another school.")
     if not reason.strip():
@@ -773,6 +777,7 @@ def subject_access_export(
     if (pupil is None) == (staff is None):
         raise ValueError("Export one pupil or one member of staff.")
     subject = pupil if pupil is not None else staff
+    assert subject is not None  # exactly one of them, as checked
     reason = refusal(actor, subject)
     if reason:
         raise PermissionDenied(reason)
@@ -783,6 +788,7 @@ def subject_access_export(
                 subject = Pupil.objects.get(pk=pupil.pk)
                 data = pupil_export(actor=actor, pupil=subject)
             else:
+                assert staff is not None  # exactly one of them, as checked
                 subject = Staff.objects.select_related("line_manager").get(pk=staff.pk)
                 data = staff_export(actor=actor, staff=subject)
             archive = write_zip(data)
