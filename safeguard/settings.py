@@ -182,7 +182,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 # Bootstrap comes from the npm package, installed by `make run`; the tests do not need it.
 _BOOTSTRAP_DIST = BASE_DIR / "node_modules" / "bootstrap" / "dist"
 if _BOOTSTRAP_DIST.is_dir():

@@ -258,6 +258,7 @@ class Pupil(models.Model):
         on = on or timezone.localdate()
         if self.is_current(on):
             return None
+        assert self.leaving_date is not None  # not current: they have left
         return years_between(self.leaving_date, on)
 
     @property
