@@ -199,7 +199,7 @@ def _rows_from(reader: csv.DictReader, kind: str) -> list[tuple[int, dict[str, s
         raise ImportRejected(problems)
     rows: list[tuple[int, dict[str, str]]] = []
     while True:
-        reader.record_start = reader.line_num + 1
+        reader.record_start = reader.line_num + 1  # type: ignore[attr-defined]  # read on a csv.Error
         row = next(reader, None)
         if row is None:
             break

@@ -96,7 +96,8 @@ def require_two_factor(get_response: Callable) -> Callable:
         else:
             return get_response(request)
         if url_name in allowed:
-            request.two_factor_pending = True  # the page shows no navigation it cannot use yet
+            # The page shows no navigation it cannot use yet (a flag of ours: not in the stubs).
+            request.two_factor_pending = True  # type: ignore[attr-defined]
             return get_response(request)
         next_url = request.get_full_path()
         return redirect(f"{reverse(target)}?{urlencode({'next': next_url})}")
