@@ -10,6 +10,7 @@ import datetime as dt
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -297,7 +298,7 @@ def _when(days: int, hour: int = 16) -> dt.datetime:
 
 
 def _ask(staff: Staff, pupils: list[Pupil], days: int, submit: bool = True, **answers):
-    base = {
+    base: dict[str, Any] = {
         "with_family_only": False,
         "exemption": "",
         "parent_organised": False,
@@ -354,7 +355,7 @@ def _demo_requests(people: dict[str, Staff], current: list[Pupil], former: list[
         expected_version=concert.version,
         conditions="A second adult attends; parents collect the pupil.",
     )
-    plan = {
+    plan: dict[str, Any] = {
         "plan_outcomes": "Advice on applying for teacher training.",
         "plan_timescales": "Two meetings over a month.",
         "plan_review_date": timezone.localdate() + dt.timedelta(days=45),
