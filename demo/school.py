@@ -19,6 +19,7 @@ from contacts.concerns import services as concerns_services
 from contacts.people import services as people_services
 from contacts.people.models import Pupil, Relationship, Staff, StaffType
 from contacts.planned import services as planned_services
+from contacts.planned.models import ContactRequest
 from contacts.records import services as records_services
 from demo.policies import build_demo_policies
 from safeguard.accounts import services as two_factor
@@ -297,7 +298,9 @@ def _when(days: int, hour: int = 16) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
 
 
-def _ask(staff: Staff, pupils: list[Pupil], days: int, submit: bool = True, **answers):
+def _ask(
+    staff: Staff, pupils: list[Pupil], days: int, submit: bool = True, **answers: Any
+) -> ContactRequest:
     base: dict[str, Any] = {
         "with_family_only": False,
         "exemption": "",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 
@@ -84,7 +84,7 @@ def contact_facts(
     )
 
 
-def assess_contact(*, requester: Staff, pupils: list[Pupil], **answers) -> Assessment:
+def assess_contact(*, requester: Staff, pupils: list[Pupil], **answers: Any) -> Assessment:
     """The assessment of one contact with one or more pupils (strictest over them all)."""
     if not pupils:
         raise ValidationError({"pupils": "Choose at least one pupil."})

@@ -11,9 +11,10 @@ from django.views.decorators.http import require_POST
 
 from contacts.people.selectors import pupils_selectable_by
 from policies import selectors, services
-from policies.engine import ACTION_LABELS, APPROVER_LABELS, VERDICT_LABELS, assess
+from policies.engine import ACTION_LABELS, APPROVER_LABELS, VERDICT_LABELS, Assessment, assess
 from policies.facts import contact_facts, engine_settings_for
 from policies.forms import ContactQuestionForm, NewPolicyForm, PolicyForm, PolicyVersionForm
+from policies.models import Policy
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.http import AuthenticatedHttpRequest
@@ -21,7 +22,11 @@ from safeguard.core.roles import role_required
 from safeguard.core.uploads import stored_path
 
 
-def assessment_context(request: AuthenticatedHttpRequest, assessment, backing=None) -> dict:
+def assessment_context(
+    request: AuthenticatedHttpRequest,
+    assessment: Assessment,
+    backing: dict[str, list[Policy]] | None = None,
+) -> dict:
     """What a page needs to show an assessment: labels, and the school's policies per clause.
 
     A page showing many assessments passes `backing` fetched once for all their clauses.

@@ -134,7 +134,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 
 
-def _axes_username(request, credentials) -> str:
+def _axes_username(request: Any, credentials: dict[str, Any] | None) -> str:
     """The email as signing in matches it (any case), so case variants share one count."""
     source = credentials if credentials is not None else getattr(request, "POST", {})
     return (source.get("username") or "").strip().lower()
@@ -147,7 +147,7 @@ AXES_USERNAME_CALLABLE = _axes_username
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
 
 
-def _axes_client_ip(request) -> str | None:
+def _axes_client_ip(request: Any) -> str | None:
     from django.conf import settings
 
     proxies = settings.AXES_IPWARE_PROXY_COUNT or 0

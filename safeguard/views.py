@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.db.models import Count, Subquery
+from django.db.models import Count, QuerySet, Subquery
 from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -68,7 +68,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
 DASHBOARD_LISTED = 8
 
 
-def _first_few(rows, order: str) -> dict:
+def _first_few(rows: QuerySet, order: str) -> dict:
     """The longest overdue, and how many there are in all: counted, not loaded (a large school
     can have thousands). The count comes with the rows, as a subquery the database runs once
     (`rows` are one school's, so grouping by school gives the one count)."""

@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -79,7 +80,7 @@ def concern_raise(
     return concern
 
 
-def case_managers(concern: BoundaryConcern):
+def case_managers(concern: BoundaryConcern) -> QuerySet[Staff]:
     """Who manages the concern now: never the person it is about."""
     return workflow.people_for_route(concern.school_id, concern.route, exclude=[concern.subject_id])
 

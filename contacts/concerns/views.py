@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -28,7 +29,7 @@ from safeguard.core.roles import Role, role_required
 CASE_MANAGER_ROLES = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS})
 
 
-def _school_staff(request: AuthenticatedHttpRequest):
+def _school_staff(request: AuthenticatedHttpRequest) -> QuerySet[Staff]:
     return Staff.objects.filter(school_id=request.user.school_id, is_active=True)
 
 

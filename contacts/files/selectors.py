@@ -51,7 +51,7 @@ def _file_references(
     return refs
 
 
-def _file_load(user: Staff, references) -> list[dict]:
+def _file_load(user: Staff, references: list[tuple[str, int, object]]) -> list[dict]:
     """The entries for these references, in their order: a query or two per kind, whatever
     their number. Notes and addenda are counted in the database."""
     wanted: dict[str, list[int]] = {"request": [], "record": [], "disclosure": []}

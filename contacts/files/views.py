@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -18,7 +19,7 @@ from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import role_required
 
 
-def _file(request: AuthenticatedHttpRequest, **rows) -> dict:
+def _file(request: AuthenticatedHttpRequest, **rows: QuerySet) -> dict:
     """The page of a staff or pupil file asked for, with what its page links need."""
     shown = files_selectors.file_page(request.user, number=request.GET.get("page"), **rows)
     return {"entries": shown.entries, "entries_page": shown.page}

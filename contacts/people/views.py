@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Q
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -31,7 +31,7 @@ from safeguard.core.roles import Role, role_required
 PAGE_SIZE = 50
 
 
-def _page(request: AuthenticatedHttpRequest, rows):
+def _page(request: AuthenticatedHttpRequest, rows: QuerySet) -> Page:
     return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, IntegerField, When
+from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, When
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -30,6 +31,7 @@ from contacts.planned.forms import (
     ReviewForm,
 )
 from contacts.planned.models import EDITABLE, ContactRequest, HeadAbsence, Status
+from policies.engine import Assessment
 from policies.facts import assess_contact
 from policies.selectors import policies_backing
 from policies.views import assessment_context
@@ -73,7 +75,12 @@ MY_SECTIONS = (
 )
 
 
-def _page(request: AuthenticatedHttpRequest, rows, count: int | None = None, prefetch=()) -> Page:
+def _page(
+    request: AuthenticatedHttpRequest,
+    rows: QuerySet,
+    count: int | None = None,
+    prefetch: Iterable[str | Prefetch] = (),
+) -> Page:
     """The page asked for, found in two steps: the page's ids first (sorting thousands of ids
     rather than thousands of whole rows), then just those rows, in that order, with `prefetch`.
     `count`, when the rows were counted already, saves counting them again."""
@@ -153,8 +160,8 @@ def _file(
     request: AuthenticatedHttpRequest,
     form: RequestForm,
     existing: ContactRequest | None,
-    answer_form,
-):
+    answer_form: AnswerForm | None,
+) -> HttpResponse | None:
     submit = request.POST.get("action") == "submit"
     answer = ""
     if answer_form is not None and submit:
@@ -263,7 +270,9 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "contacts/requests/request_detail.html", context)
 
 
-def _after(request: AuthenticatedHttpRequest, pk: int, call, success: str) -> HttpResponse:
+def _after(
+    request: AuthenticatedHttpRequest, pk: int, call: Callable[[], object], success: str
+) -> HttpResponse:
     """Run a service for a POSTed action; any refusal comes back as a message on the page."""
     try:
         call()
@@ -400,9 +409,11 @@ def request_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def decision_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = _page(request, planned_selectors.decision_queue_for(request.user).exclude(verdict=""))
     rows = list(page.object_list)
-    assessments = [planned_assessments.stored_assessment(item) for item in rows]
     # The queue leaves out requests without a verdict, so each has an assessment.
-    clauses = sorted({f.clause for a in assessments for f in a.findings})  # type: ignore[union-attr]
+    assessments = cast(
+        "list[Assessment]", [planned_assessments.stored_assessment(item) for item in rows]
+    )
+    clauses = sorted({f.clause for a in assessments for f in a.findings})
     backing = policies_backing(request.user, clauses)
     items = [
         (item, assessment_context(request, assessment, backing))

@@ -5,6 +5,7 @@ Neither is ever edited once saved: corrections and additions are dated addenda.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from contacts.people import selectors as people_selectors
+from contacts.people.models import Staff
 from contacts.planned import assessments as planned_assessments
 from contacts.records import selectors as records_selectors
 from contacts.records import services as records_services
@@ -47,7 +49,7 @@ def _record(request: AuthenticatedHttpRequest, pk: int) -> ContactRecord:
     return get_object_or_404(rows, pk=pk)
 
 
-def _told(people) -> str:
+def _told(people: Iterable[Staff]) -> str:
     names = ", ".join(person.full_name for person in people)
     return f"Alerted: {names}." if names else ""
 

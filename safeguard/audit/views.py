@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import namedtuple
+from collections.abc import Iterator
 from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
@@ -17,6 +18,7 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -277,7 +279,9 @@ class _Names(dict):
         return self[pk]
 
 
-def _csv_lines(events, withheld: dict[str, int], *, governor: bool, school_id: int):
+def _csv_lines(
+    events: QuerySet[AuditEvent], withheld: dict[str, int], *, governor: bool, school_id: int
+) -> Iterator[str]:
     writer = csv.writer(_Echo())
     header = CSV_HEADER if governor else [*CSV_HEADER, "reason"]
     yield writer.writerow(header)

@@ -3,6 +3,8 @@ bounded multiple choices, and the date and time widgets."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
@@ -36,7 +38,7 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     past 64 bits: without this check, a hand-made POST of such an id is a server error.
     """
 
-    def _check_values(self, value):
+    def _check_values(self, value: Any) -> Any:
         if isinstance(value, list | tuple):
             key = self.to_field_name or "pk"
             assert self.queryset is not None  # set by the form before any value is checked

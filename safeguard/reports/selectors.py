@@ -201,12 +201,12 @@ def _grouped(
     date_col: str,
     *,
     distinct: bool = False,
-):
+) -> dict:
     """Counts per value of `column` in both periods, in one query."""
     return _grouped_by(rows, (column,), period, before, date_col, distinct=distinct)[column]
 
 
-def _counted(title: str, counts, labels: dict[Any, str]) -> Counted:
+def _counted(title: str, counts: dict, labels: dict[Any, str]) -> Counted:
     keys = list(labels) + sorted(k for k in counts if k not in labels)
     return Counted(
         title,
@@ -305,7 +305,9 @@ def _former(school: School, period: Period, before: Period) -> Counted:
     )
 
 
-def _acknowledgements(school: School, for_head: bool):
+def _acknowledgements(
+    school: School, for_head: bool
+) -> tuple[list[tuple[PolicyVersion, int, int]], dict[int, list[str]]]:
     counts = acknowledgement_counts(school.pk)
     current = [version for version, _read, _left in counts]
     active = Staff.objects.filter(school=school, is_active=True)
