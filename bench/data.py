@@ -2151,6 +2151,7 @@ def build_bench_school(
         ("deputy headteacher", builder.deputy.staff, "decides while the head is away"),
         ("chair of governors", builder.chair.staff, "decides the head's own requests"),
         ("DSL", builder.dsls[0].staff, "reads disclosures"),
+        # The busy requester is always given a line manager.
         ("line manager", builder.coach.manager.staff, "monitors the busy requester's contact"),  # type: ignore[union-attr]
         ("governor", builder.persons["governor1"].staff, "reads the governors' report"),
         ("administrator", builder.admin.staff, "edits people"),
