@@ -77,6 +77,7 @@ def _locked(
     actions.require_person(action)
     if action in DECISIONS and fresh.status in DECIDED:
         when = timezone.localtime(fresh.decided_at).strftime("%d %b %Y at %H:%M")
+        assert fresh.decided_by is not None  # a decision always names who made it
         raise AlreadyDecided(
             f"This request was already {fresh.get_status_display().lower()} by "
             f"{fresh.decided_by.full_name} on {when}. Nothing you sent was applied."

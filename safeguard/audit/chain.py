@@ -241,6 +241,7 @@ def audit_verify_period(
         }
         relied_on = check if trusted else None
     untrusted = [b for b in range(first_block, last_block + 1) if b not in trusted]
+    problems: list[int]
     problems, hashed = [], 0
     if untrusted:
         start = max(lo, untrusted[0] * CHAIN_BLOCK)

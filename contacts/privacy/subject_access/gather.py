@@ -512,10 +512,11 @@ def _pupil_notifications(pupil: Pupil, found: _PupilFile):
 
 def _pupil_points(pupil: Pupil, found: _PupilFile) -> list[str]:
     points = []
+    # Requests and records both name pupils; mypy joins the two lists' types to a bare Model.
     others = [
         e
         for e in [*found.requests, *found.records]
-        if any(p.pk != pupil.pk for p in e.pupils.all())
+        if any(p.pk != pupil.pk for p in e.pupils.all())  # type: ignore[attr-defined]
     ]
     if others:
         points.append(
@@ -761,7 +762,8 @@ def _gather_staff(actor: Staff, staff: Staff) -> _StaffFile:
 
 def _staff_points(staff: Staff, found: _StaffFile) -> list[str]:
     points = []
-    naming = [e for e in [*found.requests, *found.records, *found.decided] if e.pupils.all()]
+    # Requests and records both name pupils; mypy joins the two lists' types to a bare Model.
+    naming = [e for e in [*found.requests, *found.records, *found.decided] if e.pupils.all()]  # type: ignore[attr-defined]
     if naming or found.relatives or found.disclosures:
         refs = _refs(naming + found.disclosures)
         points.append(
