@@ -7,7 +7,7 @@ from django.utils import timezone
 from safeguard.core.models import School
 
 if TYPE_CHECKING:
-    from safeguard.audit.services import ChainProblem
+    from safeguard.audit.chain import ChainProblem
 
 
 class AuditEvent(models.Model):
