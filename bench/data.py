@@ -33,7 +33,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -78,7 +78,7 @@ from policies.engine import Assessment, assess, combine
 from policies.facts import contact_facts, engine_settings_for
 from safeguard.audit.models import AuditEvent
 from safeguard.audit.services import APPENDED, audit_append_many, audit_record
-from safeguard.audit.vocabulary import lado_action, request_action
+from safeguard.audit.vocabulary import LadoKind, lado_action, request_action
 from safeguard.core.bulk import insert_rows
 from safeguard.core.models import School
 from safeguard.core.roles import HEAD_ASSIGNED, Role, acting_role
@@ -1984,7 +1984,7 @@ class _Builder:
             self.event(
                 made,
                 recorder.pk,
-                lado_action(row.referral_type),
+                lado_action(cast("LadoKind", row.referral_type)),  # a LadoType value
                 otype,
                 str(row.pk),
                 row.reference,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -200,6 +200,7 @@ def request_save_draft(
 ) -> ContactRequest:
     """Create a draft, or change a draft (or a request sent back for more information)."""
     pupils = list(pupils)
+    action: RequestStep
     with transaction.atomic():
         if contact_request is None:
             contact_request = ContactRequest(school=actor.school, requester=actor)
@@ -335,7 +336,9 @@ def request_decide(
             contact_request.decision_reason = reason
             contact_request.conditions = conditions if decision == "approve" else ""
         contact_request.save()
-        _audit(actor, contact_request, decision, from_state, to_state, reason or conditions)
+        # One of DECISIONS, as checked above: each is a step of the request's life.
+        step = cast("RequestStep", decision)
+        _audit(actor, contact_request, step, from_state, to_state, reason or conditions)
         notify(
             recipients=[contact_request.requester],
             message=f"{contact_request.reference} was {DECIDED_WORDS[decision]}",

@@ -14,7 +14,7 @@ from datetime import UTC
 from json.encoder import encode_basestring
 
 from django.db import connection
-from django.db.models import F, Max, Min
+from django.db.models import F, Max, Min, QuerySet
 
 from safeguard.audit.models import AuditCheck, AuditEvent
 
@@ -112,7 +112,7 @@ _BLOCKS_SQL = """
 _ROW = ("id", *HASHED, "hash")
 
 
-def _rows(events, batch_size: int) -> Iterator[tuple]:
+def _rows(events: QuerySet[AuditEvent], batch_size: int) -> Iterator[tuple]:
     return events.order_by("id").values_list(*_ROW).iterator(chunk_size=batch_size)
 
 

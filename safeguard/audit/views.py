@@ -62,7 +62,7 @@ class AuditFilterForm(forms.Form):
         """`every_action` False (the export): the action chosen is checked against the trail on
         its own, rather than every action in it listed (a read of the whole trail)."""
         super().__init__(*args, **kwargs)
-        person = cast("forms.ModelChoiceField[Staff]", self.fields["person"])
+        person = cast("forms.ModelChoiceField[Any]", self.fields["person"])  # any user model
         person.queryset = Staff.objects.filter(school_id=user.school_id)
         # Django documents replacing label_from_instance on the field; the stubs see a method.
         person.label_from_instance = lambda staff: (  # type: ignore[method-assign,assignment]
