@@ -192,7 +192,7 @@ def table(small: dict | None, large: dict | None) -> str:
             f"{row['queries']}{_mark(meets.get('queries', True))}",
         ]
         if has_small:
-            other = small["pages"].get(key, {})
+            other = small["pages"].get(key, {})  # type: ignore[index]  # has_small: it is set
             cells += [str(other.get("queries", "–")), f"{other.get('median_ms', 0):.1f}"]
         lines.append("| " + " | ".join(cells) + " |")
     lines += [

@@ -33,6 +33,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -77,7 +78,7 @@ from policies.engine import Assessment, assess, combine
 from policies.facts import contact_facts, engine_settings_for
 from safeguard.audit.models import AuditEvent
 from safeguard.audit.services import APPENDED, audit_append_many, audit_record
-from safeguard.audit.vocabulary import lado_action, request_action
+from safeguard.audit.vocabulary import LadoKind, lado_action, request_action
 from safeguard.core.bulk import insert_rows
 from safeguard.core.models import School
 from safeguard.core.roles import HEAD_ASSIGNED, Role, acting_role
@@ -509,8 +510,9 @@ def _school_year(day: dt.date) -> int:
 def _given_times(*model_classes: type[models.Model]) -> Iterator[None]:
     """Let bulk_create keep the dates the rows carry: `auto_now` and `auto_now_add` would stamp
     them with the present. Restored on the way out, whatever happens."""
-    changed = [
-        (f, f.auto_now, f.auto_now_add)
+    # Only date and time fields have these (getattr below); the stubs see a bare Field.
+    changed: list[tuple[Any, bool, bool]] = [
+        (f, f.auto_now, f.auto_now_add)  # type: ignore[attr-defined]
         for model in model_classes
         for f in model._meta.concrete_fields
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
@@ -535,6 +537,11 @@ class _Row:
     """One row of a table as plain attributes (see _Table)."""
 
     pk: int | None = None
+
+    if TYPE_CHECKING:
+        # Its columns are set from the model's fields, so they are only known at run time.
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
 
 class _Table:
@@ -606,7 +613,7 @@ class _Person:
 class _Pending:
     """A row not yet inserted, and what follows once it has an id."""
 
-    row: models.Model | _Row
+    row: Any  # a model instance, or a _Row standing for one
     pupils: list[Pupil] = field(default_factory=list)
     events: list[tuple] = field(default_factory=list)  # (ts, actor, action, from, to, reason)
     notes: list[tuple] = field(default_factory=list)  # (ts, author, kind, text)
@@ -633,6 +640,20 @@ class _Plan:
         "who",
         "focus",
     )
+    target: str
+    # Epoch seconds, or None: which steps are set follows from the target, not the types.
+    create: Any
+    edit: Any
+    submit: Any
+    ask: Any
+    resubmit: Any
+    refer: Any
+    decide: Any
+    starts: Any
+    end: Any
+    review: Any
+    who: str | None
+    focus: bool
 
     def __init__(self, target: str) -> None:
         for name in self.__slots__:
@@ -745,7 +766,7 @@ class _Builder:
 
     def insert(self, model: type[models.Model], rows: list) -> list:
         """A few thousand rows at most: model instances, through bulk_create."""
-        model.objects.bulk_create(rows, batch_size=self.batch_size)
+        model.objects.bulk_create(rows, batch_size=self.batch_size)  # type: ignore[attr-defined]
         self.counts[_label(model)] += len(rows)
         return rows
 
@@ -867,7 +888,8 @@ class _Builder:
                 date_joined=_aware(joined),
                 password=password,
             )
-            staff._roles_cache = roles | {Role.STAFF}
+            # The cache safeguard.core.roles.roles_of keeps on the person (not a field).
+            staff._roles_cache = roles | {Role.STAFF}  # type: ignore[attr-defined]
             person = _Person(staff, key, roles, joined_app, left, weight)
             person.acting = acting_role(staff)
             staff.is_active = left is None
@@ -886,7 +908,7 @@ class _Builder:
         )
         self.role_of = {p.pk: p.acting for p in self.persons.values()}
         for p in self.persons.values():
-            p.staff._roles_cache = p.roles | {Role.STAFF}
+            p.staff._roles_cache = p.roles | {Role.STAFF}  # type: ignore[attr-defined]
         get = self.persons.__getitem__
         self.head, self.deputy, self.chair = get("head"), get("deputy"), get("chair")
         self.admin, self.coach = get("admin"), get("coach")
@@ -1336,7 +1358,8 @@ class _Builder:
             otype = _label(ContactRequest)
             for item in pending:
                 row = item.row
-                ref = ContactRequest.reference.fget(row)
+                # The model's property, read on a _Row (the stubs type it as a method).
+                ref = ContactRequest.reference.fget(row)  # type: ignore[attr-defined]
                 url = self.paths["request_detail"].format(row.pk)
                 for ts, actor, action, from_state, to_state, reason in item.events:
                     actor_pk = actor.pk if actor else None
@@ -1398,7 +1421,8 @@ class _Builder:
         )
         snapshot(row, assessment)
         if assessment.needs_approval and (
-            ContactRequest.needs_plan.fget(row) or any(not p.is_current(day) for p in pupils)
+            ContactRequest.needs_plan.fget(row)  # type: ignore[attr-defined]
+            or any(not p.is_current(day) for p in pupils)
         ):
             row.plan_outcomes = "Support with the next step in education or work."
             row.plan_timescales = rng.choice(["One meeting.", "Three sessions over a term."])
@@ -1411,7 +1435,7 @@ class _Builder:
         if plan.edit is not None:
             steps.append(plan.edit)
             ev.append((plan.edit, person, "edit", Status.DRAFT, Status.DRAFT, ""))
-        status = Status.DRAFT
+        status: str = Status.DRAFT
         if plan.submit is not None:
             status = Status.SUBMITTED
             steps.append(plan.submit)
@@ -1504,7 +1528,9 @@ class _Builder:
                 return ask, pupils, answers, assessment
         raise RuntimeError(f"no pupil on roll on {day} for a request that needs approval")
 
-    def _remind(self, item: _Pending, person: _Person, route: str, since: int, until) -> int | None:
+    def _remind(
+        self, item: _Pending, person: _Person, route: str, since: int, until
+    ) -> dt.datetime | None:
         """The reminder run's event and notices, if this wait outlasted the response time."""
         due = self.reminder_due(since)
         if due > self.now or (until is not None and due >= until):
@@ -1640,7 +1666,7 @@ class _Builder:
             otype = _label(ContactRecord)
             for item in pending:
                 row = item.row
-                ref = ContactRecord.reference.fget(row)
+                ref = ContactRecord.reference.fget(row)  # type: ignore[attr-defined]
                 url = self.paths["record_detail"].format(row.pk)
                 self.records_by_author[row.author_id].append((item.made, row.pk))
                 for ts, actor, action, _from, _to, reason in item.events:
@@ -1923,11 +1949,13 @@ class _Builder:
         for _ in range(count):
             concern, subject = linked.pop() if linked and rng.random() < 0.6 else (None, None)
             if concern is not None:
-                called = int(concern.closed_at.timestamp()) - rng.randint(HOUR, DAY)
+                # A concern referred to the LADO is closed, so it has closed_at.
+                called = int(concern.closed_at.timestamp()) - rng.randint(HOUR, DAY)  # type: ignore[union-attr]
                 called = max(called, int(concern.created_at.timestamp()) + HOUR)
             else:
                 called = self.moment(self.start + 5 * DAY, self.now - HOUR)
                 subject = self.someone(called, called)
+            assert subject is not None  # the concern's subject, or someone chosen above
             recorder = self.chair if subject is self.head else rng.choice([self.head, *self.dsls])
             if recorder is subject:
                 recorder = self.head
@@ -1956,7 +1984,7 @@ class _Builder:
             self.event(
                 made,
                 recorder.pk,
-                lado_action(row.referral_type),
+                lado_action(cast("LadoKind", row.referral_type)),  # a LadoType value
                 otype,
                 str(row.pk),
                 row.reference,
@@ -2102,7 +2130,8 @@ def build_bench_school(
         with _given_times(*DATED_MODELS):
             phase(
                 "people",
-                lambda: (builder.school(), builder.people(), builder.pupils(), builder.absences()),
+                # Each step returns nothing: the tuple only runs them in order.
+                lambda: (builder.school(), builder.people(), builder.pupils(), builder.absences()),  # type: ignore[func-returns-value]
             )
             phase("requests", builder.requests)
             sizes = builder.split_records()
@@ -2110,9 +2139,9 @@ def build_bench_school(
             phase(
                 "disclosures, concerns, LADO",
                 lambda: (
-                    builder.disclosures(sizes["disclosures"]),
-                    builder.concerns(sizes["concerns"]),
-                    builder.lado(sizes["lado"]),
+                    builder.disclosures(sizes["disclosures"]),  # type: ignore[func-returns-value]
+                    builder.concerns(sizes["concerns"]),  # type: ignore[func-returns-value]
+                    builder.lado(sizes["lado"]),  # type: ignore[func-returns-value]
                 ),
             )
             phase("notifications", builder.write_notifications)
@@ -2123,7 +2152,8 @@ def build_bench_school(
         ("deputy headteacher", builder.deputy.staff, "decides while the head is away"),
         ("chair of governors", builder.chair.staff, "decides the head's own requests"),
         ("DSL", builder.dsls[0].staff, "reads disclosures"),
-        ("line manager", builder.coach.manager.staff, "monitors the busy requester's contact"),
+        # The busy requester is always given a line manager.
+        ("line manager", builder.coach.manager.staff, "monitors the busy requester's contact"),  # type: ignore[union-attr]
         ("governor", builder.persons["governor1"].staff, "reads the governors' report"),
         ("administrator", builder.admin.staff, "edits people"),
     ]

@@ -166,6 +166,7 @@ class Probe(threading.Thread):
 
     def __init__(self, url: str) -> None:
         super().__init__(daemon=True)
+        self.seen: list[tuple[float, int]]  # (when, the health page's status)
         self.url, self.seen, self.stopped = url, [], threading.Event()
 
     def run(self) -> None:

@@ -10,6 +10,7 @@ import datetime as dt
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +19,7 @@ from contacts.concerns import services as concerns_services
 from contacts.people import services as people_services
 from contacts.people.models import Pupil, Relationship, Staff, StaffType
 from contacts.planned import services as planned_services
+from contacts.planned.models import ContactRequest
 from contacts.records import services as records_services
 from demo.policies import build_demo_policies
 from safeguard.accounts import services as two_factor
@@ -296,8 +298,10 @@ def _when(days: int, hour: int = 16) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
 
 
-def _ask(staff: Staff, pupils: list[Pupil], days: int, submit: bool = True, **answers):
-    base = {
+def _ask(
+    staff: Staff, pupils: list[Pupil], days: int, submit: bool = True, **answers: Any
+) -> ContactRequest:
+    base: dict[str, Any] = {
         "with_family_only": False,
         "exemption": "",
         "parent_organised": False,
@@ -354,7 +358,7 @@ def _demo_requests(people: dict[str, Staff], current: list[Pupil], former: list[
         expected_version=concert.version,
         conditions="A second adult attends; parents collect the pupil.",
     )
-    plan = {
+    plan: dict[str, Any] = {
         "plan_outcomes": "Advice on applying for teacher training.",
         "plan_timescales": "Two meetings over a month.",
         "plan_review_date": timezone.localdate() + dt.timedelta(days=45),

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 
 from contacts.people.models import Pupil, Staff, StaffRelative
-from policies.engine import Assessment, ContactFacts, EngineSettings, assess, combine
+from policies.engine import (
+    Assessment,
+    ContactFacts,
+    EngineSettings,
+    Exemption,
+    Kind,
+    PupilStatus,
+    Purpose,
+    assess,
+    combine,
+)
 from safeguard.core import roles
 from safeguard.core.models import School
 
@@ -26,10 +37,10 @@ def contact_facts(
     pupil: Pupil,
     with_family_only: bool,
     on: dt.date,
-    kind: str,
-    purpose: str,
+    kind: Kind,
+    purpose: Purpose,
     planned: bool,
-    exemption: str | None = None,
+    exemption: Exemption | Literal[""] | None = None,
     parent_organised: bool = False,
     school_channel: bool = False,
     vulnerable_context: bool = False,
@@ -51,6 +62,7 @@ def contact_facts(
         )
     if on < pupil.date_of_birth:
         raise ValidationError({"contact_date": "This date is before the pupil was born."})
+    status: PupilStatus
     if with_family_only:
         status, age, years = "none", None, None
     elif pupil.is_current(on):
@@ -72,7 +84,7 @@ def contact_facts(
     )
 
 
-def assess_contact(*, requester: Staff, pupils: list[Pupil], **answers) -> Assessment:
+def assess_contact(*, requester: Staff, pupils: list[Pupil], **answers: Any) -> Assessment:
     """The assessment of one contact with one or more pupils (strictest over them all)."""
     if not pupils:
         raise ValidationError({"pupils": "Choose at least one pupil."})

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -11,6 +11,9 @@ from policies import engine
 from policies.engine import CLAUSES
 from safeguard.core.forms import DATE_INPUT
 from safeguard.core.roles import Role
+
+if TYPE_CHECKING:
+    from contacts.people.models import Pupil
 
 KIND_CHOICES = [(k, engine.KIND_LABELS[k]) for k in engine.KINDS]
 PURPOSE_CHOICES = [(p, engine.PURPOSE_LABELS[p]) for p in engine.PURPOSES]
@@ -33,7 +36,7 @@ class ContactQuestionForm(PupilPickerForm):
     Shared by "Can I do this?" and the planned-contact request form.
     """
 
-    pupil = forms.ModelChoiceField(
+    pupil: forms.ModelChoiceField[Pupil] = forms.ModelChoiceField(
         queryset=None,
         help_text="The pupil, or the pupil whose family you are in contact with.",
     )
@@ -73,7 +76,7 @@ class ContactQuestionForm(PupilPickerForm):
             self.pick_pupils(pupils)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast("dict[str, Any]", super().clean())  # Django returns cleaned_data
         on = data.get("contact_date")
         planned = data.get("planned") == "yes"
         today = timezone.localdate()

@@ -4,6 +4,7 @@ and who has read each current version."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,7 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from policies.engine import CLAUSES
+from policies.engine import CLAUSES, Clause
 from safeguard.core.models import School
 from safeguard.core.roles import Role
 
@@ -120,7 +121,7 @@ class PolicyVersion(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def validate_constraints(self, exclude=None) -> None:
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
         # The same rules are in clean(), with messages beside the fields.
         exclude = set(exclude or ()) | {"next_review", "text", "document"}
         super().validate_constraints(exclude=exclude)
@@ -143,7 +144,7 @@ class PolicyClause(models.Model):
         return self.clause
 
     @property
-    def engine_clause(self):
+    def engine_clause(self) -> Clause | None:
         return CLAUSES.get(self.clause)
 
 

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from contacts.people.selectors import pupils_selectable_by
 from policies import selectors, services
-from policies.engine import ACTION_LABELS, APPROVER_LABELS, VERDICT_LABELS, assess
+from policies.engine import ACTION_LABELS, APPROVER_LABELS, VERDICT_LABELS, Assessment, assess
 from policies.facts import contact_facts, engine_settings_for
 from policies.forms import ContactQuestionForm, NewPolicyForm, PolicyForm, PolicyVersionForm
+from policies.models import Policy
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import role_required
 from safeguard.core.uploads import stored_path
 
 
-def assessment_context(request: HttpRequest, assessment, backing=None) -> dict:
+def assessment_context(
+    request: AuthenticatedHttpRequest,
+    assessment: Assessment,
+    backing: dict[str, list[Policy]] | None = None,
+) -> dict:
     """What a page needs to show an assessment: labels, and the school's policies per clause.
 
     A page showing many assessments passes `backing` fetched once for all their clauses.
@@ -36,7 +42,7 @@ def assessment_context(request: HttpRequest, assessment, backing=None) -> dict:
     }
 
 
-def contact_check(request: HttpRequest) -> HttpResponse:
+def contact_check(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Any member of staff asks what the policies say before filing anything."""
     form = ContactQuestionForm(posted(request), pupils=pupils_selectable_by(request.user))
     context: dict = {"form": form}
@@ -51,12 +57,13 @@ def contact_check(request: HttpRequest) -> HttpResponse:
     return render(request, "policies/check.html", context)
 
 
-def policy_list(request: HttpRequest) -> HttpResponse:
+def policy_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     policies = selectors.policies_visible_to(request.user)
     awaiting = {v.pk for v in selectors.versions_awaiting(request.user)}
     rows = []
     for policy in policies:
-        current = policy.current_versions[0] if policy.current_versions else None
+        # current_versions: the selector's Prefetch(to_attr=), which the stubs cannot see.
+        current = policy.current_versions[0] if policy.current_versions else None  # type: ignore[attr-defined]
         rows.append(
             {"policy": policy, "current": current, "to_read": current and current.pk in awaiting}
         )
@@ -68,7 +75,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     return render(request, "policies/policy_list.html", context)
 
 
-def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     policy = get_object_or_404(selectors.policies_visible_to(request.user), pk=pk)
     versions = selectors.versions_of(request.user, policy)
     number = request.GET.get("version")
@@ -94,7 +101,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(roles.POLICY_EDITORS)
-def policy_create(request: HttpRequest) -> HttpResponse:
+def policy_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = NewPolicyForm(posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -110,7 +117,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(roles.POLICY_EDITORS)
-def policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     policy = get_object_or_404(selectors.policies_visible_to(request.user), pk=pk)
     initial = {
         "title": policy.title,
@@ -133,7 +140,7 @@ def policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(roles.POLICY_EDITORS)
-def policy_version_add(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_version_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     policy = get_object_or_404(selectors.policies_visible_to(request.user), pk=pk)
     form = PolicyVersionForm(posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -151,7 +158,7 @@ def policy_version_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def policy_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(selectors.policy_versions_visible_to(request.user), pk=pk)
     try:
         services.policy_acknowledge(actor=request.user, version=version)
@@ -162,7 +169,7 @@ def policy_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("policy_detail", pk=version.policy_id)
 
 
-def policy_document(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_document(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     version = get_object_or_404(selectors.policy_versions_visible_to(request.user), pk=pk)
     if not version.document:
         raise Http404

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -133,7 +134,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 
 
-def _axes_username(request, credentials) -> str:
+def _axes_username(request: Any, credentials: dict[str, Any] | None) -> str:
     """The email as signing in matches it (any case), so case variants share one count."""
     source = credentials if credentials is not None else getattr(request, "POST", {})
     return (source.get("username") or "").strip().lower()
@@ -146,7 +147,7 @@ AXES_USERNAME_CALLABLE = _axes_username
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
 
 
-def _axes_client_ip(request) -> str | None:
+def _axes_client_ip(request: Any) -> str | None:
     from django.conf import settings
 
     proxies = settings.AXES_IPWARE_PROXY_COUNT or 0
@@ -182,7 +183,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 # Bootstrap comes from the npm package, installed by `make run`; the tests do not need it.
 _BOOTSTRAP_DIST = BASE_DIR / "node_modules" / "bootstrap" / "dist"
 if _BOOTSTRAP_DIST.is_dir():
@@ -241,7 +242,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},

@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.db.models import Count, Subquery
+from django.db.models import Count, QuerySet, Subquery
 from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,6 +13,7 @@ from contacts.planned.workflow import head_absent
 from policies.models import PolicyVersion
 from policies.selectors import acknowledgement_counts, versions_awaiting
 from safeguard.core import roles
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import Role, role_required
 
 # Each role's starting page, first match wins. Pages of later features slot in here.
@@ -23,7 +24,7 @@ STARTING_PAGES: list[tuple[str | frozenset[str], str]] = [
 ]
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     for wanted, url_name in STARTING_PAGES:
         if roles.has_role(request.user, wanted):
             return redirect(url_name)
@@ -43,7 +44,7 @@ def health(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(roles.DASHBOARD_READERS)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The school overview for senior leaders, the DSL and the administrator."""
     school_id = request.user.school_id
     current = PolicyVersion.objects.current().filter(policy__school_id=school_id)
@@ -66,7 +67,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 DASHBOARD_LISTED = 8
 
 
-def _first_few(rows, order: str) -> dict:
+def _first_few(rows: QuerySet, order: str) -> dict:
     """The longest overdue, and how many there are in all: counted, not loaded (a large school
     can have thousands). The count comes with the rows, as a subquery the database runs once
     (`rows` are one school's, so grouping by school gives the one count)."""

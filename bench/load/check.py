@@ -90,7 +90,8 @@ def check(acks: list[dict], since: float) -> dict:
             if row.decided_by is None or not any(a == ack["decision"] for a, _ in done):
                 problem(f"{row.reference}: acknowledged decision has no decider or no event")
         elif kind == "review":
-            if row.reviewed_at is None or row.reviewed_by.email != ack["by"]:
+            # Reviewed (reviewed_at set): the reviewer is set too.
+            if row.reviewed_at is None or row.reviewed_by.email != ack["by"]:  # type: ignore[union-attr]
                 problem(f"{row.reference}: acknowledged review is not recorded")
             if ("review", ack["by"]) not in done:
                 problem(f"{row.reference}: acknowledged review has no review event")

@@ -59,7 +59,7 @@ def accounts() -> dict:
         )
 
     staff = [p for p in people if not held[p.pk] and plain_manager(p.line_manager)]
-    managers = sorted({p.line_manager.email for p in staff})
+    managers = sorted({p.line_manager.email for p in staff})  # type: ignore[union-attr]  # all have one
     governors = [p.email for p in people if held[p.pk] == {Role.GOVERNOR}]
     if not (staff and managers and governors):
         raise SystemExit("The benchmark school has no staff, line managers or governors to use.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -24,7 +24,7 @@ class _Helper(forms.Form):
 
 
 class ConcernForm(_Helper):
-    subject = forms.ModelChoiceField(
+    subject: forms.ModelChoiceField[Staff] = forms.ModelChoiceField(
         label="Who is the concern about?",
         queryset=None,
         help_text="Choose yourself for a self-referral. The person it is about will not see it.",
@@ -44,8 +44,10 @@ class ConcernForm(_Helper):
 
     def __init__(self, *args: Any, staff: Any, me: Staff, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["subject"].queryset = staff
-        self.fields["subject"].label_from_instance = lambda person: (
+        # Django documents replacing label_from_instance on the field; the stubs see a method.
+        subject = cast("forms.ModelChoiceField[Staff]", self.fields["subject"])
+        subject.queryset = staff
+        subject.label_from_instance = lambda person: (  # type: ignore[method-assign,assignment]
             f"Myself (self-referral): {person.full_name}"
             if person.pk == me.pk
             else f"{person.full_name}, {person.job_title or person.get_staff_type_display()}"
@@ -61,7 +63,7 @@ class RespondForm(_Helper):
 
 
 class LadoForm(_Helper):
-    subject = forms.ModelChoiceField(
+    subject: forms.ModelChoiceField[Staff] = forms.ModelChoiceField(
         label="Member of staff concerned",
         queryset=None,
         help_text="The person whose suitability to work with children may be in question.",
@@ -76,7 +78,7 @@ class LadoForm(_Helper):
 
     def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["subject"].queryset = staff
+        cast("forms.ModelChoiceField[Staff]", self.fields["subject"]).queryset = staff
 
     def contacted_at(self) -> dt.datetime:
         data = self.cleaned_data

@@ -7,6 +7,7 @@ is one transaction with its audit event; alerts go out when the transaction comm
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -21,7 +22,7 @@ from contacts.planned.models import ContactRequest, Route
 from contacts.records.models import ContactRecord
 from contacts.records.services import not_in_future
 from safeguard.audit.services import audit_record
-from safeguard.audit.vocabulary import lado_action
+from safeguard.audit.vocabulary import LadoKind, lado_action
 from safeguard.core import roles
 from safeguard.core.roles import Role
 
@@ -163,7 +164,8 @@ def lado_record(
         audit_record(
             actor=actor,
             school=referral.school,
-            action=lado_action(referral_type),
+            # One of LadoType.values, as checked above.
+            action=lado_action(cast("LadoKind", referral_type)),
             obj=referral,
             reason=f"about {subject.audit_ref}",
         )

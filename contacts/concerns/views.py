@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -21,15 +23,19 @@ from safeguard.audit.selectors import seen_by_panel
 from safeguard.audit.services import audit_view
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import role_required
 
+if TYPE_CHECKING:
+    from contacts.people.models import Staff
 
-def _active_staff_to_name(request: HttpRequest):
+
+def _active_staff_to_name(request: AuthenticatedHttpRequest) -> QuerySet[Staff]:
     """Who a form may name as the subject: the school's staff still in post."""
     return people_selectors.staff_selectable_by(request.user).filter(is_active=True)
 
 
-def concern_list(request: HttpRequest) -> HttpResponse:
+def concern_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     visible = concerns_selectors.concerns_visible_to(user).select_related("subject", "reporter")
     raised = [c for c in visible if c.reporter_id == user.pk]
@@ -46,7 +52,7 @@ def concern_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def concern_new(request: HttpRequest) -> HttpResponse:
+def concern_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     related_record = related_request = None
     if record_id := request.GET.get("record"):
         related_record = get_object_or_404(
@@ -56,7 +62,7 @@ def concern_new(request: HttpRequest) -> HttpResponse:
         related_request = get_object_or_404(
             planned_selectors.requests_visible_to(request.user), pk=request_id
         )
-    initial = {}
+    initial: dict[str, Any] = {}
     if related_record is not None:
         initial["subject"] = related_record.author_id
         initial["occurred_on"] = timezone.localtime(related_record.occurred_at).date()
@@ -85,7 +91,7 @@ def concern_new(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/concerns/concern_form.html", context)
 
 
-def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def concern_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     concern = get_object_or_404(
         concerns_selectors.concerns_visible_to(request.user).select_related(
             "subject", "reporter", "closed_by", "related_record", "related_request"
@@ -115,7 +121,7 @@ def concern_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def concern_respond(request: HttpRequest, pk: int) -> HttpResponse:
+def concern_respond(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     concern = get_object_or_404(concerns_selectors.concerns_visible_to(request.user), pk=pk)
     form = RespondForm(request.POST)
     data = form.cleaned_data if form.is_valid() else {"response": "", "outcome": "", "close": False}
@@ -129,7 +135,7 @@ def concern_respond(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(roles.CASE_MANAGERS)
-def concern_subject(request: HttpRequest, staff_pk: int) -> HttpResponse:
+def concern_subject(request: AuthenticatedHttpRequest, staff_pk: int) -> HttpResponse:
     """Every concern about one person the user manages, so patterns show."""
     if staff_pk == request.user.pk:
         raise Http404("Concerns about you are managed by someone else.")
@@ -141,13 +147,13 @@ def concern_subject(request: HttpRequest, staff_pk: int) -> HttpResponse:
 
 
 @role_required(roles.LADO_RECORDERS)
-def lado_list(request: HttpRequest) -> HttpResponse:
+def lado_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = concerns_selectors.lado_visible_to(request.user).select_related("subject", "recorded_by")
     return render(request, "contacts/lado/lado_list.html", {"rows": rows})
 
 
 @role_required(roles.LADO_RECORDERS)
-def lado_new(request: HttpRequest) -> HttpResponse:
+def lado_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     concern = None
     initial = {}
     if concern_id := request.GET.get("concern"):
@@ -186,7 +192,7 @@ def lado_new(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(roles.LADO_RECORDERS)
-def lado_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def lado_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     referral = get_object_or_404(
         concerns_selectors.lado_visible_to(request.user).select_related("subject", "recorded_by"),
         pk=pk,
@@ -199,7 +205,7 @@ def lado_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(roles.LADO_RECORDERS)
-def lado_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+def lado_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     referral = get_object_or_404(concerns_selectors.lado_visible_to(request.user), pk=pk)
     form = LadoOutcomeForm(request.POST)
     if not form.is_valid():

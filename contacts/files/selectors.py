@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
@@ -68,13 +69,14 @@ def _file_references(user: Staff, person: Staff | Pupil) -> list[tuple[str, int,
     return refs
 
 
-def _file_load(user: Staff, references) -> list[dict]:
+def _file_load(user: Staff, references: list[tuple[str, int, object]]) -> list[dict]:
     """The entries for these references, in their order: a query or two per kind, whatever
     their number. Notes and addenda are counted in the database."""
     wanted: dict[str, list[int]] = {"request": [], "record": [], "disclosure": []}
     for kind, pk, _when in references:
         wanted[kind].append(pk)
-    items: dict[tuple[str, int], object] = {}
+    items: dict[tuple[str, int], Any] = {}
+    rows: QuerySet[Any]
     if wanted["request"]:
         rows = (
             ContactRequest.objects.filter(pk__in=wanted["request"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from contacts.concerns import selectors as concerns_selectors
@@ -14,19 +14,20 @@ from safeguard.accounts import services as two_factor
 from safeguard.audit.selectors import seen_by_panel
 from safeguard.audit.services import audit_view
 from safeguard.core import roles
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import SEEN_BY_READERS, role_required
 
 if TYPE_CHECKING:
     from contacts.people.models import Pupil, Staff
 
 
-def _file_entries_context(request: HttpRequest, person: Staff | Pupil) -> dict:
+def _file_entries_context(request: AuthenticatedHttpRequest, person: Staff | Pupil) -> dict:
     """The page of the person's file entries asked for, with what its page links need."""
     shown = files_selectors.file_page(request.user, person, number=request.GET.get("page"))
     return {"entries": shown.entries, "entries_page": shown.page}
 
 
-def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(
         people_selectors.staff_visible_to(request.user).select_related("line_manager"), pk=pk
     )
@@ -49,7 +50,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(roles.DIRECTORY_READERS)
-def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def pupil_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pupil = get_object_or_404(people_selectors.pupils_visible_to(request.user), pk=pk)
     # The selector keeps to the user's own school, already loaded with them.
     audit_view(actor=request.user, obj=pupil, school=request.user.school)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from contacts.notifications import selectors, services
+from safeguard.core.http import AuthenticatedHttpRequest
 
 
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         services.notifications_mark_all_read(actor=request.user)
         return redirect("notifications")
@@ -16,7 +17,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/requests/notifications.html", {"rows": rows})
 
 
-def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_open(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notice = get_object_or_404(selectors.notifications_of(request.user), pk=pk)
     services.notification_mark_read(actor=request.user, notification=notice)
     return redirect(notice.url)

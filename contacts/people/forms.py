@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -57,8 +57,9 @@ class StaffForm(_NoFormTag, forms.ModelForm):
             self.initial.setdefault(
                 "roles", list(self.instance.role_assignments.values_list("role", flat=True))
             )
-        self.fields["line_manager"].queryset = managers
-        self.fields["line_manager"].empty_label = "No line manager"
+        line_manager = cast("forms.ModelChoiceField[Staff]", self.fields["line_manager"])
+        line_manager.queryset = managers
+        line_manager.empty_label = "No line manager"
 
 
 class PupilForm(_NoFormTag, forms.ModelForm):

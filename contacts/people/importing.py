@@ -199,7 +199,7 @@ def _rows_from(reader: csv.DictReader, kind: str) -> list[tuple[int, dict[str, s
         raise ImportRejected(problems)
     rows: list[tuple[int, dict[str, str]]] = []
     while True:
-        reader.record_start = reader.line_num + 1
+        reader.record_start = reader.line_num + 1  # type: ignore[attr-defined]  # read on a csv.Error
         row = next(reader, None)
         if row is None:
             break
@@ -233,7 +233,9 @@ def _model_problems(line: int, error: ValidationError) -> list[RowError]:
     ]
 
 
-def _validate_pupils(school: School, rows: Iterable[tuple[int, dict[str, str]]]):
+def _validate_pupils(
+    school: School, rows: Iterable[tuple[int, dict[str, str]]]
+) -> tuple[list[Pupil], list[RowError]]:
     pupils: list[Pupil] = []
     problems: list[RowError] = []
     for line, values in rows:
@@ -251,7 +253,9 @@ def _validate_pupils(school: School, rows: Iterable[tuple[int, dict[str, str]]])
     return pupils, problems
 
 
-def _validate_staff(actor: Staff, school: School, rows: Iterable[tuple[int, dict[str, str]]]):
+def _validate_staff(
+    actor: Staff, school: School, rows: Iterable[tuple[int, dict[str, str]]]
+) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, Staff], list[RowError]]:
     accepted: list[tuple[int, dict[str, Any]]] = []
     problems: list[RowError] = []
     seen: dict[str, int] = {}
@@ -316,7 +320,12 @@ def _import_pupils(actor: Staff, school: School, pupils: list[Pupil]) -> None:
         audit_record(actor=actor, school=school, action="pupil.import", obj=pupil)
 
 
-def _import_staff(actor: Staff, school: School, accepted, existing) -> None:
+def _import_staff(
+    actor: Staff,
+    school: School,
+    accepted: list[tuple[int, dict[str, Any]]],
+    existing: dict[str, Staff],
+) -> None:
     created: dict[str, Staff] = {}
     for _line, data in accepted:
         staff = data["staff"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.exceptions import ValidationError
@@ -43,7 +45,7 @@ class StaffManager(BaseUserManager["Staff"]):
         # Emails are stored lower-case; sign-in ignores the case typed.
         return self.get(email__iexact=username or "")
 
-    def create_user(self, email: str, password: str | None = None, **fields) -> Staff:
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> Staff:
         user = self.model(email=self.normalize_email(email).lower(), **fields)
         user.set_password(password)
         user.save(using=self._db)
@@ -140,12 +142,12 @@ class Staff(AbstractBaseUser):
         if errors:
             raise ValidationError(errors)
 
-    def validate_unique(self, exclude=None) -> None:
+    def validate_unique(self, exclude: Collection[str] | None = None) -> None:
         # The case-insensitive check is in clean(), with a plainer message.
         exclude = set(exclude or ()) | {"email"}
         super().validate_unique(exclude=exclude)
 
-    def validate_constraints(self, exclude=None) -> None:
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
         # Both constraints are checked in clean() with messages a person understands.
         exclude = set(exclude or ()) | {"email", "line_manager"}
         super().validate_constraints(exclude=exclude)
@@ -258,6 +260,7 @@ class Pupil(models.Model):
         on = on or timezone.localdate()
         if self.is_current(on):
             return None
+        assert self.leaving_date is not None  # not current: they have left
         return years_between(self.leaving_date, on)
 
     @property
@@ -277,7 +280,7 @@ class Pupil(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def validate_constraints(self, exclude=None) -> None:
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
         # Both date constraints are checked in clean(), next to the field concerned.
         exclude = set(exclude or ()) | {"admission_date", "leaving_date"}
         super().validate_constraints(exclude=exclude)

@@ -11,7 +11,7 @@ still accepts any pupil the user may name, so a choice made on an earlier page s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
@@ -70,7 +70,7 @@ class PupilPickerForm(forms.Form):
 
         `empty_label` adds a choice of no pupil, for a field that may be left empty.
         """
-        field = self.fields[self.pupil_field]
+        field = cast("forms.ModelChoiceField[Pupil]", self.fields[self.pupil_field])
         multiple = isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = selectable
         field.widget = forms.CheckboxSelectMultiple() if multiple else forms.RadioSelect()

@@ -5,11 +5,16 @@ A row outside the user's reach is simply absent from the queryset, so a lookup b
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.db.models import Q, QuerySet
 
-from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
+from contacts.people.models import ParentCarer, Pupil, PupilQuerySet, Staff, StaffRelative
 from safeguard.core import roles
 from safeguard.core.models import School
+
+# The rows keep their own kind of queryset (a PupilQuerySet stays one).
+_Pupils = TypeVar("_Pupils", bound="QuerySet[Pupil]")
 
 
 def staff_visible_to(user: Staff) -> QuerySet[Staff]:
@@ -30,7 +35,7 @@ def staff_selectable_by(user: Staff) -> QuerySet[Staff]:
     return Staff.objects.filter(school_id=user.school_id)
 
 
-def pupils_visible_to(user: Staff) -> QuerySet[Pupil]:
+def pupils_visible_to(user: Staff) -> PupilQuerySet:
     """Directory readers see every pupil of their school; other roles open no pupil file."""
     if not roles.has_role(user, roles.DIRECTORY_READERS):
         return Pupil.objects.none()
@@ -47,7 +52,7 @@ def pupils_selectable_by(user: Staff) -> QuerySet[Pupil]:
     return Pupil.objects.filter(school_id=user.school_id)
 
 
-def pupils_named(rows: QuerySet[Pupil], text: str) -> QuerySet[Pupil]:
+def pupils_named(rows: _Pupils, text: str) -> _Pupils:
     """The pupils among `rows` whose first or last name contains each word of `text`."""
     for word in text.split():
         rows = rows.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))

@@ -41,7 +41,11 @@ def _require_people_editor(actor: Staff, school: School) -> None:
 
 
 def _check_roles(
-    actor: Staff | None, role_values: Iterable[str], held: Iterable[str] = (), *, is_self=False
+    actor: Staff | None,
+    role_values: Iterable[str],
+    held: Iterable[str] = (),
+    *,
+    is_self: bool = False,
 ) -> list[str]:
     """The roles to hold, refusing unknown ones and changes the actor may not make."""
     chosen = sorted(set(role_values) - roles.IMPLICIT)

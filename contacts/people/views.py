@@ -9,8 +9,8 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Q, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -28,18 +28,19 @@ from contacts.people.forms import (
 from contacts.people.models import Pupil, Staff
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import Role, role_required
 
 PAGE_SIZE = 50
 
 
-def _page_asked_for(request: HttpRequest, rows) -> Page:
+def _page_asked_for(request: AuthenticatedHttpRequest, rows: QuerySet) -> Page:
     """The page of `rows` named by the query string (the first when none or no such page)."""
     return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 @role_required(roles.DIRECTORY_READERS)
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StaffFilterForm(request.GET or None)
     rows = selectors.staff_visible_to(request.user).select_related("line_manager")
     rows = rows.prefetch_related("role_assignments")
@@ -59,7 +60,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 def _person_form_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     form: forms.ModelForm,
     save: Callable[..., Staff | Pupil],
     *,
@@ -87,7 +88,7 @@ def _with_roles(service: Callable[..., Staff]) -> Callable[..., Staff]:
 
 
 @role_required(roles.PEOPLE_EDITORS)
-def staff_create(request: HttpRequest) -> HttpResponse:
+def staff_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     school = request.user.school
     form = StaffForm(posted(request), school=school)
     save = _with_roles(partial(services.staff_create, school=school))
@@ -95,7 +96,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(roles.PEOPLE_EDITORS)
-def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
     # Bind to a fresh copy so a rejected form leaves the page's record untouched.
     fresh = selectors.staff_visible_to(request.user).get(pk=pk)
@@ -108,7 +109,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(roles.PEOPLE_EDITORS)
-def staff_active(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_active(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
     active = request.POST.get("active") == "1"
     try:
@@ -121,7 +122,7 @@ def staff_active(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("staff_detail", pk=staff.pk)
 
 
-def relative_add(request: HttpRequest, pk: int) -> HttpResponse:
+def relative_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
     if staff.pk != request.user.pk:
         roles.require_role(request.user, roles.PEOPLE_EDITORS)
@@ -139,7 +140,7 @@ def relative_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def relative_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def relative_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relative = get_object_or_404(selectors.relatives_visible_to(request.user), pk=pk)
     if relative.staff_id != request.user.pk:
         roles.require_role(request.user, roles.PEOPLE_EDITORS)
@@ -149,7 +150,7 @@ def relative_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(roles.DIRECTORY_READERS)
-def pupil_list(request: HttpRequest) -> HttpResponse:
+def pupil_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PupilFilterForm(request.GET or None)
     rows = selectors.pupils_visible_to(request.user)
     data = form.cleaned_data if form.is_valid() else {}
@@ -165,7 +166,7 @@ def pupil_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(roles.PEOPLE_EDITORS)
-def pupil_create(request: HttpRequest) -> HttpResponse:
+def pupil_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     school = request.user.school
     form = PupilForm(posted(request), school=school)
     save = partial(services.pupil_create, school=school)
@@ -173,7 +174,7 @@ def pupil_create(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(roles.PEOPLE_EDITORS)
-def pupil_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def pupil_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pupil = get_object_or_404(selectors.pupils_visible_to(request.user), pk=pk)
     # Bind to a fresh copy so a rejected form leaves the page's record untouched.
     fresh = selectors.pupils_visible_to(request.user).get(pk=pk)
@@ -185,7 +186,7 @@ def pupil_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(roles.PEOPLE_EDITORS)
-def parent_add(request: HttpRequest, pk: int) -> HttpResponse:
+def parent_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pupil = get_object_or_404(selectors.pupils_visible_to(request.user), pk=pk)
     form = ParentForm(posted(request))
     if request.method == "POST" and form.is_valid():
@@ -202,7 +203,7 @@ def parent_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(roles.PEOPLE_EDITORS)
-def people_import(request: HttpRequest) -> HttpResponse:
+def people_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ImportForm(posted(request), request.FILES if request.method == "POST" else None)
     errors: list[importing.RowError] = []
     if request.method == "POST" and form.is_valid():
@@ -227,7 +228,7 @@ def people_import(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.HEADTEACHER)
-def school_settings(request: HttpRequest) -> HttpResponse:
+def school_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     school = selectors.own_school(request.user)
     # Bind to a copy of its own so a rejected form leaves `school` as it was.
     form = SchoolForm(posted(request), instance=selectors.own_school(request.user))

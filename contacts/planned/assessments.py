@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.engine import Assessment, Finding
+from policies.engine import Approver, Assessment, Finding
 
 
 def snapshot(entry: Any, assessment: Assessment) -> None:
@@ -33,7 +33,7 @@ def stored_assessment(entry: Any) -> Assessment | None:
     """The assessment as it was stored, rebuilt for the pages that show it."""
     if not entry.verdict:
         return None
-    approver = None
+    approver: Approver | None = None
     if entry.verdict == "needs_approval":
         approver = entry.route or "headteacher"
     return Assessment(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -71,7 +71,7 @@ class RequestForm(ContactQuestionForm):
         self.pick_pupils(pupils)
 
     def clean(self) -> dict[str, Any]:
-        data = forms.Form.clean(self)
+        data = cast("dict[str, Any]", forms.Form.clean(self))  # Django returns cleaned_data
         on = data.get("contact_date")
         if on and on < timezone.localdate():
             self.add_error("contact_date", "A planned contact must be today or later.")
@@ -203,7 +203,7 @@ class ReviewForm(_Plain):
 
 class AbsenceForm(_Plain):
     # No request behind it, so no version to check: an error there would be invisible.
-    version = None
+    version = None  # type: ignore[assignment]  # how Django removes an inherited field
     starts_on = forms.DateField(label="First day away", widget=DATE_INPUT)
     ends_on = forms.DateField(label="Last day away", widget=DATE_INPUT)
     note = forms.CharField(max_length=200, required=False)

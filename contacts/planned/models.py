@@ -44,7 +44,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 DECIDED = (Status.APPROVED, Status.REJECTED)
 
 # The colour of each state's badge (Bootstrap's text-bg-*); the rest are secondary.
-STATUS_TONES = {
+STATUS_TONES: dict[str, str] = {
     Status.APPROVED: "success",
     Status.COMPLETED: "success",
     Status.REJECTED: "danger",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -77,6 +77,7 @@ def _locked(
     actions.require_person(action)
     if action in DECISIONS and fresh.status in DECIDED:
         when = timezone.localtime(fresh.decided_at).strftime("%d %b %Y at %H:%M")
+        assert fresh.decided_by is not None  # a decision always names who made it
         raise AlreadyDecided(
             f"This request was already {fresh.get_status_display().lower()} by "
             f"{fresh.decided_by.full_name} on {when}. Nothing you sent was applied."
@@ -199,6 +200,7 @@ def request_save_draft(
 ) -> ContactRequest:
     """Create a draft, or change a draft (or a request sent back for more information)."""
     pupils = list(pupils)
+    action: RequestStep
     with transaction.atomic():
         if contact_request is None:
             contact_request = ContactRequest(school=actor.school, requester=actor)
@@ -334,7 +336,9 @@ def request_decide(
             contact_request.decision_reason = reason
             contact_request.conditions = conditions if decision == "approve" else ""
         contact_request.save()
-        _audit(actor, contact_request, decision, from_state, to_state, reason or conditions)
+        # One of DECISIONS, as checked above: each is a step of the request's life.
+        step = cast("RequestStep", decision)
+        _audit(actor, contact_request, step, from_state, to_state, reason or conditions)
         notify(
             recipients=[contact_request.requester],
             message=f"{contact_request.reference} was {DECIDED_WORDS[decision]}",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, IntegerField, When
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, When
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -31,24 +32,26 @@ from contacts.planned.forms import (
 )
 from contacts.planned.models import EDITABLE, ContactRequest, HeadAbsence, NoteKind, Status
 from contacts.planned.permissions import allowed_actions
+from policies.engine import Assessment
 from policies.facts import assess_contact
 from policies.selectors import policies_backing
 from policies.views import assessment_context
 from safeguard.audit.selectors import audit_history
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted, posted_text
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.reauth import recent_sign_in_required
 from safeguard.core.roles import Role, role_required
 
 
-def _visible(request: HttpRequest, pk: int) -> ContactRequest:
+def _visible(request: AuthenticatedHttpRequest, pk: int) -> ContactRequest:
     rows = planned_selectors.requests_visible_to(request.user).select_related(
         "requester", "requester__line_manager", "decided_by", "reviewed_by"
     )
     return get_object_or_404(rows, pk=pk)
 
 
-def _version(request: HttpRequest) -> int | None:
+def _version(request: AuthenticatedHttpRequest) -> int | None:
     try:
         return int(request.POST.get("version", ""))
     except ValueError:
@@ -73,7 +76,12 @@ MY_SECTIONS = (
 )
 
 
-def _page(request: HttpRequest, rows, count: int | None = None, prefetch=()) -> Page:
+def _page(
+    request: AuthenticatedHttpRequest,
+    rows: QuerySet,
+    count: int | None = None,
+    prefetch: Iterable[str | Prefetch] = (),
+) -> Page:
     """The page asked for, found in two steps: the page's ids first (sorting thousands of ids
     rather than thousands of whole rows), then just those rows, in that order, with `prefetch`.
     `count`, when the rows were counted already, saves counting them again."""
@@ -87,7 +95,7 @@ def _page(request: HttpRequest, rows, count: int | None = None, prefetch=()) -> 
     return page
 
 
-def my_requests(request: HttpRequest) -> HttpResponse:
+def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     """One list, section after section, newest first in each, PAGE_SIZE to a page: a member of
     staff asks for years, and the finished requests alone run into thousands."""
     section = Case(
@@ -129,7 +137,7 @@ def my_requests(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/requests/my_requests.html", context)
 
 
-def _assessment(request: HttpRequest, form: RequestForm) -> dict[str, Any]:
+def _assessment(request: AuthenticatedHttpRequest, form: RequestForm) -> dict[str, Any]:
     """What the policies say about the answers as given (shown whatever else went wrong)."""
     try:
         assessment = assess_contact(requester=request.user, **form.assessment_arguments())
@@ -139,7 +147,7 @@ def _assessment(request: HttpRequest, form: RequestForm) -> dict[str, Any]:
 
 
 def _form_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     form: RequestForm,
     existing: ContactRequest | None,
     answer_form: AnswerForm | None = None,
@@ -149,7 +157,12 @@ def _form_page(
     return render(request, "contacts/requests/request_form.html", context | (shown or {}))
 
 
-def _file(request: HttpRequest, form: RequestForm, existing: ContactRequest | None, answer_form):
+def _file(
+    request: AuthenticatedHttpRequest,
+    form: RequestForm,
+    existing: ContactRequest | None,
+    answer_form: AnswerForm | None,
+) -> HttpResponse | None:
     submit = request.POST.get("action") == "submit"
     answer = ""
     if answer_form is not None and submit:
@@ -177,7 +190,7 @@ def _file(request: HttpRequest, form: RequestForm, existing: ContactRequest | No
     return redirect("request_detail", pk=saved.pk)
 
 
-def request_new(request: HttpRequest) -> HttpResponse:
+def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = RequestForm(posted(request), pupils=people_selectors.pupils_selectable_by(request.user))
     shown: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
@@ -188,7 +201,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
     return _form_page(request, form, None, shown=shown)
 
 
-def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def request_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     existing = _visible(request, pk)
     actions = allowed_actions(request.user, existing)
     actions.require_person("edit")
@@ -213,7 +226,7 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _form_page(request, form, existing, answer_form, shown)
 
 
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     actions = allowed_actions(request.user, item)
     if not actions.can_read:
@@ -251,7 +264,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "contacts/requests/request_detail.html", context)
 
 
-def _after(request: HttpRequest, pk: int, call, success: str) -> HttpResponse:
+def _after(
+    request: AuthenticatedHttpRequest, pk: int, call: Callable[[], object], success: str
+) -> HttpResponse:
     """Run a service for a POSTed action; any refusal comes back as a message on the page."""
     try:
         call()
@@ -264,7 +279,7 @@ def _after(request: HttpRequest, pk: int, call, success: str) -> HttpResponse:
 
 @require_POST
 @recent_sign_in_required(then="request_detail")
-def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def request_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     if not allowed_actions(request.user, item).decides_as and item.status == Status.SUBMITTED:
         raise PermissionDenied("You cannot decide this request.")
@@ -291,7 +306,7 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @recent_sign_in_required(then="request_detail")
-def request_refer(request: HttpRequest, pk: int) -> HttpResponse:
+def request_refer(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -309,7 +324,7 @@ def request_refer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def request_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     return _after(
         request,
@@ -325,7 +340,7 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_complete(request: HttpRequest, pk: int) -> HttpResponse:
+def request_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     form = OutcomeForm(request.POST)
     data = form.cleaned_data if form.is_valid() else {"outcome": "", "concerns": ""}
@@ -344,7 +359,7 @@ def request_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def request_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     return _after(
         request,
@@ -360,7 +375,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_note(request: HttpRequest, pk: int) -> HttpResponse:
+def request_note(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     return _after(
         request,
@@ -373,7 +388,7 @@ def request_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_review(request: HttpRequest, pk: int) -> HttpResponse:
+def request_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     return _after(
         request,
@@ -386,10 +401,13 @@ def request_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(roles.DECIDERS)
-def decision_queue(request: HttpRequest) -> HttpResponse:
+def decision_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = _page(request, planned_selectors.decision_queue_for(request.user).exclude(verdict=""))
     rows = list(page.object_list)
-    assessments = [planned_assessments.stored_assessment(item) for item in rows]
+    # The queue leaves out requests without a verdict, so each has an assessment.
+    assessments = cast(
+        "list[Assessment]", [planned_assessments.stored_assessment(item) for item in rows]
+    )
     clauses = sorted({f.clause for a in assessments for f in a.findings})
     backing = policies_backing(request.user, clauses)
     items = [
@@ -406,7 +424,7 @@ def decision_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/requests/decision_queue.html", context)
 
 
-def monitoring_queue(request: HttpRequest) -> HttpResponse:
+def monitoring_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not (roles.has_role(request.user, Role.LINE_MANAGER) or request.user.reports.exists()):
         raise PermissionDenied("The monitoring queue is for line managers.")
     page = _page(request, planned_selectors.monitoring_queue_for(request.user))
@@ -420,7 +438,7 @@ def monitoring_queue(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(roles.ABSENCE_RECORDERS)
-def absences(request: HttpRequest) -> HttpResponse:
+def absences(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AbsenceForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -449,7 +467,7 @@ def absences(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(roles.ABSENCE_RECORDERS)
-def absence_end(request: HttpRequest, pk: int) -> HttpResponse:
+def absence_end(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     absence = get_object_or_404(HeadAbsence, pk=pk, school_id=request.user.school_id)
     planned_services.absence_end(actor=request.user, absence=absence)
     messages.success(request, "The absence was ended: the headteacher decides again.")

@@ -72,7 +72,7 @@ def deciders(request: ContactRequest, on: dt.date | None = None) -> QuerySet[Sta
 
 def decision_routes_for(user: Staff, on: dt.date | None = None) -> list[str]:
     """Which routes' requests reach this user's decision queue."""
-    routes = []
+    routes: list[str] = []
     if roles.has_role(user, Role.HEADTEACHER) or (
         roles.has_role(user, Role.DEPUTY_HEAD) and head_absent(user.school_id, on)
     ):

@@ -3,13 +3,16 @@ retention period. They validate input; the services decide."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from crispy_forms.helper import FormHelper
 from django import forms
 
 from contacts.people.pupil_picker import PupilPickerForm
 from safeguard.core.forms import DATE_INPUT
+
+if TYPE_CHECKING:
+    from contacts.people.models import Pupil, Staff
 
 
 class _Fields(forms.Form):
@@ -22,8 +25,8 @@ class _Fields(forms.Form):
 
 
 class LegalHoldForm(_Fields, PupilPickerForm):
-    pupil = forms.ModelChoiceField(queryset=None, required=False)
-    staff = forms.ModelChoiceField(
+    pupil: forms.ModelChoiceField[Pupil] = forms.ModelChoiceField(queryset=None, required=False)
+    staff: forms.ModelChoiceField[Staff] = forms.ModelChoiceField(
         queryset=None,
         required=False,
         label="Member of staff",
@@ -37,7 +40,7 @@ class LegalHoldForm(_Fields, PupilPickerForm):
 
     def __init__(self, *args: Any, pupils: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = staff
+        cast("forms.ModelChoiceField[Staff]", self.fields["staff"]).queryset = staff
         self.pick_pupils(pupils, empty_label="No pupil")
 
 

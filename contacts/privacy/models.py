@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from contacts.people.models import Pupil
+from contacts.people.models import Pupil, Staff
 from safeguard.core.models import School
 
 
@@ -80,8 +80,9 @@ class LegalHold(models.Model):
         return self.lifted_at is None
 
     @property
-    def person(self):
-        return self.pupil if self.pupil_id else self.staff
+    def person(self) -> Pupil | Staff:
+        # A hold names exactly one of them (a check constraint).
+        return self.pupil if self.pupil_id else self.staff  # type: ignore[return-value]
 
     @property
     def person_ref(self) -> str:

@@ -72,7 +72,7 @@ MISSING_DATA = (KeepReason.NO_STAFF_BIRTH_DATE, KeepReason.NO_LEAVING_DATE, Keep
 
 
 # The kinds of record the schedule covers: the model, and the page whose notices go with it.
-RECORD_KINDS: dict[str, tuple[type[models.Model], str]] = {
+RECORD_KINDS: dict[str, tuple[type[Any], str]] = {  # each kind its own model, read by kind
     "record": (ContactRecord, "record_detail"),
     "request": (ContactRequest, "request_detail"),
     "disclosure": (Disclosure, "disclosure_detail"),
@@ -113,12 +113,14 @@ class Due:
         if self.missing or other.missing:
             bounds = [d for d in (self.on or self.after, other.on or other.after) if d]
             return Due(after=max(bounds, default=None), missing=self.missing or other.missing)
+        assert self.on is not None and other.on is not None  # nothing missing: both are known
         return Due(on=max(self.on, other.on))
 
     def reached(self, today: dt.date) -> bool:
         """Whether the record may be at the end of its period: known to be, or possibly so."""
         if self.missing:
             return self.after is None or today >= self.after
+        assert self.on is not None  # nothing missing: the end is known
         return today >= self.on
 
 
@@ -130,7 +132,8 @@ def contact_due(school: School, pupils: Iterable[Pupil], last_entry: dt.date) ->
         return Due(missing=KeepReason.NO_PUPIL)
     if any(p.leaving_date is None for p in pupils):
         return Due(missing=KeepReason.NO_LEAVING_DATE)
-    start = max([p.leaving_date for p in pupils] + [last_entry])
+    left = [p.leaving_date for p in pupils if p.leaving_date is not None]  # all, as checked
+    start = max(left + [last_entry])
     return Due(on=add_years(start, school.retention_contact_years_after_leaving))
 
 
@@ -272,7 +275,7 @@ def rule_settings(school: School, rule: str) -> str:
         RetentionRule.ALLEGATION: allegation,
         RetentionRule.BREACH: f"{allegation}, and {contact}",
         RetentionRule.CONTACT: contact,
-    }[rule]
+    }[rule]  # type: ignore[index]  # a Rule is its str value
 
 
 @dataclass(frozen=True)

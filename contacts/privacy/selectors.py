@@ -8,14 +8,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from contacts.people.models import Pupil, Staff
-from contacts.privacy.models import LegalHold
+from contacts.privacy.models import LegalHold, LegalHoldQuerySet
 from contacts.records.models import Disclosure
 from contacts.records.selectors import disclosures_visible_to
 from safeguard.core import roles
 from safeguard.core.roles import Role
 
 
-def legal_holds_visible_to(user: Staff) -> QuerySet[LegalHold]:
+def legal_holds_visible_to(user: Staff) -> LegalHoldQuerySet:
     """The school's legal holds, for the headteacher alone: nobody else learns that one exists."""
     if not roles.has_role(user, Role.HEADTEACHER):
         return LegalHold.objects.none()

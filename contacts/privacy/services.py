@@ -325,6 +325,7 @@ def legal_hold_place(
     if (pupil is None) == (staff is None):
         raise ValidationError("Choose either a pupil or a member of staff, not both.")
     person = pupil or staff
+    assert person is not None  # exactly one of them, as checked
     if person.school_id != actor.school_id:
         raise PermissionDenied("That person belongs to another school.")
     if not reason.strip():
@@ -403,6 +404,7 @@ def subject_access_export(
     if (pupil is None) == (staff is None):
         raise ValueError("Export one pupil or one member of staff.")
     subject = pupil if pupil is not None else staff
+    assert subject is not None  # exactly one of them, as checked
     reason = subject_access_refusal(actor, subject)
     if reason:
         raise PermissionDenied(reason)
@@ -413,6 +415,7 @@ def subject_access_export(
                 subject = Pupil.objects.get(pk=pupil.pk)
                 data = pupil_export(actor=actor, pupil=subject)
             else:
+                assert staff is not None  # exactly one of them, as checked
                 subject = Staff.objects.select_related("line_manager").get(pk=staff.pk)
                 data = staff_export(actor=actor, staff=subject)
             archive = write_zip(data)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -24,8 +24,10 @@ from contacts.privacy.forms import LegalHoldForm, LiftForm, ReviewForm
 from contacts.privacy.retention import Holds, disclosure_due, parties_of
 from contacts.privacy.subject_access.columns import CHAIR_ONLY
 from contacts.privacy.subject_access.gather import pupil_export, staff_export
+from contacts.privacy.subject_access.pack import SubjectAccess
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.reauth import recent_sign_in_required
 from safeguard.core.roles import Role, role_required
 
@@ -39,7 +41,7 @@ LIFTED_SHOWN = 20
 
 
 @role_required(Role.HEADTEACHER)
-def legal_holds(request: HttpRequest) -> HttpResponse:
+def legal_holds(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = LegalHoldForm(
         posted(request),
@@ -68,7 +70,7 @@ def legal_holds(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(Role.HEADTEACHER)
-def legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
+def legal_hold_lift(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     hold = get_object_or_404(privacy_selectors.legal_holds_visible_to(request.user), pk=pk)
     form = LiftForm(request.POST)
     if not form.is_valid():
@@ -84,7 +86,7 @@ def legal_hold_lift(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(roles.DISCLOSURE_REVIEWERS)
-def retention_reviews(request: HttpRequest) -> HttpResponse:
+def retention_reviews(request: AuthenticatedHttpRequest) -> HttpResponse:
     school = request.user.school
     holds = Holds.of(school)
     rows = [
@@ -103,7 +105,7 @@ def retention_reviews(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(roles.DISCLOSURE_REVIEWERS)
-def retention_review(request: HttpRequest, pk: int) -> HttpResponse:
+def retention_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     disclosure = get_object_or_404(privacy_selectors.disclosures_for_review(request.user), pk=pk)
     form = ReviewForm(request.POST)
     if not form.is_valid():
@@ -136,19 +138,19 @@ _PEOPLE: dict[str, Callable[[Staff], QuerySet]] = {
 }
 
 
-def _person(request: HttpRequest, kind: str, pk: int) -> Pupil | Staff:
+def _person(request: AuthenticatedHttpRequest, kind: str, pk: int) -> Pupil | Staff:
     return get_object_or_404(_PEOPLE[kind](request.user), pk=pk)
 
 
 BACK_LABELS = {"pupil": "Back to the pupil's page", "staff": "Back to their page"}
 
 
-def _export_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def _export_page(request: AuthenticatedHttpRequest, kind: str, pk: int) -> HttpResponse:
     subject = _person(request, kind, pk)
     refused = privacy_selectors.subject_access_refusal(request.user, subject)
     data = None
     if not refused:
-        gather = pupil_export if kind == "pupil" else staff_export
+        gather: Callable[..., SubjectAccess] = pupil_export if kind == "pupil" else staff_export
         data = gather(actor=request.user, **{kind: subject})
     context = {
         "subject": subject,
@@ -162,9 +164,10 @@ def _export_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     return render(request, "contacts/subject_access/export_page.html", context)
 
 
-def _export_download(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def _export_download(request: AuthenticatedHttpRequest, kind: str, pk: int) -> FileResponse:
     subject = _person(request, kind, pk)
-    export = services.subject_access_export(actor=request.user, **{kind: subject})
+    # `kind` is the keyword for this kind of person (pupil= or staff=), which mypy cannot see.
+    export = services.subject_access_export(actor=request.user, **{kind: subject})  # type: ignore[arg-type]
     response = FileResponse(
         export.file, as_attachment=True, filename=export.filename, content_type="application/zip"
     )
@@ -174,24 +177,24 @@ def _export_download(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 
 @role_required(Role.HEADTEACHER)
-def pupil_subject_access(request: HttpRequest, pk: int) -> HttpResponse:
+def pupil_subject_access(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _export_page(request, "pupil", pk)
 
 
 @require_POST
 @role_required(Role.HEADTEACHER)
 @recent_sign_in_required(then="pupil_subject_access")
-def pupil_subject_access_download(request: HttpRequest, pk: int) -> HttpResponse:
+def pupil_subject_access_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     return _export_download(request, "pupil", pk)
 
 
 @role_required(Role.HEADTEACHER)
-def staff_subject_access(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_subject_access(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _export_page(request, "staff", pk)
 
 
 @require_POST
 @role_required(Role.HEADTEACHER)
 @recent_sign_in_required(then="staff_subject_access")
-def staff_subject_access_download(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_subject_access_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     return _export_download(request, "staff", pk)

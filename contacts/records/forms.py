@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -18,6 +18,9 @@ from contacts.records.models import DIRECTED, RECORD_KINDS, Direction, Disclosur
 from policies.engine import KIND_LABELS
 from policies.forms import PURPOSE_CHOICES
 from safeguard.core.forms import DATE_INPUT, TIME_INPUT, BoundedModelMultipleChoiceField
+
+if TYPE_CHECKING:
+    from contacts.people.models import Pupil
 
 # When to use each record type, in a line, with the policy it comes from (the chooser page).
 RECORD_TYPE_GUIDE: dict[str, tuple[str, str]] = {
@@ -178,7 +181,9 @@ class RecordForm(_DateAndTime, PupilPickerForm):
         if self.only_kind:
             del self.fields["kind"]
         else:
-            self.fields["kind"].choices = [(k, KIND_LABELS[k]) for k in kinds]
+            cast(forms.ChoiceField, self.fields["kind"]).choices = [
+                (k, KIND_LABELS[k]) for k in kinds
+            ]
         if record_type in CHANNEL_LABELS:
             self.fields["school_channel"].label = CHANNEL_LABELS[record_type]
         else:
@@ -234,7 +239,7 @@ class DisclosureForm(_DateAndTime, PupilPickerForm):
     date_field = "disclosed_on"
     time_field = "disclosed_time"
 
-    pupil = forms.ModelChoiceField(label="Pupil", queryset=None)
+    pupil: forms.ModelChoiceField[Pupil] = forms.ModelChoiceField(label="Pupil", queryset=None)
     disclosure_type = forms.ChoiceField(
         label="Kind of disclosure",
         # Child protection first: it is the one that must never be missed.

@@ -236,4 +236,5 @@ class Addendum(models.Model):
     @property
     def audit_ref(self) -> str:
         parent = self.record or self.disclosure
+        assert parent is not None  # an addendum belongs to a record or a disclosure
         return f"{parent.reference}-ADD-{self.pk}"

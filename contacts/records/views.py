@@ -5,14 +5,14 @@ Neither is ever edited once saved: corrections and additions are dated addenda.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -27,8 +27,12 @@ from safeguard.audit.selectors import seen_by_panel
 from safeguard.audit.services import audit_view
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import SEEN_BY_READERS, Role
 from safeguard.core.uploads import stored_path
+
+if TYPE_CHECKING:
+    from contacts.people.models import Staff
 
 PAGE_SIZE = 50
 # A record is made after the fact, so its verdict reads as what the contact was.
@@ -42,12 +46,12 @@ RECORD_VERDICTS: dict[str, str] = {
 # --- Contact records -----------------------------------------------------------------------
 
 
-def _record_or_404(request: HttpRequest, pk: int) -> ContactRecord:
+def _record_or_404(request: AuthenticatedHttpRequest, pk: int) -> ContactRecord:
     rows = records_selectors.records_visible_to(request.user).select_related("author", "school")
     return get_object_or_404(rows, pk=pk)
 
 
-def _alerted_sentence(people) -> str:
+def _alerted_sentence(people: Iterable[Staff]) -> str:
     names = ", ".join(person.full_name for person in people)
     return f"Alerted: {names}." if names else ""
 
@@ -63,7 +67,7 @@ def _who_was_alerted(record: ContactRecord) -> str:
     return " ".join(parts)
 
 
-def record_list(request: HttpRequest) -> HttpResponse:
+def record_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     visible = records_selectors.records_visible_to(request.user)
     sees_others = visible.exclude(author=request.user).exists()
     mine_only = request.GET.get("show") == "mine" or not sees_others
@@ -86,12 +90,12 @@ def record_list(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/records/record_list.html", context)
 
 
-def record_new(request: HttpRequest) -> HttpResponse:
+def record_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     types = [(value, label, *RECORD_TYPE_GUIDE[value]) for value, label in RecordType.choices]
     return render(request, "contacts/records/record_new.html", {"types": types})
 
 
-def record_new_type(request: HttpRequest, record_type: str) -> HttpResponse:
+def record_new_type(request: AuthenticatedHttpRequest, record_type: str) -> HttpResponse:
     if record_type not in RecordType.values:
         raise Http404("There is no such kind of record.")
     form = RecordForm(
@@ -136,10 +140,10 @@ def _addenda_context(item: ContactRecord | Disclosure, form: AddendumForm | None
 
 
 def _addendum_added(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     item: ContactRecord | Disclosure,
     add: Callable[..., object],
-    show_page: Callable[[HttpRequest, Any, AddendumForm], HttpResponse],
+    show_page: Callable[[AuthenticatedHttpRequest, Any, AddendumForm], HttpResponse],
     page_name: str,
 ) -> HttpResponse:
     """Add the posted addendum with `add(actor, text)` and go back to the item's page (the URL
@@ -157,7 +161,9 @@ def _addendum_added(
 
 
 def _record_page(
-    request: HttpRequest, record: ContactRecord, addendum_form: AddendumForm | None = None
+    request: AuthenticatedHttpRequest,
+    record: ContactRecord,
+    addendum_form: AddendumForm | None = None,
 ) -> HttpResponse:
     user = request.user
     if not records_selectors.can_read_record(user, record):
@@ -175,11 +181,11 @@ def _record_page(
     return render(request, "contacts/records/record_detail.html", context)
 
 
-def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def record_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _record_page(request, _record_or_404(request, pk))
 
 
-def record_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+def record_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     record = _record_or_404(request, pk)
     if not records_selectors.can_read_record(request.user, record):
         raise PermissionDenied("This record is restricted.")
@@ -200,7 +206,7 @@ def record_attachment(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def record_addendum(request: HttpRequest, pk: int) -> HttpResponse:
+def record_addendum(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = _record_or_404(request, pk)
     if not records_selectors.can_read_record(request.user, record):
         raise PermissionDenied("This record is restricted.")
@@ -211,12 +217,12 @@ def record_addendum(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Disclosures ---------------------------------------------------------------------------
 
 
-def _disclosure_or_404(request: HttpRequest, pk: int) -> Disclosure:
+def _disclosure_or_404(request: AuthenticatedHttpRequest, pk: int) -> Disclosure:
     rows = records_selectors.disclosures_visible_to(request.user).select_related("author", "pupil")
     return get_object_or_404(rows, pk=pk)
 
 
-def disclosure_list(request: HttpRequest) -> HttpResponse:
+def disclosure_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = (
         records_selectors.disclosures_visible_to(request.user)
         .select_related("author", "pupil")
@@ -226,7 +232,7 @@ def disclosure_list(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/disclosures/disclosure_list.html", {"page": page})
 
 
-def disclosure_new(request: HttpRequest) -> HttpResponse:
+def disclosure_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DisclosureForm(
         posted(request),
         initial={"pupil": request.GET.get("pupil")},
@@ -247,7 +253,9 @@ def disclosure_new(request: HttpRequest) -> HttpResponse:
 
 
 def _disclosure_page(
-    request: HttpRequest, disclosure: Disclosure, addendum_form: AddendumForm | None = None
+    request: AuthenticatedHttpRequest,
+    disclosure: Disclosure,
+    addendum_form: AddendumForm | None = None,
 ) -> HttpResponse:
     user = request.user
     may_add = user.pk == disclosure.author_id or roles.has_role(user, roles.DISCLOSURE_ADDERS)
@@ -258,14 +266,14 @@ def _disclosure_page(
     return render(request, "contacts/disclosures/disclosure_detail.html", context)
 
 
-def disclosure_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def disclosure_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     disclosure = _disclosure_or_404(request, pk)
     audit_view(actor=request.user, obj=disclosure, school=disclosure.school)
     return _disclosure_page(request, disclosure)
 
 
 @require_POST
-def disclosure_addendum(request: HttpRequest, pk: int) -> HttpResponse:
+def disclosure_addendum(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     disclosure = _disclosure_or_404(request, pk)
     add = partial(records_services.disclosure_addendum_add, disclosure=disclosure)
     return _addendum_added(request, disclosure, add, _disclosure_page, "disclosure_detail")

@@ -7,14 +7,33 @@ five. Each answer is kept only for the request; a change made during it (roles g
 what it changes, and anything that reads after a change (a page after a redirect) loads afresh.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Aggregate, CharField, Count, Exists, IntegerField, OuterRef, Subquery
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguard.core import roles
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
+
+    from contacts.people.models import Staff
 
 
 class _Joined(Aggregate):
@@ -24,17 +43,19 @@ class _Joined(Aggregate):
     template = "%(function)s(%(expressions)s, ',')"
     output_field = CharField()
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, Any]:
         return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
 
 
-def _per_person(rows, column: str, value) -> Subquery:
+def _per_person(rows: QuerySet, column: str, value: Any) -> Subquery:
     """One value per person from `rows`, grouped in the database."""
     grouped = rows.filter(**{column: OuterRef("pk")}).order_by().values(column)
     return Subquery(grouped.annotate(value=value).values("value")[:1])
 
 
-def staff_for_requests():
+def staff_for_requests() -> QuerySet[Staff]:
     """Staff with their school, roles, unread notices and confirmed second factors."""
     from contacts.notifications.models import Notification
     from contacts.people.models import StaffRole
@@ -60,7 +81,7 @@ def staff_for_requests():
 
 
 class StaffBackend(ModelBackend):
-    def get_user(self, user_id):
+    def get_user(self, user_id: Any) -> Staff | None:
         try:
             user = staff_for_requests().get(pk=user_id)
         except get_user_model().DoesNotExist:
@@ -68,6 +89,7 @@ class StaffBackend(ModelBackend):
         if not self.user_can_authenticate(user):
             return None
         # The cache safeguard.core.roles.roles_of keeps for the request (forget_roles drops it).
-        held = {r for r in (user.roles_on_load or "").split(",") if r}
-        user._roles_cache = frozenset(held) | roles.IMPLICIT
+        # Neither is a field: roles_on_load is annotated above, the cache set here.
+        held = {r for r in (user.roles_on_load or "").split(",") if r}  # type: ignore[attr-defined]
+        user._roles_cache = frozenset(held) | roles.IMPLICIT  # type: ignore[attr-defined]
         return user

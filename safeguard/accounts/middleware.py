@@ -1,5 +1,6 @@
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,6 +11,9 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
+
+if TYPE_CHECKING:
+    from contacts.people.models import Staff
 
 LAST_ACTIVITY_KEY = "last_activity"
 # The time of the last request is written to the session at most this often (seconds): a write
@@ -31,7 +35,9 @@ def no_store_when_signed_in(get_response: Callable) -> Callable:
     return middleware
 
 
-def mark_active_at_sign_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
+def mark_active_at_sign_in(
+    sender: Any, request: HttpRequest | None, user: "Staff", **kwargs: Any
+) -> None:
     """Signing in is activity: the idle clock starts there (connected in SafeguardConfig.ready),
     so the first page after it has nothing to write to the session."""
     if request is not None and hasattr(request, "session"):
@@ -96,7 +102,8 @@ def require_two_factor(get_response: Callable) -> Callable:
         else:
             return get_response(request)
         if url_name in allowed:
-            request.two_factor_pending = True  # the page shows no navigation it cannot use yet
+            # The page shows no navigation it cannot use yet (a flag of ours: not in the stubs).
+            request.two_factor_pending = True  # type: ignore[attr-defined]
             return get_response(request)
         next_url = request.get_full_path()
         return redirect(f"{reverse(target)}?{urlencode({'next': next_url})}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 from base64 import b32encode
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,13 +27,18 @@ from safeguard.audit.services import audit_record
 from safeguard.core import roles
 from safeguard.core.roles import Role
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from contacts.people.models import Staff
+
 APP_DEVICE_NAME = "Authenticator app"
 RECOVERY_DEVICE_NAME = "Recovery codes"
 RECOVERY_CODE_COUNT = 10
 ISSUER = "Safeguard"
 
 
-def two_factor_required(user) -> bool:
+def two_factor_required(user: Staff | AnonymousUser) -> bool:
     """True if this person may not use the app until they have passed a second factor."""
     if not user.is_authenticated:
         return False
@@ -41,11 +47,11 @@ def two_factor_required(user) -> bool:
     return bool(roles.roles_of(user) & roles.TWO_FACTOR_ROLES)
 
 
-def two_factor_enabled(user) -> bool:
+def two_factor_enabled(user: Staff) -> bool:
     return user_has_device(user, confirmed=True)
 
 
-def two_factor_enabled_on_load(user) -> bool:
+def two_factor_enabled_on_load(user: Staff) -> bool:
     """two_factor_enabled as it was when the user was loaded for this request
     (safeguard.accounts.backends), or asked now for a user loaded some other way."""
     totp, static = getattr(user, "totp_on_load", None), getattr(user, "static_on_load", None)
@@ -54,12 +60,12 @@ def two_factor_enabled_on_load(user) -> bool:
     return bool(totp or static)
 
 
-def pending_app_device(user) -> TOTPDevice | None:
+def pending_app_device(user: Staff) -> TOTPDevice | None:
     """The authenticator being set up: created, shown as a QR code, not yet proven."""
     return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
 
 
-def recovery_codes_left(user) -> int:
+def recovery_codes_left(user: Staff) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
@@ -89,7 +95,7 @@ def current_code(device: TOTPDevice) -> tuple[str, int]:
     return f"{clock.token():0{device.digits}d}", max(0, valid_for)
 
 
-def _issue_recovery_codes(user) -> list[str]:
+def _issue_recovery_codes(user: Staff) -> list[str]:
     """A fresh set of recovery codes; any earlier ones stop working. Inside the caller's
     transaction."""
     device, _ = StaticDevice.objects.get_or_create(
@@ -102,7 +108,7 @@ def _issue_recovery_codes(user) -> list[str]:
     return codes
 
 
-def two_factor_begin(*, actor) -> TOTPDevice:
+def two_factor_begin(*, actor: Staff) -> TOTPDevice:
     """Start setting up an authenticator app: a fresh secret, not trusted until a code proves it."""
     if two_factor_enabled(actor):
         raise ValidationError("Two-factor sign-in is already set up for your account.")
@@ -111,7 +117,7 @@ def two_factor_begin(*, actor) -> TOTPDevice:
         return TOTPDevice.objects.create(user=actor, name=APP_DEVICE_NAME, confirmed=False)
 
 
-def two_factor_confirm(*, actor, token: str) -> tuple[TOTPDevice, list[str]]:
+def two_factor_confirm(*, actor: Staff, token: str) -> tuple[TOTPDevice, list[str]]:
     """The first code from the app proves the secret was stored; returns the recovery codes.
 
     A failed code is recorded against the device (django-otp's throttling) before the error is
@@ -153,7 +159,7 @@ def _clean(token: str) -> str:
     return "".join(str(token).split()).replace("-", "").lower()
 
 
-def two_factor_check(*, actor, token: str) -> Device:
+def two_factor_check(*, actor: Staff, token: str) -> Device:
     """A code at sign-in: the device that accepted it, which the view records in the session.
 
     Each device refuses a code it has accepted before (TOTP keeps the last time step used;
@@ -183,7 +189,7 @@ def two_factor_check(*, actor, token: str) -> Device:
     return device
 
 
-def _throttled_message(user) -> str:
+def _throttled_message(user: Staff) -> str:
     """After wrong codes django-otp makes each device wait, doubling each time: say so."""
     app = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if app is None:
@@ -198,7 +204,7 @@ def _throttled_message(user) -> str:
     )
 
 
-def recovery_codes_regenerate(*, actor) -> list[str]:
+def recovery_codes_regenerate(*, actor: Staff) -> list[str]:
     """New recovery codes; the old ones stop working."""
     if not two_factor_enabled(actor):
         raise ValidationError("Set up two-factor sign-in first.")
@@ -214,7 +220,7 @@ def recovery_codes_regenerate(*, actor) -> list[str]:
     return codes
 
 
-def may_reset(actor, staff) -> bool:
+def may_reset(actor: Staff, staff: Staff) -> bool:
     """The headteacher resets anyone else's second factor; the chair of governors the head's."""
     if actor.pk == staff.pk or actor.school_id != staff.school_id:
         return False
@@ -223,7 +229,7 @@ def may_reset(actor, staff) -> bool:
     return roles.has_role(actor, Role.HEADTEACHER)
 
 
-def two_factor_reset(*, actor, staff) -> None:
+def two_factor_reset(*, actor: Staff, staff: Staff) -> None:
     """For a lost phone: removes the person's devices, so they must set up again at next sign-in."""
     if not may_reset(actor, staff):
         raise PermissionDenied("Only the headteacher (the chair, for the head) may reset this.")

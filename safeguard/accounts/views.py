@@ -13,6 +13,7 @@ from contacts.people.selectors import staff_visible_to
 from safeguard.accounts import services as two_factor
 from safeguard.accounts.forms import CodeForm, PasswordConfirmForm
 from safeguard.core.forms import add_service_errors, posted
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.reauth import mark_signed_in
 
 
@@ -34,7 +35,7 @@ def _qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=5, border=2, title="QR code to scan")
 
 
-def two_factor_status(request: HttpRequest) -> HttpResponse:
+def two_factor_status(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     context = {
         "enabled": two_factor.two_factor_enabled(user),
@@ -44,7 +45,7 @@ def two_factor_status(request: HttpRequest) -> HttpResponse:
     return render(request, "account/two_factor.html", context)
 
 
-def two_factor_setup(request: HttpRequest) -> HttpResponse:
+def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start, scan, prove with a first code; then show the recovery codes once."""
     user = request.user
     if two_factor.two_factor_enabled(user):
@@ -84,7 +85,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     return render(request, "account/two_factor_setup.html", context)
 
 
-def two_factor_verify(request: HttpRequest) -> HttpResponse:
+def two_factor_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The second step of signing in."""
     form = CodeForm(posted(request))
     if request.method == "POST" and form.is_valid():
@@ -110,7 +111,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
+def recovery_codes_regenerate(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         codes = two_factor.recovery_codes_regenerate(actor=request.user)
     except ValidationError as error:
@@ -120,7 +121,7 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+def two_factor_reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(staff_visible_to(request.user), pk=pk)
     if not two_factor.may_reset(request.user, staff):
         raise PermissionDenied("Only the headteacher (the chair, for the head) may reset this.")
@@ -137,7 +138,7 @@ def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("staff_detail", pk=staff.pk)
 
 
-def confirm_password(request: HttpRequest) -> HttpResponse:
+def confirm_password(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Prove the password again before a sensitive action (see safeguard.core.reauth)."""
     form = PasswordConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():

@@ -14,7 +14,7 @@ from datetime import UTC
 from json.encoder import encode_basestring
 
 from django.db import connection
-from django.db.models import F, Max, Min
+from django.db.models import F, Max, Min, QuerySet
 
 from safeguard.audit.models import AuditCheck, AuditEvent
 
@@ -112,7 +112,7 @@ _BLOCKS_SQL = """
 _ROW = ("id", *HASHED, "hash")
 
 
-def _rows(events, batch_size: int) -> Iterator[tuple]:
+def _rows(events: QuerySet[AuditEvent], batch_size: int) -> Iterator[tuple]:
     return events.order_by("id").values_list(*_ROW).iterator(chunk_size=batch_size)
 
 
@@ -241,6 +241,7 @@ def audit_verify_period(
         }
         relied_on = check if trusted else None
     untrusted = [b for b in range(first_block, last_block + 1) if b not in trusted]
+    problems: list[int]
     problems, hashed = [], 0
     if untrusted:
         start = max(lo, untrusted[0] * CHAIN_BLOCK)

@@ -1,8 +1,13 @@
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from safeguard.core.models import School
+
+if TYPE_CHECKING:
+    from safeguard.audit.chain import ChainProblem
 
 
 class AuditEvent(models.Model):
@@ -67,6 +72,8 @@ class AuditCheck(models.Model):
     # PostgreSQL only: {"size": CHAIN_BLOCK, "intact": {block number: fingerprint}} for the
     # blocks of event ids found intact (safeguard.audit.chain.audit_verify_period relies on them).
     blocks = models.JSONField(default=dict, blank=True)
+    # On the row audit_check_run returns: every problem it found (not stored).
+    found: "list[ChainProblem]"
 
     class Meta:
         ordering = ["-ran_at", "-id"]

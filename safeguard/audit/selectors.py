@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from safeguard.audit.models import AuditCheck, AuditEvent
@@ -31,7 +32,7 @@ SYSTEM = "The system"
 ObjectKey = tuple[str, str]
 
 
-def audit_history(obj: Any):
+def audit_history(obj: Any) -> QuerySet[AuditEvent]:
     """The events about one object, oldest first (for its page's history)."""
     return (
         AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
@@ -40,7 +41,7 @@ def audit_history(obj: Any):
     )
 
 
-def audit_seen_by(obj: Any):
+def audit_seen_by(obj: Any) -> QuerySet[AuditEvent]:
     """The view events for one object, newest first, each with its actor loaded
     (`actor`, `actor_role`, `created_at`): who has seen this, and when."""
     return (
@@ -130,7 +131,7 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def _trail_of(user: Any):
+def _trail_of(user: Any) -> QuerySet[AuditEvent]:
     """The events the user may see in the trail, before any filter."""
     if not has_role(user, AUDIT_READERS):
         return AuditEvent.objects.none()
@@ -149,7 +150,7 @@ def audit_events_for(
     action: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
-):
+) -> QuerySet[AuditEvent]:
     """The events of the user's school, newest first, narrowed by the audit page's filters.
 
     Nothing for anyone but the headteacher and the chair of governors; never the events about an

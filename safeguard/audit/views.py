@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 from collections import namedtuple
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
@@ -19,13 +19,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from safeguard.audit.models import AuditCheck
+from safeguard.audit.models import AuditCheck, AuditEvent
 from safeguard.audit.selectors import (
     audit_action_present,
     audit_actions_for,
@@ -39,6 +40,7 @@ from safeguard.audit.vocabulary import action_words
 from safeguard.core import roles
 from safeguard.core.exports import spreadsheet_safe
 from safeguard.core.forms import DATE_INPUT
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.reauth import recent_sign_in_required
 from safeguard.core.roles import AUDIT_READERS, Role, role_required
 
@@ -60,8 +62,10 @@ class AuditFilterForm(forms.Form):
         """`every_action` False (the export): the action chosen is checked against the trail on
         its own, rather than every action in it listed (a read of the whole trail)."""
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = Staff.objects.filter(school_id=user.school_id)
-        self.fields["person"].label_from_instance = lambda staff: (
+        person = cast("forms.ModelChoiceField[Any]", self.fields["person"])  # any user model
+        person.queryset = Staff.objects.filter(school_id=user.school_id)
+        # Django documents replacing label_from_instance on the field; the stubs see a method.
+        person.label_from_instance = lambda staff: (  # type: ignore[method-assign,assignment]
             staff.full_name if staff.is_active else f"{staff.full_name} (left)"
         )
         if every_action:
@@ -69,7 +73,7 @@ class AuditFilterForm(forms.Form):
         else:
             chosen = str(self.data.get("action") or "") if self.is_bound else ""
             codes = [chosen] if chosen and audit_action_present(user, chosen) else []
-        self.fields["action"].choices = [("", "Any action")] + [
+        cast(forms.ChoiceField, self.fields["action"]).choices = [("", "Any action")] + [
             (code, action_words(code)) for code in codes
         ]
         self.helper = FormHelper()
@@ -85,7 +89,7 @@ class AuditFilterForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast("dict[str, Any]", super().clean())  # Django returns cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", "The end date is before the start date.")
@@ -104,7 +108,9 @@ class AuditFilterForm(forms.Form):
         }
 
 
-def _filter_form(request: HttpRequest, *, every_action: bool = True) -> AuditFilterForm:
+def _filter_form(
+    request: AuthenticatedHttpRequest, *, every_action: bool = True
+) -> AuditFilterForm:
     return AuditFilterForm(request.GET or None, user=request.user, every_action=every_action)
 
 
@@ -117,7 +123,7 @@ def check_summary(check: AuditCheck | None, reader: Any) -> str:
     """The latest chain check in one sentence, for the top of the page."""
     if check is None:
         return "The chain has not been checked yet."
-    if check.ran_by_id is None:
+    if check.ran_by is None:
         by = "the verify_audit command"
     elif check.ran_by.school_id == reader.school_id:
         by = check.ran_by.full_name
@@ -131,7 +137,7 @@ def check_summary(check: AuditCheck | None, reader: Any) -> str:
 
 
 @role_required(AUDIT_READERS)
-def audit_trail(request: HttpRequest) -> HttpResponse:
+def audit_trail(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = _filter_form(request)
     withheld = withheld_reporters(request.user)
     rows = audit_events_for(request.user, withheld=withheld, **form.filters())
@@ -178,7 +184,11 @@ class _Names(dict):
 
 
 def _csv_lines(
-    events: Any, withheld: dict[tuple[str, str], int], *, governor: bool, school_id: int
+    events: QuerySet[AuditEvent],
+    withheld: dict[tuple[str, str], int],
+    *,
+    governor: bool,
+    school_id: int,
 ) -> Iterator[str]:
     writer = csv.writer(_Echo())
     header = CSV_HEADER if governor else [*CSV_HEADER, "reason"]
@@ -211,11 +221,12 @@ def _csv_lines(
 
 @role_required(AUDIT_READERS)
 @recent_sign_in_required
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = _filter_form(request, every_action=False)
     if form.is_bound and not form.is_valid():
         problems = "; ".join(
-            f"{form.fields[name].label if name in form.fields else 'Filters'}: {' '.join(errors)}"
+            f"{form.fields[name].label if name in form.fields else 'Filters'}: "
+            f"{' '.join(map(str, errors))}"  # strings: ErrorList yields each message as text
             for name, errors in form.errors.items()
         )
         return HttpResponse(
@@ -239,7 +250,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(AUDIT_READERS)
-def audit_check(request: HttpRequest) -> HttpResponse:
+def audit_check(request: AuthenticatedHttpRequest) -> HttpResponse:
     check = audit_check_run(actor=request.user)
     if check.intact:
         messages.success(request, f"The chain is intact: {check.events_checked:,} events.")

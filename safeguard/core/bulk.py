@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 
@@ -43,13 +43,14 @@ def insert_rows(
     assign them in the order of the VALUES list, whatever order RETURNING reports them in.
     """
     meta = model._meta
-    targets = [meta.get_field(name) for name in fields]
+    # Concrete fields, each with its column (the stubs allow a reverse relation, and no column).
+    targets = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in fields]
     adapters = [_adapter(field) for field in targets]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in targets)
+    columns = ", ".join(quote(field.column) for field in targets)  # type: ignore[arg-type]
     # Only quoted table and column names go into the SQL; every value is a parameter.
     head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
-    tail = f" RETURNING {quote(meta.pk.column)}" if returning else ""
+    tail = f" RETURNING {quote(meta.pk.column)}" if returning else ""  # type: ignore[arg-type]
     one = "(" + ", ".join(["%s"] * len(targets)) + ")"
     limit = connection.features.max_query_params
     per = min(batch_size, limit // len(targets)) if limit else batch_size

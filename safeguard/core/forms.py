@@ -3,13 +3,15 @@ bounded multiple choices, and the date and time widgets."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import HttpRequest, QueryDict
 
 
-def add_service_errors(form: Form, error: ValidationError) -> None:
+def add_service_errors(form: BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError next to the fields it names (or above the form)."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
@@ -36,9 +38,10 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     past 64 bits: without this check, a hand-made POST of such an id is a server error.
     """
 
-    def _check_values(self, value):
+    def _check_values(self, value: Any) -> Any:
         if isinstance(value, list | tuple):
             key = self.to_field_name or "pk"
+            assert self.queryset is not None  # set by the form before any value is checked
             meta = self.queryset.model._meta
             field = meta.pk if key == "pk" else meta.get_field(key)
             for pk in value:
@@ -50,7 +53,7 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
                         code="invalid_pk_value",
                         params={"pk": pk},
                     ) from None
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]  # private: not in the stubs
 
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

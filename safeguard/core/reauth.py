@@ -7,6 +7,7 @@ unattended desk; the idle time-out alone does not catch a session that stays bus
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,6 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+
+if TYPE_CHECKING:
+    from contacts.people.models import Staff
 
 SIGNED_IN_AT_KEY = "signed_in_at"
 
@@ -23,7 +27,9 @@ def mark_signed_in(request: HttpRequest) -> None:
     request.session[SIGNED_IN_AT_KEY] = int(time.time())
 
 
-def on_user_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
+def on_user_logged_in(
+    sender: Any, request: HttpRequest | None, user: "Staff", **kwargs: Any
+) -> None:
     # Connected in SafeguardConfig.ready: every sign-in, however it happens, starts the clock.
     if request is not None and hasattr(request, "session"):
         mark_signed_in(request)
@@ -45,7 +51,7 @@ def recent_sign_in_required(view: Callable | None = None, *, then: str | None = 
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if sign_in_is_recent(request):
                 return view(request, *args, **kwargs)
             next_url = request.get_full_path()

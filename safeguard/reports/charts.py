@@ -576,7 +576,7 @@ def _chart_id(title: str, data: object) -> str:
     return f"chart-{slug}-{digest}" if slug else f"chart-{digest}"
 
 
-def _svg(cid: str, title: str, desc: str, width: int, height: int, body: list[str]) -> SafeString:
+def _svg(cid: str, title: str, desc: str, width: int, height: float, body: list[str]) -> SafeString:
     heading = _truncate(_NOT_XML.sub("", str(title)), int((width - 24) / (14 * CHAR_WIDTH)))
     markup = "".join(
         [

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -23,7 +23,7 @@ class PeriodForm(forms.Form):
     end = forms.DateField(label="To", required=False, widget=DATE_INPUT)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast("dict[str, Any]", super().clean())  # Django returns cleaned_data
         earliest = dt.date(1990, 1, 1)
         latest = timezone.localdate() + dt.timedelta(days=366)
         for name in ("start", "end"):

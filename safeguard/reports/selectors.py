@@ -13,6 +13,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import reduce
+from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from contacts.concerns.models import BoundaryConcern, LadoOutcome, LadoReferral, LadoType, Outcome
 from contacts.people.models import Staff
-from contacts.planned.models import ContactRequest, Status
+from contacts.planned.models import ContactRequest, ContactRequestQuerySet, Status
 from contacts.records.models import ContactRecord, Disclosure, DisclosureType, RecordType
 from policies.engine import KIND_LABELS, PURPOSE_LABELS, VERDICT_LABELS
 from policies.models import Acknowledgement, PolicyVersion
@@ -200,12 +201,12 @@ def _grouped(
     date_col: str,
     *,
     distinct: bool = False,
-):
+) -> dict:
     """Counts per value of `column` in both periods, in one query."""
     return _grouped_by(rows, (column,), period, before, date_col, distinct=distinct)[column]
 
 
-def _counted(title: str, counts, labels: dict[str, str]) -> Counted:
+def _counted(title: str, counts: dict, labels: dict[Any, str]) -> Counted:
     keys = list(labels) + sorted(k for k in counts if k not in labels)
     return Counted(
         title,
@@ -220,7 +221,7 @@ def _durations(pairs: list[tuple[dt.datetime, dt.datetime]]) -> Durations:
     return Durations(len(hours), statistics.median(hours), max(hours))
 
 
-def _requests(school: School) -> QuerySet:
+def _requests(school: School) -> ContactRequestQuerySet:
     return ContactRequest.objects.filter(school=school).exclude(status=Status.DRAFT)
 
 
@@ -304,7 +305,9 @@ def _former(school: School, period: Period, before: Period) -> Counted:
     )
 
 
-def _acknowledgements(school: School, for_head: bool):
+def _acknowledgements(
+    school: School, for_head: bool
+) -> tuple[list[tuple[PolicyVersion, int, int]], dict[int, list[str]]]:
     counts = acknowledgement_counts(school.pk)
     current = [version for version, _read, _left in counts]
     active = Staff.objects.filter(school=school, is_active=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from policies.engine import VERDICT_LABELS
 from safeguard.core import roles
 from safeguard.core.exports import spreadsheet_safe
+from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.reauth import recent_sign_in_required
 from safeguard.core.roles import Role, role_required
 from safeguard.reports import charts
@@ -21,7 +22,7 @@ from safeguard.reports.forms import PeriodForm
 from safeguard.reports.selectors import Counted, Report, governors_report
 
 
-def _report(request: HttpRequest) -> tuple[PeriodForm, Report]:
+def _report(request: AuthenticatedHttpRequest) -> tuple[PeriodForm, Report]:
     form = PeriodForm(request.GET or None)
     period = form.period_for()
     is_head = roles.has_role(request.user, Role.HEADTEACHER)
@@ -54,7 +55,7 @@ def _charts(report: Report) -> dict[str, str]:
     }
 
 
-def _context(request: HttpRequest) -> dict:
+def _context(request: AuthenticatedHttpRequest) -> dict:
     form, report = _report(request)
     return {
         "form": form,
@@ -67,13 +68,13 @@ def _context(request: HttpRequest) -> dict:
 
 
 @role_required(roles.REPORT_READERS)
-def governors_report_page(request: HttpRequest) -> HttpResponse:
+def governors_report_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "reports/governors_report.html", _context(request))
 
 
 @role_required(roles.REPORT_READERS)
 @recent_sign_in_required
-def governors_report_download(request: HttpRequest) -> HttpResponse:
+def governors_report_download(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The whole report as one self-contained HTML file for the meeting pack."""
     context = _context(request) | {"standalone": True}
     html = render_to_string("reports/governors_report_file.html", context, request=request)
@@ -103,7 +104,7 @@ def _tables(report: Report) -> dict[str, Counted]:
 
 @role_required(roles.REPORT_READERS)
 @recent_sign_in_required
-def governors_report_csv(request: HttpRequest, table: str) -> HttpResponse:
+def governors_report_csv(request: AuthenticatedHttpRequest, table: str) -> HttpResponse:
     _form, report = _report(request)
     if table == "should-not-happen":
         header = ["check", "count", "references"]

@@ -1,8 +1,9 @@
 import datetime as dt
 from collections import Counter
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from contacts.privacy.retention import KeepReason, PlanItem
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         "with missing data. Meant for cron; running it twice changes nothing more."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--dry-run",
             action="store_true",
@@ -45,7 +46,7 @@ class Command(BaseCommand):
             "--school", type=int, help="Only this school (its id); default every school."
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         today = options["today"] or timezone.localdate()
         dry_run = options["dry_run"]
         schools = School.objects.order_by("pk")

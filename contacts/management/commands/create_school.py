@@ -1,8 +1,9 @@
 import getpass
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from contacts.people.services import school_bootstrap
 
@@ -10,7 +11,7 @@ from contacts.people.services import school_bootstrap
 class Command(BaseCommand):
     help = "Set up a new school and its headteacher, who then adds everyone else in the app."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True)
         parser.add_argument("--head-email", required=True)
         parser.add_argument("--head-first-name", required=True)
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--address", default="")
         parser.add_argument("--lado-phone", default="")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         password = getpass.getpass("Headteacher's password: ")
         try:
             validate_password(password)

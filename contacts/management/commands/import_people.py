@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from contacts.people.importing import COLUMNS, ImportRejected, people_import
 from contacts.people.models import Staff
@@ -13,7 +14,7 @@ class Command(BaseCommand):
         "The columns are listed in the README."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=sorted(COLUMNS))
         parser.add_argument("path", type=Path)
         parser.add_argument(
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             help="Email of the headteacher or school administrator the import is made by.",
         )
 
-    def handle(self, *args, kind, path, actor_email, **options):
+    def handle(self, *args: Any, kind: str, path: Path, actor_email: str, **options: Any) -> None:
         actor = Staff.objects.filter(email__iexact=actor_email, is_active=True).first()
         if actor is None or not roles.has_role(actor, roles.PEOPLE_EDITORS):
             raise CommandError(

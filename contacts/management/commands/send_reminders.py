@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from contacts.planned.services import reminders_send
@@ -9,6 +11,6 @@ class Command(BaseCommand):
         "Meant for cron; running it twice sends each reminder once."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         sent = reminders_send()
         self.stdout.write(f"{sent} reminder(s) sent.")

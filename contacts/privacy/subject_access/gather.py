@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -172,7 +172,7 @@ def _request_row(item: ContactRequest) -> dict[str, Any]:
     }
 
 
-def _requests(rows) -> list[ContactRequest]:
+def _requests(rows: QuerySet[ContactRequest]) -> list[ContactRequest]:
     return list(
         rows.select_related("requester", "decided_by", "reviewed_by")
         .prefetch_related("pupils")
@@ -180,7 +180,7 @@ def _requests(rows) -> list[ContactRequest]:
     )
 
 
-def _note_rows(rows) -> list[dict[str, Any]]:
+def _note_rows(rows: QuerySet[RequestNote]) -> list[dict[str, Any]]:
     notes = rows.select_related("author", "request").order_by("created_at", "pk")
     return [
         {
@@ -239,7 +239,9 @@ def _record_row(item: ContactRecord, attachment: Attachment | None) -> dict[str,
     }
 
 
-def _records(rows) -> tuple[list[ContactRecord], list[dict[str, Any]], list[Attachment]]:
+def _records(
+    rows: QuerySet[ContactRecord],
+) -> tuple[list[ContactRecord], list[dict[str, Any]], list[Attachment]]:
     records = list(
         rows.select_related("author").prefetch_related("pupils").order_by("occurred_at", "pk")
     )
@@ -248,11 +250,12 @@ def _records(rows) -> tuple[list[ContactRecord], list[dict[str, Any]], list[Atta
     return records, table, [a for a in attachments.values() if a is not None]
 
 
-def _addendum_rows(rows) -> list[dict[str, Any]]:
+def _addendum_rows(rows: QuerySet[Addendum]) -> list[dict[str, Any]]:
     addenda = rows.select_related("author", "record", "disclosure").order_by("created_at", "pk")
     return [
         {
-            "to": (item.record or item.disclosure).reference,
+            # Every addendum is to a record or to a disclosure (a check constraint says so).
+            "to": (item.record or item.disclosure).reference,  # type: ignore[union-attr]
             "author": _named(item.author),
             "text": item.text,
             "written_at": item.created_at,
@@ -282,7 +285,7 @@ def _concern_row(item: BoundaryConcern) -> dict[str, Any]:
     }
 
 
-def _concerns(actor: Staff, rows) -> list[BoundaryConcern]:
+def _concerns(actor: Staff, rows: QuerySet[BoundaryConcern]) -> list[BoundaryConcern]:
     """Only concerns the headteacher manages or raised: never one about them (see the module)."""
     visible = selectors.concerns_visible_to(actor).values("pk")
     return list(
@@ -292,7 +295,7 @@ def _concerns(actor: Staff, rows) -> list[BoundaryConcern]:
     )
 
 
-def _lado_rows(actor: Staff, rows) -> list[LadoReferral]:
+def _lado_rows(actor: Staff, rows: QuerySet[LadoReferral]) -> list[LadoReferral]:
     visible = selectors.lado_visible_to(actor).values("pk")
     return list(
         rows.filter(pk__in=visible)
@@ -318,7 +321,7 @@ def _lado_row(item: LadoReferral) -> dict[str, Any]:
     }
 
 
-def _notification_rows(rows) -> list[dict[str, Any]]:
+def _notification_rows(rows: QuerySet[Notification]) -> list[dict[str, Any]]:
     notices = rows.select_related("recipient").order_by("created_at", "pk")
     return [
         {
@@ -499,7 +502,7 @@ def _gather_pupil(actor: Staff, pupil: Pupil) -> _PupilFile:
     )
 
 
-def _pupil_notifications(pupil: Pupil, found: _PupilFile):
+def _pupil_notifications(pupil: Pupil, found: _PupilFile) -> QuerySet[Notification]:
     """Notices never name a pupil: those linking to one of the pupil's entries."""
     links = (
         [reverse("request_detail", args=[r.pk]) for r in found.requests]
@@ -512,10 +515,11 @@ def _pupil_notifications(pupil: Pupil, found: _PupilFile):
 
 def _pupil_points(pupil: Pupil, found: _PupilFile) -> list[str]:
     points = []
+    # Requests and records both name pupils; mypy joins the two lists' types to a bare Model.
     others = [
         e
         for e in [*found.requests, *found.records]
-        if any(p.pk != pupil.pk for p in e.pupils.all())
+        if any(p.pk != pupil.pk for p in e.pupils.all())  # type: ignore[attr-defined]
     ]
     if others:
         points.append(
@@ -652,7 +656,7 @@ def pupil_export(*, actor: Staff, pupil: Pupil) -> SubjectAccess:
 # --- A member of staff ------------------------------------------------------------------------
 
 
-def _legal_hold_rows(rows) -> list[dict[str, Any]]:
+def _legal_hold_rows(rows: QuerySet[LegalHold]) -> list[dict[str, Any]]:
     """A hold is information about the person too: why their records are kept, and by whom."""
     return [
         {
@@ -761,7 +765,8 @@ def _gather_staff(actor: Staff, staff: Staff) -> _StaffFile:
 
 def _staff_points(staff: Staff, found: _StaffFile) -> list[str]:
     points = []
-    naming = [e for e in [*found.requests, *found.records, *found.decided] if e.pupils.all()]
+    # Requests and records both name pupils; mypy joins the two lists' types to a bare Model.
+    naming = [e for e in [*found.requests, *found.records, *found.decided] if e.pupils.all()]  # type: ignore[attr-defined]
     if naming or found.relatives or found.disclosures:
         refs = _refs(naming + found.disclosures)
         points.append(

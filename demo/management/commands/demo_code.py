@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from demo.school import DEMO_DOMAIN
@@ -12,10 +14,10 @@ class Command(BaseCommand):
         "the demo school, and only with DEBUG on."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email", help=f"a demo account, such as head@{DEMO_DOMAIN}")
 
-    def handle(self, *args, email: str, **options):
+    def handle(self, *args: Any, email: str, **options: Any) -> None:
         # A real school's codes must only ever come from the person's own phone.
         if not settings.DEBUG:
             raise CommandError("demo_code works only with DEBUG on, for the demo school.")

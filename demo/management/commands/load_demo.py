@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -9,14 +11,14 @@ from safeguard.core.models import School
 class Command(BaseCommand):
     help = "Load the demo school if the database has no school yet, and print the demo log-ins."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--quiet-if-present",
             action="store_true",
             help="Say nothing more than one line when a school already exists.",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if School.objects.exists():
             self.stdout.write("The database already has a school: the demo was not loaded again.")
             return

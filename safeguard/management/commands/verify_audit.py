@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from safeguard.audit.services import audit_check_run
@@ -9,7 +11,7 @@ class Command(BaseCommand):
         "The result is kept for the audit trail page."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         check = audit_check_run(actor=None)
         if check.found:
             for problem in check.found:
