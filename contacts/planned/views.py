@@ -264,17 +264,31 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "contacts/requests/request_detail.html", context)
 
 
-def _after(
-    request: AuthenticatedHttpRequest, pk: int, call: Callable[[], object], success: str
+def _act(
+    request: AuthenticatedHttpRequest,
+    item: ContactRequest,
+    service: Callable[..., object],
+    success: str,
+    answers: Callable[[], dict[str, Any]],
 ) -> HttpResponse:
-    """Run a service for a POSTed action; any refusal comes back as a message on the page."""
+    """Run one transition service on the request for a POSTed action, as the signed-in person.
+    The answers are read inside, so a refused answer (a NUL in a reason, say) comes back as a
+    message on the request page like any other refusal."""
     try:
-        call()
+        service(actor=request.user, contact_request=item, **answers())
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, success)
-    return redirect("request_detail", pk=pk)
+    return redirect("request_detail", pk=item.pk)
+
+
+def _posted(request: AuthenticatedHttpRequest, name: str) -> Callable[[], dict[str, Any]]:
+    return lambda: {name: posted_text(request, name)}
+
+
+def _reason_and_version(request: AuthenticatedHttpRequest) -> Callable[[], dict[str, Any]]:
+    return lambda: {"reason": posted_text(request, "reason"), "expected_version": _version(request)}
 
 
 @require_POST
@@ -289,19 +303,10 @@ def request_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect("request_detail", pk=pk)
     data = form.cleaned_data
     words = {"approve": "approved", "reject": "rejected", "ask": "sent back to the requester"}
-    return _after(
-        request,
-        pk,
-        lambda: planned_services.request_decide(
-            actor=request.user,
-            contact_request=item,
-            decision=data["decision"],
-            reason=data["reason"],
-            conditions=data["conditions"],
-            expected_version=data["version"],
-        ),
-        f"{item.reference} was {words[data['decision']]}.",
-    )
+    decided = f"{item.reference} was {words[data['decision']]}."
+    fields = ("decision", "reason", "conditions")
+    answers = {name: data[name] for name in fields} | {"expected_version": data["version"]}
+    return _act(request, item, planned_services.request_decide, decided, lambda: answers)
 
 
 @require_POST
@@ -310,33 +315,17 @@ def request_refer(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    return _after(
-        request,
-        pk,
-        lambda: planned_services.request_refer(
-            actor=request.user,
-            contact_request=item,
-            reason=reason,
-            expected_version=_version(request),
-        ),
-        f"{item.reference} was referred to the chair of governors.",
-    )
+    referred = f"{item.reference} was referred to the chair of governors."
+    answers = {"reason": reason, "expected_version": _version(request)}
+    return _act(request, item, planned_services.request_refer, referred, lambda: answers)
 
 
 @require_POST
 def request_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
-    return _after(
-        request,
-        pk,
-        lambda: planned_services.request_withdraw(
-            actor=request.user,
-            contact_request=item,
-            reason=posted_text(request, "reason"),
-            expected_version=_version(request),
-        ),
-        f"{item.reference} was withdrawn.",
-    )
+    withdrawn = f"{item.reference} was withdrawn."
+    service = planned_services.request_withdraw
+    return _act(request, item, service, withdrawn, _reason_and_version(request))
 
 
 @require_POST
@@ -344,60 +333,42 @@ def request_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     item = _visible(request, pk)
     form = OutcomeForm(request.POST)
     data = form.cleaned_data if form.is_valid() else {"outcome": "", "concerns": ""}
-    return _after(
-        request,
-        pk,
-        lambda: planned_services.request_complete(
-            actor=request.user,
-            contact_request=item,
-            outcome=data["outcome"],
-            concerns=data["concerns"],
-            expected_version=_version(request),
-        ),
-        "The outcome was recorded.",
-    )
+    answers = {
+        "outcome": data["outcome"],
+        "concerns": data["concerns"],
+        "expected_version": _version(request),
+    }
+    service = planned_services.request_complete
+    return _act(request, item, service, "The outcome was recorded.", lambda: answers)
 
 
 @require_POST
 def request_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
-    return _after(
-        request,
-        pk,
-        lambda: planned_services.request_cancel(
-            actor=request.user,
-            contact_request=item,
-            reason=posted_text(request, "reason"),
-            expected_version=_version(request),
-        ),
-        f"{item.reference} was cancelled.",
-    )
+    cancelled = f"{item.reference} was cancelled."
+    service = planned_services.request_cancel
+    return _act(request, item, service, cancelled, _reason_and_version(request))
 
 
 @require_POST
 def request_note(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
-    return _after(
+    service = planned_services.request_note_add
+    return _act(
         request,
-        pk,
-        lambda: planned_services.request_note_add(
-            actor=request.user, contact_request=item, text=posted_text(request, "text")
-        ),
+        item,
+        service,
         "The note was added.",
+        lambda: {"text": posted_text(request, "text")},
     )
 
 
 @require_POST
 def request_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _visible(request, pk)
-    return _after(
-        request,
-        pk,
-        lambda: planned_services.request_review(
-            actor=request.user, contact_request=item, note=posted_text(request, "note")
-        ),
-        f"{item.reference} was marked reviewed.",
-    )
+    reviewed = f"{item.reference} was marked reviewed."
+    service = planned_services.request_review
+    return _act(request, item, service, reviewed, _posted(request, "note"))
 
 
 @role_required(roles.DECIDERS)
