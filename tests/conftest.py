@@ -1,6 +1,9 @@
 """Named personas: one school, one person per role, plus a second school for scoping tests."""
 
+import importlib
+
 import pytest
+from django.db import connection
 
 from safeguard.core.roles import Role
 from tests.factories import PupilFactory, SchoolFactory, StaffFactory
@@ -84,3 +87,49 @@ def pupil(school):
 @pytest.fixture
 def other_pupil(other_school):
     return PupilFactory(school=other_school, first_name="Zed", last_name="Elsewhere")
+
+
+# --- the audit trail and the flush between transactional tests ------------------------------
+
+_EVENTS_APPEND_ONLY = importlib.import_module("safeguard.migrations.0002_audit_append_only")
+_CHECKS_APPEND_ONLY = importlib.import_module(
+    "safeguard.migrations.0006_audit_truncate_and_checks_append_only"
+)
+
+
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+def _audit_triggers(*, on: bool) -> None:
+    """Put the audit tables' triggers in place (on) or lift them for Django's flush (off)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            # The flush is a DELETE, which the row triggers refuse.
+            for module in (_EVENTS_APPEND_ONLY, _CHECKS_APPEND_ONLY):
+                for sql in module.SQLITE_DOWN + (module.SQLITE_UP if on else []):
+                    cursor.execute(sql)
+        elif connection.vendor == "postgresql":
+            # The flush is a TRUNCATE, which the statement triggers refuse.
+            verb = "ENABLE" if on else "DISABLE"
+            for table, trigger in _CHECKS_APPEND_ONLY.NO_TRUNCATE.items():
+                cursor.execute(f"ALTER TABLE {table} {verb} TRIGGER {trigger}")
+
+
+@pytest.fixture(autouse=True)
+def _audit_trail_flushable(request):
+    """Let the flush after a transactional test empty the audit tables, which refuse it.
+
+    The triggers are in place for the whole test and lifted only for the flush (this fixture's
+    teardown runs before pytest-django's).
+    """
+    if not _transactional(request):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    _audit_triggers(on=True)
+    yield
+    _audit_triggers(on=False)

@@ -15,6 +15,7 @@ from json.encoder import encode_basestring
 
 from django.db import connection
 from django.db.models import F, Max, Min, QuerySet
+from django.utils import timezone
 
 from safeguard.audit.models import AuditCheck, AuditEvent
 
@@ -87,6 +88,9 @@ def lock_chain() -> None:
 class ChainProblem:
     event_id: int | None
     message: str
+    # The school of the event it names; None for what the trail as a whole lacks (events
+    # missing from its end).
+    school_id: int | None = field(default=None, compare=False)
 
 
 # On PostgreSQL a full check also keeps, for each block of CHAIN_BLOCK consecutive event ids it
@@ -136,17 +140,35 @@ def _xid32(xid: int) -> str:
     return str(xid % 2**32)
 
 
-def walk_chain(batch_size: int) -> tuple[list[ChainProblem], int, dict[str, int]]:
-    """Every problem in the chain, how many events were read to find them, and how many events
-    each block (`CHAIN_BLOCK`) found intact holds."""
+@dataclass
+class Walk:
+    """What one walk of the whole chain found (`walk_chain`)."""
+
+    problems: list[ChainProblem]
+    checked: int  # events read
+    intact: dict[str, int]  # events held by each block (`CHAIN_BLOCK`) found intact
+    head_id: int | None = None  # the newest event read, and its hash
+    head_hash: str = ""
+    # Each school's own events and problems: {school id: {"events", "problems",
+    # "first_problem"}}, so that a school's page counts only its own.
+    by_school: dict[str, dict] = field(default_factory=dict)
+
+
+def walk_chain(batch_size: int) -> Walk:
+    """Every problem in the chain, how many events were read to find them, how many events
+    each block (`CHAIN_BLOCK`) found intact holds, the head, and each school's share."""
     problems: list[ChainProblem] = []
     expected_prev = GENESIS
     checked = 0
     counts: dict[int, int] = defaultdict(int)
     broken: set[int] = set()
+    schools: dict[int, int] = defaultdict(int)
+    head_id = None
     for row in _rows(AuditEvent.objects.all(), batch_size):
         event_id, fields, stored = row[0], row[1:13], row[13]
+        school_id = fields[0]
         checked += 1
+        schools[school_id] += 1
         counts[event_id // CHAIN_BLOCK] += 1
         if fields[-1] != expected_prev:
             broken.add(event_id // CHAIN_BLOCK)
@@ -155,21 +177,96 @@ def walk_chain(batch_size: int) -> tuple[list[ChainProblem], int, dict[str, int]
                     event_id,
                     f"event {event_id} does not follow the one before it: an event was "
                     "removed or changed just before it",
+                    school_id,
                 )
             )
         if _digest(*fields) != stored:
             broken.add(event_id // CHAIN_BLOCK)
             problems.append(
-                ChainProblem(event_id, f"event {event_id} was changed after it was written")
+                ChainProblem(
+                    event_id, f"event {event_id} was changed after it was written", school_id
+                )
             )
-        expected_prev = stored
+        expected_prev, head_id = stored, event_id
     intact = {str(block): n for block, n in counts.items() if block not in broken}
-    return problems, checked, intact
+    by_school = {
+        str(school_id): {"events": n, "problems": 0, "first_problem": ""}
+        for school_id, n in schools.items()
+    }
+    for problem in problems:
+        share = by_school[str(problem.school_id)]
+        share["problems"] += 1
+        share["first_problem"] = share["first_problem"] or problem.message
+    head_hash = expected_prev if head_id is not None else ""
+    return Walk(problems, checked, intact, head_id, head_hash, by_school)
+
+
+def last_kept_check() -> AuditCheck | None:
+    """The newest kept check that found the trail intact and recorded its head (by id: a
+    check's own time is a default anyone inserting a row could set). Not simply the newest: a
+    check that found events missing must not become the measure the next one is held to, or
+    the loss would be reported once and then forgotten."""
+    return AuditCheck.objects.filter(head_id__isnull=False, problems=0).order_by("-id").first()
+
+
+def missing_since(check: AuditCheck | None) -> list[ChainProblem]:
+    """What the trail lacks, or has gained, up to the head of a kept check.
+
+    The chain alone cannot show the newest events removed (nothing follows them to notice), nor
+    a trail emptied and written again from the start. A kept check can: writers of the chain
+    take its lock and get their ids while holding it, so ids are committed in order, and the
+    events up to the check's head stay exactly those it counted, the last with the hash it read.
+    """
+    if check is None or check.head_id is None:
+        return []
+    moment = timezone.localtime(check.ran_at)
+    last = f"the last check (on {moment:%d %b %Y at %H:%M}) ended at event {check.head_id}"
+    upto = AuditEvent.objects.filter(id__lte=check.head_id)
+    now = upto.count()
+    kept = upto.filter(id=check.head_id).values_list("hash", flat=True).first()
+    problems = []
+    if kept is None:
+        left = upto.aggregate(last=Max("id"))["last"] or 0
+        first = left + 1
+        span = (
+            f"event {first} is"
+            if first == check.head_id
+            else f"events {first}..{check.head_id} are"
+        )
+        problems.append(
+            ChainProblem(check.head_id, f"{span} missing from the end of the trail: {last}")
+        )
+    elif kept != check.head_hash:
+        problems.append(
+            ChainProblem(
+                check.head_id,
+                f"event {check.head_id} is not the one the last check found there: the trail "
+                f"was written again up to it ({last})",
+            )
+        )
+    if now < check.events_checked:
+        problems.append(
+            ChainProblem(
+                None,
+                f"{check.events_checked - now} of the {check.events_checked} events up to "
+                f"event {check.head_id} are missing: {last} and counted {check.events_checked}",
+            )
+        )
+    elif now > check.events_checked:
+        problems.append(
+            ChainProblem(
+                None,
+                f"{now - check.events_checked} events up to event {check.head_id} were added "
+                f"after the last check counted {check.events_checked}: {last}",
+            )
+        )
+    return problems
 
 
 def audit_verify(*, batch_size: int = 2000) -> list[ChainProblem]:
-    """Walk the whole chain in id order and name every event that does not fit."""
-    return walk_chain(batch_size)[0]
+    """Walk the whole chain in id order and name every event that does not fit, then what is
+    missing since the last kept check (`missing_since`)."""
+    return walk_chain(batch_size).problems + missing_since(last_kept_check())
 
 
 @dataclass

@@ -55,7 +55,11 @@ class AuditEvent(models.Model):
 
 class AuditCheck(models.Model):
     """One run of the hash-chain check (safeguard.audit.services.audit_check_run), kept so the audit
-    trail page can say when the chain was last found intact. Not itself an audit event."""
+    trail page can say when the chain was last found intact. Not itself an audit event.
+
+    Append-only like the events (triggers in migration 0006): a kept check is what the next one
+    compares with, and what the governors' report relies on.
+    """
 
     ran_at = models.DateTimeField(default=timezone.now)
     ran_by = models.ForeignKey(
@@ -66,9 +70,26 @@ class AuditCheck(models.Model):
         related_name="audit_checks",
         help_text="Empty when the verify_audit command ran the check.",
     )
+    # The school of whoever ran it; empty for the verify_audit command (the installation's own
+    # check, shown to every school). A school's audit page shows only its own and those.
+    school = models.ForeignKey(
+        School,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_checks",
+    )
     events_checked = models.PositiveIntegerField()
     problems = models.PositiveIntegerField()
     first_problem = models.TextField(blank=True)
+    # The newest event the check read, by id and hash: the next check finds the same number of
+    # events up to it and the same hash at it, or names what went missing from the tail (a
+    # removal the chain itself cannot show, since nothing follows the removed events).
+    head_id = models.BigIntegerField(null=True, blank=True)
+    head_hash = models.CharField(max_length=64, blank=True)
+    # What it found in each school's events, so that a school's page counts only its own:
+    # {school id: {"events": n, "problems": n, "first_problem": "..."}}.
+    by_school = models.JSONField(default=dict, blank=True)
     # PostgreSQL only: {"size": CHAIN_BLOCK, "intact": {block number: fingerprint}} for the
     # blocks of event ids found intact (safeguard.audit.chain.audit_verify_period relies on them).
     blocks = models.JSONField(default=dict, blank=True)

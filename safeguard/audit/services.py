@@ -17,7 +17,9 @@ from safeguard.audit.chain import (
     GENESIS,
     HASHED,
     event_hash,
+    last_kept_check,
     lock_chain,
+    missing_since,
     unfinished_transactions,
     walk_chain,
 )
@@ -115,24 +117,35 @@ def audit_append_many(events: Iterable[Any], *, batch_size: int = 2000) -> int:
 
 
 def audit_check_run(*, actor: Any, batch_size: int = 2000) -> AuditCheck:
-    """Check the whole chain and keep the result (actor None for the verify_audit command).
+    """Check the whole chain, compare it with the last kept check, and keep the result (actor
+    None for the verify_audit command).
 
     The check reads every event, so it runs before the short transaction that stores its
     result rather than holding a write lock while it reads. Storing a check is not itself an
-    audit event. The returned row carries every problem found in `found` (not stored). On
-    PostgreSQL it also keeps what `audit_verify_period` needs to rely on it (`CHAIN_BLOCK`).
+    audit event. The returned row carries every problem found in `found` (not stored). It keeps
+    the head it reached, so that the next check can name events missing from the end
+    (`missing_since`), and each school's own share (`by_school`). On PostgreSQL it also keeps
+    what `audit_verify_period` needs to rely on it (`CHAIN_BLOCK`).
     """
+    previous = last_kept_check()
     # Taken before the walk: no row written by a transaction unfinished at this point is relied
     # on, whether or not the walk saw it.
     unfinished = unfinished_transactions()
-    problems, checked, intact = walk_chain(batch_size)
+    walk = walk_chain(batch_size)
+    problems = walk.problems + missing_since(previous)
     with transaction.atomic():
         check = AuditCheck.objects.create(
             ran_by=actor,
-            events_checked=checked,
+            school_id=actor.school_id if actor is not None else None,
+            events_checked=walk.checked,
             problems=len(problems),
             first_problem=problems[0].message if problems else "",
-            blocks={"size": CHAIN_BLOCK, **unfinished, "intact": intact} if unfinished else {},
+            head_id=walk.head_id,
+            head_hash=walk.head_hash,
+            by_school=walk.by_school,
+            blocks=(
+                {"size": CHAIN_BLOCK, **unfinished, "intact": walk.intact} if unfinished else {}
+            ),
         )
     check.found = problems
     return check

@@ -6,12 +6,10 @@ Chromium or the Playwright packages they are skipped, and the skip says what to 
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from safeguard.core.roles import Role
 from tests.conftest import _person
@@ -21,8 +19,6 @@ from tests.factories import TEST_PASSWORD, SchoolFactory
 MISSING = missing()
 HERE = Path(__file__).resolve().parent
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
-
-_append_only = importlib.import_module("safeguard.migrations.0002_audit_append_only")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -43,27 +39,6 @@ def pytest_terminal_summary(terminalreporter):
     skipped = terminalreporter.stats.get("skipped", [])
     if MISSING and any(report.nodeid.startswith("tests/e2e/") for report in skipped):
         terminalreporter.write_line(f"Browser journeys skipped: {MISSING}.", yellow=True)
-
-
-@pytest.fixture(autouse=True)
-def _audit_trail_emptied_between_tests(transactional_db):
-    """Let the flush after each test empty the audit trail.
-
-    The audit table refuses UPDATE and DELETE (triggers from safeguard migration 0002), and on
-    SQLite Django's flush between transactional tests is a DELETE. The triggers are in place for
-    the whole test and dropped only for the flush; PostgreSQL flushes with TRUNCATE, which row
-    triggers do not see, so nothing is changed there.
-    """
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        for sql in _append_only.SQLITE_DOWN + _append_only.SQLITE_UP:
-            cursor.execute(sql)
-    yield
-    with connection.cursor() as cursor:
-        for sql in _append_only.SQLITE_DOWN:
-            cursor.execute(sql)
 
 
 # The personas of tests/conftest.py, named as in the demo school the README describes, so the

@@ -7,8 +7,9 @@ from safeguard.audit.services import audit_check_run
 
 class Command(BaseCommand):
     help = (
-        "Check the audit trail's hash chain and name every event changed or removed. "
-        "The result is kept for the audit trail page."
+        "Check the audit trail's hash chain, name every event changed or removed, and compare "
+        "it with the last check that found it intact (events missing from its end). The "
+        "result is kept for the audit trail page."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -20,3 +21,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"The audit trail is intact: {check.events_checked} events.")
         )
+        # Kept away from the database (a cron log, a ticket), the head lets an operator see a
+        # trail cut back to an older state even by someone who could rewrite the kept checks.
+        if check.head_id is not None:
+            self.stdout.write(f"Head: event {check.head_id}, hash {check.head_hash}.")
