@@ -140,6 +140,10 @@ def _xid32(xid: int) -> str:
     return str(xid % 2**32)
 
 
+# The key of `AuditCheck.by_school` for problems of the trail as a whole.
+TRAIL_WIDE = "trail"
+
+
 @dataclass
 class Walk:
     """What one walk of the whole chain found (`walk_chain`)."""
@@ -201,6 +205,16 @@ def walk_chain(batch_size: int) -> Walk:
     return Walk(problems, checked, intact, head_id, head_hash, by_school)
 
 
+def by_school_with(by_school: dict[str, dict], problems: list[ChainProblem]) -> dict[str, dict]:
+    """`Walk.by_school` with the problems of the trail as a whole (no school's event names
+    them) under TRAIL_WIDE: every school is shown those."""
+    trail = [problem for problem in problems if problem.school_id is None]
+    if not trail:
+        return by_school
+    share = {"events": 0, "problems": len(trail), "first_problem": trail[0].message}
+    return {**by_school, TRAIL_WIDE: share}
+
+
 def last_kept_check() -> AuditCheck | None:
     """The newest kept check that found the trail intact and recorded its head (by id: a
     check's own time is a default anyone inserting a row could set). Not simply the newest: a
@@ -226,13 +240,13 @@ def missing_since(check: AuditCheck | None) -> list[ChainProblem]:
     kept = upto.filter(id=check.head_id).values_list("hash", flat=True).first()
     problems = []
     if kept is None:
-        left = upto.aggregate(last=Max("id"))["last"] or 0
-        first = left + 1
-        span = (
-            f"event {first} is"
-            if first == check.head_id
-            else f"events {first}..{check.head_id} are"
-        )
+        left = upto.aggregate(last=Max("id"))["last"]
+        if left is None:
+            span = f"every event up to event {check.head_id} is"
+        elif left + 1 == check.head_id:
+            span = f"event {check.head_id} is"
+        else:
+            span = f"events {left + 1}..{check.head_id} are"
         problems.append(
             ChainProblem(check.head_id, f"{span} missing from the end of the trail: {last}")
         )

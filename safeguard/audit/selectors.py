@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from safeguard.audit.chain import TRAIL_WIDE
 from safeguard.audit.models import AuditCheck, AuditEvent
 from safeguard.audit.vocabulary import VIEW, action_words, state_words
 from safeguard.core.roles import AUDIT_READERS, Role, has_role
@@ -188,12 +189,49 @@ def audit_actions_for(user: Any) -> list[str]:
     return list(rows.order_by("action").distinct())
 
 
-def latest_check() -> AuditCheck | None:
+def latest_check(user: Any) -> AuditCheck | None:
+    """The latest chain check the user's school may see: its own staff's, and the verify_audit
+    command's (the installation's own check, which names nobody). Checks run at another school
+    are that school's business."""
+    own = Q(school_id=user.school_id) | Q(school__isnull=True, ran_by__school_id=user.school_id)
     return (
-        AuditCheck.objects.select_related("ran_by")
+        AuditCheck.objects.filter(own | Q(ran_by__isnull=True))
+        .select_related("ran_by")
         .defer("blocks")
         .order_by("-ran_at", "-id")
         .first()
+    )
+
+
+@dataclass(frozen=True)
+class SchoolCheck:
+    """A kept chain check as one school may read it: its own events' count and problems, and
+    whether the chain is broken anywhere else, without how much is there or whose it is."""
+
+    check: AuditCheck
+    events: int | None  # this school's events checked; None for a check kept before counts were
+    problems: int  # in this school's events
+    first_problem: str  # the first of them, or what the trail as a whole lacks
+    broken_elsewhere: bool  # in other schools' events, which an event of this school may follow
+
+    @property
+    def intact(self) -> bool:
+        return self.check.intact
+
+
+def school_check(check: AuditCheck, school_id: int) -> SchoolCheck:
+    """`check` read for one school (`AuditCheck.by_school`)."""
+    if not check.by_school:  # kept before each school's share was: nothing to count by
+        return SchoolCheck(check, None, check.problems, check.first_problem, False)
+    own = check.by_school.get(str(school_id), {})
+    trail = check.by_school.get(TRAIL_WIDE, {})
+    problems = own.get("problems", 0) + trail.get("problems", 0)
+    return SchoolCheck(
+        check,
+        events=own.get("events", 0),
+        problems=problems,
+        first_problem=own.get("first_problem") or trail.get("first_problem", ""),
+        broken_elsewhere=check.problems > problems,
     )
 
 

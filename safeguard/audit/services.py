@@ -16,6 +16,7 @@ from safeguard.audit.chain import (
     CHAIN_BLOCK,
     GENESIS,
     HASHED,
+    by_school_with,
     event_hash,
     last_kept_check,
     lock_chain,
@@ -132,7 +133,8 @@ def audit_check_run(*, actor: Any, batch_size: int = 2000) -> AuditCheck:
     # on, whether or not the walk saw it.
     unfinished = unfinished_transactions()
     walk = walk_chain(batch_size)
-    problems = walk.problems + missing_since(previous)
+    missing = missing_since(previous)
+    problems = walk.problems + missing
     with transaction.atomic():
         check = AuditCheck.objects.create(
             ran_by=actor,
@@ -142,7 +144,7 @@ def audit_check_run(*, actor: Any, batch_size: int = 2000) -> AuditCheck:
             first_problem=problems[0].message if problems else "",
             head_id=walk.head_id,
             head_hash=walk.head_hash,
-            by_school=walk.by_school,
+            by_school=by_school_with(walk.by_school, missing),
             blocks=(
                 {"size": CHAIN_BLOCK, **unfinished, "intact": walk.intact} if unfinished else {}
             ),

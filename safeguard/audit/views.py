@@ -3,6 +3,11 @@ governors only.
 
 Governors-safe: events are shown by object reference (PUPIL-12, DIS-000003), never by a pupil's
 name. Reasons are free text staff typed and may name a pupil, so governors do not get them.
+Staff are named alike on the page and in the CSV, for the chair as for the head (a confidential
+reporter withheld in both): docs/security.md says why.
+
+One school's trail: its events, and of the chain checks only its own and the verify_audit
+command's, counted in its own events.
 """
 
 from __future__ import annotations
@@ -26,12 +31,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from safeguard.audit.models import AuditCheck, AuditEvent
+from safeguard.audit.models import AuditEvent
 from safeguard.audit.selectors import (
+    SchoolCheck,
     audit_action_present,
     audit_actions_for,
     audit_events_for,
     latest_check,
+    school_check,
     trail_row,
     withheld_reporters,
 )
@@ -119,21 +126,33 @@ def _when(moment: dt.datetime) -> str:
     return f"{local.day} {local:%b %Y} at {local:%H:%M}"
 
 
-def check_summary(check: AuditCheck | None, reader: Any) -> str:
-    """The latest chain check in one sentence, for the top of the page."""
-    if check is None:
+def check_summary(seen: SchoolCheck | None) -> str:
+    """The latest chain check the school may see, in one sentence, for the top of the page."""
+    if seen is None:
         return "The chain has not been checked yet."
-    if check.ran_by is None:
-        by = "the verify_audit command"
-    elif check.ran_by.school_id == reader.school_id:
-        by = check.ran_by.full_name
-    else:
-        by = "someone at another school"
+    check = seen.check
+    # latest_check gives only the school's own checks and the command's: a name or the command.
+    by = "the verify_audit command" if check.ran_by is None else check.ran_by.full_name
     when = f"on {_when(check.ran_at)} by {by}"
     if check.intact:
-        return f"Intact: {check.events_checked:,} events checked {when}."
-    problems = f"{check.problems:,} problem{'s' if check.problems != 1 else ''}"
-    return f"BROKEN: {problems} — {check.first_problem} (checked {when})."
+        if seen.events is None:
+            return f"Intact: checked {when}."
+        return f"Intact: {seen.events:,} events checked {when}."
+    parts = []
+    if seen.problems:
+        parts.append(
+            f"{seen.problems:,} problem{'s' if seen.problems != 1 else ''} — {seen.first_problem}"
+        )
+    if seen.broken_elsewhere:
+        parts.append(ELSEWHERE)
+    return f"BROKEN: {'; '.join(parts)} (checked {when})."
+
+
+# What a school is told of a break in events it may not see.
+ELSEWHERE = (
+    "the chain is also broken in another school's events, where the removal of one of this "
+    "school's events would show; the installation's verify_audit command names them"
+)
 
 
 @role_required(AUDIT_READERS)
@@ -142,7 +161,8 @@ def audit_trail(request: AuthenticatedHttpRequest) -> HttpResponse:
     withheld = withheld_reporters(request.user)
     rows = audit_events_for(request.user, withheld=withheld, **form.filters())
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    check = latest_check()
+    check = latest_check(request.user)
+    seen = school_check(check, request.user.school_id) if check is not None else None
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -151,8 +171,8 @@ def audit_trail(request: AuthenticatedHttpRequest) -> HttpResponse:
         "page": page,
         "rows": [trail_row(event, withheld, pseudonymous=False) for event in page.object_list],
         "show_reasons": roles.has_role(request.user, Role.HEADTEACHER),
-        "check": check,
-        "check_summary": check_summary(check, request.user),
+        "check": seen,
+        "check_summary": check_summary(seen),
     }
     return render(request, "audit/audit_trail.html", context)
 
@@ -194,12 +214,11 @@ def _csv_lines(
     header = CSV_HEADER if governor else [*CSV_HEADER, "reason"]
     yield writer.writerow(header)
     names = _Names()
-    if not governor:
-        school = Staff.objects.filter(school_id=school_id).only("first_name", "last_name")
-        names.update((staff.pk, staff.full_name) for staff in school)
+    school = Staff.objects.filter(school_id=school_id).only("first_name", "last_name")
+    names.update((staff.pk, staff.full_name) for staff in school)
     batch = []
     for values in events.values_list(*_Exported._fields).iterator(chunk_size=2000):
-        row = trail_row(_Exported(*values), withheld, pseudonymous=governor, names=names)
+        row = trail_row(_Exported(*values), withheld, pseudonymous=False, names=names)
         line = [
             row["when"].isoformat(timespec="seconds"),
             row["who"],
@@ -235,7 +254,8 @@ def audit_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingH
             content_type="text/plain; charset=utf-8",
         )
     withheld = withheld_reporters(request.user)
-    # The headteacher gets names and reasons; a governor only pseudonymous references.
+    # The headteacher gets reasons; the chair names as on the page, without reasons
+    # (docs/security.md, "The audit trail and its database owner").
     governor = not roles.has_role(request.user, Role.HEADTEACHER)
     events = audit_events_for(request.user, withheld=withheld, **form.filters())
     response = StreamingHttpResponse(
@@ -252,8 +272,11 @@ def audit_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingH
 @role_required(AUDIT_READERS)
 def audit_check(request: AuthenticatedHttpRequest) -> HttpResponse:
     check = audit_check_run(actor=request.user)
+    seen = school_check(check, request.user.school_id)
     if check.intact:
-        messages.success(request, f"The chain is intact: {check.events_checked:,} events.")
+        messages.success(request, f"The chain is intact: {seen.events:,} events.")
+    elif seen.problems:
+        messages.error(request, f"The chain is broken: {seen.first_problem}.")
     else:
-        messages.error(request, f"The chain is broken: {check.first_problem}.")
+        messages.error(request, f"The chain is broken: {ELSEWHERE}.")
     return redirect("audit_trail")

@@ -53,7 +53,8 @@ POSTGRES_DOWN = [
 def _run(statements_by_vendor):
     def run(apps, schema_editor):
         for sql in statements_by_vendor.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(sql)
+            # No parameters: the driver then leaves the message's % placeholders alone.
+            schema_editor.execute(sql, None)
 
     return run
 

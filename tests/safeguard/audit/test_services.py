@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from safeguard.audit import chain
 from safeguard.audit.chain import GENESIS, ChainProblem, audit_verify
-from safeguard.audit.models import AuditEvent
+from safeguard.audit.models import AuditCheck, AuditEvent
 from safeguard.audit.services import audit_append_many, audit_check_run, audit_record
 from tests.factories import SchoolFactory
 
@@ -437,3 +437,161 @@ def test_nothing_written_in_the_checks_own_transaction_is_relied_on(school, head
     audit_check_run(actor=None)
     checked = chain.audit_verify_period(*_period())
     assert (checked.problems, checked.events, checked.hashed) == ([], 2, 2)
+
+
+# --- the trail against its own database owner (issue 15, finding 2) ---------------------------
+
+
+def _owner_lifts_every_trigger():
+    """What the tables' owner can do: the row and statement triggers of both audit tables
+    lifted, for the rest of this test's transaction only."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for name in ("auditevent_no_update", "auditevent_no_delete"):
+                cursor.execute(f"DROP TRIGGER safeguard_{name}")
+        else:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE safeguard_auditevent DISABLE TRIGGER ALL")
+
+
+def _verify_output():
+    """What `verify_audit` says: (stdout, stderr, the error or None)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("verify_audit", stdout=out, stderr=err)
+    except CommandError as error:
+        return out.getvalue(), err.getvalue(), str(error)
+    return out.getvalue(), err.getvalue(), None
+
+
+needs_truncate = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite has no TRUNCATE"
+)
+
+
+@needs_truncate
+@pytest.mark.parametrize("table", ["safeguard_auditevent", "safeguard_auditcheck"])
+def test_truncate_cannot_empty_the_audit_trail(school, table):
+    _record(school, n=3)
+    audit_check_run(actor=None)
+    _raw("SET CONSTRAINTS ALL IMMEDIATE", [])  # TRUNCATE waits for no deferred check
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        _raw(f"TRUNCATE {table}", [])
+    assert (AuditEvent.objects.count(), AuditCheck.objects.count()) == (3, 1)
+
+
+def test_a_bare_delete_of_every_event_is_refused(school):
+    """SQLite's DELETE without WHERE skips row triggers unless the table has some: it has."""
+    _record(school, n=2)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        _raw("DELETE FROM safeguard_auditevent", [])
+    assert AuditEvent.objects.count() == 2
+
+
+def test_a_kept_chain_check_cannot_be_forged_or_removed(school):
+    _record(school, n=2)
+    check = audit_check_run(actor=None)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        _raw("UPDATE safeguard_auditcheck SET problems = 0, first_problem = ''", [])
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditCheck.objects.filter(pk=check.pk).update(events_checked=99)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        _raw("DELETE FROM safeguard_auditcheck", [])
+    kept = AuditCheck.objects.get()
+    assert (kept.pk, kept.events_checked, kept.head_id) == (check.pk, 2, check.head_id)
+
+
+def test_a_check_keeps_the_head_it_reached_and_each_schools_share(school, head, outsider):
+    _record(school, actor=head, n=3)
+    *_, last = _record(outsider.school, actor=outsider, n=2)
+    check = audit_check_run(actor=head)
+    assert (check.school, check.head_id, check.head_hash) == (school, last.pk, last.hash)
+    assert check.by_school == {
+        str(school.pk): {"events": 3, "problems": 0, "first_problem": ""},
+        str(outsider.school_id): {"events": 2, "problems": 0, "first_problem": ""},
+    }
+    assert audit_check_run(actor=None).school is None
+
+
+def test_deleting_the_newest_events_behind_the_triggers_is_not_reported_intact(school, head):
+    events = _record(school, actor=head, n=5)
+    assert audit_check_run(actor=None).intact
+    _owner_lifts_every_trigger()
+    _raw("DELETE FROM safeguard_auditevent WHERE id >= %s", [events[3].pk])
+    # The chain alone is still whole: nothing follows the removed events.
+    assert chain.walk_chain(2000).problems == []
+    out, err, error = _verify_output()
+    assert error == "The audit trail is broken: 2 problem(s)."
+    assert "intact" not in out
+    assert f"events {events[3].pk}..{events[4].pk} are missing from the end of the trail" in err
+    assert f"2 of the 5 events up to event {events[4].pk} are missing" in err
+    assert not AuditCheck.objects.order_by("-id").first().intact
+
+
+def test_an_emptied_trail_is_reported_as_missing_events_not_as_0_intact(school, head):
+    events = _record(school, actor=head, n=4)
+    audit_check_run(actor=None)
+    _owner_lifts_every_trigger()
+    # The owner's TRUNCATE with the triggers lifted; on SQLite a bare DELETE is the same.
+    _raw(
+        "TRUNCATE safeguard_auditevent"
+        if connection.vendor == "postgresql"
+        else "DELETE FROM safeguard_auditevent",
+        [],
+    )
+    out, err, error = _verify_output()
+    assert "The audit trail is intact: 0 events" not in out
+    assert error is not None
+    assert f"every event up to event {events[-1].pk} is missing from the end of the trail" in err
+    assert f"4 of the 4 events up to event {events[-1].pk} are missing" in err
+
+
+def test_a_trail_written_again_from_the_start_is_not_intact(school, head):
+    events = _record(school, actor=head, n=3)
+    audit_check_run(actor=None)
+    _owner_lifts_every_trigger()
+    _raw("DELETE FROM safeguard_auditevent", [])
+    _record(school, actor=head, n=4)  # a fresh chain from GENESIS: every link holds
+    assert chain.walk_chain(2000).problems == []
+    problems = audit_verify()
+    assert [p.event_id for p in problems] == [events[-1].pk, None]
+    assert "3 of the 3 events" in problems[1].message
+
+
+def test_a_rewritten_newest_event_is_named_by_the_next_check(school, head):
+    *_, last = _record(school, actor=head, n=3)
+    audit_check_run(actor=None)
+    _owner_lifts_every_trigger()
+    forged = AuditEvent.objects.get(pk=last.pk)
+    forged.reason = "nothing to see"
+    forged.hash = chain.event_hash(forged)  # the newest: no later link to break
+    forged.save(update_fields=["reason", "hash"])
+    assert chain.walk_chain(2000).problems == []
+    (problem,) = audit_check_run(actor=None).found
+    assert problem.event_id == last.pk
+    assert f"event {last.pk} is not the one the last check found there" in problem.message
+
+
+def test_events_missing_stay_reported_until_the_trail_is_whole_again(school, head):
+    events = _record(school, actor=head, n=3)
+    audit_check_run(actor=None)
+    _owner_lifts_every_trigger()
+    _raw("DELETE FROM safeguard_auditevent WHERE id = %s", [events[-1].pk])
+    assert not audit_check_run(actor=None).intact
+    # The broken check is not the measure: the next one still compares with the intact one.
+    _record(school, actor=head, n=1)
+    again = audit_check_run(actor=None)
+    assert again.first_problem.startswith(
+        f"event {events[-1].pk} is missing from the end of the trail"
+    )
+
+
+def test_a_trail_growing_normally_stays_intact_check_after_check(school, head):
+    for n in range(3):
+        _record(school, actor=head, n=2)
+        check = audit_check_run(actor=None)
+        assert check.found == [] and check.events_checked == 2 * (n + 1)
+    out, _err, error = _verify_output()
+    assert error is None
+    assert "The audit trail is intact: 6 events." in out
+    assert f"Head: event {AuditEvent.objects.order_by('-id').first().pk}" in out
