@@ -1,8 +1,9 @@
 """The audit trail page, its CSV export and the chain check.
 
-For the headteacher and the chair of governors only; one school's events; filters that narrow
-the rows; the latest chain check at the top; governors-safe (no pupil names, pseudonymous CSV);
-a confidential concern's reporter withheld from anyone but its case manager.
+For the headteacher and the chair of governors only; one school's events and chain checks;
+filters that narrow the rows; the latest chain check at the top; governors-safe (no pupil names,
+no reasons for the chair); a confidential concern's reporter withheld from anyone but its case
+manager.
 """
 
 import csv
@@ -324,8 +325,22 @@ def test_check_the_chain_needs_a_post(client, head):
     assert AuditCheck.objects.count() == 0
 
 
+def _kept(ran_by, events, problems=0, first_problem="", **extra):
+    """A kept check, run by `ran_by` (None: the command), that found `events` of its school's."""
+    school_id = ran_by.school_id if ran_by is not None else extra.pop("school_id")
+    share = {"events": events, "problems": problems, "first_problem": first_problem}
+    return AuditCheck.objects.create(
+        ran_by=ran_by,
+        school_id=ran_by.school_id if ran_by is not None else None,
+        events_checked=extra.pop("events_checked", events),
+        problems=extra.pop("total_problems", problems),
+        first_problem=first_problem,
+        by_school={str(school_id): share, **extra.pop("by_school", {})},
+    )
+
+
 def test_a_large_count_is_written_with_separators(client, head):
-    AuditCheck.objects.create(ran_by=head, events_checked=12345, problems=0)
+    _kept(head, 12345)
     assert "Intact: 12,345 events checked" in text(_as(client, head).get(URL))
 
 
@@ -346,16 +361,89 @@ def test_a_tampered_event_makes_the_page_say_broken_and_name_it(client, head):
 
 
 def test_the_page_shows_the_latest_check(client, head):
-    AuditCheck.objects.create(ran_by=head, events_checked=5, problems=2, first_problem="event 4 x")
-    AuditCheck.objects.create(ran_by=head, events_checked=6, problems=0)
+    _kept(head, 5, problems=2, first_problem="event 4 x")
+    _kept(head, 6)
     assert "Intact: 6 events checked" in text(_as(client, head).get(URL))
 
 
-def test_a_check_run_at_another_school_does_not_name_who_ran_it(client, head, outsider):
-    AuditCheck.objects.create(ran_by=outsider, events_checked=2, problems=0)
+def test_a_check_kept_before_schools_were_counted_says_no_count(client, head):
+    AuditCheck.objects.create(ran_by=head, events_checked=12345, problems=0)
     page = text(_as(client, head).get(URL))
-    assert "by someone at another school" in page
+    assert "Intact: checked on" in page
+    assert "12,345" not in page
+
+
+# --- tenancy of the chain check (issue 15, finding 8) -------------------------------------------
+
+
+def test_a_schools_audit_page_counts_only_its_own_events(client, head, outsider):
+    for n in range(3):
+        _event(head.school, head, ref=f"TEST-{n}")
+    for n in range(4):
+        _event(outsider.school, outsider, ref=f"ELSEWHERE-{n}")
+    _as(client, head)
+    response = client.post(CHECK, follow=True)
+    assert "The chain is intact: 3 events." in text(response)
+    page = text(client.get(URL))
+    assert "Intact: 3 events checked" in page
+    assert "7 events" not in page
+    call_command("verify_audit", stdout=io.StringIO())
+    _as(client, outsider)
+    assert "Intact: 4 events checked" in text(client.get(URL))
+
+
+def test_a_check_run_at_another_school_is_neither_shown_nor_named(client, head, outsider):
+    _kept(outsider, 2)
+    page = text(_as(client, head).get(URL))
+    assert "another school" not in page
     assert outsider.full_name not in page
+    assert "The chain has not been checked yet" in page
+    mine = _kept(head, 1)
+    _kept(outsider, 2)  # newer, and still not this school's
+    when = timezone.localtime(mine.ran_at)
+    assert f"Intact: 1 events checked on {when.day} {when:%b %Y}" in text(client.get(URL))
+
+
+def test_the_installations_own_check_is_shown_to_every_school(client, head, outsider):
+    _kept(None, 3, school_id=head.school_id, by_school={str(outsider.school_id): {"events": 9}})
+    assert "Intact: 3 events checked" in text(_as(client, head).get(URL))
+    assert "by the verify_audit command" in text(client.get(URL))
+    assert "Intact: 9 events checked" in text(_as(client, outsider).get(URL))
+
+
+def test_a_break_in_another_schools_events_is_told_without_saying_whose(client, head, outsider):
+    _event(head.school, head)
+    theirs = _event(outsider.school, outsider)
+    _allow_tampering()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE safeguard_auditevent SET reason = 'x' WHERE id = %s", [theirs.pk])
+    _as(client, head)
+    response = client.post(CHECK, follow=True)
+    assert "The chain is broken: the chain is also broken in another school's events" in text(
+        response
+    )
+    page = text(client.get(URL))
+    assert "BROKEN:" in page and "another school's events" in page
+    assert f"event {theirs.pk}" not in page
+    assert outsider.full_name not in page and "Intact" not in page
+    page = text(_as(client, outsider).get(URL))
+    assert "The chain has not been checked yet" in page  # the head's check is not theirs
+
+
+def test_events_missing_from_the_end_are_told_to_every_school(client, head, outsider):
+    _event(outsider.school, outsider)
+    last = _event(head.school, head)
+    call_command("verify_audit", stdout=io.StringIO())
+    _allow_tampering()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER safeguard_auditevent_no_delete")
+        cursor.execute("DELETE FROM safeguard_auditevent WHERE id = %s", [last.pk])
+    with pytest.raises(CommandError):
+        call_command("verify_audit", stdout=io.StringIO(), stderr=io.StringIO())
+    for reader in (head, outsider):
+        page = text(_as(client, reader).get(URL))
+        assert f"event {last.pk} is missing from the end of the trail" in page
 
 
 def test_the_verify_audit_command_stores_its_run(client, head):
@@ -453,21 +541,24 @@ def test_the_csv_guards_against_spreadsheet_formulas(client, head):
     assert line[-1] == "'=cmd|' /C calc'!A0"
 
 
-def test_the_chairs_csv_is_pseudonymous_and_has_no_reasons(client, head, dsl, teacher, chair):
+def test_the_chairs_page_and_csv_agree_on_names(client, head, dsl, teacher, chair):
+    """The chair holds the school to account and names people on the page: the CSV names the
+    same people (docs/security.md says why), and neither has the reasons."""
     _varied_events(head, dsl, teacher)
-    lines = _csv(_as(client, chair).get(EXPORT))
+    _as(client, chair)
+    lines = _csv(client.get(EXPORT))
     assert lines[0] == COLUMNS
     body = "\n".join(",".join(line) for line in lines)
     who = [line[1] for line in lines[1:]]
     assert who == [
-        f"STAFF-{teacher.pk}",
+        teacher.full_name,
         "The system",
-        f"STAFF-{teacher.pk}",
-        f"STAFF-{dsl.pk}",
-        f"STAFF-{head.pk}",
+        teacher.full_name,
+        dsl.full_name,
+        head.full_name,
     ]
-    for name in (head.full_name, dsl.full_name, teacher.full_name):
-        assert name not in body
+    assert who == [row[1] for row in _rows(client.get(URL))]
+    assert "STAFF-" not in body
     for reason in ("door open", "Unplanned", "see the plan", "waiting too long"):
         assert reason not in body
     assert all(len(line) == len(COLUMNS) for line in lines)
