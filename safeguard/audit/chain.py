@@ -193,14 +193,17 @@ def walk_chain(batch_size: int) -> Walk:
             )
         expected_prev, head_id = stored, event_id
     intact = {str(block): n for block, n in counts.items() if block not in broken}
+    found: dict[int, list[ChainProblem]] = defaultdict(list)
+    for problem in problems:
+        found[problem.school_id or 0].append(problem)
     by_school = {
-        str(school_id): {"events": n, "problems": 0, "first_problem": ""}
+        str(school_id): {
+            "events": n,
+            "problems": len(found[school_id]),
+            "first_problem": found[school_id][0].message if found[school_id] else "",
+        }
         for school_id, n in schools.items()
     }
-    for problem in problems:
-        share = by_school[str(problem.school_id)]
-        share["problems"] += 1
-        share["first_problem"] = share["first_problem"] or problem.message
     head_hash = expected_prev if head_id is not None else ""
     return Walk(problems, checked, intact, head_id, head_hash, by_school)
 
