@@ -123,7 +123,7 @@ def browser():
 
 
 @pytest.fixture
-def people(browser, live_server, _audit_trail_emptied_between_tests):
+def people(browser, live_server):
     """`people(staff)` opens a browser context for that person and signs them in.
 
     Whoever must use two-factor sign-in is given an authenticator app first (as at their first

@@ -18,7 +18,7 @@ def _code_from_key(key: str) -> str:
 
 
 def test_first_sign_in_sets_up_two_factor_then_a_recovery_code_works(
-    browser, live_server, school, head, _audit_trail_emptied_between_tests
+    browser, live_server, school, head
 ):
     deputy = StaffFactory(
         school=school,
