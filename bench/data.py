@@ -1166,7 +1166,7 @@ class _Builder:
                 when,
                 [self.head],
                 "A member of staff declared a relative at the school: please acknowledge it",
-                "/relatives/awaiting/",
+                reverse("relatives_awaiting"),
             )
             self.event(
                 acknowledged,
@@ -1181,7 +1181,7 @@ class _Builder:
                 acknowledged,
                 [person],
                 "Your declaration of a relative at the school was acknowledged",
-                f"/staff/{person.pk}/",
+                reverse("staff_detail", args=[person.pk]),
             )
 
     def absences(self) -> None:
