@@ -1144,20 +1144,44 @@ class _Builder:
             )[0]
             lo = min(max(person.joined, self.pupil_created[pupil.pk]) + DAY, self.now - HOUR)
             when = self.moment(lo, min(self.now, lo + 60 * DAY))
+            # Declared by the member of staff, acknowledged by the head within a few days (a
+            # declaration counts for nothing until then).
+            acknowledged = min(self.now, when + rng.randint(HOUR, 5 * DAY))
             row = StaffRelative(
-                staff=person.staff, pupil=pupil, relationship=kind, created_at=_aware(when)
+                staff=person.staff,
+                pupil=pupil,
+                relationship=kind,
+                created_at=_aware(when),
+                declared_by=person.staff,
+                acknowledged_by=self.head.staff,
+                acknowledged_at=_aware(acknowledged),
             )
-            relatives.append((row, person, when))
-        self.insert(StaffRelative, [r for r, _, _ in relatives])
-        for row, person, when in relatives:
-            self.event(
+            relatives.append((row, person, when, acknowledged))
+        self.insert(StaffRelative, [r for r, _, _, _ in relatives])
+        for row, person, when, acknowledged in relatives:
+            reason = f"{row.get_relationship_display()} of {person.staff.audit_ref}"
+            label, ref = _label(StaffRelative), row.audit_ref
+            self.event(when, person.pk, "relative.add", label, str(row.pk), ref, reason=reason)
+            self.notice(
                 when,
-                person.pk,
-                "relative.add",
-                _label(StaffRelative),
+                [self.head],
+                "A member of staff declared a relative at the school: please acknowledge it",
+                reverse("relatives_awaiting"),
+            )
+            self.event(
+                acknowledged,
+                self.head.pk,
+                "relative.acknowledge",
+                label,
                 str(row.pk),
-                row.audit_ref,
-                reason=f"{row.get_relationship_display()} of {person.staff.audit_ref}",
+                ref,
+                reason=reason,
+            )
+            self.notice(
+                acknowledged,
+                [person],
+                "Your declaration of a relative at the school was acknowledged",
+                reverse("staff_detail", args=[person.pk]),
             )
 
     def absences(self) -> None:

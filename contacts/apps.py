@@ -12,3 +12,10 @@ class ContactsConfig(AppConfig):
         from safeguard.audit.selectors import register_trail_privacy
 
         register_trail_privacy(CONCERNS_PRIVACY)
+
+        # People services alert someone at once (a declared relative awaits acknowledgement)
+        # through the notifications subject, which sits above them.
+        from contacts.notifications.services import notify
+        from contacts.people.services import register_notifier
+
+        register_notifier(notify)

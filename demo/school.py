@@ -194,19 +194,16 @@ def build_demo_school(today: dt.date) -> DemoSummary:
         parents = _parents(head, current + former[:6], rng)
         # Half the staff have read the policies; the dashboard lists the rest.
         build_demo_policies(head, [p for key, p in people.items() if key < "m"])
-        # Lucy Green's own son is on roll: contact with him is exempt (own family).
-        people_services.relative_add(
-            actor=people["support"],
-            staff=people["support"],
-            pupil=current[3],
-            relationship=Relationship.CHILD,
-        )
-        people_services.relative_add(
-            actor=head,
-            staff=people["pe"],
-            pupil=current[10],
-            relationship=Relationship.NIECE_NEPHEW,
-        )
+        # Lucy Green's own son and the PE teacher's niece are on roll: each declared them, and
+        # contact with them is exempt (own family) once the head has acknowledged it.
+        for key, pupil, relationship in (
+            ("support", current[3], Relationship.CHILD),
+            ("pe", current[10], Relationship.NIECE_NEPHEW),
+        ):
+            declared = people_services.relative_add(
+                actor=people[key], staff=people[key], pupil=pupil, relationship=relationship
+            )
+            people_services.relative_acknowledge(actor=head, relative=declared)
         _demo_requests(people, current, former)
         _demo_records(people, current, former)
         _demo_two_factor(people.values())

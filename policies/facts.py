@@ -31,6 +31,32 @@ def engine_settings_for(school: School) -> EngineSettings:
     )
 
 
+def _require_acknowledged_relative(requester: Staff, pupil: Pupil) -> None:
+    """The own-family exemption counts only for a relative the head (or the chair) has
+    acknowledged: until then the pupil is like any other, whatever was declared."""
+    declared = StaffRelative.objects.filter(staff=requester, pupil=pupil).first()
+    if declared is None:
+        raise ValidationError(
+            {
+                "exemption": "This pupil is not recorded as your child or relative. Add them "
+                "on your own page first, or choose another answer."
+            }
+        )
+    if not declared.is_acknowledged:
+        whose = (
+            "the chair of governors'"
+            if roles.has_role(requester, roles.Role.HEADTEACHER)
+            else "the headteacher's"
+        )
+        raise ValidationError(
+            {
+                "exemption": "This pupil is declared as your relative, awaiting "
+                f"{whose} acknowledgement. Until then the usual rules apply: choose another "
+                "answer."
+            }
+        )
+
+
 def contact_facts(
     *,
     requester: Staff,
@@ -50,16 +76,8 @@ def contact_facts(
     Status and age are taken on the contact date, not today: a Year 13 pupil asking about a
     trip after they leave is a former pupil on that day.
     """
-    if (
-        exemption == "own_family"
-        and not StaffRelative.objects.filter(staff=requester, pupil=pupil).exists()
-    ):
-        raise ValidationError(
-            {
-                "exemption": "This pupil is not recorded as your child or relative. Add them "
-                "on your own page first, or choose another answer."
-            }
-        )
+    if exemption == "own_family":
+        _require_acknowledged_relative(requester, pupil)
     if on < pupil.date_of_birth:
         raise ValidationError({"contact_date": "This date is before the pupil was born."})
     status: PupilStatus

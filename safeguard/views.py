@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from contacts.people.selectors import relatives_awaiting_acknowledgement_by
 from contacts.planned.models import ContactRequest
 from contacts.planned.selectors import decision_queue_for
 from contacts.planned.workflow import head_absent
@@ -57,6 +58,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "unread": [(v, left) for v, _read, left in acknowledgement_counts(school_id) if left],
         "to_read": versions_awaiting(request.user),
         "today": timezone.localdate(),
+        "relatives_awaiting": relatives_awaiting_acknowledgement_by(request.user).count(),
     }
     if roles.has_role(request.user, roles.SENIOR_LEADERS):
         context["outcomes_overdue"] = _first_few(requests.overdue(), "starts_at")

@@ -73,3 +73,12 @@ class StaffRelativeFactory(factory.django.DjangoModelFactory):
     staff = factory.SubFactory(StaffFactory)
     pupil = factory.SubFactory(PupilFactory, school=factory.SelfAttribute("..staff.school"))
     relationship = "child"
+
+    class Params:
+        # A declaration lifts no rule until someone else has acknowledged it.
+        acknowledged = factory.Trait(
+            acknowledged_by=factory.SubFactory(
+                StaffFactory, school=factory.SelfAttribute("..staff.school")
+            ),
+            acknowledged_at=factory.LazyFunction(timezone.now),
+        )

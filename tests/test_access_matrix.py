@@ -153,6 +153,11 @@ EXPECTED: dict[str, dict[str, Expected]] = {
         403, teacher=200, colleague=404, head=200, chair=404, governor=404, admin=200
     ),
     "relative_remove": signed_in(405),
+    # require_POST above role_required(RELATIVE_ACKNOWLEDGERS).
+    "relative_acknowledge": signed_in(405),
+    "relative_decline": signed_in(405),
+    # Declared relatives waiting for acknowledgement: the head's, the chair's (the head's own).
+    "relatives_awaiting": signed_in(403, head=200, chair=200),
     "request_cancel": signed_in(405),
     "request_complete": signed_in(405),
     "request_decide": signed_in(405),
@@ -244,7 +249,7 @@ def _kwargs(name, world):
             "staff_subject_access",
             "staff_subject_access_download",
         ],
-        "relative": ["relative_remove"],
+        "relative": ["relative_remove", "relative_acknowledge", "relative_decline"],
         "pupil": [
             "pupil_detail",
             "pupil_edit",

@@ -313,6 +313,20 @@ FORMS: list[Form] = [
         kwargs=_pk("relative"),
         shown_on=("staff_detail", _pk("staff")),
     ),
+    Form(
+        "relative_acknowledge",
+        "head",
+        lambda s: {},
+        kwargs=_pk("relative"),
+        shown_on=("staff_detail", _pk("staff")),
+    ),
+    Form(
+        "relative_decline",
+        "head",
+        lambda s: {"back": "list"},
+        kwargs=_pk("relative"),
+        shown_on=("relatives_awaiting", None),
+    ),
     Form("pupil_create", "admin", _pupil_answers, creates=Pupil),
     Form(
         "pupil_edit",

@@ -40,7 +40,12 @@ def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "can_reset_two_factor": two_factor_on and two_factor.may_reset(request.user, staff),
         "held_roles": staff.role_assignments.all(),
         "reports": staff.reports.filter(is_active=True),
-        "relatives": relatives.select_related("pupil"),
+        "relatives": relatives.select_related("pupil", "acknowledged_by"),
+        "acknowledgeable": set(
+            people_selectors.relatives_awaiting_acknowledgement_by(request.user)
+            .filter(staff=staff)
+            .values_list("pk", flat=True)
+        ),
         "can_edit": can_edit,
         "can_add_relative": can_edit or staff.pk == request.user.pk,
         **_file_entries_context(request, staff),

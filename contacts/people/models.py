@@ -324,21 +324,54 @@ class Relationship(models.TextChoices):
 
 
 class StaffRelative(models.Model):
-    """A pupil who is a staff member's own child or relative: the policies exempt that contact."""
+    """A pupil declared as a staff member's own child or relative.
+
+    The policies exempt that contact, but only once someone other than the declarer has
+    acknowledged the declaration (the headteacher; the chair when the head is involved): until
+    then it counts for nothing, or anyone could lift the rules by naming a pupil their niece.
+    """
 
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="relatives")
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="staff_relatives")
     relationship = models.CharField(max_length=20, choices=Relationship.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Empty only for declarations made before the declarer was recorded.
+    declared_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["pupil__last_name", "pupil__first_name"]
         constraints = [
             models.UniqueConstraint(fields=["staff", "pupil"], name="staffrelative_once"),
+            models.CheckConstraint(
+                condition=Q(acknowledged_by__isnull=True, acknowledged_at__isnull=True)
+                | Q(acknowledged_by__isnull=False, acknowledged_at__isnull=False),
+                name="staffrelative_acknowledged_by_whom_and_when",
+            ),
+            # Nobody acknowledges their own relative, nor a declaration they made themself.
+            models.CheckConstraint(
+                condition=Q(acknowledged_by__isnull=True) | ~Q(acknowledged_by=F("staff")),
+                name="staffrelative_not_acknowledged_by_the_relative_s_staff",
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_by__isnull=True)
+                | Q(declared_by__isnull=True)
+                | ~Q(acknowledged_by=F("declared_by")),
+                name="staffrelative_not_acknowledged_by_its_declarer",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.pupil} ({self.get_relationship_display()} of {self.staff})"
+
+    @property
+    def is_acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
 
     @property
     def audit_ref(self) -> str:

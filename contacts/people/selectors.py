@@ -7,11 +7,19 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from contacts.people.models import ParentCarer, Pupil, PupilQuerySet, Staff, StaffRelative
+from contacts.people.models import (
+    ParentCarer,
+    Pupil,
+    PupilQuerySet,
+    Staff,
+    StaffRelative,
+    StaffRole,
+)
 from safeguard.core import roles
 from safeguard.core.models import School
+from safeguard.core.roles import Role
 
 # The rows keep their own kind of queryset (a PupilQuerySet stays one).
 _Pupils = TypeVar("_Pupils", bound="QuerySet[Pupil]")
@@ -73,6 +81,40 @@ def relatives_visible_to(user: Staff) -> QuerySet[StaffRelative]:
     if roles.has_role(user, roles.DIRECTORY_READERS):
         return rows
     return rows.filter(staff_id=user.pk)
+
+
+def _holds_role_now(role: str, person: str) -> Exists:
+    """Whether the (active) person at `person`, a path from the relative, holds the role."""
+    return Exists(
+        StaffRole.objects.filter(staff_id=OuterRef(person), staff__is_active=True, role=role)
+    )
+
+
+def relatives_awaiting_acknowledgement_by(user: Staff) -> QuerySet[StaffRelative]:
+    """The declarations of a relative this person may acknowledge (or decline) now.
+
+    The headteacher acknowledges; the chair of governors when the head declared it or it is the
+    head's own relative, so nobody vouches for themself. Never one's own, never one's own
+    declaration, and only in one's own school.
+    """
+    held = roles.roles_of(user)
+    if not held & roles.RELATIVE_ACKNOWLEDGERS:
+        return StaffRelative.objects.none()
+    head_involved = _holds_role_now(Role.HEADTEACHER, "staff_id") | _holds_role_now(
+        Role.HEADTEACHER, "declared_by_id"
+    )
+    reach = Q(pk__in=[])
+    if Role.HEADTEACHER in held:
+        reach |= ~head_involved
+    if Role.CHAIR_OF_GOVERNORS in held:
+        reach |= head_involved
+    return (
+        StaffRelative.objects.filter(
+            reach, staff__school_id=user.school_id, acknowledged_at__isnull=True
+        )
+        .exclude(staff_id=user.pk)
+        .exclude(declared_by_id=user.pk)
+    )
 
 
 def own_school(user: Staff) -> School:

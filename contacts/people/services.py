@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
 
+from contacts.people import selectors
 from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative, StaffRole
 from safeguard.audit.services import audit_record
 from safeguard.core import roles
@@ -198,17 +202,61 @@ def parent_create(
     return parent
 
 
-def relative_add(*, actor: Staff, staff: Staff, pupil: Pupil, relationship: str) -> StaffRelative:
-    """Record that a pupil is a staff member's own child or relative (exempt contact).
+# Notices are the notifications subject's, a layer above this one: it registers its `notify`
+# here when Django starts (contacts/apps.py), so a change to people can alert someone at once
+# without this subject importing it.
+class Notifier(Protocol):
+    def __call__(self, *, recipients: Iterable[Staff], message: str, path: str) -> object: ...
 
-    The member of staff may declare their own; the headteacher or administrator anyone's.
+
+_NOTIFIERS: list[Notifier] = []
+
+
+def register_notifier(notifier: Notifier) -> None:
+    """Called from an AppConfig.ready(); registering the same one again changes nothing."""
+    if notifier not in _NOTIFIERS:
+        _NOTIFIERS.append(notifier)
+
+
+def _notify(*, recipients: Iterable[Staff], message: str, path: str) -> None:
+    if not _NOTIFIERS:
+        # A safeguarding alert that silently goes nowhere is worse than an error.
+        raise ImproperlyConfigured("No notifier is registered for the people subject.")
+    recipients = list(recipients)
+    for notifier in _NOTIFIERS:
+        notifier(recipients=recipients, message=message, path=path)
+
+
+def _relative_acknowledgers(relative: StaffRelative) -> QuerySet[Staff]:
+    """Everyone who may acknowledge this declaration now (see the selector for who)."""
+    school = relative.staff.school
+    candidates = Staff.objects.filter(
+        school=school, is_active=True, role_assignments__role__in=roles.RELATIVE_ACKNOWLEDGERS
+    ).distinct()
+    return candidates.filter(
+        pk__in=[
+            person.pk
+            for person in candidates
+            if selectors.relatives_awaiting_acknowledgement_by(person)
+            .filter(pk=relative.pk)
+            .exists()
+        ]
+    )
+
+
+def relative_add(*, actor: Staff, staff: Staff, pupil: Pupil, relationship: str) -> StaffRelative:
+    """Declare that a pupil is a staff member's own child or relative.
+
+    The member of staff may declare their own; the headteacher or administrator anyone's. The
+    declaration lifts no rule until it is acknowledged (`relative_acknowledge`), so whoever may
+    acknowledge it is told at once.
     """
     if actor.pk != staff.pk:
         _require_people_editor(actor, staff.school)
     _require_same_school(staff.school, [pupil], "pupil")
     if StaffRelative.objects.filter(staff=staff, pupil=pupil).exists():
         raise ValidationError({"pupil": "This pupil is already recorded as a relative."})
-    relative = StaffRelative(staff=staff, pupil=pupil, relationship=relationship)
+    relative = StaffRelative(staff=staff, pupil=pupil, relationship=relationship, declared_by=actor)
     relative.full_clean(validate_unique=False)
     with transaction.atomic():
         relative.save()
@@ -219,7 +267,76 @@ def relative_add(*, actor: Staff, staff: Staff, pupil: Pupil, relationship: str)
             obj=relative,
             reason=f"{relative.get_relationship_display()} of {staff.audit_ref}",
         )
+        _notify(
+            recipients=_relative_acknowledgers(relative),
+            message="A member of staff declared a relative at the school: please acknowledge it",
+            path=reverse("relatives_awaiting"),
+        )
     return relative
+
+
+def _relative_to_decide(actor: Staff, relative: StaffRelative) -> StaffRelative:
+    """The declaration, locked, once the actor may acknowledge or decline it now."""
+    locked = (
+        StaffRelative.objects.select_for_update()
+        .select_related("staff__school", "pupil")
+        .filter(pk=relative.pk)
+        .first()
+    )
+    if locked is None or locked.staff.school_id != actor.school_id:
+        raise PermissionDenied("This declaration is not one of your school's.")
+    if locked.is_acknowledged:
+        raise ValidationError("This relative was already acknowledged.")
+    if not selectors.relatives_awaiting_acknowledgement_by(actor).filter(pk=locked.pk).exists():
+        raise PermissionDenied(
+            "Only the headteacher may acknowledge this (the chair of governors when the head "
+            "is involved), and never for themself or a declaration of their own."
+        )
+    return locked
+
+
+def relative_acknowledge(*, actor: Staff, relative: StaffRelative) -> StaffRelative:
+    """Acknowledge a declared relative: from now on the own-family exemption may apply."""
+    with transaction.atomic():
+        locked = _relative_to_decide(actor, relative)
+        locked.acknowledged_by = actor
+        locked.acknowledged_at = timezone.now()
+        locked.save(update_fields=["acknowledged_by", "acknowledged_at"])
+        audit_record(
+            actor=actor,
+            school=locked.staff.school,
+            action="relative.acknowledge",
+            obj=locked,
+            reason=f"{locked.get_relationship_display()} of {locked.staff.audit_ref}",
+        )
+        _notify(
+            recipients=[locked.staff],
+            message="Your declaration of a relative at the school was acknowledged",
+            path=reverse("staff_detail", args=[locked.staff_id]),
+        )
+    return locked
+
+
+def relative_decline(*, actor: Staff, relative: StaffRelative) -> None:
+    """Decline a declared relative: the declaration is removed and never counted."""
+    with transaction.atomic():
+        locked = _relative_to_decide(actor, relative)
+        audit_record(
+            actor=actor,
+            school=locked.staff.school,
+            action="relative.decline",
+            obj=locked,
+            reason=f"{locked.pupil.audit_ref} not acknowledged for {locked.staff.audit_ref}",
+        )
+        told = {locked.staff}
+        if locked.declared_by is not None:
+            told.add(locked.declared_by)
+        _notify(
+            recipients=told,
+            message="A declaration of a relative at the school was not acknowledged",
+            path=reverse("staff_detail", args=[locked.staff_id]),
+        )
+        locked.delete()
 
 
 def relative_remove(*, actor: Staff, relative: StaffRelative) -> None:

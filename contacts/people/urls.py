@@ -9,6 +9,11 @@ urlpatterns = [
     path("staff/<int:pk>/active/", views.staff_active, name="staff_active"),
     path("staff/<int:pk>/relatives/new/", views.relative_add, name="relative_add"),
     path("relatives/<int:pk>/remove/", views.relative_remove, name="relative_remove"),
+    path("relatives/awaiting/", views.relatives_awaiting, name="relatives_awaiting"),
+    path(
+        "relatives/<int:pk>/acknowledge/", views.relative_acknowledge, name="relative_acknowledge"
+    ),
+    path("relatives/<int:pk>/decline/", views.relative_decline, name="relative_decline"),
     path("pupils/", views.pupil_list, name="pupil_list"),
     path("pupils/new/", views.pupil_create, name="pupil_create"),
     path("pupils/<int:pk>/edit/", views.pupil_edit, name="pupil_edit"),

@@ -134,7 +134,11 @@ def relative_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "The relative was recorded.")
+            messages.success(
+                request,
+                "The relative was declared. It counts only once the headteacher has "
+                "acknowledged it.",
+            )
             return redirect("staff_detail", pk=staff.pk)
     return render(request, "contacts/relative_form.html", {"form": form, "staff": staff})
 
@@ -147,6 +151,57 @@ def relative_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     services.relative_remove(actor=request.user, relative=relative)
     messages.success(request, "The relative was removed.")
     return redirect("staff_detail", pk=relative.staff_id)
+
+
+@role_required(roles.RELATIVE_ACKNOWLEDGERS)
+def relatives_awaiting(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The declared relatives waiting for this person's acknowledgement."""
+    rows = selectors.relatives_awaiting_acknowledgement_by(request.user).select_related(
+        "staff", "pupil", "declared_by"
+    )
+    return render(
+        request, "contacts/relatives_awaiting.html", {"relatives": rows.order_by("created_at")}
+    )
+
+
+def _relative_decided(
+    request: AuthenticatedHttpRequest, pk: int, decide: Callable[..., object], done: str
+) -> HttpResponse:
+    """Acknowledge or decline (`decide`) a declaration, then back to the list or the staff
+    page it was decided from."""
+    reach = selectors.relatives_visible_to(
+        request.user
+    ) | selectors.relatives_awaiting_acknowledgement_by(request.user)
+    relative = get_object_or_404(reach.select_related("staff", "pupil"), pk=pk)
+    try:
+        decide(actor=request.user, relative=relative)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"{relative.pupil.full_name}, {relative.get_relationship_display().lower()} of "
+            f"{relative.staff.full_name}, {done}.",
+        )
+    if request.POST.get("back") == "list":
+        return redirect("relatives_awaiting")
+    return redirect("staff_detail", pk=relative.staff_id)
+
+
+@require_POST
+@role_required(roles.RELATIVE_ACKNOWLEDGERS)
+def relative_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _relative_decided(
+        request, pk, services.relative_acknowledge, "was acknowledged: the family rules apply"
+    )
+
+
+@require_POST
+@role_required(roles.RELATIVE_ACKNOWLEDGERS)
+def relative_decline(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _relative_decided(
+        request, pk, services.relative_decline, "was declined and the declaration removed"
+    )
 
 
 @role_required(roles.DIRECTORY_READERS)

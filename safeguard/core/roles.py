@@ -61,6 +61,9 @@ DISCLOSURE_REVIEWERS = frozenset({Role.HEADTEACHER, Role.DSL})
 CASE_MANAGERS = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS})
 # Who records and reads consultations and referrals to the LADO (never about themselves).
 LADO_RECORDERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS, Role.DSL})
+# Who acknowledges a declared relative, before it lifts any rule: the headteacher, or the
+# chair of governors when the head declared it or it is the head's own relative.
+RELATIVE_ACKNOWLEDGERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS})
 # Who reads the governors' report: the governors, who hold the school to account, and the head.
 REPORT_READERS = GOVERNORS | {Role.HEADTEACHER}
 # Policy 000 and the issue's threat model: whoever can read disclosures, allegations or the whole

@@ -10,7 +10,7 @@ from django.utils import timezone
 from bench.data import BENCH_DOMAIN, BENCH_PASSWORD, BENCH_SCHOOL, scale_for
 from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.notifications.models import Notification
-from contacts.people.models import Pupil, Staff
+from contacts.people.models import Pupil, Staff, StaffRelative
 from contacts.planned.models import TRANSITIONS, ContactRequest, HeadAbsence, RequestNote, Status
 from contacts.planned.services import request_assess
 from contacts.records.models import ContactRecord, Disclosure, RecordType
@@ -281,3 +281,18 @@ def test_replace_makes_the_same_school_again_and_retires_the_old_one(bench):
     assert AuditEvent.objects.filter(school=old, action="bench.replace").count() == 1
     assert before[:2] == fingerprint(new)[:2]  # the same seed on the same day
     call_command("verify_audit", stdout=StringIO())
+
+
+def test_relatives_are_declared_by_their_staff_and_acknowledged_by_the_head_after(bench):
+    school, _ = bench
+    relatives = StaffRelative.objects.filter(staff__school=school)
+    head = Staff.objects.get(email=f"head@{BENCH_DOMAIN}")
+    assert relatives.exists()
+    assert not relatives.exclude(declared_by=F("staff")).exists()
+    assert not relatives.exclude(acknowledged_by=head).exists()
+    assert not relatives.filter(acknowledged_at__lt=F("created_at")).exists()
+    for relative in relatives:
+        relative.full_clean()
+    acknowledged = AuditEvent.objects.filter(school=school, action="relative.acknowledge")
+    assert acknowledged.count() == relatives.count()
+    assert not acknowledged.exclude(actor=head).exists()

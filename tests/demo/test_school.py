@@ -119,6 +119,12 @@ def test_demo_has_a_staff_relative(demo_output):
     assert relative.pupil.is_current()
 
 
+def test_demo_relatives_are_declared_by_their_staff_and_acknowledged_by_the_head(demo_output):
+    for relative in StaffRelative.objects.select_related("staff", "acknowledged_by"):
+        assert relative.declared_by == relative.staff
+        assert relative.acknowledged_by.email == "head@oakfield.example"
+
+
 def test_demo_has_parents_linked_to_pupils(demo_output):
     parents = ParentCarer.objects.all()
     assert parents.count() >= 10

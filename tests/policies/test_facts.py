@@ -9,8 +9,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from contacts.people import services as people_services
 from policies.engine import ContactFacts, EngineSettings
-from policies.facts import contact_facts, engine_settings_for
+from policies.facts import assess_contact, contact_facts, engine_settings_for
 from tests.factories import PupilFactory, SchoolFactory, StaffRelativeFactory
 
 
@@ -159,12 +160,90 @@ def test_own_family_of_a_colleague_does_not_count(teacher, colleague, young_pupi
     assert "exemption" in caught.value.message_dict
 
 
-def test_own_family_is_accepted_for_a_recorded_relative(teacher, young_pupil):
-    StaffRelativeFactory(staff=teacher, pupil=young_pupil)
+def test_own_family_is_accepted_for_an_acknowledged_relative(head, teacher, young_pupil):
+    StaffRelativeFactory(staff=teacher, pupil=young_pupil, acknowledged_by=head, acknowledged=True)
 
     facts = _facts(teacher, young_pupil, exemption="own_family", purpose="personal")
 
     assert facts.exemption == "own_family"
+
+
+def test_a_declared_relative_awaiting_acknowledgement_is_not_family(teacher, young_pupil):
+    StaffRelativeFactory(staff=teacher, pupil=young_pupil, declared_by=teacher)
+
+    with pytest.raises(ValidationError) as caught:
+        _facts(teacher, young_pupil, exemption="own_family", purpose="personal")
+
+    assert caught.value.message_dict["exemption"] == [
+        "This pupil is declared as your relative, awaiting the headteacher's acknowledgement. "
+        "Until then the usual rules apply: choose another answer."
+    ]
+
+
+def test_the_head_s_declared_relative_awaits_the_chair(head, young_pupil):
+    StaffRelativeFactory(staff=head, pupil=young_pupil, declared_by=head)
+
+    with pytest.raises(ValidationError) as caught:
+        _facts(head, young_pupil, exemption="own_family", purpose="personal")
+
+    assert "awaiting the chair of governors' acknowledgement" in str(caught.value)
+
+
+# Finding 6 of issue 15: a teacher who declared a pupil their niece, with no approval and no
+# notice, was told "Allowed, but it must be recorded" for meetings, parties, lifts and gifts.
+FAMILY_KINDS = ["meeting", "social_event", "transport", "gift"]
+
+
+def _answers(kind, **extra):
+    return {
+        "with_family_only": False,
+        "on": timezone.localdate() + dt.timedelta(days=7),
+        "kind": kind,
+        "purpose": "personal",
+        "planned": True,
+    } | extra
+
+
+@pytest.fixture
+def niece_and_stranger(school):
+    """Two pupils alike in every way the engine reads: one declared a niece, one not."""
+    born = timezone.localdate() - dt.timedelta(days=365 * 14 + 40)
+    alike = {"school": school, "date_of_birth": born, "leaving_date": None}
+    return PupilFactory(first_name="Nia", **alike), PupilFactory(first_name="Sam", **alike)
+
+
+@pytest.mark.parametrize("kind", FAMILY_KINDS)
+def test_a_self_declared_niece_is_any_other_pupil_until_the_head_acknowledges_her(
+    kind, head, teacher, niece_and_stranger
+):
+    niece, stranger = niece_and_stranger
+    declared = people_services.relative_add(
+        actor=teacher, staff=teacher, pupil=niece, relationship="niece_nephew"
+    )
+
+    # The own-family answer is refused for her as for any pupil, and without it the engine's
+    # answer is the one it gives for a pupil who is nobody's relative.
+    for pupil in (niece, stranger):
+        with pytest.raises(ValidationError) as caught:
+            assess_contact(
+                requester=teacher, pupils=[pupil], **_answers(kind, exemption="own_family")
+            )
+        assert "exemption" in caught.value.message_dict
+    as_niece = assess_contact(requester=teacher, pupils=[niece], **_answers(kind))
+    as_stranger = assess_contact(requester=teacher, pupils=[stranger], **_answers(kind))
+    assert as_niece == as_stranger
+    assert as_niece.verdict != "record"
+
+    people_services.relative_acknowledge(actor=head, relative=declared)
+
+    family = assess_contact(
+        requester=teacher, pupils=[niece], **_answers(kind, exemption="own_family")
+    )
+    assert family.verdict == "record"
+    with pytest.raises(ValidationError):
+        assess_contact(
+            requester=teacher, pupils=[stranger], **_answers(kind, exemption="own_family")
+        )
 
 
 def test_a_contact_date_before_the_pupil_was_born_is_refused(teacher, young_pupil):

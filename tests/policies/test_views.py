@@ -297,8 +297,20 @@ def test_own_family_without_a_recorded_relative_is_refused_next_to_the_question(
     assert "What the policies say" not in text(response)
 
 
-def test_own_family_with_a_recorded_relative_is_assessed(client, teacher, pupil):
-    StaffRelativeFactory(staff=teacher, pupil=pupil)
+def test_own_family_with_a_declared_relative_awaiting_acknowledgement_is_not_family(
+    client, teacher, pupil
+):
+    StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=teacher)
+    data = _question(pupil, kind="meeting", purpose="personal", exemption="own_family")
+
+    response = _as(client, teacher).post(reverse("contact_check"), data)
+
+    assert "awaiting the headteacher's acknowledgement" in field_error(response, "exemption")
+    assert "What the policies say" not in text(response)
+
+
+def test_own_family_with_an_acknowledged_relative_is_assessed(client, head, teacher, pupil):
+    StaffRelativeFactory(staff=teacher, pupil=pupil, acknowledged_by=head, acknowledged=True)
     data = _question(pupil, kind="meeting", purpose="personal", exemption="own_family")
 
     response = _as(client, teacher).post(reverse("contact_check"), data)

@@ -220,6 +220,9 @@ STAFF_RELATIVE_COLUMNS: Columns = (
     ("staff", "Member of staff"),
     ("relationship", "Relationship"),
     ("recorded_at", "Recorded"),
+    ("declared_by", "Declared by"),
+    ("acknowledged_by", "Acknowledged by"),
+    ("acknowledged_at", "Acknowledged"),
 )
 
 ROLE_COLUMNS: Columns = (("role", "Role"),)
@@ -230,6 +233,9 @@ RELATIVE_COLUMNS: Columns = (
     ("pupil", "Pupil"),
     ("relationship", "Relationship"),
     ("recorded_at", "Recorded"),
+    ("declared_by", "Declared by"),
+    ("acknowledged_by", "Acknowledged by"),
+    ("acknowledged_at", "Acknowledged"),
 )
 
 DECISION_COLUMNS: Columns = (
@@ -350,6 +356,9 @@ STAFF_RELATIVES = ExportTable(
         "staff": "staff",
         "relationship": "relationship",
         "created_at": "recorded_at",
+        "declared_by": "declared_by",
+        "acknowledged_by": "acknowledged_by",
+        "acknowledged_at": "acknowledged_at",
     },
     left_out={"pupil": SUBJECT},
 )
@@ -362,6 +371,9 @@ RELATIVES = ExportTable(
         "pupil": "pupil",
         "relationship": "relationship",
         "created_at": "recorded_at",
+        "declared_by": "declared_by",
+        "acknowledged_by": "acknowledged_by",
+        "acknowledged_at": "acknowledged_at",
     },
     left_out={"staff": SUBJECT},
 )

@@ -127,6 +127,9 @@ def _relative_row(item: StaffRelative, other: str) -> dict[str, Any]:
         other: person.full_name,
         "relationship": item.get_relationship_display(),
         "recorded_at": item.created_at,
+        "declared_by": _named(item.declared_by),
+        "acknowledged_by": _named(item.acknowledged_by),
+        "acknowledged_at": item.acknowledged_at,
     }
 
 
@@ -483,7 +486,9 @@ def _gather_pupil(actor: Staff, pupil: Pupil) -> _PupilFile:
             ParentCarer.objects.filter(school_id=school_id, children=pupil).order_by("pk")
         ),
         relatives=list(
-            StaffRelative.objects.filter(pupil=pupil).select_related("staff").order_by("pk")
+            StaffRelative.objects.filter(pupil=pupil)
+            .select_related("staff", "declared_by", "acknowledged_by")
+            .order_by("pk")
         ),
         requests=requests,
         records=records,
@@ -739,7 +744,9 @@ def _gather_staff(actor: Staff, staff: Staff) -> _StaffFile:
     return _StaffFile(
         roles=[Role(code).label if code in Role.values else code for code in sorted(held)],
         relatives=list(
-            StaffRelative.objects.filter(staff=staff).select_related("pupil").order_by("pk")
+            StaffRelative.objects.filter(staff=staff)
+            .select_related("pupil", "declared_by", "acknowledged_by")
+            .order_by("pk")
         ),
         requests=_requests(ContactRequest.objects.filter(school_id=school_id, requester=staff)),
         decided=_requests(ContactRequest.objects.filter(school_id=school_id, decided_by=staff)),

@@ -323,6 +323,29 @@ def test_database_refuses_duplicate_staff_relative(teacher, pupil):
     assert StaffRelative.objects.filter(staff=teacher, pupil=pupil).count() == 1
 
 
+def _acknowledge_in_the_database(relative, **values):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StaffRelative.objects.filter(pk=relative.pk).update(**values)
+    relative.refresh_from_db()
+    assert not relative.is_acknowledged
+
+
+def test_database_refuses_an_acknowledgement_by_the_relative_s_own_member_of_staff(teacher, pupil):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil)
+    _acknowledge_in_the_database(relative, acknowledged_by=teacher, acknowledged_at=timezone.now())
+
+
+def test_database_refuses_an_acknowledgement_by_the_declarer(head, teacher, pupil):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=head)
+    _acknowledge_in_the_database(relative, acknowledged_by=head, acknowledged_at=timezone.now())
+
+
+def test_database_refuses_an_acknowledgement_without_who_or_when(head, teacher, pupil):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil)
+    _acknowledge_in_the_database(relative, acknowledged_by=head)
+    _acknowledge_in_the_database(relative, acknowledged_at=timezone.now())
+
+
 def test_staff_audit_ref_and_name(school):
     person = StaffFactory(school=school, first_name="Jo", last_name="Bloggs")
     assert str(person) == "Jo Bloggs"

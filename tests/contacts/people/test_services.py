@@ -4,8 +4,10 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
+from contacts.notifications.models import Notification
 from contacts.people import services
 from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
 from safeguard.audit.chain import audit_verify
@@ -591,6 +593,168 @@ def test_relative_remove_for_someone_else_is_refused(request, persona, teacher, 
     actor = request.getfixturevalue(persona)
     _refused(lambda: services.relative_remove(actor=actor, relative=relative))
     assert StaffRelative.objects.filter(pk=relative.pk).exists()
+
+
+# --- acknowledging a declared relative (issue 15, finding 6) ----------------------------------
+
+
+def _notices(person) -> list[str]:
+    return list(Notification.objects.filter(recipient=person).values_list("message", flat=True))
+
+
+def test_a_declared_relative_counts_for_nothing_until_acknowledged_and_the_head_is_told_at_once(
+    head, admin, chair, teacher, pupil, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        relative = services.relative_add(
+            actor=teacher, staff=teacher, pupil=pupil, relationship="niece_nephew"
+        )
+
+    relative.refresh_from_db()
+    assert relative.declared_by == teacher
+    assert not relative.is_acknowledged
+    assert relative.acknowledged_by is None
+    assert _notices(head) == [
+        "A member of staff declared a relative at the school: please acknowledge it"
+    ]
+    assert Notification.objects.get(recipient=head).url == reverse("relatives_awaiting")
+    assert _notices(admin) == _notices(chair) == _notices(teacher) == []
+    assert [m.to for m in mailoutbox] == [[head.email]]
+    # The email names no pupil.
+    assert pupil.last_name not in mailoutbox[0].body
+
+
+def test_the_chair_is_told_when_the_head_declares_a_relative(head, chair, teacher, pupil):
+    services.relative_add(actor=head, staff=head, pupil=pupil, relationship="child")
+
+    assert _notices(chair) == [
+        "A member of staff declared a relative at the school: please acknowledge it"
+    ]
+    assert _notices(head) == []
+
+
+def test_the_head_acknowledges_a_declared_relative(head, teacher, pupil):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=teacher)
+
+    services.relative_acknowledge(actor=head, relative=relative)
+
+    relative.refresh_from_db()
+    assert relative.acknowledged_by == head
+    assert relative.acknowledged_at is not None
+    _assert_event(
+        _last_event(),
+        action="relative.acknowledge",
+        actor=head,
+        actor_role="headteacher",
+        object_ref=relative.audit_ref,
+        reason=f"Own child of STAFF-{teacher.pk}",
+    )
+    assert _notices(teacher) == ["Your declaration of a relative at the school was acknowledged"]
+
+
+def test_acknowledging_a_relative_twice_is_refused(head, teacher, pupil):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil)
+    services.relative_acknowledge(actor=head, relative=relative)
+    before = row_counts()
+
+    with pytest.raises(ValidationError) as caught:
+        services.relative_acknowledge(actor=head, relative=relative)
+
+    assert caught.value.messages == ["This relative was already acknowledged."]
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize(
+    "persona", ["teacher", "colleague", "line_manager", "deputy", "dsl", "admin", "governor"]
+)
+def test_only_the_head_acknowledges_a_member_of_staff_s_relative(request, persona, teacher, pupil):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=teacher)
+    actor = request.getfixturevalue(persona)
+
+    _refused(lambda: services.relative_acknowledge(actor=actor, relative=relative))
+    _refused(lambda: services.relative_decline(actor=actor, relative=relative))
+    assert not StaffRelative.objects.get(pk=relative.pk).is_acknowledged
+
+
+def test_the_chair_does_not_acknowledge_an_ordinary_member_of_staff_s_relative(
+    head, chair, teacher, pupil
+):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=teacher)
+
+    _refused(lambda: services.relative_acknowledge(actor=chair, relative=relative))
+
+
+def test_another_school_s_head_cannot_acknowledge_a_relative(outsider, teacher, pupil):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil)
+
+    _refused(lambda: services.relative_acknowledge(actor=outsider, relative=relative))
+    _refused(lambda: services.relative_decline(actor=outsider, relative=relative))
+
+
+def test_the_head_cannot_acknowledge_their_own_relative_the_chair_does(head, chair, pupil):
+    relative = services.relative_add(actor=head, staff=head, pupil=pupil, relationship="child")
+
+    _refused(lambda: services.relative_acknowledge(actor=head, relative=relative))
+    services.relative_acknowledge(actor=chair, relative=relative)
+
+    relative.refresh_from_db()
+    assert relative.acknowledged_by == chair
+    assert _last_event().actor_role == "chair_of_governors"
+
+
+def test_the_declarer_cannot_acknowledge_their_own_declaration(head, chair, teacher, pupil):
+    # The head declared it for the teacher: someone else must vouch for it, the chair.
+    relative = services.relative_add(
+        actor=head, staff=teacher, pupil=pupil, relationship="niece_nephew"
+    )
+
+    _refused(lambda: services.relative_acknowledge(actor=head, relative=relative))
+    services.relative_acknowledge(actor=chair, relative=relative)
+
+    assert StaffRelative.objects.get(pk=relative.pk).acknowledged_by == chair
+
+
+def test_the_head_declines_a_declared_relative(head, admin, teacher, pupil):
+    relative = services.relative_add(
+        actor=admin, staff=teacher, pupil=pupil, relationship="niece_nephew"
+    )
+    ref = relative.audit_ref
+
+    services.relative_decline(actor=head, relative=relative)
+
+    assert not StaffRelative.objects.filter(pk=relative.pk).exists()
+    _assert_event(
+        _last_event(),
+        action="relative.decline",
+        actor=head,
+        actor_role="headteacher",
+        object_ref=ref,
+        reason=f"PUPIL-{pupil.pk} not acknowledged for STAFF-{teacher.pk}",
+    )
+    told = "A declaration of a relative at the school was not acknowledged"
+    assert _notices(teacher) == [told]
+    assert _notices(admin) == [told]
+
+
+def test_an_acknowledged_relative_cannot_be_declined(head, teacher, pupil):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil)
+    services.relative_acknowledge(actor=head, relative=relative)
+
+    with pytest.raises(ValidationError):
+        services.relative_decline(actor=head, relative=relative)
+    assert StaffRelative.objects.filter(pk=relative.pk).exists()
+
+
+def test_a_removed_and_declared_again_relative_needs_acknowledging_again(head, teacher, pupil):
+    relative = services.relative_add(
+        actor=teacher, staff=teacher, pupil=pupil, relationship="child"
+    )
+    services.relative_acknowledge(actor=head, relative=relative)
+    services.relative_remove(actor=teacher, relative=relative)
+
+    again = services.relative_add(actor=teacher, staff=teacher, pupil=pupil, relationship="child")
+
+    assert not again.is_acknowledged
 
 
 # --- school_bootstrap -------------------------------------------------------------------------

@@ -572,8 +572,11 @@ def test_teacher_records_their_own_relative(client, teacher, pupil):
     data = {"pupil": str(pupil.pk), "relationship": "child"}
     response = _as(client, teacher).post(url, data, follow=True)
     page = text(response)
-    assert "The relative was recorded." in page
-    assert "Ava Current · Own child" in page
+    assert (
+        "The relative was declared. It counts only once the headteacher has acknowledged it."
+        in page
+    )
+    assert "Ava Current · Own child Awaiting acknowledgement" in page
     assert StaffRelative.objects.filter(staff=teacher, pupil=pupil).exists()
 
 
@@ -646,6 +649,145 @@ def test_pupil_page_names_the_staff_relative(client, head, teacher, pupil):
     StaffRelativeFactory(staff=teacher, pupil=pupil, relationship="child")
     page = text(_as(client, head).get(reverse("pupil_detail", args=[pupil.pk])))
     assert f"Own child of {teacher.full_name}" in page
+
+
+# --- acknowledging a declared relative (issue 15, finding 6) ----------------------------------
+
+
+def test_the_staff_page_shows_a_declared_relative_awaiting_acknowledgement(client, teacher, pupil):
+    StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=teacher)
+
+    page = text(_as(client, teacher).get(reverse("staff_detail", args=[teacher.pk])))
+
+    assert "Ava Current · Own child Awaiting acknowledgement" in page
+    assert "the usual rules apply until it is acknowledged" in page
+    assert "Acknowledge" not in page.replace("Awaiting acknowledgement", "")
+
+
+def test_the_head_acknowledges_from_the_staff_page(client, head, teacher, pupil):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=teacher)
+    client = _as(client, head)
+    url = reverse("staff_detail", args=[teacher.pk])
+    assert "Acknowledge Ava Current" in text(client.get(url))
+
+    response = client.post(reverse("relative_acknowledge", args=[relative.pk]), follow=True)
+
+    page = text(response)
+    assert response.redirect_chain[-1][0] == url
+    assert "Ava Current, own child of" in page
+    assert "was acknowledged: the family rules apply." in page
+    assert f"Acknowledged by {head.full_name} on" in page
+    assert "Acknowledge Ava Current" not in page
+    assert StaffRelative.objects.get(pk=relative.pk).acknowledged_by == head
+
+
+def test_acknowledging_twice_from_the_page_is_a_message_not_an_error(client, head, teacher, pupil):
+    relative = StaffRelativeFactory(
+        staff=teacher, pupil=pupil, acknowledged_by=head, acknowledged=True
+    )
+
+    response = _as(client, head).post(
+        reverse("relative_acknowledge", args=[relative.pk]), follow=True
+    )
+
+    assert response.status_code == 200
+    assert "This relative was already acknowledged." in text(response)
+
+
+def test_the_head_declines_from_the_list_of_relatives_awaiting(client, head, teacher, pupil):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=teacher)
+    client = _as(client, head)
+    listed = text(client.get(reverse("relatives_awaiting")))
+    assert f"Ava Current · Own child of {teacher.full_name}" in listed
+
+    response = client.post(
+        reverse("relative_decline", args=[relative.pk]), {"back": "list"}, follow=True
+    )
+
+    page = text(response)
+    assert response.redirect_chain[-1][0] == reverse("relatives_awaiting")
+    assert "was declined and the declaration removed." in page
+    assert "No declaration is waiting for you." in page
+    assert not StaffRelative.objects.exists()
+
+
+def test_the_chair_acknowledges_the_head_s_relative_from_the_list(client, head, chair, pupil):
+    relative = StaffRelativeFactory(staff=head, pupil=pupil, declared_by=head)
+    assert "No declaration is waiting for you." in text(
+        _as(client, head).get(reverse("relatives_awaiting"))
+    )
+    client = _as(client, chair)
+    assert f"Ava Current · Own child of {head.full_name}" in text(
+        client.get(reverse("relatives_awaiting"))
+    )
+
+    response = client.post(
+        reverse("relative_acknowledge", args=[relative.pk]), {"back": "list"}, follow=True
+    )
+
+    assert "was acknowledged" in text(response)
+    assert StaffRelative.objects.get(pk=relative.pk).acknowledged_by == chair
+
+
+# Who may acknowledge the teacher's declared relative: 403 for a role that never acknowledges,
+# 404 where the declaration is out of reach, the head alone succeeds.
+ACKNOWLEDGING = {
+    "teacher": 403,
+    "colleague": 403,
+    "line_manager": 403,
+    "deputy": 403,
+    "assistant": 403,
+    "dsl": 403,
+    "admin": 403,
+    "governor": 403,
+    "chair": 404,
+    "outsider": 404,
+    "head": 302,
+}
+
+
+@pytest.mark.parametrize("action", ["relative_acknowledge", "relative_decline"])
+@pytest.mark.parametrize("persona", ACKNOWLEDGING)
+def test_only_the_head_acknowledges_or_declines_a_teacher_s_relative(
+    request, client, action, persona, teacher, pupil
+):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=teacher)
+    actor = request.getfixturevalue(persona)
+    before = row_counts()
+
+    response = _as(client, actor).post(reverse(action, args=[relative.pk]))
+
+    assert response.status_code == ACKNOWLEDGING[persona]
+    if persona != "head":
+        assert row_counts() == before
+        assert not StaffRelative.objects.get(pk=relative.pk).is_acknowledged
+
+
+def test_the_head_cannot_acknowledge_their_own_relative_from_their_page(client, head, pupil):
+    relative = StaffRelativeFactory(staff=head, pupil=pupil, declared_by=head)
+    client = _as(client, head)
+    assert "Acknowledge Ava Current" not in text(
+        client.get(reverse("staff_detail", args=[head.pk]))
+    )
+
+    response = client.post(reverse("relative_acknowledge", args=[relative.pk]))
+
+    assert response.status_code == 403
+    assert not StaffRelative.objects.get(pk=relative.pk).is_acknowledged
+
+
+def test_the_dashboard_tells_the_head_of_relatives_awaiting(client, head, teacher, pupil):
+    StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=teacher)
+
+    page = text(_as(client, head).get(reverse("dashboard")))
+
+    assert "1 declared relative of staff awaits your acknowledgement" in page
+
+
+def test_the_pupil_page_shows_a_declared_relative_as_awaiting(client, head, teacher, pupil):
+    StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=teacher)
+    page = text(_as(client, head).get(reverse("pupil_detail", args=[pupil.pk])))
+    assert f"Own child of {teacher.full_name} Declared, awaiting acknowledgement" in page
 
 
 # --- POST-only endpoints ----------------------------------------------------------------------

@@ -14,10 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts.people.pupil_picker import pupil_choice_label
+from contacts.people.services import relative_acknowledge
 from contacts.planned import services
 from contacts.planned.models import ContactRequest, NoteKind, RequestNote, Status
 from safeguard.audit.models import AuditEvent
-from tests.factories import PupilFactory
+from tests.factories import PupilFactory, StaffRelativeFactory
 from tests.factories_requests import future, make_request
 from tests.helpers import field_error, find_pupils, options, sign_in, text
 
@@ -885,3 +886,27 @@ def test_teacher_lands_on_my_requests(client, teacher):
     response = _as(client, teacher).get(reverse("home"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("my_requests")
     assert "My requests" in text(response)
+
+
+# --- a declared relative (issue 15, finding 6) -------------------------------------------------
+
+
+def test_a_request_treats_a_declared_relative_as_any_pupil_until_acknowledged(
+    client, head, teacher, pupil
+):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=teacher)
+    family = _answers([pupil], purpose="personal", exemption="own_family")
+
+    response = _as(client, teacher).post(reverse("request_new"), family)
+
+    assert "awaiting the headteacher's acknowledgement" in field_error(response, "exemption")
+    assert not ContactRequest.objects.exists()
+
+    relative_acknowledge(actor=head, relative=relative)
+    response = _as(client, teacher).post(reverse("request_new"), family)
+
+    # Now the family rules apply: allowed, to be recorded, so nothing is sent for a decision.
+    assert "This contact does not need approval: it is allowed, and must be recorded" in text(
+        response
+    )
+    assert field_error(response, "exemption") == ""
