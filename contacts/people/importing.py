@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from contacts.people.forms import IdentityEmailField
 from contacts.people.models import Pupil, Staff, StaffRole, StaffType, YearGroup
 from safeguard.audit.services import audit_record
 from safeguard.core import roles
@@ -130,12 +131,12 @@ def _identity(address: str) -> str:
 
 
 class _StaffRow(forms.Form):
-    email = forms.EmailField()
+    email = IdentityEmailField()
     first_name = forms.CharField(max_length=100)
     last_name = forms.CharField(max_length=100)
     job_title = forms.CharField(max_length=120, required=False)
     staff_type = forms.CharField(required=False)
-    line_manager_email = forms.EmailField(required=False)
+    line_manager_email = IdentityEmailField(required=False)
     roles = forms.CharField(required=False)
     date_of_birth = forms.DateField(input_formats=DATE_FORMATS, required=False)
 

@@ -15,9 +15,9 @@ from django.urls import reverse
 from contacts.people.models import Staff
 from contacts.people.services import staff_set_active
 from safeguard import settings as settings_module
+from safeguard.accounts.middleware import LAST_ACTIVITY_KEY, SESSION_BEGAN_KEY
 from safeguard.audit.models import AuditEvent
 from safeguard.audit.selectors import audit_events_for, audit_history
-from safeguard.accounts.middleware import LAST_ACTIVITY_KEY, SESSION_BEGAN_KEY
 from tests.factories import TEST_PASSWORD, StaffFactory
 from tests.helpers import field_error, sign_in, text
 
@@ -377,7 +377,11 @@ def _events(action):
 def test_signing_in_is_recorded_under_the_persons_name(client, teacher, head):
     assert _sign_in(client, teacher.email).status_code == 302
     [event] = _events("account.sign_in")
-    assert (event.actor, event.school, event.object_id) == (teacher, teacher.school, str(teacher.pk))
+    assert (event.actor, event.school, event.object_id) == (
+        teacher,
+        teacher.school,
+        str(teacher.pk),
+    )
     assert event.reason == f"from {HERE}"
     shown = audit_events_for(head, withheld={}, person=teacher)
     assert event in shown
