@@ -374,6 +374,7 @@ def _events(action):
     return list(AuditEvent.objects.filter(action=action).order_by("id"))
 
 
+@pytest.mark.usefixtures("sign_in_events")
 def test_signing_in_is_recorded_under_the_persons_name(client, teacher, head):
     assert _sign_in(client, teacher.email).status_code == 302
     [event] = _events("account.sign_in")
@@ -388,6 +389,7 @@ def test_signing_in_is_recorded_under_the_persons_name(client, teacher, head):
     assert event in audit_history(teacher)
 
 
+@pytest.mark.usefixtures("sign_in_events")
 def test_a_refused_sign_in_names_the_account_and_the_address_never_the_password(client, teacher):
     _sign_in(client, "  Teacher@TEST.example", SECRET)
     [event] = _events("account.sign_in_failed")
@@ -397,18 +399,21 @@ def test_a_refused_sign_in_names_the_account_and_the_address_never_the_password(
     assert SECRET not in event.reason
 
 
+@pytest.mark.usefixtures("sign_in_events")
 def test_a_refused_sign_in_to_no_account_is_left_to_the_lockout(client, teacher):
     _sign_in(client, "nobody@test.example", SECRET)
     assert _events("account.sign_in_failed") == []
     assert AccessAttempt.objects.filter(username="nobody@test.example").exists()
 
 
+@pytest.mark.usefixtures("sign_in_events")
 def test_a_sign_in_refused_by_the_lockout_says_so(client, teacher):
     _fail(client, teacher.email)
     _sign_in(client, teacher.email)
     assert _events("account.sign_in_failed")[-1].reason.startswith("locked after too many")
 
 
+@pytest.mark.usefixtures("sign_in_events")
 def test_signing_out_is_recorded(client, teacher):
     _sign_in(client, teacher.email)
     client.post(reverse("logout"))
@@ -416,6 +421,7 @@ def test_signing_out_is_recorded(client, teacher):
     assert (event.actor, event.object_id, event.reason) == (teacher, str(teacher.pk), "")
 
 
+@pytest.mark.usefixtures("sign_in_events")
 def test_being_signed_out_when_idle_is_recorded_with_the_reason(client, teacher):
     _sign_in(client, teacher.email)
     _idle_for(client, 31)
@@ -425,6 +431,7 @@ def test_being_signed_out_when_idle_is_recorded_with_the_reason(client, teacher)
     assert event.reason == "no activity for the idle limit"
 
 
+@pytest.mark.usefixtures("sign_in_events")
 def test_the_audit_trail_shows_the_events_in_words(client, head, teacher):
     _sign_in(client, teacher.email, SECRET)
     _sign_in(client, teacher.email)
