@@ -135,9 +135,12 @@ AXES_HTTP_RESPONSE_CODE = 429
 
 
 def _axes_username(request: Any, credentials: dict[str, Any] | None) -> str:
-    """The email as signing in matches it (any case), so case variants share one count."""
+    """The email in the normal form signing in matches exactly (safeguard.core.emails), so the
+    variants that reach one account share one count, and a look-alike reaches none."""
+    from safeguard.core.emails import normal_email
+
     source = credentials if credentials is not None else getattr(request, "POST", {})
-    return (source.get("username") or "").strip().lower()
+    return normal_email(source.get("username"))
 
 
 AXES_USERNAME_CALLABLE = _axes_username

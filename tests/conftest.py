@@ -133,3 +133,36 @@ def _audit_trail_flushable(request):
     _audit_triggers(on=True)
     yield
     _audit_triggers(on=False)
+
+
+# --- sign-in events ---------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _sign_ins_unrecorded(request):
+    """Signing in and out are audit events (safeguard.accounts.receivers); the suite signs in
+    with force_login before nearly every page, and those events would be in every count of
+    events and every trail a test reads. Off, as the lockout is, except where a test asks for
+    them with the `sign_in_events` fixture."""
+    if "sign_in_events" in request.fixturenames:
+        yield
+        return
+    from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+    from safeguard.accounts import receivers
+
+    connections = [
+        (user_logged_in, receivers.on_signed_in, "safeguard.audit_sign_in"),
+        (user_login_failed, receivers.on_sign_in_failed, "safeguard.audit_sign_in_failed"),
+        (user_logged_out, receivers.on_signed_out, "safeguard.audit_sign_out"),
+    ]
+    for signal, _receiver, uid in connections:
+        signal.disconnect(dispatch_uid=uid)
+    yield
+    for signal, receiver, uid in connections:
+        signal.connect(receiver, dispatch_uid=uid)
+
+
+@pytest.fixture
+def sign_in_events():
+    """Signing in, refused sign-ins and signing out written to the trail, as in production."""

@@ -261,7 +261,8 @@ FORMS: list[Form] = [
         "anonymous",
         lambda s: {"username": s["teacher"].email, "password": TEST_PASSWORD},
         audited=False,
-        also_writes=("axes",),
+        # A refused sign-in to an account is recorded in its school's trail.
+        also_writes=("axes", "safeguard.AuditEvent"),
     ),
     # The directory.
     Form(
@@ -1165,3 +1166,28 @@ def test_a_real_pdf_is_kept_with_its_row(form, scene, request, upload_root):
     (stored,) = os.listdir(upload_root)
     assert stored in _referenced_files()
     assert (upload_root / stored).read_bytes() == PDF
+
+
+# --- look-alike addresses ------------------------------------------------------------------------
+
+LOOKALIKE_ADDRESSES = [
+    "pe@oakf\u0131eld.example",  # dotless ı
+    "p\u0435@oakfield.example",  # Cyrillic е
+    "teacher@test.ex\u0430mple",  # Cyrillic а in the domain
+    "\u0440e@oakfield.example",  # Cyrillic р
+]
+
+
+@pytest.mark.parametrize("address", LOOKALIKE_ADDRESSES)
+@pytest.mark.parametrize("form", ["staff_create", "staff_edit"])
+def test_a_look_alike_address_is_refused_beside_the_email_and_nothing_saved(
+    form, address, scene, request
+):
+    row = next(r for r in FORMS if r.name == form)
+    client = _client(request, row.persona)
+    answers = row.valid(scene) | {"email": address}
+    before = snapshot()
+    response = client.post(reverse(form, kwargs=row.kwargs(scene)), answers)
+    assert response.status_code == 200
+    assert "plain letters only" in field_error(response, "email")
+    assert _changed(before, snapshot()) == []

@@ -4,10 +4,12 @@ from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.core.exceptions import ValidationError
 
 from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
 from contacts.people.pupil_picker import PupilPickerForm
 from contacts.people.services import SCHOOL_FIELDS
+from safeguard.core.emails import LOOKALIKE_MESSAGE, is_lookalike
 from safeguard.core.forms import DATE_INPUT
 from safeguard.core.models import School
 from safeguard.core.roles import Role
@@ -22,6 +24,16 @@ class _NoFormTag:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class IdentityEmailField(forms.EmailField):
+    """A sign-in address: a look-alike is refused with its own message, before the general
+    "Enter a valid email address" a non-ASCII local part would otherwise get."""
+
+    def run_validators(self, value: Any) -> None:
+        if value and is_lookalike(value):
+            raise ValidationError(LOOKALIKE_MESSAGE, code="lookalike")
+        super().run_validators(value)
 
 
 class StaffForm(_NoFormTag, forms.ModelForm):
@@ -44,6 +56,7 @@ class StaffForm(_NoFormTag, forms.ModelForm):
             "line_manager",
         ]
         widgets = {"date_of_birth": DATE_INPUT}
+        field_classes = {"email": IdentityEmailField}
 
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

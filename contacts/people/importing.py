@@ -17,9 +17,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from contacts.people.forms import IdentityEmailField
 from contacts.people.models import Pupil, Staff, StaffRole, StaffType, YearGroup
 from safeguard.audit.services import audit_record
 from safeguard.core import roles
+from safeguard.core.emails import LOOKALIKE_MESSAGE, is_lookalike, normal_email
 from safeguard.core.models import School
 from safeguard.core.roles import Role
 
@@ -121,21 +123,28 @@ class _PupilRow(forms.Form):
         return _yes_no(self.cleaned_data["vulnerable_adult"])
 
 
+def _identity(address: str) -> str:
+    """An address in the form accounts are stored and matched in; look-alikes refused."""
+    if is_lookalike(address):
+        raise ValidationError(LOOKALIKE_MESSAGE)
+    return normal_email(address)
+
+
 class _StaffRow(forms.Form):
-    email = forms.EmailField()
+    email = IdentityEmailField()
     first_name = forms.CharField(max_length=100)
     last_name = forms.CharField(max_length=100)
     job_title = forms.CharField(max_length=120, required=False)
     staff_type = forms.CharField(required=False)
-    line_manager_email = forms.EmailField(required=False)
+    line_manager_email = IdentityEmailField(required=False)
     roles = forms.CharField(required=False)
     date_of_birth = forms.DateField(input_formats=DATE_FORMATS, required=False)
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        return _identity(self.cleaned_data["email"])
 
     def clean_line_manager_email(self) -> str:
-        return self.cleaned_data["line_manager_email"].strip().lower()
+        return _identity(self.cleaned_data["line_manager_email"])
 
     def clean_staff_type(self) -> str:
         raw = self.cleaned_data["staff_type"].strip().lower() or StaffType.TEACHER
@@ -270,7 +279,7 @@ def _validate_staff(
             problems.append(RowError(line, f"email: {email} is already on line {seen[email]}."))
             continue
         seen[email] = line
-        if Staff.objects.filter(email__iexact=email).exists():
+        if Staff.objects.filter(email=email).exists():
             problems.append(RowError(line, f"email: {email} is already used by another account."))
             continue
         if data["line_manager_email"] == email:

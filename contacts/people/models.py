@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from safeguard.core.emails import LOOKALIKE_MESSAGE, is_lookalike, normal_email
 from safeguard.core.models import School
 from safeguard.core.roles import Role
 
@@ -42,11 +43,12 @@ def years_between(start: dt.date, end: dt.date) -> float:
 
 class StaffManager(BaseUserManager["Staff"]):
     def get_by_natural_key(self, username: str | None) -> Staff:
-        # Emails are stored lower-case; sign-in ignores the case typed.
-        return self.get(email__iexact=username or "")
+        # Emails are stored in their normal form and compared exactly: never iexact, whose
+        # folding in the database (UPPER on PostgreSQL) differs from Python's.
+        return self.get(email=normal_email(username))
 
     def create_user(self, email: str, password: str | None = None, **fields: Any) -> Staff:
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=normal_email(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -126,7 +128,7 @@ class Staff(AbstractBaseUser):
 
     def clean(self) -> None:
         super().clean()
-        self.email = (self.email or "").strip().lower()
+        self.email = normal_email(self.email)
         errors: dict[str, str] = {}
         if self.line_manager_id is not None:
             if self.pk is not None and self.line_manager_id == self.pk:
@@ -135,8 +137,10 @@ class Staff(AbstractBaseUser):
                 errors["line_manager"] = "The line manager must work at the same school."
         if self.date_of_birth and self.date_of_birth > timezone.localdate():
             errors["date_of_birth"] = "The date of birth cannot be in the future."
-        if self.email:
-            clash = Staff.objects.filter(email__iexact=self.email).exclude(pk=self.pk)
+        if self.email and is_lookalike(self.email):
+            errors["email"] = LOOKALIKE_MESSAGE
+        elif self.email:
+            clash = Staff.objects.filter(email=self.email).exclude(pk=self.pk)
             if clash.exists():
                 errors["email"] = "Another member of staff already uses this email address."
         if errors:

@@ -1,3 +1,4 @@
+import datetime as dt
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,12 @@ if TYPE_CHECKING:
     from contacts.people.models import Staff
 
 LAST_ACTIVITY_KEY = "last_activity"
+# When this session signed in (seconds since the epoch): the 8-hour limit (SESSION_COOKIE_AGE)
+# counts from here, whatever the activity since. Not the reauth module's signed_in_at, which
+# confirming the password again moves on.
+SESSION_BEGAN_KEY = "session_began"
+# Why the middleware signs someone out, for the sign-out event (safeguard.accounts.receivers).
+SIGN_OUT_REASON_ATTR = "_safeguard_sign_out_reason"
 # The time of the last request is written to the session at most this often (seconds): a write
 # on every page would cost an UPDATE and a commit per request. So someone is signed out after
 # between SESSION_IDLE_TIMEOUT - 60 and SESSION_IDLE_TIMEOUT seconds without activity, never later.
@@ -39,26 +46,47 @@ def mark_active_at_sign_in(
     sender: Any, request: HttpRequest | None, user: "Staff", **kwargs: Any
 ) -> None:
     """Signing in is activity: the idle clock starts there (connected in SafeguardConfig.ready),
-    so the first page after it has nothing to write to the session."""
+    so the first page after it has nothing to write to the session. The session's end is fixed
+    here too, eight hours on: the activity written to the session later must not move it (a
+    session saved with no fixed end is given SESSION_COOKIE_AGE from the time of that save)."""
     if request is not None and hasattr(request, "session"):
-        request.session[LAST_ACTIVITY_KEY] = int(time.time())
+        now = int(time.time())
+        request.session[LAST_ACTIVITY_KEY] = now
+        request.session[SESSION_BEGAN_KEY] = now
+        request.session.set_expiry(
+            dt.datetime.fromtimestamp(now + settings.SESSION_COOKIE_AGE, tz=dt.UTC)
+        )
 
 
 def sign_out_when_idle(get_response: Callable) -> Callable:
-    """Sign out anyone whose last request was more than SESSION_IDLE_TIMEOUT seconds ago.
+    """Sign out anyone whose last request was more than SESSION_IDLE_TIMEOUT seconds ago, and
+    anyone who signed in more than SESSION_COOKIE_AGE seconds ago, however busy since.
 
     Goes after the authentication and message middleware. The time of the latest signed-in
-    request is kept in the session, to the minute (ACTIVITY_RESOLUTION); the session itself still
-    ends after SESSION_COOKIE_AGE whatever happens.
+    request is kept in the session, to the minute (ACTIVITY_RESOLUTION); the time of signing in
+    is kept once (SESSION_BEGAN_KEY). A session without it began before it was kept, or
+    elsewhere: it is ended, as one whose age cannot be told.
     """
 
     def middleware(request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = int(time.time())
+            began = request.session.get(SESSION_BEGAN_KEY)
+            if not isinstance(began, int) or now - began >= settings.SESSION_COOKIE_AGE:
+                setattr(request, SIGN_OUT_REASON_ATTR, "the 8-hour limit of a session")
+                logout(request)
+                hours = max(1, round(settings.SESSION_COOKIE_AGE / 3600))
+                messages.info(
+                    request,
+                    f"You were signed out: a session lasts {hours} hours at most. "
+                    "Please sign in again.",
+                )
+                return redirect_to_login(request.get_full_path())
             last = request.session.get(LAST_ACTIVITY_KEY)
             limit = settings.SESSION_IDLE_TIMEOUT
             if isinstance(last, int) and now - last > limit:
+                setattr(request, SIGN_OUT_REASON_ATTR, "no activity for the idle limit")
                 logout(request)
                 minutes = max(1, round(limit / 60))
                 messages.info(

@@ -18,13 +18,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_otp import devices_for_user, user_has_device
-from django_otp.models import Device
+from django_otp.models import Device, ThrottlingMixin
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguard.audit.services import audit_record
 from safeguard.core import roles
+from safeguard.core.emails import normal_email
 from safeguard.core.roles import Role
 
 if TYPE_CHECKING:
@@ -164,8 +165,14 @@ def two_factor_check(*, actor: Staff, token: str) -> Device:
 
     Each device refuses a code it has accepted before (TOTP keeps the last time step used;
     a recovery code is deleted when used).
+
+    Codes sent together each count: the devices are read locked (for_verify), so a code sent
+    alongside a wrong one finds the device made to wait by it, which django-otp would refuse
+    without counting (two parallel wrong codes raised the count by one). A device whose count
+    rose after the wait was checked here is counted against as for a wrong code.
     """
     token = _clean(token)
+    seen = _failure_counts(actor)
     waiting = _throttled_message(actor)
     if waiting:
         raise ValidationError({"token": waiting})
@@ -173,6 +180,9 @@ def two_factor_check(*, actor: Staff, token: str) -> Device:
         device = None
         if token:
             for candidate in devices_for_user(actor, for_verify=True):
+                if _failed_meanwhile(candidate, seen):
+                    candidate.throttle_increment()
+                    continue
                 if candidate.verify_token(token):
                     device = candidate
                     break
@@ -187,6 +197,22 @@ def two_factor_check(*, actor: Staff, token: str) -> Device:
     if device is None:
         raise ValidationError({"token": _WRONG_CODE})
     return device
+
+
+def _failure_counts(user: Staff) -> dict[tuple[type, int], int]:
+    """Each device's count of wrong codes, as it stands before this code is checked."""
+    return {
+        (type(device), device.pk): device.throttling_failure_count
+        for device in devices_for_user(user)
+        if isinstance(device, ThrottlingMixin)
+    }
+
+
+def _failed_meanwhile(device: Device, seen: dict[tuple[type, int], int]) -> bool:
+    """The device, read locked, is waiting because of a wrong code counted since `seen`."""
+    if not isinstance(device, ThrottlingMixin) or device.verify_is_allowed()[0]:
+        return False
+    return device.throttling_failure_count > seen.get((type(device), device.pk), 0)
 
 
 def _throttled_message(user: Staff) -> str:
@@ -246,3 +272,61 @@ def two_factor_reset(*, actor: Staff, staff: Staff) -> None:
             obj=staff,
             reason="devices removed; set-up needed at next sign-in",
         )
+
+
+# --- Signing in and out, in the audit trail -------------------------------------------------
+
+
+def sign_in_record(*, actor: Staff, address: str | None) -> None:
+    """The person signed in with their password (the second factor, if any, is its own step).
+    About their own account, so it is in their history and under their name in the trail."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            school=actor.school,
+            action="account.sign_in",
+            obj=actor,
+            reason=f"from {address}" if address else "",
+        )
+
+
+def sign_out_record(*, actor: Staff, why: str = "") -> None:
+    """The person signed out, or was signed out (`why`: after the idle or the 8-hour limit)."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            school=actor.school,
+            action="account.sign_out",
+            obj=actor,
+            reason=why,
+        )
+
+
+def sign_in_failure_record(
+    *, actor: None, email: str, address: str | None, locked_out: bool
+) -> Staff | None:
+    """A sign-in refused. Recorded against the account the address names (in its normal form,
+    the only way it is matched), by nobody: whoever typed it is not known. An address that names
+    no account has no school's trail to go in; the lockout still counts it (django-axes).
+    The password tried is never recorded. Returns the account, if any."""
+    from contacts.people.models import Staff
+
+    account = Staff.objects.select_related("school").filter(email=normal_email(email)).first()
+    if account is None:
+        return None
+    if locked_out:
+        why = "locked after too many attempts"
+    elif not account.is_active:
+        why = "the account is deactivated"
+    else:
+        why = "wrong password"
+    where = f" from {address}" if address else ""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            school=account.school,
+            action="account.sign_in_failed",
+            obj=account,
+            reason=f"{why}; {account.email}{where}",
+        )
+    return account

@@ -82,6 +82,9 @@ ACTIONS: dict[str, str] = {
     "school.create": "School set up",
     "school.update": "School settings changed",
     # Signing in
+    "account.sign_in": "Signed in",
+    "account.sign_in_failed": "Sign-in refused",
+    "account.sign_out": "Signed out",
     "two_factor.enable": "Two-factor sign-in set up",
     "two_factor.recovery_code_used": "Signed in with a recovery code",
     "two_factor.recovery_codes_regenerate": "New recovery codes issued",

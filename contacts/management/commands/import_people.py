@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from contacts.people.importing import COLUMNS, ImportRejected, people_import
 from contacts.people.models import Staff
 from safeguard.core import roles
+from safeguard.core.emails import normal_email
 
 
 class Command(BaseCommand):
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, kind: str, path: Path, actor_email: str, **options: Any) -> None:
-        actor = Staff.objects.filter(email__iexact=actor_email, is_active=True).first()
+        actor = Staff.objects.filter(email=normal_email(actor_email), is_active=True).first()
         if actor is None or not roles.has_role(actor, roles.PEOPLE_EDITORS):
             raise CommandError(
                 f"{actor_email} is not an active headteacher or school administrator."

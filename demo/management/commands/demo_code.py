@@ -6,6 +6,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from demo.school import DEMO_DOMAIN
 from safeguard.accounts.services import current_code
+from safeguard.core.emails import normal_email
 
 
 class Command(BaseCommand):
@@ -21,9 +22,10 @@ class Command(BaseCommand):
         # A real school's codes must only ever come from the person's own phone.
         if not settings.DEBUG:
             raise CommandError("demo_code works only with DEBUG on, for the demo school.")
-        if not email.lower().endswith(f"@{DEMO_DOMAIN}"):
+        email = normal_email(email)
+        if not email.endswith(f"@{DEMO_DOMAIN}"):
             raise CommandError(f"demo_code is only for the demo school's @{DEMO_DOMAIN} accounts.")
-        device = TOTPDevice.objects.filter(user__email__iexact=email, confirmed=True).first()
+        device = TOTPDevice.objects.filter(user__email=email, confirmed=True).first()
         if device is None:
             raise CommandError(f"{email} has no authenticator: it signs in with its password only.")
         code, seconds = current_code(device)

@@ -485,3 +485,20 @@ def test_command_reports_a_missing_file(tmp_path, head):
     missing = tmp_path / "missing.csv"
     with pytest.raises(CommandError, match="There is no file at"):
         call_command("import_people", "staff", str(missing), "--as", head.email)
+
+
+def test_a_look_alike_address_is_refused_by_line(head):
+    errors = _rejected(
+        head,
+        "staff",
+        csv_bytes(
+            STAFF_HEADER, "pe@oakf\u0131eld.example,Pat,Evans,,,,", "ok@test.example,O,K,,,,"
+        ),
+    )
+    assert len(errors) == 1
+    assert str(errors[0]).startswith("Line 2: email: Use the address with plain letters only")
+
+
+def test_imported_addresses_are_stored_in_their_normal_form(head):
+    _import(head, "staff", csv_bytes(STAFF_HEADER, " New.Person@Test.EXAMPLE ,N,P,,,,"))
+    assert Staff.objects.filter(email="new.person@test.example").exists()

@@ -1,8 +1,10 @@
 """People models: validation messages, derived values, and the database's own constraints."""
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -350,3 +352,55 @@ def test_staff_audit_ref_and_name(school):
     person = StaffFactory(school=school, first_name="Jo", last_name="Bloggs")
     assert str(person) == "Jo Bloggs"
     assert person.audit_ref == f"STAFF-{person.pk}"
+
+
+# --- an email as an identity (finding 7) ----------------------------------------------------------
+
+LOOKALIKES = [
+    "pe@oakf\u0131eld.example",  # dotless ı
+    "p\u0435@oakfield.example",  # Cyrillic е
+    "pe@\u03bfakfield.example",  # Greek ο
+]
+
+
+@pytest.mark.parametrize("address", LOOKALIKES)
+def test_a_look_alike_address_is_refused_beside_the_email(school, address):
+    newcomer = Staff(school=school, email=address, first_name="A", last_name="B")
+    assert "plain letters only" in _clean_errors(newcomer)["email"][0]
+
+
+def test_staff_clean_stores_the_normal_form(school):
+    newcomer = Staff(
+        school=school, email=" \uff30\uff25.Stra\u00dfe@School.Example", first_name="A"
+    )
+    newcomer.clean()
+    assert newcomer.email == "pe.strasse@school.example"
+
+
+def test_create_user_stores_the_normal_form(school):
+    made = Staff.objects.create_user("New.Person@SCHOOL.example", "pw", school=school)
+    assert made.email == "new.person@school.example"
+    assert Staff.objects.get_by_natural_key("NEW.PERSON@school.example") == made
+
+
+# --- the migration that normalises stored addresses ---------------------------------------------
+
+_normalising = importlib.import_module("contacts.migrations.0009_normalise_staff_emails")
+
+
+def test_the_migration_stores_every_address_in_its_normal_form(school):
+    mixed = StaffFactory(school=school)
+    Staff.objects.filter(pk=mixed.pk).update(email="Mixed.Case@School.Example")
+    _normalising.normalise(django_apps, None)
+    mixed.refresh_from_db()
+    assert mixed.email == "mixed.case@school.example"
+
+
+def test_the_migration_refuses_when_two_accounts_would_share_an_address(school):
+    first, second = StaffFactory(school=school), StaffFactory(school=school)
+    Staff.objects.filter(pk=first.pk).update(email="stra\u00dfe@school.example")
+    Staff.objects.filter(pk=second.pk).update(email="strasse@school.example")
+    with pytest.raises(RuntimeError, match="would share one email address"):
+        _normalising.normalise(django_apps, None)
+    first.refresh_from_db()
+    assert first.email == "stra\u00dfe@school.example"  # nothing changed

@@ -1,14 +1,17 @@
 """Two-factor sign-in: who must use it, set-up, the sign-in step, recovery codes and resets."""
 
 import re
+import threading
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from contacts.people.models import Staff
 from safeguard.accounts import services as two_factor
 from safeguard.audit.models import AuditEvent
 from tests.factories import TEST_PASSWORD
@@ -363,3 +366,79 @@ def test_the_deputy_sees_no_reset_button_and_is_refused(client, deputy, dsl):
     assert "Reset (lost phone)" not in text(client.get(reverse("staff_detail", args=[dsl.pk])))
     assert client.post(reverse("two_factor_reset", args=[dsl.pk])).status_code == 403
     assert two_factor.two_factor_enabled(dsl)
+
+
+# Codes sent together (finding 8) ---------------------------------------------------------------
+
+
+def _wrong(device: TOTPDevice) -> str:
+    return f"{(int(code_for(device)) + 500_000) % 1_000_000:06d}"
+
+
+def test_two_wrong_codes_sent_together_count_twice(teacher, monkeypatch):
+    # Deterministic: the second code is checked while the first is between its wait check and
+    # its locked check, as two requests sent at once are.
+    device = app_for(teacher)
+    real_check = two_factor._throttled_message
+    parallel = {"sent": False}
+
+    def meanwhile_another_code(user):
+        message = real_check(user)
+        if not parallel["sent"]:
+            parallel["sent"] = True
+            with pytest.raises(ValidationError):
+                two_factor.two_factor_check(actor=teacher, token=_wrong(device))
+        return message
+
+    monkeypatch.setattr(two_factor, "_throttled_message", meanwhile_another_code)
+    with pytest.raises(ValidationError) as refused:
+        two_factor.two_factor_check(actor=teacher, token=_wrong(device))
+    assert "not right" in str(refused.value.message_dict["token"])
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 2
+
+
+def test_a_code_sent_during_the_wait_is_told_to_wait_and_not_counted(teacher):
+    device = app_for(teacher)
+    with pytest.raises(ValidationError):
+        two_factor.two_factor_check(actor=teacher, token=_wrong(device))
+    with pytest.raises(ValidationError) as refused:
+        two_factor.two_factor_check(actor=teacher, token=_wrong(device))
+    assert "Too many wrong codes. Wait" in str(refused.value.message_dict["token"])
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 1
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent transactions")
+@pytest.mark.django_db(transaction=True)
+def test_two_wrong_codes_sent_at_once_from_two_connections_count_twice(teacher, monkeypatch):
+    device = app_for(teacher)
+    wrong = _wrong(device)
+    both_checked = threading.Barrier(2)
+    real_check = two_factor._throttled_message
+
+    def together(user):
+        message = real_check(user)
+        both_checked.wait(timeout=10)  # both past the wait check before either locks
+        return message
+
+    monkeypatch.setattr(two_factor, "_throttled_message", together)
+    outcomes = []
+
+    def send():
+        try:
+            two_factor.two_factor_check(actor=Staff.objects.get(pk=teacher.pk), token=wrong)
+        except ValidationError as error:
+            outcomes.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert len(outcomes) == 2
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 2
