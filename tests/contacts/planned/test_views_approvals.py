@@ -173,12 +173,21 @@ def test_requester_sees_withdraw_but_no_decision(client, teacher, waiting):
     assert "Refer to the chair" not in page
 
 
-def test_line_manager_sees_the_request_and_adds_a_monitoring_note(client, line_manager, waiting):
+def test_line_manager_does_not_see_a_request_waiting_for_a_decision(
+    client, line_manager, waiting
+):
+    response = _as(client, line_manager).get(reverse("request_detail", args=[waiting.pk]))
+    assert response.status_code == 404
+
+
+def test_line_manager_sees_approved_contact_and_adds_a_monitoring_note(
+    client, head, line_manager, waiting
+):
+    _decide(head, waiting)
     page = _page(_as(client, line_manager), waiting)
     assert "Mentoring session agreed with the pupil's parents." in page
     assert "Add note" in page
     assert "Your decision" not in page
-    assert "Mark reviewed" not in page
 
     response = client.post(
         reverse("request_note", args=[waiting.pk]), {"text": "Spoke to the teacher."}, follow=True
@@ -247,7 +256,10 @@ def test_chair_does_not_see_requests_for_the_head(client, chair, waiting):
     assert _as(client, chair).get(reverse("request_detail", args=[waiting.pk])).status_code == 404
 
 
-def test_line_manager_sees_family_only_request_as_restricted(client, line_manager, family_only):
+def test_line_manager_sees_family_only_request_as_restricted(
+    client, head, line_manager, family_only
+):
+    _decide(head, family_only)
     response = _as(client, line_manager).get(reverse("request_detail", args=[family_only.pk]))
     page = text(response)
     assert f"{family_only.reference}: restricted" in page
@@ -257,7 +269,8 @@ def test_line_manager_sees_family_only_request_as_restricted(client, line_manage
     assert "Add note" not in page
 
 
-def test_line_manager_cannot_note_a_restricted_request(client, line_manager, family_only):
+def test_line_manager_cannot_note_a_restricted_request(client, head, line_manager, family_only):
+    _decide(head, family_only)
     response = _as(client, line_manager).post(
         reverse("request_note", args=[family_only.pk]), {"text": "Curious."}
     )
@@ -1100,8 +1113,9 @@ def test_dsl_reads_nothing_of_a_restricted_entry_on_the_pupils_file(
 
 
 def test_line_managers_view_of_the_teachers_file_restricts_family_entries(
-    client, line_manager, teacher, pupil, family_only
+    client, head, line_manager, teacher, pupil, family_only
 ):
+    _decide(head, family_only)
     page = text(_as(client, line_manager).get(reverse("staff_detail", args=[teacher.pk])))
     section = page[page.rindex("On file, newest first") :]
     assert family_only.reference in section
