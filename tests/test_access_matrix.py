@@ -13,8 +13,8 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from contacts.notifications.models import Notification
-from contacts.people.pupil_picker import FIND_BUTTON, FIND_INPUT
 from contacts.people.models import Staff
+from contacts.people.pupil_picker import FIND_BUTTON, FIND_INPUT
 from contacts.planned.models import HeadAbsence
 from contacts.privacy import services
 from policies import services as policy_services

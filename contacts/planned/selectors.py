@@ -13,7 +13,6 @@ from contacts.planned.models import ContactRequest, Route, Status
 from safeguard.core import roles
 from safeguard.core.roles import Role
 
-
 # What a line manager monitors (000: contact is monitored by the line manager), and all they see.
 MONITORED = (Status.APPROVED, Status.COMPLETED)
 

@@ -35,8 +35,8 @@ from safeguard.audit.selectors import (
     trail_row,
     withheld_reporters,
 )
-from safeguard.audit.services import audit_check_run
-from safeguard.audit.vocabulary import action_words
+from safeguard.audit.services import audit_check_run, audit_download
+from safeguard.audit.vocabulary import AUDIT_EXPORT, action_words
 from safeguard.core import roles
 from safeguard.core.exports import spreadsheet_safe
 from safeguard.core.forms import DATE_INPUT
@@ -237,7 +237,17 @@ def audit_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingH
     withheld = withheld_reporters(request.user)
     # The headteacher gets names and reasons; a governor only pseudonymous references.
     governor = not roles.has_role(request.user, Role.HEADTEACHER)
-    events = audit_events_for(request.user, withheld=withheld, **form.filters())
+    # Taking the trail out is itself in the trail; the export holds the trail as it was asked for.
+    exported = audit_download(
+        actor=request.user,
+        school=request.user.school,
+        action=AUDIT_EXPORT,
+        object_ref="Audit trail",
+        reason=f"Filters: {request.GET.urlencode()}" if request.GET else "",
+    )
+    events = audit_events_for(request.user, withheld=withheld, **form.filters()).filter(
+        id__lt=exported.pk
+    )
     response = StreamingHttpResponse(
         _csv_lines(events, withheld, governor=governor, school_id=request.user.school_id),
         content_type="text/csv; charset=utf-8",

@@ -348,9 +348,7 @@ def governors_report(
         # those are the chair's to manage (003 §6). The governors' view counts them.
         heads = StaffRole.objects.filter(role=Role.HEADTEACHER).values("staff_id")
         concerns = concerns.exclude(Q(route=Route.CHAIR_OF_GOVERNORS) | Q(subject_id__in=heads))
-        lado = lado.exclude(
-            Q(subject_id__in=heads) | Q(concern__route=Route.CHAIR_OF_GOVERNORS)
-        )
+        lado = lado.exclude(Q(subject_id__in=heads) | Q(concern__route=Route.CHAIR_OF_GOVERNORS))
     chair = requests.filter(route="chair_of_governors", decided_at__isnull=False).annotate(
         why=Q(referred_to_chair=True)
     )

@@ -1129,9 +1129,7 @@ def test_whoever_is_made_the_heads_line_manager_cannot_note_the_heads_contact(
     assert not RequestNote.objects.exists()
 
 
-def test_approving_the_heads_contact_asks_no_line_manager_to_monitor_it(
-    head, chair, admin, pupil
-):
+def test_approving_the_heads_contact_asks_no_line_manager_to_monitor_it(head, chair, admin, pupil):
     head.line_manager = admin
     head.save(update_fields=["line_manager"])
     _decide(chair, make_request(head, [pupil]))

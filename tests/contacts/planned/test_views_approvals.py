@@ -173,9 +173,7 @@ def test_requester_sees_withdraw_but_no_decision(client, teacher, waiting):
     assert "Refer to the chair" not in page
 
 
-def test_line_manager_does_not_see_a_request_waiting_for_a_decision(
-    client, line_manager, waiting
-):
+def test_line_manager_does_not_see_a_request_waiting_for_a_decision(client, line_manager, waiting):
     response = _as(client, line_manager).get(reverse("request_detail", args=[waiting.pk]))
     assert response.status_code == 404
 

@@ -312,9 +312,7 @@ def test_the_line_managers_file_of_a_report_holds_only_approved_contact(
         assert _summary(_file_entries(line_manager, person), teachers_file) == [("request", True)]
 
 
-def test_being_made_the_heads_line_manager_opens_none_of_the_heads_file(
-    head, chair, admin, pupil
-):
+def test_being_made_the_heads_line_manager_opens_none_of_the_heads_file(head, chair, admin, pupil):
     """Finding 4: nothing of the head's file for whoever is recorded as the head's manager."""
     approved = make_request(head, [pupil], starts_at=future(3))
     planned_services.request_decide(
