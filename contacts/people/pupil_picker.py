@@ -93,6 +93,7 @@ class PupilPickerForm(forms.Form):
         if chosen and not self.searching:
             # Sent with pupils ticked: the name typed has done its work.
             find = ""
+        found: list[Pupil]
         if selectable.query.is_empty():
             # Nobody to choose from (a governor): say so, rather than "no pupil matches".
             found, message = [], WITHHELD

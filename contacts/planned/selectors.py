@@ -5,6 +5,8 @@ A row outside the user's reach is simply absent from the queryset, so a lookup b
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import F, Q, QuerySet
 
 from contacts.people.models import Staff, StaffRole
@@ -17,7 +19,7 @@ from safeguard.core.roles import Role
 MONITORED = (Status.APPROVED, Status.COMPLETED)
 
 
-def _heads() -> QuerySet[StaffRole]:
+def _heads() -> QuerySet[StaffRole, Any]:
     return StaffRole.objects.filter(role=Role.HEADTEACHER).values("staff_id")
 
 
