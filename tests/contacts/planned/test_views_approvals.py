@@ -18,7 +18,9 @@ from contacts.notifications.models import Notification
 from contacts.planned import services
 from contacts.planned.models import ContactRequest, HeadAbsence, NoteKind, Status
 from safeguard.audit.models import AuditEvent
+from safeguard.core.roles import Role
 from tests.factories import PupilFactory, StaffFactory
+from tests.factories_records import make_record
 from tests.factories_requests import future, make_request
 from tests.helpers import field_error, sign_in, text
 
@@ -1182,3 +1184,30 @@ def test_ending_an_absence_refuses_get(client, school, head):
     absence = _absent_today(school, head)
     assert _as(client, head).get(reverse("absence_end", args=[absence.pk])).status_code == 405
     assert HeadAbsence.objects.filter(pk=absence.pk).exists()
+
+
+def test_making_yourself_the_heads_line_manager_reveals_nothing_of_the_heads_file(
+    client, head, chair, admin, pupil
+):
+    """Finding 4: the administrator, recorded as the head's line manager (and holding the line
+    manager role), got 200 on the head's requests and records, listed them for monitoring and
+    added notes. Now: 404, an empty monitoring list, no note."""
+    approved = _decide(chair, make_request(head, [pupil], starts_at=future(3)))
+    waiting = make_request(head, [pupil], starts_at=future(4))
+    record = make_record(head, [pupil])
+    admin.role_assignments.create(role=Role.LINE_MANAGER)
+    head.line_manager = admin
+    head.save(update_fields=["line_manager"])
+    sign_in(client, admin)
+    for url_name, pk in (
+        ("request_detail", approved.pk),
+        ("request_detail", waiting.pk),
+        ("record_detail", record.pk),
+    ):
+        assert client.get(reverse(url_name, args=[pk])).status_code == 404
+    monitoring = client.get(reverse("monitoring_queue"))
+    assert monitoring.status_code == 200
+    assert approved.reference not in text(monitoring)
+    response = client.post(reverse("request_note", args=[approved.pk]), {"text": "Seen."})
+    assert response.status_code == 404
+    assert not approved.notes.exists()
