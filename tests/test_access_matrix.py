@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from contacts.notifications.models import Notification
 from contacts.people.models import Staff
+from contacts.people.pupil_picker import FIND_BUTTON, FIND_INPUT
 from contacts.planned.models import HeadAbsence
 from contacts.privacy import services
 from policies import services as policy_services
@@ -143,7 +144,10 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "record_addendum": signed_in(405),
     # The record in `world` has no attachment: 404 after the visibility check.
     "record_attachment": signed_in(404),
-    "record_detail": signed_in(200, colleague=404, dsl=404, chair=404, governor=404, admin=404),
+    # The line manager monitors approved contact only, never the team's records.
+    "record_detail": signed_in(
+        200, colleague=404, line_manager=404, dsl=404, chair=404, governor=404, admin=404
+    ),
     "record_list": signed_in(200),
     "record_new": signed_in(200),
     "record_new_type": signed_in(200),
@@ -161,10 +165,13 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "request_cancel": signed_in(405),
     "request_complete": signed_in(405),
     "request_decide": signed_in(405),
-    "request_detail": signed_in(200, colleague=404, dsl=404, chair=404, governor=404, admin=404),
+    # The request in `world` waits for a decision: not yet the line manager's to monitor.
+    "request_detail": signed_in(
+        200, colleague=404, line_manager=404, dsl=404, chair=404, governor=404, admin=404
+    ),
     # Only the requester; a submitted request sends them back to its page.
     "request_edit": signed_in(
-        404, teacher=(302, "request_detail"), line_manager=403, head=403, deputy=403, assistant=403
+        404, teacher=(302, "request_detail"), head=403, deputy=403, assistant=403
     ),
     "request_new": signed_in(200),
     "request_note": signed_in(405),
@@ -322,10 +329,49 @@ def test_access(item, world, clients):
     assert name in EXPECTED, f"{name} ({url}) is not in the access matrix: add it to EXPECTED"
     mismatches = []
     for role in ROLES:
-        got = _observed(clients[role].get(url))
+        response = clients[role].get(url)
+        got = _observed(response)
+        if not response.streaming and FIND_BUTTON.encode() in response.content:
+            assert name in FIND_SHOWN, f"{name} has a pupil picker: add it to FIND_SHOWN"
         if not _matches(EXPECTED[name][role], got):
             mismatches.append((role, EXPECTED[name][role], got))
     if mismatches:
         lines = [f"{'role':<14}{'expected':<28}got"]
         lines += [f"{r:<14}{e!s:<28}{g}" for r, e, g in mismatches]
         pytest.fail(f"GET {url} ({name}):\n" + "\n".join(lines), pytrace=False)
+
+
+# Every form with a pupil picker, and who is shown pupils' names by its Find: whoever may use the
+# form and name pupils. Governors, who never see pupils' names, are shown none anywhere.
+PUPIL_NAMERS = {r for r in SIGNED_IN if r not in ("chair", "governor")}
+FIND_SHOWN: dict[str, set[str]] = {
+    "contact_check": PUPIL_NAMERS,
+    "request_new": PUPIL_NAMERS,
+    # A draft, which only its requester may edit.
+    "request_edit": {"teacher"},
+    "record_new_type": PUPIL_NAMERS,
+    "disclosure_new": PUPIL_NAMERS,
+    # On the teacher's own page: the teacher and the people editors.
+    "relative_add": {"teacher", "head", "admin"},
+    "legal_holds": {"head"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIND_SHOWN))
+def test_each_forms_find_shows_pupils_names_only_to_those_who_may_name_them(
+    name, world, clients, teacher
+):
+    """Finding 5: a governor's two-letter Find listed pupils' names, year groups and leaving
+    years. Each form's Find, posted as every role, names the pupil only to those who may."""
+    kwargs = _kwargs(name, world)
+    if name == "request_edit":
+        kwargs = {"pk": make_request(teacher, [world["pupil"]], submit=False).pk}
+    url = reverse(name, kwargs=kwargs)
+    pupil = world["pupil"]
+    leaks = []
+    for role in ROLES:
+        response = clients[role].post(url, {FIND_INPUT: pupil.last_name[:2], FIND_BUTTON: "1"})
+        named = pupil.full_name in response.content.decode()
+        if named != (role in FIND_SHOWN[name]):
+            leaks.append(f"{role}: {response.status_code}, name {'shown' if named else 'absent'}")
+    assert not leaks, f"POST Find to {url}:\n" + "\n".join(leaks)

@@ -29,6 +29,7 @@ TEMPLATE = "contacts/_pupil_picker.html"
 MOST_SHOWN = 25
 FIND_MAX_LENGTH = 100
 LARGEST_ID = 2**63 - 1
+WITHHELD = "Pupils' names are not shown to your role, so no pupil can be chosen here."
 
 
 def pupil_choice_label(pupil: Pupil) -> str:
@@ -92,7 +93,12 @@ class PupilPickerForm(forms.Form):
         if chosen and not self.searching:
             # Sent with pupils ticked: the name typed has done its work.
             find = ""
-        found, message = self._find(selectable, find, chosen=[p.pk for p in chosen])
+        found: list[Pupil]
+        if selectable.query.is_empty():
+            # Nobody to choose from (a governor): say so, rather than "no pupil matches".
+            found, message = [], WITHHELD
+        else:
+            found, message = self._find(selectable, find, chosen=[p.pk for p in chosen])
         choices = [(p.pk, pupil_choice_label(p)) for p in chosen + found]
         field.widget.choices = [("", empty_label), *choices] if empty_label else choices
         self.pupil_picker = Picker(

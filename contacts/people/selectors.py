@@ -53,9 +53,15 @@ def pupils_visible_to(user: Staff) -> PupilQuerySet:
 def pupils_selectable_by(user: Staff) -> QuerySet[Pupil]:
     """The pupils a member of staff may name in a form (their school's roll, past and present).
 
-    Choosing a pupil is not reading their file: the form shows names only.
+    Choosing a pupil is not reading their file: the form shows names only. Governors are shown
+    no names at all (unless they also read the roll), so none is selectable: a Find answers
+    nothing and a pupil's id posted by hand is refused.
     """
     if not roles.roles_of(user):
+        return Pupil.objects.none()
+    if roles.has_role(user, roles.PUPIL_NAMES_WITHHELD) and not roles.has_role(
+        user, roles.DIRECTORY_READERS
+    ):
         return Pupil.objects.none()
     return Pupil.objects.filter(school_id=user.school_id)
 

@@ -18,7 +18,8 @@ from django.utils import timezone
 from contacts.people.models import Staff
 from contacts.planned import workflow
 from contacts.planned.models import EDITABLE, TRANSITIONS, ContactRequest, Route, Status
-from contacts.planned.selectors import can_read_request
+from contacts.planned.selectors import MONITORED, can_read_request
+from contacts.planned.selectors import monitors as monitors_request
 from safeguard.core import roles
 from safeguard.core.roles import Role
 
@@ -130,9 +131,11 @@ def allowed_actions(user: Staff, contact_request: ContactRequest) -> RequestActi
     same_school = user.school_id == contact_request.school_id
     is_requester = user.pk == contact_request.requester_id
     decides_as = workflow.decider_role(user, contact_request) or ""
-    monitors = contact_request.requester.line_manager_id == user.pk
+    monitors = monitors_request(user, contact_request)
     can_read = can_read_request(user, contact_request)
-    comments = is_requester or monitors or bool(decides_as)
+    # The line manager sees, and so notes, only the contact they monitor.
+    monitoring = monitors and contact_request.status in MONITORED
+    comments = is_requester or monitoring or bool(decides_as)
     comments = comments or roles.has_role(user, roles.SENIOR_LEADERS)
     is_head = same_school and roles.has_role(user, Role.HEADTEACHER)
     refers = bool(decides_as) and contact_request.route == Route.HEADTEACHER

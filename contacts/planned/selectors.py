@@ -5,18 +5,46 @@ A row outside the user's reach is simply absent from the queryset, so a lookup b
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import F, Q, QuerySet
 
-from contacts.people.models import Staff
+from contacts.people.models import Staff, StaffRole
 from contacts.planned import workflow
 from contacts.planned.models import ContactRequest, Route, Status
 from safeguard.core import roles
 from safeguard.core.roles import Role
 
+# What a line manager monitors (000: contact is monitored by the line manager), and all they see.
+MONITORED = (Status.APPROVED, Status.COMPLETED)
+
+
+def _heads() -> QuerySet[StaffRole, Any]:
+    return StaffRole.objects.filter(role=Role.HEADTEACHER).values("staff_id")
+
+
+def monitored_by(user: Staff) -> Q:
+    """The requests `user` monitors as line manager: their reports' approved and completed
+    contact, to monitor it, and no more of the file. Never a headteacher's, whoever is recorded
+    as the head's line manager: the head is overseen by the chair of governors (000)."""
+    return Q(requester__line_manager_id=user.pk, status__in=MONITORED) & ~Q(
+        requester_id__in=_heads()
+    )
+
+
+def monitors(user: Staff, request: ContactRequest) -> bool:
+    """Whether `user` is the one who monitors the requester's contact, as their line manager
+    (what they may see of it depends on its state: `MONITORED`)."""
+    return (
+        request.requester.line_manager_id == user.pk
+        and not request.requester.role_assignments.filter(role=Role.HEADTEACHER).exists()
+    )
+
 
 def requests_visible_to(user: Staff) -> QuerySet[ContactRequest]:
-    """Staff see their own requests; line managers their team's; senior leaders the school's;
-    the chair of governors those routed to them. A draft is its author's alone.
+    """Staff see their own requests; line managers their team's approved and completed ones;
+    senior leaders the school's; the chair of governors those routed to them. A draft is its
+    author's alone.
 
     Restricted family-liaison entries are in the queryset for those who may know they exist;
     `can_read_request` says whether their content may be shown.
@@ -25,7 +53,7 @@ def requests_visible_to(user: Staff) -> QuerySet[ContactRequest]:
         return ContactRequest.objects.none()
     rows = ContactRequest.objects.filter(school_id=user.school_id)
     if not roles.has_role(user, roles.SENIOR_LEADERS):
-        reach = Q(requester_id=user.pk) | Q(requester__line_manager_id=user.pk)
+        reach = Q(requester_id=user.pk) | monitored_by(user)
         if roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
             reach |= Q(route=Route.CHAIR_OF_GOVERNORS)
         rows = rows.filter(reach)
@@ -63,12 +91,8 @@ def monitoring_queue_for(user: Staff) -> QuerySet[ContactRequest]:
     """The line manager's team's approved and completed contact, unreviewed first."""
     # Family liaison entries are monitored by the head, who alone may read them (002).
     return (
-        ContactRequest.objects.filter(
-            school_id=user.school_id,
-            requester__line_manager_id=user.pk,
-            status__in=(Status.APPROVED, Status.COMPLETED),
-            restricted=False,
-        )
+        ContactRequest.objects.filter(school_id=user.school_id, restricted=False)
+        .filter(monitored_by(user))
         .select_related("requester", "reviewed_by")
         .order_by(F("reviewed_at").asc(nulls_first=True), "starts_at", "pk")
     )

@@ -28,6 +28,7 @@ from contacts.planned.models import (
     Status,
 )
 from contacts.planned.permissions import DECISIONS, RequestActions, allowed_actions
+from contacts.planned.selectors import monitors
 from policies.engine import Assessment
 from policies.facts import assess_contact
 from safeguard.audit.services import audit_record
@@ -345,7 +346,8 @@ def request_decide(
             path=_path(contact_request),
         )
         manager = contact_request.requester.line_manager
-        if decision == "approve" and manager is not None:
+        # Nobody monitors the headteacher's contact as line manager (the chair oversees it).
+        if decision == "approve" and manager is not None and monitors(manager, contact_request):
             notify(
                 recipients=[manager],
                 message=f"{contact_request.reference} was approved: please monitor it",

@@ -37,6 +37,7 @@ from policies.facts import assess_contact
 from policies.selectors import policies_backing
 from policies.views import assessment_context
 from safeguard.audit.selectors import audit_history
+from safeguard.audit.services import audit_view
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted, posted_text
 from safeguard.core.http import AuthenticatedHttpRequest
@@ -231,6 +232,9 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     actions = allowed_actions(request.user, item)
     if not actions.can_read:
         return render(request, "contacts/requests/restricted.html", {"item": item})
+    if item.is_restricted:
+        # Who read a family-liaison entry is kept, as for any confidential page.
+        audit_view(actor=request.user, obj=item, school=request.user.school)
     version = {"version": item.version}
     notes = list(item.notes.select_related("author"))
     asked = item.status == Status.MORE_INFORMATION

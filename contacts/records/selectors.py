@@ -17,15 +17,16 @@ from safeguard.core.roles import Role
 
 
 def records_visible_to(user: Staff) -> QuerySet[ContactRecord]:
-    """Authors see their own; line managers their team's; senior leaders the school's; the
-    chair of governors those made by the headteacher. Restricted content is masked by
-    `can_read_record`."""
+    """Authors see their own; senior leaders the school's; the chair of governors those made by
+    the headteacher. Restricted content is masked by `can_read_record`. A line manager monitors
+    their team's approved contact (000), not their records: being made someone's line manager
+    must not open their file."""
     if not roles.roles_of(user):
         return ContactRecord.objects.none()
     rows = ContactRecord.objects.filter(school_id=user.school_id)
     if roles.has_role(user, roles.SENIOR_LEADERS):
         return rows
-    reach = Q(author_id=user.pk) | Q(author__line_manager_id=user.pk)
+    reach = Q(author_id=user.pk)
     if roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
         reach |= Q(route=Route.CHAIR_OF_GOVERNORS)
     return rows.filter(reach)

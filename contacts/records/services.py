@@ -166,10 +166,12 @@ def _alert_for_record(actor: Staff, record: ContactRecord) -> None:
             path=path,
         )
     if managers:
+        # The line manager is told (000), but a record is not theirs to read: the notice leads
+        # to the member of staff's page, which they may open.
         notify(
             recipients=managers,
             message=f"{record.reference} was recorded by a member of your team",
-            path=path,
+            path=reverse("staff_detail", args=[record.author_id]),
         )
 
 

@@ -24,7 +24,8 @@ from contacts.records.models import ContactRecord, Disclosure, RecordType
 from contacts.records.services import disclosure_alert_recipients, record_alert_groups
 from policies.views import assessment_context
 from safeguard.audit.selectors import seen_by_panel
-from safeguard.audit.services import audit_view
+from safeguard.audit.services import audit_download, audit_view
+from safeguard.audit.vocabulary import ATTACHMENT_DOWNLOAD
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.http import AuthenticatedHttpRequest
@@ -168,6 +169,9 @@ def _record_page(
     user = request.user
     if not records_selectors.can_read_record(user, record):
         return render(request, "contacts/records/restricted.html", {"item": record})
+    if record.restricted:
+        # Who read a family-liaison entry is kept, as for any confidential page.
+        audit_view(actor=user, obj=record, school=record.school)
     may_add = user.pk == record.author_id or roles.has_role(user, roles.SENIOR_LEADERS)
     context: dict[str, Any] = {
         **_addenda_context(record, (addendum_form or AddendumForm()) if may_add else None),
@@ -197,6 +201,7 @@ def record_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileRespons
         raise Http404("The attachment cannot be found.") from error
     if not path.is_file():
         raise Http404("The attachment cannot be found.")
+    audit_download(actor=request.user, school=record.school, action=ATTACHMENT_DOWNLOAD, obj=record)
     return FileResponse(
         path.open("rb"),
         as_attachment=True,

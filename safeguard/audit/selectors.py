@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from safeguard.audit.chain import TRAIL_WIDE
 from safeguard.audit.models import AuditCheck, AuditEvent
-from safeguard.audit.vocabulary import VIEW, action_words, state_words
+from safeguard.audit.vocabulary import SEEN, action_words, state_words
 from safeguard.core.roles import AUDIT_READERS, Role, has_role
 
 # How many of the latest views "Who has seen this" lists on an object's page.
@@ -43,11 +43,12 @@ def audit_history(obj: Any) -> QuerySet[AuditEvent]:
 
 
 def audit_seen_by(obj: Any) -> QuerySet[AuditEvent]:
-    """The view events for one object, newest first, each with its actor loaded
-    (`actor`, `actor_role`, `created_at`): who has seen this, and when."""
+    """The view events for one object (its page opened, its attachment downloaded, it exported),
+    newest first, each with its actor loaded (`actor`, `actor_role`, `action`, `created_at`):
+    who has seen this, how, and when."""
     return (
         AuditEvent.objects.filter(
-            action=VIEW, object_type=obj._meta.label_lower, object_id=str(obj.pk)
+            action__in=SEEN, object_type=obj._meta.label_lower, object_id=str(obj.pk)
         )
         .select_related("actor")
         .order_by("-id")
@@ -61,10 +62,13 @@ def role_words(code: str) -> str:
 
 def seen_by_panel(obj: Any, *, limit: int = SEEN_BY_SHOWN) -> dict[str, Any]:
     """The latest views of one object for its page, in one query: rows of (who, role in
-    words, when), newest first, and whether older views were left off."""
+    words, when, what they did in words), newest first, and whether older views were left off."""
     events = list(audit_seen_by(obj)[: limit + 1])
     return {
-        "rows": [(e.actor, role_words(e.actor_role), e.created_at) for e in events[:limit]],
+        "rows": [
+            (e.actor, role_words(e.actor_role), e.created_at, action_words(e.action))
+            for e in events[:limit]
+        ],
         "more": len(events) > limit,
     }
 

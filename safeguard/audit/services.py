@@ -81,6 +81,24 @@ def audit_view(*, actor: Any, obj: Any, school: School) -> AuditEvent:
         return audit_record(actor=actor, school=school, action=VIEW, obj=obj)
 
 
+def audit_download(
+    *,
+    actor: Any,
+    school: School,
+    action: str,
+    obj: Any = None,
+    object_ref: str = "",
+    reason: str = "",
+) -> AuditEvent:
+    """Record that `actor` took a copy out of Safeguard (an attachment, a report, the trail),
+    in its own transaction: a view event that outlives the page. Call it once the file is
+    certain to be sent."""
+    with transaction.atomic():
+        return audit_record(
+            actor=actor, school=school, action=action, obj=obj, object_ref=object_ref, reason=reason
+        )
+
+
 # The columns `audit_append_many` writes, in order (everything but the id).
 APPENDED = (*HASHED, "hash")
 

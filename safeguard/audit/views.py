@@ -42,8 +42,8 @@ from safeguard.audit.selectors import (
     trail_row,
     withheld_reporters,
 )
-from safeguard.audit.services import audit_check_run
-from safeguard.audit.vocabulary import action_words
+from safeguard.audit.services import audit_check_run, audit_download
+from safeguard.audit.vocabulary import AUDIT_EXPORT, action_words
 from safeguard.core import roles
 from safeguard.core.exports import spreadsheet_safe
 from safeguard.core.forms import DATE_INPUT
@@ -257,7 +257,17 @@ def audit_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingH
     # The headteacher gets reasons; the chair names as on the page, without reasons
     # (docs/security.md, "The audit trail and its database owner").
     governor = not roles.has_role(request.user, Role.HEADTEACHER)
-    events = audit_events_for(request.user, withheld=withheld, **form.filters())
+    # Taking the trail out is itself in the trail; the export holds the trail as it was asked for.
+    exported = audit_download(
+        actor=request.user,
+        school=request.user.school,
+        action=AUDIT_EXPORT,
+        object_ref="Audit trail",
+        reason=f"Filters: {request.GET.urlencode()}" if request.GET else "",
+    )
+    events = audit_events_for(request.user, withheld=withheld, **form.filters()).filter(
+        id__lt=exported.pk
+    )
     response = StreamingHttpResponse(
         _csv_lines(events, withheld, governor=governor, school_id=request.user.school_id),
         content_type="text/csv; charset=utf-8",

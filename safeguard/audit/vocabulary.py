@@ -14,6 +14,13 @@ from typing import Literal, get_args
 
 # Somebody opened an object's page (`audit_view`).
 VIEW = "view"
+# Somebody took a copy out of Safeguard (`audit_download`).
+ATTACHMENT_DOWNLOAD = "attachment.download"
+REPORT_EXPORT = "report.export"
+AUDIT_EXPORT = "audit.export"
+SUBJECT_ACCESS_EXPORT = "subject_access.export"
+# The events that say who has seen an object, listed in its "Who has seen this" panel.
+SEEN = (VIEW, ATTACHMENT_DOWNLOAD, SUBJECT_ACCESS_EXPORT)
 
 # The steps of a contact request's life, each written as "request.<step>" (`request_action`).
 RequestStep = Literal[
@@ -102,6 +109,10 @@ ACTIONS: dict[str, str] = {
     "hold.place": "Legal hold placed",
     "hold.lift": "Legal hold lifted",
     "subject_access.export": "Subject-access export made",
+    # Copies taken out of Safeguard
+    ATTACHMENT_DOWNLOAD: "Attachment downloaded",
+    REPORT_EXPORT: "Governors' report exported",
+    AUDIT_EXPORT: "Audit trail exported",
     # The benchmark school (seed_bench) on a test installation
     "bench.replace": "Benchmark data replaced",
 }

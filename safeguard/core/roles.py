@@ -35,6 +35,10 @@ DIRECTORY_READERS = SENIOR_LEADERS | {Role.DSL, Role.SCHOOL_ADMIN}
 # Who may add, edit and import people.
 PEOPLE_EDITORS = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
 GOVERNORS = frozenset({Role.GOVERNOR, Role.CHAIR_OF_GOVERNORS})
+# Who is shown no pupil's name, not even to choose one in a form, unless they may read the roll
+# anyway (a directory reader): the governors, who hold the school to account and never see pupils'
+# names (the governors' report names none).
+PUPIL_NAMES_WITHHELD = GOVERNORS
 # Who has the school overview dashboard as their starting page.
 DASHBOARD_READERS = SENIOR_LEADERS | {Role.DSL, Role.SCHOOL_ADMIN}
 # Who may have requests to decide (the deputy only while the headteacher is absent).

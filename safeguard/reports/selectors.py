@@ -20,14 +20,15 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from contacts.concerns.models import BoundaryConcern, LadoOutcome, LadoReferral, LadoType, Outcome
-from contacts.people.models import Staff
-from contacts.planned.models import ContactRequest, ContactRequestQuerySet, Status
+from contacts.people.models import Staff, StaffRole
+from contacts.planned.models import ContactRequest, ContactRequestQuerySet, Route, Status
 from contacts.records.models import ContactRecord, Disclosure, DisclosureType, RecordType
 from policies.engine import KIND_LABELS, PURPOSE_LABELS, VERDICT_LABELS
 from policies.models import Acknowledgement, PolicyVersion
 from policies.selectors import acknowledgement_counts
 from safeguard.audit.chain import audit_verify_period
 from safeguard.core.models import School
+from safeguard.core.roles import Role
 
 # English school terms, approximately: autumn from September, spring from January, summer
 # from April (Easter moves, so the spring/summer boundary is a convention here).
@@ -157,6 +158,8 @@ class Report:
     # full check of `audit_check_relied_on` (a time) found intact and that are unchanged since.
     audit_events_hashed: int = 0
     audit_check_relied_on: dt.datetime | None = None
+    # The headteacher's view leaves out concerns and LADO matters about the headteacher.
+    about_head_left_out: bool = False
 
 
 def _in(period: Period, column: str) -> Q:
@@ -340,6 +343,12 @@ def governors_report(
     disclosures = Disclosure.objects.filter(school=school)
     concerns = BoundaryConcern.objects.filter(school=school)
     lado = LadoReferral.objects.filter(school=school)
+    if for_head:
+        # The head must not learn, even as a count, of a concern or LADO matter about the head:
+        # those are the chair's to manage (003 §6). The governors' view counts them.
+        heads = StaffRole.objects.filter(role=Role.HEADTEACHER).values("staff_id")
+        concerns = concerns.exclude(Q(route=Route.CHAIR_OF_GOVERNORS) | Q(subject_id__in=heads))
+        lado = lado.exclude(Q(subject_id__in=heads) | Q(concern__route=Route.CHAIR_OF_GOVERNORS))
     chair = requests.filter(route="chair_of_governors", decided_at__isnull=False).annotate(
         why=Q(referred_to_chair=True)
     )
@@ -440,4 +449,5 @@ def governors_report(
         audit_events_checked=chain.events,
         audit_events_hashed=chain.hashed,
         audit_check_relied_on=chain.relied_on.ran_at if chain.relied_on else None,
+        about_head_left_out=for_head,
     )

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from policies.engine import VERDICT_LABELS
+from safeguard.audit.services import audit_download
+from safeguard.audit.vocabulary import REPORT_EXPORT
 from safeguard.core import roles
 from safeguard.core.exports import spreadsheet_safe
 from safeguard.core.http import AuthenticatedHttpRequest
@@ -79,10 +81,22 @@ def governors_report_download(request: AuthenticatedHttpRequest) -> HttpResponse
     context = _context(request) | {"standalone": True}
     html = render_to_string("reports/governors_report_file.html", context, request=request)
     report = context["report"]
+    _exported(request, report, "the whole report")
     name = slugify(f"{report.school.name} governors report {report.period.label}")
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.html"'
     return response
+
+
+def _exported(request: AuthenticatedHttpRequest, report: Report, what: str) -> None:
+    """Every copy of the report taken out of Safeguard is a view event in the trail."""
+    audit_download(
+        actor=request.user,
+        school=request.user.school,
+        action=REPORT_EXPORT,
+        object_ref="Governors' report",
+        reason=f"{what}, {report.period.label}",
+    )
 
 
 def _tables(report: Report) -> dict[str, Counted]:
@@ -124,6 +138,7 @@ def governors_report_csv(request: AuthenticatedHttpRequest, table: str) -> HttpR
             rows.append(["Total", counted.total, counted.total_before])
     else:
         raise Http404("No such table")
+    _exported(request, report, f"the table {table}")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)

@@ -162,11 +162,12 @@ def test_concern_about_someone_at_another_school_cannot_be_chosen(client, teache
 
 
 def test_concern_from_a_record_links_it_and_preselects_its_author(
-    client, line_manager, teacher, pupil, head
+    client, deputy, teacher, pupil, head
 ):
+    # A senior leader reads the school's records (a line manager no longer reads the team's).
     record = make_record(teacher, [pupil], occurred_at=past(4))
     url = f"{reverse('concern_new')}?record={record.pk}"
-    response = _as(client, line_manager).get(url)
+    response = _as(client, deputy).get(url)
     assert _selected(response, "subject") == str(teacher.pk)
     assert f"This concern is linked to {record.reference}" in text(response)
     assert f'value="{days_ago(4).isoformat()}"' in response.content.decode()
@@ -546,9 +547,9 @@ def test_concerns_about_someone_who_has_left_can_still_be_listed(client, head, c
     assert concern.reference in text(response)
 
 
-def test_concern_from_a_record_prefills_the_local_date(client, line_manager, teacher, pupil):
+def test_concern_from_a_record_prefills_the_local_date(client, deputy, teacher, pupil):
     # Far from UTC, so a morning record falls on the previous day in UTC.
     with override_settings(TIME_ZONE="Pacific/Auckland"):
         record = make_record(teacher, [pupil], occurred_at=past(4, hour=8))
-        response = _as(client, line_manager).get(f"{reverse('concern_new')}?record={record.pk}")
+        response = _as(client, deputy).get(f"{reverse('concern_new')}?record={record.pk}")
         assert f'value="{days_ago(4).isoformat()}"' in response.content.decode()

@@ -175,6 +175,34 @@ def test_another_schools_pupil_is_never_shown_even_when_posted(signed_in, pupil,
     assert other_pupil.last_name not in response.content.decode()
 
 
+@pytest.mark.parametrize("url", ["/check/", NEW, "/disclosures/new/"])
+@pytest.mark.parametrize("persona", ["governor", "chair"])
+def test_governors_are_shown_no_pupils_names_by_find(client, request, school, persona, url):
+    """Finding 5: a governor's two-letter search listed pupils' names, year groups and leaving
+    years on "Can I do this?", the new request form and the disclosure form."""
+    pupils = [_pupil(school, "Ava", "Current"), _pupil(school, "Cara", "Curran", left_days_ago=90)]
+    sign_in(client, request.getfixturevalue(persona))
+    response = find_pupils(client, url, "Cu")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert not [p for p in pupils if p.last_name in page]
+    assert "Pupils' names are not shown to your role" in text(response)
+
+
+def test_a_pupil_posted_by_hand_by_a_governor_is_refused_and_not_named(client, governor, pupil):
+    sign_in(client, governor)
+    response = client.post(NEW, _answers(pupils=[pupil.pk]))
+    assert "Select a valid choice" in field_error(response, "pupils")
+    assert pupil.last_name not in response.content.decode()
+    assert not ContactRequest.objects.exists()
+
+
+def test_a_head_who_is_also_a_governor_still_finds_pupils(client, head, pupil):
+    head.role_assignments.create(role="governor")
+    sign_in(client, head)
+    assert pupil_choice_label(pupil) in options(find_pupils(client, NEW, "Cu"), "pupils")
+
+
 @pytest.mark.parametrize(
     "posted",
     [["0"], ["-3"], ["99999999999999999999999"], ["²"], ["٣"], ["1e3"], [""], ["x", "1.5"]],

@@ -27,20 +27,19 @@ FLAGS = (
 ACTION_OF = {flag: flag.removeprefix("can_") for flag in FLAGS} | {"can_decide": "approve"}
 
 # The teacher's request, routed to the headteacher, for contact still to come. For each state,
-# what each person may do; everyone not listed may do nothing.
+# what each person may do; everyone not listed may do nothing. The line manager sees, so acts on,
+# only the approved and completed contact they monitor (000).
 EXPECTED = {
     Status.DRAFT: {"teacher": {"can_edit", "can_submit"}},
     Status.SUBMITTED: {
         "teacher": {"can_withdraw", "can_note"},
         "head": {"can_decide", "can_refer", "can_note"},
         "deputy": {"can_note"},
-        "line_manager": {"can_note"},
     },
     Status.MORE_INFORMATION: {
         "teacher": {"can_edit", "can_submit", "can_withdraw", "can_note"},
         "head": {"can_note"},
         "deputy": {"can_note"},
-        "line_manager": {"can_note"},
     },
     Status.APPROVED: {
         "teacher": {"can_cancel", "can_note"},
@@ -59,7 +58,6 @@ EXPECTED = {
             "teacher": {"can_note"},
             "head": {"can_note"},
             "deputy": {"can_note"},
-            "line_manager": {"can_note"},
         }
         for finished in (Status.REJECTED, Status.WITHDRAWN, Status.CANCELLED)
     },

@@ -29,7 +29,8 @@ ALL_SUBMITTED = {"teachers", "colleagues", "heads_own", "restricted"}
 VISIBLE = {
     "teacher": {"teachers", "teachers_draft", "restricted"},
     "colleague": {"colleagues"},
-    "line_manager": {"teachers", "colleagues", "restricted"},
+    # The team's submitted requests are not the line manager's: they monitor approved contact.
+    "line_manager": set(),
     "head": ALL_SUBMITTED,
     "deputy": ALL_SUBMITTED,
     "assistant": ALL_SUBMITTED,
@@ -112,7 +113,6 @@ def test_inactive_user_sees_nothing(requests_by_name, teacher):
         ("teacher", True),
         ("head", True),
         ("assistant", True),
-        ("line_manager", False),
         ("deputy", False),
     ],
 )
@@ -121,6 +121,48 @@ def test_who_may_read_a_restricted_entry(persona, readable, requests_by_name, re
     restricted = requests_by_name["restricted"]
     assert restricted in selectors.requests_visible_to(user)
     assert selectors.can_read_request(user, restricted) is readable
+
+
+def test_the_line_manager_knows_of_an_approved_restricted_entry_but_cannot_read_it(
+    requests_by_name, head, line_manager
+):
+    restricted = _decide(head, requests_by_name["restricted"])
+    assert restricted in selectors.requests_visible_to(line_manager)
+    assert not selectors.can_read_request(line_manager, restricted)
+
+
+def test_the_line_manager_sees_only_the_teams_approved_and_completed_contact(
+    requests_by_name, head, teacher, line_manager
+):
+    approved = _decide(head, requests_by_name["teachers"])
+    _decide(head, requests_by_name["colleagues"], "reject", reason="No.")
+    services.request_withdraw(
+        actor=teacher,
+        contact_request=requests_by_name["restricted"],
+        expected_version=requests_by_name["restricted"].version,
+        reason="Not needed.",
+    )
+    assert _names(selectors.requests_visible_to(line_manager), requests_by_name) == {"teachers"}
+    ContactRequest.objects.filter(pk=approved.pk).update(starts_at=timezone.now())
+    approved.refresh_from_db()
+    services.request_complete(
+        actor=teacher, contact_request=approved, expected_version=approved.version, outcome="Ok."
+    )
+    assert _names(selectors.requests_visible_to(line_manager), requests_by_name) == {"teachers"}
+
+
+def test_being_made_the_heads_line_manager_reveals_none_of_the_heads_requests(
+    head, chair, admin, pupil
+):
+    """Finding 4: the administrator recorded as the head's line manager sees nothing of the
+    head's contact, approved or not, and has nothing of it to monitor."""
+    waiting = make_request(head, [pupil], starts_at=future(5))
+    approved = _decide(chair, make_request(head, [pupil], starts_at=future(6)))
+    head.line_manager = admin
+    head.save(update_fields=["line_manager"])
+    assert not selectors.requests_visible_to(admin).filter(pk__in=[waiting.pk, approved.pk])
+    assert not selectors.monitoring_queue_for(admin).exists()
+    assert not selectors.monitors(admin, approved)
 
 
 def test_deputy_reads_a_restricted_entry_only_while_acting(requests_by_name, deputy, head):
@@ -223,7 +265,9 @@ def test_monitoring_queue_of_someone_without_a_team_is_empty(requests_by_name, h
 # --- chronology ---------------------------------------------------------------------------------
 
 
-def test_chronology_masks_restricted_entries(requests_by_name, line_manager, pupil):
+def test_chronology_masks_restricted_entries(requests_by_name, head, line_manager, pupil):
+    for name in ("restricted", "colleagues", "teachers"):
+        _decide(head, requests_by_name[name])
     rows = ContactRequest.objects.filter(pupils=pupil)
     entries = selectors.chronology(line_manager, rows)
     assert [(item, readable) for item, readable in entries] == [

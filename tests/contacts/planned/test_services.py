@@ -1075,7 +1075,6 @@ def test_cancel_by_the_head_of_another_school_is_refused(approved, outsider):
     ("who", "kind", "role"),
     [
         ("teacher", NoteKind.NOTE, "staff"),
-        ("line_manager", NoteKind.MONITORING, "line_manager"),
         ("head", NoteKind.NOTE, "headteacher"),
         ("assistant", NoteKind.NOTE, "assistant_head"),
     ],
@@ -1097,6 +1096,44 @@ def test_note_is_added_by_requester_manager_or_head(who, kind, role, submitted, 
         reason=f"{saved.get_kind_display()} added",
     )
     assert _reload(submitted).status == Status.SUBMITTED
+
+
+def test_the_line_manager_adds_a_monitoring_note_to_approved_contact(approved, line_manager):
+    note = services.request_note_add(actor=line_manager, contact_request=approved, text="Seen.")
+    assert RequestNote.objects.get(pk=note.pk).kind == NoteKind.MONITORING
+    _assert_event(
+        _only_event(approved, "note"),
+        actor=line_manager,
+        actor_role="line_manager",
+        reason="Monitoring note added",
+    )
+
+
+def test_the_line_manager_cannot_note_contact_not_yet_approved(submitted, line_manager):
+    with pytest.raises(PermissionDenied):
+        services.request_note_add(actor=line_manager, contact_request=submitted, text="Seen.")
+    assert not RequestNote.objects.exists()
+
+
+def test_whoever_is_made_the_heads_line_manager_cannot_note_the_heads_contact(
+    head, chair, admin, pupil
+):
+    """Finding 4: no notes on the head's requests by someone recorded as the head's manager."""
+    approved = _decide(chair, make_request(head, [pupil]))
+    head.line_manager = admin
+    head.save(update_fields=["line_manager"])
+    with pytest.raises(PermissionDenied):
+        services.request_note_add(actor=admin, contact_request=approved, text="Noted.")
+    with pytest.raises(PermissionDenied):
+        services.request_review(actor=admin, contact_request=approved)
+    assert not RequestNote.objects.exists()
+
+
+def test_approving_the_heads_contact_asks_no_line_manager_to_monitor_it(head, chair, admin, pupil):
+    head.line_manager = admin
+    head.save(update_fields=["line_manager"])
+    _decide(chair, make_request(head, [pupil]))
+    assert not admin.notifications.exists()
 
 
 def test_note_on_a_draft_is_refused(draft, teacher):

@@ -18,7 +18,9 @@ from contacts.notifications.models import Notification
 from contacts.planned import services
 from contacts.planned.models import ContactRequest, HeadAbsence, NoteKind, Status
 from safeguard.audit.models import AuditEvent
+from safeguard.core.roles import Role
 from tests.factories import PupilFactory, StaffFactory
+from tests.factories_records import make_record
 from tests.factories_requests import future, make_request
 from tests.helpers import field_error, sign_in, text
 
@@ -173,12 +175,19 @@ def test_requester_sees_withdraw_but_no_decision(client, teacher, waiting):
     assert "Refer to the chair" not in page
 
 
-def test_line_manager_sees_the_request_and_adds_a_monitoring_note(client, line_manager, waiting):
+def test_line_manager_does_not_see_a_request_waiting_for_a_decision(client, line_manager, waiting):
+    response = _as(client, line_manager).get(reverse("request_detail", args=[waiting.pk]))
+    assert response.status_code == 404
+
+
+def test_line_manager_sees_approved_contact_and_adds_a_monitoring_note(
+    client, head, line_manager, waiting
+):
+    _decide(head, waiting)
     page = _page(_as(client, line_manager), waiting)
     assert "Mentoring session agreed with the pupil's parents." in page
     assert "Add note" in page
     assert "Your decision" not in page
-    assert "Mark reviewed" not in page
 
     response = client.post(
         reverse("request_note", args=[waiting.pk]), {"text": "Spoke to the teacher."}, follow=True
@@ -247,7 +256,10 @@ def test_chair_does_not_see_requests_for_the_head(client, chair, waiting):
     assert _as(client, chair).get(reverse("request_detail", args=[waiting.pk])).status_code == 404
 
 
-def test_line_manager_sees_family_only_request_as_restricted(client, line_manager, family_only):
+def test_line_manager_sees_family_only_request_as_restricted(
+    client, head, line_manager, family_only
+):
+    _decide(head, family_only)
     response = _as(client, line_manager).get(reverse("request_detail", args=[family_only.pk]))
     page = text(response)
     assert f"{family_only.reference}: restricted" in page
@@ -257,7 +269,8 @@ def test_line_manager_sees_family_only_request_as_restricted(client, line_manage
     assert "Add note" not in page
 
 
-def test_line_manager_cannot_note_a_restricted_request(client, line_manager, family_only):
+def test_line_manager_cannot_note_a_restricted_request(client, head, line_manager, family_only):
+    _decide(head, family_only)
     response = _as(client, line_manager).post(
         reverse("request_note", args=[family_only.pk]), {"text": "Curious."}
     )
@@ -1100,8 +1113,9 @@ def test_dsl_reads_nothing_of_a_restricted_entry_on_the_pupils_file(
 
 
 def test_line_managers_view_of_the_teachers_file_restricts_family_entries(
-    client, line_manager, teacher, pupil, family_only
+    client, head, line_manager, teacher, pupil, family_only
 ):
+    _decide(head, family_only)
     page = text(_as(client, line_manager).get(reverse("staff_detail", args=[teacher.pk])))
     section = page[page.rindex("On file, newest first") :]
     assert family_only.reference in section
@@ -1170,3 +1184,30 @@ def test_ending_an_absence_refuses_get(client, school, head):
     absence = _absent_today(school, head)
     assert _as(client, head).get(reverse("absence_end", args=[absence.pk])).status_code == 405
     assert HeadAbsence.objects.filter(pk=absence.pk).exists()
+
+
+def test_making_yourself_the_heads_line_manager_reveals_nothing_of_the_heads_file(
+    client, head, chair, admin, pupil
+):
+    """Finding 4: the administrator, recorded as the head's line manager (and holding the line
+    manager role), got 200 on the head's requests and records, listed them for monitoring and
+    added notes. Now: 404, an empty monitoring list, no note."""
+    approved = _decide(chair, make_request(head, [pupil], starts_at=future(3)))
+    waiting = make_request(head, [pupil], starts_at=future(4))
+    record = make_record(head, [pupil])
+    admin.role_assignments.create(role=Role.LINE_MANAGER)
+    head.line_manager = admin
+    head.save(update_fields=["line_manager"])
+    sign_in(client, admin)
+    for url_name, pk in (
+        ("request_detail", approved.pk),
+        ("request_detail", waiting.pk),
+        ("record_detail", record.pk),
+    ):
+        assert client.get(reverse(url_name, args=[pk])).status_code == 404
+    monitoring = client.get(reverse("monitoring_queue"))
+    assert monitoring.status_code == 200
+    assert approved.reference not in text(monitoring)
+    response = client.post(reverse("request_note", args=[approved.pk]), {"text": "Seen."})
+    assert response.status_code == 404
+    assert not approved.notes.exists()

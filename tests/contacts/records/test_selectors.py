@@ -41,7 +41,8 @@ PERSONAS = [
 RECORDS = {
     "teacher": {"teachers": True, "teachers_family": True},
     "colleague": {},
-    "line_manager": {"teachers": True, "teachers_family": False},
+    # A line manager monitors approved contact (000), not the team's records.
+    "line_manager": {},
     "head": {"teachers": True, "teachers_family": True, "heads_own": True},
     "deputy": {"teachers": True, "teachers_family": False, "heads_own": True},
     "assistant": {"teachers": True, "teachers_family": True, "heads_own": True},
@@ -298,16 +299,30 @@ def test_file_entries_newest_first_for_the_head(teachers_file, head, pupil):
     assert whens == sorted(whens, reverse=True)
 
 
-def test_file_entries_mask_restricted_records_for_the_line_manager(
-    teachers_file, line_manager, pupil
+def test_the_line_managers_file_of_a_report_holds_only_approved_contact(
+    teachers_file, head, line_manager, teacher, pupil
 ):
-    entries = _file_entries(line_manager, pupil)
-    assert _summary(entries, teachers_file) == [
-        ("request", True),
-        ("family_record", False),
-        ("older_record", True),
-    ]
-    assert {e["kind"] for e in entries} == {"request", "record"}
+    # Waiting for a decision: not the line manager's to see, like the records and disclosure.
+    assert _file_entries(line_manager, pupil) == []
+    request = teachers_file["request"]
+    planned_services.request_decide(
+        actor=head, contact_request=request, decision="approve", expected_version=request.version
+    )
+    for person in (pupil, teacher):
+        assert _summary(_file_entries(line_manager, person), teachers_file) == [("request", True)]
+
+
+def test_being_made_the_heads_line_manager_opens_none_of_the_heads_file(head, chair, admin, pupil):
+    """Finding 4: nothing of the head's file for whoever is recorded as the head's manager."""
+    approved = make_request(head, [pupil], starts_at=future(3))
+    planned_services.request_decide(
+        actor=chair, contact_request=approved, decision="approve", expected_version=approved.version
+    )
+    make_record(head, [pupil], occurred_at=past(2))
+    head.line_manager = admin
+    head.save(update_fields=["line_manager"])
+    assert not records_selectors.records_visible_to(admin).filter(author=head).exists()
+    assert _file_entries(admin, head) == []
 
 
 def test_file_entries_show_a_colleague_nothing(teachers_file, colleague, teacher, pupil):

@@ -1,8 +1,10 @@
 """View events: opening a pupil's page, a disclosure or a boundary concern leaves a "view" event in
 the audit trail, and "Who has seen this" lists those views to the headteacher and the DSL (for a
-concern, to its case manager only).
+concern, to its case manager only). Reading a restricted family-liaison entry, downloading an
+attachment and every export leave one too, and the panel lists exports beside views.
 """
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -12,7 +14,8 @@ from safeguard.audit.chain import audit_verify
 from safeguard.audit.models import AuditEvent
 from safeguard.audit.selectors import audit_seen_by
 from tests.factories import PupilFactory
-from tests.factories_records import make_concern, make_disclosure
+from tests.factories_records import make_concern, make_disclosure, make_family_record, make_record
+from tests.factories_requests import make_request
 from tests.helpers import sign_in, text
 
 SEEN = "Who has seen this"
@@ -247,3 +250,71 @@ def test_seen_by_lists_only_views_of_that_object(client, head, pupil):
     seen = list(audit_seen_by(pupil))
     assert [e.actor for e in seen] == [head, head]
     assert seen[0].id > seen[1].id
+
+
+# --- restricted entries, downloads and exports (finding 8) ---------------------------------------
+
+
+def _events(action):
+    return list(AuditEvent.objects.filter(action=action).order_by("id"))
+
+
+def test_reading_a_restricted_family_entry_writes_a_view_event(client, head, teacher, pupil):
+    entry = make_request(teacher, [pupil], with_family_only=True)
+    record = make_family_record(teacher, [pupil])
+    assert _open(client, head, "request_detail", entry.pk).status_code == 200
+    assert _open(client, head, "record_detail", record.pk).status_code == 200
+    assert [(e.actor, e.object_ref) for e in _views()] == [
+        (head, entry.reference),
+        (head, record.reference),
+    ]
+
+
+def test_a_restricted_entry_shown_only_as_restricted_writes_no_view_event(
+    client, deputy, teacher, pupil
+):
+    record = make_family_record(teacher, [pupil], details="Met her mother at the pub quiz.")
+    response = _open(client, deputy, "record_detail", record.pk)
+    assert "Met her mother" not in text(response)
+    assert _views() == []
+
+
+def test_downloading_an_attachment_writes_a_view_event(client, head, teacher, pupil):
+    pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n"
+    upload = SimpleUploadedFile("letter.pdf", pdf, content_type="application/pdf")
+    record = make_record(teacher, [pupil], attachment=upload)
+    response = _open(client, head, "record_attachment", record.pk)
+    assert response.status_code == 200
+    (event,) = _events("attachment.download")
+    assert (event.actor, event.object_ref) == (head, record.reference)
+    # Refused downloads leave nothing.
+    _open(client, head, "record_attachment", record.pk + 1000)
+    assert len(_events("attachment.download")) == 1
+
+
+def test_every_export_writes_a_view_event(client, head, pupil):
+    sign_in(client, head)
+    client.get(reverse("governors_report_download"))
+    client.get(reverse("governors_report_csv", kwargs={"table": "concerns"}))
+    client.get(reverse("audit_export"))
+    client.post(reverse("pupil_subject_access_download", args=[pupil.pk]))
+    exported = [
+        (e.action, e.actor, e.object_ref)
+        for e in AuditEvent.objects.exclude(action="view").order_by("id")
+    ]
+    assert exported == [
+        ("report.export", head, "Governors' report"),
+        ("report.export", head, "Governors' report"),
+        ("audit.export", head, "Audit trail"),
+        ("subject_access.export", head, pupil.audit_ref),
+    ]
+    report_events = _events("report.export")
+    assert "the table concerns" in report_events[1].reason
+
+
+def test_who_has_seen_this_lists_exports_as_well_as_views(client, head, dsl, pupil):
+    sign_in(client, head)
+    client.post(reverse("pupil_subject_access_download", args=[pupil.pk]))
+    seen = _seen_section(_open(client, dsl, "pupil_detail", pupil.pk))
+    assert "Subject-access export made" in seen
+    assert "Viewed" in seen

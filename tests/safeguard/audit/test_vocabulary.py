@@ -34,7 +34,7 @@ from tests.helpers import REPO_ROOT, sign_in, text
 ROOT = REPO_ROOT
 PRODUCT = ("safeguard", "contacts", "policies", "demo", "bench")
 # Calls whose `action` keyword is an audit action code.
-WRITERS = {"audit_record", "AuditEvent"}
+WRITERS = {"audit_record", "audit_download", "AuditEvent"}
 # The vocabulary's closed families: a call to one stands for every code of its family.
 FAMILIES = {
     "request_action": {vocabulary.request_action(step) for step in REQUEST_STEPS},

@@ -441,3 +441,34 @@ def test_the_number_of_queries_does_not_grow_with_the_data(cast, school, which):
     assert ContactRequest.objects.count() == 30
     assert AuditEvent.objects.count() < 2000  # one chunk of the audit chain's iterator
     assert _queries(school, period) == small
+
+
+# --- counts that could leak ----------------------------------------------------------------------
+
+
+def _opened(report) -> int:
+    return dict((label, now) for label, now, _ in report.concerns.rows)["Opened"]
+
+
+def test_the_heads_report_does_not_count_concerns_or_lado_matters_about_the_head(
+    school, head, chair, teacher, colleague, line_manager
+):
+    """Finding 8: the report told the head of 4 concerns when the head could see 3; the fourth,
+    about the head, is the chair's to manage. The governors' view still counts it."""
+    from contacts.concerns.selectors import concerns_visible_to
+    from tests.factories_records import make_concern, make_lado
+
+    for reporter, subject in ((colleague, teacher), (teacher, colleague), (teacher, line_manager)):
+        make_concern(reporter, subject)
+    about_head = make_concern(teacher, head)
+    make_lado(chair, head, concern=about_head)
+    make_lado(head, teacher)
+    period = term(timezone.localdate())
+
+    heads_view = governors_report(school=school, period=period, for_head=True)
+    governors_view = governors_report(school=school, period=period, for_head=False)
+
+    assert concerns_visible_to(head).count() == 3
+    assert (_opened(heads_view), _opened(governors_view)) == (3, 4)
+    assert (heads_view.lado.total, governors_view.lado.total) == (1, 2)
+    assert heads_view.about_head_left_out and not governors_view.about_head_left_out

@@ -536,3 +536,11 @@ def test_the_page_needs_no_more_queries_for_more_data(
         counts.append(len(queries))
     assert response.context["report"].requests_by_kind.total == 30
     assert counts[0] == counts[1]
+
+
+def test_the_headteachers_page_says_matters_about_the_head_are_left_out(client, head, governor):
+    said = "Concerns and LADO matters about the headteacher are left out of the headteacher's view"
+    sign_in(client, head)
+    assert said in text(client.get(reverse(PAGE)))
+    sign_in(client, governor)
+    assert said not in text(client.get(reverse(PAGE)))
