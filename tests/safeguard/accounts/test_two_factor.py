@@ -363,3 +363,31 @@ def test_the_deputy_sees_no_reset_button_and_is_refused(client, deputy, dsl):
     assert "Reset (lost phone)" not in text(client.get(reverse("staff_detail", args=[dsl.pk])))
     assert client.post(reverse("two_factor_reset", args=[dsl.pk])).status_code == 403
     assert two_factor.two_factor_enabled(dsl)
+
+
+# Separation of duties (issue 15, finding 1) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("overseer", ["chair", "governor"])
+def test_the_head_cannot_reset_the_second_factor_of_those_who_oversee_the_head(
+    request, head, overseer
+):
+    person = request.getfixturevalue(overseer)
+    app_for(person)
+    with pytest.raises(PermissionDenied):
+        two_factor.two_factor_reset(actor=head, staff=person)
+    assert two_factor.two_factor_enabled(person)
+
+
+def test_the_chair_resets_a_governors_second_factor(chair, governor):
+    app_for(governor)
+    two_factor.two_factor_reset(actor=chair, staff=governor)
+    assert not two_factor.two_factor_enabled(governor)
+
+
+def test_the_installation_resets_the_chairs_second_factor_and_says_who_ran_it(chair):
+    app_for(chair)
+    two_factor.two_factor_reset(actor=None, staff=chair, operator="A. Operator")
+    assert not two_factor.two_factor_enabled(chair)
+    event = AuditEvent.objects.get(action="two_factor.reset")
+    assert event.actor_id is None and "A. Operator" in event.reason
