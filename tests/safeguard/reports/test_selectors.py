@@ -441,3 +441,35 @@ def test_the_number_of_queries_does_not_grow_with_the_data(cast, school, which):
     assert ContactRequest.objects.count() == 30
     assert AuditEvent.objects.count() < 2000  # one chunk of the audit chain's iterator
     assert _queries(school, period) == small
+
+
+# --- Changes to safeguarding roles and line management (issue 15) -----------------------------
+
+
+def test_the_report_lists_changes_to_safeguarding_roles_and_line_management(
+    head, teacher, colleague, line_manager, outsider
+):
+    from contacts.people import services as people_services
+    from safeguard.core.roles import Role
+
+    people_services.staff_update(
+        actor=head, staff=teacher, roles_held=[Role.DSL], line_manager=colleague
+    )
+    today = timezone.localdate()
+    report = governors_report(school=head.school, period=term(today), for_head=False)
+    assert [(c.what, c.whose, c.detail, c.by) for c in report.duty_changes] == [
+        (
+            "Safeguarding roles changed",
+            teacher.full_name,
+            "given: designated safeguarding lead",
+            head.full_name,
+        ),
+        (
+            "Line manager changed",
+            teacher.full_name,
+            f"line manager: {line_manager.full_name} → {colleague.full_name}",
+            head.full_name,
+        ),
+    ]
+    elsewhere = governors_report(school=outsider.school, period=term(today), for_head=False)
+    assert elsewhere.duty_changes == []
