@@ -77,8 +77,6 @@ def _tell(change: DutyChange) -> None:
 def _held(staff: Staff) -> set[str]:
     """The roles stored for this person, read afresh: an inactive account still holds them
     (roles_of answers nothing for one), and a deactivated head is still a senior account."""
-    if staff.pk is None:
-        return set()
     return set(StaffRole.objects.filter(staff_id=staff.pk).values_list("role", flat=True))
 
 
