@@ -19,3 +19,10 @@ class ContactsConfig(AppConfig):
         from contacts.people.services import register_notifier
 
         register_notifier(notify)
+
+        # Changes to who holds which duty are told to the chair and the DSL; the notifications
+        # subject sits above people, so it registers the teller rather than being imported.
+        from contacts.notifications.services import duty_change_tell
+        from contacts.people.services import register_duty_teller
+
+        register_duty_teller(duty_change_tell)

@@ -23,7 +23,7 @@ from contacts.planned.models import ContactRequest
 from contacts.records import services as records_services
 from demo.policies import build_demo_policies
 from safeguard.accounts import services as two_factor
-from safeguard.core.roles import Role
+from safeguard.core.roles import GOVERNANCE_ROLES, Role
 
 DEMO_SCHOOL = "Oakfield Community School"
 DEMO_DOMAIN = "oakfield.example"
@@ -186,9 +186,22 @@ def build_demo_school(today: dt.date) -> DemoSummary:
                 job_title=person.title,
                 staff_type=person.staff_type,
                 line_manager=people[person.manager] if person.manager else None,
-                roles_held=person.roles,
+                # The governance roles are not the head's to give: see below.
+                roles_held=[r for r in person.roles if r not in GOVERNANCE_ROLES],
                 password=DEMO_PASSWORD,
             )
+        # As in a real school: the installation's operator appoints the first chair, who then
+        # appoints the governors.
+        people_services.chair_appoint(
+            school=school, staff=people["chair"], operator="the demo loader (load_demo)"
+        )
+        for person in CAST:
+            if set(person.roles) & GOVERNANCE_ROLES and person.key != "chair":
+                people_services.governance_roles_set(
+                    actor=people["chair"],
+                    staff=people[person.key],
+                    roles_held=[r for r in person.roles if r in GOVERNANCE_ROLES],
+                )
         current = _current_pupils(head, today, rng)
         former = _former_pupils(head, today, rng)
         parents = _parents(head, current + former[:6], rng)

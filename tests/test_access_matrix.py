@@ -77,7 +77,7 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "two_factor_verify": signed_in(200),
     # require_POST sits above role_required: 405 before any role check.
     "absence_end": signed_in(405),
-    "absences": signed_in(403, head=200, admin=200),
+    "absences": signed_in(403, head=200, chair=200),
     # require_POST above role_required(AUDIT_READERS): 405 for everyone signed in.
     "audit_check": signed_in(405),
     "audit_export": signed_in(403, head=200, chair=200),

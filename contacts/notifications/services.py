@@ -13,10 +13,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mass_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from contacts.notifications.models import Notification
 from contacts.people.models import Staff
+from contacts.people.services import DutyChange
+from safeguard.core.roles import Role
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +48,35 @@ def _send(emails: list[tuple[str, str, str, list[str]]]) -> None:
         send_mass_mail(emails, fail_silently=False)
     except Exception:
         logger.exception("Could not send %d notification email(s)", len(emails))
+
+
+def duty_change_tell(change: DutyChange) -> None:
+    """Tell the chair of governors and the DSL at once of a change to someone's safeguarding
+    roles, line manager or senior account, and the person affected at the address they had
+    before the change (an account taken over by changing its email is noticed by its owner).
+    Registered with contacts.people.services at start-up (contacts/apps.py)."""
+    who = change.staff.full_name
+    if change.to_overseers:
+        # The chair reads the changes in the governors' report; the DSL on the person's page.
+        for role, path in (
+            (Role.CHAIR_OF_GOVERNORS, reverse("governors_report")),
+            (Role.DSL, reverse("staff_detail", args=[change.staff.pk])),
+        ):
+            told = Staff.objects.filter(
+                school=change.school, is_active=True, role_assignments__role=role
+            )
+            if change.actor is not None:
+                told = told.exclude(pk=change.actor.pk)
+            notify(recipients=told, message=f"{who}: {change.what}", path=path)
+    if change.tell_at:
+        by = change.actor.full_name if change.actor else "the installation's operator"
+        subject = f"Safeguard: your account: {change.what}"
+        body = (
+            f"{change.what.capitalize()} by {by}. If you did not expect this, tell the chair of "
+            "governors or the headteacher at once.\n"
+        )
+        email = (subject, body, settings.DEFAULT_FROM_EMAIL, [change.tell_at])
+        transaction.on_commit(lambda: _send([email]))
 
 
 def notification_mark_read(*, actor: Staff, notification: Notification) -> Notification:

@@ -9,12 +9,17 @@ from django.core.exceptions import ValidationError
 from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
 from contacts.people.pupil_picker import PupilPickerForm
 from contacts.people.services import SCHOOL_FIELDS
+from safeguard.core import roles
 from safeguard.core.emails import LOOKALIKE_MESSAGE, is_lookalike
 from safeguard.core.forms import DATE_INPUT
 from safeguard.core.models import School
 from safeguard.core.roles import Role
 
-ASSIGNABLE_ROLES = [(r.value, r.label) for r in Role if r != Role.STAFF]
+# The governance roles are the chair of governors' to give (docs/security.md "Separation of
+# duties"), so the staff form does not offer them; it keeps those a person holds as they are.
+ASSIGNABLE_ROLES = [
+    (r.value, r.label) for r in Role if r != Role.STAFF and r not in roles.GOVERNANCE_ROLES
+]
 
 
 class _NoFormTag:
@@ -41,7 +46,8 @@ class StaffForm(_NoFormTag, forms.ModelForm):
         choices=ASSIGNABLE_ROLES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Every member of staff can submit requests and records; tick any extra roles.",
+        help_text="Every member of staff can submit requests and records; tick any extra roles. "
+        "The chair of governors gives the governance roles.",
     )
 
     class Meta:
@@ -73,6 +79,17 @@ class StaffForm(_NoFormTag, forms.ModelForm):
         line_manager = cast("forms.ModelChoiceField[Staff]", self.fields["line_manager"])
         line_manager.queryset = managers
         line_manager.empty_label = "No line manager"
+
+    def clean_roles(self) -> list[str]:
+        """The roles ticked, with the governance roles the person holds (not offered here)."""
+        kept = []
+        if self.instance.pk:
+            kept = list(
+                self.instance.role_assignments.filter(role__in=roles.GOVERNANCE_ROLES).values_list(
+                    "role", flat=True
+                )
+            )
+        return [*self.cleaned_data["roles"], *kept]
 
 
 class PupilForm(_NoFormTag, forms.ModelForm):

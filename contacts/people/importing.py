@@ -19,6 +19,7 @@ from django.db import transaction
 
 from contacts.people.forms import IdentityEmailField
 from contacts.people.models import Pupil, Staff, StaffRole, StaffType, YearGroup
+from contacts.people.services import record_duty_changes
 from safeguard.audit.services import audit_record
 from safeguard.core import roles
 from safeguard.core.emails import LOOKALIKE_MESSAGE, is_lookalike, normal_email
@@ -288,8 +289,19 @@ def _validate_staff(
         refused = [r for r in data["roles"] if not roles.may_assign(actor, r)]
         if refused:
             names = ", ".join(Role(r).label.lower() for r in refused)
+            who = roles.assigned_by(refused[0])
+            problems.append(RowError(line, f"roles: only {who} can give the {names} role."))
+            continue
+        if data["line_manager_email"] and set(data["roles"]) & roles.NO_LINE_MANAGER:
             problems.append(
-                RowError(line, f"roles: only the headteacher can give the {names} role.")
+                RowError(line, "line manager email: the headteacher has no line manager.")
+            )
+            continue
+        if data["line_manager_email"] == actor.email and not roles.has_role(
+            actor, Role.HEADTEACHER
+        ):
+            problems.append(
+                RowError(line, "line manager email: you cannot make yourself a line manager.")
             )
             continue
         staff = Staff(
@@ -354,6 +366,7 @@ def _import_staff(
             obj=staff,
             reason=f"roles: {', '.join(data['roles']) or 'staff'}",
         )
+        record_duty_changes(actor, staff, set(), set(data["roles"]), None, staff.line_manager)
 
 
 def people_import(*, actor: Staff, school: School, kind: str, file: IO[bytes]) -> ImportResult:

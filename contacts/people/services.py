@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
@@ -44,6 +45,49 @@ def _require_people_editor(actor: Staff, school: School) -> None:
         raise PermissionDenied("Only the headteacher or the school administrator may do this.")
 
 
+# --- Separation of duties (docs/security.md "Separation of duties") -------------------------
+# Who is told of a change to someone's duties or account. contacts.notifications sits above
+# this subject, so it registers the function that tells when Django starts (contacts/apps.py).
+
+
+@dataclass(frozen=True)
+class DutyChange:
+    """A change the chair and the DSL are told of at once, and perhaps the person affected."""
+
+    school: School
+    actor: Staff | None
+    staff: Staff
+    what: str  # in words, e.g. "roles changed" or "email address changed"
+    # The address to tell the person affected, as it was before the change ("" to tell
+    # only the chair and the DSL).
+    tell_at: str = ""
+    to_overseers: bool = True
+
+
+_tellers: list[Callable[[DutyChange], None]] = []
+
+
+def register_duty_teller(teller: Callable[[DutyChange], None]) -> None:
+    """Called from an AppConfig.ready(); registering the same one again changes nothing."""
+    if teller not in _tellers:
+        _tellers.append(teller)
+
+
+def _tell(change: DutyChange) -> None:
+    for teller in _tellers:
+        teller(change)
+
+
+def _held(staff: Staff) -> set[str]:
+    """The roles stored for this person, read afresh: an inactive account still holds them
+    (roles_of answers nothing for one), and a deactivated head is still a senior account."""
+    return set(StaffRole.objects.filter(staff_id=staff.pk).values_list("role", flat=True))
+
+
+def _role_names(values: Iterable[str]) -> str:
+    return ", ".join(Role(r).label.lower() for r in sorted(values))
+
+
 def _check_roles(
     actor: Staff | None,
     role_values: Iterable[str],
@@ -51,32 +95,146 @@ def _check_roles(
     *,
     is_self: bool = False,
 ) -> list[str]:
-    """The roles to hold, refusing unknown ones and changes the actor may not make."""
+    """The roles to hold, refusing unknown ones and changes the actor may not make: governance
+    roles are the chair's to give, the senior and safeguarding roles the head's, and nobody
+    gives themself a role. `actor` None is the installation's operator (a command)."""
     chosen = sorted(set(role_values) - roles.IMPLICIT)
     unknown = [r for r in chosen if r not in Role.values]
     if unknown:
         raise ValidationError({"roles": f"Unknown role: {', '.join(unknown)}."})
-    changed = set(chosen) ^ set(held)
-    refused = [r for r in sorted(changed) if actor is not None and not roles.may_assign(actor, r)]
-    if refused:
-        names = ", ".join(Role(r).label.lower() for r in refused)
+    held = set(held)
+    changed = set(chosen) ^ held
+    if actor is not None:
+        refused = [r for r in sorted(changed) if not roles.may_assign(actor, r)]
+        if refused:
+            by_whom: dict[str, list[str]] = {}
+            for r in refused:
+                by_whom.setdefault(roles.assigned_by(r), []).append(r)
+            raise ValidationError(
+                {
+                    "roles": " ".join(
+                        f"Only {who} can give or remove the {_role_names(rs)} role."
+                        for who, rs in by_whom.items()
+                    )
+                }
+            )
+    if is_self and set(chosen) - held:
         raise ValidationError(
-            {"roles": f"Only the headteacher can give or remove the {names} role."}
+            {"roles": "You cannot give yourself a role: someone who oversees you does."}
         )
-    if is_self and Role.HEADTEACHER in set(held) - set(chosen):
+    if is_self and Role.HEADTEACHER in held - set(chosen):
         raise ValidationError(
             {"roles": "You cannot remove your own headteacher role: the new headteacher does."}
+        )
+    if Role.HEADTEACHER in chosen and set(chosen) & roles.GOVERNANCE_ROLES:
+        raise ValidationError(
+            {
+                "roles": "The headteacher cannot also be chair of governors or a governor: "
+                "the governors oversee the headteacher."
+            }
         )
     return chosen
 
 
-def _set_roles(staff: Staff, role_values: list[str]) -> None:
-    staff.role_assignments.exclude(role__in=role_values).delete()
-    have = set(staff.role_assignments.values_list("role", flat=True))
-    StaffRole.objects.bulk_create(
-        [StaffRole(staff=staff, role=r) for r in role_values if r not in have]
-    )
-    roles.forget_roles(staff)
+def _check_line_manager(
+    actor: Staff | None, staff: Staff, manager: Staff | None, role_values: Iterable[str]
+) -> None:
+    """Nobody becomes the line manager of the head or of a governor (who oversee them), and
+    nobody but the head names themself someone's line manager (the head already oversees every
+    member of staff, so it grants them nothing)."""
+    if manager is None:
+        return
+    if set(role_values) & roles.NO_LINE_MANAGER:
+        raise ValidationError(
+            {
+                "line_manager": "The headteacher and the governors have no line manager in "
+                "Safeguard: the governing body oversees the headteacher. Choose no line manager."
+            }
+        )
+    if actor is not None and manager.pk == actor.pk and not roles.has_role(actor, Role.HEADTEACHER):
+        raise ValidationError(
+            {"line_manager": "You cannot make yourself someone's line manager: the head does."}
+        )
+
+
+def _require_may_change_account(
+    actor: Staff | None, staff: Staff, held: set[str], doing: str
+) -> None:
+    """Who someone is (their email) and whether they can sign in: for the headteacher and the
+    governors only the chair of governors changes it (the head never controls their overseers),
+    for the other senior accounts only the headteacher; never the administrator. `doing` is the
+    change in words, e.g. "change the email address of"."""
+    if actor is None or not held & roles.SENIOR_ACCOUNT_ROLES:
+        return
+    if held & roles.CHAIR_RESETS:
+        if not roles.has_role(actor, Role.CHAIR_OF_GOVERNORS):
+            raise ValidationError(
+                f"Only the chair of governors can {doing} the headteacher or a governor."
+            )
+    elif not roles.has_role(actor, Role.HEADTEACHER):
+        raise ValidationError(
+            f"Only the headteacher can {doing} someone who holds the "
+            f"{_role_names(held & roles.SENIOR_ACCOUNT_ROLES)} role."
+        )
+
+
+def _require_account_editor(actor: Staff, staff: Staff, held: set[str]) -> None:
+    """The people editors change accounts; the chair of governors the head's and governors'."""
+    if actor.school_id != staff.school_id:
+        raise PermissionDenied("This member of staff is at another school.")
+    if roles.has_role(actor, roles.PEOPLE_EDITORS):
+        return
+    if held & roles.CHAIR_RESETS and roles.has_role(actor, Role.CHAIR_OF_GOVERNORS):
+        return
+    raise PermissionDenied("Only the headteacher or the school administrator may do this.")
+
+
+def record_duty_changes(
+    actor: Staff | None,
+    staff: Staff,
+    roles_before: set[str],
+    roles_after: set[str],
+    manager_before: Staff | None,
+    manager_after: Staff | None,
+    *,
+    operator: str = "",
+) -> None:
+    """Audit and tell a change to safeguarding roles or to line management, inside the
+    caller's transaction. Other roles (line manager) are audited with the account's change."""
+    watched_before = roles_before & roles.SAFEGUARDING_ROLES
+    watched_after = roles_after & roles.SAFEGUARDING_ROLES
+    told = []
+    if watched_before != watched_after:
+        added, removed = watched_after - watched_before, watched_before - watched_after
+        parts = [
+            f"given: {_role_names(added)}" if added else "",
+            f"removed: {_role_names(removed)}" if removed else "",
+        ]
+        audit_record(
+            actor=actor,
+            school=staff.school,
+            action="staff.roles_change",
+            obj=staff,
+            from_state=", ".join(sorted(watched_before)),
+            to_state=", ".join(sorted(watched_after)),
+            reason="; ".join(p for p in [*parts, operator] if p),
+        )
+        told.append("safeguarding roles changed")
+    before_pk = manager_before.pk if manager_before else None
+    after_pk = manager_after.pk if manager_after else None
+    if before_pk != after_pk:
+        audit_record(
+            actor=actor,
+            school=staff.school,
+            action="staff.line_manager_change",
+            obj=staff,
+            from_state=manager_before.audit_ref if manager_before else "",
+            to_state=manager_after.audit_ref if manager_after else "",
+            reason=operator,
+        )
+        told.append("line manager changed")
+    if told:
+        _tell(DutyChange(school=staff.school, actor=actor, staff=staff, what=" and ".join(told)))
 
 
 def staff_create(
@@ -91,6 +249,7 @@ def staff_create(
     _require_people_editor(actor, school)
     role_values = _check_roles(actor, roles_held)
     staff = Staff(school=school, **{k: v for k, v in fields.items() if k in STAFF_FIELDS})
+    _check_line_manager(actor, staff, staff.line_manager, role_values)
     if password:
         staff.set_password(password)
     else:
@@ -106,39 +265,147 @@ def staff_create(
             obj=staff,
             reason=f"roles: {', '.join(role_values) or 'staff'}",
         )
+        record_duty_changes(actor, staff, set(), set(role_values), None, staff.line_manager)
     return staff
 
 
 def staff_update(
     *, actor: Staff, staff: Staff, roles_held: Iterable[str] | None = None, **fields: Any
 ) -> Staff:
-    _require_people_editor(actor, staff.school)
-    changed = sorted(k for k, v in fields.items() if k in STAFF_FIELDS and getattr(staff, k) != v)
-    for key in changed:
-        setattr(staff, key, fields[key])
-    staff.full_clean()
+    """Change a member of staff's details, roles and line manager, within the separation of
+    duties (docs/security.md): the senior accounts' email only the head changes (the chair, the
+    head's own), and the person is told at the address they had."""
     with transaction.atomic():
+        Staff.objects.select_for_update().filter(pk=staff.pk).first()  # lock the row
+        held = _held(staff)
+        _require_account_editor(actor, staff, held)
+        before = Staff.objects.select_related("line_manager").get(pk=staff.pk)
+        manager_before, old_email = before.line_manager, before.email
+        changed = sorted(
+            k for k, v in fields.items() if k in STAFF_FIELDS and getattr(staff, k) != v
+        )
+        for key in changed:
+            setattr(staff, key, fields[key])
+        role_values = held
+        if roles_held is not None:
+            role_values = set(_check_roles(actor, roles_held, held, is_self=staff.pk == actor.pk))
+        staff.full_clean()
+        if staff.email != old_email:
+            try:
+                _require_may_change_account(actor, staff, held, "change the email address of")
+            except ValidationError as error:
+                raise ValidationError({"email": error.messages}) from None
+        if staff.line_manager_id != before.line_manager_id or role_values != held:
+            _check_line_manager(actor, staff, staff.line_manager, role_values)
         staff.save()
         reason = f"changed: {', '.join(changed) or 'nothing'}"
         if roles_held is not None:
-            held = staff.role_assignments.values_list("role", flat=True)
-            role_values = _check_roles(actor, roles_held, held, is_self=staff.pk == actor.pk)
-            _set_roles(staff, role_values)
-            reason += f"; roles: {', '.join(role_values) or 'staff'}"
+            _set_roles(staff, sorted(role_values))
+            reason += f"; roles: {', '.join(sorted(role_values)) or 'staff'}"
         audit_record(
             actor=actor, school=staff.school, action="staff.update", obj=staff, reason=reason
+        )
+        record_duty_changes(actor, staff, held, role_values, manager_before, staff.line_manager)
+        if staff.email != old_email and held & roles.SENIOR_ACCOUNT_ROLES:
+            _tell(
+                DutyChange(
+                    school=staff.school,
+                    actor=actor,
+                    staff=staff,
+                    what="email address changed",
+                    tell_at=old_email,
+                )
+            )
+    return staff
+
+
+def governance_roles_set(
+    *, actor: Staff | None, staff: Staff, roles_held: Iterable[str], operator: str = ""
+) -> Staff:
+    """The chair of governors gives or takes away the governance roles (chair of governors,
+    governor); `actor` None is the installation's `assign_chair` command, named by `operator`.
+    The person's other roles are left as they are."""
+    wanted = set(roles_held)
+    if wanted - roles.GOVERNANCE_ROLES:
+        raise ValidationError({"roles": "Only the governance roles are given here."})
+    with transaction.atomic():
+        staff = Staff.objects.select_for_update().select_related("line_manager").get(pk=staff.pk)
+        if actor is not None and (
+            actor.school_id != staff.school_id or not roles.has_role(actor, Role.CHAIR_OF_GOVERNORS)
+        ):
+            raise PermissionDenied("Only the chair of governors gives the governance roles.")
+        held = _held(staff)
+        after = set(
+            _check_roles(
+                actor,
+                (held - roles.GOVERNANCE_ROLES) | wanted,
+                held,
+                is_self=actor is not None and staff.pk == actor.pk,
+            )
+        )
+        _check_line_manager(None, staff, staff.line_manager, after)
+        if after == held:
+            return staff
+        _set_roles(staff, sorted(after))
+        record_duty_changes(
+            actor, staff, held, after, staff.line_manager, staff.line_manager, operator=operator
         )
     return staff
 
 
+def chair_appoint(*, school: School, staff: Staff, operator: str) -> Staff:
+    """The installation's operator appoints a school's chair of governors: the first, or a new
+    one for recovery (the chair left or lost their account). Any other holder stops being chair.
+    No signed-in actor: the audit event names the system and says who ran the command."""
+    if staff.school_id != school.pk:
+        raise ValidationError("This person is at another school.")
+    if not operator.strip():
+        raise ValidationError("Say who is running the command (the installation's operator).")
+    note = f"by the installation's operator {operator.strip()} (assign_chair)"
+    with transaction.atomic():
+        others = Staff.objects.filter(
+            school=school, role_assignments__role=Role.CHAIR_OF_GOVERNORS
+        ).exclude(pk=staff.pk)
+        for other in others:
+            governance_roles_set(
+                actor=None,
+                staff=other,
+                roles_held=[
+                    r for r in _held(other) & roles.GOVERNANCE_ROLES if r != Role.CHAIR_OF_GOVERNORS
+                ],
+                operator=note,
+            )
+        governance_roles_set(
+            actor=None,
+            staff=staff,
+            roles_held=[*(_held(staff) & roles.GOVERNANCE_ROLES), Role.CHAIR_OF_GOVERNORS],
+            operator=note,
+        )
+    roles.forget_roles(staff)
+    return staff
+
+
+def _set_roles(staff: Staff, role_values: list[str]) -> None:
+    staff.role_assignments.exclude(role__in=role_values).delete()
+    have = set(staff.role_assignments.values_list("role", flat=True))
+    StaffRole.objects.bulk_create(
+        [StaffRole(staff=staff, role=r) for r in role_values if r not in have]
+    )
+    roles.forget_roles(staff)
+
+
 def staff_set_active(*, actor: Staff, staff: Staff, active: bool) -> Staff:
-    """Deactivate (or reactivate) a member of staff: an inactive account cannot sign in."""
-    _require_people_editor(actor, staff.school)
+    """Deactivate (or reactivate) a member of staff: an inactive account cannot sign in. A
+    senior account only the head (the chair, the head's own), and the person is told."""
     if staff.pk == actor.pk and not active:
         raise ValidationError("You cannot deactivate your own account.")
-    if staff.is_active == active:
-        return staff
     with transaction.atomic():
+        Staff.objects.select_for_update().filter(pk=staff.pk).first()  # lock the row
+        held = _held(staff)
+        _require_account_editor(actor, staff, held)
+        _require_may_change_account(actor, staff, held, "deactivate or reactivate")
+        if staff.is_active == active:
+            return staff
         staff.is_active = active
         staff.save(update_fields=["is_active"])
         audit_record(
@@ -149,6 +416,16 @@ def staff_set_active(*, actor: Staff, staff: Staff, active: bool) -> Staff:
             from_state="inactive" if active else "active",
             to_state="active" if active else "inactive",
         )
+        if held & roles.SENIOR_ACCOUNT_ROLES:
+            _tell(
+                DutyChange(
+                    school=staff.school,
+                    actor=actor,
+                    staff=staff,
+                    what="account reactivated" if active else "account deactivated",
+                    tell_at=staff.email,
+                )
+            )
     return staff
 
 

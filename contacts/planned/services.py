@@ -480,9 +480,10 @@ def request_review(
 def absence_record(
     *, actor: Staff, school: School, starts_on: dt.date, ends_on: dt.date, note: str = ""
 ) -> HeadAbsence:
-    """Record the headteacher's absence: the deputy decides in their place meanwhile."""
+    """Record the headteacher's absence: the deputy decides in their place meanwhile. The head
+    or the chair of governors records it, never the administrator; the head is always told."""
     if actor.school_id != school.pk or not roles.has_role(actor, roles.ABSENCE_RECORDERS):
-        raise PermissionDenied("Only the headteacher or the school administrator can do this.")
+        raise PermissionDenied("Only the headteacher or the chair of governors can do this.")
     absence = HeadAbsence(
         school=school, starts_on=starts_on, ends_on=ends_on, note=note.strip(), created_by=actor
     )
@@ -499,17 +500,29 @@ def absence_record(
             obj=absence,
             reason=f"{starts_on:%Y-%m-%d} to {ends_on:%Y-%m-%d}",
         )
+        _tell_the_head(
+            actor, school, f"Your absence was recorded from {starts_on:%d %b} to {ends_on:%d %b}"
+        )
     return absence
+
+
+def _tell_the_head(actor: Staff, school: School, message: str) -> None:
+    """The head learns at once of an absence someone else recorded or ended for them."""
+    heads = Staff.objects.filter(
+        school=school, is_active=True, role_assignments__role=roles.Role.HEADTEACHER
+    ).exclude(pk=actor.pk)
+    notify(recipients=heads, message=message, path=reverse("absences"))
 
 
 def absence_end(*, actor: Staff, absence: HeadAbsence) -> HeadAbsence | None:
     """The headteacher is back. An absence that began before today now ended yesterday; one
     that has not begun yet is removed."""
     if actor.school_id != absence.school_id or not roles.has_role(actor, roles.ABSENCE_RECORDERS):
-        raise PermissionDenied("Only the headteacher or the school administrator can do this.")
+        raise PermissionDenied("Only the headteacher or the chair of governors can do this.")
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     with transaction.atomic():
         audit_record(actor=actor, school=absence.school, action="absence.end", obj=absence)
+        _tell_the_head(actor, absence.school, "Your recorded absence was ended")
         if absence.starts_on > yesterday:
             absence.delete()
             return None

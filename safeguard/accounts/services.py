@@ -247,18 +247,27 @@ def recovery_codes_regenerate(*, actor: Staff) -> list[str]:
 
 
 def may_reset(actor: Staff, staff: Staff) -> bool:
-    """The headteacher resets anyone else's second factor; the chair of governors the head's."""
+    """The headteacher resets a member of staff's second factor; the chair of governors the
+    head's and the governors' (the head never controls the accounts of their overseers); nobody
+    their own. The chair's own is the installation's `assign_chair --reset-two-factor`."""
     if actor.pk == staff.pk or actor.school_id != staff.school_id:
         return False
-    if roles.has_role(staff, Role.HEADTEACHER):
+    held = set(staff.role_assignments.values_list("role", flat=True))
+    if held & roles.CHAIR_RESETS:
         return roles.has_role(actor, Role.CHAIR_OF_GOVERNORS)
     return roles.has_role(actor, Role.HEADTEACHER)
 
 
-def two_factor_reset(*, actor: Staff, staff: Staff) -> None:
-    """For a lost phone: removes the person's devices, so they must set up again at next sign-in."""
-    if not may_reset(actor, staff):
-        raise PermissionDenied("Only the headteacher (the chair, for the head) may reset this.")
+def two_factor_reset(*, actor: Staff | None, staff: Staff, operator: str = "") -> None:
+    """For a lost phone: removes the person's devices, so they must set up again at next sign-in.
+    `actor` None is the installation's operator (named by `operator`), for the chair's own."""
+    if actor is None:
+        if not operator.strip():
+            raise ValidationError("Say who is running the command (the installation's operator).")
+    elif not may_reset(actor, staff):
+        raise PermissionDenied(
+            "Only the headteacher (the chair, for the head and the governors) may reset this."
+        )
     with transaction.atomic():
         removed = 0
         for model in (TOTPDevice, StaticDevice):
@@ -267,10 +276,11 @@ def two_factor_reset(*, actor: Staff, staff: Staff) -> None:
             raise ValidationError(f"{staff.full_name} has not set up two-factor sign-in.")
         audit_record(
             actor=actor,
-            school=actor.school,
+            school=staff.school,
             action="two_factor.reset",
             obj=staff,
-            reason="devices removed; set-up needed at next sign-in",
+            reason="devices removed; set-up needed at next sign-in"
+            + (f"; by the installation's operator {operator.strip()}" if actor is None else ""),
         )
 
 

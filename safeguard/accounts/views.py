@@ -124,7 +124,9 @@ def recovery_codes_regenerate(request: AuthenticatedHttpRequest) -> HttpResponse
 def two_factor_reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(staff_visible_to(request.user), pk=pk)
     if not two_factor.may_reset(request.user, staff):
-        raise PermissionDenied("Only the headteacher (the chair, for the head) may reset this.")
+        raise PermissionDenied(
+            "Only the headteacher (the chair, for the head and the governors) may reset this."
+        )
     try:
         two_factor.two_factor_reset(actor=request.user, staff=staff)
     except ValidationError as error:

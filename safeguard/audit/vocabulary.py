@@ -78,6 +78,8 @@ ACTIONS: dict[str, str] = {
     "staff.import": "Member of staff imported",
     "staff.activate": "Member of staff reactivated",
     "staff.deactivate": "Member of staff deactivated",
+    "staff.roles_change": "Safeguarding roles changed",
+    "staff.line_manager_change": "Line manager changed",
     "pupil.create": "Pupil added",
     "pupil.update": "Pupil changed",
     "pupil.import": "Pupil imported",

@@ -50,8 +50,10 @@ AUDIT_READERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS})
 # Who may read "Who has seen this" on a pupil's page and a disclosure. A concern's list is
 # its case manager's alone (a concern is never shown to the DSL as such).
 SEEN_BY_READERS = frozenset({Role.HEADTEACHER, Role.DSL})
-# Who records the headteacher's absence, during which the deputy decides requests.
-ABSENCE_RECORDERS = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
+# Who records the headteacher's absence, during which the deputy decides requests: the head, or
+# the chair who oversees the head; never the administrator, whose entry would hand the head's
+# decisions and confidential concerns to the deputy without the head knowing.
+ABSENCE_RECORDERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS})
 # Who reads the restricted family-liaison log besides its author (002 §external contact).
 RESTRICTED_READERS = frozenset({Role.HEADTEACHER, Role.ASSISTANT_HEAD})
 # Who reads every disclosure, whatever its kind (001 §4.2).
@@ -83,11 +85,26 @@ TWO_FACTOR_ROLES = frozenset(
     }
 )
 
+# Separation of duties (docs/security.md "Separation of duties"). The roles that oversee the
+# headteacher: given and taken away only by the chair of governors (or the installation's
+# `assign_chair` command), never by school staff, so the head never chooses their own overseer.
+GOVERNANCE_ROLES = frozenset({Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR})
 # Roles only the headteacher may give or take away: they carry the power to decide requests,
-# to read disclosures, or to hold the school to account.
+# to read disclosures, or to change who holds which role and who can sign in.
 HEAD_ASSIGNED = frozenset(
-    {Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.ASSISTANT_HEAD, Role.DSL, Role.CHAIR_OF_GOVERNORS}
+    {Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.ASSISTANT_HEAD, Role.DSL, Role.SCHOOL_ADMIN}
 )
+# Roles whose every change is told at once to the chair and the DSL and listed in the
+# governors' report (line management changes are too).
+SAFEGUARDING_ROLES = HEAD_ASSIGNED | GOVERNANCE_ROLES
+# Accounts whose email and whether they can sign in the administrator may not change: only the
+# headteacher may (the chair, for the head's own account).
+SENIOR_ACCOUNT_ROLES = SAFEGUARDING_ROLES
+# Whose second factor only the chair of governors (or the installation's command) may reset.
+CHAIR_RESETS = GOVERNANCE_ROLES | {Role.HEADTEACHER}
+# Who holds no line manager in the app: the headteacher, whom the governing body oversees, and
+# the governors themselves, so that nobody becomes the line manager of someone who oversees them.
+NO_LINE_MANAGER = GOVERNANCE_ROLES | {Role.HEADTEACHER}
 
 # The order in which a person's "acting role" is chosen for the audit trail.
 _PRECEDENCE = [
@@ -134,8 +151,22 @@ def has_role(user: Any, *roles: str | Iterable[str]) -> bool:
 
 
 def may_assign(actor: Any, role: str) -> bool:
-    """Whether the actor may give (or take away) this role."""
-    return role not in HEAD_ASSIGNED or has_role(actor, Role.HEADTEACHER)
+    """Whether the actor may give (or take away) this role to someone else: governance roles the
+    chair of governors, the head-assigned roles the headteacher, the rest the people editors."""
+    if role in GOVERNANCE_ROLES:
+        return has_role(actor, Role.CHAIR_OF_GOVERNORS)
+    if role in HEAD_ASSIGNED:
+        return has_role(actor, Role.HEADTEACHER)
+    return has_role(actor, PEOPLE_EDITORS)
+
+
+def assigned_by(role: str) -> str:
+    """Who gives and takes away this role, in words for a refusal."""
+    if role in GOVERNANCE_ROLES:
+        return "the chair of governors"
+    if role in HEAD_ASSIGNED:
+        return "the headteacher"
+    return "the headteacher or the school administrator"
 
 
 def require_role(user: Any, *roles: str | Iterable[str]) -> None:

@@ -27,6 +27,8 @@ from policies.engine import KIND_LABELS, PURPOSE_LABELS, VERDICT_LABELS
 from policies.models import Acknowledgement, PolicyVersion
 from policies.selectors import acknowledgement_counts
 from safeguard.audit.chain import audit_verify_period
+from safeguard.audit.models import AuditEvent
+from safeguard.audit.vocabulary import action_words
 from safeguard.core.models import School
 from safeguard.core.roles import Role
 
@@ -126,6 +128,61 @@ class Anomaly:
         return len(self.references)
 
 
+@dataclass(frozen=True)
+class DutyChange:
+    """One change to a safeguarding role or to line management, from the audit trail."""
+
+    when: dt.datetime
+    what: str
+    whose: str
+    by: str
+    detail: str
+
+
+# The audit actions listed as changes to who holds which duty (people/services.py writes them).
+DUTY_ACTIONS = ("staff.roles_change", "staff.line_manager_change")
+
+
+def _duty_changes(school: School, period: Period) -> list[DutyChange]:
+    """Every change to a safeguarding role or to line management in the period, with who made
+    it: the governing body sees who was given the power to decide, read or oversee. Staff names
+    are shown (roles are no secret within a school); no pupil is ever named here."""
+    events = list(
+        AuditEvent.objects.filter(school=school, action__in=DUTY_ACTIONS)
+        .filter(_in(period, "created_at"))
+        .order_by("created_at", "id")
+    )
+    ids = {e.actor_id for e in events if e.actor_id} | {
+        int(e.object_id) for e in events if e.object_id.isdigit()
+    }
+    managers = {ref for e in events for ref in (e.from_state, e.to_state)}
+    ids |= {int(ref[6:]) for ref in managers if ref.startswith("STAFF-") and ref[6:].isdigit()}
+    names = {s.pk: s.full_name for s in Staff.objects.filter(school=school, pk__in=ids)}
+    refs = {f"STAFF-{pk}": name for pk, name in names.items()}
+    rows = []
+    for event in events:
+        if event.action == "staff.line_manager_change":
+            before = refs.get(event.from_state, event.from_state) or "none"
+            after = refs.get(event.to_state, event.to_state) or "none"
+            detail = f"line manager: {before} → {after}"
+        else:
+            detail = event.reason
+        rows.append(
+            DutyChange(
+                when=event.created_at,
+                what=action_words(event.action),
+                whose=names.get(int(event.object_id), event.object_ref)
+                if event.object_id.isdigit()
+                else event.object_ref,
+                by=names.get(event.actor_id, "")
+                if event.actor_id
+                else "The installation's operator",
+                detail=detail,
+            )
+        )
+    return rows
+
+
 @dataclass
 class Report:
     school: School
@@ -154,6 +211,7 @@ class Report:
     acknowledgements: list[tuple[PolicyVersion, int, int]]  # version, read, not yet read
     unread_names: dict[int, list[str]]  # version id -> names (for the headteacher only)
     audit_events_checked: int
+    duty_changes: list[DutyChange] = field(default_factory=list)
     # Of those, how many were hashed again now; the others sat in blocks of the chain that the
     # full check of `audit_check_relied_on` (a time) found intact and that are unchanged since.
     audit_events_hashed: int = 0
@@ -447,6 +505,7 @@ def governors_report(
         acknowledgements=acknowledgements,
         unread_names=unread,
         audit_events_checked=chain.events,
+        duty_changes=_duty_changes(school, period),
         audit_events_hashed=chain.hashed,
         audit_check_relied_on=chain.relied_on.ran_at if chain.relied_on else None,
         about_head_left_out=for_head,

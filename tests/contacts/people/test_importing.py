@@ -168,7 +168,9 @@ def test_staff_import_writes_one_event_per_person_naming_their_roles(head):
     events = list(AuditEvent.objects.order_by("id"))
     assert [(e.action, e.object_ref, e.reason) for e in events] == [
         ("staff.import", f"STAFF-{ann.pk}", "roles: dsl, line_manager"),
+        ("staff.roles_change", f"STAFF-{ann.pk}", "given: designated safeguarding lead"),
         ("staff.import", f"STAFF-{bob.pk}", "roles: staff"),
+        ("staff.line_manager_change", f"STAFF-{bob.pk}", ""),
     ]
     assert audit_verify() == []
 

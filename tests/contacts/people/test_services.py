@@ -22,8 +22,12 @@ from tests.helpers import row_counts
 REFUSED = ["teacher", "governor", "line_manager", "dsl", "deputy", "outsider"]
 
 
+DUTY_EVENTS = ("staff.roles_change", "staff.line_manager_change")
+
+
 def _last_event() -> AuditEvent:
-    return AuditEvent.objects.order_by("-id").first()
+    """The last event of the change itself (a change of duties adds its own, tested below)."""
+    return AuditEvent.objects.exclude(action__in=DUTY_EVENTS).order_by("-id").first()
 
 
 def _assert_event(event, *, action, actor, actor_role, object_ref, reason=""):
@@ -859,3 +863,292 @@ def test_the_head_cannot_remove_their_own_headteacher_role(head):
         services.staff_update(actor=head, staff=head, roles_held=[Role.LINE_MANAGER])
     assert "your own headteacher role" in caught.value.message_dict["roles"][0]
     assert roles.has_role(head, Role.HEADTEACHER)
+
+
+# --- Separation of duties (issue 15, findings 1 and 3) ---------------------------------------
+
+
+def _roles(person):
+    return set(person.role_assignments.values_list("role", flat=True))
+
+
+def test_the_head_cannot_take_the_chair_role_from_the_chair(head, chair):
+    with pytest.raises(ValidationError) as caught:
+        services.staff_update(actor=head, staff=chair, roles_held=[])
+    assert "Only the chair of governors can give or remove" in caught.value.message_dict["roles"][0]
+    assert _roles(chair) == {Role.CHAIR_OF_GOVERNORS}
+
+
+def test_the_head_cannot_make_anyone_chair_of_governors(head, chair, line_manager):
+    with pytest.raises(ValidationError):
+        services.staff_update(
+            actor=head, staff=line_manager, roles_held=[Role.LINE_MANAGER, Role.CHAIR_OF_GOVERNORS]
+        )
+    with pytest.raises(ValidationError):
+        services.staff_create(
+            actor=head, school=head.school, roles_held=[Role.GOVERNOR], **_staff_fields()
+        )
+    assert _roles(line_manager) == {Role.LINE_MANAGER}
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_head_cannot_make_themself_chair_of_governors(head, chair):
+    with pytest.raises(ValidationError):
+        services.staff_update(
+            actor=head,
+            staff=head,
+            roles_held=[Role.HEADTEACHER, Role.LINE_MANAGER, Role.CHAIR_OF_GOVERNORS],
+        )
+    assert not roles.has_role(head, Role.CHAIR_OF_GOVERNORS)
+
+
+def test_a_line_manager_the_head_tried_to_make_chair_cannot_decide_the_heads_request(
+    head, chair, line_manager, pupil
+):
+    from contacts.planned import services as planned_services
+    from tests.factories_requests import make_request
+
+    own = make_request(head, [pupil])
+    with pytest.raises(ValidationError):
+        services.staff_update(
+            actor=head, staff=line_manager, roles_held=[Role.LINE_MANAGER, Role.CHAIR_OF_GOVERNORS]
+        )
+    roles.forget_roles(line_manager)
+    with pytest.raises(PermissionDenied):
+        planned_services.request_decide(
+            actor=line_manager,
+            contact_request=own,
+            decision="approve",
+            expected_version=own.version,
+        )
+    own.refresh_from_db()
+    assert own.decided_by is None
+
+
+@pytest.mark.parametrize("actor", ["head", "admin"])
+def test_school_staff_never_give_or_remove_governance_roles(actor, request, governor, teacher):
+    person = request.getfixturevalue(actor)
+    with pytest.raises(ValidationError):
+        services.staff_update(actor=person, staff=governor, roles_held=[])
+    with pytest.raises(ValidationError):
+        services.staff_update(actor=person, staff=teacher, roles_held=[Role.GOVERNOR])
+    with pytest.raises(PermissionDenied):
+        services.governance_roles_set(actor=person, staff=teacher, roles_held=[Role.GOVERNOR])
+    assert _roles(governor) == {Role.GOVERNOR}
+    assert not _roles(teacher)
+
+
+def test_the_chair_appoints_and_removes_governors_and_the_chair_and_dsl_are_told(
+    chair, dsl, school
+):
+    from contacts.notifications.models import Notification
+
+    person = StaffFactory(school=school, staff_type="governor")
+    services.governance_roles_set(actor=chair, staff=person, roles_held=[Role.GOVERNOR])
+    assert _roles(person) == {Role.GOVERNOR}
+    event = AuditEvent.objects.get(action="staff.roles_change")
+    assert (event.actor_id, event.object_ref, event.to_state) == (
+        chair.pk,
+        person.audit_ref,
+        Role.GOVERNOR,
+    )
+    assert Notification.objects.filter(recipient=dsl, message__contains="roles changed").exists()
+    services.governance_roles_set(actor=chair, staff=person, roles_held=[])
+    assert not _roles(person)
+    assert AuditEvent.objects.filter(action="staff.roles_change").count() == 2
+
+
+def test_the_chair_cannot_give_the_head_a_governance_role(chair, head):
+    with pytest.raises(ValidationError, match="cannot also be chair of governors or a governor"):
+        services.governance_roles_set(actor=chair, staff=head, roles_held=[Role.GOVERNOR])
+    assert not roles.has_role(head, roles.GOVERNANCE_ROLES)
+
+
+def test_the_chair_gives_no_staff_roles(chair, teacher):
+    with pytest.raises(ValidationError):
+        services.governance_roles_set(actor=chair, staff=teacher, roles_held=[Role.DSL])
+    assert not _roles(teacher)
+
+
+def test_nobody_gives_themself_a_role(head, chair, admin):
+    with pytest.raises(ValidationError, match="cannot give yourself a role"):
+        services.staff_update(
+            actor=head, staff=head, roles_held=[Role.HEADTEACHER, Role.LINE_MANAGER, Role.DSL]
+        )
+    with pytest.raises(ValidationError, match="cannot give yourself a role"):
+        services.governance_roles_set(
+            actor=chair, staff=chair, roles_held=[Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR]
+        )
+    with pytest.raises(ValidationError, match="cannot give yourself a role"):
+        services.staff_update(
+            actor=admin, staff=admin, roles_held=[Role.SCHOOL_ADMIN, Role.LINE_MANAGER]
+        )
+    assert _roles(admin) == {Role.SCHOOL_ADMIN}
+
+
+def test_the_administrator_cannot_give_themself_governor_or_line_manager_roles(admin):
+    for wanted in ([Role.SCHOOL_ADMIN, Role.GOVERNOR], [Role.SCHOOL_ADMIN, Role.LINE_MANAGER]):
+        with pytest.raises(ValidationError):
+            services.staff_update(actor=admin, staff=admin, roles_held=wanted)
+    assert _roles(admin) == {Role.SCHOOL_ADMIN}
+
+
+def test_the_administrator_cannot_make_a_teacher_an_administrator(admin, teacher):
+    with pytest.raises(ValidationError, match="Only the headteacher can give or remove"):
+        services.staff_update(actor=admin, staff=teacher, roles_held=[Role.SCHOOL_ADMIN])
+    with pytest.raises(ValidationError):
+        services.staff_create(
+            actor=admin, school=admin.school, roles_held=[Role.SCHOOL_ADMIN], **_staff_fields()
+        )
+    assert not _roles(teacher)
+
+
+def test_the_head_makes_a_teacher_an_administrator_and_the_chair_and_dsl_are_told(
+    head, teacher, chair, dsl
+):
+    from contacts.notifications.models import Notification
+
+    services.staff_update(actor=head, staff=teacher, roles_held=[Role.SCHOOL_ADMIN])
+    assert _roles(teacher) == {Role.SCHOOL_ADMIN}
+    event = AuditEvent.objects.get(action="staff.roles_change")
+    assert event.reason == "given: school administrator"
+    assert set(Notification.objects.values_list("recipient_id", flat=True)) == {chair.pk, dsl.pk}
+
+
+def test_the_administrator_cannot_become_the_heads_line_manager(admin, head):
+    with pytest.raises(ValidationError) as caught:
+        services.staff_update(actor=admin, staff=head, line_manager=admin)
+    assert "no line manager" in caught.value.message_dict["line_manager"][0]
+    head.refresh_from_db()
+    assert head.line_manager is None
+
+
+def test_nobody_becomes_the_line_manager_of_a_governor(head, governor, line_manager):
+    with pytest.raises(ValidationError) as caught:
+        services.staff_update(actor=head, staff=governor, line_manager=line_manager)
+    assert "line_manager" in caught.value.message_dict
+    governor.refresh_from_db()
+    assert governor.line_manager is None
+
+
+def test_the_administrator_cannot_make_themself_anyones_line_manager(admin, teacher):
+    with pytest.raises(ValidationError, match="cannot make yourself"):
+        services.staff_update(actor=admin, staff=teacher, line_manager=admin)
+    teacher.refresh_from_db()
+    assert teacher.line_manager != admin
+
+
+def test_a_line_manager_change_is_audited_and_told(admin, teacher, colleague, chair, dsl):
+    services.staff_update(actor=admin, staff=teacher, line_manager=colleague)
+    event = AuditEvent.objects.get(action="staff.line_manager_change")
+    assert (event.actor_id, event.to_state) == (admin.pk, colleague.audit_ref)
+    from contacts.notifications.models import Notification
+
+    assert Notification.objects.filter(recipient=chair, message__contains="line manager").exists()
+
+
+def test_the_administrator_cannot_deactivate_the_head(admin, head):
+    with pytest.raises(ValidationError, match="Only the chair of governors"):
+        services.staff_set_active(actor=admin, staff=head, active=False)
+    head.refresh_from_db()
+    assert head.is_active
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize("senior", ["deputy", "dsl", "assistant"])
+def test_the_administrator_cannot_deactivate_a_senior_account(admin, senior, request):
+    person = request.getfixturevalue(senior)
+    with pytest.raises(ValidationError, match="Only the headteacher"):
+        services.staff_set_active(actor=admin, staff=person, active=False)
+    person.refresh_from_db()
+    assert person.is_active
+
+
+def test_the_administrator_cannot_change_the_heads_email(admin, head):
+    with pytest.raises(ValidationError) as caught:
+        services.staff_update(actor=admin, staff=head, email="taken-over@test.example")
+    assert "Only the chair of governors" in caught.value.message_dict["email"][0]
+    head.refresh_from_db()
+    assert head.email == "head@test.example"
+
+
+def test_the_head_cannot_change_the_chairs_email_or_deactivate_the_chair(head, chair):
+    with pytest.raises(ValidationError):
+        services.staff_update(actor=head, staff=chair, email="mine@test.example")
+    with pytest.raises(ValidationError):
+        services.staff_set_active(actor=head, staff=chair, active=False)
+    chair.refresh_from_db()
+    assert (chair.email, chair.is_active) == ("chair@test.example", True)
+
+
+def test_the_administrator_still_changes_a_teachers_email(admin, teacher):
+    services.staff_update(actor=admin, staff=teacher, email="new@test.example")
+    teacher.refresh_from_db()
+    assert teacher.email == "new@test.example"
+
+
+def test_the_chair_changes_the_heads_email_and_the_head_is_told_at_the_old_address(
+    chair, head, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.staff_update(actor=chair, staff=head, email="new-head@test.example")
+    head.refresh_from_db()
+    assert head.email == "new-head@test.example"
+    to_old = [m for m in mailoutbox if m.to == ["head@test.example"]]
+    assert to_old and "email address changed" in to_old[0].subject
+
+
+def test_the_head_deactivates_the_deputy_and_the_deputy_is_told(
+    head, deputy, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.staff_set_active(actor=head, staff=deputy, active=False)
+    deputy.refresh_from_db()
+    assert not deputy.is_active
+    assert any(m.to == ["deputy@test.example"] for m in mailoutbox)
+
+
+def test_the_chair_deactivates_and_reactivates_the_head(chair, head):
+    services.staff_set_active(actor=chair, staff=head, active=False)
+    head.refresh_from_db()
+    assert not head.is_active
+    services.staff_set_active(actor=chair, staff=head, active=True)
+    head.refresh_from_db()
+    assert head.is_active
+
+
+def test_the_administrator_cannot_reactivate_a_deactivated_head(chair, admin, head):
+    services.staff_set_active(actor=chair, staff=head, active=False)
+    with pytest.raises(ValidationError):
+        services.staff_set_active(actor=admin, staff=head, active=True)
+    head.refresh_from_db()
+    assert not head.is_active
+
+
+def test_the_chair_changes_no_teachers_account(chair, teacher):
+    with pytest.raises(PermissionDenied):
+        services.staff_update(actor=chair, staff=teacher, job_title="Cleaner")
+    with pytest.raises(PermissionDenied):
+        services.staff_set_active(actor=chair, staff=teacher, active=False)
+
+
+def test_the_installation_appoints_the_first_chair(school, head):
+    person = StaffFactory(school=school, staff_type="governor")
+    services.chair_appoint(school=school, staff=person, operator="A. Operator, IT")
+    assert _roles(person) == {Role.CHAIR_OF_GOVERNORS}
+    event = AuditEvent.objects.get(action="staff.roles_change")
+    assert (event.actor_id, event.actor_role) == (None, "system")
+    assert "A. Operator, IT" in event.reason
+    assert audit_verify() == []
+
+
+def test_the_installation_replaces_a_chair_for_recovery(school, chair, governor):
+    services.chair_appoint(school=school, staff=governor, operator="A. Operator")
+    assert _roles(governor) == {Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR}
+    assert not _roles(chair)
+
+
+def test_the_installation_names_who_ran_it(school, governor):
+    with pytest.raises(ValidationError):
+        services.chair_appoint(school=school, staff=governor, operator=" ")
+    assert _roles(governor) == {Role.GOVERNOR}

@@ -602,13 +602,24 @@ def test_head_records_an_absence(head, school):
     assert workflow.head_absent(school)
 
 
-def test_admin_records_an_absence(admin, school):
+def test_the_chair_records_the_heads_absence_and_the_head_is_told(chair, head, school):
     today = timezone.localdate()
-    services.absence_record(actor=admin, school=school, starts_on=today, ends_on=today)
-    assert HeadAbsence.objects.get().created_by == admin
+    services.absence_record(actor=chair, school=school, starts_on=today, ends_on=today)
+    assert HeadAbsence.objects.get().created_by == chair
+    assert Notification.objects.filter(recipient=head, message__startswith="Your absence").exists()
 
 
-@pytest.mark.parametrize("who", ["teacher", "deputy", "chair", "outsider"])
+def test_the_administrator_cannot_record_the_heads_absence_behind_their_back(admin, school):
+    """Issue 15, finding 3: an absence the head was never told of handed the head's decisions
+    and confidential concerns to the deputy."""
+    today = timezone.localdate()
+    with pytest.raises(PermissionDenied):
+        services.absence_record(actor=admin, school=school, starts_on=today, ends_on=today)
+    assert not HeadAbsence.objects.exists()
+    assert not workflow.head_absent(school)
+
+
+@pytest.mark.parametrize("who", ["teacher", "deputy", "admin", "outsider"])
 def test_absence_by_anyone_else_is_refused(who, school, request):
     actor = request.getfixturevalue(who)
     today = timezone.localdate()

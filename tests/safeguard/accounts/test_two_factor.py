@@ -442,3 +442,31 @@ def test_two_wrong_codes_sent_at_once_from_two_connections_count_twice(teacher, 
     assert len(outcomes) == 2
     device.refresh_from_db()
     assert device.throttling_failure_count == 2
+
+
+# Separation of duties (issue 15, finding 1) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("overseer", ["chair", "governor"])
+def test_the_head_cannot_reset_the_second_factor_of_those_who_oversee_the_head(
+    request, head, overseer
+):
+    person = request.getfixturevalue(overseer)
+    app_for(person)
+    with pytest.raises(PermissionDenied):
+        two_factor.two_factor_reset(actor=head, staff=person)
+    assert two_factor.two_factor_enabled(person)
+
+
+def test_the_chair_resets_a_governors_second_factor(chair, governor):
+    app_for(governor)
+    two_factor.two_factor_reset(actor=chair, staff=governor)
+    assert not two_factor.two_factor_enabled(governor)
+
+
+def test_the_installation_resets_the_chairs_second_factor_and_says_who_ran_it(chair):
+    app_for(chair)
+    two_factor.two_factor_reset(actor=None, staff=chair, operator="A. Operator")
+    assert not two_factor.two_factor_enabled(chair)
+    event = AuditEvent.objects.get(action="two_factor.reset")
+    assert event.actor_id is None and "A. Operator" in event.reason

@@ -472,3 +472,35 @@ def test_the_heads_report_does_not_count_concerns_or_lado_matters_about_the_head
     assert (_opened(heads_view), _opened(governors_view)) == (3, 4)
     assert (heads_view.lado.total, governors_view.lado.total) == (1, 2)
     assert heads_view.about_head_left_out and not governors_view.about_head_left_out
+
+
+# --- Changes to safeguarding roles and line management (issue 15) -----------------------------
+
+
+def test_the_report_lists_changes_to_safeguarding_roles_and_line_management(
+    head, teacher, colleague, line_manager, outsider
+):
+    from contacts.people import services as people_services
+    from safeguard.core.roles import Role
+
+    people_services.staff_update(
+        actor=head, staff=teacher, roles_held=[Role.DSL], line_manager=colleague
+    )
+    today = timezone.localdate()
+    report = governors_report(school=head.school, period=term(today), for_head=False)
+    assert [(c.what, c.whose, c.detail, c.by) for c in report.duty_changes] == [
+        (
+            "Safeguarding roles changed",
+            teacher.full_name,
+            "given: designated safeguarding lead",
+            head.full_name,
+        ),
+        (
+            "Line manager changed",
+            teacher.full_name,
+            f"line manager: {line_manager.full_name} → {colleague.full_name}",
+            head.full_name,
+        ),
+    ]
+    elsewhere = governors_report(school=outsider.school, period=term(today), for_head=False)
+    assert elsewhere.duty_changes == []
