@@ -24,6 +24,7 @@ from safeguard.reports.selectors import (
     school_year,
     term,
 )
+from tests.factories import SchoolFactory
 from tests.factories_policies import PolicyFactory, PolicyVersionFactory
 from tests.factories_records import make_record
 from tests.factories_reports import (
@@ -373,7 +374,7 @@ def test_a_break_in_the_audit_chain_is_caught_and_named(built, school):
     this_term = term(timezone.localdate())
     clean = _report(school, this_term)
     assert clean.anomalies[3].references == []
-    assert clean.audit_events_checked == AuditEvent.objects.count() > 0
+    assert clean.audit_events_checked == AuditEvent.objects.filter(school=school).count() > 0
 
     target = AuditEvent.objects.filter(
         object_id=str(built.requests["overdue"].pk), action="request.approve"
@@ -386,6 +387,10 @@ def test_a_break_in_the_audit_chain_is_caught_and_named(built, school):
     broken = _report(school, this_term)
     assert broken.anomalies[3].references == [f"audit event {target.pk}"]
     assert [a.count for a in broken.anomalies] == [0, 0, 0, 1]
+    # Another school's report says there is a break, never whose event it is.
+    other = _report(SchoolFactory(), this_term)
+    assert other.anomalies[3].references == ["1 event outside this school's own"]
+    assert other.audit_events_checked == 0
     # The period of March 2023 holds no event, so it has nothing to find.
     past = _report(school)
     assert (past.anomalies[3].references, past.audit_events_checked) == ([], 0)
