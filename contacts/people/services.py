@@ -276,7 +276,7 @@ def staff_update(
     duties (docs/security.md): the senior accounts' email only the head changes (the chair, the
     head's own), and the person is told at the address they had."""
     with transaction.atomic():
-        Staff.objects.select_for_update().filter(pk=staff.pk).first()  # lock the row
+        Staff.objects.select_for_update(of=("self",)).filter(pk=staff.pk).first()  # lock the row
         held = _held(staff)
         _require_account_editor(actor, staff, held)
         before = Staff.objects.select_related("line_manager").get(pk=staff.pk)
@@ -329,7 +329,11 @@ def governance_roles_set(
     if wanted - roles.GOVERNANCE_ROLES:
         raise ValidationError({"roles": "Only the governance roles are given here."})
     with transaction.atomic():
-        staff = Staff.objects.select_for_update().select_related("line_manager").get(pk=staff.pk)
+        staff = (
+            Staff.objects.select_for_update(of=("self",))
+            .select_related("line_manager")
+            .get(pk=staff.pk)
+        )
         if actor is not None and (
             actor.school_id != staff.school_id or not roles.has_role(actor, Role.CHAIR_OF_GOVERNORS)
         ):
@@ -400,7 +404,7 @@ def staff_set_active(*, actor: Staff, staff: Staff, active: bool) -> Staff:
     if staff.pk == actor.pk and not active:
         raise ValidationError("You cannot deactivate your own account.")
     with transaction.atomic():
-        Staff.objects.select_for_update().filter(pk=staff.pk).first()  # lock the row
+        Staff.objects.select_for_update(of=("self",)).filter(pk=staff.pk).first()  # lock the row
         held = _held(staff)
         _require_account_editor(actor, staff, held)
         _require_may_change_account(actor, staff, held, "deactivate or reactivate")
