@@ -351,7 +351,7 @@ def governance_governor_give(request: AuthenticatedHttpRequest) -> HttpResponse:
             services.governance_roles_set(
                 actor=request.user,
                 staff=staff,
-                roles_held=selectors.governance_roles_held(staff) | {Role.GOVERNOR},
+                roles_held=[*selectors.governance_roles_held(staff), Role.GOVERNOR],
             )
         except ValidationError as error:
             if hasattr(error, "error_dict"):
@@ -374,7 +374,7 @@ def governance_governor_remove(request: AuthenticatedHttpRequest, pk: int) -> Ht
         services.governance_roles_set(
             actor=request.user,
             staff=staff,
-            roles_held=selectors.governance_roles_held(staff) - {Role.GOVERNOR},
+            roles_held=[r for r in selectors.governance_roles_held(staff) if r != Role.GOVERNOR],
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
