@@ -616,6 +616,41 @@ FORMS: list[Form] = [
         axes=True,
         also_writes=("axes",),
     ),
+    # The chair of governors' governance page.
+    Form(
+        "governance_governor_give",
+        "chair",
+        lambda s: {"staff": s["line_manager"].pk},
+        shown_on=("governance", None),
+    ),
+    Form(
+        "governance_governor_remove",
+        "chair",
+        lambda s: {},
+        kwargs=_pk("governor"),
+        shown_on=("governance", None),
+    ),
+    Form(
+        "governance_email",
+        "chair",
+        lambda s: {"email": "new.governor@test.example"},
+        kwargs=_pk("governor"),
+        shown_on=("governance", None),
+    ),
+    Form(
+        "governance_active",
+        "chair",
+        lambda s: {"active": "0"},
+        kwargs=_pk("governor"),
+        shown_on=("governance", None),
+    ),
+    Form(
+        "governance_two_factor_reset",
+        "chair",
+        lambda s: {},
+        kwargs=_pk("head"),
+        shown_on=("governance", None),
+    ),
     # Retention and subject access.
     Form(
         "legal_holds",
@@ -676,7 +711,7 @@ EXEMPT = {
 
 
 @pytest.fixture
-def scene(world, head, teacher, line_manager, colleague, dsl, pupil, school):  # noqa: F811
+def scene(world, head, teacher, line_manager, colleague, dsl, governor, pupil, school):  # noqa: F811
     """The access matrix's world, plus a request in each state a form acts on, authenticator
     apps (the head's and the DSL's in use, the colleague's being set up), a legal hold and a
     disclosure due for its retention review."""
@@ -704,6 +739,8 @@ def scene(world, head, teacher, line_manager, colleague, dsl, pupil, school):  #
         "waiting_app": two_factor.two_factor_begin(actor=colleague),
         "hold": privacy_services.legal_hold_place(actor=head, staff=colleague, reason="A claim."),
         "dsl": dsl,
+        "head": head,
+        "governor": governor,
         "draft": draft,
         "approved": approved,
         "happened": happened,

@@ -182,3 +182,33 @@ class SchoolForm(_NoFormTag, forms.ModelForm):
             "retention_contact_years_after_leaving": "Other contact records and requests are kept "
             "this many years after the pupil leaves (default 6).",
         }
+
+
+# --- The chair of governors' governance page ----------------------------------------------
+
+
+class GovernorGiveForm(_NoFormTag, forms.Form):
+    staff = forms.ModelChoiceField(
+        label="Make a governor",
+        queryset=Staff.objects.none(),
+        empty_label="Choose a member of staff",
+        help_text="The school's active staff, the headteacher aside.",
+    )
+
+    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast("forms.ModelChoiceField[Staff]", self.fields["staff"]).queryset = candidates
+
+
+class GovernanceEmailForm(_NoFormTag, forms.Form):
+    email = IdentityEmailField(
+        label="New email address",
+        max_length=254,
+        help_text="The old address is told of the change.",
+    )
+
+
+class GovernanceActiveForm(forms.Form):
+    active = forms.TypedChoiceField(
+        choices=[("1", "Reactivate"), ("0", "Deactivate")], coerce=lambda value: value == "1"
+    )

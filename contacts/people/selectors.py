@@ -127,3 +127,37 @@ def own_school(user: Staff) -> School:
     """The user's school, read afresh: a settings form binds to a copy of its own, so a rejected
     form leaves the school the page shows untouched."""
     return School.objects.get(pk=user.school_id)
+
+
+def governance_accounts_for(user: Staff) -> QuerySet[Staff]:
+    """The accounts the chair of governors keeps (docs/security.md "Separation of duties"): the
+    headteacher's and the governors', the chair's own included, active or not. Nobody else
+    reaches them here."""
+    if not roles.has_role(user, roles.GOVERNANCE_KEEPERS):
+        return Staff.objects.none()
+    return (
+        Staff.objects.filter(
+            school_id=user.school_id, role_assignments__role__in=roles.CHAIR_RESETS
+        )
+        .distinct()
+        .prefetch_related("role_assignments")
+    )
+
+
+def governor_candidates_for(user: Staff) -> QuerySet[Staff]:
+    """Whom the chair of governors may choose to make a governor: the school's active staff who
+    are neither the headteacher (never also a governor) nor a governor already."""
+    if not roles.has_role(user, roles.GOVERNANCE_KEEPERS):
+        return Staff.objects.none()
+    return Staff.objects.filter(school_id=user.school_id, is_active=True).exclude(
+        role_assignments__role__in=roles.CHAIR_RESETS
+    )
+
+
+def governance_roles_held(staff: Staff) -> set[str]:
+    """The governance roles this person holds now, read afresh."""
+    return set(
+        StaffRole.objects.filter(staff_id=staff.pk, role__in=roles.GOVERNANCE_ROLES).values_list(
+            "role", flat=True
+        )
+    )

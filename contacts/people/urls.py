@@ -20,4 +20,13 @@ urlpatterns = [
     path("pupils/<int:pk>/parents/new/", views.parent_add, name="parent_add"),
     path("import/", views.people_import, name="people_import"),
     path("school/", views.school_settings, name="school_settings"),
+    path("governance/", views.governance, name="governance"),
+    path("governance/governor/", views.governance_governor_give, name="governance_governor_give"),
+    path(
+        "governance/<int:pk>/governor/remove/",
+        views.governance_governor_remove,
+        name="governance_governor_remove",
+    ),
+    path("governance/<int:pk>/email/", views.governance_email, name="governance_email"),
+    path("governance/<int:pk>/active/", views.governance_active, name="governance_active"),
 ]

@@ -10,12 +10,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from contacts.people import importing, selectors, services
 from contacts.people.forms import (
+    GovernanceActiveForm,
+    GovernanceEmailForm,
+    GovernorGiveForm,
     ImportForm,
     ParentForm,
     PupilFilterForm,
@@ -296,3 +299,128 @@ def school_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, "The school's settings were saved.")
             return redirect("school_settings")
     return render(request, "contacts/school_form.html", {"form": form})
+
+
+# --- The chair of governors' governance page (docs/security.md "Separation of duties") ------
+
+
+def _email_form(staff: Staff, data: QueryDict | None = None) -> GovernanceEmailForm:
+    # One form per person on the page: ids of their own, the field's name the same.
+    return GovernanceEmailForm(data, auto_id=f"id_%s_{staff.pk}")
+
+
+def _governance_page(
+    request: AuthenticatedHttpRequest,
+    *,
+    give_form: GovernorGiveForm | None = None,
+    failed: tuple[int, GovernanceEmailForm] | None = None,
+) -> HttpResponse:
+    """The page, with a refused form (and its errors) in place of its blank one."""
+    rows = []
+    for person in selectors.governance_accounts_for(request.user):
+        held = {assignment.role for assignment in person.role_assignments.all()}
+        email_form = failed[1] if failed and failed[0] == person.pk else _email_form(person)
+        rows.append(
+            {
+                "person": person,
+                "is_head": Role.HEADTEACHER in held,
+                "is_chair": Role.CHAIR_OF_GOVERNORS in held,
+                "is_governor": Role.GOVERNOR in held,
+                "is_you": person.pk == request.user.pk,
+                "email_form": email_form,
+            }
+        )
+    candidates = selectors.governor_candidates_for(request.user)
+    context = {"rows": rows, "give_form": give_form or GovernorGiveForm(candidates=candidates)}
+    return render(request, "contacts/governance.html", context)
+
+
+@role_required(roles.GOVERNANCE_KEEPERS)
+def governance(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _governance_page(request)
+
+
+@require_POST
+@role_required(roles.GOVERNANCE_KEEPERS)
+def governance_governor_give(request: AuthenticatedHttpRequest) -> HttpResponse:
+    candidates = selectors.governor_candidates_for(request.user)
+    form = GovernorGiveForm(request.POST, candidates=candidates)
+    if form.is_valid():
+        staff = form.cleaned_data["staff"]
+        try:
+            services.governance_roles_set(
+                actor=request.user,
+                staff=staff,
+                roles_held=[*selectors.governance_roles_held(staff), Role.GOVERNOR],
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                # The service names its "roles" or "line_manager": both are about this choice.
+                error = ValidationError(
+                    {"staff": [m for e in error.error_dict.values() for m in e]}
+                )
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{staff.full_name} is now a governor.")
+            return redirect("governance")
+    return _governance_page(request, give_form=form)
+
+
+@require_POST
+@role_required(roles.GOVERNANCE_KEEPERS)
+def governance_governor_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    staff = get_object_or_404(selectors.governance_accounts_for(request.user), pk=pk)
+    try:
+        services.governance_roles_set(
+            actor=request.user,
+            staff=staff,
+            roles_held=[r for r in selectors.governance_roles_held(staff) if r != Role.GOVERNOR],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{staff.full_name} is no longer a governor.")
+    return redirect("governance")
+
+
+@require_POST
+@role_required(roles.GOVERNANCE_KEEPERS)
+def governance_email(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    staff = get_object_or_404(selectors.governance_accounts_for(request.user), pk=pk)
+    form = _email_form(staff, request.POST)
+    if form.is_valid():
+        try:
+            # A copy of its own: a refused change leaves nothing altered on the page's row.
+            services.staff_update(
+                actor=request.user,
+                staff=Staff.objects.get(pk=staff.pk),
+                email=form.cleaned_data["email"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"{staff.full_name}'s email address was changed; their old address was told.",
+            )
+            return redirect("governance")
+    return _governance_page(request, failed=(staff.pk, form))
+
+
+@require_POST
+@role_required(roles.GOVERNANCE_KEEPERS)
+def governance_active(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    staff = get_object_or_404(selectors.governance_accounts_for(request.user), pk=pk)
+    form = GovernanceActiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose to deactivate or to reactivate the account.")
+        return redirect("governance")
+    active = form.cleaned_data["active"]
+    try:
+        services.staff_set_active(actor=request.user, staff=staff, active=active)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        state = "reactivated" if active else "deactivated and can no longer sign in"
+        messages.success(request, f"{staff.full_name} was {state}.")
+    return redirect("governance")

@@ -16,5 +16,10 @@ urlpatterns = [
         account_views.two_factor_reset,
         name="two_factor_reset",
     ),
+    path(
+        "governance/<int:pk>/two-factor/reset/",
+        account_views.governance_two_factor_reset,
+        name="governance_two_factor_reset",
+    ),
     path("account/confirm-password/", account_views.confirm_password, name="confirm_password"),
 ]

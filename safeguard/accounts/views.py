@@ -9,12 +9,13 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from contacts.people.selectors import staff_visible_to
+from contacts.people.selectors import governance_accounts_for, staff_visible_to
 from safeguard.accounts import services as two_factor
 from safeguard.accounts.forms import CodeForm, PasswordConfirmForm
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.reauth import mark_signed_in
+from safeguard.core.roles import GOVERNANCE_KEEPERS, role_required
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -138,6 +139,28 @@ def two_factor_reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             "next sign-in.",
         )
     return redirect("staff_detail", pk=staff.pk)
+
+
+@require_POST
+@role_required(GOVERNANCE_KEEPERS)
+def governance_two_factor_reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The chair of governors resets the head's or a governor's second factor, from the
+    governance page (the chair opens no staff page)."""
+    staff = get_object_or_404(governance_accounts_for(request.user), pk=pk)
+    try:
+        two_factor.two_factor_reset(actor=request.user, staff=staff)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    except PermissionDenied as error:
+        # Not theirs to reset (their own): said on the page rather than a bare 403.
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Two-factor sign-in was reset for {staff.full_name}. They set it up again at their "
+            "next sign-in.",
+        )
+    return redirect("governance")
 
 
 def confirm_password(request: AuthenticatedHttpRequest) -> HttpResponse:

@@ -35,6 +35,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "retention_reviews": bool(held & roles.DISCLOSURE_REVIEWERS),
             "school_settings": roles.Role.HEADTEACHER in held,
             "subject_access": roles.Role.HEADTEACHER in held,
+            "governance": bool(held & roles.GOVERNANCE_KEEPERS),
             "unread": _unread(user) if held else 0,
         }
     }

@@ -105,6 +105,9 @@ CHAIR_RESETS = GOVERNANCE_ROLES | {Role.HEADTEACHER}
 # Who holds no line manager in the app: the headteacher, whom the governing body oversees, and
 # the governors themselves, so that nobody becomes the line manager of someone who oversees them.
 NO_LINE_MANAGER = GOVERNANCE_ROLES | {Role.HEADTEACHER}
+# Who opens the governance page: the chair of governors, who alone gives the governance roles and
+# keeps the head's and the governors' accounts.
+GOVERNANCE_KEEPERS = frozenset({Role.CHAIR_OF_GOVERNORS})
 
 # The order in which a person's "acting role" is chosen for the audit trail.
 _PRECEDENCE = [
