@@ -32,6 +32,7 @@ from contacts.people.models import Pupil, Staff
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.http import AuthenticatedHttpRequest
+from safeguard.core.reauth import recent_sign_in_required
 from safeguard.core.roles import Role, role_required
 
 PAGE_SIZE = 50
@@ -342,6 +343,8 @@ def governance(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(roles.GOVERNANCE_KEEPERS)
+# Who oversees the head is the chair's to change: the password again after the idle limit.
+@recent_sign_in_required(then="governance", then_with_arguments=False)
 def governance_governor_give(request: AuthenticatedHttpRequest) -> HttpResponse:
     candidates = selectors.governor_candidates_for(request.user)
     form = GovernorGiveForm(request.POST, candidates=candidates)
@@ -368,6 +371,8 @@ def governance_governor_give(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(roles.GOVERNANCE_KEEPERS)
+# Who oversees the head is the chair's to change: the password again after the idle limit.
+@recent_sign_in_required(then="governance", then_with_arguments=False)
 def governance_governor_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(selectors.governance_accounts_for(request.user), pk=pk)
     try:
@@ -385,6 +390,8 @@ def governance_governor_remove(request: AuthenticatedHttpRequest, pk: int) -> Ht
 
 @require_POST
 @role_required(roles.GOVERNANCE_KEEPERS)
+# Who oversees the head is the chair's to change: the password again after the idle limit.
+@recent_sign_in_required(then="governance", then_with_arguments=False)
 def governance_email(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(selectors.governance_accounts_for(request.user), pk=pk)
     form = _email_form(staff, request.POST)
@@ -409,6 +416,8 @@ def governance_email(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 @require_POST
 @role_required(roles.GOVERNANCE_KEEPERS)
+# Who oversees the head is the chair's to change: the password again after the idle limit.
+@recent_sign_in_required(then="governance", then_with_arguments=False)
 def governance_active(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(selectors.governance_accounts_for(request.user), pk=pk)
     form = GovernanceActiveForm(request.POST)

@@ -14,7 +14,7 @@ from safeguard.accounts import services as two_factor
 from safeguard.accounts.forms import CodeForm, PasswordConfirmForm
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.http import AuthenticatedHttpRequest
-from safeguard.core.reauth import mark_signed_in
+from safeguard.core.reauth import mark_signed_in, recent_sign_in_required
 from safeguard.core.roles import GOVERNANCE_KEEPERS, role_required
 
 
@@ -143,6 +143,7 @@ def two_factor_reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 @require_POST
 @role_required(GOVERNANCE_KEEPERS)
+@recent_sign_in_required(then="governance", then_with_arguments=False)
 def governance_two_factor_reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The chair of governors resets the head's or a governor's second factor, from the
     governance page (the chair opens no staff page)."""

@@ -42,11 +42,14 @@ def sign_in_is_recent(request: HttpRequest) -> bool:
     return time.time() - signed_in_at <= settings.SESSION_IDLE_TIMEOUT
 
 
-def recent_sign_in_required(view: Callable | None = None, *, then: str | None = None) -> Callable:
+def recent_sign_in_required(
+    view: Callable | None = None, *, then: str | None = None, then_with_arguments: bool = True
+) -> Callable:
     """Send the person to confirm their password first if they signed in over the idle limit ago.
 
     A POST that is turned away is not carried out: afterwards the person lands on `then` (a URL
-    name taking the view's arguments, such as the page holding the form) to make it again.
+    name taking the view's arguments, such as the page holding the form; or none of them, with
+    `then_with_arguments=False`, when one page holds the forms for many objects) to make it again.
     """
 
     def decorator(view: Callable) -> Callable:
@@ -60,8 +63,10 @@ def recent_sign_in_required(view: Callable | None = None, *, then: str | None = 
                     request,
                     "Nothing was done yet: confirm your password, then make your choice again.",
                 )
-                if then:
+                if then and then_with_arguments:
                     next_url = reverse(then, args=args, kwargs=kwargs)
+                elif then:
+                    next_url = reverse(then)
             return redirect(f"{reverse('confirm_password')}?{urlencode({'next': next_url})}")
 
         return wrapper

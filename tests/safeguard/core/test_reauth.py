@@ -128,3 +128,18 @@ def test_an_old_sign_in_must_confirm_before_a_subject_access_export(client, head
     response = client.post(reverse("pupil_subject_access_download", args=[pupil.pk]))
     assert response["Location"] == _confirm_url(reverse("pupil_subject_access", args=[pupil.pk]))
     assert not AuditEvent.objects.filter(action="subject_access.export").exists()
+
+
+def test_an_old_sign_in_must_confirm_before_changing_the_heads_account(client, chair, head):
+    """The chair's governance page changes who oversees the head: it asks for the password
+    again after the idle limit, like decisions and exports, and changes nothing meanwhile."""
+    sign_in(client, chair)
+    _signed_in_long_ago(client)
+    response = client.post(
+        reverse("governance_email", args=[head.pk]), {"email": "head.new@oakfield.example"}
+    )
+    assert response["Location"] == _confirm_url(reverse("governance"))
+    head.refresh_from_db()
+    assert head.email != "head.new@oakfield.example"
+    response = client.post(reverse("governance_two_factor_reset", args=[head.pk]))
+    assert response["Location"] == _confirm_url(reverse("governance"))
