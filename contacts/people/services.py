@@ -157,6 +157,15 @@ def _check_line_manager(
         )
 
 
+def _check_own_line_manager(actor: Staff | None, staff: Staff) -> None:
+    """Nobody chooses, changes or removes their own line manager: who monitors your contact with
+    pupils (000) is not yours to pick."""
+    if actor is not None and staff.pk == actor.pk:
+        raise ValidationError(
+            {"line_manager": "You cannot choose or remove your own line manager: the head does."}
+        )
+
+
 def _require_may_change_account(
     actor: Staff | None, staff: Staff, held: set[str], doing: str
 ) -> None:
@@ -295,6 +304,8 @@ def staff_update(
                 _require_may_change_account(actor, staff, held, "change the email address of")
             except ValidationError as error:
                 raise ValidationError({"email": error.messages}) from None
+        if staff.line_manager_id != before.line_manager_id:
+            _check_own_line_manager(actor, staff)
         if staff.line_manager_id != before.line_manager_id or role_values != held:
             _check_line_manager(actor, staff, staff.line_manager, role_values)
         staff.save()

@@ -1038,6 +1038,27 @@ def test_the_administrator_cannot_make_themself_anyones_line_manager(admin, teac
     assert teacher.line_manager != admin
 
 
+def test_nobody_chooses_or_removes_their_own_line_manager(admin, head, line_manager):
+    """Who monitors the administrator is not theirs to pick: neither a friendly monitor nor
+    nobody (which would also leave them free to be made a governor)."""
+    services.staff_update(actor=head, staff=admin, line_manager=head)
+    with pytest.raises(ValidationError, match="your own line manager") as chose:
+        services.staff_update(actor=admin, staff=admin, line_manager=line_manager)
+    assert "line_manager" in chose.value.message_dict
+    with pytest.raises(ValidationError, match="your own line manager"):
+        services.staff_update(actor=admin, staff=admin, line_manager=None)
+    admin.refresh_from_db()
+    assert admin.line_manager == head
+    assert not AuditEvent.objects.filter(actor=admin, action="staff.line_manager_change").exists()
+
+
+def test_editing_your_own_record_leaves_your_line_manager_alone(admin, head):
+    services.staff_update(actor=head, staff=admin, line_manager=head)
+    services.staff_update(actor=admin, staff=admin, line_manager=head, phone="01234 567890")
+    admin.refresh_from_db()
+    assert admin.line_manager == head
+
+
 def test_a_line_manager_change_is_audited_and_told(admin, teacher, colleague, chair, dsl):
     services.staff_update(actor=admin, staff=teacher, line_manager=colleague)
     event = AuditEvent.objects.get(action="staff.line_manager_change")

@@ -457,6 +457,27 @@ def test_admin_edits_roles_and_job_title(client, admin, teacher):
     )
 
 
+def test_the_administrator_cannot_choose_their_own_line_manager_on_their_page(
+    client, admin, line_manager
+):
+    data = _staff_post(
+        first_name=admin.first_name,
+        last_name=admin.last_name,
+        email=admin.email,
+        job_title=admin.job_title,
+        staff_type=admin.staff_type,
+        roles=["school_admin"],
+        line_manager=str(line_manager.pk),
+    )
+    response = _as(client, admin).post(reverse("staff_edit", args=[admin.pk]), data)
+    assert response.status_code == 200
+    assert "You cannot choose or remove your own line manager" in field_error(
+        response, "line_manager"
+    )
+    admin.refresh_from_db()
+    assert admin.line_manager is None
+
+
 @pytest.mark.parametrize("persona", ["dsl", "deputy", "teacher", "line_manager"])
 def test_other_roles_cannot_edit_staff(client, request, persona, colleague):
     _as(client, request.getfixturevalue(persona))
