@@ -258,6 +258,16 @@ def may_reset(actor: Staff, staff: Staff) -> bool:
     return roles.has_role(actor, Role.HEADTEACHER)
 
 
+def who_resets(staff: Staff) -> str:
+    """Who to ask for a reset after a lost phone, in words, by the same rule as `may_reset`."""
+    held = roles.roles_of(staff)
+    if Role.CHAIR_OF_GOVERNORS in held:
+        return "whoever runs Safeguard for your school (the installation's operator)"
+    if held & roles.CHAIR_RESETS:
+        return "the chair of governors"
+    return "the headteacher"
+
+
 def two_factor_reset(*, actor: Staff | None, staff: Staff, operator: str = "") -> None:
     """For a lost phone: removes the person's devices, so they must set up again at next sign-in.
     `actor` None is the installation's operator (named by `operator`), for the chair's own."""

@@ -107,7 +107,9 @@ def two_factor_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
                 )
             return redirect(_next_url(request))
     return render(
-        request, "account/two_factor_verify.html", {"form": form, "next": _next_url(request)}
+        request,
+        "account/two_factor_verify.html",
+        {"form": form, "next": _next_url(request), "resets": two_factor.who_resets(request.user)},
     )
 
 

@@ -470,3 +470,22 @@ def test_the_installation_resets_the_chairs_second_factor_and_says_who_ran_it(ch
     assert not two_factor.two_factor_enabled(chair)
     event = AuditEvent.objects.get(action="two_factor.reset")
     assert event.actor_id is None and "A. Operator" in event.reason
+
+
+@pytest.mark.parametrize(
+    ("persona", "ask"),
+    [
+        ("dsl", "ask the headteacher to reset"),
+        ("head", "ask the chair of governors to reset"),
+        ("governor", "ask the chair of governors to reset"),
+        ("chair", "ask whoever runs Safeguard for your school"),
+    ],
+)
+def test_the_code_page_names_who_resets_a_lost_phone(db, client, request, persona, ask):
+    """The head never resets their overseers' second factor, so the page must not send the
+    chair or a governor to the head (issue 15, finding 1)."""
+    person = request.getfixturevalue(persona)
+    app_for(person)
+    password_sign_in(client, person, next_url="/")
+    page = text(client.get(reverse("two_factor_verify")))
+    assert ask in page
