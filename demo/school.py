@@ -59,7 +59,7 @@ CAST = [
     DemoPerson("assistant", "Priya", "Sharma", "Assistant headteacher", "teacher",
                (Role.ASSISTANT_HEAD, Role.LINE_MANAGER), "head"),
     DemoPerson("dsl", "Grace", "Murphy", "Designated safeguarding lead", "teacher",
-               (Role.DSL,), "deputy"),
+               (Role.DSL,), "head"),
     DemoPerson("chair", "Robert", "Hughes", "Chair of governors", "governor",
                (Role.CHAIR_OF_GOVERNORS,), None),
     DemoPerson("governor", "Amina", "Begum", "Safeguarding governor", "governor",

@@ -326,13 +326,44 @@ def _validate_staff(
             school=school, email__in={d["line_manager_email"] for _, d in accepted}
         )
     }
+    in_file = {d["email"]: d for _, d in accepted}
     for line, data in accepted:
         manager = data["line_manager_email"]
         if manager and manager not in existing and manager not in seen:
             problems.append(
                 RowError(line, f"line manager email: nobody at this school has {manager}.")
             )
+        elif manager and set(data["roles"]) & roles.HEAD_MANAGED:
+            manager_roles = (
+                set(in_file[manager]["roles"])
+                if manager in in_file
+                else roles.roles_of(existing[manager])
+            )
+            if Role.HEADTEACHER not in manager_roles:
+                problems.append(
+                    RowError(
+                        line,
+                        "line manager email: a deputy head, assistant head, safeguarding lead or "
+                        "administrator can only be line managed by the headteacher.",
+                    )
+                )
+        elif manager and _reports_to(in_file, manager, data["email"]):
+            problems.append(
+                RowError(line, f"line manager email: {manager} reports to {data['email']}.")
+            )
     return accepted, existing, sorted(problems, key=lambda p: p.line)
+
+
+def _reports_to(rows: dict[str, dict[str, Any]], email: str, boss: str) -> bool:
+    """Whether the new member of staff `email` reports to `boss`, directly or further up, within
+    the file (people already at the school cannot report to someone the file adds)."""
+    seen: set[str] = set()
+    while email in rows and email not in seen:
+        seen.add(email)
+        email = rows[email]["line_manager_email"]
+        if email == boss:
+            return True
+    return False
 
 
 def _import_pupils(actor: Staff, school: School, pupils: list[Pupil]) -> None:

@@ -139,22 +139,52 @@ def _check_roles(
 def _check_line_manager(
     actor: Staff | None, staff: Staff, manager: Staff | None, role_values: Iterable[str]
 ) -> None:
-    """Nobody becomes the line manager of the head or of a governor (who oversee them), and
-    nobody but the head names themself someone's line manager (the head already oversees every
-    member of staff, so it grants them nothing)."""
+    """Nobody becomes the line manager of someone who oversees them: the head and the governors
+    have none; the deputy, assistant head, DSL and administrator have only the head; and nobody is
+    managed by someone they manage, however far down. Nobody but the head names themself
+    someone's line manager (the head already oversees every member of staff)."""
     if manager is None:
         return
-    if set(role_values) & roles.NO_LINE_MANAGER:
+    held = set(role_values)
+    if held & roles.NO_LINE_MANAGER:
         raise ValidationError(
             {
                 "line_manager": "The headteacher and the governors have no line manager in "
                 "Safeguard: the governing body oversees the headteacher. Choose no line manager."
             }
         )
+    if held & roles.HEAD_MANAGED and not roles.has_role(manager, Role.HEADTEACHER):
+        raise ValidationError(
+            {
+                "line_manager": "A deputy head, assistant head, safeguarding lead or administrator "
+                "oversees other staff, so only the headteacher can be their line manager."
+            }
+        )
+    if staff.pk is not None and _manages(staff, manager):
+        raise ValidationError(
+            {
+                "line_manager": f"{manager.get_full_name()} reports to {staff.get_full_name()}, "
+                "so cannot be their line manager."
+            }
+        )
     if actor is not None and manager.pk == actor.pk and not roles.has_role(actor, Role.HEADTEACHER):
         raise ValidationError(
             {"line_manager": "You cannot make yourself someone's line manager: the head does."}
         )
+
+
+def _manages(staff: Staff, other: Staff) -> bool:
+    """Whether `staff` is `other`'s line manager, directly or further up the line."""
+    seen: set[int] = set()
+    current: Staff | None = other
+    while current is not None and current.line_manager_id is not None:
+        if current.line_manager_id == staff.pk:
+            return True
+        if current.line_manager_id in seen:
+            return False
+        seen.add(current.line_manager_id)
+        current = Staff.objects.filter(pk=current.line_manager_id).first()
+    return False
 
 
 def _check_own_line_manager(actor: Staff | None, staff: Staff) -> None:

@@ -105,6 +105,11 @@ CHAIR_RESETS = GOVERNANCE_ROLES | {Role.HEADTEACHER}
 # Who holds no line manager in the app: the headteacher, whom the governing body oversees, and
 # the governors themselves, so that nobody becomes the line manager of someone who oversees them.
 NO_LINE_MANAGER = GOVERNANCE_ROLES | {Role.HEADTEACHER}
+# Whose line manager can only be the headteacher: each oversees other staff (the deputy decides
+# their requests while the head is away, the assistant head reads the restricted log, the DSL
+# reads disclosures and records LADO matters, the administrator keeps their accounts), so a
+# colleague they oversee must never be the one who monitors them.
+HEAD_MANAGED = HEAD_ASSIGNED - {Role.HEADTEACHER}
 # Who opens the governance page: the chair of governors, who alone gives the governance roles and
 # keeps the head's and the governors' accounts.
 GOVERNANCE_KEEPERS = frozenset({Role.CHAIR_OF_GOVERNORS})

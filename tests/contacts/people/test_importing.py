@@ -130,11 +130,11 @@ def test_blank_lines_are_skipped(head):
 # --- good staff files -------------------------------------------------------------------------
 
 
-def test_good_staff_file_with_roles_and_line_managers(head, deputy):
+def test_good_staff_file_with_roles_and_line_managers(head):
     file = csv_bytes(
         STAFF_HEADER,
         "Nora.Teach@test.example,Nora,Teach,Class teacher,teacher,newlead@test.example,",
-        "newlead@test.example,Lee,Lead,Head of maths,teacher,DEPUTY@test.example,line_manager;dsl",
+        "newlead@test.example,Lee,Lead,Head of maths,teacher,HEAD@test.example,line_manager;dsl",
         "ta@test.example,Tia,Assist,,support,,",
     )
     result = _import(head, "staff", file)
@@ -143,7 +143,7 @@ def test_good_staff_file_with_roles_and_line_managers(head, deputy):
     lee = Staff.objects.get(email="newlead@test.example")
     tia = Staff.objects.get(email="ta@test.example")
     assert nora.line_manager == lee
-    assert lee.line_manager == deputy
+    assert lee.line_manager == head
     assert tia.line_manager is None
     assert (tia.staff_type, tia.job_title) == ("support", "")
     assert roles.roles_of(lee) == {"staff", "line_manager", "dsl"}
@@ -173,6 +173,36 @@ def test_staff_import_writes_one_event_per_person_naming_their_roles(head):
         ("staff.line_manager_change", f"STAFF-{bob.pk}", ""),
     ]
     assert audit_verify() == []
+
+
+def test_a_safeguarding_lead_in_the_file_is_line_managed_by_the_head_only(head, line_manager):
+    file = csv_bytes(
+        STAFF_HEADER,
+        "lead@test.example,Lee,Lead,,,manager@test.example,dsl",
+        "dep@test.example,Dee,Deputy,,,new@test.example,deputy_head",
+        "new@test.example,Ned,New,,,,line_manager",
+    )
+    with pytest.raises(ImportRejected) as caught:
+        _import(head, "staff", file)
+    assert [
+        (p.line, "only be line managed by the headteacher" in p.message)
+        for p in caught.value.errors
+    ] == [(2, True), (3, True)]
+    assert not Staff.objects.filter(email__in=["lead@test.example", "new@test.example"]).exists()
+
+
+def test_a_file_that_makes_people_manage_each_other_is_refused(head):
+    file = csv_bytes(
+        STAFF_HEADER,
+        "a@test.example,Ann,A,,,b@test.example,line_manager",
+        "b@test.example,Bob,B,,,c@test.example,line_manager",
+        "c@test.example,Cal,C,,,a@test.example,line_manager",
+    )
+    with pytest.raises(ImportRejected) as caught:
+        _import(head, "staff", file)
+    assert {p.line for p in caught.value.errors} == {2, 3, 4}
+    assert "reports to" in caught.value.errors[0].message
+    assert not Staff.objects.filter(email="a@test.example").exists()
 
 
 def test_staff_type_defaults_to_teacher(head):

@@ -88,21 +88,21 @@ def test_staff_create_saves_the_person_their_roles_and_an_event(head, school, li
     staff = services.staff_create(
         actor=head,
         school=school,
-        roles_held=[Role.LINE_MANAGER, Role.DSL],
+        roles_held=[Role.LINE_MANAGER],
         password=TEST_PASSWORD,
         **_staff_fields(line_manager=line_manager),
     )
     saved = Staff.objects.get(email="new.person@test.example")
     assert saved == staff
     assert (saved.school, saved.first_name, saved.line_manager) == (school, "Nia", line_manager)
-    assert set(saved.role_assignments.values_list("role", flat=True)) == {"dsl", "line_manager"}
+    assert set(saved.role_assignments.values_list("role", flat=True)) == {"line_manager"}
     _assert_event(
         _last_event(),
         action="staff.create",
         actor=head,
         actor_role="headteacher",
         object_ref=f"STAFF-{staff.pk}",
-        reason="roles: dsl, line_manager",
+        reason="roles: line_manager",
     )
 
 
@@ -220,10 +220,14 @@ def test_staff_update_with_no_change_says_so(head, teacher):
 
 def test_staff_update_records_and_applies_roles(head, teacher):
     services.staff_update(
-        actor=head, staff=teacher, roles_held=[Role.DSL, Role.LINE_MANAGER], job_title="DSL"
+        actor=head,
+        staff=teacher,
+        roles_held=[Role.DSL, Role.LINE_MANAGER],
+        job_title="DSL",
+        line_manager=head,
     )
     assert set(teacher.role_assignments.values_list("role", flat=True)) == {"dsl", "line_manager"}
-    assert _last_event().reason == "changed: job_title; roles: dsl, line_manager"
+    assert _last_event().reason == "changed: job_title, line_manager; roles: dsl, line_manager"
 
 
 def test_staff_update_removes_roles_no_longer_held(head, dsl):
@@ -235,7 +239,7 @@ def test_staff_update_removes_roles_no_longer_held(head, dsl):
 
 def test_staff_update_drops_the_role_cache(head, teacher):
     assert not roles.has_role(teacher, Role.DSL)
-    services.staff_update(actor=head, staff=teacher, roles_held=[Role.DSL])
+    services.staff_update(actor=head, staff=teacher, roles_held=[Role.DSL], line_manager=head)
     assert roles.has_role(teacher, Role.DSL)
 
 
@@ -1008,7 +1012,9 @@ def test_the_head_makes_a_teacher_an_administrator_and_the_chair_and_dsl_are_tol
 ):
     from contacts.notifications.models import Notification
 
-    services.staff_update(actor=head, staff=teacher, roles_held=[Role.SCHOOL_ADMIN])
+    services.staff_update(
+        actor=head, staff=teacher, roles_held=[Role.SCHOOL_ADMIN], line_manager=head
+    )
     assert _roles(teacher) == {Role.SCHOOL_ADMIN}
     event = AuditEvent.objects.get(action="staff.roles_change")
     assert event.reason == "given: school administrator"
@@ -1029,6 +1035,41 @@ def test_nobody_becomes_the_line_manager_of_a_governor(head, governor, line_mana
     assert "line_manager" in caught.value.message_dict
     governor.refresh_from_db()
     assert governor.line_manager is None
+
+
+@pytest.mark.parametrize("persona", ["deputy", "assistant", "dsl", "admin"])
+def test_those_who_oversee_staff_are_line_managed_by_the_head_only(
+    request, persona, head, line_manager
+):
+    """A head of year who is the DSL's line manager would monitor the person who reads the
+    disclosures and records LADO matters about them: nobody manages someone who oversees them."""
+    overseer = request.getfixturevalue(persona)
+    with pytest.raises(ValidationError, match="only the headteacher") as caught:
+        services.staff_update(actor=head, staff=overseer, line_manager=line_manager)
+    assert "line_manager" in caught.value.message_dict
+    overseer.refresh_from_db()
+    assert overseer.line_manager != line_manager
+    services.staff_update(actor=head, staff=overseer, line_manager=head)
+    overseer.refresh_from_db()
+    assert overseer.line_manager == head
+
+
+def test_giving_an_oversight_role_to_someone_a_colleague_manages_is_refused(head, teacher):
+    with pytest.raises(ValidationError, match="only the headteacher") as caught:
+        services.staff_update(actor=head, staff=teacher, roles_held=[Role.DSL])
+    assert "line_manager" in caught.value.message_dict
+    assert _roles(teacher) == set()
+
+
+def test_nobody_is_line_managed_by_someone_they_manage(head, line_manager, teacher):
+    below = StaffFactory(school=head.school, line_manager=teacher, roles=[])
+    with pytest.raises(ValidationError, match="reports to") as direct:
+        services.staff_update(actor=head, staff=line_manager, line_manager=teacher)
+    assert "line_manager" in direct.value.message_dict
+    with pytest.raises(ValidationError, match="reports to"):
+        services.staff_update(actor=head, staff=line_manager, line_manager=below)
+    line_manager.refresh_from_db()
+    assert line_manager.line_manager is None
 
 
 def test_the_administrator_cannot_make_themself_anyones_line_manager(admin, teacher):

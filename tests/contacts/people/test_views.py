@@ -383,11 +383,11 @@ def test_head_adds_a_parent_from_the_pupil_page(client, head, pupil):
 
 
 def test_head_adds_staff_through_the_form(client, head, line_manager):
-    data = _staff_post(line_manager=str(line_manager.pk), roles=["dsl"])
+    data = _staff_post(line_manager=str(line_manager.pk), roles=["line_manager"])
     response = _as(client, head).post(reverse("staff_create"), data, follow=True)
     sid = Staff.objects.get(email="sid.starter@test.example")
     assert "Sid Starter was added." in text(response)
-    assert "Designated safeguarding lead" in text(response)
+    assert "Line manager" in text(response)
     assert sid.line_manager == line_manager
     assert "Sid Starter" in text(client.get(reverse("staff_list")))
 
