@@ -489,7 +489,7 @@ def test_the_report_lists_changes_to_safeguarding_roles_and_line_management(
     from safeguard.core.roles import Role
 
     people_services.staff_update(
-        actor=head, staff=teacher, roles_held=[Role.DSL], line_manager=colleague
+        actor=head, staff=teacher, roles_held=[Role.DSL], line_manager=head
     )
     today = timezone.localdate()
     report = governors_report(school=head.school, period=term(today), for_head=False)
@@ -503,7 +503,7 @@ def test_the_report_lists_changes_to_safeguarding_roles_and_line_management(
         (
             "Line manager changed",
             teacher.full_name,
-            f"line manager: {line_manager.full_name} → {colleague.full_name}",
+            f"line manager: {line_manager.full_name} → {head.full_name}",
             head.full_name,
         ),
     ]
