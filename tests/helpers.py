@@ -6,6 +6,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from django.db import connection
+
 from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative, StaffRole
 from safeguard.audit.models import AuditEvent
 from safeguard.core.models import School
@@ -104,3 +106,22 @@ def sign_in(client, user) -> None:
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
+
+
+def allow_audit_tampering(*, deletes: bool = False) -> None:
+    """Lift the audit trail's append-only protection (against changes, and against deletions
+    too with `deletes`) for the rest of this test's transaction only, as the database's owner
+    could: to show what the checks find afterwards."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER safeguard_auditevent_no_update")
+            if deletes:
+                cursor.execute("DROP TRIGGER safeguard_auditevent_no_delete")
+        elif connection.vendor == "postgresql":
+            # Deferred foreign-key checks queued by the inserts would block ALTER TABLE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(
+                "ALTER TABLE safeguard_auditevent DISABLE TRIGGER safeguard_auditevent_append_only"
+            )
+        else:  # pragma: no cover
+            raise AssertionError(f"No way to lift the audit triggers on {connection.vendor}")

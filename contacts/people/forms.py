@@ -67,7 +67,10 @@ class StaffForm(_NoFormTag, forms.ModelForm):
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.school = school
-        managers = Staff.objects.filter(school=school, is_active=True)
+        # Governors are never offered: they monitor no staff (the service refuses them too).
+        managers = Staff.objects.filter(school=school, is_active=True).exclude(
+            role_assignments__role__in=roles.GOVERNANCE_ROLES
+        )
         if self.instance.line_manager_id:
             # Keep a manager who has since left, so saving does not silently clear them.
             managers = managers | Staff.objects.filter(pk=self.instance.line_manager_id)

@@ -333,6 +333,10 @@ def _validate_staff(
             problems.append(
                 RowError(line, f"line manager email: nobody at this school has {manager}.")
             )
+        elif manager in existing and roles.has_role(existing[manager], roles.GOVERNANCE_ROLES):
+            problems.append(
+                RowError(line, "line manager email: a governor cannot be a line manager.")
+            )
         elif manager and set(data["roles"]) & roles.HEAD_MANAGED:
             manager_roles = (
                 set(in_file[manager]["roles"])

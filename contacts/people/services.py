@@ -153,6 +153,13 @@ def _check_line_manager(
                 "Safeguard: the governing body oversees the headteacher. Choose no line manager."
             }
         )
+    if roles.has_role(manager, roles.GOVERNANCE_ROLES):
+        raise ValidationError(
+            {
+                "line_manager": "A governor cannot be a line manager: governors hold the school "
+                "to account and see no pupil's name, so they do not monitor staff's contact."
+            }
+        )
     if held & roles.HEAD_MANAGED and not roles.has_role(manager, Role.HEADTEACHER):
         raise ValidationError(
             {
@@ -389,6 +396,13 @@ def governance_roles_set(
             )
         )
         _check_line_manager(None, staff, staff.line_manager, after)
+        if after & roles.GOVERNANCE_ROLES and staff.reports.filter(is_active=True).exists():
+            raise ValidationError(
+                {
+                    "roles": f"{staff.full_name} is the line manager of members of staff: give "
+                    "them another line manager first, as a governor monitors no staff."
+                }
+            )
         if after == held:
             return staff
         _set_roles(staff, sorted(after))

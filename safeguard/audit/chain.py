@@ -280,10 +280,56 @@ def missing_since(check: AuditCheck | None) -> list[ChainProblem]:
     return problems
 
 
+def behind_earlier_checks(last: AuditCheck | None, *, batch_size: int = 2000) -> list[ChainProblem]:
+    """What every earlier kept check, not only the last, says is still there: the event at its
+    head, with the hash it read. The app's database role may add checks (it runs them), so a
+    check added to match a trail cut short must not become the only measure: a genuine earlier
+    check still names the events it ended at. One query per `batch_size` checks' heads."""
+    kept: dict[int, tuple[str, dt.datetime]] = {}
+    earlier = AuditCheck.objects.filter(head_id__isnull=False, problems=0)
+    if last is not None:
+        earlier = earlier.exclude(pk=last.pk)
+    for head_id, head_hash, ran_at in earlier.order_by("id").values_list(
+        "head_id", "head_hash", "ran_at"
+    ):
+        kept[head_id] = (head_hash, ran_at)  # the newest check with this head
+    if last is not None and last.head_id is not None:
+        kept.pop(last.head_id, None)  # missing_since names it, with the counts
+    heads = sorted(kept)
+    found: dict[int, str] = {}
+    for start in range(0, len(heads), batch_size):
+        chunk = heads[start : start + batch_size]
+        found.update(AuditEvent.objects.filter(id__in=chunk).values_list("id", "hash"))
+    problems = []
+    for head_id in heads:
+        head_hash, ran_at = kept[head_id]
+        moment = timezone.localtime(ran_at)
+        which = f"the check of {moment:%d %b %Y at %H:%M} ended at event {head_id}"
+        if head_id not in found:
+            problems.append(
+                ChainProblem(head_id, f"event {head_id} is missing from the trail: {which}")
+            )
+        elif found[head_id] != head_hash:
+            problems.append(
+                ChainProblem(
+                    head_id,
+                    f"event {head_id} is not the one an earlier check found there: the trail was "
+                    f"written again up to it, or that check is not genuine ({which})",
+                )
+            )
+    return problems
+
+
 def audit_verify(*, batch_size: int = 2000) -> list[ChainProblem]:
     """Walk the whole chain in id order and name every event that does not fit, then what is
-    missing since the last kept check (`missing_since`)."""
-    return walk_chain(batch_size).problems + missing_since(last_kept_check())
+    missing since the last kept check (`missing_since`), then what any earlier kept check
+    found that is no longer there (`behind_earlier_checks`)."""
+    last = last_kept_check()
+    return (
+        walk_chain(batch_size).problems
+        + missing_since(last)
+        + behind_earlier_checks(last, batch_size=batch_size)
+    )
 
 
 @dataclass

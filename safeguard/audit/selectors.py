@@ -202,18 +202,18 @@ def latest_check(user: Any) -> AuditCheck | None:
         AuditCheck.objects.filter(own | Q(ran_by__isnull=True))
         .select_related("ran_by")
         .defer("blocks")
-        .order_by("-ran_at", "-id")
+        .order_by("-id")  # not by time: a check's time is what its inserter said (on SQLite)
         .first()
     )
 
 
 @dataclass(frozen=True)
 class SchoolCheck:
-    """A kept chain check as one school may read it: its own events' count and problems, and
-    whether the chain is broken anywhere else, without how much is there or whose it is."""
+    """A kept chain check as one school may read it: the problems in its own events, and
+    whether the chain is broken anywhere else, without how much is there or whose it is. No
+    count of events: a reader from whom the trail hides some would learn that they exist."""
 
     check: AuditCheck
-    events: int | None  # this school's events checked; None for a check kept before counts were
     problems: int  # in this school's events
     first_problem: str  # the first of them, or what the trail as a whole lacks
     broken_elsewhere: bool  # in other schools' events, which an event of this school may follow
@@ -226,13 +226,12 @@ class SchoolCheck:
 def school_check(check: AuditCheck, school_id: int) -> SchoolCheck:
     """`check` read for one school (`AuditCheck.by_school`)."""
     if not check.by_school:  # kept before each school's share was: nothing to count by
-        return SchoolCheck(check, None, check.problems, check.first_problem, False)
+        return SchoolCheck(check, check.problems, check.first_problem, False)
     own = check.by_school.get(str(school_id), {})
     trail = check.by_school.get(TRAIL_WIDE, {})
     problems = own.get("problems", 0) + trail.get("problems", 0)
     return SchoolCheck(
         check,
-        events=own.get("events", 0),
         problems=problems,
         first_problem=own.get("first_problem") or trail.get("first_problem", ""),
         broken_elsewhere=check.problems > problems,

@@ -16,6 +16,7 @@ from safeguard.audit.chain import (
     CHAIN_BLOCK,
     GENESIS,
     HASHED,
+    behind_earlier_checks,
     by_school_with,
     event_hash,
     last_kept_check,
@@ -151,7 +152,7 @@ def audit_check_run(*, actor: Any, batch_size: int = 2000) -> AuditCheck:
     # on, whether or not the walk saw it.
     unfinished = unfinished_transactions()
     walk = walk_chain(batch_size)
-    missing = missing_since(previous)
+    missing = missing_since(previous) + behind_earlier_checks(previous, batch_size=batch_size)
     problems = walk.problems + missing
     with transaction.atomic():
         check = AuditCheck.objects.create(

@@ -191,6 +191,15 @@ def test_a_safeguarding_lead_in_the_file_is_line_managed_by_the_head_only(head, 
     assert not Staff.objects.filter(email__in=["lead@test.example", "new@test.example"]).exists()
 
 
+def test_a_governor_in_the_school_is_refused_as_a_line_manager_in_the_file(head, governor):
+    file = csv_bytes(STAFF_HEADER, "a@test.example,Ann,A,,,governor@test.example,")
+    with pytest.raises(ImportRejected) as caught:
+        _import(head, "staff", file)
+    assert [str(p) for p in caught.value.errors] == [
+        "Line 2: line manager email: a governor cannot be a line manager."
+    ]
+
+
 def test_a_file_that_makes_people_manage_each_other_is_refused(head):
     file = csv_bytes(
         STAFF_HEADER,

@@ -1072,6 +1072,30 @@ def test_nobody_is_line_managed_by_someone_they_manage(head, line_manager, teach
     assert line_manager.line_manager is None
 
 
+@pytest.mark.parametrize("persona", ["governor", "chair"])
+def test_a_governor_is_nobodys_line_manager(request, persona, admin, colleague):
+    """Red-team review, second round: the administrator made the governor a teacher's line
+    manager, and the governor then read the teacher's approved requests with the pupils' names."""
+    overseer = request.getfixturevalue(persona)
+    with pytest.raises(ValidationError, match="governor cannot be a line manager") as caught:
+        services.staff_update(actor=admin, staff=colleague, line_manager=overseer)
+    assert "line_manager" in caught.value.message_dict
+    colleague.refresh_from_db()
+    assert colleague.line_manager != overseer
+
+
+def test_a_line_manager_becomes_a_governor_only_once_their_team_has_another(
+    chair, line_manager, teacher, head
+):
+    with pytest.raises(ValidationError, match="another line manager first"):
+        services.governance_roles_set(actor=chair, staff=line_manager, roles_held=[Role.GOVERNOR])
+    assert not roles.has_role(line_manager, Role.GOVERNOR)
+    services.staff_update(actor=head, staff=teacher, line_manager=head)
+    roles.forget_roles(line_manager)
+    services.governance_roles_set(actor=chair, staff=line_manager, roles_held=[Role.GOVERNOR])
+    assert _roles(line_manager) >= {Role.GOVERNOR}
+
+
 def test_the_administrator_cannot_make_themself_anyones_line_manager(admin, teacher):
     with pytest.raises(ValidationError, match="cannot make yourself"):
         services.staff_update(actor=admin, staff=teacher, line_manager=admin)

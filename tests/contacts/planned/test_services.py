@@ -34,6 +34,7 @@ from safeguard.audit.chain import audit_verify
 from safeguard.audit.models import AuditEvent
 from tests.factories import PupilFactory
 from tests.factories_requests import WORK_MEETING, future, make_request
+from tests.helpers import allow_audit_tampering
 
 REASONS = "Zanzibar mentoring plan agreed at the Tuesday review."
 
@@ -1356,23 +1357,10 @@ def test_a_whole_workflow_leaves_an_intact_audit_trail(teacher, pupil, head, lin
     assert "intact" in out.getvalue()
 
 
-def _allow_tampering():
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("DROP TRIGGER safeguard_auditevent_no_update")
-        elif connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(
-                "ALTER TABLE safeguard_auditevent DISABLE TRIGGER safeguard_auditevent_append_only"
-            )
-        else:  # pragma: no cover
-            pytest.fail(f"No way to lift the audit triggers on {connection.vendor}")
-
-
 def test_changing_an_event_breaks_the_chain_and_names_it(teacher, pupil, head, line_manager):
     req = _whole_workflow(teacher, pupil, head, line_manager)
     target = _only_event(req, "approve")
-    _allow_tampering()
+    allow_audit_tampering()
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE safeguard_auditevent SET reason = %s WHERE id = %s", ["Nothing.", target.pk]

@@ -17,6 +17,7 @@ from safeguard.audit.chain import GENESIS, ChainProblem, audit_verify
 from safeguard.audit.models import AuditCheck, AuditEvent
 from safeguard.audit.services import audit_append_many, audit_check_run, audit_record
 from tests.factories import SchoolFactory
+from tests.helpers import allow_audit_tampering
 
 
 def _record(school, actor=None, n=1, **extra):
@@ -35,22 +36,6 @@ def _record(school, actor=None, n=1, **extra):
                 )
             )
     return events
-
-
-def _allow_tampering():
-    """Remove the append-only protection for the rest of this test's transaction only."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("DROP TRIGGER safeguard_auditevent_no_update")
-            cursor.execute("DROP TRIGGER safeguard_auditevent_no_delete")
-        elif connection.vendor == "postgresql":
-            # Deferred foreign-key checks queued by the inserts would block ALTER TABLE.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(
-                "ALTER TABLE safeguard_auditevent DISABLE TRIGGER safeguard_auditevent_append_only"
-            )
-        else:  # pragma: no cover
-            pytest.fail(f"No way to lift the audit triggers on {connection.vendor}")
 
 
 def _raw(sql, params):
@@ -197,7 +182,7 @@ def test_database_refuses_raw_sql_delete(school):
 
 def test_a_changed_reason_is_named_by_verify(school, head):
     first, second, third = _record(school, actor=head, n=3)
-    _allow_tampering()
+    allow_audit_tampering(deletes=True)
     _raw("UPDATE safeguard_auditevent SET reason = %s WHERE id = %s", ["nothing", second.pk])
     assert audit_verify() == [
         ChainProblem(second.pk, f"event {second.pk} was changed after it was written")
@@ -206,14 +191,14 @@ def test_a_changed_reason_is_named_by_verify(school, head):
 
 def test_a_changed_actor_role_is_named_by_verify(school, head):
     first, second = _record(school, actor=head, n=2)
-    _allow_tampering()
+    allow_audit_tampering(deletes=True)
     _raw("UPDATE safeguard_auditevent SET actor_role = %s WHERE id = %s", ["staff", first.pk])
     assert [p.event_id for p in audit_verify()] == [first.pk]
 
 
 def test_a_deleted_middle_event_names_the_next_one(school, head):
     first, second, third = _record(school, actor=head, n=3)
-    _allow_tampering()
+    allow_audit_tampering(deletes=True)
     _raw("DELETE FROM safeguard_auditevent WHERE id = %s", [second.pk])
     problems = audit_verify()
     assert [p.event_id for p in problems] == [third.pk]
@@ -222,7 +207,7 @@ def test_a_deleted_middle_event_names_the_next_one(school, head):
 
 def test_a_rewritten_event_with_a_recomputed_hash_breaks_the_link(school, head):
     first, second, third = _record(school, actor=head, n=3)
-    _allow_tampering()
+    allow_audit_tampering(deletes=True)
     forged = AuditEvent.objects.get(pk=second.pk)
     forged.reason = "nothing to see"
     forged.hash = chain.event_hash(forged)
@@ -232,7 +217,7 @@ def test_a_rewritten_event_with_a_recomputed_hash_breaks_the_link(school, head):
 
 def test_a_deleted_first_event_names_the_new_first(school):
     first, second = _record(school, n=2)
-    _allow_tampering()
+    allow_audit_tampering(deletes=True)
     _raw("DELETE FROM safeguard_auditevent WHERE id = %s", [first.pk])
     assert [p.event_id for p in audit_verify()] == [second.pk]
 
@@ -249,7 +234,7 @@ def test_verify_audit_command_reports_an_intact_trail(school):
 
 def test_verify_audit_command_fails_and_names_a_changed_event(school):
     first, second = _record(school, n=2)
-    _allow_tampering()
+    allow_audit_tampering(deletes=True)
     _raw("UPDATE safeguard_auditevent SET reason = %s WHERE id = %s", ["nothing", first.pk])
     err = io.StringIO()
     with pytest.raises(CommandError, match=r"The audit trail is broken: 1 problem\(s\)"):
@@ -322,7 +307,7 @@ def _period():
 
 def _tamper(event_id):
     """Change one event's reason, in a transaction of its own as anyone tampering would."""
-    _allow_tampering()
+    allow_audit_tampering(deletes=True)
     with transaction.atomic():
         _raw("UPDATE safeguard_auditevent SET reason = %s WHERE id = %s", ["fine", event_id])
 
@@ -358,7 +343,7 @@ def test_on_sqlite_a_full_check_keeps_nothing_to_rely_on(school):
 @pytest.fixture
 def lifted_triggers():
     """Lift the append-only trigger for a test whose writes are committed; put it back after."""
-    yield _allow_tampering
+    yield lambda: allow_audit_tampering(deletes=True)
     with connection.cursor() as cursor:
         cursor.execute(
             "ALTER TABLE safeguard_auditevent ENABLE TRIGGER safeguard_auditevent_append_only"
@@ -595,3 +580,37 @@ def test_a_trail_growing_normally_stays_intact_check_after_check(school, head):
     assert error is None
     assert "The audit trail is intact: 6 events." in out
     assert f"Head: event {AuditEvent.objects.order_by('-id').first().pk}" in out
+
+
+def _plant_check(head_event, events_checked):
+    """What the app's database role may do: add a check of its own, claiming the trail intact up
+    to `head_event` and dated years ahead (red-team review, second round)."""
+    _raw(
+        "INSERT INTO safeguard_auditcheck (ran_at, events_checked, problems, first_problem, "
+        "head_id, head_hash, by_school, blocks) VALUES (%s, %s, 0, '', %s, %s, '{}', '{}')",
+        [
+            dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+            events_checked,
+            head_event.pk,
+            head_event.hash,
+        ],
+    )
+    return AuditCheck.objects.order_by("-id").first()
+
+
+def test_a_planted_check_does_not_hide_events_an_earlier_check_counted(school, head):
+    events = _record(school, actor=head, n=5)
+    audit_check_run(actor=None)
+    _owner_lifts_every_trigger()
+    _raw("DELETE FROM safeguard_auditevent WHERE id >= %s", [events[3].pk])
+    _plant_check(events[2], 3)
+    out, err, error = _verify_output()
+    assert error is not None and "intact" not in out
+    assert f"event {events[4].pk} is missing from the trail: the check of" in err
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the clock trigger is PostgreSQL's")
+def test_a_check_is_dated_by_the_database_clock_whatever_its_inserter_says(school, head):
+    _record(school, actor=head, n=1)
+    planted = _plant_check(AuditEvent.objects.get(), 1)
+    assert abs(planted.ran_at - timezone.now()) < dt.timedelta(minutes=5)

@@ -27,7 +27,7 @@ from safeguard.audit.models import AuditCheck, AuditEvent
 from safeguard.audit.services import audit_record
 from tests.factories import StaffFactory
 from tests.factories_records import days_ago, make_concern, make_disclosure, make_lado, make_record
-from tests.helpers import field_error, sign_in, text
+from tests.helpers import allow_audit_tampering, field_error, sign_in, text
 
 URL = reverse("audit_trail")
 EXPORT = reverse("audit_export")
@@ -93,20 +93,6 @@ def _csv(response) -> list[list[str]]:
     assert response.status_code == 200
     body = b"".join(response.streaming_content).decode()
     return list(csv.reader(io.StringIO(body)))
-
-
-def _allow_tampering():
-    """Lift the append-only triggers for the rest of this test's transaction only."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("DROP TRIGGER safeguard_auditevent_no_update")
-        elif connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(
-                "ALTER TABLE safeguard_auditevent DISABLE TRIGGER safeguard_auditevent_append_only"
-            )
-        else:  # pragma: no cover
-            pytest.fail(f"No way to lift the audit triggers on {connection.vendor}")
 
 
 def _at(day: dt.date, hour: int = 12) -> dt.datetime:
@@ -318,10 +304,7 @@ def test_check_the_chain_now_stores_a_check_and_the_page_says_intact(client, req
     assert AuditEvent.objects.count() == before  # a check is not itself an audit event
     page = text(client.get(URL))
     when = timezone.localtime(check.ran_at)
-    assert (
-        f"Intact: 3 events checked on {when.day} {when:%b %Y} at {when:%H:%M} by "
-        f"{user.full_name}" in page
-    )
+    assert f"Intact: checked on {when.day} {when:%b %Y} at {when:%H:%M} by {user.full_name}" in page
 
 
 def test_check_the_chain_needs_a_post(client, head):
@@ -343,14 +326,9 @@ def _kept(ran_by, events, problems=0, first_problem="", **extra):
     )
 
 
-def test_a_large_count_is_written_with_separators(client, head):
-    _kept(head, 12345)
-    assert "Intact: 12,345 events checked" in text(_as(client, head).get(URL))
-
-
 def test_a_tampered_event_makes_the_page_say_broken_and_name_it(client, head):
     first, second, third = (_event(head.school, head, ref=f"TEST-{n}") for n in range(3))
-    _allow_tampering()
+    allow_audit_tampering()
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE safeguard_auditevent SET reason = %s WHERE id = %s", ["nothing", second.pk]
@@ -367,7 +345,8 @@ def test_a_tampered_event_makes_the_page_say_broken_and_name_it(client, head):
 def test_the_page_shows_the_latest_check(client, head):
     _kept(head, 5, problems=2, first_problem="event 4 x")
     _kept(head, 6)
-    assert "Intact: 6 events checked" in text(_as(client, head).get(URL))
+    page = text(_as(client, head).get(URL))
+    assert "Intact: checked" in page and "BROKEN" not in page
 
 
 def test_a_check_kept_before_schools_were_counted_says_no_count(client, head):
@@ -380,20 +359,22 @@ def test_a_check_kept_before_schools_were_counted_says_no_count(client, head):
 # --- tenancy of the chain check (issue 15, finding 8) -------------------------------------------
 
 
-def test_a_schools_audit_page_counts_only_its_own_events(client, head, outsider):
+def test_a_schools_audit_page_counts_no_events(client, head, outsider):
+    """Not its own events' count either: the trail hides concerns about the reader, and a count
+    beside the shorter list would tell them one exists (red-team review, second round)."""
     for n in range(3):
         _event(head.school, head, ref=f"TEST-{n}")
     for n in range(4):
         _event(outsider.school, outsider, ref=f"ELSEWHERE-{n}")
     _as(client, head)
     response = client.post(CHECK, follow=True)
-    assert "The chain is intact: 3 events." in text(response)
+    assert "The chain is intact." in text(response)
     page = text(client.get(URL))
-    assert "Intact: 3 events checked" in page
-    assert "7 events" not in page
+    assert "Intact: checked" in page
+    assert "events checked" not in page and "7 events" not in page
     call_command("verify_audit", stdout=io.StringIO())
     _as(client, outsider)
-    assert "Intact: 4 events checked" in text(client.get(URL))
+    assert "Intact: checked" in text(client.get(URL))
 
 
 def test_a_check_run_at_another_school_is_neither_shown_nor_named(client, head, outsider):
@@ -405,20 +386,20 @@ def test_a_check_run_at_another_school_is_neither_shown_nor_named(client, head, 
     mine = _kept(head, 1)
     _kept(outsider, 2)  # newer, and still not this school's
     when = timezone.localtime(mine.ran_at)
-    assert f"Intact: 1 events checked on {when.day} {when:%b %Y}" in text(client.get(URL))
+    assert f"Intact: checked on {when.day} {when:%b %Y}" in text(client.get(URL))
 
 
 def test_the_installations_own_check_is_shown_to_every_school(client, head, outsider):
     _kept(None, 3, school_id=head.school_id, by_school={str(outsider.school_id): {"events": 9}})
-    assert "Intact: 3 events checked" in text(_as(client, head).get(URL))
+    assert "Intact: checked" in text(_as(client, head).get(URL))
     assert "by the verify_audit command" in text(client.get(URL))
-    assert "Intact: 9 events checked" in text(_as(client, outsider).get(URL))
+    assert "by the verify_audit command" in text(_as(client, outsider).get(URL))
 
 
 def test_a_break_in_another_schools_events_is_told_without_saying_whose(client, head, outsider):
     _event(head.school, head)
     theirs = _event(outsider.school, outsider)
-    _allow_tampering()
+    allow_audit_tampering()
     with connection.cursor() as cursor:
         cursor.execute("UPDATE safeguard_auditevent SET reason = 'x' WHERE id = %s", [theirs.pk])
     _as(client, head)
@@ -438,7 +419,7 @@ def test_events_missing_from_the_end_are_told_to_every_school(client, head, outs
     _event(outsider.school, outsider)
     last = _event(head.school, head)
     call_command("verify_audit", stdout=io.StringIO())
-    _allow_tampering()
+    allow_audit_tampering()
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("DROP TRIGGER safeguard_auditevent_no_delete")
@@ -458,12 +439,12 @@ def test_the_verify_audit_command_stores_its_run(client, head):
     assert "The audit trail is intact: 2 events." in out.getvalue()
     check = AuditCheck.objects.get()
     assert (check.ran_by, check.events_checked, check.problems) == (None, 2, 0)
-    assert "Intact: 2 events checked" in text(_as(client, head).get(URL))
+    assert "Intact: checked" in text(_as(client, head).get(URL))
 
 
 def test_the_verify_audit_command_stores_a_broken_run_and_still_fails(head):
     first, second = (_event(head.school, head, ref=f"TEST-{n}") for n in range(2))
-    _allow_tampering()
+    allow_audit_tampering()
     with connection.cursor() as cursor:
         cursor.execute("UPDATE safeguard_auditevent SET reason = 'x' WHERE id = %s", [first.pk])
     err = io.StringIO()

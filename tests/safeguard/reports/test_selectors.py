@@ -43,6 +43,7 @@ from tests.factories_reports import (
     make_pupils,
 )
 from tests.factories_requests import make_request
+from tests.helpers import allow_audit_tampering
 
 D = dt.date
 
@@ -260,7 +261,6 @@ def _figures(report) -> dict:
         "overdue_policies": [v.pk for v in report.overdue_policies],
         "acknowledgements": [(v.pk, r, u) for v, r, u in report.acknowledgements],
         "unread_names": report.unread_names,
-        "audit_events_checked": report.audit_events_checked,
     }
 
 
@@ -317,19 +317,6 @@ def _plant_self_approval(req: ContactRequest) -> None:
         ContactRequest.objects.filter(pk=req.pk).update(decided_by_id=req.requester_id)
 
 
-def _allow_audit_tampering() -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("DROP TRIGGER safeguard_auditevent_no_update")
-        elif connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(
-                "ALTER TABLE safeguard_auditevent DISABLE TRIGGER safeguard_auditevent_append_only"
-            )
-        else:  # pragma: no cover
-            pytest.fail(f"No way to lift the audit triggers on {connection.vendor}")
-
-
 def _found(report) -> list[tuple[str, int, list[str]]]:
     return [(a.label, a.count, a.references) for a in report.anomalies]
 
@@ -374,12 +361,11 @@ def test_a_break_in_the_audit_chain_is_caught_and_named(built, school):
     this_term = term(timezone.localdate())
     clean = _report(school, this_term)
     assert clean.anomalies[3].references == []
-    assert clean.audit_events_checked == AuditEvent.objects.filter(school=school).count() > 0
 
     target = AuditEvent.objects.filter(
         object_id=str(built.requests["overdue"].pk), action="request.approve"
     ).get()
-    _allow_audit_tampering()
+    allow_audit_tampering()
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE safeguard_auditevent SET reason = %s WHERE id = %s", ["Fine.", target.pk]
@@ -390,10 +376,9 @@ def test_a_break_in_the_audit_chain_is_caught_and_named(built, school):
     # Another school's report says there is a break, never whose event it is.
     other = _report(SchoolFactory(), this_term)
     assert other.anomalies[3].references == ["1 event outside this school's own"]
-    assert other.audit_events_checked == 0
     # The period of March 2023 holds no event, so it has nothing to find.
     past = _report(school)
-    assert (past.anomalies[3].references, past.audit_events_checked) == ([], 0)
+    assert past.anomalies[3].references == []
 
 
 # --- Queries ----------------------------------------------------------------------------------

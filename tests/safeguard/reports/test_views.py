@@ -12,17 +12,19 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from contacts.planned.models import ContactRequest
 from policies.services import policy_create
+from safeguard.audit.models import AuditEvent
 from safeguard.core.roles import Role
 from safeguard.reports.charts import NO_DATA
 from safeguard.reports.selectors import governors_report, previous, school_year, term
 from safeguard.reports.views import TABLE_SLUGS
 from tests.factories_policies import PolicyFactory, PolicyVersionFactory
-from tests.factories_records import make_record
+from tests.factories_records import make_concern, make_record
 from tests.factories_reports import (
     BEFORE,
     EXPECTED,
@@ -38,7 +40,7 @@ from tests.factories_reports import (
     make_pupils,
 )
 from tests.factories_requests import make_request
-from tests.helpers import sign_in, text
+from tests.helpers import allow_audit_tampering, sign_in, text
 
 PAGE = "governors_report"
 DOWNLOAD = "governors_report_download"
@@ -544,3 +546,30 @@ def test_the_headteachers_page_says_matters_about_the_head_are_left_out(client, 
     assert said in text(client.get(reverse(PAGE)))
     sign_in(client, governor)
     assert said not in text(client.get(reverse(PAGE)))
+
+
+def test_the_headteachers_report_tells_no_count_that_a_concern_about_them_would_change(
+    client, head, teacher, chair
+):
+    """Red-team review, second round: the report said how many of the school's events it had
+    checked, and a concern raised about the head (which the head may not see) added to it."""
+    sign_in(client, head)
+    before = text(client.get(reverse(PAGE)))
+    make_concern(teacher, head)
+    after = text(client.get(reverse(PAGE)))
+    assert "The school's audit events of the period were checked" in after
+    assert re.sub(r"\d", "", before) == re.sub(r"\d", "", after)
+    assert not re.search(r"\d+ audit events?", after)
+
+
+def test_a_break_in_the_trail_is_shown_to_the_head_without_a_link(client, built, head):
+    """Red-team review, second round: the head's report turned every reference into a link to a
+    request, and a break (which names an audit event) made it a server error."""
+    target = AuditEvent.objects.filter(school=head.school).order_by("id").last()
+    allow_audit_tampering()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE safeguard_auditevent SET reason = 'x' WHERE id = %s", [target.pk])
+    response = _get(client, head)
+    assert response.status_code == 200
+    assert f"audit event {target.pk}" in text(response)
+    assert f">audit event {target.pk}</a>" not in response.content.decode()
