@@ -620,7 +620,7 @@ FORMS: list[Form] = [
     Form(
         "governance_governor_give",
         "chair",
-        lambda s: {"staff": s["line_manager"].pk},
+        lambda s: {"staff": s["dsl"].pk},
         shown_on=("governance", None),
     ),
     Form(
