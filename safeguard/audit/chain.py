@@ -292,7 +292,8 @@ def behind_earlier_checks(last: AuditCheck | None, *, batch_size: int = 2000) ->
     for head_id, head_hash, ran_at in earlier.order_by("id").values_list(
         "head_id", "head_hash", "ran_at"
     ):
-        kept[head_id] = (head_hash, ran_at)  # the newest check with this head
+        if head_id is not None:  # filtered out above; the type cannot know
+            kept[head_id] = (head_hash, ran_at)  # the newest check with this head
     if last is not None and last.head_id is not None:
         kept.pop(last.head_id, None)  # missing_since names it, with the counts
     heads = sorted(kept)
