@@ -44,11 +44,12 @@ $(BOOTSTRAP): package.json package-lock.json
 
 assets: $(BOOTSTRAP)
 
+# Emailed links (printed to the console in development) point at the address served.
 run: venv assets
 	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py load_demo
+	DEBUG=1 SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py load_demo
 	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Both cores (pytest-xdist): each worker has its own test database and upload folder.
 test: dev

@@ -2,7 +2,14 @@
 
 from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.notifications.models import Notification
-from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative, StaffRole
+from contacts.people.models import (
+    Invitation,
+    ParentCarer,
+    Pupil,
+    Staff,
+    StaffRelative,
+    StaffRole,
+)
 from contacts.planned.models import ContactRequest, HeadAbsence, RequestNote
 from contacts.privacy.models import LegalHold
 from contacts.records.models import Addendum, ContactRecord, Disclosure
@@ -14,6 +21,7 @@ __all__ = [
     "ContactRequest",
     "Disclosure",
     "HeadAbsence",
+    "Invitation",
     "LadoReferral",
     "LegalHold",
     "Notification",

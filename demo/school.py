@@ -129,6 +129,7 @@ class DemoSummary:
     former_pupils: int
     parents: int
     logins: list[tuple[str, str, str]]
+    invitation: tuple[str, str, str]  # the invited newcomer's email, name and link
 
 
 def _demo_two_factor(staff: Iterable[Staff]) -> None:
@@ -220,16 +221,29 @@ def build_demo_school(today: dt.date) -> DemoSummary:
         _demo_requests(people, current, former)
         _demo_records(people, current, former)
         _demo_two_factor(people.values())
+        # A newcomer the office has just added: invited, not yet signed in.
+        newcomer = people_services.staff_create(
+            actor=people["admin"],
+            school=school,
+            email=f"newstaff@{DEMO_DOMAIN}",
+            first_name="Nina",
+            last_name="Newstaff",
+            job_title="Teaching assistant",
+            staff_type="support",
+            line_manager=people["senco"],
+        )
+        invitation_link = people_services.invitation_send(actor=people["admin"], staff=newcomer)
     logins = [("head", "Helen Ashworth", "Headteacher")] + [
         (p.key, f"{p.first} {p.last}", p.title) for p in CAST
     ]
     return DemoSummary(
         school_name=school.name,
-        staff=len(people),
+        staff=len(people) + 1,
         current_pupils=len(current),
         former_pupils=len(former),
         parents=parents,
         logins=[(f"{key}@{DEMO_DOMAIN}", name, title) for key, name, title in logins],
+        invitation=(newcomer.email, newcomer.full_name, invitation_link),
     )
 
 

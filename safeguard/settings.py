@@ -258,5 +258,14 @@ PRIVATE_UPLOAD_ROOT = env.path("PRIVATE_UPLOAD_ROOT", default=BASE_DIR / "var" /
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# An invitation's link works for this many days; a password-reset link for PASSWORD_RESET_HOURS.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_HOURS", default=2) * 60 * 60
+# Password-reset requests allowed per address and per network address an hour, counted in the
+# cache: set CACHE_URL (e.g. a database or Redis cache) when more than one app process runs.
+PASSWORD_RESET_PER_EMAIL = 3
+PASSWORD_RESET_PER_ADDRESS = 20
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 # The address emails link back to (they carry no details, only a link).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

@@ -34,6 +34,7 @@ def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relatives = people_selectors.relatives_visible_to(request.user).filter(staff=staff)
     can_edit = roles.has_role(request.user, roles.PEOPLE_EDITORS)
     two_factor_on = two_factor.two_factor_enabled(staff)
+    latest_invitation = staff.invitations.first() if can_edit else None
     context = {
         "staff": staff,
         "two_factor_on": two_factor_on,
@@ -47,6 +48,10 @@ def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             .values_list("pk", flat=True)
         ),
         "can_edit": can_edit,
+        "has_password": staff.has_usable_password(),
+        "latest_invitation": latest_invitation,
+        "invitation_pending": latest_invitation is not None
+        and latest_invitation.status == "pending",
         "can_add_relative": can_edit or staff.pk == request.user.pk,
         **_file_entries_context(request, staff),
         "concerns_about": concerns_selectors.concerns_managed_about(request.user, staff),

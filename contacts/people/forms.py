@@ -60,13 +60,23 @@ class StaffForm(_NoFormTag, forms.ModelForm):
             "date_of_birth",
             "staff_type",
             "line_manager",
+            "leaving_date",
         ]
-        widgets = {"date_of_birth": DATE_INPUT}
+        widgets = {"date_of_birth": DATE_INPUT, "leaving_date": DATE_INPUT}
         field_classes = {"email": IdentityEmailField}
+
+    invite = forms.BooleanField(
+        label="Email them an invitation to sign in",
+        required=False,
+        initial=True,
+        help_text="A link, valid for a few days, where they choose their password.",
+    )
 
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.school = school
+        if self.instance.pk:
+            del self.fields["invite"]  # an existing account is invited from the Invitations page
         # Governors are never offered: they monitor no staff (the service refuses them too).
         managers = Staff.objects.filter(school=school, is_active=True).exclude(
             role_assignments__role__in=roles.GOVERNANCE_ROLES
@@ -160,6 +170,12 @@ class ImportForm(_NoFormTag, forms.Form):
     file = forms.FileField(
         label="CSV file",
         help_text="UTF-8 CSV with a header row; the columns are listed below.",
+    )
+    invite = forms.BooleanField(
+        label="Invite everyone new",
+        required=False,
+        initial=True,
+        help_text="Staff only: email each person in the file a link to choose their password.",
     )
 
 

@@ -19,7 +19,7 @@ from django.db import transaction
 
 from contacts.people.forms import IdentityEmailField
 from contacts.people.models import Pupil, Staff, StaffRole, StaffType, YearGroup
-from contacts.people.services import record_duty_changes
+from contacts.people.services import invitation_issue, record_duty_changes
 from safeguard.audit.services import audit_record
 from safeguard.core import roles
 from safeguard.core.emails import LOOKALIKE_MESSAGE, is_lookalike, normal_email
@@ -93,6 +93,7 @@ class ImportRejected(Exception):
 class ImportResult:
     kind: str
     created: int
+    invited: int = 0
 
 
 YEAR_GROUP_CODES = {"n": YearGroup.NURSERY, "r": YearGroup.RECEPTION} | {
@@ -381,7 +382,11 @@ def _import_staff(
     school: School,
     accepted: list[tuple[int, dict[str, Any]]],
     existing: dict[str, Staff],
-) -> None:
+    *,
+    invite: bool,
+) -> int:
+    """Load the rows; with `invite`, email each new member of staff their invitation once the
+    import commits. Returns how many were invited."""
     created: dict[str, Staff] = {}
     for _line, data in accepted:
         staff = data["staff"]
@@ -402,9 +407,19 @@ def _import_staff(
             reason=f"roles: {', '.join(data['roles']) or 'staff'}",
         )
         record_duty_changes(actor, staff, set(), set(data["roles"]), None, staff.line_manager)
+    if not invite:
+        return 0
+    for line, data in accepted:
+        try:
+            invitation_issue(actor, created[data["email"]])
+        except ValidationError as error:
+            raise ImportRejected([RowError(line, " ".join(error.messages))]) from None
+    return len(accepted)
 
 
-def people_import(*, actor: Staff, school: School, kind: str, file: IO[bytes]) -> ImportResult:
+def people_import(
+    *, actor: Staff, school: School, kind: str, file: IO[bytes], invite: bool = False
+) -> ImportResult:
     """Validate the whole file, then load every row in one transaction, or raise ImportRejected."""
     if actor.school_id != school.pk or not roles.has_role(actor, roles.PEOPLE_EDITORS):
         raise PermissionDenied("Only the headteacher or the school administrator may import.")
@@ -421,5 +436,5 @@ def people_import(*, actor: Staff, school: School, kind: str, file: IO[bytes]) -
         accepted, existing, problems = _validate_staff(actor, school, rows)
         if problems:
             raise ImportRejected(problems)
-        _import_staff(actor, school, accepted, existing)
-        return ImportResult(kind, len(accepted))
+        invited = _import_staff(actor, school, accepted, existing, invite=invite)
+        return ImportResult(kind, len(accepted), invited)

@@ -90,6 +90,12 @@ class Staff(AbstractBaseUser):
     is_active = models.BooleanField(
         "active", default=True, help_text="Inactive staff cannot sign in."
     )
+    leaving_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day they leave the school: from then on they cannot sign in (the account "
+        "is deactivated that night or at once if the date has passed; what they wrote is kept).",
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = StaffManager()
@@ -380,3 +386,64 @@ class StaffRelative(models.Model):
     @property
     def audit_ref(self) -> str:
         return f"RELATIVE-{self.pk}"
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def pending(self) -> InvitationQuerySet:
+        """Not yet used, not revoked and not expired: the link would work now."""
+        return self.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+
+class Invitation(models.Model):
+    """A single-use link by which a new member of staff chooses their password. Only a hash of
+    the link's token is kept, so nobody who reads the database can use a pending invitation."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    sent_to = models.EmailField(help_text="The address the link was sent to.")
+    sent_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A link is used or withdrawn, never both; and one live link per person at a time.
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="invitation_used_or_revoked",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")), name="invitation_expires_after_sent"
+            ),
+            models.UniqueConstraint(
+                fields=["staff"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_staff",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.staff}"
+
+    @property
+    def audit_ref(self) -> str:
+        return f"INVITATION-{self.pk}"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"

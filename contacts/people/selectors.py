@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from contacts.people.models import (
+    Invitation,
     ParentCarer,
     Pupil,
     PupilQuerySet,
@@ -161,3 +163,27 @@ def governance_roles_held(staff: Staff) -> set[str]:
             "role", flat=True
         )
     )
+
+
+def invitations_visible_to(user: Staff) -> QuerySet[Staff]:
+    """The Invitations page: the school's active staff who have been invited or cannot sign in
+    yet (no password), for the people editors; each with their invitations, newest first."""
+    if not roles.has_role(user, roles.PEOPLE_EDITORS):
+        return Staff.objects.none()
+    unusable = Q(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+    return (
+        Staff.objects.filter(school_id=user.school_id, is_active=True)
+        .filter(unusable | Q(invitations__isnull=False))
+        .distinct()
+        .prefetch_related(
+            "role_assignments",
+            Prefetch("invitations", queryset=Invitation.objects.select_related("sent_by")),
+        )
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def invitation_visible_to(user: Staff) -> QuerySet[Invitation]:
+    if not roles.has_role(user, roles.PEOPLE_EDITORS):
+        return Invitation.objects.none()
+    return Invitation.objects.filter(staff__school_id=user.school_id).select_related("staff")

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
 
 from contacts.people import selectors
-from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative, StaffRole
+from contacts.people.models import (
+    Invitation,
+    ParentCarer,
+    Pupil,
+    Staff,
+    StaffRelative,
+    StaffRole,
+)
 from safeguard.audit.services import audit_record
-from safeguard.core import roles
+from safeguard.core import mail, roles
 from safeguard.core.models import School
 from safeguard.core.roles import Role
 
@@ -27,6 +40,7 @@ STAFF_FIELDS = (
     "date_of_birth",
     "staff_type",
     "line_manager",
+    "leaving_date",
 )
 PUPIL_FIELDS = (
     "first_name",
@@ -289,13 +303,16 @@ def staff_create(
     school: School,
     roles_held: Iterable[str] = (),
     password: str | None = None,
+    invite: bool = False,
     **fields: Any,
 ) -> Staff:
-    """Add a member of staff. Without a password they cannot sign in until one is set."""
+    """Add a member of staff. Without a password they cannot sign in until one is set: `invite`
+    sends them a link to choose it, in the same transaction."""
     _require_people_editor(actor, school)
     role_values = _check_roles(actor, roles_held)
     staff = Staff(school=school, **{k: v for k, v in fields.items() if k in STAFF_FIELDS})
     _check_line_manager(actor, staff, staff.line_manager, role_values)
+    _check_leaving_date(actor, staff)
     if password:
         staff.set_password(password)
     else:
@@ -312,7 +329,22 @@ def staff_create(
             reason=f"roles: {', '.join(role_values) or 'staff'}",
         )
         record_duty_changes(actor, staff, set(), set(role_values), None, staff.line_manager)
+        if invite:
+            invitation_issue(actor, staff)
     return staff
+
+
+def _check_leaving_date(actor: Staff, staff: Staff) -> None:
+    """A leaving date ends the account that day: nobody sets their own, and a new member of
+    staff has not left yet."""
+    if staff.leaving_date is None:
+        return
+    if staff._state.adding and staff.leaving_date <= timezone.localdate():
+        raise ValidationError(
+            {"leaving_date": "A new member of staff's leaving date must be after today."}
+        )
+    if staff.pk == actor.pk:
+        raise ValidationError({"leaving_date": "You cannot set your own leaving date."})
 
 
 def staff_update(
@@ -341,6 +373,12 @@ def staff_update(
                 _require_may_change_account(actor, staff, held, "change the email address of")
             except ValidationError as error:
                 raise ValidationError({"email": error.messages}) from None
+        if staff.leaving_date != before.leaving_date:
+            _check_leaving_date(actor, staff)
+            try:
+                _require_may_change_account(actor, staff, held, "set the leaving date of")
+            except ValidationError as error:
+                raise ValidationError({"leaving_date": error.messages}) from None
         if staff.line_manager_id != before.line_manager_id:
             _check_own_line_manager(actor, staff)
         if staff.line_manager_id != before.line_manager_id or role_values != held:
@@ -354,6 +392,13 @@ def staff_update(
             actor=actor, school=staff.school, action="staff.update", obj=staff, reason=reason
         )
         record_duty_changes(actor, staff, held, role_values, manager_before, staff.line_manager)
+        if staff.is_active and staff.leaving_date and staff.leaving_date <= timezone.localdate():
+            _deactivate(actor, staff, held, why="leaving date reached")
+        if staff.email != old_email:
+            # A link sent to the old address must not let whoever reads it in.
+            staff.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
         if staff.email != old_email and held & roles.SENIOR_ACCOUNT_ROLES:
             _tell(
                 DutyChange(
@@ -460,20 +505,28 @@ def staff_set_active(*, actor: Staff, staff: Staff, active: bool) -> Staff:
         raise ValidationError("You cannot deactivate your own account.")
     with transaction.atomic():
         Staff.objects.select_for_update(of=("self",)).filter(pk=staff.pk).first()  # lock the row
+        staff.refresh_from_db(fields=["is_active", "leaving_date"])
         held = _held(staff)
         _require_account_editor(actor, staff, held)
         _require_may_change_account(actor, staff, held, "deactivate or reactivate")
         if staff.is_active == active:
             return staff
-        staff.is_active = active
+        if not active:
+            _deactivate(actor, staff, held)
+            return staff
+        if staff.leaving_date and staff.leaving_date <= timezone.localdate():
+            raise ValidationError(
+                "Their leaving date has passed: clear or change it before reactivating them."
+            )
+        staff.is_active = True
         staff.save(update_fields=["is_active"])
         audit_record(
             actor=actor,
             school=staff.school,
-            action="staff.activate" if active else "staff.deactivate",
+            action="staff.activate",
             obj=staff,
-            from_state="inactive" if active else "active",
-            to_state="active" if active else "inactive",
+            from_state="inactive",
+            to_state="active",
         )
         if held & roles.SENIOR_ACCOUNT_ROLES:
             _tell(
@@ -481,11 +534,286 @@ def staff_set_active(*, actor: Staff, staff: Staff, active: bool) -> Staff:
                     school=staff.school,
                     actor=actor,
                     staff=staff,
-                    what="account reactivated" if active else "account deactivated",
+                    what="account reactivated",
                     tell_at=staff.email,
                 )
             )
     return staff
+
+
+def _deactivate(actor: Staff | None, staff: Staff, held: set[str], *, why: str = "") -> None:
+    """End an account inside the caller's transaction, on its locked row: no sign-in by any
+    route, every session ended now, open invitations and recovery codes withdrawn. Everything
+    the person wrote is kept."""
+    staff.is_active = False
+    staff.save(update_fields=["is_active"])
+    now = timezone.now()
+    staff.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    codes, _ = StaticToken.objects.filter(device__user=staff).delete()
+    sessions = end_sessions(staff)
+    ended = [why] if why else []
+    if sessions:
+        ended.append(f"{sessions} session(s) ended")
+    if codes:
+        ended.append("recovery codes withdrawn")
+    audit_record(
+        actor=actor,
+        school=staff.school,
+        action="staff.deactivate",
+        obj=staff,
+        from_state="active",
+        to_state="inactive",
+        reason="; ".join(ended),
+    )
+    if held & roles.SENIOR_ACCOUNT_ROLES:
+        _tell(
+            DutyChange(
+                school=staff.school,
+                actor=actor,
+                staff=staff,
+                what="account deactivated",
+                tell_at=staff.email,
+            )
+        )
+
+
+def end_sessions(staff: Staff) -> int:
+    """Delete the person's sessions. Sessions are signed blobs keyed by nothing but their own
+    key, so the live ones are read; a school has a few hundred at most. (An inactive person's
+    session would be refused on its next request anyway: this makes it immediate and certain.)"""
+    mine = [
+        session.session_key
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get("_auth_user_id") == str(staff.pk)
+    ]
+    Session.objects.filter(session_key__in=mine).delete()
+    return len(mine)
+
+
+def staff_leavers_deactivate(*, actor: Staff | None, on: dt.date | None = None) -> list[Staff]:
+    """Deactivate everyone whose leaving date has come (run daily by `deactivate_leavers`).
+    `actor` is None when the system does it on its own."""
+    on = on or timezone.localdate()
+    ended = []
+    due = Staff.objects.filter(is_active=True, leaving_date__lte=on).select_related("school")
+    for staff in due:
+        with transaction.atomic():
+            locked = (
+                Staff.objects.select_for_update(of=("self",))
+                .select_related("school")
+                .filter(pk=staff.pk, is_active=True, leaving_date__lte=on)
+                .first()
+            )
+            if locked is None:
+                continue
+            _deactivate(actor, locked, _held(locked), why="leaving date reached")
+            ended.append(locked)
+    return ended
+
+
+# --- Invitations: how a new member of staff gets in (docs/security.md "Signing in") ---------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The invitation a link carries, whatever its state, or None for a link never issued."""
+    return (
+        Invitation.objects.select_related("staff__school").filter(token_hash=_token_hash(token))
+    ).first()
+
+
+def invite_refusal(actor: Staff, staff: Staff, held: set[str] | None = None) -> str:
+    """Why the actor may not send this person an invitation now, in words, or "" if they may:
+    what the Invitations page shows in place of the button, and what `invitation_send`
+    refuses. `held` are the person's roles, if already loaded."""
+    try:
+        _require_may_invite(actor, staff, _held(staff) if held is None else held)
+    except (PermissionDenied, ValidationError) as error:
+        return " ".join(getattr(error, "messages", [str(error)]))
+    return _uninvitable(staff)
+
+
+def _uninvitable(staff: Staff) -> str:
+    if not staff.is_active:
+        return f"{staff.full_name}'s account is deactivated: reactivate it first."
+    if staff.has_usable_password():
+        return (
+            f"{staff.full_name} already has a password. If they have forgotten it, they can use "
+            "“Forgot your password?” on the sign-in page."
+        )
+    return ""
+
+
+def _require_may_invite(actor: Staff, staff: Staff, held: set[str]) -> None:
+    """Inviting lets someone choose the account's password, so it follows who may change the
+    account: the people editors, for senior accounts the head, for the head's and the
+    governors' the chair of governors."""
+    _require_account_editor(actor, staff, held)
+    _require_may_change_account(actor, staff, held, "invite")
+
+
+def invitation_issue(
+    actor: Staff | None, staff: Staff, *, replaces: Invitation | None = None
+) -> str:
+    """Withdraw any open invitation, issue a new link, audit it and email it on commit. Inside
+    the caller's transaction, on a locked row. Returns the link (shown to nobody but the demo)."""
+    # Renewing their own expired link, a person is not inviting anyone.
+    own = actor is not None and actor.pk == staff.pk
+    refusal = invite_refusal(actor, staff) if actor is not None and not own else _uninvitable(staff)
+    if refusal:
+        raise ValidationError(refusal)
+    now = timezone.now()
+    staff.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        staff=staff,
+        token_hash=_token_hash(token),
+        sent_to=staff.email,
+        sent_by=actor,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=settings.INVITATION_DAYS),
+    )
+    audit_record(
+        actor=actor,
+        school=staff.school,
+        action="invitation.send",
+        obj=staff,
+        reason=f"{invitation.audit_ref} to {staff.email}, expires "
+        f"{timezone.localtime(invitation.expires_at):%d/%m/%Y %H:%M}"
+        + (f"; replaces {replaces.audit_ref}" if replaces else ""),
+    )
+    link = mail.site_link(reverse("invitation_accept", args=[token]))
+    two_factor = staff.school.require_two_factor_for_all or bool(
+        _held(staff) & roles.TWO_FACTOR_ROLES
+    )
+    mail.send_on_commit(
+        mail.account_email(
+            school_name=staff.school.name,
+            to=staff.email,
+            subject="you are invited to Safeguard",
+            template="invitation",
+            context={
+                "first_name": staff.first_name,
+                "invited_by": _inviter(actor, staff, replaces),
+                "link": link,
+                "expires_at": timezone.localtime(invitation.expires_at),
+                "two_factor": two_factor,
+            },
+        )
+    )
+    return link
+
+
+def _inviter(actor: Staff | None, staff: Staff, replaces: Invitation | None) -> str:
+    """Who the email says added them: whoever sent it, or sent the first one when the person
+    renews their own expired link."""
+    sender = actor if actor is not None and actor.pk != staff.pk else None
+    if sender is None and replaces is not None:
+        sender = replaces.sent_by
+    return sender.full_name if sender else "The school"
+
+
+def invitation_send(*, actor: Staff, staff: Staff) -> str:
+    """Send (or send again) a member of staff their invitation; an earlier link stops working."""
+    with transaction.atomic():
+        Staff.objects.select_for_update(of=("self",)).filter(pk=staff.pk).first()  # lock the row
+        staff.refresh_from_db()
+        return invitation_issue(actor, staff, replaces=staff.invitations.first())
+
+
+def invitation_revoke(*, actor: Staff, invitation: Invitation) -> Invitation:
+    """Withdraw an invitation that has not been used: its link stops working."""
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        staff = invitation.staff
+        _require_may_invite(actor, staff, _held(staff))
+        if invitation.accepted_at or invitation.revoked_at:
+            raise ValidationError("This invitation has already been used or withdrawn.")
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            school=staff.school,
+            action="invitation.revoke",
+            obj=staff,
+            reason=invitation.audit_ref,
+        )
+    return invitation
+
+
+def _open_invitation(invitation: Invitation) -> Invitation:
+    """The invitation locked, if its link may still be used; otherwise why not, in words."""
+    locked = Invitation.objects.select_for_update().select_related("staff__school")
+    invitation = locked.get(pk=invitation.pk)
+    problem = invitation_problem(invitation)
+    if problem:
+        raise ValidationError(INVITATION_REFUSALS[problem])
+    return invitation
+
+
+INVITATION_REFUSALS = {
+    "accepted": "This invitation has already been used. Sign in with the password you chose, or "
+    "use “Forgot your password?” on the sign-in page.",
+    "revoked": "This invitation was withdrawn, or replaced by a newer one: use the link in the "
+    "newest email, or ask the school office for a new invitation.",
+    "expired": "This invitation has expired. You can ask for a new one below.",
+    "inactive": "This account has been deactivated. Ask the school office if you think this is "
+    "wrong.",
+}
+
+
+def invitation_problem(invitation: Invitation) -> str:
+    """Why the link cannot be used (a key of INVITATION_REFUSALS), or "" if it can."""
+    if not invitation.staff.is_active:
+        return "inactive"
+    if invitation.sent_to != invitation.staff.email:
+        return "revoked"  # their address has changed since: the link went to the old one
+    status = invitation.status
+    return "" if status == "pending" else status
+
+
+def invitation_accept(*, actor: Staff, invitation: Invitation, password: str) -> Staff:
+    """The invited person chooses their password (already checked by Django's validators);
+    the link is used up. `actor` is the invited person, whom the link identifies."""
+    with transaction.atomic():
+        invitation = _open_invitation(invitation)
+        staff = invitation.staff
+        if actor.pk != staff.pk:
+            raise PermissionDenied("This invitation is for someone else.")
+        staff.set_password(password)
+        staff.save(update_fields=["password"])
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+        audit_record(
+            actor=staff,
+            school=staff.school,
+            action="invitation.accept",
+            obj=staff,
+            reason=f"{invitation.audit_ref}; password chosen",
+        )
+    return staff
+
+
+def invitation_renew(*, actor: Staff, invitation: Invitation) -> Invitation:
+    """The invited person asks for a new link from an expired one: sent to the same address as
+    before, never anywhere else, and only once per expired link (it is replaced)."""
+    with transaction.atomic():
+        Staff.objects.select_for_update(of=("self",)).filter(pk=invitation.staff_id).first()
+        invitation = Invitation.objects.select_related("staff__school").get(pk=invitation.pk)
+        staff = invitation.staff
+        if actor.pk != staff.pk:
+            raise PermissionDenied("This invitation is for someone else.")
+        if invitation_problem(invitation) != "expired":
+            raise ValidationError("Only an expired invitation can be renewed from its link.")
+        invitation_issue(staff, staff, replaces=invitation)
+        return staff.invitations.get(accepted_at__isnull=True, revoked_at__isnull=True)
 
 
 def pupil_create(*, actor: Staff, school: School, **fields: Any) -> Pupil:
@@ -699,8 +1027,10 @@ def school_bootstrap(
     head_password: str | None,
     address: str = "",
     lado_phone: str = "",
+    invite_head: bool = False,
 ) -> Staff:
-    """Create a school and its headteacher, who can then add everyone else.
+    """Create a school and its headteacher, who can then add everyone else. Without a password,
+    `invite_head` emails the head an invitation to choose one.
 
     The one write with no signed-in actor: it is run from the command line when a school
     is set up (`create_school`, `load_demo`), so the audit event names the system.
@@ -733,6 +1063,8 @@ def school_bootstrap(
             obj=head,
             reason="roles: headteacher, line_manager",
         )
+        if invite_head:
+            invitation_issue(actor, head)
     return head
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import partial
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
@@ -96,7 +97,8 @@ def staff_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     school = request.user.school
     form = StaffForm(posted(request), school=school)
     save = _with_roles(partial(services.staff_create, school=school))
-    return _person_form_page(request, form, save, kind="staff", done="added", title="Add staff")
+    done = "added and emailed an invitation to sign in" if form.data.get("invite") else "added"
+    return _person_form_page(request, form, save, kind="staff", done=done, title="Add staff")
 
 
 @role_required(roles.PEOPLE_EDITORS)
@@ -272,11 +274,13 @@ def people_import(request: AuthenticatedHttpRequest) -> HttpResponse:
                 school=request.user.school,
                 kind=form.cleaned_data["kind"],
                 file=form.cleaned_data["file"],
+                invite=form.cleaned_data["invite"],
             )
         except importing.ImportRejected as rejected:
             errors = rejected.errors
         else:
-            messages.success(request, f"{result.created} {result.kind} imported.")
+            invited = f" {result.invited} invited to sign in." if result.invited else ""
+            messages.success(request, f"{result.created} {result.kind} imported.{invited}")
             return redirect("pupil_list" if result.kind == "pupils" else "staff_list")
     context = {
         "form": form,
@@ -433,3 +437,67 @@ def governance_active(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         state = "reactivated" if active else "deactivated and can no longer sign in"
         messages.success(request, f"{staff.full_name} was {state}.")
     return redirect("governance")
+
+
+# --- Invitations -------------------------------------------------------------------------
+
+
+# An invitation's state in words, and the badge it wears.
+INVITATION_STATES = {
+    "pending": ("Invited", "text-bg-info"),
+    "accepted": ("Accepted", "text-bg-success"),
+    "expired": ("Expired", "text-bg-warning"),
+    "revoked": ("Withdrawn", "text-bg-secondary"),
+    "not_invited": ("Not invited", "text-bg-light border"),
+}
+
+
+@role_required(roles.PEOPLE_EDITORS)
+def invitation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Who has been invited, who has accepted, whose link has expired, and who has never been
+    invited: with Send (again) and Withdraw where the person asking may."""
+    rows = []
+    page = _page_asked_for(request, selectors.invitations_visible_to(request.user))
+    for staff in page:
+        latest = next(iter(staff.invitations.all()), None)
+        held = {assignment.role for assignment in staff.role_assignments.all()}
+        rows.append(
+            {
+                "staff": staff,
+                "invitation": latest,
+                "state": INVITATION_STATES[latest.status if latest else "not_invited"],
+                "refusal": services.invite_refusal(request.user, staff, held),
+                "can_withdraw": latest is not None and latest.status == "pending",
+            }
+        )
+    context = {"page": page, "rows": rows, "invitation_days": settings.INVITATION_DAYS}
+    return render(request, "contacts/invitations.html", context)
+
+
+@require_POST
+@role_required(roles.PEOPLE_EDITORS)
+def invitation_send(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
+    try:
+        services.invitation_send(actor=request.user, staff=staff)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"An invitation was emailed to {staff.full_name}.")
+    return redirect("invitation_list")
+
+
+@require_POST
+@role_required(roles.PEOPLE_EDITORS)
+def invitation_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    invitation = get_object_or_404(selectors.invitation_visible_to(request.user), pk=pk)
+    try:
+        services.invitation_revoke(actor=request.user, invitation=invitation)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"{invitation.staff.full_name}'s invitation was withdrawn: its link no longer works.",
+        )
+    return redirect("invitation_list")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+
 from safeguard.accounts import services
 from safeguard.accounts.middleware import SIGN_OUT_REASON_ATTR
 
@@ -15,18 +17,16 @@ if TYPE_CHECKING:
     from contacts.people.models import Staff
 
 
-def _address(request: HttpRequest | None) -> str | None:
+def client_address(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
-    from django.conf import settings
-
     # The same address the lockout counts by (behind a proxy, the forwarded one).
     found: str | None = settings.AXES_CLIENT_IP_CALLABLE(request)
     return found
 
 
 def on_signed_in(sender: Any, request: HttpRequest | None, user: Staff, **kwargs: Any) -> None:
-    services.sign_in_record(actor=user, address=_address(request))
+    services.sign_in_record(actor=user, address=client_address(request))
 
 
 def on_sign_in_failed(
@@ -38,7 +38,7 @@ def on_sign_in_failed(
     services.sign_in_failure_record(
         actor=None,
         email=email,
-        address=_address(request),
+        address=client_address(request),
         locked_out=bool(getattr(request, "axes_locked_out", False)),
     )
 

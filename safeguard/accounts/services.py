@@ -14,24 +14,30 @@ from base64 import b32encode
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_otp import devices_for_user, user_has_device
 from django_otp.models import Device, ThrottlingMixin
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from contacts.people.models import Staff
+from contacts.people.services import end_sessions
 from safeguard.audit.services import audit_record
 from safeguard.core import roles
 from safeguard.core.emails import normal_email
+from safeguard.core.mail import account_email, send_on_commit, site_link
 from safeguard.core.roles import Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
-
-    from contacts.people.models import Staff
 
 APP_DEVICE_NAME = "Authenticator app"
 RECOVERY_DEVICE_NAME = "Recovery codes"
@@ -329,8 +335,6 @@ def sign_in_failure_record(
     the only way it is matched), by nobody: whoever typed it is not known. An address that names
     no account has no school's trail to go in; the lockout still counts it (django-axes).
     The password tried is never recorded. Returns the account, if any."""
-    from contacts.people.models import Staff
-
     account = Staff.objects.select_related("school").filter(email=normal_email(email)).first()
     if account is None:
         return None
@@ -350,3 +354,61 @@ def sign_in_failure_record(
             reason=f"{why}; {account.email}{where}",
         )
     return account
+
+
+def password_reset_send(*, actor: None, email: str, address: str | None) -> bool:
+    """Email a reset link (Django's token) to the active account with a password that the
+    address names, if there is one, and audit that it was asked for. Whoever asked is not known,
+    so nobody is the actor. Returns whether a link was sent; the page says the same either way.
+    Deactivated accounts get nothing; invited ones accept their invitation instead."""
+    person = (
+        Staff.objects.select_related("school")
+        .filter(email=normal_email(email), is_active=True)
+        .first()
+    )
+    if person is None or not person.has_usable_password():
+        return False
+    uid = urlsafe_base64_encode(force_bytes(person.pk))
+    path = reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(person)])
+    hours = settings.PASSWORD_RESET_TIMEOUT // 3600
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            school=person.school,
+            action="account.password_reset_request",
+            obj=person,
+            reason=f"link emailed to {person.email}"
+            + (f"; asked from {address}" if address else ""),
+        )
+        send_on_commit(
+            account_email(
+                school_name=person.school.name,
+                to=person.email,
+                subject="resetting your password",
+                template="password_reset",
+                context={
+                    "first_name": person.first_name,
+                    "link": site_link(path),
+                    "valid_for": f"{hours} hour{'s' if hours != 1 else ''}",
+                },
+            )
+        )
+    return True
+
+
+def password_reset_finish(*, actor: Staff, password: str) -> int:
+    """The person chose a new password through a reset link (which proved the mailbox is
+    theirs): every session of theirs ends, and any lockout of their address is lifted. Returns
+    how many sessions ended."""
+    with transaction.atomic():
+        actor.set_password(password)
+        actor.save(update_fields=["password"])
+        ended = end_sessions(actor)
+        audit_record(
+            actor=actor,
+            school=actor.school,
+            action="account.password_reset",
+            obj=actor,
+            reason=f"signed out of {ended} session(s)" if ended else "",
+        )
+    return ended

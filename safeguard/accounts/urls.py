@@ -1,3 +1,4 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from safeguard.accounts import views as account_views
@@ -22,4 +23,19 @@ urlpatterns = [
         name="governance_two_factor_reset",
     ),
     path("account/confirm-password/", account_views.confirm_password, name="confirm_password"),
+    path("invitation/<str:token>/", account_views.invitation_accept, name="invitation_accept"),
+    path("invitation/<str:token>/renew/", account_views.invitation_renew, name="invitation_renew"),
+    path("password-reset/", account_views.PasswordResetAsk.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="registration/password_reset_done.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        account_views.PasswordResetChoose.as_view(),
+        name="password_reset_confirm",
+    ),
 ]

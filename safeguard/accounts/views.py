@@ -1,7 +1,12 @@
 """Account pages: two-factor set-up and sign-in step, recovery codes, confirming the password."""
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.utils import reset
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,9 +14,18 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
+from contacts.people import services as people
 from contacts.people.selectors import governance_accounts_for, staff_visible_to
 from safeguard.accounts import services as two_factor
-from safeguard.accounts.forms import CodeForm, PasswordConfirmForm
+from safeguard.accounts import throttle
+from safeguard.accounts.forms import (
+    CodeForm,
+    NewPasswordForm,
+    PasswordConfirmForm,
+    PasswordResetRequestForm,
+)
+from safeguard.accounts.receivers import client_address
+from safeguard.core.emails import normal_email
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.reauth import mark_signed_in, recent_sign_in_required
@@ -181,3 +195,114 @@ def confirm_password(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "account/confirm_password.html", {"form": form, "next": _next_url(request)}
     )
+
+
+# --- Forgotten passwords: Django's reset views and tokens, with our email and audit --------
+
+RESET_REFUSED = (
+    "Too many reset links have been asked for, for this address or from this network. Wait an "
+    "hour and try again, or ask the school office."
+)
+
+
+class PasswordResetAsk(auth_views.PasswordResetView):
+    """Ask for a link. The page says the same whether or not the address has an account; asking
+    counts towards a limit per address and per network address, and a sign-in lockout of the
+    address blocks it too."""
+
+    form_class = PasswordResetRequestForm
+    template_name = "registration/password_reset_form.html"
+
+    def form_valid(self, form: PasswordResetRequestForm) -> HttpResponse:  # type: ignore[override]
+        email = normal_email(form.cleaned_data["email"])
+        address = client_address(self.request)
+        allowed = throttle.allow(
+            "reset-email", email, limit=settings.PASSWORD_RESET_PER_EMAIL, window_seconds=3600
+        ) and throttle.allow(
+            "reset-address",
+            address or "",
+            limit=settings.PASSWORD_RESET_PER_ADDRESS,
+            window_seconds=3600,
+        )
+        if not allowed or AxesProxyHandler.is_locked(self.request, {"username": email}):
+            form.add_error("email", RESET_REFUSED)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        two_factor.password_reset_send(actor=None, email=email, address=address)
+        return redirect("password_reset_done")
+
+
+class PasswordResetChoose(auth_views.PasswordResetConfirmView):
+    """Choose the new password from the link (Django checks the token: single use, since it is
+    bound to the old password; expiring after PASSWORD_RESET_TIMEOUT)."""
+
+    form_class = NewPasswordForm
+    template_name = "registration/password_reset_confirm.html"
+
+    def form_valid(self, form: NewPasswordForm) -> HttpResponse:  # type: ignore[override]
+        person = self.user
+        if person is None:  # not reached: the form is offered only for a link naming a person
+            return redirect("password_reset")
+        two_factor.password_reset_finish(actor=person, password=form.cleaned_data["new_password1"])
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        # The link proved the mailbox is theirs: a lockout of their address is lifted.
+        reset(username=person.email)
+        messages.success(
+            self.request,
+            "Your password was changed, and every other session of yours was signed out. "
+            "Sign in with your new password.",
+        )
+        return redirect("login")
+
+
+# --- Invitations: a new member of staff chooses their password ------------------------------
+
+
+def _invitation_unusable(request: HttpRequest, token: str, problem: str) -> HttpResponse:
+    """Why the link cannot be used, and what to do instead (an expired one can be renewed)."""
+    message = people.INVITATION_REFUSALS.get(problem, people.INVITATION_REFUSALS["revoked"])
+    context = {"message": message, "token": token, "can_renew": problem == "expired"}
+    return render(request, "registration/invitation_unusable.html", context, status=410)
+
+
+@login_not_required
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = people.invitation_for_token(token)
+    if invitation is None:
+        return render(request, "registration/invitation_unknown.html", status=404)
+    problem = people.invitation_problem(invitation)
+    if problem:
+        return _invitation_unusable(request, token, problem)
+    staff = invitation.staff
+    form = NewPasswordForm(staff, posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            people.invitation_accept(
+                actor=staff, invitation=invitation, password=form.cleaned_data["new_password1"]
+            )
+        except ValidationError:
+            # Used, withdrawn or expired while the form was open.
+            invitation.refresh_from_db()
+            return _invitation_unusable(request, token, people.invitation_problem(invitation))
+        login(request, staff, backend="safeguard.accounts.backends.StaffBackend")
+        messages.success(
+            request, f"Welcome to Safeguard, {staff.first_name}. Your password is set."
+        )
+        # Someone whose role needs a second factor is taken to set it up next (the middleware).
+        return redirect("home")
+    context = {"form": form, "staff": staff, "school": staff.school}
+    return render(request, "registration/invitation_accept.html", context)
+
+
+@login_not_required
+@require_POST
+def invitation_renew(request: HttpRequest, token: str) -> HttpResponse:
+    """A new link to the same address, from an expired one."""
+    invitation = people.invitation_for_token(token)
+    if invitation is None:
+        return render(request, "registration/invitation_unknown.html", status=404)
+    try:
+        people.invitation_renew(actor=invitation.staff, invitation=invitation)
+    except ValidationError:
+        invitation.refresh_from_db()
+        return _invitation_unusable(request, token, people.invitation_problem(invitation))
+    return render(request, "registration/invitation_renewed.html", {"staff": invitation.staff})

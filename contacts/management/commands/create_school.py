@@ -18,11 +18,18 @@ class Command(BaseCommand):
         parser.add_argument("--head-last-name", required=True)
         parser.add_argument("--address", default="")
         parser.add_argument("--lado-phone", default="")
+        parser.add_argument(
+            "--invite",
+            action="store_true",
+            help="Email the headteacher an invitation to choose their password, instead of "
+            "asking for it here.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        password = getpass.getpass("Headteacher's password: ")
+        password = None if options["invite"] else getpass.getpass("Headteacher's password: ")
         try:
-            validate_password(password)
+            if password is not None:
+                validate_password(password)
             head = school_bootstrap(
                 actor=None,
                 name=options["name"],
@@ -32,9 +39,9 @@ class Command(BaseCommand):
                 head_first_name=options["head_first_name"],
                 head_last_name=options["head_last_name"],
                 head_password=password,
+                invite_head=options["invite"],
             )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
-        self.stdout.write(
-            self.style.SUCCESS(f"Created {head.school.name}; sign in as {head.email}.")
-        )
+        how = "an invitation was emailed to" if options["invite"] else "sign in as"
+        self.stdout.write(self.style.SUCCESS(f"Created {head.school.name}; {how} {head.email}."))

@@ -24,8 +24,15 @@ class Command(BaseCommand):
             required=True,
             help="Email of the headteacher or school administrator the import is made by.",
         )
+        parser.add_argument(
+            "--invite",
+            action="store_true",
+            help="Staff only: email everyone new an invitation to choose their password.",
+        )
 
-    def handle(self, *args: Any, kind: str, path: Path, actor_email: str, **options: Any) -> None:
+    def handle(
+        self, *args: Any, kind: str, path: Path, actor_email: str, invite: bool, **options: Any
+    ) -> None:
         actor = Staff.objects.filter(email=normal_email(actor_email), is_active=True).first()
         if actor is None or not roles.has_role(actor, roles.PEOPLE_EDITORS):
             raise CommandError(
@@ -35,11 +42,14 @@ class Command(BaseCommand):
             raise CommandError(f"There is no file at {path}.")
         with path.open("rb") as file:
             try:
-                result = people_import(actor=actor, school=actor.school, kind=kind, file=file)
+                result = people_import(
+                    actor=actor, school=actor.school, kind=kind, file=file, invite=invite
+                )
             except ImportRejected as rejected:
                 for error in rejected.errors:
                     self.stderr.write(str(error))
                 raise CommandError(
                     f"Nothing was imported: {len(rejected.errors)} problem(s) in {path}."
                 ) from None
-        self.stdout.write(self.style.SUCCESS(f"Imported {result.created} {result.kind}."))
+        invited = f"; {result.invited} invited to sign in" if result.invited else ""
+        self.stdout.write(self.style.SUCCESS(f"Imported {result.created} {result.kind}{invited}."))

@@ -40,3 +40,8 @@ class Command(BaseCommand):
             "two-factor code at sign-in; for the demo accounts, print it with\n"
             "  DEBUG=1 .venv/bin/python manage.py demo_code head@oakfield.example"
         )
+        email, name, link = summary.invitation
+        self.stdout.write(
+            f"\n{name} ({email}) has just been added and invited; her invitation link, as "
+            f"emailed:\n  {link}"
+        )
