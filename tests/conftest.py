@@ -139,6 +139,16 @@ def _audit_trail_flushable(request):
 
 
 @pytest.fixture(autouse=True)
+def _cache_cleared():
+    """The cache counts password-reset requests (safeguard.accounts.throttle): each test starts
+    with none counted."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _sign_ins_unrecorded(request):
     """Signing in and out are audit events (safeguard.accounts.receivers); the suite signs in
     with force_login before nearly every page, and those events would be in every count of

@@ -13,6 +13,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from contacts.notifications.models import Notification
+from contacts.people import services as people_services
 from contacts.people.models import Staff
 from contacts.people.pupil_picker import FIND_BUTTON, FIND_INPUT
 from contacts.planned.models import HeadAbsence
@@ -62,6 +63,17 @@ EXPECTED: dict[str, dict[str, Expected]] = {
         "deactivated": 200,
     },
     "health": dict.fromkeys(ROLES, 200),
+    # Getting in: the forgotten-password pages and an invitation's link are open to anyone who
+    # has the link (a bad link is a page saying so); asking for a new invitation is POST only.
+    "password_reset": dict.fromkeys(ROLES, 200),
+    "password_reset_done": dict.fromkeys(ROLES, 200),
+    "password_reset_confirm": dict.fromkeys(ROLES, 200),
+    "invitation_accept": dict.fromkeys(ROLES, 200),
+    "invitation_renew": dict.fromkeys(ROLES, 405),
+    # The people editors send and withdraw invitations (POST only: 405 before any role check).
+    "invitation_list": signed_in(403, head=200, admin=200),
+    "invitation_send": signed_in(405),
+    "invitation_revoke": signed_in(405),
     # Account pages: everyone signed in. Those with an authenticator already (the roles that
     # must use one) are sent from set-up to the two-factor page.
     "confirm_password": signed_in(200),
@@ -250,6 +262,12 @@ def world(
             recipient=teacher, message="Something", url="/"
         ),
     }
+    newcomer = StaffFactory(school=school, email="newcomer@test.example", password=None)
+    newcomer.set_unusable_password()
+    newcomer.save()
+    link = people_services.invitation_send(actor=admin, staff=newcomer)
+    objects["invitation"] = newcomer.invitations.get()
+    objects["invitation_token"] = link.rstrip("/").rsplit("/", 1)[-1]
     return objects
 
 
@@ -267,6 +285,7 @@ def _kwargs(name, world):
             "governance_two_factor_reset",
             "staff_subject_access",
             "staff_subject_access_download",
+            "invitation_send",
         ],
         "relative": ["relative_remove", "relative_acknowledge", "relative_decline"],
         "pupil": [
@@ -285,6 +304,7 @@ def _kwargs(name, world):
         "lado": ["lado_detail", "lado_outcome"],
         "policy": ["policy_detail", "policy_edit", "policy_version_add"],
         "version": ["policy_acknowledge", "policy_document"],
+        "invitation": ["invitation_revoke"],
     }
     if name.startswith("request_") and name != "request_new":
         return {"pk": world["request"].pk}
@@ -295,6 +315,9 @@ def _kwargs(name, world):
         "concern_subject": {"staff_pk": world["staff"].pk},
         "record_new_type": {"record_type": "unplanned"},
         "governors_report_csv": {"table": "concerns"},
+        "invitation_accept": {"token": world["invitation_token"]},
+        "invitation_renew": {"token": world["invitation_token"]},
+        "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
     }.get(name, {})
 
 

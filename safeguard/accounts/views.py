@@ -276,7 +276,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     form = NewPasswordForm(staff, posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            people.invitation_accept(
+            # Signed in as the account the service saved: its password hash keys the session.
+            staff = people.invitation_accept(
                 actor=staff, invitation=invitation, password=form.cleaned_data["new_password1"]
             )
         except ValidationError:
