@@ -20,7 +20,17 @@ from tests.factories import (
 from tests.helpers import row_counts, sign_in, text
 
 # Pages anyone may open without signing in, by URL name. Keep this list short.
-PUBLIC = {"login", "health"}
+# Open to anyone: signing in, health, and getting in by an emailed link (a forgotten password,
+# an invitation), whose pages say so when the link is no good.
+PUBLIC = {
+    "login",
+    "health",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "invitation_accept",
+    "invitation_renew",
+}
 
 _TOKEN = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 

@@ -15,6 +15,7 @@ from safeguard.audit.chain import audit_verify
 from safeguard.core import roles
 from safeguard.core.models import School
 from safeguard.core.roles import Role
+from tests.helpers import text
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +135,8 @@ def test_demo_has_parents_linked_to_pupils(demo_output):
 def test_every_printed_login_works_with_the_printed_password(client, demo_output):
     password = re.search(r"every password is ([^)\s]+)", demo_output).group(1)
     emails = re.findall(r"^\s+(\S+@\S+)\s", demo_output, flags=re.M)
-    assert len(emails) == Staff.objects.count()
+    # Everyone but the newcomer, who is invited and chooses her own password.
+    assert len(emails) == Staff.objects.count() - 1
     assert "head@oakfield.example" in emails
     for email in emails:
         assert client.login(username=email, password=password), email
@@ -216,3 +218,13 @@ def test_demo_code_prints_a_code_that_signs_the_head_in(demo_output, settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="only with DEBUG on"):
         call_command("demo_code", "head@oakfield.example")
+
+
+def test_the_invited_newcomers_printed_link_lets_her_choose_a_password(client, demo_output):
+    link = re.search(r"^\s+(http\S+/invitation/\S+/)$", demo_output, flags=re.M).group(1)
+    path = "/" + link.split("/", 3)[3]
+    page = client.get(path)
+    assert "Welcome, Nina" in text(page)
+    answers = {"new_password1": "Long-enough-Pass-27", "new_password2": "Long-enough-Pass-27"}
+    assert client.post(path, answers).status_code == 302
+    assert Staff.objects.get(email="newstaff@oakfield.example").has_usable_password()

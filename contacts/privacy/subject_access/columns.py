@@ -19,7 +19,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.notifications.models import Notification
-from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative, StaffRole
+from contacts.people.models import (
+    Invitation,
+    ParentCarer,
+    Pupil,
+    Staff,
+    StaffRelative,
+    StaffRole,
+)
 from contacts.planned.models import ContactRequest, HeadAbsence, RequestNote
 from contacts.privacy.models import LegalHold
 from contacts.records.models import Addendum, ContactRecord, Disclosure
@@ -227,6 +234,16 @@ STAFF_RELATIVE_COLUMNS: Columns = (
 
 ROLE_COLUMNS: Columns = (("role", "Role"),)
 
+INVITATION_COLUMNS: Columns = (
+    ("reference", "Reference"),
+    ("sent_to", "Sent to"),
+    ("sent_by", "Sent by"),
+    ("sent_at", "Sent"),
+    ("expires_at", "Link expires"),
+    ("accepted_at", "Accepted"),
+    ("revoked_at", "Withdrawn"),
+)
+
 RELATIVE_COLUMNS: Columns = (
     ("reference", "Reference"),
     ("pupil_reference", "Pupil (reference)"),
@@ -383,6 +400,24 @@ ROLES = ExportTable(
     ROLE_COLUMNS,
     exported={"role": "role"},
     left_out={"id": INTERNAL_ID, "staff": SUBJECT},
+)
+INVITATIONS = ExportTable(
+    "invitations",
+    Invitation,
+    INVITATION_COLUMNS,
+    exported={
+        "id": "reference",
+        "sent_to": "sent_to",
+        "sent_by": "sent_by",
+        "created_at": "sent_at",
+        "expires_at": "expires_at",
+        "accepted_at": "accepted_at",
+        "revoked_at": "revoked_at",
+    },
+    left_out={
+        "staff": SUBJECT,
+        "token_hash": "a secret (a hash of the link's token), about nobody",
+    },
 )
 REQUESTS = ExportTable(
     "requests",
@@ -702,6 +737,7 @@ PUPIL_TABLES: tuple[ExportTable | OwnRow, ...] = (
 STAFF_TABLES: tuple[ExportTable | OwnRow, ...] = (
     STAFF_ROW,
     ROLES,
+    INVITATIONS,
     RELATIVES,
     REQUESTS,
     REQUEST_NOTES,

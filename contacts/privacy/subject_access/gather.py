@@ -36,11 +36,12 @@ from django.utils import timezone
 from contacts.concerns import selectors
 from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.notifications.models import Notification
-from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
+from contacts.people.models import Invitation, ParentCarer, Pupil, Staff, StaffRelative
 from contacts.planned.models import ContactRequest, RequestNote
 from contacts.privacy.models import LegalHold
 from contacts.privacy.subject_access.columns import (
     ACKNOWLEDGEMENTS,
+    INVITATIONS,
     ADDENDA,
     AUDIT_CODES,
     AUDIT_EVENTS,
@@ -677,6 +678,21 @@ def _legal_hold_rows(rows: QuerySet[LegalHold]) -> list[dict[str, Any]]:
     ]
 
 
+def _invitation_rows(rows: Iterable[Invitation]) -> list[dict[str, Any]]:
+    return [
+        {
+            "reference": item.audit_ref,
+            "sent_to": item.sent_to,
+            "sent_by": _named(item.sent_by),
+            "sent_at": item.created_at,
+            "expires_at": item.expires_at,
+            "accepted_at": item.accepted_at,
+            "revoked_at": item.revoked_at,
+        }
+        for item in rows
+    ]
+
+
 def _decision_row(item: ContactRequest) -> dict[str, Any]:
     return {
         "reference": item.reference,
@@ -833,6 +849,11 @@ def staff_export(*, actor: Staff, staff: Staff) -> SubjectAccess:
     tables = [
         _table(STAFF_ROW, "The member of staff", [own_row], wide=True),
         _table(ROLES, "Roles held in Safeguard", [{"role": r} for r in found.roles]),
+        _table(
+            INVITATIONS,
+            "Invitations to sign in sent to them",
+            _invitation_rows(staff.invitations.select_related("sent_by").order_by("pk")),
+        ),
         _table(
             RELATIVES,
             "Relatives who are pupils",

@@ -58,6 +58,7 @@ PUPIL_TABLES = [
 STAFF_TABLES = [
     "staff",
     "roles",
+    "invitations",
     "relatives",
     "requests",
     "request_notes",
@@ -746,3 +747,19 @@ def test_a_legal_hold_on_the_staff_member_is_part_of_their_file(head, teacher, p
         ("Tribunal", "Settled")
     ]
     assert _export(head, pupil=pupil).table("legal_holds") == []
+
+
+def test_a_staff_export_lists_their_invitations_without_the_link(head, admin, school):
+    from contacts.people.services import invitation_send
+    from tests.factories import StaffFactory
+
+    newcomer = StaffFactory(school=school, email="newcomer@test.example")
+    newcomer.set_unusable_password()
+    newcomer.save()
+    link = invitation_send(actor=admin, staff=newcomer)
+    export = _export(head, staff=newcomer)
+    (row,) = export.table("invitations")
+    assert row["sent_to"] == "newcomer@test.example"
+    assert row["sent_by"] == admin.full_name
+    token = link.rstrip("/").rsplit("/", 1)[-1]
+    assert token not in export.everything()
