@@ -297,16 +297,19 @@ def two_factor_reset(*, actor: Staff | None, staff: Staff, operator: str = "") -
 # --- Signing in and out, in the audit trail -------------------------------------------------
 
 
-def sign_in_record(*, actor: Staff, address: str | None) -> None:
-    """The person signed in with their password (the second factor, if any, is its own step).
-    About their own account, so it is in their history and under their name in the trail."""
+def sign_in_record(*, actor: Staff, address: str | None, method: str = "") -> None:
+    """The person signed in: with their password (the second factor, if any, is its own step),
+    or `method` says how (single sign-on, and whether the provider's MFA stood in for the
+    second factor). About their own account, so it is in their history and under their name
+    in the trail."""
+    where = f"from {address}" if address else ""
     with transaction.atomic():
         audit_record(
             actor=actor,
             school=actor.school,
             action="account.sign_in",
             obj=actor,
-            reason=f"from {address}" if address else "",
+            reason="; ".join(part for part in (method, where) if part),
         )
 
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from safeguard.accounts import adapters
 from safeguard.accounts import views as account_views
 
 urlpatterns = [
@@ -22,4 +23,13 @@ urlpatterns = [
         name="governance_two_factor_reset",
     ),
     path("account/confirm-password/", account_views.confirm_password, name="confirm_password"),
+    path("school/sign-in/", account_views.sign_in_methods, name="sign_in_methods"),
+    # Single sign-on: the only addresses of django-allauth's that are routed. The names are the
+    # ones its OpenID Connect provider reverses for its sign-in and callback addresses.
+    path("sso/<str:provider_id>/login/", adapters.sso_login, name="openid_connect_login"),
+    path(
+        "sso/<str:provider_id>/login/callback/",
+        adapters.sso_callback,
+        name="openid_connect_callback",
+    ),
 ]
