@@ -17,6 +17,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import jwt
+import requests
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -205,6 +206,14 @@ _TOKEN_FAULTS: dict[type, str] = {
 }
 
 
+def _unreachable(error: Exception) -> sso.SsoRefused:
+    return sso.SsoRefused(
+        f"the provider could not be reached or answered incompletely ({type(error).__name__})",
+        "Nothing was signed in. Try again in a few minutes; if it happens again, ask your "
+        "school's administrator.",
+    )
+
+
 def _app_or_404(provider_id: str) -> None:
     if not sso.provider_ready(provider_id):
         raise Http404("No such sign-in provider.")
@@ -222,6 +231,9 @@ def sso_login(request: HttpRequest, provider_id: str) -> HttpResponse:
         response: HttpResponse = view(request)
     except SocialApp.DoesNotExist as error:
         raise Http404("No such sign-in provider.") from error
+    except (requests.RequestException, KeyError, TypeError, ValueError) as error:
+        # The provider's discovery document could not be read: say so, never a server error.
+        return _refuse(request, provider_id, _unreachable(error))
     return response
 
 
@@ -235,13 +247,8 @@ def sso_callback(request: HttpRequest, provider_id: str) -> HttpResponse:
         response: HttpResponse = view(request)
     except SocialApp.DoesNotExist as error:
         raise Http404("No such sign-in provider.") from error
-    except (KeyError, TypeError, ValueError) as error:
+    except (requests.RequestException, KeyError, TypeError, ValueError) as error:
         # An answer missing what OpenID Connect requires (a `sub`, a key the discovery document
-        # names): refused like any other provider error, never a server error.
-        refusal = sso.SsoRefused(
-            f"the provider's answer was incomplete ({type(error).__name__})",
-            "Nothing was signed in. Try again from the sign-in page; if it happens again, ask "
-            "your school's administrator.",
-        )
-        return _refuse(request, provider_id, refusal)
+        # names), or a provider that stopped answering: refused, never a server error.
+        return _refuse(request, provider_id, _unreachable(error))
     return response
