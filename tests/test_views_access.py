@@ -20,7 +20,7 @@ from tests.factories import (
 from tests.helpers import row_counts, sign_in, text
 
 # Pages anyone may open without signing in, by URL name. Keep this list short.
-PUBLIC = {"login", "health"}
+PUBLIC = {"login", "health", "openid_connect_login", "openid_connect_callback"}
 
 _TOKEN = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 

@@ -659,3 +659,39 @@ def test_the_page_is_linked_from_the_dashboard_for_head_and_administrator(client
     for person in (head, admin):
         sign_in(client, person)
         assert URL in client.get(reverse("dashboard")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"next": "javascript:alert(1)", "process": "login"},
+        {"next": "//evil.example/", "process": "connect"},
+        {"next": "\x00", "process": "\x00"},
+        {"next": "A" * 10_000, "process": "<script>alert(1)</script>"},
+        {"process": "redirect", "next": "https://evil.example/"},
+        {},
+    ],
+)
+def test_hostile_answers_to_the_button_start_a_sign_in_or_nothing(
+    client, stub, sso_school, teacher, answers
+):
+    response = client.post(
+        reverse("openid_connect_login", kwargs={"provider_id": "microsoft"}), answers
+    )
+    assert response.status_code in (302, 400, 403)
+    if response.status_code == 302 and "state=" in response["Location"]:
+        from urllib.parse import parse_qs, urlsplit
+
+        state = parse_qs(urlsplit(response["Location"]).query)["state"][0]
+        stub.claims = microsoft("teacher@test.example")
+        back = sso_stub.come_back(client, "microsoft", state)
+        assert back.status_code in (302, 403)
+        assert "evil.example" not in back.get("Location", "")
+        assert "javascript:" not in back.get("Location", "")
+    assert SocialAccountCount() == 0
+
+
+def SocialAccountCount() -> int:  # noqa: N802
+    from allauth.socialaccount.models import SocialAccount
+
+    return SocialAccount.objects.count()
