@@ -109,6 +109,7 @@ def _refuse(request: HttpRequest, provider_id: str, refusal: sso.SsoRefused) -> 
     context = {
         "provider": sso.PROVIDER_NAMES.get(provider_id, "your identity provider"),
         "message": refusal.message,
+        "recorded": recorded,
     }
     return render(request, "registration/sso_refused.html", context, status=403)
 
