@@ -12,7 +12,6 @@ import copy
 import json
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -69,33 +68,32 @@ def provider(live_server, settings, tmp_path):
             }
         )
     )
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(  # noqa: S603  (our own script, run with node)
-        [node, str(PROVIDER_SCRIPT), str(config)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
-    try:
-        issuer = ""
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith("listening "):
-                issuer = line.split(" ", 1)[1].strip()
-                break
-        if not issuer:
-            log.seek(0)
-            pytest.fail(f"the OpenID provider did not start: {log.read().decode()[-2000:]}")
-        _point_at(settings, issuer)
-        yield issuer
-    finally:
-        process.terminate()
+    log_path = tmp_path / "provider.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603  (our own script, run with node)
+            [node, str(PROVIDER_SCRIPT), str(config)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            issuer = ""
+            assert process.stdout is not None
+            for line in process.stdout:
+                if line.startswith("listening "):
+                    issuer = line.split(" ", 1)[1].strip()
+                    break
+            if not issuer:
+                pytest.fail(f"the OpenID provider did not start: {log_path.read_text()[-2000:]}")
+            _point_at(settings, issuer)
+            yield issuer
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def _point_at(settings, issuer: str) -> None:
@@ -140,9 +138,7 @@ def visitor(browser, live_server, provider, sign_in_events):
     opened: list[Person] = []
 
     def open_for(staff) -> Person:
-        person = Person(
-            browser, live_server.url, staff, password=TEST_PASSWORD, elsewhere=provider
-        )
+        person = Person(browser, live_server.url, staff, password=TEST_PASSWORD, elsewhere=provider)
         opened.append(person)
         return person
 
