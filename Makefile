@@ -44,6 +44,13 @@ $(BOOTSTRAP): package.json package-lock.json
 
 assets: $(BOOTSTRAP)
 
+# The browser journeys' OpenID Connect provider (npm's oidc-provider, a devDependency): npm ci
+# installs it with Bootstrap; this catches a node_modules made before it was added.
+OIDC_PROVIDER := node_modules/oidc-provider/package.json
+$(OIDC_PROVIDER): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $(OIDC_PROVIDER)
+
 # Emailed links (printed to the console in development) point at the address served.
 run: venv assets
 	DEBUG=1 $(PY) manage.py migrate --noinput
@@ -79,7 +86,7 @@ chromium:
 	fi
 
 # Serial: the journeys share one live server.
-e2e: dev assets $(E2E_STAMP) chromium
+e2e: dev assets $(OIDC_PROVIDER) $(E2E_STAMP) chromium
 	$(PY) -m pytest tests/e2e -m e2e
 
 $(BENCH_STAMP): $(STAMP) requirements-bench.txt

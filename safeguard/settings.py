@@ -39,6 +39,12 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Single sign-on (safeguard.accounts.sso): only the OpenID Connect provider's sign-in and
+    # callback addresses are routed; allauth's own account pages are not.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "safeguard",
     "contacts",
     "policies",
@@ -56,6 +62,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Required by allauth: keeps the request for its flows (single sign-on).
+    "allauth.account.middleware.AccountMiddleware",
     # After authentication and messages: it signs out and leaves a message for the login page.
     "safeguard.accounts.middleware.sign_out_when_idle",
     # Deny by default, second step: nobody who must use two-factor sign-in reaches a page before it.
@@ -164,6 +172,58 @@ def _axes_client_ip(request: Any) -> str | None:
 
 AXES_CLIENT_IP_CALLABLE = _axes_client_ip
 
+# Single sign-on (docs/security.md "Single sign-on"): one registered app per installation and
+# provider, configured here; each school chooses on /school/sign-in/ which Entra ID tenant or
+# Google Workspace domain may sign its staff in. A provider whose client id is empty is off,
+# and its button is not shown.
+SSO_PROVIDERS = {
+    "microsoft": {
+        "name": "Microsoft",
+        "client_id": env.str("SSO_MICROSOFT_CLIENT_ID", default=""),
+        "secret": env.str("SSO_MICROSOFT_SECRET", default=""),
+        "server_url": env.str(
+            "SSO_MICROSOFT_SERVER_URL",
+            default="https://login.microsoftonline.com/organizations/v2.0",
+        ),
+    },
+    "google": {
+        "name": "Google",
+        "client_id": env.str("SSO_GOOGLE_CLIENT_ID", default=""),
+        "secret": env.str("SSO_GOOGLE_SECRET", default=""),
+        "server_url": env.str("SSO_GOOGLE_SERVER_URL", default="https://accounts.google.com"),
+    },
+}
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": provider_id,
+                "name": app["name"],
+                "client_id": app["client_id"],
+                "secret": app["secret"],
+                # Only the signed ID token's claims are trusted, never the userinfo endpoint's.
+                "settings": {"server_url": app["server_url"], "fetch_userinfo": False},
+            }
+            for provider_id, app in SSO_PROVIDERS.items()
+            if app["client_id"]
+        ],
+    }
+}
+# The adapters refuse every sign-up and sign in through Django's login() themselves.
+SOCIALACCOUNT_ADAPTER = "safeguard.accounts.adapters.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "safeguard.accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+# Sign-in starts with a POST from the sign-in page's button (a GET could be forged by a link).
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+SOCIALACCOUNT_OPENID_CONNECT_URL_PREFIX = "sso"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+
 # Sessions: eight hours at most, and signed out after SESSION_IDLE_TIMEOUT seconds without a
 # request (safeguard.accounts.middleware.sign_out_when_idle).
 SESSION_COOKIE_AGE = 8 * 60 * 60
@@ -230,6 +290,18 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Chromium applies form-action to the redirects that follow a form's POST: the sign-in buttons'
+# POST is answered with a redirect to the provider's sign-in page.
+_SSO_ORIGINS = sorted({_origin(a["server_url"]) for a in SSO_PROVIDERS.values() if a["client_id"]})
+
 # Nothing is loaded from anywhere but the school's own server, and no script runs at all.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -240,7 +312,8 @@ CONTENT_SECURITY_POLICY = {
         "font-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
-        "form-action": ["'self'"],
+        # The single sign-on buttons post here, and the answer redirects to the provider.
+        "form-action": ["'self'", *_SSO_ORIGINS],
         "frame-ancestors": ["'none'"],
     }
 }

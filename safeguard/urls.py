@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from safeguard import views
-from safeguard.accounts.forms import SignInForm
+from safeguard.accounts.views import SignInView
 
 # A database that does not answer is a 503 "back in a moment" page, not a 500
 # (safeguard.core.errors).
@@ -12,13 +12,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("health/", views.health, name="health"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            redirect_authenticated_user=True, authentication_form=SignInForm
-        ),
-        name="login",
-    ),
+    path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("safeguard.accounts.urls")),
     path("", include("contacts.urls")),

@@ -74,6 +74,11 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "invitation_list": signed_in(403, head=200, admin=200),
     "invitation_send": signed_in(405),
     "invitation_revoke": signed_in(405),
+    # Single sign-on's two addresses are public (the provider sends the person back before they
+    # are signed in). The suite's installation sets up no provider: each answers 404, as an
+    # unknown provider does; tests/safeguard/accounts/test_sso.py covers them set up.
+    "openid_connect_login": dict.fromkeys(ROLES, 404),
+    "openid_connect_callback": dict.fromkeys(ROLES, 404),
     # Account pages: everyone signed in. Those with an authenticator already (the roles that
     # must use one) are sent from set-up to the two-factor page.
     "confirm_password": signed_in(200),
@@ -203,6 +208,7 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     # Disclosures at the end of their retention period: the DSL and the headteacher decide.
     "retention_reviews": signed_in(403, head=200, dsl=200),
     "school_settings": signed_in(403, head=200),
+    "sign_in_methods": signed_in(403, head=200, admin=200),
     # require_POST above role_required(PEOPLE_EDITORS).
     "staff_active": signed_in(405),
     "staff_create": signed_in(403, head=200, admin=200),
@@ -318,6 +324,8 @@ def _kwargs(name, world):
         "invitation_accept": {"token": world["invitation_token"]},
         "invitation_renew": {"token": world["invitation_token"]},
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
+        "openid_connect_login": {"provider_id": "microsoft"},
+        "openid_connect_callback": {"provider_id": "microsoft"},
     }.get(name, {})
 
 

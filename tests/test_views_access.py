@@ -30,6 +30,8 @@ PUBLIC = {
     "password_reset_confirm",
     "invitation_accept",
     "invitation_renew",
+    "openid_connect_login",
+    "openid_connect_callback",
 }
 
 _TOKEN = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")

@@ -635,10 +635,17 @@ def invite_refusal(actor: Staff, staff: Staff, held: set[str] | None = None) -> 
         _require_may_invite(actor, staff, _held(staff) if held is None else held)
     except (PermissionDenied, ValidationError) as error:
         return " ".join(getattr(error, "messages", [str(error)]))
-    return _uninvitable(staff)
+    return _uninvitable(staff, held)
 
 
-def _uninvitable(staff: Staff) -> str:
+def _uninvitable(staff: Staff, held: set[str] | None = None) -> str:
+    if held is None:
+        held = _held(staff)
+    if not staff.school.password_sign_in and not held & roles.PASSWORD_BREAK_GLASS:
+        return (
+            f"{staff.school.name} has turned password sign-in off: {staff.full_name} signs in "
+            "with their school Microsoft or Google account, and needs no invitation."
+        )
     if not staff.is_active:
         return f"{staff.full_name}'s account is deactivated: reactivate it first."
     if staff.has_usable_password():
@@ -705,6 +712,14 @@ def invitation_issue(
                 "link": link,
                 "expires_at": timezone.localtime(invitation.expires_at),
                 "two_factor": two_factor,
+                "single_sign_on": " or ".join(
+                    name
+                    for name, configured in (
+                        ("Microsoft", staff.school.sso_microsoft_tenant),
+                        ("Google", staff.school.sso_google_domain),
+                    )
+                    if configured
+                ),
             },
         )
     )

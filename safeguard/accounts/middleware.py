@@ -113,10 +113,15 @@ def require_two_factor(get_response: Callable) -> Callable:
     stolen password alone never opens their account.
     """
     from safeguard.accounts.services import two_factor_enabled_on_load, two_factor_required
+    from safeguard.accounts.sso import PROVIDER_MFA_SESSION_KEY
 
     def middleware(request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or user.is_verified():
+            return get_response(request)
+        if request.session.get(PROVIDER_MFA_SESSION_KEY) is True:
+            # Signed in through Microsoft or Google with their multi-factor sign-in, at a school
+            # that accepts it (safeguard.accounts.sso): this session has passed a second factor.
             return get_response(request)
         try:
             url_name = resolve(request.path_info).url_name

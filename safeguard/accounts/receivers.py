@@ -1,5 +1,5 @@
 """Signing in, a refused sign-in and signing out, however they happen (the sign-in page, the
-test client, single sign-on later), each written to the audit trail. Connected in
+test client, single sign-on), each written to the audit trail. Connected in
 SafeguardConfig.ready."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from django.conf import settings
 
 from safeguard.accounts import services
 from safeguard.accounts.middleware import SIGN_OUT_REASON_ATTR
+from safeguard.accounts.sso import SIGN_IN_METHOD_ATTR
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -26,7 +27,9 @@ def client_address(request: HttpRequest | None) -> str | None:
 
 
 def on_signed_in(sender: Any, request: HttpRequest | None, user: Staff, **kwargs: Any) -> None:
-    services.sign_in_record(actor=user, address=client_address(request))
+    # How: single sign-on says so on the request (safeguard.accounts.adapters); else a password.
+    method = getattr(request, SIGN_IN_METHOD_ATTR, "") if request is not None else ""
+    services.sign_in_record(actor=user, address=client_address(request), method=method)
 
 
 def on_sign_in_failed(

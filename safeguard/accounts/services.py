@@ -30,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from contacts.people.models import Staff
 from contacts.people.services import end_sessions
+from safeguard.accounts import sso
 from safeguard.audit.services import audit_record
 from safeguard.core import roles
 from safeguard.core.emails import normal_email
@@ -303,16 +304,19 @@ def two_factor_reset(*, actor: Staff | None, staff: Staff, operator: str = "") -
 # --- Signing in and out, in the audit trail -------------------------------------------------
 
 
-def sign_in_record(*, actor: Staff, address: str | None) -> None:
-    """The person signed in with their password (the second factor, if any, is its own step).
-    About their own account, so it is in their history and under their name in the trail."""
+def sign_in_record(*, actor: Staff, address: str | None, method: str = "") -> None:
+    """The person signed in: with their password (the second factor, if any, is its own step),
+    or `method` says how (single sign-on, and whether the provider's MFA stood in for the
+    second factor). About their own account, so it is in their history and under their name
+    in the trail."""
+    where = f"from {address}" if address else ""
     with transaction.atomic():
         audit_record(
             actor=actor,
             school=actor.school,
             action="account.sign_in",
             obj=actor,
-            reason=f"from {address}" if address else "",
+            reason="; ".join(part for part in (method, where) if part),
         )
 
 
@@ -368,6 +372,8 @@ def password_reset_send(*, actor: None, email: str, address: str | None) -> bool
     )
     if person is None or not person.has_usable_password():
         return False
+    if not sso.password_sign_in_allowed(person):
+        return False  # their school signs in with Microsoft or Google: a password is no use
     uid = urlsafe_base64_encode(force_bytes(person.pk))
     path = reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(person)])
     hours = settings.PASSWORD_RESET_TIMEOUT // 3600

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from safeguard.accounts import adapters
 from safeguard.accounts import views as account_views
 
 urlpatterns = [
@@ -37,5 +38,14 @@ urlpatterns = [
         "password-reset/<uidb64>/<token>/",
         account_views.PasswordResetChoose.as_view(),
         name="password_reset_confirm",
+    ),
+    path("school/sign-in/", account_views.sign_in_methods, name="sign_in_methods"),
+    # Single sign-on: the only addresses of django-allauth's that are routed. The names are the
+    # ones its OpenID Connect provider reverses for its sign-in and callback addresses.
+    path("sso/<str:provider_id>/login/", adapters.sso_login, name="openid_connect_login"),
+    path(
+        "sso/<str:provider_id>/login/callback/",
+        adapters.sso_callback,
+        name="openid_connect_callback",
     ),
 ]

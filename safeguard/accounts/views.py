@@ -1,5 +1,7 @@
 """Account pages: two-factor set-up and sign-in step, recovery codes, confirming the password."""
 
+from typing import Any
+
 from axes.handlers.proxy import AxesProxyHandler
 from axes.utils import reset
 from django.conf import settings
@@ -7,9 +9,11 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -17,19 +21,28 @@ from django_otp import login as otp_login
 from contacts.people import services as people
 from contacts.people.selectors import governance_accounts_for, staff_visible_to
 from safeguard.accounts import services as two_factor
-from safeguard.accounts import throttle
+from safeguard.accounts import sso, throttle
 from safeguard.accounts.forms import (
     CodeForm,
     NewPasswordForm,
     PasswordConfirmForm,
     PasswordResetRequestForm,
+    SignInForm,
+    SignInMethodsForm,
 )
 from safeguard.accounts.receivers import client_address
 from safeguard.core.emails import normal_email
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.http import AuthenticatedHttpRequest
+from safeguard.core.models import School
 from safeguard.core.reauth import mark_signed_in, recent_sign_in_required
-from safeguard.core.roles import GOVERNANCE_KEEPERS, role_required
+from safeguard.core.roles import (
+    GOVERNANCE_KEEPERS,
+    PROVIDER_MFA_ACCEPTERS,
+    SIGN_IN_SETTERS,
+    has_role,
+    role_required,
+)
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -181,9 +194,14 @@ def governance_two_factor_reset(request: AuthenticatedHttpRequest, pk: int) -> H
 
 
 def confirm_password(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Prove the password again before a sensitive action (see safeguard.core.reauth)."""
-    form = PasswordConfirmForm(posted(request))
-    if request.method == "POST" and form.is_valid():
+    """Prove the password again before a sensitive action (see safeguard.core.reauth). Whoever
+    cannot sign in with a password (the school signs in with Microsoft or Google only, or the
+    account has none) proves it by signing in through the provider again instead."""
+    user = request.user
+    password_ok = sso.password_sign_in_allowed(user) and user.has_usable_password()
+    providers = sso.school_providers(user.school)
+    form = PasswordConfirmForm(posted(request) if password_ok else None)
+    if request.method == "POST" and password_ok and form.is_valid():
         # authenticate() so that django-axes counts failures here as at sign-in.
         same = authenticate(
             request, username=request.user.email, password=form.cleaned_data["password"]
@@ -192,9 +210,12 @@ def confirm_password(request: AuthenticatedHttpRequest) -> HttpResponse:
             mark_signed_in(request)
             return redirect(_next_url(request))
         form.add_error("password", "That is not your password.")
-    return render(
-        request, "account/confirm_password.html", {"form": form, "next": _next_url(request)}
-    )
+    context = {
+        "form": form if password_ok else None,
+        "providers": providers,
+        "next": _next_url(request),
+    }
+    return render(request, "account/confirm_password.html", context)
 
 
 # --- Forgotten passwords: Django's reset views and tokens, with our email and audit --------
@@ -307,3 +328,55 @@ def invitation_renew(request: HttpRequest, token: str) -> HttpResponse:
         invitation.refresh_from_db()
         return _invitation_unusable(request, token, people.invitation_problem(invitation))
     return render(request, "registration/invitation_renewed.html", {"staff": invitation.staff})
+
+
+# --- Single sign-on: the sign-in page's buttons and the school's sign-in methods -------------
+
+
+class SignInView(LoginView):
+    """Django's sign-in page, with a button for each provider the installation has set up (the
+    page is shared by every school, so which schools use them is not known yet)."""
+
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["sso_providers"] = sso.installation_providers()
+        return context
+
+
+@role_required(SIGN_IN_SETTERS)
+def sign_in_methods(request: AuthenticatedHttpRequest) -> HttpResponse:
+    school = School.objects.get(pk=request.user.school_id)
+    may_accept_mfa = has_role(request.user, PROVIDER_MFA_ACCEPTERS)
+    form = SignInMethodsForm(posted(request), instance=school, may_accept_mfa=may_accept_mfa)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = sso.school_sign_in_update(
+                actor=request.user,
+                school=School.objects.get(pk=school.pk),
+                **{name: form.cleaned_data[name] for name in sso.SIGN_IN_FIELDS},
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                "The sign-in methods were saved." if changed else "Nothing was changed.",
+            )
+            return redirect("sign_in_methods")
+    context = {
+        "form": form,
+        "providers": [
+            (
+                name,
+                sso.provider_ready(pid),
+                request.build_absolute_uri(
+                    reverse("openid_connect_callback", kwargs={"provider_id": pid})
+                ),
+            )
+            for pid, name in sso.PROVIDER_NAMES.items()
+        ],
+    }
+    return render(request, "account/sign_in_methods.html", context)

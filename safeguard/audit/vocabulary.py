@@ -90,6 +90,7 @@ ACTIONS: dict[str, str] = {
     "relative.remove": "Staff relative removed",
     "school.create": "School set up",
     "school.update": "School settings changed",
+    "school.sign_in_methods_change": "Sign-in methods changed",
     # Signing in
     "account.sign_in": "Signed in",
     "account.sign_in_failed": "Sign-in refused",
@@ -99,6 +100,8 @@ ACTIONS: dict[str, str] = {
     "invitation.send": "Invitation to sign in sent",
     "invitation.revoke": "Invitation withdrawn",
     "invitation.accept": "Invitation accepted, password chosen",
+    "account.sso_refused": "Single sign-on refused",
+    "account.sso_reconfirm": "Sign-in confirmed again with the identity provider",
     "two_factor.enable": "Two-factor sign-in set up",
     "two_factor.recovery_code_used": "Signed in with a recovery code",
     "two_factor.recovery_codes_regenerate": "New recovery codes issued",

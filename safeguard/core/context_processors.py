@@ -34,6 +34,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "legal_holds": roles.Role.HEADTEACHER in held,
             "retention_reviews": bool(held & roles.DISCLOSURE_REVIEWERS),
             "school_settings": roles.Role.HEADTEACHER in held,
+            "sign_in_methods": bool(held & roles.SIGN_IN_SETTERS),
             "subject_access": roles.Role.HEADTEACHER in held,
             "governance": bool(held & roles.GOVERNANCE_KEEPERS),
             "unread": _unread(user) if held else 0,

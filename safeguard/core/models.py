@@ -2,6 +2,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+# A tenant ID is a GUID, in the lower-case form Entra ID puts in its tokens' `tid` claim.
+TENANT_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+# A lower-case domain name of two labels or more, as Google puts it in the `hd` claim.
+DOMAIN_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+
 
 class School(models.Model):
     """A school. Every person and record belongs to exactly one."""
@@ -61,6 +66,34 @@ class School(models.Model):
         default=6,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
+    # Single sign-on (safeguard.accounts.sso, docs/security.md "Single sign-on"): the identity
+    # provider accounts that may sign this school's staff in.
+    sso_microsoft_tenant = models.CharField(
+        "Microsoft Entra ID tenant ID",
+        max_length=36,
+        blank=True,
+        help_text="The directory (tenant) ID of the school's Microsoft 365, such as "
+        "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0. Empty: no Microsoft sign-in.",
+    )
+    sso_google_domain = models.CharField(
+        "Google Workspace domain",
+        max_length=253,
+        blank=True,
+        help_text="The school's Google Workspace domain, such as oakfield.sch.uk. Empty: no "
+        "Google sign-in.",
+    )
+    sso_accept_provider_mfa = models.BooleanField(
+        "accept the identity provider's multi-factor sign-in",
+        default=False,
+        help_text="When the provider says its own multi-factor sign-in was used, senior staff "
+        "are not asked for Safeguard's code as well.",
+    )
+    password_sign_in = models.BooleanField(
+        "allow sign-in with a Safeguard password",
+        default=True,
+        help_text="Off: staff sign in with Microsoft or Google only. The headteacher keeps a "
+        "password and a second factor, in case the provider is unavailable.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -86,6 +119,21 @@ class School(models.Model):
                     retention_contact_years_after_leaving__gte=1,
                 ),
                 name="school_retention_years_floor",
+            ),
+            models.CheckConstraint(
+                condition=Q(password_sign_in=True)
+                | ~Q(sso_microsoft_tenant="")
+                | ~Q(sso_google_domain=""),
+                name="school_password_sign_in_off_needs_a_provider",
+            ),
+            models.CheckConstraint(
+                condition=Q(sso_microsoft_tenant="")
+                | Q(sso_microsoft_tenant__regex=TENANT_PATTERN),
+                name="school_sso_microsoft_tenant_guid",
+            ),
+            models.CheckConstraint(
+                condition=Q(sso_google_domain="") | Q(sso_google_domain__regex=DOMAIN_PATTERN),
+                name="school_sso_google_domain_lower_case",
             ),
         ]
 

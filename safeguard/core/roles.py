@@ -114,6 +114,17 @@ HEAD_MANAGED = HEAD_ASSIGNED - {Role.HEADTEACHER}
 # keeps the head's and the governors' accounts.
 GOVERNANCE_KEEPERS = frozenset({Role.CHAIR_OF_GOVERNORS})
 
+# Who chooses the school's sign-in methods (/school/sign-in/): the Microsoft tenant or Google
+# domain that may sign staff in, and whether passwords still work.
+SIGN_IN_SETTERS = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
+# Who may choose to accept the identity provider's multi-factor sign-in instead of Safeguard's
+# second factor: it waives the code senior staff would type, the head's own included, so not
+# the administrator.
+PROVIDER_MFA_ACCEPTERS = frozenset({Role.HEADTEACHER})
+# Who keeps a password (and second factor) when the school turns password sign-in off: the
+# way in when the identity provider is down or misconfigured.
+PASSWORD_BREAK_GLASS = frozenset({Role.HEADTEACHER})
+
 # The order in which a person's "acting role" is chosen for the audit trail.
 _PRECEDENCE = [
     Role.HEADTEACHER,

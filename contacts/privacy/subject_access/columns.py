@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 from django.db import models
 from django.utils.text import capfirst
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -765,4 +767,8 @@ NOT_EXPORTED: dict[type[models.Model], str] = {
     "the audit trail",
     AuditCheck: "a check that the audit trail is intact: when it ran, who ran it and what it "
     "found are about the trail, not about the person",
+    EmailAddress: "django-allauth's table of addresses, which single sign-on leaves empty: the "
+    "staff row holds the one address",
+    SocialAccount: "django-allauth's table of linked provider accounts, which single sign-on "
+    "leaves empty (safeguard.accounts.adapters); each sign-in is in the audit trail",
 }

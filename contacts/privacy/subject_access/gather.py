@@ -41,7 +41,6 @@ from contacts.planned.models import ContactRequest, RequestNote
 from contacts.privacy.models import LegalHold
 from contacts.privacy.subject_access.columns import (
     ACKNOWLEDGEMENTS,
-    INVITATIONS,
     ADDENDA,
     AUDIT_CODES,
     AUDIT_EVENTS,
@@ -49,6 +48,7 @@ from contacts.privacy.subject_access.columns import (
     DECISIONS,
     DISCLOSURES,
     DISCLOSURES_RECORDED,
+    INVITATIONS,
     LADO_REFERRALS,
     LEGAL_HOLDS,
     NOTIFICATIONS,

@@ -472,3 +472,24 @@ def test_an_address_already_in_use_is_refused_beside_the_field(admin, teacher, c
     assert response.status_code == 200
     assert "already uses this email address" in field_error(response, "email")
     assert not Invitation.objects.exists()
+
+
+def test_a_school_that_signs_in_with_microsoft_only_invites_nobody_but_the_head(
+    admin, head, newcomer, school
+):
+    school.sso_microsoft_tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    school.password_sign_in = False
+    school.save()
+    newcomer.refresh_from_db()
+    with pytest.raises(Exception, match="has turned password sign-in off"):
+        invitation_send(actor=admin, staff=newcomer)
+
+
+def test_the_invitation_mentions_the_schools_single_sign_on(
+    admin, newcomer, school, django_capture_on_commit_callbacks
+):
+    school.sso_google_domain = "oakfield.example"
+    school.save()
+    newcomer.refresh_from_db()
+    _send(admin, newcomer, django_capture_on_commit_callbacks)
+    assert "sign in with your school Google account" in mail.outbox[0].body

@@ -2,6 +2,7 @@
 sessions at once, withdraws open invitations and recovery codes, and keeps what they wrote."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.management import call_command
@@ -84,7 +85,9 @@ def test_the_nightly_command_deactivates_everyone_whose_leaving_date_has_come(sc
     left_last_week = StaffFactory(school=school, leaving_date=TODAY - dt.timedelta(days=7))
     staying = StaffFactory(school=school, leaving_date=TODAY + dt.timedelta(days=1))
     client = _signed_in_client(leaving_today)
-    call_command("deactivate_leavers", stdout=open("/dev/null", "w"))
+    out = io.StringIO()
+    call_command("deactivate_leavers", stdout=out)
+    assert "2 leaver(s) deactivated." in out.getvalue()
     for person, active in ((leaving_today, False), (left_last_week, False), (staying, True)):
         person.refresh_from_db()
         assert person.is_active is active

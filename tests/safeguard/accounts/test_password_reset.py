@@ -193,3 +193,14 @@ def test_a_hostile_address_is_a_message_not_an_error(client, db):
     response = client.post(reverse("password_reset"), {"email": "x" * 5000 + "@test.example"})
     assert response.status_code == 200
     assert field_error(response, "email")
+
+
+def test_no_link_where_the_school_signs_in_with_microsoft_only(
+    client, teacher, school, django_capture_on_commit_callbacks
+):
+    school.sso_microsoft_tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    school.password_sign_in = False
+    school.save()
+    response = _ask(client, teacher.email, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    assert not mail.outbox
