@@ -60,6 +60,12 @@ def head(school):
 
 
 @pytest.fixture
+def admin(school):
+    title, role = "School business manager", Role.SCHOOL_ADMIN
+    return _person(school, "admin@test.example", title, role, **_named("Sam", "Taylor"))
+
+
+@pytest.fixture
 def dsl(school):
     return _person(school, "dsl@test.example", "DSL", Role.DSL, **_named("Grace", "Murphy"))
 
