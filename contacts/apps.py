@@ -26,3 +26,10 @@ class ContactsConfig(AppConfig):
         from contacts.people.services import register_duty_teller
 
         register_duty_teller(duty_change_tell)
+
+        # Disclosures, records and concerns raise "needs attention" alerts in the transaction
+        # that writes them; the alerts subject sits above them, so it registers the raiser.
+        from contacts.alerts.services import alert_raise
+        from safeguard.core.attention import register_raiser
+
+        register_raiser(alert_raise)

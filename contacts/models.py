@@ -1,5 +1,6 @@
 """The contacts app's models, declared by subject; Django finds them here."""
 
+from contacts.alerts.models import Alert, AlertEntry, CaseAction, CaseReferral
 from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.notifications.models import Notification
 from contacts.people.models import (
@@ -16,6 +17,10 @@ from contacts.records.models import Addendum, ContactRecord, Disclosure
 
 __all__ = [
     "Addendum",
+    "Alert",
+    "AlertEntry",
+    "CaseAction",
+    "CaseReferral",
     "BoundaryConcern",
     "ContactRecord",
     "ContactRequest",

@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("contacts.notifications.urls")),
     path("", include("contacts.records.urls")),
     path("", include("contacts.concerns.urls")),
+    path("", include("contacts.alerts.urls")),
     path("", include("contacts.privacy.urls")),
 ]

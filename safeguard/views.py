@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from contacts.alerts.selectors import attention_counts, open_alerts_for
+from contacts.people.models import Staff
 from contacts.people.selectors import relatives_awaiting_acknowledgement_by
 from contacts.planned.models import ContactRequest
 from contacts.planned.selectors import decision_queue_for
@@ -19,6 +21,8 @@ from safeguard.core.roles import Role, role_required
 
 # Each role's starting page, first match wins. Pages of later features slot in here.
 STARTING_PAGES: list[tuple[str | frozenset[str], str]] = [
+    # The DSL team start on what needs them: disclosures and their cases.
+    (roles.DSL_TEAM, "attention_queue"),
     (roles.DASHBOARD_READERS, "dashboard"),
     (Role.CHAIR_OF_GOVERNORS, "decision_queue"),
     (Role.GOVERNOR, "governors_report"),
@@ -59,6 +63,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "to_read": versions_awaiting(request.user),
         "today": timezone.localdate(),
         "relatives_awaiting": relatives_awaiting_acknowledgement_by(request.user).count(),
+        "attention": _attention(request.user),
     }
     if roles.has_role(request.user, roles.SENIOR_LEADERS):
         context["outcomes_overdue"] = _first_few(requests.overdue(), "starts_at")
@@ -67,6 +72,15 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 DASHBOARD_LISTED = 8
+
+
+def _attention(user: Staff) -> dict | None:
+    """The Needs attention panel: what is new and open for this person, oldest first."""
+    if not roles.has_role(user, roles.ATTENTION_OWNERS):
+        return None
+    rows = list(open_alerts_for(user)[: DASHBOARD_LISTED + 1])
+    counts = attention_counts(user)
+    return {"rows": rows[:DASHBOARD_LISTED], **counts}
 
 
 def _first_few(rows: QuerySet, order: str) -> dict:

@@ -24,6 +24,7 @@ from contacts.records.services import not_in_future
 from safeguard.audit.services import audit_record
 from safeguard.audit.vocabulary import LadoKind, lado_action
 from safeguard.core import roles
+from safeguard.core.attention import raise_alert
 from safeguard.core.roles import Role
 
 
@@ -73,6 +74,8 @@ def concern_raise(
             obj=concern,
             reason="self-referral" if concern.is_self_referral else "",
         )
+        # Needs the case manager's attention: the head's, or the chair's for one about the head.
+        raise_alert(actor=actor, subject=concern, owner_role=concern.route)
         notify(
             recipients=case_managers(concern).exclude(pk=actor.pk),
             message=f"A boundary concern was raised ({concern.reference})",

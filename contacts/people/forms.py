@@ -11,7 +11,7 @@ from contacts.people.pupil_picker import PupilPickerForm
 from contacts.people.services import SCHOOL_FIELDS
 from safeguard.core import roles
 from safeguard.core.emails import LOOKALIKE_MESSAGE, is_lookalike
-from safeguard.core.forms import DATE_INPUT
+from safeguard.core.forms import DATE_INPUT, TIME_INPUT
 from safeguard.core.models import School
 from safeguard.core.roles import Role
 
@@ -183,7 +183,11 @@ class SchoolForm(_NoFormTag, forms.ModelForm):
     class Meta:
         model = School
         fields = list(SCHOOL_FIELDS)  # the settings the service may change, no more
-        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "school_day_starts": TIME_INPUT,
+            "school_day_ends": TIME_INPUT,
+        }
         help_texts = {
             "child_age": "A former pupil under this age counts as a child (default 18).",
             "restricted_window_years": "Contact with a former pupil who is a child or a "
@@ -192,6 +196,10 @@ class SchoolForm(_NoFormTag, forms.ModelForm):
             "exemption_needs_approval": "Planned contact under an exemption (sport, an organised "
             "social event, volunteering, Scouts, a family invitation) still needs approval.",
             "response_days": "School days a request may wait before the headteacher is reminded.",
+            "acknowledge_within_minutes": "Counted in the school day, Monday to Friday: a "
+            "child-protection disclosure not acknowledged by then goes to the deputy DSL, then "
+            "the headteacher (default 60).",
+            "school_day_starts": "Used only to count the time above.",
             "retention_disclosure_until_age": "Child-protection disclosures are kept until the "
             "pupil reaches this age, then flagged for review (default 25).",
             "retention_staff_retirement_age": "Allegations and boundary concerns about a member "

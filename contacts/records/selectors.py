@@ -29,6 +29,10 @@ def records_visible_to(user: Staff) -> QuerySet[ContactRecord]:
     reach = Q(author_id=user.pk)
     if roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
         reach |= Q(route=Route.CHAIR_OF_GOVERNORS)
+    if roles.has_role(user, roles.DSL_TEAM):
+        # What was reported to the head (it raised an alert), except the restricted family
+        # liaison log, which is the head's and the assistant head's alone (002).
+        reach |= Q(pk__in=rows.filter(alerts__isnull=False, restricted=False).values("pk"))
     return rows.filter(reach)
 
 
@@ -51,7 +55,7 @@ def disclosures_visible_to(user: Staff) -> QuerySet[Disclosure]:
     reach = Q(author_id=user.pk)
     if roles.has_role(user, roles.DISCLOSURE_READERS):
         reach |= Q(pk__isnull=False)
-    elif roles.has_role(user, Role.DEPUTY_HEAD):
+    elif roles.has_role(user, roles.CHILD_PROTECTION_READERS):
         reach |= Q(disclosure_type=DisclosureType.CHILD_PROTECTION)
     return Disclosure.objects.filter(school_id=user.school_id).filter(reach)
 

@@ -33,6 +33,7 @@ from contacts.records.selectors import can_read_record
 from policies.facts import assess_contact
 from safeguard.audit.services import audit_record
 from safeguard.core import roles
+from safeguard.core.attention import raise_alert
 from safeguard.core.roles import Role
 from safeguard.core.uploads import discard, store_upload
 
@@ -160,6 +161,9 @@ def _alert_for_record(actor: Staff, record: ContactRecord) -> None:
     path = reverse("record_detail", args=[record.pk])
     head_side, managers = record_alert_groups(record)
     if head_side:
+        # Needs the head's attention (the chair's, for the head's own): acknowledged and closed
+        # with a reason on the Needs attention page.
+        raise_alert(actor=actor, subject=record, owner_role=record.route)
         notify(
             recipients=head_side,
             message=f"{record.reference} was recorded and needs your attention",
@@ -249,6 +253,14 @@ def disclosure_record(
             action="disclosure.create",
             obj=disclosure,
             reason=disclosure.get_disclosure_type_display(),
+        )
+        # A child-protection disclosure is the DSL's case, acknowledged within the school's
+        # time or escalated; another personal disclosure needs the headteacher's attention.
+        raise_alert(
+            actor=actor,
+            subject=disclosure,
+            owner_role=Role.DSL if disclosure.is_child_protection else Route.HEADTEACHER,
+            urgent=disclosure.is_child_protection,
         )
         urgent = "child protection disclosure" if disclosure.is_child_protection else "disclosure"
         notify(

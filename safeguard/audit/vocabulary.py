@@ -91,6 +91,17 @@ ACTIONS: dict[str, str] = {
     "school.create": "School set up",
     "school.update": "School settings changed",
     "school.sign_in_methods_change": "Sign-in methods changed",
+    # Needs attention: alerts and the DSL's cases
+    "alert.raise": "Needs attention: raised",
+    "alert.acknowledge": "Needs attention: acknowledged",
+    "alert.note": "Needs attention: note added",
+    "alert.close": "Needs attention: closed",
+    "alert.reopen": "Needs attention: reopened",
+    "alert.escalate": "Needs attention: escalated, not acknowledged in time",
+    "case.action_add": "Case action added",
+    "case.action_done": "Case action done",
+    "case.referral_add": "Case referral recorded",
+    "case.referral_response": "Case referral response recorded",
     # Signing in
     "account.sign_in": "Signed in",
     "account.sign_in_failed": "Sign-in refused",

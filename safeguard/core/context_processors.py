@@ -27,6 +27,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "senior": bool(held & roles.SENIOR_LEADERS),
             "reports": bool(held & roles.REPORT_READERS),
             "disclosures": bool(held & roles.DISCLOSURE_ADDERS),
+            "attention": bool(held & roles.ATTENTION_OWNERS),
             "lado": bool(held & roles.LADO_RECORDERS),
             "absences": bool(held & roles.ABSENCE_RECORDERS),
             "monitoring": roles.Role.LINE_MANAGER in held,

@@ -1,3 +1,6 @@
+import datetime as dt
+
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -45,6 +48,15 @@ class School(models.Model):
         help_text="Senior leaders, the DSL, the chair of governors and the administrator must "
         "always use it; this extends the rule to everyone.",
     )
+    # When a child-protection disclosure must be acknowledged, or go up to the next person
+    # (contacts.alerts; `send_escalations`). Counted in school hours, Monday to Friday.
+    acknowledge_within_minutes = models.PositiveSmallIntegerField(
+        "minutes of the school day within which the DSL acknowledges a child-protection disclosure",
+        default=60,
+        validators=[MinValueValidator(5), MaxValueValidator(600)],
+    )
+    school_day_starts = models.TimeField("the school day starts at", default=dt.time(8, 0))
+    school_day_ends = models.TimeField("the school day ends at", default=dt.time(17, 0))
     # Retention schedule read by `apply_retention` (docs/retention.md gives the sources).
     retention_disclosure_until_age = models.PositiveSmallIntegerField(
         "keep child-protection disclosures until the pupil is this old",
@@ -103,6 +115,14 @@ class School(models.Model):
                 condition=Q(child_age__gte=10, child_age__lte=25), name="school_child_age_range"
             ),
             models.CheckConstraint(
+                condition=Q(school_day_starts__lt=models.F("school_day_ends")),
+                name="school_day_starts_before_it_ends",
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledge_within_minutes__gte=5, acknowledge_within_minutes__lte=600),
+                name="school_acknowledge_time_range",
+            ),
+            models.CheckConstraint(
                 condition=Q(restricted_window_years__lte=25), name="school_window_range"
             ),
             models.CheckConstraint(
@@ -139,6 +159,15 @@ class School(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if (
+            self.school_day_starts
+            and self.school_day_ends
+            and self.school_day_starts >= self.school_day_ends
+        ):
+            raise ValidationError({"school_day_ends": "The school day must end after it starts."})
 
     @property
     def audit_ref(self) -> str:

@@ -19,6 +19,7 @@ class Role(models.TextChoices):
     DEPUTY_HEAD = "deputy_head", "Deputy headteacher"
     ASSISTANT_HEAD = "assistant_head", "Assistant headteacher"
     DSL = "dsl", "Designated safeguarding lead"
+    DEPUTY_DSL = "deputy_dsl", "Deputy designated safeguarding lead"
     CHAIR_OF_GOVERNORS = "chair_of_governors", "Chair of governors"
     GOVERNOR = "governor", "Governor"
     SCHOOL_ADMIN = "school_admin", "School administrator"
@@ -40,7 +41,7 @@ GOVERNORS = frozenset({Role.GOVERNOR, Role.CHAIR_OF_GOVERNORS})
 # names (the governors' report names none).
 PUPIL_NAMES_WITHHELD = GOVERNORS
 # Who has the school overview dashboard as their starting page.
-DASHBOARD_READERS = SENIOR_LEADERS | {Role.DSL, Role.SCHOOL_ADMIN}
+DASHBOARD_READERS = SENIOR_LEADERS | {Role.DSL, Role.DEPUTY_DSL, Role.SCHOOL_ADMIN}
 # Who may have requests to decide (the deputy only while the headteacher is absent).
 DECIDERS = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS})
 # Who may write and revise the school's policy documents, and see who has not read them.
@@ -58,8 +59,17 @@ ABSENCE_RECORDERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS})
 RESTRICTED_READERS = frozenset({Role.HEADTEACHER, Role.ASSISTANT_HEAD})
 # Who reads every disclosure, whatever its kind (001 §4.2).
 DISCLOSURE_READERS = frozenset({Role.HEADTEACHER, Role.DSL})
-# Who reads child-protection disclosures and adds to them: the above and the deputy (001 §4.2).
-DISCLOSURE_ADDERS = DISCLOSURE_READERS | {Role.DEPUTY_HEAD}
+# Who reads child-protection disclosures (not other personal ones) besides those: the deputy
+# head (001 §4.2) and the deputy DSL, trained to the DSL's standard (KCSIE Annex C).
+CHILD_PROTECTION_READERS = frozenset({Role.DEPUTY_HEAD, Role.DEPUTY_DSL})
+# Who reads child-protection disclosures and adds to them.
+DISCLOSURE_ADDERS = DISCLOSURE_READERS | CHILD_PROTECTION_READERS
+# The DSL and their deputies: a child-protection disclosure is the DSL's to acknowledge; a deputy
+# DSL acts once it has escalated to them (docs/policy-rules.md "What goes to whom").
+DSL_TEAM = frozenset({Role.DSL, Role.DEPUTY_DSL})
+# Who may own a "needs attention" alert, and so has the Needs attention page: the DSL team, the
+# headteacher (the deputy while the head is away) and the chair of governors.
+ATTENTION_OWNERS = DSL_TEAM | {Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS}
 # Who decides whether a disclosure is kept at the end of its retention period, and is told one
 # is due: the DSL, who keeps the child protection files, and the headteacher.
 DISCLOSURE_REVIEWERS = frozenset({Role.HEADTEACHER, Role.DSL})
@@ -80,6 +90,7 @@ TWO_FACTOR_ROLES = frozenset(
         Role.DEPUTY_HEAD,
         Role.ASSISTANT_HEAD,
         Role.DSL,
+        Role.DEPUTY_DSL,
         Role.CHAIR_OF_GOVERNORS,
         Role.SCHOOL_ADMIN,
     }
@@ -92,7 +103,14 @@ GOVERNANCE_ROLES = frozenset({Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR})
 # Roles only the headteacher may give or take away: they carry the power to decide requests,
 # to read disclosures, or to change who holds which role and who can sign in.
 HEAD_ASSIGNED = frozenset(
-    {Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.ASSISTANT_HEAD, Role.DSL, Role.SCHOOL_ADMIN}
+    {
+        Role.HEADTEACHER,
+        Role.DEPUTY_HEAD,
+        Role.ASSISTANT_HEAD,
+        Role.DSL,
+        Role.DEPUTY_DSL,
+        Role.SCHOOL_ADMIN,
+    }
 )
 # Roles whose every change is told at once to the chair and the DSL and listed in the
 # governors' report (line management changes are too).
@@ -131,6 +149,7 @@ _PRECEDENCE = [
     Role.CHAIR_OF_GOVERNORS,
     Role.DEPUTY_HEAD,
     Role.DSL,
+    Role.DEPUTY_DSL,
     Role.ASSISTANT_HEAD,
     Role.SCHOOL_ADMIN,
     Role.GOVERNOR,

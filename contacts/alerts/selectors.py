@@ -1,0 +1,79 @@
+"""Whose attention an alert needs now, and which alerts a person sees: the Needs attention page,
+the dashboard panel and every alert page read through here.
+
+The owner is a role, resolved when read: the DSL's alerts to the DSL and the headteacher, and to
+a deputy DSL once an alert has escalated to them (or while the school has no active DSL); the
+headteacher's to the head, or the deputy head while the head is recorded absent; the chair's to
+the chair. Nobody acts on an alert about their own record or a concern about themself.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from contacts.alerts.models import Alert, AlertStatus, Owner
+from contacts.people.models import Staff
+from contacts.planned.workflow import head_absent
+from safeguard.core import roles
+from safeguard.core.roles import Role
+
+
+def _school_has_dsl(school_id: int) -> bool:
+    return Staff.objects.filter(
+        school_id=school_id, is_active=True, role_assignments__role=Role.DSL
+    ).exists()
+
+
+def _reach(user: Staff) -> Q | None:
+    """The alerts this person may act on, as a filter (None: none at all)."""
+    held = roles.roles_of(user)
+    owned: list[Q] = []
+    if Role.DSL in held or Role.HEADTEACHER in held:
+        owned.append(Q(owner=Owner.DSL))
+    elif Role.DEPUTY_DSL in held:
+        if _school_has_dsl(user.school_id):
+            owned.append(Q(owner=Owner.DSL, escalation_level__gte=1))
+        else:
+            owned.append(Q(owner=Owner.DSL))
+    if Role.HEADTEACHER in held or (Role.DEPUTY_HEAD in held and head_absent(user.school_id)):
+        owned.append(Q(owner=Owner.HEADTEACHER))
+    if Role.CHAIR_OF_GOVERNORS in held:
+        owned.append(Q(owner=Owner.CHAIR_OF_GOVERNORS))
+    if not owned:
+        return None
+    reach = owned[0]
+    for more in owned[1:]:
+        reach |= more
+    return reach
+
+
+def alerts_for(user: Staff) -> QuerySet[Alert]:
+    """Every alert this person may act on, open or closed, at their school."""
+    reach = _reach(user)
+    if reach is None:
+        return Alert.objects.none()
+    return (
+        Alert.objects.filter(school_id=user.school_id)
+        .filter(reach)
+        .exclude(record__author_id=user.pk)
+        .exclude(concern__subject_id=user.pk)
+        .select_related("disclosure__pupil", "record", "concern", "acknowledged_by", "closed_by")
+    )
+
+
+def open_alerts_for(user: Staff) -> QuerySet[Alert]:
+    return alerts_for(user).exclude(status=AlertStatus.CLOSED).order_by("raised_at", "pk")
+
+
+def attention_counts(user: Staff) -> dict[str, int]:
+    """How many alerts are new and how many are open, for the dashboard panel and the menu."""
+    rows = open_alerts_for(user)
+    return {
+        "new": rows.filter(status=AlertStatus.NEW).count(),
+        "open": rows.count(),
+    }
+
+
+def may_act(user: Staff, alert: Alert) -> bool:
+    """Whether this person is one of those the alert needs now."""
+    return alerts_for(user).filter(pk=alert.pk).exists()
