@@ -13,6 +13,11 @@ class ContactsConfig(AppConfig):
 
         register_trail_privacy(CONCERNS_PRIVACY)
 
+        # And the events of alerts about those concerns.
+        from contacts.alerts.trail import ALERTS_PRIVACY
+
+        register_trail_privacy(ALERTS_PRIVACY)
+
         # People services alert someone at once (a declared relative awaits acknowledgement)
         # through the notifications subject, which sits above them.
         from contacts.notifications.services import notify

@@ -13,6 +13,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from contacts.notifications.models import Notification
+from contacts.alerts import services as alert_services
 from contacts.people import services as people_services
 from contacts.people.models import Staff
 from contacts.people.pupil_picker import FIND_BUTTON, FIND_INPUT
@@ -132,7 +133,20 @@ EXPECTED: dict[str, dict[str, Expected]] = {
         line_manager=(302, "my_requests"),
         chair=(302, "decision_queue"),
         governor=(302, "governors_report"),
+        dsl=(302, "attention_queue"),
     ),
+    # Needs attention: the owners' queue; an alert (the world's disclosure's, the DSL's case) to
+    # the DSL and the head only, everyone else as if it did not exist. Its forms are POST only.
+    "attention_queue": signed_in(403, head=200, deputy=200, dsl=200, chair=200),
+    "alert_detail": signed_in(404, head=200, dsl=200),
+    "alert_acknowledge": signed_in(405),
+    "alert_note": signed_in(405),
+    "alert_close": signed_in(405),
+    "alert_reopen": signed_in(405),
+    "case_action_add": signed_in(405),
+    "case_action_done": signed_in(405),
+    "case_referral_add": signed_in(405),
+    "case_referral_respond": signed_in(405),
     "lado_detail": signed_in(403, head=200, dsl=200, chair=200),
     "lado_list": signed_in(403, head=200, dsl=200, chair=200),
     "lado_new": signed_in(403, head=200, dsl=200, chair=200),
@@ -268,6 +282,18 @@ def world(
             recipient=teacher, message="Something", url="/"
         ),
     }
+    case = alert_services.alert_acknowledge(actor=dsl, alert=objects["disclosure"].alerts.get())
+    objects["alert"] = case
+    objects["case_action"] = alert_services.case_action_add(
+        actor=dsl,
+        alert=case,
+        description="Speak to the pupil's form tutor.",
+        assigned_to=teacher,
+        due_on=today + dt.timedelta(days=2),
+    )
+    objects["case_referral"] = alert_services.case_referral_add(
+        actor=dsl, alert=case, agency="early_help", referred_on=today
+    )
     newcomer = StaffFactory(school=school, email="newcomer@test.example", password=None)
     newcomer.set_unusable_password()
     newcomer.save()
@@ -311,6 +337,15 @@ def _kwargs(name, world):
         "policy": ["policy_detail", "policy_edit", "policy_version_add"],
         "version": ["policy_acknowledge", "policy_document"],
         "invitation": ["invitation_revoke"],
+        "alert": [
+            "alert_detail",
+            "alert_acknowledge",
+            "alert_note",
+            "alert_close",
+            "alert_reopen",
+            "case_action_add",
+            "case_referral_add",
+        ],
     }
     if name.startswith("request_") and name != "request_new":
         return {"pk": world["request"].pk}
@@ -322,6 +357,11 @@ def _kwargs(name, world):
         "record_new_type": {"record_type": "unplanned"},
         "governors_report_csv": {"table": "concerns"},
         "invitation_accept": {"token": world["invitation_token"]},
+        "case_action_done": {"pk": world["alert"].pk, "action_pk": world["case_action"].pk},
+        "case_referral_respond": {
+            "pk": world["alert"].pk,
+            "referral_pk": world["case_referral"].pk,
+        },
         "invitation_renew": {"token": world["invitation_token"]},
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
         "openid_connect_login": {"provider_id": "microsoft"},

@@ -45,6 +45,8 @@ from hypothesis import HealthCheck, given, note
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from contacts.alerts import services as alert_services
+from contacts.alerts.models import CaseAction, CaseReferral
 from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
 from contacts.people.pupil_picker import FIND_BUTTON, FIND_INPUT
@@ -59,6 +61,7 @@ from safeguard.accounts.services import APP_DEVICE_NAME
 from safeguard.audit.models import AuditCheck, AuditEvent
 from safeguard.audit.vocabulary import VIEW
 from tests.factories import TEST_PASSWORD, PupilFactory
+from tests.factories_records import make_disclosure
 from tests.factories_requests import make_request
 from tests.helpers import field_error, sign_in
 from tests.test_access_matrix import _kwargs as matrix_kwargs
@@ -297,6 +300,76 @@ FORMS: list[Form] = [
         lambda s: {},
         kwargs=_pk("invitation"),
         shown_on=("invitation_list", None),
+    ),
+    # Needs attention and the DSL's case (the world's disclosure's alert, acknowledged).
+    Form(
+        "alert_acknowledge",
+        "dsl",
+        lambda s: {},
+        kwargs=_pk("new_alert"),
+        shown_on=("alert_detail", _pk("new_alert")),
+    ),
+    Form(
+        "alert_note",
+        "dsl",
+        lambda s: {"text": "Spoke to the form tutor."},
+        kwargs=_pk("alert"),
+        shown_on=("alert_detail", _pk("alert")),
+    ),
+    Form(
+        "alert_close",
+        "dsl",
+        lambda s: {"outcome": "Early help", "rationale": "Support arranged with the family."},
+        kwargs=_pk("alert"),
+        shown_on=("alert_detail", _pk("alert")),
+    ),
+    Form(
+        "alert_reopen",
+        "dsl",
+        lambda s: {"reason": "A second disclosure."},
+        kwargs=_pk("closed_alert"),
+        shown_on=("alert_detail", _pk("closed_alert")),
+    ),
+    Form(
+        "case_action_add",
+        "dsl",
+        lambda s: {
+            "description": "Check in with the pupil.",
+            "assigned_to": s["teacher"].pk,
+            "due_on": _day(3),
+        },
+        kwargs=_pk("alert"),
+        shown_on=("alert_detail", _pk("alert")),
+        creates=CaseAction,
+    ),
+    Form(
+        "case_action_done",
+        "dsl",
+        lambda s: {},
+        kwargs=lambda s: {"pk": s["alert"].pk, "action_pk": s["case_action"].pk},
+        shown_on=("alert_detail", _pk("alert")),
+    ),
+    Form(
+        "case_referral_add",
+        "dsl",
+        lambda s: {
+            "agency": "childrens_social_care",
+            "agency_other": "",
+            "referred_on": _day(0),
+            "reference": "CSC/42",
+            "contact": "Duty team",
+            "response": "",
+        },
+        kwargs=_pk("alert"),
+        shown_on=("alert_detail", _pk("alert")),
+        creates=CaseReferral,
+    ),
+    Form(
+        "case_referral_respond",
+        "dsl",
+        lambda s: {"response": "A strategy meeting is called."},
+        kwargs=lambda s: {"pk": s["alert"].pk, "referral_pk": s["case_referral"].pk},
+        shown_on=("alert_detail", _pk("alert")),
     ),
     # The directory.
     Form(
@@ -785,7 +858,14 @@ def scene(world, head, teacher, line_manager, colleague, dsl, governor, pupil, s
         starts_on=timezone.localdate() + dt.timedelta(days=2)
     )
     Disclosure.objects.filter(pk=world["disclosure"].pk).update(retention_flagged_at=timezone.now())
+    new_alert = make_disclosure(colleague, pupil).alerts.get()
+    closed = alert_services.alert_acknowledge(
+        actor=dsl, alert=make_disclosure(teacher, pupil).alerts.get()
+    )
+    closed = alert_services.alert_close(actor=dsl, alert=closed, outcome="", rationale="Resolved.")
     return world | {
+        "new_alert": new_alert,
+        "closed_alert": closed,
         "head_app": TOTPDevice.objects.create(user=head, name=APP_DEVICE_NAME, confirmed=True),
         "dsl_app": TOTPDevice.objects.create(user=dsl, name=APP_DEVICE_NAME, confirmed=True),
         "waiting_app": two_factor.two_factor_begin(actor=colleague),

@@ -101,13 +101,15 @@ def alert_raise(
     else:
         alert.concern = subject
     alert.save()
+    # Raised by the system, not by the person who wrote the entry: the entry's own event names
+    # them, and keeps a confidential reporter's name from those who may not know it.
     audit_record(
-        actor=actor,
+        actor=None,
         school=school,
         action="alert.raise",
         obj=alert,
         to_state=AlertStatus.NEW,
-        reason=f"{alert.subject_ref} needs the {alert.get_owner_display().lower()}",
+        reason=f"for the {alert.get_owner_display().lower()}",
     )
     return alert
 

@@ -19,6 +19,7 @@ from django.utils.text import capfirst
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from contacts.alerts.models import Alert, AlertEntry, CaseAction, CaseReferral
 from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.notifications.models import Notification
 from contacts.people.models import (
@@ -236,6 +237,55 @@ STAFF_RELATIVE_COLUMNS: Columns = (
 
 ROLE_COLUMNS: Columns = (("role", "Role"),)
 
+ALERT_COLUMNS: Columns = (
+    ("reference", "Reference"),
+    ("about", "About"),
+    ("owner", "Needs the attention of"),
+    ("urgent", "Child protection"),
+    ("status", "Status"),
+    ("raised_at", "Raised"),
+    ("acknowledge_by", "To be acknowledged by"),
+    ("acknowledged_at", "Acknowledged"),
+    ("acknowledged_by", "Acknowledged by"),
+    ("escalated_to", "Escalated to"),
+    ("escalated_at", "Escalated"),
+    ("closed_at", "Closed"),
+    ("closed_by", "Closed by"),
+    ("outcome", "Outcome"),
+    ("rationale", "Rationale"),
+)
+
+ALERT_ENTRY_COLUMNS: Columns = (
+    ("alert", "Alert"),
+    ("when", "When"),
+    ("by", "By"),
+    ("kind", "What"),
+    ("text", "Entry"),
+)
+
+CASE_ACTION_COLUMNS: Columns = (
+    ("alert", "Case"),
+    ("description", "What is to be done"),
+    ("assigned_to", "Who does it"),
+    ("due_on", "By when"),
+    ("created_by", "Added by"),
+    ("created_at", "Added"),
+    ("done_at", "Done"),
+    ("done_by", "Done by"),
+    ("reminded_at", "Reminded (overdue)"),
+)
+
+CASE_REFERRAL_COLUMNS: Columns = (
+    ("alert", "Case"),
+    ("agency", "Referred to"),
+    ("referred_on", "Date of the referral"),
+    ("reference", "Their reference"),
+    ("contact", "Who was spoken to"),
+    ("response", "Their response"),
+    ("created_by", "Recorded by"),
+    ("created_at", "Recorded"),
+)
+
 INVITATION_COLUMNS: Columns = (
     ("reference", "Reference"),
     ("sent_to", "Sent to"),
@@ -402,6 +452,104 @@ ROLES = ExportTable(
     ROLE_COLUMNS,
     exported={"role": "role"},
     left_out={"id": INTERNAL_ID, "staff": SUBJECT},
+)
+ALERTS = ExportTable(
+    "needs_attention",
+    Alert,
+    ALERT_COLUMNS,
+    exported={
+        "id": "reference",
+        "disclosure": "about",
+        "record": "about",
+        "owner": "owner",
+        "urgent": "urgent",
+        "status": "status",
+        "raised_at": "raised_at",
+        "acknowledge_by": "acknowledge_by",
+        "acknowledged_at": "acknowledged_at",
+        "acknowledged_by": "acknowledged_by",
+        "escalation_level": "escalated_to",
+        "escalated_at": "escalated_at",
+        "closed_at": "closed_at",
+        "closed_by": "closed_by",
+        "outcome": "outcome",
+        "rationale": "rationale",
+    },
+    left_out={
+        "school": SCHOOL,
+        "concern": "a boundary concern's alert is about a member of staff: in the concern's "
+        "own table where the concern is linked to the pupil",
+    },
+)
+ALERT_ENTRIES = ExportTable(
+    "needs_attention_chronology",
+    AlertEntry,
+    ALERT_ENTRY_COLUMNS,
+    exported={
+        "alert": "alert",
+        "created_at": "when",
+        "author": "by",
+        "kind": "kind",
+        "text": "text",
+    },
+    left_out={"id": ORDER_ONLY},
+)
+CASE_ACTIONS = ExportTable(
+    "case_actions",
+    CaseAction,
+    CASE_ACTION_COLUMNS,
+    exported={
+        name: name
+        for name in (
+            "alert",
+            "description",
+            "assigned_to",
+            "due_on",
+            "created_by",
+            "created_at",
+            "done_at",
+            "done_by",
+            "reminded_at",
+        )
+    },
+    left_out={"id": ORDER_ONLY},
+)
+CASE_REFERRALS = ExportTable(
+    "case_referrals",
+    CaseReferral,
+    CASE_REFERRAL_COLUMNS,
+    exported={
+        "alert": "alert",
+        "agency": "agency",
+        "agency_other": "agency",
+        "referred_on": "referred_on",
+        "reference": "reference",
+        "contact": "contact",
+        "response": "response",
+        "created_by": "created_by",
+        "created_at": "created_at",
+    },
+    left_out={"id": ORDER_ONLY},
+)
+ACTIONS_ASSIGNED = ExportTable(
+    "case_actions_assigned",
+    CaseAction,
+    CASE_ACTION_COLUMNS,
+    exported={
+        name: name
+        for name in (
+            "alert",
+            "description",
+            "assigned_to",
+            "due_on",
+            "created_by",
+            "created_at",
+            "done_at",
+            "done_by",
+            "reminded_at",
+        )
+    },
+    left_out={"id": ORDER_ONLY},
 )
 INVITATIONS = ExportTable(
     "invitations",
@@ -730,6 +878,10 @@ PUPIL_TABLES: tuple[ExportTable | OwnRow, ...] = (
     RECORDS,
     DISCLOSURES,
     ADDENDA,
+    ALERTS,
+    ALERT_ENTRIES,
+    CASE_ACTIONS,
+    CASE_REFERRALS,
     CONCERNS,
     LADO_REFERRALS,
     NOTIFICATIONS,
@@ -747,6 +899,7 @@ STAFF_TABLES: tuple[ExportTable | OwnRow, ...] = (
     RECORDS,
     ADDENDA,
     DISCLOSURES_RECORDED,
+    ACTIONS_ASSIGNED,
     STAFF_CONCERNS,
     LADO_REFERRALS,
     ACKNOWLEDGEMENTS,

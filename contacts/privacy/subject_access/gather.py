@@ -33,6 +33,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from contacts.alerts.models import ESCALATION_STEPS, Alert, AlertEntry, CaseAction, CaseReferral
 from contacts.concerns import selectors
 from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.notifications.models import Notification
@@ -41,9 +42,14 @@ from contacts.planned.models import ContactRequest, RequestNote
 from contacts.privacy.models import LegalHold
 from contacts.privacy.subject_access.columns import (
     ACKNOWLEDGEMENTS,
+    ACTIONS_ASSIGNED,
     ADDENDA,
+    ALERT_ENTRIES,
+    ALERTS,
     AUDIT_CODES,
     AUDIT_EVENTS,
+    CASE_ACTIONS,
+    CASE_REFERRALS,
     CONCERNS,
     DECISIONS,
     DISCLOSURES,
@@ -571,6 +577,15 @@ def pupil_export(*, actor: Staff, pupil: Pupil) -> SubjectAccess:
             LadoReferral: found.referrals,
         }
     )
+    alerts = list(
+        Alert.objects.filter(
+            Q(disclosure__in=[d.pk for d in found.disclosures])
+            | Q(record__in=[r.pk for r in found.records])
+        )
+        .select_related("disclosure", "record", "acknowledged_by", "closed_by")
+        .order_by("raised_at", "pk")
+    )
+    about |= _about({Alert: alerts})
     own_row = _own_row(pupil, PUPIL_ROW)
     own_row["status"] = "Current pupil" if pupil.is_current() else "Former pupil"
     request_ids = [r.pk for r in found.requests]
@@ -618,6 +633,39 @@ def pupil_export(*, actor: Staff, pupil: Pupil) -> SubjectAccess:
             ADDENDA,
             "Addenda to those records and disclosures",
             _addendum_rows(addenda),
+        ),
+        _table(
+            ALERTS,
+            "How those disclosures and records were acted on",
+            _alert_rows(alerts),
+            wide=True,
+        ),
+        _table(
+            ALERT_ENTRIES,
+            "Their chronology: notes, decisions and their reasons",
+            _alert_entry_rows(
+                AlertEntry.objects.filter(alert__in=[a.pk for a in alerts])
+                .select_related("alert", "author")
+                .order_by("created_at", "pk")
+            ),
+        ),
+        _table(
+            CASE_ACTIONS,
+            "Actions on the child-protection cases",
+            _case_action_rows(
+                CaseAction.objects.filter(alert__in=[a.pk for a in alerts])
+                .select_related("alert", "assigned_to", "created_by", "done_by")
+                .order_by("created_at", "pk")
+            ),
+        ),
+        _table(
+            CASE_REFERRALS,
+            "Referrals made on those cases",
+            _case_referral_rows(
+                CaseReferral.objects.filter(alert__in=[a.pk for a in alerts])
+                .select_related("alert", "created_by")
+                .order_by("referred_on", "pk")
+            ),
         ),
         _table(
             CONCERNS,
@@ -675,6 +723,75 @@ def _legal_hold_rows(rows: QuerySet[LegalHold]) -> list[dict[str, Any]]:
             "lift_reason": item.lift_reason,
         }
         for item in rows.select_related("placed_by", "lifted_by").order_by("placed_at", "pk")
+    ]
+
+
+def _alert_rows(rows: Iterable[Alert]) -> list[dict[str, Any]]:
+    return [
+        {
+            "reference": item.reference,
+            "about": item.subject_ref,
+            "owner": item.get_owner_display(),
+            "urgent": "Yes" if item.urgent else "No",
+            "status": item.get_status_display(),
+            "raised_at": item.raised_at,
+            "acknowledge_by": item.acknowledge_by,
+            "acknowledged_at": item.acknowledged_at,
+            "acknowledged_by": _named(item.acknowledged_by),
+            "escalated_to": ESCALATION_STEPS[item.escalation_level] if item.escalated_at else "",
+            "escalated_at": item.escalated_at,
+            "closed_at": item.closed_at,
+            "closed_by": _named(item.closed_by),
+            "outcome": item.outcome,
+            "rationale": item.rationale,
+        }
+        for item in rows
+    ]
+
+
+def _alert_entry_rows(rows: Iterable[AlertEntry]) -> list[dict[str, Any]]:
+    return [
+        {
+            "alert": item.alert.reference,
+            "when": item.created_at,
+            "by": _named(item.author) if item.author else "The system",
+            "kind": item.get_kind_display(),
+            "text": item.text,
+        }
+        for item in rows
+    ]
+
+
+def _case_action_rows(rows: Iterable[CaseAction]) -> list[dict[str, Any]]:
+    return [
+        {
+            "alert": item.alert.reference,
+            "description": item.description,
+            "assigned_to": _named(item.assigned_to),
+            "due_on": item.due_on,
+            "created_by": _named(item.created_by),
+            "created_at": item.created_at,
+            "done_at": item.done_at,
+            "done_by": _named(item.done_by),
+            "reminded_at": item.reminded_at,
+        }
+        for item in rows
+    ]
+
+
+def _case_referral_rows(rows: Iterable[CaseReferral]) -> list[dict[str, Any]]:
+    return [
+        {
+            "alert": item.alert.reference,
+            "agency": item.agency_other or item.get_agency_display(),
+            "referred_on": item.referred_on,
+            "reference": item.reference,
+            "contact": item.contact,
+            "response": item.response,
+            "created_by": _named(item.created_by),
+            "created_at": item.created_at,
+        }
+        for item in rows
     ]
 
 
@@ -893,6 +1010,16 @@ def staff_export(*, actor: Staff, staff: Staff) -> SubjectAccess:
             [_disclosure_listed(d) for d in found.disclosures],
             note="Listed without what was said: a disclosure is about the pupil, not about the "
             "member of staff who wrote it down.",
+        ),
+        _table(
+            ACTIONS_ASSIGNED,
+            "Actions on child-protection cases given to them",
+            _case_action_rows(
+                CaseAction.objects.filter(assigned_to=staff)
+                .select_related("alert", "assigned_to", "created_by", "done_by")
+                .order_by("created_at", "pk")
+            ),
+            note="Listed without the case's content: a case is about the pupil.",
         ),
         _table(
             STAFF_CONCERNS,

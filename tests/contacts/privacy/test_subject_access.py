@@ -49,6 +49,10 @@ PUPIL_TABLES = [
     "records",
     "disclosures",
     "addenda",
+    "needs_attention",
+    "needs_attention_chronology",
+    "case_actions",
+    "case_referrals",
     "boundary_concerns",
     "lado_referrals",
     "notifications",
@@ -66,6 +70,7 @@ STAFF_TABLES = [
     "records",
     "addenda",
     "disclosures_recorded",
+    "case_actions_assigned",
     "boundary_concerns",
     "lado_referrals",
     "policy_acknowledgements",
@@ -763,3 +768,28 @@ def test_a_staff_export_lists_their_invitations_without_the_link(head, admin, sc
     assert row["sent_by"] == admin.full_name
     token = link.rstrip("/").rsplit("/", 1)[-1]
     assert token not in export.everything()
+
+
+def test_a_pupils_export_shows_how_their_disclosure_was_acted_on(head, dsl, teacher, pupil):
+    from django.utils import timezone
+
+    from contacts.alerts import services as alert_services
+    from tests.factories_records import make_disclosure
+
+    case = make_disclosure(teacher, pupil).alerts.get()
+    case = alert_services.alert_acknowledge(actor=dsl, alert=case)
+    alert_services.case_referral_add(
+        actor=dsl, alert=case, agency="police", referred_on=timezone.localdate(), reference="P/9"
+    )
+    alert_services.alert_close(actor=dsl, alert=case, outcome="Police", rationale="Referred on.")
+    export = _export(head, pupil=pupil)
+    (alert,) = export.table("needs_attention")
+    assert (alert["status"], alert["acknowledged_by"], alert["rationale"]) == (
+        "Closed",
+        dsl.full_name,
+        "Referred on.",
+    )
+    (referral,) = export.table("case_referrals")
+    assert referral["agency"] == "Police" and referral["reference"] == "P/9"
+    kinds = [row["kind"] for row in export.table("needs_attention_chronology")]
+    assert kinds == ["Acknowledged", "Referral made", "Closed"]

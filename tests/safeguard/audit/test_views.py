@@ -172,7 +172,8 @@ def test_actions_are_in_words(client, head, teacher, colleague, pupil):
     make_concern(teacher, colleague)
     _as(client, head).get(reverse("pupil_detail", args=[pupil.pk]))
     actions = [row[3] for row in _rows(_as(client, head).get(URL))]
-    assert actions == ["Viewed", "Boundary concern raised", "Record made"]
+    # A concern needs its case manager's attention: its alert is raised with it.
+    assert actions == ["Viewed", "Needs attention: raised", "Boundary concern raised", "Record made"]
 
 
 def test_the_table_is_paginated_by_100(client, head):
@@ -706,14 +707,15 @@ def test_the_page_query_count_does_not_grow_with_the_events(
     for user in (head, chair):
         _as(client, user).get(URL)
         with CaptureQueriesContext(connection) as five:
-            assert len(_rows(client.get(URL))) == 5
+            # The five events, and each concern's alert being raised.
+            assert len(_rows(client.get(URL))) == 5 + 2
         counts[user.pk] = len(five)
     extra = [StaffFactory(school=head.school) for _ in range(10)]
     _make_events(head.school, people + extra, 45, start=3)
     for user in (head, chair):
         _as(client, user)
         with django_assert_max_num_queries(counts[user.pk]):
-            assert len(_rows(client.get(URL))) == 50
+            assert len(_rows(client.get(URL))) == 50 + 2
 
 
 def test_the_filter_form_puts_no_token_in_the_address_and_the_csv_link_keeps_filters(client, head):
