@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
-from contacts.notifications.models import Notification
 from contacts.alerts import services as alert_services
+from contacts.notifications.models import Notification
 from contacts.people import services as people_services
 from contacts.people.models import Staff
 from contacts.people.pupil_picker import FIND_BUTTON, FIND_INPUT

@@ -181,13 +181,21 @@ def test_health_refuses_post(client, db):
 # --- starting pages ---------------------------------------------------------------------------
 
 
-# safeguard.views.STARTING_PAGES: senior leaders, the DSL and the administrator start on the
-# school dashboard (it replaced the pupil and staff directories as their starting page).
-@pytest.mark.parametrize("persona", ["head", "deputy", "assistant", "dsl", "admin"])
-def test_home_sends_leaders_dsl_and_administrator_to_the_dashboard(client, request, persona):
+# safeguard.views.STARTING_PAGES: senior leaders and the administrator start on the school
+# dashboard (it replaced the pupil and staff directories as their starting page); the DSL on
+# what needs them.
+@pytest.mark.parametrize("persona", ["head", "deputy", "assistant", "admin"])
+def test_home_sends_leaders_and_administrator_to_the_dashboard(client, request, persona):
     sign_in(client, request.getfixturevalue(persona))
     response = client.get(reverse("home"), follow=True)
     assert response.redirect_chain == [(reverse("dashboard"), 302)]
+    assert response.status_code == 200
+
+
+def test_home_sends_the_dsl_to_what_needs_them(client, dsl):
+    sign_in(client, dsl)
+    response = client.get(reverse("home"), follow=True)
+    assert response.redirect_chain == [(reverse("attention_queue"), 302)]
     assert response.status_code == 200
 
 

@@ -27,6 +27,7 @@ class NoteForm(_Helper):
     text = forms.CharField(
         label="Note",
         max_length=LONG_TEXT,
+        error_messages={"required": "Write the note."},
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="A discussion, a decision and its reason: dated and signed with your name.",
     )
@@ -43,6 +44,7 @@ class CloseForm(_Helper):
     rationale = forms.CharField(
         label="Why it can be closed",
         max_length=LONG_TEXT,
+        error_messages={"required": "Say why it can be closed."},
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -51,6 +53,7 @@ class ReopenForm(_Helper):
     reason = forms.CharField(
         label="Why it is reopened",
         max_length=LONG_TEXT,
+        error_messages={"required": "Say why it is reopened."},
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 

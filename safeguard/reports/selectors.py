@@ -20,6 +20,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from contacts.alerts.models import Alert, AlertStatus, Owner
 from contacts.concerns.models import BoundaryConcern, LadoOutcome, LadoReferral, LadoType, Outcome
 from contacts.people.models import Staff, StaffRole
 from contacts.planned.models import ContactRequest, ContactRequestQuerySet, Route, Status
@@ -215,6 +216,9 @@ class Report:
     acknowledgements: list[tuple[PolicyVersion, int, int]]  # version, read, not yet read
     unread_names: dict[int, list[str]]  # version id -> names (for the headteacher only)
     duty_changes: list[DutyChange] = field(default_factory=list)
+    # Needs attention now, by kind: (kind, open, overdue); and raised-to-acknowledged times.
+    attention: list[tuple[str, int, int]] = field(default_factory=list)
+    acknowledge_times: Durations = field(default_factory=lambda: Durations(0, None, None))
     # The full check (a time) whose intact blocks, unchanged since, the period's check relied on.
     audit_check_relied_on: dt.datetime | None = None
     # The headteacher's view leaves out concerns and LADO matters about the headteacher.
@@ -404,6 +408,50 @@ def _breaks(school: School, problems: list[int]) -> list[str]:
     return named
 
 
+ATTENTION_KINDS = (
+    ("Child-protection disclosures", Q(disclosure__isnull=False, urgent=True)),
+    ("Other personal disclosures", Q(disclosure__isnull=False, urgent=False)),
+    ("Records reported to the headteacher", Q(record__isnull=False)),
+    ("Boundary concerns", Q(concern__isnull=False)),
+)
+
+
+def _attention(
+    school: School, period: Period, for_head: bool
+) -> tuple[list[tuple[str, int, int]], Durations]:
+    """Open alerts by kind, and how many are overdue: a child-protection disclosure past its
+    time to be acknowledged, anything else unacknowledged for longer than the school's response
+    days. The head's view leaves out the chair's (concerns about the head, the head's own
+    records), as it does those concerns. No names."""
+    alerts = Alert.objects.filter(school=school)
+    if for_head:
+        alerts = alerts.exclude(owner=Owner.CHAIR_OF_GOVERNORS)
+    now = timezone.now()
+    late = now - dt.timedelta(days=school.response_days)
+    overdue = Q(status=AlertStatus.NEW) & (
+        Q(urgent=True, acknowledge_by__lt=now) | Q(urgent=False, raised_at__lt=late)
+    )
+    counts = alerts.exclude(status=AlertStatus.CLOSED).aggregate(
+        **{f"open_{n}": Count("pk", filter=kind) for n, (_, kind) in enumerate(ATTENTION_KINDS)},
+        **{
+            f"late_{n}": Count("pk", filter=kind & overdue)
+            for n, (_, kind) in enumerate(ATTENTION_KINDS)
+        },
+    )
+    rows = [
+        (label, counts[f"open_{n}"], counts[f"late_{n}"])
+        for n, (label, _) in enumerate(ATTENTION_KINDS)
+    ]
+    times = _durations(
+        list(
+            alerts.filter(_in(period, "raised_at"), acknowledged_at__isnull=False).values_list(
+                "raised_at", "acknowledged_at"
+            )
+        )
+    )
+    return rows, times
+
+
 def governors_report(
     *, school: School, period: Period, for_head: bool, today: dt.date | None = None
 ) -> Report:
@@ -416,6 +464,7 @@ def governors_report(
     disclosures = Disclosure.objects.filter(school=school)
     concerns = BoundaryConcern.objects.filter(school=school)
     lado = LadoReferral.objects.filter(school=school)
+    attention, acknowledge_times = _attention(school, period, for_head)
     if for_head:
         # The head must not learn, even as a count, of a concern or LADO matter about the head:
         # those are the chair's to manage (003 §6). The governors' view counts them.
@@ -521,6 +570,8 @@ def governors_report(
         acknowledgements=acknowledgements,
         unread_names=unread,
         duty_changes=_duty_changes(school, period),
+        attention=attention,
+        acknowledge_times=acknowledge_times,
         audit_check_relied_on=chain.relied_on.ran_at if chain.relied_on else None,
         about_head_left_out=for_head,
     )

@@ -971,7 +971,7 @@ def test_others_cannot_open_the_dashboard(request, client, persona, policy):
     assert "Policy reviews overdue" not in text(response)
 
 
-@pytest.mark.parametrize("persona", ["head", "deputy", "dsl", "admin"])
+@pytest.mark.parametrize("persona", ["head", "deputy", "admin"])
 def test_home_takes_leaders_to_the_dashboard(request, client, persona):
     response = _as(client, request.getfixturevalue(persona)).get(reverse("home"))
 

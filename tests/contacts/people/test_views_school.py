@@ -18,6 +18,9 @@ def _data(school, **changes):
         "exemption_needs_approval": "on" if school.exemption_needs_approval else "",
         "response_days": school.response_days,
         "require_two_factor_for_all": "on" if school.require_two_factor_for_all else "",
+        "acknowledge_within_minutes": school.acknowledge_within_minutes,
+        "school_day_starts": school.school_day_starts.strftime("%H:%M"),
+        "school_day_ends": school.school_day_ends.strftime("%H:%M"),
         "retention_disclosure_until_age": school.retention_disclosure_until_age,
         "retention_staff_retirement_age": school.retention_staff_retirement_age,
         "retention_allegation_min_years": school.retention_allegation_min_years,
@@ -87,3 +90,25 @@ def test_only_the_head_may_change_settings(request, client, persona, school):
     assert client.post(reverse(URL), _data(school, child_age=21)).status_code == 403
     school.refresh_from_db()
     assert school.child_age == 18
+
+
+def test_the_head_sets_the_time_to_acknowledge_a_disclosure_and_the_school_day(
+    client, head, school
+):
+    sign_in(client, head)
+    client.post(
+        reverse(URL),
+        _data(school, acknowledge_within_minutes=30, school_day_starts="08:30"),
+    )
+    school.refresh_from_db()
+    assert school.acknowledge_within_minutes == 30
+    assert school.school_day_starts.strftime("%H:%M") == "08:30"
+
+
+def test_a_school_day_that_ends_before_it_starts_is_refused_beside_the_field(client, head, school):
+    sign_in(client, head)
+    response = client.post(
+        reverse(URL), _data(school, school_day_starts="17:00", school_day_ends="08:00")
+    )
+    assert response.status_code == 200
+    assert "must end after it starts" in field_error(response, "school_day_ends")

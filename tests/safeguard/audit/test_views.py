@@ -173,7 +173,12 @@ def test_actions_are_in_words(client, head, teacher, colleague, pupil):
     _as(client, head).get(reverse("pupil_detail", args=[pupil.pk]))
     actions = [row[3] for row in _rows(_as(client, head).get(URL))]
     # A concern needs its case manager's attention: its alert is raised with it.
-    assert actions == ["Viewed", "Needs attention: raised", "Boundary concern raised", "Record made"]
+    assert actions == [
+        "Viewed",
+        "Needs attention: raised",
+        "Boundary concern raised",
+        "Record made",
+    ]
 
 
 def test_the_table_is_paginated_by_100(client, head):

@@ -494,3 +494,31 @@ def test_the_report_lists_changes_to_safeguarding_roles_and_line_management(
     ]
     elsewhere = governors_report(school=outsider.school, period=term(today), for_head=False)
     assert elsewhere.duty_changes == []
+
+
+def test_needs_attention_open_and_late_by_kind_and_the_time_to_acknowledge(
+    school, head, dsl, chair, teacher, pupil
+):
+    from contacts.alerts import services as alert_services
+    from contacts.alerts.models import Alert
+    from safeguard.reports.selectors import term
+    from tests.factories_records import make_concern, make_disclosure, make_record
+
+    late = make_disclosure(teacher, pupil).alerts.get()
+    Alert.objects.filter(pk=late.pk).update(acknowledge_by=timezone.now() - dt.timedelta(hours=1))
+    seen = alert_services.alert_acknowledge(
+        actor=dsl, alert=make_disclosure(teacher, pupil).alerts.get()
+    )
+    make_record(teacher, [pupil], record_type="ongoing")
+    make_concern(teacher, head)  # the chair's: about the head
+    today = timezone.localdate()
+    report = governors_report(school=school, period=term(today), for_head=False)
+    rows = {label: (open_, overdue) for label, open_, overdue in report.attention}
+    assert rows["Child-protection disclosures"] == (2, 1)
+    assert rows["Records reported to the headteacher"] == (1, 0)
+    assert rows["Boundary concerns"] == (1, 0)
+    assert report.acknowledge_times.count == 1
+    assert seen.acknowledged_at is not None
+    # The head's view leaves out what is the chair's: the concern about the head.
+    heads = governors_report(school=school, period=term(today), for_head=True)
+    assert {label: o for label, o, _ in heads.attention}["Boundary concerns"] == 0
