@@ -583,6 +583,23 @@ FORMS: list[Form] = [
         label="message",
     ),
     Form(
+        "record_new_type",
+        "teacher",
+        lambda s: {
+            "pupils": [s["pupil"].pk],
+            "kind": "meeting",
+            "purpose": "personal",
+            "occurred_on": _day(-1),
+            "occurred_time": "11:00",
+            "place": "The park",
+            "arranged": "yes",
+            "details": "Met at the park, as his mother had asked me to.",
+        },
+        kwargs=lambda s: {"record_type": "unplanned"},
+        creates=ContactRecord,
+        label="unplanned",
+    ),
+    Form(
         "record_addendum",
         "teacher",
         lambda s: {"text": "It was at ten past four, not half past."},

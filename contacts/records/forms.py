@@ -169,11 +169,24 @@ class RecordForm(_DateAndTime, PupilPickerForm):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     attachment = forms.FileField(label="Attachment (optional)", required=False)
+    arranged = forms.TypedChoiceField(
+        label="Was it arranged beforehand?",
+        choices=[
+            ("no", "No: we met by chance"),
+            ("yes", "Yes: it was arranged beforehand, by me, the pupil or their family"),
+        ],
+        coerce=lambda answer: answer == "yes",
+        widget=forms.RadioSelect,
+        help_text="Contact arranged in advance may have needed approval first: your line "
+        "manager will discuss it with you (004 §12).",
+    )
 
     def __init__(self, *args: Any, record_type: str, pupils: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.record_type = record_type
         self.helper = _no_form_tag()
+        if record_type != RecordType.UNPLANNED:
+            del self.fields["arranged"]
         if record_type == RecordType.FAMILY:
             self.fields["pupils"].label = "The pupil or pupils whose family it was"
         kinds = RECORD_KINDS[record_type]
@@ -224,6 +237,7 @@ class RecordForm(_DateAndTime, PupilPickerForm):
             "school_channel": data.get("school_channel", False),
             "direction": data.get("direction", ""),
             "reply": data.get("reply", ""),
+            "arranged": data.get("arranged", False),
         }
 
 

@@ -91,6 +91,12 @@ class ContactRecord(Attached):
     place = models.CharField(max_length=200, blank=True)
     details = models.TextField("what happened")
     reply = models.TextField("any reply sent", blank=True)
+    # Unplanned contact only: whether it was arranged beforehand (by the member of staff, the
+    # pupil or the family). A chance meeting is not; contact arranged and reported afterwards
+    # should have been asked about first when the engine's answer in advance (`planned_verdict`)
+    # was anything but "record" (004 §12; 001 §4.2).
+    arranged = models.BooleanField("arranged beforehand", default=False)
+    planned_verdict = models.CharField(max_length=20, blank=True)
     # The engine's assessment (planned=False) as it was when recorded.
     verdict = models.CharField(max_length=20)
     route = models.CharField(max_length=20, choices=Route.choices, default=Route.HEADTEACHER)
@@ -110,6 +116,12 @@ class ContactRecord(Attached):
                 condition=Q(verdict__in=["prohibited", "needs_approval", "record"]),
                 name="record_known_verdict",
             ),
+            # The answer in advance is kept for arranged contact, and only for it.
+            models.CheckConstraint(
+                condition=Q(arranged=False, planned_verdict="")
+                | Q(arranged=True, planned_verdict__in=["prohibited", "needs_approval", "record"]),
+                name="record_planned_verdict_if_arranged",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -122,6 +134,11 @@ class ContactRecord(Attached):
     @property
     def audit_ref(self) -> str:
         return self.reference
+
+    @property
+    def should_have_been_asked(self) -> bool:
+        """Arranged beforehand, and the policies would have needed it asked about first."""
+        return self.arranged and self.planned_verdict in ("needs_approval", "prohibited")
 
     @property
     def is_restricted(self) -> bool:

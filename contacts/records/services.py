@@ -83,21 +83,26 @@ def record_create(
     direction: str = "",
     reply: str = "",
     attachment: UploadedFile | None = None,
+    arranged: bool = False,
 ) -> ContactRecord:
-    """Record contact that has happened; the actions the policies name follow from it."""
+    """Record contact that has happened; the actions the policies name follow from it.
+    Unplanned contact that was `arranged` beforehand is also assessed as it would have been in
+    advance: if that needed approval, the record says it should have been asked about first."""
     pupils = _same_school(actor, pupils)
     _check_record(record_type, kind, details, direction, occurred_at)
     with_family_only = record_type == RecordType.FAMILY
-    assessment = assess_contact(
-        requester=actor,
-        pupils=pupils,
-        with_family_only=with_family_only,
-        on=timezone.localtime(occurred_at).date(),
-        kind=kind,
-        purpose=purpose,
-        planned=False,
-        school_channel=school_channel,
-    )
+    arranged = arranged and record_type == RecordType.UNPLANNED
+    facts = {
+        "requester": actor,
+        "pupils": pupils,
+        "with_family_only": with_family_only,
+        "on": timezone.localtime(occurred_at).date(),
+        "kind": kind,
+        "purpose": purpose,
+        "school_channel": school_channel,
+    }
+    assessment = assess_contact(planned=False, **facts)
+    planned_verdict = assess_contact(planned=True, **facts).verdict if arranged else ""
     record = ContactRecord(
         school=actor.school,
         author=actor,
@@ -112,6 +117,8 @@ def record_create(
         details=details.strip(),
         reply=reply.strip(),
         route=workflow.route_for(requester=actor, referred=False),
+        arranged=arranged,
+        planned_verdict=planned_verdict,
     )
     snapshot(record, assessment)
     stored = None
@@ -146,6 +153,7 @@ def record_alert_groups(record: ContactRecord) -> tuple[list[Staff], list[Staff]
         "report_to_head_immediately" in record.actions
         or record.record_type == RecordType.ONGOING
         or record.verdict != "record"
+        or (record.arranged and record.planned_verdict == "prohibited")
     )
     head_side = (
         list(workflow.people_for_route(record.school_id, record.route, exclude=[record.author_id]))
@@ -153,7 +161,9 @@ def record_alert_groups(record: ContactRecord) -> tuple[list[Staff], list[Staff]
         else []
     )
     manager = record.author.line_manager
-    managers = [manager] if manager and "notify_line_manager" in record.actions else []
+    # The line manager discusses contact that should have been asked about first (004 §12).
+    tell_manager = "notify_line_manager" in record.actions or record.should_have_been_asked
+    managers = [manager] if manager and tell_manager else []
     return head_side, managers
 
 

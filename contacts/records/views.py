@@ -44,6 +44,13 @@ RECORD_VERDICTS: dict[str, str] = {
 }
 
 
+# What the answer would have been, had arranged contact been asked about in advance.
+PLANNED_VERDICTS: dict[str, str] = {
+    "prohibited": "not allowed",
+    "needs_approval": "needs approval first",
+}
+
+
 # --- Contact records -----------------------------------------------------------------------
 
 
@@ -177,6 +184,9 @@ def _record_page(
         **_addenda_context(record, (addendum_form or AddendumForm()) if may_add else None),
         "pupils": record.pupils.all(),
         "verdict_words": RECORD_VERDICTS[record.verdict],
+        "asked_first": PLANNED_VERDICTS.get(record.planned_verdict, "")
+        if record.should_have_been_asked
+        else "",
         "lado_prompt": "consider_lado" in record.actions and roles.has_role(user, Role.HEADTEACHER),
     }
     assessment = records_selectors.record_assessment(record)

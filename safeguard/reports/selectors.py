@@ -489,6 +489,22 @@ def governors_report(
     anomalies = _anomalies(school)
     anomalies.append(
         Anomaly(
+            "Contact arranged without approval, recorded afterwards",
+            [
+                f"REC-{pk:06d}"
+                for pk in ContactRecord.objects.filter(
+                    school=school,
+                    arranged=True,
+                    planned_verdict__in=("needs_approval", "prohibited"),
+                )
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            ],
+            requests=False,
+        )
+    )
+    anomalies.append(
+        Anomaly(
             "Breaks in the audit trail during the period",
             _breaks(school, chain.problems),
             requests=False,

@@ -340,6 +340,41 @@ def test_ordinary_unplanned_meeting_alerts_nobody(teacher, pupil, head, deputy, 
     assert not Notification.objects.exists()
 
 
+def test_a_chance_meeting_stays_a_chance_meeting(teacher, pupil, head, line_manager):
+    record = make_record(teacher, [pupil], purpose="personal", arranged=False)
+    assert not record.arranged and record.planned_verdict == ""
+    assert not record.should_have_been_asked
+    assert not Notification.objects.exists()
+
+
+def test_arranged_contact_reported_afterwards_should_have_been_asked_about_first(
+    teacher, pupil, head, line_manager
+):
+    record = make_record(teacher, [pupil], purpose="personal", arranged=True)
+    assert record.verdict == "record"
+    # Planned personal contact with a current pupil is not allowed (Rule 3).
+    assert record.planned_verdict == "prohibited"
+    assert record.should_have_been_asked
+    # The line manager discusses it (004 §12); what would not have been allowed reaches the head.
+    assert _notified() == {line_manager, head}
+    assert record.alerts.get().owner == "headteacher"
+
+
+def test_arranged_contact_that_needed_approval_goes_to_the_line_manager_only(
+    teacher, pupil, head, line_manager
+):
+    # A work meeting outside the usual setting, arranged in advance (Rule 4).
+    record = make_record(teacher, [pupil], purpose="work", arranged=True)
+    assert record.planned_verdict == "needs_approval"
+    assert _notified() == {line_manager}
+    assert not record.alerts.exists()
+
+
+def test_arranged_only_counts_for_unplanned_contact(teacher, pupil, head):
+    record = make_record(teacher, [pupil], record_type="lift", kind="transport", arranged=True)
+    assert not record.arranged and record.planned_verdict == ""
+
+
 def test_alert_reaches_the_deputy_too_while_the_head_is_absent(teacher, pupil, head, deputy):
     _absent_today(head)
     make_record(teacher, [pupil], record_type="lift", kind="transport")

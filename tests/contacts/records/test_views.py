@@ -68,6 +68,7 @@ def _answers(pupils, **extra) -> dict:
         "occurred_time": "16:30",
         "place": "Sports centre car park",
         "details": TYPED,
+        "arranged": "no",
     }
     return data | extra
 
@@ -470,3 +471,23 @@ def test_a_relationship_record_prompts_the_head_to_consider_the_lado(client, tea
     page = text(_as(client, head).get(response.url))
     assert "Consider consulting the LADO" in page
     assert head.school.lado_phone in page
+
+
+def test_arranged_contact_recorded_afterwards_says_it_should_have_been_asked_first(
+    client, teacher, pupil, line_manager
+):
+    response = _post(
+        _as(client, teacher), "unplanned", _answers([pupil], purpose="personal", arranged="yes")
+    )
+    assert response.status_code == 302
+    page = text(client.get(response.url))
+    assert "This should have been asked about first." in page
+    assert "the answer would have been: not allowed" in page
+
+
+def test_whether_it_was_arranged_must_be_answered(client, teacher, pupil):
+    answers = _answers([pupil])
+    del answers["arranged"]
+    response = _post(_as(client, teacher), "unplanned", answers)
+    assert response.status_code == 200
+    assert field_error(response, "arranged")
