@@ -13,7 +13,7 @@ ALERT_TYPE = Alert._meta.label_lower
 
 
 def hidden_from(user: Any) -> dict[str, list[str]]:
-    concerns = concerns_hidden_from(user).get(CONCERN_TYPE, [])
+    concerns = [int(pk) for pk in concerns_hidden_from(user).get(CONCERN_TYPE, [])]
     alerts = Alert.objects.filter(school_id=user.school_id, concern_id__in=concerns)
     return {ALERT_TYPE: [str(pk) for pk in alerts.values_list("pk", flat=True)]}
 

@@ -4,25 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0011_alerts_cases_deputy_dsl'),
-        ('safeguard', '0009_school_acknowledgement_time'),
+        ("contacts", "0011_alerts_cases_deputy_dsl"),
+        ("safeguard", "0009_school_acknowledgement_time"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contactrecord',
-            name='arranged',
-            field=models.BooleanField(default=False, verbose_name='arranged beforehand'),
+            model_name="contactrecord",
+            name="arranged",
+            field=models.BooleanField(default=False, verbose_name="arranged beforehand"),
         ),
         migrations.AddField(
-            model_name='contactrecord',
-            name='planned_verdict',
+            model_name="contactrecord",
+            name="planned_verdict",
             field=models.CharField(blank=True, max_length=20),
         ),
         migrations.AddConstraint(
-            model_name='contactrecord',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('arranged', False), ('planned_verdict', '')), models.Q(('arranged', True), ('planned_verdict__in', ['prohibited', 'needs_approval', 'record'])), _connector='OR'), name='record_planned_verdict_if_arranged'),
+            model_name="contactrecord",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("arranged", False), ("planned_verdict", "")),
+                    models.Q(
+                        ("arranged", True),
+                        ("planned_verdict__in", ["prohibited", "needs_approval", "record"]),
+                    ),
+                    _connector="OR",
+                ),
+                name="record_planned_verdict_if_arranged",
+            ),
         ),
     ]

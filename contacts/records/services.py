@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -92,17 +93,19 @@ def record_create(
     _check_record(record_type, kind, details, direction, occurred_at)
     with_family_only = record_type == RecordType.FAMILY
     arranged = arranged and record_type == RecordType.UNPLANNED
-    facts = {
-        "requester": actor,
-        "pupils": pupils,
+    answers: dict[str, Any] = {
         "with_family_only": with_family_only,
         "on": timezone.localtime(occurred_at).date(),
         "kind": kind,
         "purpose": purpose,
         "school_channel": school_channel,
     }
-    assessment = assess_contact(planned=False, **facts)
-    planned_verdict = assess_contact(planned=True, **facts).verdict if arranged else ""
+    assessment = assess_contact(requester=actor, pupils=pupils, planned=False, **answers)
+    planned_verdict = (
+        assess_contact(requester=actor, pupils=pupils, planned=True, **answers).verdict
+        if arranged
+        else ""
+    )
     record = ContactRecord(
         school=actor.school,
         author=actor,

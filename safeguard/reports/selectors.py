@@ -442,12 +442,13 @@ def _attention(
         (label, counts[f"open_{n}"], counts[f"late_{n}"])
         for n, (label, _) in enumerate(ATTENTION_KINDS)
     ]
+    acknowledged = alerts.filter(_in(period, "raised_at"), acknowledged_at__isnull=False)
     times = _durations(
-        list(
-            alerts.filter(_in(period, "raised_at"), acknowledged_at__isnull=False).values_list(
-                "raised_at", "acknowledged_at"
-            )
-        )
+        [
+            (raised, at)
+            for raised, at in acknowledged.values_list("raised_at", "acknowledged_at")
+            if at is not None
+        ]
     )
     return rows, times
 
