@@ -96,6 +96,11 @@ class Staff(AbstractBaseUser):
         help_text="The day they leave the school: from then on they cannot sign in (the account "
         "is deactivated that night or at once if the date has passed; what they wrote is kept).",
     )
+    # Who set the leaving date: the nightly run ends the account only if they may still (the
+    # person may have taken on a senior role since).
+    leaving_date_set_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = StaffManager()

@@ -264,6 +264,14 @@ def record_duty_changes(
     watched_before = roles_before & roles.SAFEGUARDING_ROLES
     watched_after = roles_after & roles.SAFEGUARDING_ROLES
     told = []
+    if watched_after - watched_before:
+        # An invitation sent before the person took on a senior role was sent by someone who
+        # may not be allowed to invite them now: it stops working (whoever may, sends a new one).
+        withdrawn = staff.invitations.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+        if withdrawn:
+            operator = "; ".join(p for p in [operator, "open invitation withdrawn"] if p)
     if watched_before != watched_after:
         added, removed = watched_after - watched_before, watched_before - watched_after
         parts = [
@@ -313,6 +321,7 @@ def staff_create(
     staff = Staff(school=school, **{k: v for k, v in fields.items() if k in STAFF_FIELDS})
     _check_line_manager(actor, staff, staff.line_manager, role_values)
     _check_leaving_date(actor, staff)
+    staff.leaving_date_set_by = actor if staff.leaving_date else None
     if password:
         staff.set_password(password)
     else:
@@ -374,6 +383,7 @@ def staff_update(
             except ValidationError as error:
                 raise ValidationError({"email": error.messages}) from None
         if staff.leaving_date != before.leaving_date:
+            staff.leaving_date_set_by = actor if staff.leaving_date else None
             _check_leaving_date(actor, staff)
             try:
                 _require_may_change_account(actor, staff, held, "set the leaving date of")
@@ -399,7 +409,10 @@ def staff_update(
             staff.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
                 revoked_at=timezone.now()
             )
-        if staff.email != old_email and held & roles.SENIOR_ACCOUNT_ROLES:
+        if staff.email != old_email:
+            # Told at the address they had, whoever they are: a changed address is how an
+            # account is taken over (a reset link then goes to the new one). The senior
+            # accounts' changes go to the chair and the DSL too.
             _tell(
                 DutyChange(
                     school=staff.school,
@@ -407,6 +420,7 @@ def staff_update(
                     staff=staff,
                     what="email address changed",
                     tell_at=old_email,
+                    to_overseers=bool(held & roles.SENIOR_ACCOUNT_ROLES),
                 )
             )
     return staff
@@ -602,13 +616,29 @@ def staff_leavers_deactivate(*, actor: Staff | None, on: dt.date | None = None) 
         with transaction.atomic():
             locked = (
                 Staff.objects.select_for_update(of=("self",))
-                .select_related("school")
+                .select_related("school", "leaving_date_set_by")
                 .filter(pk=staff.pk, is_active=True, leaving_date__lte=on)
                 .first()
             )
             if locked is None:
                 continue
-            _deactivate(actor, locked, _held(locked), why="leaving date reached")
+            held = _held(locked)
+            setter = locked.leaving_date_set_by
+            try:
+                _require_may_change_account(setter, locked, held, "set the leaving date of")
+            except ValidationError:
+                # Set before they took on a senior role, by someone who may not end it now.
+                audit_record(
+                    actor=actor,
+                    school=locked.school,
+                    action="staff.leaving_date_held",
+                    obj=locked,
+                    reason=f"set by {setter.audit_ref if setter else 'nobody'}, who may no "
+                    "longer end this account: the headteacher (the chair, for the head or a "
+                    "governor) must set it again",
+                )
+                continue
+            _deactivate(actor, locked, held, why="leaving date reached")
             ended.append(locked)
     return ended
 
@@ -781,6 +811,8 @@ INVITATION_REFUSALS = {
     "expired": "This invitation has expired. You can ask for a new one below.",
     "inactive": "This account has been deactivated. Ask the school office if you think this is "
     "wrong.",
+    "single_sign_on": "Your school signs in with its Microsoft or Google accounts, not with "
+    "passwords: go to the sign-in page and use the button there.",
 }
 
 
@@ -790,6 +822,16 @@ def invitation_problem(invitation: Invitation) -> str:
         return "inactive"
     if invitation.sent_to != invitation.staff.email:
         return "revoked"  # their address has changed since: the link went to the old one
+    staff = invitation.staff
+    if not staff.school.password_sign_in and not _held(staff) & roles.PASSWORD_BREAK_GLASS:
+        return "single_sign_on"
+    sender = invitation.sent_by
+    if sender is not None and sender.pk != staff.pk:
+        try:
+            _require_may_invite(sender, staff, _held(staff))
+        except (PermissionDenied, ValidationError):
+            # The sender may no longer invite this person (they took on a senior role since).
+            return "revoked"
     status = invitation.status
     return "" if status == "pending" else status
 

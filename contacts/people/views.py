@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -333,6 +333,7 @@ def _governance_page(
                 "is_governor": Role.GOVERNOR in held,
                 "is_you": person.pk == request.user.pk,
                 "email_form": email_form,
+                "may_invite": not services.invite_refusal(request.user, person, held),
             }
         )
     candidates = selectors.governor_candidates_for(request.user)
@@ -475,16 +476,24 @@ def invitation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(roles.PEOPLE_EDITORS)
+@role_required(roles.PEOPLE_EDITORS, roles.GOVERNANCE_KEEPERS)
 def invitation_send(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
+    """From the Invitations page, or the governance page for the chair (the head's and the
+    governors' accounts are the chair's to invite)."""
+    staff = (
+        selectors.staff_visible_to(request.user).filter(pk=pk).first()
+        or selectors.governance_accounts_for(request.user).filter(pk=pk).first()
+    )
+    if staff is None:
+        raise Http404("No such member of staff.")
     try:
         services.invitation_send(actor=request.user, staff=staff)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"An invitation was emailed to {staff.full_name}.")
-    return redirect("invitation_list")
+    on_invitations = roles.has_role(request.user, roles.PEOPLE_EDITORS)
+    return redirect("invitation_list" if on_invitations else "governance")
 
 
 @require_POST

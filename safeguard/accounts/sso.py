@@ -139,6 +139,20 @@ def school_sign_in_update(
         wanted["sso_microsoft_tenant"] or wanted["sso_google_domain"]
     ):
         errors["password_sign_in"] = PASSWORD_OFF_MESSAGE
+    if not head and wanted["password_sign_in"] != school.password_sign_in:
+        # Turning passwords off signs out of reach everyone without the provider, the senior
+        # accounts the administrator may not switch off one by one among them.
+        errors["password_sign_in"] = "Only the headteacher turns password sign-in on or off."
+    for field, value in (
+        ("sso_microsoft_tenant", wanted["sso_microsoft_tenant"]),
+        ("sso_google_domain", wanted["sso_google_domain"]),
+    ):
+        if value and School.objects.exclude(pk=school.pk).filter(**{field: value}).exists():
+            errors.setdefault(
+                field,
+                "Another school on this installation already signs in with this; each school's "
+                "staff must come from its own tenant or domain. Ask the installation's operator.",
+            )
     if not head and wanted["sso_accept_provider_mfa"] != school.sso_accept_provider_mfa:
         errors["sso_accept_provider_mfa"] = (
             "Only the headteacher chooses whether the provider's multi-factor sign-in is accepted."
@@ -250,8 +264,10 @@ def sso_decide(
     email = normal_email(raw)
     account = (
         Staff.objects.select_related("school").filter(email=email).first()
-        if email.isascii()
-        else None  # a look-alike address names nobody, however the database folds case
+        # Checked before and after folding: a full-width or compatibility letter (ｈ, ſ) folds
+        # onto a plain one, and a look-alike address names nobody.
+        if raw.strip().isascii() and email.isascii()
+        else None
     )
     if account is None:
         raise SsoRefused(

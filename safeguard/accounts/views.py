@@ -259,6 +259,12 @@ class PasswordResetChoose(auth_views.PasswordResetConfirmView):
     form_class = NewPasswordForm
     template_name = "registration/password_reset_confirm.html"
 
+    def get_user(self, uidb64: str) -> Any:
+        # Django's token does not cover whether the account is active: a link sent before the
+        # person was deactivated must not work after.
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
     def form_valid(self, form: NewPasswordForm) -> HttpResponse:  # type: ignore[override]
         person = self.user
         if person is None:  # not reached: the form is offered only for a link naming a person

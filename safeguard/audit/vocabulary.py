@@ -78,6 +78,7 @@ ACTIONS: dict[str, str] = {
     "staff.import": "Member of staff imported",
     "staff.activate": "Member of staff reactivated",
     "staff.deactivate": "Member of staff deactivated",
+    "staff.leaving_date_held": "Leaving date not acted on: set by someone who may no longer",
     "staff.roles_change": "Safeguarding roles changed",
     "staff.line_manager_change": "Line manager changed",
     "pupil.create": "Pupil added",

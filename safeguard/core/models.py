@@ -114,6 +114,18 @@ class School(models.Model):
             models.CheckConstraint(
                 condition=Q(child_age__gte=10, child_age__lte=25), name="school_child_age_range"
             ),
+            # Each school's staff sign in from its own tenant or domain (single sign-on finds
+            # the school by it).
+            models.UniqueConstraint(
+                fields=["sso_microsoft_tenant"],
+                condition=~Q(sso_microsoft_tenant=""),
+                name="school_sso_microsoft_tenant_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["sso_google_domain"],
+                condition=~Q(sso_google_domain=""),
+                name="school_sso_google_domain_unique",
+            ),
             models.CheckConstraint(
                 condition=Q(school_day_starts__lt=models.F("school_day_ends")),
                 name="school_day_starts_before_it_ends",

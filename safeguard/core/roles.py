@@ -140,8 +140,9 @@ SIGN_IN_SETTERS = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
 # the administrator.
 PROVIDER_MFA_ACCEPTERS = frozenset({Role.HEADTEACHER})
 # Who keeps a password (and second factor) when the school turns password sign-in off: the
-# way in when the identity provider is down or misconfigured.
-PASSWORD_BREAK_GLASS = frozenset({Role.HEADTEACHER})
+# way in when the identity provider is down or misconfigured; and the chair of governors, so
+# that the head, who alone turns passwords off, cannot shut out the head's own overseer.
+PASSWORD_BREAK_GLASS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS})
 
 # The order in which a person's "acting role" is chosen for the audit trail.
 _PRECEDENCE = [
