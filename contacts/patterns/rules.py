@@ -116,6 +116,14 @@ def _by_pupil(
     return grouped
 
 
+def _within(made: int, what: str, count: int, days: int) -> str:
+    """ "3 unplanned contacts … within 90 days", or, for more than the threshold, how many of
+    them make it."""
+    if made == count:
+        return f"{made} {what} within {days} days."
+    return f"{made} {what}, at least {count} of them within {days} days of each other."
+
+
 def _keys(entries: Iterable[Entry]) -> tuple[str, ...]:
     return tuple(e.key for e in entries)
 
@@ -132,8 +140,12 @@ def unplanned_contact(entries: Sequence[Entry], limits: Thresholds) -> list[Flag
                 Flag(
                     "unplanned",
                     TITLES["unplanned"],
-                    f"{len(made)} unplanned contacts with the same pupil, at least "
-                    f"{limits.unplanned_count} of them within {limits.unplanned_days} days.",
+                    _within(
+                        len(made),
+                        "unplanned contacts with the same pupil",
+                        limits.unplanned_count,
+                        limits.unplanned_days,
+                    ),
                     pupil,
                     _keys(made),
                 )
@@ -153,9 +165,12 @@ def gifts_and_messages(entries: Sequence[Entry], limits: Thresholds) -> list[Fla
                 Flag(
                     "gifts_messages",
                     TITLES["gifts_messages"],
-                    f"{len(made)} gifts or personal messages to the same pupil, at least "
-                    f"{limits.gifts_messages_count} of them within "
-                    f"{limits.gifts_messages_days} days.",
+                    _within(
+                        len(made),
+                        "gifts or personal messages to the same pupil",
+                        limits.gifts_messages_count,
+                        limits.gifts_messages_days,
+                    ),
                     pupil,
                     _keys(made),
                 )
@@ -175,8 +190,12 @@ def repeated_concerns(entries: Sequence[Entry], limits: Thresholds) -> list[Flag
         Flag(
             "concerns",
             TITLES["concerns"],
-            f"{len(made)} boundary concerns about this adult, at least {limits.concerns_count} "
-            f"of them within {limits.concerns_days} days.",
+            _within(
+                len(made),
+                "boundary concerns about this adult",
+                limits.concerns_count,
+                limits.concerns_days,
+            ),
             None,
             _keys(made),
         )

@@ -59,6 +59,7 @@ def test_three_unplanned_contacts_with_one_pupil_within_90_days_are_worth_a_look
     assert flag.title == "Repeated unplanned contact with one pupil"
     assert flag.pupil == ANA
     assert flag.entries == ("a", "b", "c")
+    assert flag.explanation == "3 unplanned contacts with the same pupil within 90 days."
 
 
 def test_two_unplanned_contacts_are_not():
@@ -69,6 +70,9 @@ def test_four_unplanned_contacts_name_all_four():
     entries = [unplanned(k, d) for k, d in (("a", 0), ("b", 5), ("c", 10), ("d", 15))]
     [flag] = unplanned_contact(entries, LIMITS)
     assert flag.entries == ("a", "b", "c", "d")
+    assert flag.explanation == (
+        "4 unplanned contacts with the same pupil, at least 3 of them within 90 days of each other."
+    )
 
 
 def test_the_window_is_90_days_first_to_last_and_91_is_outside():
