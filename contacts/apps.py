@@ -12,6 +12,10 @@ class ContactsConfig(AppConfig):
         from safeguard.audit.selectors import register_trail_privacy
 
         register_trail_privacy(CONCERNS_PRIVACY)
+        # Nor is anyone shown that their own pattern was looked at.
+        from contacts.patterns.trail import PATTERNS_PRIVACY
+
+        register_trail_privacy(PATTERNS_PRIVACY)
 
         # And the events of alerts about those concerns.
         from contacts.alerts.trail import ALERTS_PRIVACY

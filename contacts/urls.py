@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("contacts.people.urls")),
     path("", include("contacts.files.urls")),
+    path("", include("contacts.patterns.urls")),
     path("", include("contacts.planned.urls")),
     path("", include("contacts.notifications.urls")),
     path("", include("contacts.records.urls")),

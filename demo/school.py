@@ -529,6 +529,30 @@ def _demo_records(people: dict[str, Staff], current: list[Pupil], former: list[P
         place="The family's home",
         details="Home visit about attendance; both parents present.",
     )
+    # A pattern worth a look (the head's dashboard, Owen Price's pattern view): three "chance"
+    # meetings with the same pupil within 90 days and two gifts to her, each harmless alone.
+    for days, place in ((70, "The park"), (35, "The leisure centre"), (8, "The town library")):
+        records_services.record_create(
+            actor=people["history"],
+            record_type="unplanned",
+            pupils=[current[15]],
+            kind="meeting",
+            purpose="personal",
+            occurred_at=_ago(days, 17),
+            place=place,
+            details="Bumped into the pupil by chance and we talked about her history project.",
+        )
+    for days, gift in ((40, "a history book"), (12, "a set of revision cards")):
+        records_services.record_create(
+            actor=people["history"],
+            record_type="gift",
+            pupils=[current[15]],
+            kind="gift",
+            purpose="personal",
+            direction="given",
+            occurred_at=_ago(days, 15),
+            details=f"Gave the pupil {gift} to help with her coursework.",
+        )
     records_services.disclosure_record(
         actor=people["support"],
         pupil=current[12],

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from contacts.alerts.selectors import attention_counts, open_alerts_for
+from contacts.patterns.selectors import worth_a_look
 from contacts.people.models import Staff
 from contacts.people.selectors import relatives_awaiting_acknowledgement_by
 from contacts.planned.models import ContactRequest
@@ -68,6 +69,8 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     if roles.has_role(request.user, roles.SENIOR_LEADERS):
         context["outcomes_overdue"] = _first_few(requests.overdue(), "starts_at")
         context["plans_past_review"] = _first_few(requests.plans_past_review(), "plan_review_date")
+    if roles.has_role(request.user, roles.PATTERN_READERS):
+        context["worth_a_look"] = worth_a_look(request.user)
     return render(request, "dashboard.html", context)
 
 

@@ -229,6 +229,9 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "staff_detail": signed_in(200, colleague=404, chair=404, governor=404),
     "staff_edit": signed_in(403, head=200, admin=200),
     "staff_list": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, admin=200),
+    # One adult's pattern (here the teacher's): the head and the DSL; the chair only for the
+    # headteacher's (404 for anyone else's); never the adult (403 by role here).
+    "staff_pattern": signed_in(403, head=200, dsl=200, chair=404),
     "staff_subject_access": signed_in(403, head=200),
     "staff_subject_access_download": signed_in(405),
 }
@@ -308,6 +311,7 @@ def _kwargs(name, world):
         "staff": [
             "staff_detail",
             "staff_edit",
+            "staff_pattern",
             "staff_active",
             "relative_add",
             "two_factor_reset",

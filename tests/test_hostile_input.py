@@ -220,6 +220,12 @@ def _school_answers(scene: dict) -> dict[str, Any]:
         "retention_staff_retirement_age": "70",
         "retention_allegation_min_years": "10",
         "retention_contact_years_after_leaving": "6",
+        "pattern_unplanned_count": "3",
+        "pattern_unplanned_days": "90",
+        "pattern_gifts_count": "2",
+        "pattern_gifts_days": "90",
+        "pattern_concerns_count": "2",
+        "pattern_concerns_days": "365",
     }
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 
 from contacts.concerns import selectors as concerns_selectors
 from contacts.files import selectors as files_selectors
+from contacts.patterns.selectors import may_open_pattern
 from contacts.people import selectors as people_selectors
 from safeguard.accounts import services as two_factor
 from safeguard.audit.selectors import seen_by_panel
@@ -55,6 +56,7 @@ def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "can_add_relative": can_edit or staff.pk == request.user.pk,
         **_file_entries_context(request, staff),
         "concerns_about": concerns_selectors.concerns_managed_about(request.user, staff),
+        "can_open_pattern": may_open_pattern(request.user, staff),
     }
     return render(request, "contacts/staff_detail.html", context)
 

@@ -208,6 +208,17 @@ class SchoolForm(_NoFormTag, forms.ModelForm):
             "concerns are kept (default 10 years).",
             "retention_contact_years_after_leaving": "Other contact records and requests are kept "
             "this many years after the pupil leaves (default 6).",
+            # The pattern view's thresholds (docs/policy-rules.md "Patterns in one adult's
+            # contact"): a flag is worth a look, never a finding.
+            "pattern_unplanned_count": "Unplanned contacts by one adult with the same pupil that "
+            "show as worth a look (default 3).",
+            "pattern_unplanned_days": "Counted within this many days (default 90).",
+            "pattern_gifts_count": "Gifts, cards, letters or personal messages from one adult to "
+            "the same pupil that show as worth a look (default 2).",
+            "pattern_gifts_days": "Counted within this many days (default 90).",
+            "pattern_concerns_count": "Boundary concerns about one adult that show as worth a "
+            "look (default 2).",
+            "pattern_concerns_days": "Counted within this many days (default 365, a year).",
         }
 
 

@@ -1141,6 +1141,12 @@ SCHOOL_FIELDS = (
     "retention_staff_retirement_age",
     "retention_allegation_min_years",
     "retention_contact_years_after_leaving",
+    "pattern_unplanned_count",
+    "pattern_unplanned_days",
+    "pattern_gifts_count",
+    "pattern_gifts_days",
+    "pattern_concerns_count",
+    "pattern_concerns_days",
 )
 
 

@@ -106,6 +106,38 @@ class School(models.Model):
         help_text="Off: staff sign in with Microsoft or Google only. The headteacher keeps a "
         "password and a second factor, in case the provider is unavailable.",
     )
+    # Patterns in one adult's contact (contacts.patterns.rules.Thresholds, docs/policy-rules.md
+    # "Patterns in one adult's contact"): how many entries within how many days are worth a look.
+    pattern_unplanned_count = models.PositiveSmallIntegerField(
+        "unplanned contacts with one pupil that make a pattern",
+        default=3,
+        validators=[MinValueValidator(2), MaxValueValidator(20)],
+    )
+    pattern_unplanned_days = models.PositiveSmallIntegerField(
+        "within this many days (unplanned contact)",
+        default=90,
+        validators=[MinValueValidator(7), MaxValueValidator(730)],
+    )
+    pattern_gifts_count = models.PositiveSmallIntegerField(
+        "gifts or personal messages to one pupil that make a pattern",
+        default=2,
+        validators=[MinValueValidator(2), MaxValueValidator(20)],
+    )
+    pattern_gifts_days = models.PositiveSmallIntegerField(
+        "within this many days (gifts and personal messages)",
+        default=90,
+        validators=[MinValueValidator(7), MaxValueValidator(730)],
+    )
+    pattern_concerns_count = models.PositiveSmallIntegerField(
+        "boundary concerns about one adult that make a pattern",
+        default=2,
+        validators=[MinValueValidator(2), MaxValueValidator(20)],
+    )
+    pattern_concerns_days = models.PositiveSmallIntegerField(
+        "within this many days (boundary concerns)",
+        default=365,
+        validators=[MinValueValidator(30), MaxValueValidator(1825)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -166,6 +198,18 @@ class School(models.Model):
             models.CheckConstraint(
                 condition=Q(sso_google_domain="") | Q(sso_google_domain__regex=DOMAIN_PATTERN),
                 name="school_sso_google_domain_lower_case",
+            ),
+            # A pattern needs at least two entries in at least a day (the rules refuse less).
+            models.CheckConstraint(
+                condition=Q(
+                    pattern_unplanned_count__gte=2,
+                    pattern_gifts_count__gte=2,
+                    pattern_concerns_count__gte=2,
+                    pattern_unplanned_days__gte=1,
+                    pattern_gifts_days__gte=1,
+                    pattern_concerns_days__gte=1,
+                ),
+                name="school_pattern_thresholds_floor",
             ),
         ]
 

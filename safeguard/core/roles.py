@@ -77,6 +77,14 @@ DISCLOSURE_REVIEWERS = frozenset({Role.HEADTEACHER, Role.DSL})
 CASE_MANAGERS = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS})
 # Who records and reads consultations and referrals to the LADO (never about themselves).
 LADO_RECORDERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS, Role.DSL})
+# Who opens one adult's pattern view (/staff/<pk>/pattern/) and sees "Worth a look" on the
+# dashboard: the headteacher and the DSL, for any adult but themselves and the headteacher.
+PATTERN_READERS = frozenset({Role.HEADTEACHER, Role.DSL})
+# Who opens the headteacher's pattern view: the chair of governors, who oversees the head (as
+# for a concern about the head), and then never the head.
+HEAD_PATTERN_READERS = frozenset({Role.CHAIR_OF_GOVERNORS})
+# Who may open a pattern view at all (403 for anyone else).
+PATTERN_OPENERS = PATTERN_READERS | HEAD_PATTERN_READERS
 # Who acknowledges a declared relative, before it lifts any rule: the headteacher, or the
 # chair of governors when the head declared it or it is the head's own relative.
 RELATIVE_ACKNOWLEDGERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS})

@@ -228,3 +228,17 @@ def test_the_invited_newcomers_printed_link_lets_her_choose_a_password(client, d
     answers = {"new_password1": "Long-enough-Pass-27", "new_password2": "Long-enough-Pass-27"}
     assert client.post(path, answers).status_code == 302
     assert Staff.objects.get(email="newstaff@oakfield.example").has_usable_password()
+
+
+def test_the_demo_has_a_pattern_worth_a_look(demo_output):
+    """Owen Price's three chance meetings with one pupil and two gifts to her show on the
+    head's dashboard, and nobody else's pattern does."""
+    from contacts.patterns.selectors import worth_a_look
+
+    head = Staff.objects.get(email="head@oakfield.example")
+    [row] = worth_a_look(head)
+    assert row.adult.email == "history@oakfield.example"
+    assert row.titles == [
+        "Repeated unplanned contact with one pupil",
+        "Repeated gifts or personal messages to one pupil",
+    ]

@@ -25,6 +25,12 @@ def _data(school, **changes):
         "retention_staff_retirement_age": school.retention_staff_retirement_age,
         "retention_allegation_min_years": school.retention_allegation_min_years,
         "retention_contact_years_after_leaving": school.retention_contact_years_after_leaving,
+        "pattern_unplanned_count": school.pattern_unplanned_count,
+        "pattern_unplanned_days": school.pattern_unplanned_days,
+        "pattern_gifts_count": school.pattern_gifts_count,
+        "pattern_gifts_days": school.pattern_gifts_days,
+        "pattern_concerns_count": school.pattern_concerns_count,
+        "pattern_concerns_days": school.pattern_concerns_days,
     }
     return data | changes
 
@@ -55,6 +61,27 @@ def test_the_head_changes_the_retention_schedule(client, head, school):
     client.post(reverse(URL), _data(school, retention_contact_years_after_leaving=7))
     school.refresh_from_db()
     assert school.retention_contact_years_after_leaving == 7
+
+
+def test_the_head_changes_the_pattern_thresholds(client, head, school):
+    assert (school.pattern_unplanned_count, school.pattern_unplanned_days) == (3, 90)
+    assert (school.pattern_gifts_count, school.pattern_gifts_days) == (2, 90)
+    assert (school.pattern_concerns_count, school.pattern_concerns_days) == (2, 365)
+    sign_in(client, head)
+    client.post(reverse(URL), _data(school, pattern_unplanned_count=4, pattern_gifts_days=60))
+    school.refresh_from_db()
+    assert (school.pattern_unplanned_count, school.pattern_gifts_days) == (4, 60)
+    event = AuditEvent.objects.get(action="school.update")
+    assert event.reason == "changed: pattern_gifts_days, pattern_unplanned_count"
+
+
+def test_a_pattern_of_one_is_refused_next_to_it(client, head, school):
+    sign_in(client, head)
+    response = client.post(reverse(URL), _data(school, pattern_concerns_count=1))
+    assert response.status_code == 200
+    assert "greater than or equal to 2" in field_error(response, "pattern_concerns_count")
+    school.refresh_from_db()
+    assert school.pattern_concerns_count == 2
 
 
 def test_a_retention_period_below_its_floor_is_refused_next_to_it(client, head, school):

@@ -1,0 +1,291 @@
+"""The only bridge from models to the pattern rules (contacts.patterns.rules reads no models).
+
+One adult's entries, or every adult's a reader may look at, read through the subjects' own
+selectors so that a reader's flags are made only of what their role lets them read: their
+requests, records (unplanned contact, gifts, personal messages), the boundary concerns about
+them, the disclosures they wrote and the LADO consultations about them, with the pupils of each.
+A handful of queries whatever the number of adults: one per kind, and one per kind's pupils.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from contacts.concerns.selectors import concerns_visible_to, lado_visible_to
+from contacts.patterns.rules import Detail, Entry, EntryKind, Thresholds
+from contacts.people.models import Staff
+from contacts.planned.models import ContactRequest, Status
+from contacts.planned.selectors import can_read_request, requests_visible_to
+from contacts.records.models import ContactRecord, Direction, RecordType
+from contacts.records.selectors import can_read_record, disclosures_visible_to, records_visible_to
+from safeguard.core.models import School
+
+# Requests that are contact: agreed, or done. Asked-for, refused or withdrawn contact is on the
+# chronology but never counted as contact.
+AGREED = (Status.APPROVED, Status.COMPLETED)
+# The kinds of contact that are a message from the adult when their purpose is personal.
+MESSAGE_KINDS = ("phone_call", "text_message", "email", "letter", "social_media")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One entry on an adult's chronology: what the rules read (`entry`), whose it is, the row
+    it came from (kind and pk), when it sorts, and whether the reader may read its content (a
+    restricted family-liaison entry may be known to exist and not be read)."""
+
+    entry: Entry
+    adult_id: int
+    pk: int
+    when: dt.datetime
+    readable: bool = True
+
+
+def thresholds_for(school: School) -> Thresholds:
+    return Thresholds(
+        unplanned_count=school.pattern_unplanned_count,
+        unplanned_days=school.pattern_unplanned_days,
+        gifts_messages_count=school.pattern_gifts_count,
+        gifts_messages_days=school.pattern_gifts_days,
+        concerns_count=school.pattern_concerns_count,
+        concerns_days=school.pattern_concerns_days,
+    )
+
+
+def key(kind: EntryKind, pk: int | None) -> str:
+    return f"{kind}:{pk}"
+
+
+def _midday(day: dt.date) -> dt.datetime:
+    """A date-only entry (a concern's date) sorts at midday on its day."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+
+
+def _pupils(through: Any, column: str, rows: QuerySet) -> dict[int, set[int]]:
+    """{row id: its pupils' ids} from a many-to-many table, for the rows of `rows`, in one
+    query (the rows are a subquery, not a list of ids)."""
+    found: dict[int, set[int]] = defaultdict(set)
+    pairs = through.objects.filter(**{f"{column}__in": rows.values("pk")})
+    for row_id, pupil_id in pairs.values_list(f"{column}_id", "pupil_id"):
+        found[row_id].add(pupil_id)
+    return found
+
+
+def _request_details(request: ContactRequest) -> frozenset[Detail]:
+    if request.status not in AGREED:
+        return frozenset()
+    details: set[Detail] = set() if request.with_family_only else {"contact"}
+    if request.kind == "gift":
+        details.add("gift")
+    elif request.purpose == "personal" and request.kind in MESSAGE_KINDS:
+        details.add("personal_message")
+    return frozenset(details)
+
+
+def _record_details(record: ContactRecord) -> frozenset[Detail]:
+    """Contact with the family only is not contact with the pupil; a gift or a letter received
+    from a pupil is not one from the adult; contact a pupil keeps up (ongoing) is theirs."""
+    details: set[Detail] = set() if record.with_family_only else {"contact"}
+    given = record.direction == Direction.GIVEN
+    if record.record_type == RecordType.UNPLANNED:
+        details.add("unplanned")
+    elif record.record_type == RecordType.GIFT and given:
+        details.add("gift")
+    elif (record.record_type == RecordType.CORRESPONDENCE and given) or (
+        record.record_type == RecordType.MESSAGE and record.purpose == "personal"
+    ):
+        details.add("personal_message")
+    return frozenset(details)
+
+
+def _requests(reader: Staff, adults: Any) -> list[Fact]:
+    rows = (
+        requests_visible_to(reader)
+        .filter(requester_id__in=adults)
+        .only(
+            "pk",
+            "school_id",
+            "requester_id",
+            "starts_at",
+            "status",
+            "kind",
+            "purpose",
+            "with_family_only",
+            "restricted",
+            "route",
+        )  # fmt: skip
+    )
+    pupils = _pupils(ContactRequest.pupils.through, "contactrequest", rows)
+    facts = []
+    for request in rows:
+        readable = can_read_request(reader, request)
+        facts.append(
+            Fact(
+                Entry(
+                    key("request", request.pk),
+                    "request",
+                    timezone.localtime(request.starts_at).date(),
+                    frozenset(pupils[request.pk]) if readable else frozenset(),
+                    _request_details(request) if readable else frozenset(),
+                ),
+                request.requester_id,
+                request.pk,
+                request.starts_at,
+                readable,
+            )
+        )
+    return facts
+
+
+def _records(reader: Staff, adults: Any) -> list[Fact]:
+    rows = (
+        records_visible_to(reader)
+        .filter(author_id__in=adults)
+        .only(
+            "pk",
+            "school_id",
+            "author_id",
+            "occurred_at",
+            "record_type",
+            "purpose",
+            "direction",
+            "with_family_only",
+            "restricted",
+            "route",
+        )  # fmt: skip
+    )
+    pupils = _pupils(ContactRecord.pupils.through, "contactrecord", rows)
+    facts = []
+    for record in rows:
+        readable = can_read_record(reader, record)
+        facts.append(
+            Fact(
+                Entry(
+                    key("record", record.pk),
+                    "record",
+                    timezone.localtime(record.occurred_at).date(),
+                    frozenset(pupils[record.pk]) if readable else frozenset(),
+                    _record_details(record) if readable else frozenset(),
+                ),
+                record.author_id,
+                record.pk,
+                record.occurred_at,
+                readable,
+            )
+        )
+    return facts
+
+
+def _concerns(reader: Staff, adults: Any) -> list[Fact]:
+    """A concern's pupils are those of the record or request it is about: a concern names no
+    pupil of its own."""
+    rows = concerns_visible_to(reader).filter(subject_id__in=adults)
+    linked = rows.values_list(
+        "pk", "subject_id", "occurred_on", "related_record_id", "related_request_id"
+    )
+    of_records = _pupils(
+        ContactRecord.pupils.through,
+        "contactrecord",
+        ContactRecord.objects.filter(pk__in=rows.values("related_record_id")),
+    )
+    of_requests = _pupils(
+        ContactRequest.pupils.through,
+        "contactrequest",
+        ContactRequest.objects.filter(pk__in=rows.values("related_request_id")),
+    )
+    facts = []
+    for pk, subject_id, occurred_on, record_id, request_id in linked:
+        about: set[str] = set()
+        pupils: set[int] = set()
+        if record_id is not None:
+            about.add(key("record", record_id))
+            pupils |= of_records[record_id]
+        if request_id is not None:
+            about.add(key("request", request_id))
+            pupils |= of_requests[request_id]
+        facts.append(
+            Fact(
+                Entry(
+                    key("concern", pk),
+                    "concern",
+                    occurred_on,
+                    frozenset(pupils),
+                    frozenset({"concern"}),
+                    frozenset(about),
+                ),
+                subject_id,
+                pk,
+                _midday(occurred_on),
+            )
+        )
+    return facts
+
+
+def _disclosures(reader: Staff, adults: Any) -> list[Fact]:
+    rows = disclosures_visible_to(reader).filter(author_id__in=adults)
+    return [
+        Fact(
+            Entry(
+                key("disclosure", pk),
+                "disclosure",
+                timezone.localtime(when).date(),
+                frozenset({pupil_id}),
+            ),
+            author_id,
+            pk,
+            when,
+        )
+        for pk, author_id, when, pupil_id in rows.values_list(
+            "pk", "author_id", "disclosed_at", "pupil_id"
+        )
+    ]
+
+
+def _lado(reader: Staff, adults: Any) -> list[Fact]:
+    rows = lado_visible_to(reader).filter(subject_id__in=adults)
+    return [
+        Fact(
+            Entry(key("lado", pk), "lado", timezone.localtime(when).date()),
+            subject_id,
+            pk,
+            when,
+        )
+        for pk, subject_id, when in rows.values_list("pk", "subject_id", "contacted_at")
+    ]
+
+
+def gather(
+    reader: Staff, adults: Iterable[int] | QuerySet, *, every_kind: bool = True
+) -> dict[int, list[Fact]]:
+    """{adult id: [Fact, ...]} for the adults given (ids, or a queryset of ids), of what the
+    reader's selectors let them see. Only the kinds the rules read unless `every_kind`
+    (disclosures and LADO consultations are on the chronology; no rule counts them)."""
+    gatherers = [_requests, _records, _concerns]
+    if every_kind:
+        gatherers += [_disclosures, _lado]
+    found: dict[int, list[Fact]] = defaultdict(list)
+    for gatherer in gatherers:
+        for fact in gatherer(reader, adults):
+            found[fact.adult_id].append(fact)
+    return found
+
+
+def facts_of(reader: Staff, adult: Staff) -> list[Fact]:
+    """Every entry on one adult's chronology that the reader may see, newest first."""
+    facts = gather(reader, [adult.pk])[adult.pk]
+    order = {"request": 0, "record": 1, "concern": 2, "disclosure": 3, "lado": 4}
+    facts.sort(key=lambda f: (order[f.entry.kind], -f.pk))
+    facts.sort(key=lambda f: f.when, reverse=True)
+    return facts
+
+
+def rule_entries(facts: Iterable[Fact]) -> list[Entry]:
+    """What the rules may count: the entries the reader may read (a restricted entry they may
+    only know of never makes a flag, which would tell them what it holds)."""
+    return [fact.entry for fact in facts if fact.readable]

@@ -1,0 +1,207 @@
+"""Who may look at whose pattern, the pattern view's page and the dashboard's "Worth a look".
+
+The headteacher and the DSL look at any adult of their school but themselves and the head; the
+chair of governors looks at the headteacher's (roles.PATTERN_READERS, HEAD_PATTERN_READERS).
+Everything shown is read through the subjects' selectors (contacts.patterns.facts), so a
+pattern never shows a reader more than their role already lets them read.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+
+from contacts.concerns.models import BoundaryConcern, LadoReferral
+from contacts.patterns.facts import Fact, facts_of, gather, rule_entries, thresholds_for
+from contacts.patterns.rules import Flag, flags_for
+from contacts.people.models import Staff, StaffRole
+from contacts.people.selectors import pupils_selectable_by
+from contacts.planned.models import ContactRequest
+from contacts.records.models import ContactRecord, Disclosure
+from safeguard.core import roles
+from safeguard.core.roles import Role
+
+# Entries per page of the pattern view's chronology.
+PATTERN_PAGE_SIZE = 30
+# The detail page of each kind of entry (each checks its own reader again).
+DETAIL_URLS = {
+    "request": "request_detail",
+    "record": "record_detail",
+    "concern": "concern_detail",
+    "disclosure": "disclosure_detail",
+    "lado": "lado_detail",
+}
+# What each detail of an entry is called on the page.
+DETAIL_WORDS = {
+    "unplanned": "Unplanned",
+    "gift": "Gift",
+    "personal_message": "Personal message",
+}
+
+
+def adults_patterned_by(reader: Staff) -> QuerySet[Staff]:
+    """The adults whose pattern the reader may open: never themselves; the headteacher's only
+    for the chair of governors; anyone else's for the headteacher and the DSL. Out of reach
+    means absent (404)."""
+    held = roles.roles_of(reader)
+    heads = StaffRole.objects.filter(role=Role.HEADTEACHER).values("staff_id")
+    reach = Q(pk__in=[])
+    if held & roles.PATTERN_READERS:
+        reach |= ~Q(pk__in=heads)
+    if held & roles.HEAD_PATTERN_READERS:
+        reach |= Q(pk__in=heads)
+    return Staff.objects.filter(school_id=reader.school_id).filter(reach).exclude(pk=reader.pk)
+
+
+def may_open_pattern(reader: Staff, adult: Staff) -> bool:
+    """The pattern view's permission, for a link to it (the staff member's page)."""
+    if not roles.has_role(reader, roles.PATTERN_OPENERS):
+        return False
+    return adults_patterned_by(reader).filter(pk=adult.pk).exists()
+
+
+def _pupil_labels(reader: Staff, facts: list[Fact]) -> dict[int, str]:
+    """Each pupil's name as the reader may see it: a name where the reader may name pupils
+    (people.selectors.pupils_selectable_by), otherwise "Pupil A", "Pupil B"… (the governors
+    see no pupil's name)."""
+    wanted = {pupil for fact in facts for pupil in fact.entry.pupils}
+    named = {
+        pupil.pk: pupil.full_name
+        for pupil in pupils_selectable_by(reader).filter(pk__in=wanted).order_by("pk")
+    }
+    letters = iter(string.ascii_uppercase)
+    labels = {}
+    for pupil_id in sorted(wanted):
+        if pupil_id in named:
+            labels[pupil_id] = named[pupil_id]
+        else:
+            labels[pupil_id] = f"Pupil {next(letters, str(len(labels) + 1))}"
+    return labels
+
+
+@dataclass
+class ShownFlag:
+    title: str
+    explanation: str
+    pupil: str  # as the reader may see it; "" for a flag about no one pupil
+    entries: list[dict[str, Any]]  # {reference, url, when} of the entries that made it
+
+
+@dataclass
+class PatternPage:
+    flags: list[ShownFlag]
+    page: Page  # of Facts, newest first
+    entries: list[dict[str, Any]]  # the page's entries, loaded
+    total: int
+
+
+def _load(facts: list[Fact]) -> dict[str, Any]:
+    """The rows behind these facts, by their key: a query or two per kind, whatever their
+    number."""
+    wanted: dict[str, list[int]] = {kind: [] for kind in DETAIL_URLS}
+    for fact in facts:
+        wanted[fact.entry.kind].append(fact.pk)
+    loaded: dict[str, Any] = {}
+    querysets: dict[str, QuerySet[Any]] = {
+        "request": ContactRequest.objects.filter(pk__in=wanted["request"]),
+        "record": ContactRecord.objects.filter(pk__in=wanted["record"]).annotate(
+            addendum_count=Count("addenda")
+        ),
+        "concern": BoundaryConcern.objects.filter(pk__in=wanted["concern"]).only(
+            "pk", "occurred_on", "closed_at", "outcome", "reporter_id", "subject_id", "confidential"
+        ),
+        "disclosure": Disclosure.objects.filter(pk__in=wanted["disclosure"]),
+        "lado": LadoReferral.objects.filter(pk__in=wanted["lado"]),
+    }
+    for kind, rows in querysets.items():
+        if wanted[kind]:
+            loaded |= {f"{kind}:{item.pk}": item for item in rows}
+    return loaded
+
+
+def _shown_flags(
+    flags: list[Flag], facts: dict[str, Fact], labels: dict[int, str], items: dict[str, Any]
+) -> list[ShownFlag]:
+    shown = []
+    for flag in flags:
+        entries = [
+            {
+                "reference": items[key].reference,
+                "url": reverse(DETAIL_URLS[facts[key].entry.kind], args=[facts[key].pk]),
+                "when": facts[key].when,
+            }
+            for key in flag.entries
+        ]
+        pupil = labels.get(flag.pupil, "") if flag.pupil is not None else ""
+        shown.append(ShownFlag(flag.title, flag.explanation, pupil, entries))
+    return shown
+
+
+def _entry(fact: Fact, item: Any, labels: dict[int, str]) -> dict[str, Any]:
+    return {
+        "kind": fact.entry.kind,
+        "is_request": fact.entry.kind == "request",
+        "is_record": fact.entry.kind == "record",
+        "is_concern": fact.entry.kind == "concern",
+        "is_disclosure": fact.entry.kind == "disclosure",
+        "is_lado": fact.entry.kind == "lado",
+        "item": item,
+        "when": fact.when,
+        "readable": fact.readable,
+        "url": reverse(DETAIL_URLS[fact.entry.kind], args=[fact.pk]),
+        "anchor": fact.entry.key.replace(":", "-"),
+        "pupils": [labels[p] for p in sorted(fact.entry.pupils, key=lambda p: labels[p])],
+        "tags": [DETAIL_WORDS[d] for d in sorted(fact.entry.details) if d in DETAIL_WORDS],
+    }
+
+
+def pattern_page(reader: Staff, adult: Staff, *, number: str | int | None = None) -> PatternPage:
+    """The flags on one adult's entries, and one page of the chronology (newest first), of what
+    the reader may see. `adult` is one fetched through `adults_patterned_by`."""
+    facts = facts_of(reader, adult)
+    by_key = {fact.entry.key: fact for fact in facts}
+    flags = flags_for(rule_entries(facts), thresholds_for(reader.school))
+    page = Paginator(facts, PATTERN_PAGE_SIZE).get_page(number)
+    flagged = {key for flag in flags for key in flag.entries}
+    shown = list(page.object_list)
+    items = _load([*shown, *(by_key[key] for key in flagged)])
+    labels = _pupil_labels(reader, facts)
+    return PatternPage(
+        flags=_shown_flags(flags, by_key, labels, items),
+        page=page,
+        entries=[_entry(fact, items[fact.entry.key], labels) for fact in shown],
+        total=len(facts),
+    )
+
+
+@dataclass
+class WorthALook:
+    adult: Staff
+    titles: list[str]
+
+
+def worth_a_look(reader: Staff) -> list[WorthALook]:
+    """Every adult the reader may look at with at least one flag, and what each flag is, by
+    name. A few queries whatever the number of staff: each kind of entry is read once for the
+    whole school, then grouped by adult."""
+    if not roles.has_role(reader, roles.PATTERN_OPENERS):
+        return []
+    adults = adults_patterned_by(reader)
+    gathered = gather(reader, adults.values("pk"), every_kind=False)
+    if not gathered:
+        return []
+    limits = thresholds_for(reader.school)
+    flagged: dict[int, list[str]] = {}
+    for adult_id, facts in gathered.items():
+        titles = list(dict.fromkeys(f.title for f in flags_for(rule_entries(facts), limits)))
+        if titles:
+            flagged[adult_id] = titles
+    if not flagged:
+        return []
+    people = adults.filter(pk__in=flagged).order_by("last_name", "first_name", "pk")
+    return [WorthALook(person, flagged[person.pk]) for person in people]

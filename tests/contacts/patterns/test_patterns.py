@@ -1,0 +1,317 @@
+"""The facts gathered from the models, the pattern view and the dashboard's "Worth a look": who
+may open it, the audit view event, restricted entries, pupils' names, the query count."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from contacts.patterns import facts as pattern_facts
+from contacts.patterns.selectors import adults_patterned_by, may_open_pattern, worth_a_look
+from contacts.patterns.services import PATTERN_TYPE
+from contacts.planned import services as planned_services
+from safeguard.audit.models import AuditEvent
+from safeguard.audit.selectors import audit_events_for
+from tests.factories import PupilFactory, StaffFactory
+from tests.factories_records import (
+    make_concern,
+    make_disclosure,
+    make_family_record,
+    make_lado,
+    make_record,
+    past,
+)
+from tests.factories_requests import make_request
+from tests.helpers import sign_in, text
+
+GIVEN = {"record_type": "gift", "kind": "gift", "purpose": "personal", "direction": "given"}
+
+
+def chance_meetings(adult, pupil, days=(40, 20, 3)):
+    return [make_record(adult, [pupil], occurred_at=past(d)) for d in days]
+
+
+def gifts(adult, pupil, days=(30, 10)):
+    return [
+        make_record(adult, [pupil], occurred_at=past(d), details="A book.", **GIVEN) for d in days
+    ]
+
+
+def url(adult):
+    return reverse("staff_pattern", args=[adult.pk])
+
+
+# --- facts -----------------------------------------------------------------------------------
+
+
+def test_the_facts_of_each_kind_with_their_pupils_and_details(head, teacher, pupil, colleague):
+    meeting = make_record(teacher, [pupil])
+    given = make_record(teacher, [pupil], details="A book.", **GIVEN)
+    received = make_record(teacher, [pupil], **(GIVEN | {"direction": "received"}))
+    request = make_request(teacher, [pupil])
+    concern = make_concern(colleague, teacher, related_record=meeting)
+    disclosure = make_disclosure(teacher, pupil)
+    lado = make_lado(head, teacher, concern=concern)
+    facts = {f.entry.key: f.entry for f in pattern_facts.facts_of(head, teacher)}
+    assert facts[f"record:{meeting.pk}"].details == {"contact", "unplanned"}
+    assert facts[f"record:{meeting.pk}"].pupils == {pupil.pk}
+    assert facts[f"record:{given.pk}"].details == {"contact", "gift"}
+    # A gift from the pupil is not one from the adult.
+    assert facts[f"record:{received.pk}"].details == {"contact"}
+    # Asked for, not yet agreed: on the chronology, not contact.
+    assert facts[f"request:{request.pk}"].details == frozenset()
+    assert facts[f"concern:{concern.pk}"].details == {"concern"}
+    assert facts[f"concern:{concern.pk}"].pupils == {pupil.pk}
+    assert facts[f"concern:{concern.pk}"].refers_to == {f"record:{meeting.pk}"}
+    assert facts[f"disclosure:{disclosure.pk}"].kind == "disclosure"
+    assert facts[f"lado:{lado.pk}"].kind == "lado"
+
+
+def test_an_approved_gift_request_is_a_gift(head, teacher, pupil):
+    request = make_request(
+        teacher, [pupil], kind="gift", purpose="personal", place="School", reasons="A prize."
+    )
+    planned_services.request_decide(
+        actor=head, contact_request=request, decision="approve", reason="", expected_version=None
+    )
+    [fact] = pattern_facts.facts_of(head, teacher)
+    assert fact.entry.details == {"contact", "gift"}
+
+
+def test_the_thresholds_are_the_schools(school):
+    school.pattern_unplanned_count = 5
+    school.pattern_concerns_days = 200
+    limits = pattern_facts.thresholds_for(school)
+    assert (limits.unplanned_count, limits.concerns_days) == (5, 200)
+    assert limits.gifts_messages_count == 2
+
+
+# --- who may look ----------------------------------------------------------------------------
+
+
+def test_who_may_look_at_whose_pattern(head, dsl, chair, teacher, deputy, assistant, governor):
+    assert set(adults_patterned_by(head)) >= {teacher, dsl, deputy, chair}
+    assert head not in adults_patterned_by(head)
+    assert dsl not in adults_patterned_by(dsl)
+    assert head not in adults_patterned_by(dsl)
+    assert list(adults_patterned_by(chair)) == [head]
+    for nobody in (teacher, deputy, assistant, governor):
+        assert not may_open_pattern(nobody, teacher)
+    assert may_open_pattern(chair, head) and not may_open_pattern(chair, teacher)
+
+
+def test_the_page_answers_403_404_and_200(client, head, dsl, chair, teacher, outsider):
+    sign_in(client, teacher)
+    assert client.get(url(teacher)).status_code == 403
+    sign_in(client, head)
+    assert client.get(url(head)).status_code == 404
+    assert client.get(url(outsider)).status_code == 404
+    assert client.get(url(teacher)).status_code == 200
+    sign_in(client, dsl)
+    assert client.get(url(head)).status_code == 404
+    assert client.get(url(teacher)).status_code == 200
+    sign_in(client, chair)
+    assert client.get(url(teacher)).status_code == 404
+    assert client.get(url(head)).status_code == 200
+
+
+def test_opening_it_is_audited_and_the_adult_is_not_shown_it(client, head, chair):
+    sign_in(client, chair)
+    client.get(url(head))
+    event = AuditEvent.objects.get(object_type=PATTERN_TYPE)
+    assert (event.action, event.actor, event.object_id) == ("view", chair, str(head.pk))
+    assert event.object_ref == f"PATTERN-STAFF-{head.pk}"
+    assert event not in audit_events_for(head, withheld={})
+    assert event in audit_events_for(chair, withheld={})
+
+
+def test_a_refused_page_writes_no_event(client, head, teacher):
+    sign_in(client, teacher)
+    client.get(url(teacher))
+    sign_in(client, head)
+    client.get(url(head))
+    assert not AuditEvent.objects.filter(object_type=PATTERN_TYPE).exists()
+
+
+# --- the page --------------------------------------------------------------------------------
+
+
+def test_the_flags_name_and_link_the_entries_that_made_them(client, head, teacher, pupil):
+    meetings = chance_meetings(teacher, pupil)
+    presents = gifts(teacher, pupil)
+    sign_in(client, head)
+    response = client.get(url(teacher))
+    page = text(response)
+    assert "Worth a look (2)" in page
+    assert "Repeated unplanned contact with one pupil · Ava Current" in page
+    assert "Repeated gifts or personal messages to one pupil" in page
+    html = response.content.decode()
+    for record in meetings + presents:
+        assert f'href="{reverse("record_detail", args=[record.pk])}"' in html
+        assert record.reference in page
+    assert "finding" not in page.replace("not a finding", "")
+
+
+def test_below_the_threshold_nothing_is_flagged(client, head, teacher, pupil):
+    chance_meetings(teacher, pupil, days=(20, 3))
+    sign_in(client, head)
+    assert "Nothing in what you may see meets the school's thresholds" in text(
+        client.get(url(teacher))
+    )
+
+
+def test_the_schools_threshold_changes_the_flag(client, head, teacher, pupil, school):
+    chance_meetings(teacher, pupil, days=(20, 3))
+    school.pattern_unplanned_count = 2
+    school.save()
+    sign_in(client, head)
+    assert "Repeated unplanned contact" in text(client.get(url(teacher)))
+
+
+def test_the_chronology_joins_every_kind(client, head, teacher, pupil, colleague):
+    record = make_record(teacher, [pupil])
+    request = make_request(teacher, [pupil])
+    concern = make_concern(colleague, teacher)
+    disclosure = make_disclosure(teacher, pupil)
+    lado = make_lado(head, teacher)
+    sign_in(client, head)
+    page = text(client.get(url(teacher)))
+    for item in (record, request, concern, disclosure, lado):
+        assert item.reference in page
+    assert "Chronology, newest first (5)" in page
+
+
+def test_a_long_chronology_is_paged(client, head, teacher, pupil):
+    for day in range(1, 33):
+        make_record(teacher, [pupil], occurred_at=past(day * 10))
+    sign_in(client, head)
+    first = text(client.get(url(teacher)))
+    assert "Page 1 of 2" in first
+    second = text(client.get(url(teacher) + "?page=2"))
+    assert "Page 2 of 2" in second
+
+
+def test_restricted_entries_are_masked_and_flag_nothing_for_the_dsl(client, dsl, assistant, pupil):
+    """The DSL reads no family-liaison entry: it shows as restricted and counts in no flag."""
+    records = [make_family_record(assistant, [pupil], occurred_at=past(d)) for d in (1, 2, 3)]
+    assert all(r.restricted for r in records)
+    facts = pattern_facts.facts_of(dsl, assistant)
+    # The DSL is not a senior leader: the records are not theirs to see at all.
+    assert facts == []
+
+
+def test_an_entry_the_reader_may_know_of_but_not_read_is_masked_and_counts_in_no_flag(
+    client, head, teacher, pupil, monkeypatch
+):
+    """No pattern reader holds such a role today (the head reads family-liaison entries, the
+    DSL does not see them at all); the view must still keep to `can_read_record` if one does."""
+    meetings = chance_meetings(teacher, pupil)
+    monkeypatch.setattr(pattern_facts, "can_read_record", lambda user, record: False)
+    sign_in(client, head)
+    page = text(client.get(url(teacher)))
+    assert page.count("Restricted") == 3
+    assert all(record.reference in page for record in meetings)
+    assert "Repeated unplanned contact" not in page
+    assert "Ava" not in page
+
+
+def test_the_dsl_sees_only_what_the_dsl_may_read(client, dsl, teacher, pupil, colleague):
+    """The DSL reads disclosures and LADO matters, not other staff's records or concerns
+    (never widened here): the chronology holds only those."""
+    chance_meetings(teacher, pupil)
+    make_concern(colleague, teacher)
+    disclosure = make_disclosure(teacher, pupil)
+    sign_in(client, dsl)
+    page = text(client.get(url(teacher)))
+    assert disclosure.reference in page
+    assert "REC-" not in page and "CON-" not in page
+    assert "Repeated unplanned contact" not in page
+
+
+def test_the_chair_sees_no_pupils_name(client, chair, head, pupil):
+    chance_meetings(head, pupil)
+    sign_in(client, chair)
+    page = text(client.get(url(head)))
+    assert "Repeated unplanned contact with one pupil · Pupil A" in page
+    assert "Ava" not in page
+
+
+def test_the_concern_and_the_contact_after_it(client, head, teacher, pupil, colleague):
+    first = make_record(teacher, [pupil], occurred_at=past(10))
+    make_concern(colleague, teacher, related_record=first, occurred_on=past(10).date())
+    later = make_record(teacher, [pupil], occurred_at=past(2), record_type="message",
+                        kind="text_message", purpose="work", school_channel=True)  # fmt: skip
+    sign_in(client, head)
+    page = text(client.get(url(teacher)))
+    assert "Contact with a pupil named in a concern · Ava Current" in page
+    assert later.reference in page
+
+
+# --- the staff member's page and the dashboard --------------------------------------------------
+
+
+def test_the_staff_page_links_to_the_pattern_for_those_who_may_open_it(client, head, teacher):
+    sign_in(client, head)
+    assert url(teacher) in client.get(reverse("staff_detail", args=[teacher.pk])).content.decode()
+    sign_in(client, teacher)
+    assert (
+        url(teacher) not in client.get(reverse("staff_detail", args=[teacher.pk])).content.decode()
+    )
+
+
+def test_the_dashboard_shows_each_flagged_adult(client, head, dsl, teacher, colleague, pupil):
+    chance_meetings(teacher, pupil)
+    gifts(colleague, pupil)
+    sign_in(client, head)
+    response = client.get(reverse("dashboard"))
+    page = text(response)
+    assert "Worth a look (2)" in page
+    assert f"{teacher.full_name} · Repeated unplanned contact with one pupil" in page
+    assert f"{colleague.full_name} · Repeated gifts or personal messages to one pupil" in page
+    assert url(teacher) in response.content.decode()
+
+
+def test_the_dashboard_says_nothing_when_nothing_is_flagged(client, head):
+    sign_in(client, head)
+    assert "Worth a look" not in text(client.get(reverse("dashboard")))
+
+
+def test_the_deputys_dashboard_has_no_panel(client, deputy, teacher, pupil):
+    chance_meetings(teacher, pupil)
+    sign_in(client, deputy)
+    assert "Worth a look" not in text(client.get(reverse("dashboard")))
+    assert worth_a_look(deputy) == []
+
+
+def test_worth_a_look_reads_a_few_queries_whatever_the_staff(head, school, pupil):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            found = worth_a_look(head)
+        assert found
+        return len(captured)
+
+    adult = StaffFactory(school=school)
+    chance_meetings(adult, pupil)
+    count()  # the reader's roles, cached for the request
+    few = count()
+    for _ in range(15):
+        more = StaffFactory(school=school)
+        chance_meetings(more, PupilFactory(school=school))
+        gifts(more, pupil)
+    assert count() == few
+    assert few <= 12
+
+
+@pytest.mark.parametrize("reader", ["head", "dsl"])
+def test_the_page_reads_a_bounded_number_of_queries(client, request, reader, teacher, pupil):
+    chance_meetings(teacher, pupil)
+    person = request.getfixturevalue(reader)
+    sign_in(client, person)
+    client.get(url(teacher))
+    with CaptureQueriesContext(connection) as few:
+        client.get(url(teacher))
+    for day in range(50, 80):
+        make_record(teacher, [pupil], occurred_at=past(day))
+    with CaptureQueriesContext(connection) as many:
+        client.get(url(teacher))
+    assert len(many) <= len(few) + 2
