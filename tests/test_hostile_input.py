@@ -771,6 +771,13 @@ FORMS: list[Form] = [
         shown_on=("governance", None),
     ),
     Form(
+        "governance_whistleblowing",
+        "chair",
+        lambda s: {},
+        kwargs=_pk("governor"),
+        shown_on=("governance", None),
+    ),
+    Form(
         "governance_email",
         "chair",
         lambda s: {"email": "new.governor@test.example"},

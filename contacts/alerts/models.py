@@ -31,6 +31,7 @@ class Owner(models.TextChoices):
     DSL = "dsl", "Designated safeguarding lead"
     HEADTEACHER = "headteacher", "Headteacher"
     CHAIR_OF_GOVERNORS = "chair_of_governors", "Chair of governors"
+    WHISTLEBLOWING = "whistleblowing", "Governor for whistleblowing"
 
 
 # How far an unacknowledged child-protection alert has gone up: the DSL, then the deputy DSL,

@@ -42,6 +42,24 @@ class ConcernForm(_Helper):
         "headteacher) will know you raised it.",
     )
 
+    harm_to_pupils = forms.BooleanField(
+        label="It is about a relationship developing that could harm a pupil",
+        required=False,
+        help_text="The designated safeguarding lead is told at once and reads it (003 §3).",
+    )
+    tell_line_manager = forms.BooleanField(
+        label="Also tell my line manager that I raised it",
+        required=False,
+        help_text="They are told you raised a concern, not what it says.",
+    )
+    whistleblowing = forms.BooleanField(
+        label="Send it only to the governor for whistleblowing",
+        required=False,
+        help_text="The confidential route (003 §6), for what you are not comfortable taking to "
+        "school management: nobody in school management sees it, and only that governor knows "
+        "you raised it.",
+    )
+
     def __init__(self, *args: Any, staff: Any, me: Staff, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Django documents replacing label_from_instance on the field; the stubs see a method.

@@ -44,6 +44,18 @@ class BoundaryConcern(models.Model):
         help_text="Confidential reporting (003 §6): only the headteacher (or the chair, for a "
         "concern about the headteacher) will know who raised it.",
     )
+    # Routing beyond the case manager (003 §3, §6; docs/policy-rules.md "What goes to whom").
+    harm_to_pupils = models.BooleanField(
+        "about a relationship that could harm a pupil",
+        default=False,
+        help_text="The DSL is told at once and reads it (003 §3).",
+    )
+    told_line_manager = models.BooleanField("the reporter's line manager was told", default=False)
+    whistleblowing = models.BooleanField(
+        "sent only to the governor for whistleblowing",
+        default=False,
+        help_text="The confidential route (003 §6): nobody in school management sees it.",
+    )
     related_record = models.ForeignKey(
         ContactRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="concerns"
     )
@@ -70,6 +82,12 @@ class BoundaryConcern(models.Model):
                 name="concern_closed_with_outcome",
             ),
             models.CheckConstraint(condition=~Q(description=""), name="concern_has_description"),
+            # The whistleblowing route is confidential and bypasses management: no line manager.
+            models.CheckConstraint(
+                condition=Q(whistleblowing=False)
+                | Q(confidential=True, told_line_manager=False, harm_to_pupils=False),
+                name="concern_whistleblowing_stays_with_the_governor",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,10 +5,12 @@ A row outside the user's reach is simply absent from the queryset, so a lookup b
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet
 
 from contacts.concerns.models import BoundaryConcern, LadoReferral
-from contacts.people.models import Staff
+from contacts.people.models import Staff, StaffRole
 from contacts.planned import workflow
 from contacts.planned.models import Route
 from safeguard.core import roles
@@ -28,14 +30,48 @@ def concerns_visible_to(user: Staff) -> QuerySet[BoundaryConcern]:
         routes.append(Route.HEADTEACHER)
     if roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
         routes.append(Route.CHAIR_OF_GOVERNORS)
-    managed = Q(route__in=routes) & ~Q(subject_id=user.pk)
+    managed = Q(route__in=routes, whistleblowing=False)
+    if is_whistleblowing_keeper(user):
+        managed |= Q(whistleblowing=True)
+    elif roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
+        # One about the governor for whistleblowing goes to the chair.
+        named = StaffRole.objects.filter(role=Role.WHISTLEBLOWING_GOVERNOR).values("staff_id")
+        managed |= Q(whistleblowing=True, subject_id__in=named)
+    if roles.has_role(user, roles.DSL_TEAM):
+        # A relationship that could harm a pupil is the DSL's to know of at once (003 §3).
+        managed |= Q(harm_to_pupils=True, whistleblowing=False)
+    managed &= ~Q(subject_id=user.pk)
     return BoundaryConcern.objects.filter(school_id=user.school_id).filter(
         Q(reporter_id=user.pk) | managed
     )
 
 
+def whistleblowing_keepers(school_id: int, *, exclude: Iterable[int] = ()) -> QuerySet[Staff]:
+    """Who receives a concern sent by the confidential route (003 §6): the governor the chair
+    named for whistleblowing, or the chair while nobody is named; never the person it is about."""
+    active = Staff.objects.filter(school_id=school_id, is_active=True).exclude(pk__in=list(exclude))
+    named = active.filter(role_assignments__role=Role.WHISTLEBLOWING_GOVERNOR)
+    if named.exists():
+        return named
+    return active.filter(role_assignments__role=Role.CHAIR_OF_GOVERNORS)
+
+
+def is_whistleblowing_keeper(user: Staff) -> bool:
+    if roles.has_role(user, Role.WHISTLEBLOWING_GOVERNOR):
+        return True
+    return roles.has_role(user, Role.CHAIR_OF_GOVERNORS) and not (
+        Staff.objects.filter(
+            school_id=user.school_id,
+            is_active=True,
+            role_assignments__role=Role.WHISTLEBLOWING_GOVERNOR,
+        ).exists()
+    )
+
+
 def case_managers(concern: BoundaryConcern) -> QuerySet[Staff]:
     """Who manages the concern now: never the person it is about."""
+    if concern.whistleblowing:
+        return whistleblowing_keepers(concern.school_id, exclude=[concern.subject_id])
     return workflow.people_for_route(concern.school_id, concern.route, exclude=[concern.subject_id])
 
 
@@ -58,3 +94,22 @@ def lado_visible_to(user: Staff) -> QuerySet[LadoReferral]:
     if roles.has_role(user, roles.LADO_RECORDERS):
         return rows.filter(Q(recorded_by_id=user.pk) | ~Q(subject_id=user.pk))
     return rows.filter(recorded_by_id=user.pk)
+
+
+def _names(rows: QuerySet[Staff]) -> str:
+    return ", ".join(person.full_name for person in rows.order_by("last_name", "first_name"))
+
+
+def concern_recipients(user: Staff) -> dict[str, str]:
+    """Who would see a concern this person raises, by name, for the form to say plainly before
+    it is sent: the case managers, the DSL, their line manager and the governor for
+    whistleblowing. Naming who holds a role reads nothing of anyone's file."""
+    school_id = user.school_id
+    active = Staff.objects.filter(school_id=school_id, is_active=True)
+    return {
+        "head": _names(active.filter(role_assignments__role=Role.HEADTEACHER)),
+        "chair": _names(active.filter(role_assignments__role=Role.CHAIR_OF_GOVERNORS)),
+        "dsl": _names(active.filter(role_assignments__role=Role.DSL).exclude(pk=user.pk)),
+        "line_manager": user.line_manager.full_name if user.line_manager else "",
+        "whistleblowing": _names(whistleblowing_keepers(school_id)),
+    }

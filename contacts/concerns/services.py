@@ -42,15 +42,36 @@ def concern_raise(
     occurred_on: dt.date,
     description: str,
     confidential: bool = False,
+    harm_to_pupils: bool = False,
+    tell_line_manager: bool = False,
+    whistleblowing: bool = False,
     related_record: ContactRecord | None = None,
     related_request: ContactRequest | None = None,
 ) -> BoundaryConcern:
-    """Any member of staff raises a concern about themself or a colleague (003 §6)."""
+    """Any member of staff raises a concern about themself or a colleague (003 §6). It goes to
+    the case manager; the DSL is told one was raised (not by whom), and reads it at once if it
+    is about a relationship that could harm a pupil (003 §3); the reporter's line manager is
+    told they raised it if they ask. By the whistleblowing route it goes to the governor for
+    whistleblowing alone, and the reporter's name with it to nobody else."""
     if subject.school_id != actor.school_id:
         raise ValidationError({"subject": "Choose a member of staff at your own school."})
     if not description.strip():
         raise ValidationError({"description": "Say what happened, or what worries you."})
     not_in_future(occurred_on, "occurred_on", "The date")
+    if whistleblowing and (tell_line_manager or harm_to_pupils):
+        raise ValidationError(
+            {
+                "whistleblowing": "The whistleblowing route goes to the governor alone: untick "
+                "“could harm a pupil” and “tell my line manager”, or choose the usual route."
+            }
+        )
+    manager = actor.line_manager
+    if tell_line_manager and (manager is None or manager.pk == subject.pk):
+        raise ValidationError(
+            {
+                "tell_line_manager": "You have no line manager to tell, other than the person it is about."
+            }
+        )
     for related in (related_record, related_request):
         if related is not None and related.school_id != actor.school_id:
             raise PermissionDenied("That record belongs to another school.")
@@ -61,7 +82,10 @@ def concern_raise(
         route=concern_route(subject),
         occurred_on=occurred_on,
         description=description.strip(),
-        confidential=confidential,
+        confidential=confidential or whistleblowing,
+        harm_to_pupils=harm_to_pupils,
+        told_line_manager=tell_line_manager,
+        whistleblowing=whistleblowing,
         related_record=related_record,
         related_request=related_request,
     )
@@ -74,14 +98,48 @@ def concern_raise(
             obj=concern,
             reason="self-referral" if concern.is_self_referral else "",
         )
-        # Needs the case manager's attention: the head's, or the chair's for one about the head.
-        raise_alert(actor=actor, subject=concern, owner_role=concern.route)
+        # Needs the case manager's attention: the head's, the chair's for one about the head,
+        # the governor for whistleblowing's by that route.
+        owner = "whistleblowing" if whistleblowing else concern.route
+        raise_alert(actor=actor, subject=concern, owner_role=owner)
         notify(
             recipients=case_managers(concern).exclude(pk=actor.pk),
             message=f"A boundary concern was raised ({concern.reference})",
             path=reverse("concern_detail", args=[concern.pk]),
         )
+        if not whistleblowing:
+            _tell_the_dsl(actor, concern)
+        if tell_line_manager and manager is not None:
+            notify(
+                recipients=[manager],
+                message=f"{actor.full_name} raised a boundary concern ({concern.reference}) and "
+                "asked for you to know",
+                path=reverse("staff_detail", args=[actor.pk]),
+            )
     return concern
+
+
+def _tell_the_dsl(actor: Staff, concern: BoundaryConcern) -> None:
+    """The DSL hears that a concern was raised about someone, never by whom; one about a
+    relationship that could harm a pupil is theirs to read and act on at once (003 §3)."""
+    dsl = Staff.objects.filter(
+        school_id=concern.school_id, is_active=True, role_assignments__role=Role.DSL
+    ).exclude(pk__in=[concern.subject_id, actor.pk])
+    if concern.harm_to_pupils:
+        raise_alert(actor=actor, subject=concern, owner_role=Role.DSL)
+        notify(
+            recipients=dsl,
+            message=f"A concern that a relationship could harm a pupil was raised "
+            f"({concern.reference}): open it now",
+            path=reverse("concern_detail", args=[concern.pk]),
+        )
+        return
+    notify(
+        recipients=dsl,
+        message=f"A boundary concern ({concern.reference}) was raised about "
+        f"{concern.subject.full_name}; the case manager has it",
+        path=reverse("staff_detail", args=[concern.subject_id]),
+    )
 
 
 def concern_respond(

@@ -4,6 +4,7 @@ at start-up (contacts' AppConfig.ready): the audit package imports nothing of co
 from typing import Any
 
 from contacts.concerns.models import BoundaryConcern, LadoReferral
+from contacts.concerns.selectors import concerns_visible_to
 from contacts.concerns.services import is_case_manager
 from safeguard.audit.selectors import ObjectKey, TrailPrivacy
 
@@ -41,8 +42,13 @@ def hidden_from(user: Any) -> dict[str, list[str]]:
     exists), except a self-referral or a referral they recorded."""
     concerns = BoundaryConcern.objects.filter(school_id=user.school_id, subject_id=user.pk)
     referrals = LadoReferral.objects.filter(school_id=user.school_id, subject_id=user.pk)
+    # Those sent by the whistleblowing route, to all but whoever receives them (003 §6): school
+    # management must not learn, even from the trail, that one was sent.
+    whistleblown = BoundaryConcern.objects.filter(
+        school_id=user.school_id, whistleblowing=True
+    ).exclude(pk__in=concerns_visible_to(user).values("pk"))
     hidden = {
-        CONCERN_TYPE: concerns.exclude(reporter_id=user.pk),
+        CONCERN_TYPE: concerns.exclude(reporter_id=user.pk) | whistleblown,
         LADO_TYPE: referrals.exclude(recorded_by_id=user.pk),
     }
     return {

@@ -80,14 +80,17 @@ def concern_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            who = (
-                "the chair of governors"
-                if concern.route == "chair_of_governors"
-                else ("the headteacher")
+            who = ", ".join(p.full_name for p in concerns_selectors.case_managers(concern))
+            messages.success(
+                request, f"{concern.reference} was passed to {who or 'the case manager'}."
             )
-            messages.success(request, f"{concern.reference} was passed to {who}.")
             return redirect("concern_detail", pk=concern.pk)
-    context = {"form": form, "related_record": related_record, "related_request": related_request}
+    context = {
+        "form": form,
+        "related_record": related_record,
+        "related_request": related_request,
+        "recipients": concerns_selectors.concern_recipients(request.user),
+    }
     return render(request, "contacts/concerns/concern_form.html", context)
 
 

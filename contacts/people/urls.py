@@ -31,5 +31,10 @@ urlpatterns = [
         name="governance_governor_remove",
     ),
     path("governance/<int:pk>/email/", views.governance_email, name="governance_email"),
+    path(
+        "governance/<int:pk>/whistleblowing/",
+        views.governance_whistleblowing,
+        name="governance_whistleblowing",
+    ),
     path("governance/<int:pk>/active/", views.governance_active, name="governance_active"),
 ]

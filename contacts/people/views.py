@@ -331,6 +331,7 @@ def _governance_page(
                 "is_head": Role.HEADTEACHER in held,
                 "is_chair": Role.CHAIR_OF_GOVERNORS in held,
                 "is_governor": Role.GOVERNOR in held,
+                "is_whistleblowing": Role.WHISTLEBLOWING_GOVERNOR in held,
                 "is_you": person.pk == request.user.pk,
                 "email_form": email_form,
                 "may_invite": not services.invite_refusal(request.user, person, held),
@@ -372,6 +373,31 @@ def governance_governor_give(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, f"{staff.full_name} is now a governor.")
             return redirect("governance")
     return _governance_page(request, give_form=form)
+
+
+@require_POST
+@role_required(roles.GOVERNANCE_KEEPERS)
+@recent_sign_in_required(then="governance", then_with_arguments=False)
+def governance_whistleblowing(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Name a governor (or no longer) as the one who receives concerns sent by the
+    whistleblowing route (003 §6); while nobody is named, the chair receives them."""
+    staff = get_object_or_404(selectors.governance_accounts_for(request.user), pk=pk)
+    held = selectors.governance_roles_held(staff)
+    naming = Role.WHISTLEBLOWING_GOVERNOR not in held
+    if naming:
+        wanted = held | {Role.WHISTLEBLOWING_GOVERNOR}
+    else:
+        wanted = held - {Role.WHISTLEBLOWING_GOVERNOR}
+    try:
+        services.governance_roles_set(actor=request.user, staff=staff, roles_held=sorted(wanted))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        done = "now receives" if naming else "no longer receives"
+        messages.success(
+            request, f"{staff.full_name} {done} concerns sent by the whistleblowing route."
+        )
+    return redirect("governance")
 
 
 @require_POST

@@ -22,6 +22,7 @@ class Role(models.TextChoices):
     DEPUTY_DSL = "deputy_dsl", "Deputy designated safeguarding lead"
     CHAIR_OF_GOVERNORS = "chair_of_governors", "Chair of governors"
     GOVERNOR = "governor", "Governor"
+    WHISTLEBLOWING_GOVERNOR = "whistleblowing_governor", "Governor for whistleblowing"
     SCHOOL_ADMIN = "school_admin", "School administrator"
 
 
@@ -69,7 +70,12 @@ DISCLOSURE_ADDERS = DISCLOSURE_READERS | CHILD_PROTECTION_READERS
 DSL_TEAM = frozenset({Role.DSL, Role.DEPUTY_DSL})
 # Who may own a "needs attention" alert, and so has the Needs attention page: the DSL team, the
 # headteacher (the deputy while the head is away) and the chair of governors.
-ATTENTION_OWNERS = DSL_TEAM | {Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS}
+ATTENTION_OWNERS = DSL_TEAM | {
+    Role.HEADTEACHER,
+    Role.DEPUTY_HEAD,
+    Role.CHAIR_OF_GOVERNORS,
+    Role.WHISTLEBLOWING_GOVERNOR,
+}
 # Who decides whether a disclosure is kept at the end of its retention period, and is told one
 # is due: the DSL, who keeps the child protection files, and the headteacher.
 DISCLOSURE_REVIEWERS = frozenset({Role.HEADTEACHER, Role.DSL})
@@ -100,6 +106,7 @@ TWO_FACTOR_ROLES = frozenset(
         Role.DSL,
         Role.DEPUTY_DSL,
         Role.CHAIR_OF_GOVERNORS,
+        Role.WHISTLEBLOWING_GOVERNOR,
         Role.SCHOOL_ADMIN,
     }
 )
@@ -107,7 +114,7 @@ TWO_FACTOR_ROLES = frozenset(
 # Separation of duties (docs/security.md "Separation of duties"). The roles that oversee the
 # headteacher: given and taken away only by the chair of governors (or the installation's
 # `assign_chair` command), never by school staff, so the head never chooses their own overseer.
-GOVERNANCE_ROLES = frozenset({Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR})
+GOVERNANCE_ROLES = frozenset({Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR, Role.WHISTLEBLOWING_GOVERNOR})
 # Roles only the headteacher may give or take away: they carry the power to decide requests,
 # to read disclosures, or to change who holds which role and who can sign in.
 HEAD_ASSIGNED = frozenset(
@@ -161,6 +168,7 @@ _PRECEDENCE = [
     Role.DEPUTY_DSL,
     Role.ASSISTANT_HEAD,
     Role.SCHOOL_ADMIN,
+    Role.WHISTLEBLOWING_GOVERNOR,
     Role.GOVERNOR,
     Role.LINE_MANAGER,
     Role.STAFF,

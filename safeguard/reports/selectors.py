@@ -425,7 +425,7 @@ def _attention(
     records), as it does those concerns. No names."""
     alerts = Alert.objects.filter(school=school)
     if for_head:
-        alerts = alerts.exclude(owner=Owner.CHAIR_OF_GOVERNORS)
+        alerts = alerts.exclude(owner__in=[Owner.CHAIR_OF_GOVERNORS, Owner.WHISTLEBLOWING])
     now = timezone.now()
     late = now - dt.timedelta(days=school.response_days)
     overdue = Q(status=AlertStatus.NEW) & (
@@ -470,7 +470,10 @@ def governors_report(
         # The head must not learn, even as a count, of a concern or LADO matter about the head:
         # those are the chair's to manage (003 §6). The governors' view counts them.
         heads = StaffRole.objects.filter(role=Role.HEADTEACHER).values("staff_id")
-        concerns = concerns.exclude(Q(route=Route.CHAIR_OF_GOVERNORS) | Q(subject_id__in=heads))
+        # Nor of one sent to the governor for whistleblowing, which bypasses management.
+        concerns = concerns.exclude(
+            Q(route=Route.CHAIR_OF_GOVERNORS) | Q(subject_id__in=heads) | Q(whistleblowing=True)
+        )
         lado = lado.exclude(Q(subject_id__in=heads) | Q(concern__route=Route.CHAIR_OF_GOVERNORS))
     chair = requests.filter(route="chair_of_governors", decided_at__isnull=False).annotate(
         why=Q(referred_to_chair=True)
