@@ -68,9 +68,7 @@ def concern_raise(
     manager = actor.line_manager
     if tell_line_manager and (manager is None or manager.pk == subject.pk):
         raise ValidationError(
-            {
-                "tell_line_manager": "You have no line manager to tell, other than the person it is about."
-            }
+            {"tell_line_manager": "You have no line manager to tell but the person it is about."}
         )
     for related in (related_record, related_request):
         if related is not None and related.school_id != actor.school_id:
