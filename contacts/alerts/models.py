@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from contacts.concerns.models import BoundaryConcern
+from contacts.planned.models import ContactRequest
 from contacts.records.models import ContactRecord, Disclosure
 from safeguard.core.models import School
 
@@ -49,6 +50,10 @@ class Alert(models.Model):
     )
     concern = models.ForeignKey(
         BoundaryConcern, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
+    )
+    # Approved contact whose outcome raised a concern, or is overdue.
+    request = models.ForeignKey(
+        ContactRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
     )
     owner = models.CharField(max_length=30, choices=Owner.choices)
     urgent = models.BooleanField(
@@ -87,8 +92,13 @@ class Alert(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(disclosure__isnull=False, record__isnull=True, concern__isnull=True)
+                    & Q(request__isnull=True)
                     | Q(disclosure__isnull=True, record__isnull=False, concern__isnull=True)
+                    & Q(request__isnull=True)
                     | Q(disclosure__isnull=True, record__isnull=True, concern__isnull=False)
+                    & Q(request__isnull=True)
+                    | Q(disclosure__isnull=True, record__isnull=True, concern__isnull=True)
+                    & Q(request__isnull=False)
                 ),
                 name="alert_about_exactly_one_entry",
             ),
@@ -127,6 +137,9 @@ class Alert(models.Model):
             models.UniqueConstraint(
                 fields=["concern", "owner"], name="alert_once_per_concern_owner"
             ),
+            models.UniqueConstraint(
+                fields=["request", "owner"], name="alert_once_per_request_owner"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,8 +154,8 @@ class Alert(models.Model):
         return self.reference
 
     @property
-    def subject(self) -> Disclosure | ContactRecord | BoundaryConcern:
-        found = self.disclosure or self.record or self.concern
+    def subject(self) -> Disclosure | ContactRecord | BoundaryConcern | ContactRequest:
+        found = self.disclosure or self.record or self.concern or self.request
         assert found is not None  # the database holds exactly one (alert_about_exactly_one_entry)
         return found
 
@@ -157,6 +170,8 @@ class Alert(models.Model):
             return self.disclosure.get_disclosure_type_display()
         if self.record_id:
             return "Record of contact"
+        if self.request_id:
+            return "Outcome of approved contact"
         return "Boundary concern"
 
     @property

@@ -63,6 +63,7 @@ def alerts_for(user: Staff) -> QuerySet[Alert]:
         .filter(reach)
         .exclude(record__author_id=user.pk)
         .exclude(concern__subject_id=user.pk)
+        .exclude(request__requester_id=user.pk)
         .select_related("disclosure__pupil", "record", "concern", "acknowledged_by", "closed_by")
     )
 

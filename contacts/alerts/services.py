@@ -30,7 +30,7 @@ from contacts.concerns.models import BoundaryConcern
 from contacts.notifications.services import notify
 from contacts.people.models import Staff
 from contacts.planned import workflow
-from contacts.planned.models import Route
+from contacts.planned.models import ContactRequest, Route
 from contacts.records.models import ContactRecord, Disclosure
 from safeguard.audit.services import audit_record
 from safeguard.core.models import School
@@ -64,6 +64,17 @@ def alert_actions(user: Staff, alert: Alert) -> AlertActions:
     )
 
 
+def _subject_field(subject: object) -> str:
+    """The alert's field that points at this kind of entry."""
+    if isinstance(subject, Disclosure):
+        return "disclosure"
+    if isinstance(subject, ContactRecord):
+        return "record"
+    if isinstance(subject, ContactRequest):
+        return "request"
+    return "concern"
+
+
 def _acknowledge_by(school: School, raised: dt.datetime) -> dt.datetime:
     return acknowledge_deadline(
         timezone.localtime(raised),
@@ -75,8 +86,8 @@ def _acknowledge_by(school: School, raised: dt.datetime) -> dt.datetime:
 
 def alert_raise(
     *,
-    actor: Staff,
-    subject: Disclosure | ContactRecord | BoundaryConcern,
+    actor: Staff | None,
+    subject: Disclosure | ContactRecord | BoundaryConcern | ContactRequest,
     owner_role: str,
     urgent: bool = False,
 ) -> Alert:
@@ -85,6 +96,31 @@ def alert_raise(
     own notice already says it needs attention."""
     if owner_role not in Owner.values:
         raise ValueError(f"unknown alert owner {owner_role!r}")
+    field = _subject_field(subject)
+    existing = (
+        Alert.objects.select_for_update(of=("self",))
+        .filter(**{field: subject, "owner": owner_role})
+        .first()
+    )
+    if existing is not None:
+        # Raised again (an outcome with a concern after it was overdue): one alert, its
+        # chronology saying so, reopened if it had been closed.
+        if existing.status == AlertStatus.CLOSED:
+            existing.closed_at = None
+            existing.closed_by = None
+            existing.status = AlertStatus.IN_PROGRESS
+            existing.save()
+            audit_record(
+                actor=actor,
+                school=existing.school,
+                action="alert.reopen",
+                obj=existing,
+                from_state=AlertStatus.CLOSED,
+                to_state=AlertStatus.IN_PROGRESS,
+                reason="raised again",
+            )
+        _entry(existing, EntryKind.NOTE, actor, "Raised again: something new needs attention.")
+        return existing
     school = subject.school
     now = timezone.now()
     alert = Alert(
@@ -94,12 +130,7 @@ def alert_raise(
         raised_at=now,
         acknowledge_by=_acknowledge_by(school, now) if urgent else None,
     )
-    if isinstance(subject, Disclosure):
-        alert.disclosure = subject
-    elif isinstance(subject, ContactRecord):
-        alert.record = subject
-    else:
-        alert.concern = subject
+    setattr(alert, field, subject)
     alert.save()
     # Raised by the system, not by the person who wrote the entry: the entry's own event names
     # them, and keeps a confidential reporter's name from those who may not know it.
@@ -117,7 +148,7 @@ def alert_raise(
 def _locked(alert: Alert) -> Alert:
     return (
         Alert.objects.select_for_update(of=("self",))
-        .select_related("school", "disclosure", "record", "concern")
+        .select_related("school", "disclosure", "record", "concern", "request")
         .get(pk=alert.pk)
     )
 
@@ -408,7 +439,32 @@ def alerts_escalate(*, actor: None, now: dt.datetime | None = None) -> int:
             )
             went_up += 1
     _remind_overdue_actions(now)
+    _raise_for_overdue_outcomes(now)
     return went_up
+
+
+def _raise_for_overdue_outcomes(now: dt.datetime) -> None:
+    """Approved contact that has happened with no outcome recorded after the school's response
+    days: it needs the decider's attention (the head's; the chair's for one the chair decided)."""
+    late = ContactRequest.objects.overdue(now - dt.timedelta(days=1)).filter(alerts__isnull=True)
+    for pk in list(late.values_list("pk", flat=True)):
+        with transaction.atomic():
+            found = (
+                ContactRequest.objects.select_for_update(of=("self",))
+                .select_related("school")
+                .filter(pk=pk, alerts__isnull=True)
+                .first()
+            )
+            if found is None:
+                continue
+            alert_raise(actor=None, subject=found, owner_role=found.route or Route.HEADTEACHER)
+            notify(
+                recipients=workflow.people_for_route(
+                    found.school_id, found.route or Route.HEADTEACHER
+                ),
+                message=f"{found.reference}: the contact has happened and no outcome is recorded",
+                path=reverse("request_detail", args=[found.pk]),
+            )
 
 
 def _remind_overdue_actions(now: dt.datetime) -> None:

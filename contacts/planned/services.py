@@ -34,6 +34,7 @@ from policies.facts import assess_contact
 from safeguard.audit.services import audit_record
 from safeguard.audit.vocabulary import RequestStep, request_action
 from safeguard.core import roles
+from safeguard.core.attention import raise_alert
 from safeguard.core.models import School
 
 # The answers a requester gives; everything else on a request is the workflow's.
@@ -418,6 +419,12 @@ def request_complete(
         contact_request.save()
         _audit(actor, contact_request, "complete", from_state, to_state)
         if contact_request.outcome_concerns:
+            # Needs the decider's attention, acknowledged and closed with a reason.
+            raise_alert(
+                actor=actor,
+                subject=contact_request,
+                owner_role=contact_request.route or Route.HEADTEACHER,
+            )
             notify(
                 recipients=workflow.deciders(contact_request),
                 message=f"{contact_request.reference}: a concern was recorded with the outcome",

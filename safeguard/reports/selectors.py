@@ -413,6 +413,7 @@ ATTENTION_KINDS = (
     ("Other personal disclosures", Q(disclosure__isnull=False, urgent=False)),
     ("Records reported to the headteacher", Q(record__isnull=False)),
     ("Boundary concerns", Q(concern__isnull=False)),
+    ("Outcomes of approved contact (a concern, or overdue)", Q(request__isnull=False)),
 )
 
 

@@ -463,6 +463,7 @@ ALERTS = ExportTable(
         "id": "reference",
         "disclosure": "about",
         "record": "about",
+        "request": "about",
         "owner": "owner",
         "urgent": "urgent",
         "status": "status",

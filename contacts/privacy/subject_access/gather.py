@@ -583,8 +583,9 @@ def pupil_export(*, actor: Staff, pupil: Pupil) -> SubjectAccess:
         Alert.objects.filter(
             Q(disclosure__in=[d.pk for d in found.disclosures])
             | Q(record__in=[r.pk for r in found.records])
+            | Q(request__in=[r.pk for r in found.requests])
         )
-        .select_related("disclosure", "record", "acknowledged_by", "closed_by")
+        .select_related("disclosure", "record", "request", "acknowledged_by", "closed_by")
         .order_by("raised_at", "pk")
     )
     about |= _about({Alert: alerts})

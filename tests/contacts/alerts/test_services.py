@@ -345,3 +345,35 @@ def test_overdue_actions_remind_their_owner_once(case, dsl, teacher):
     services.alerts_escalate(actor=None)
     services.alerts_escalate(actor=None)
     assert Notification.objects.filter(recipient=teacher, message__contains="overdue").count() == 1
+
+
+# --- Outcomes -----------------------------------------------------------------------------
+
+
+def test_an_overdue_outcome_and_then_a_concern_make_one_alert(teacher, pupil, head):
+    from contacts.planned.models import ContactRequest
+    from contacts.planned.services import request_complete, request_decide
+    from tests.factories_requests import make_request
+
+    contact = make_request(teacher, [pupil])
+    contact = request_decide(
+        actor=head, contact_request=contact, decision="approve", expected_version=contact.version
+    )
+    ContactRequest.objects.filter(pk=contact.pk).update(
+        starts_at=timezone.now() - dt.timedelta(days=3)
+    )
+    services.alerts_escalate(actor=None)
+    services.alerts_escalate(actor=None)
+    alert = Alert.objects.get(request=contact)
+    assert alert.owner == Owner.HEADTEACHER and alert in alerts_for(head)
+    assert alert not in alerts_for(teacher)
+    contact.refresh_from_db()
+    request_complete(
+        actor=teacher,
+        contact_request=contact,
+        expected_version=contact.version,
+        outcome="Went as planned.",
+        concerns="The pupil asked to keep in touch by text.",
+    )
+    assert Alert.objects.filter(request=contact).count() == 1
+    assert Alert.objects.get(request=contact).entries.last().text.startswith("Raised again")
