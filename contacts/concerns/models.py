@@ -98,6 +98,15 @@ class BoundaryConcern(models.Model):
         return f"CON-{self.pk:06d}" if self.pk else "CON-new"
 
     @property
+    def case_manager_words(self) -> str:
+        """Who manages it, in words, for the reporter."""
+        if self.whistleblowing:
+            return "the governor for whistleblowing"
+        if self.route == Route.CHAIR_OF_GOVERNORS:
+            return "the chair of governors"
+        return "the headteacher"
+
+    @property
     def audit_ref(self) -> str:
         return self.reference
 

@@ -80,9 +80,11 @@ def concern_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            who = ", ".join(p.full_name for p in concerns_selectors.case_managers(concern))
+            names = ", ".join(p.full_name for p in concerns_selectors.case_managers(concern))
             messages.success(
-                request, f"{concern.reference} was passed to {who or 'the case manager'}."
+                request,
+                f"{concern.reference} was passed to {concern.case_manager_words}"
+                + (f", {names}." if names else "."),
             )
             return redirect("concern_detail", pk=concern.pk)
     context = {

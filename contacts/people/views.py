@@ -384,10 +384,11 @@ def governance_whistleblowing(request: AuthenticatedHttpRequest, pk: int) -> Htt
     staff = get_object_or_404(selectors.governance_accounts_for(request.user), pk=pk)
     held = selectors.governance_roles_held(staff)
     naming = Role.WHISTLEBLOWING_GOVERNOR not in held
+    wanted = set(held)
     if naming:
-        wanted = held | {Role.WHISTLEBLOWING_GOVERNOR}
+        wanted.add(Role.WHISTLEBLOWING_GOVERNOR)
     else:
-        wanted = held - {Role.WHISTLEBLOWING_GOVERNOR}
+        wanted.discard(Role.WHISTLEBLOWING_GOVERNOR)
     try:
         services.governance_roles_set(actor=request.user, staff=staff, roles_held=sorted(wanted))
     except ValidationError as error:

@@ -158,6 +158,9 @@ CONCERN_COLUMNS: Columns = (
     ("raised_by_reference", "Raised by (reference)"),
     ("raised_by", "Raised by"),
     ("confidential", "Raised in confidence"),
+    ("harm_to_pupils", "About a relationship that could harm a pupil"),
+    ("told_line_manager", "Reporter's line manager told"),
+    ("whistleblowing", "Sent by the whistleblowing route"),
     ("route", "Case manager (route)"),
     ("occurred_on", "When it happened"),
     ("description", "What happened, or what worries them"),
@@ -759,6 +762,9 @@ _CONCERN_FIELDS = {
         name: name
         for name in (
             "confidential",
+            "harm_to_pupils",
+            "told_line_manager",
+            "whistleblowing",
             "route",
             "occurred_on",
             "description",

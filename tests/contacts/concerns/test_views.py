@@ -99,7 +99,7 @@ def test_raising_a_concern_passes_it_to_the_head(client, teacher, colleague, hea
     concern = BoundaryConcern.objects.get()
     assert response.redirect_chain == [(reverse("concern_detail", args=[concern.pk]), 302)]
     page = text(response)
-    assert f"{concern.reference} was passed to the headteacher." in page
+    assert f"{concern.reference} was passed to the headteacher, {head.full_name}." in page
     assert (concern.reporter, concern.subject, concern.route) == (teacher, colleague, "headteacher")
     assert concern.occurred_on == days_ago(2) and concern.description == DESCRIPTION
     assert {n.recipient for n in Notification.objects.all()} == {head}
@@ -110,7 +110,9 @@ def test_concern_about_the_head_is_passed_to_the_chair(client, teacher, head, ch
         reverse("concern_new"), _concern_answers(head, confidential="on"), follow=True
     )
     concern = BoundaryConcern.objects.get()
-    assert f"{concern.reference} was passed to the chair of governors." in text(response)
+    assert f"{concern.reference} was passed to the chair of governors, {chair.full_name}." in text(
+        response
+    )
     assert concern.route == "chair_of_governors" and concern.confidential
     assert {n.recipient for n in Notification.objects.all()} == {chair}
 
