@@ -315,3 +315,13 @@ def test_the_page_reads_a_bounded_number_of_queries(client, request, reader, tea
     with CaptureQueriesContext(connection) as many:
         client.get(url(teacher))
     assert len(many) <= len(few) + 2
+
+
+def test_the_chair_reaches_the_heads_pattern_from_the_governance_page(client, chair, head):
+    from tests.helpers import sign_in
+
+    sign_in(client, chair)
+    page = client.get(reverse("governance")).content.decode()
+    link = reverse("staff_pattern", args=[head.pk])
+    assert link in page
+    assert client.get(link).status_code == 200
