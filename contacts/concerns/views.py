@@ -121,6 +121,7 @@ def concern_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if manager
         else 0,
         "lado": concern.lado.all() if manager else (),
+        "may_record_lado": roles.has_role(request.user, roles.LADO_RECORDERS),
     }
     return render(request, "contacts/concerns/concern_detail.html", context)
 

@@ -101,3 +101,17 @@ def test_the_chair_names_the_governor_for_whistleblowing(client, chair, governor
     response = client.post(reverse("governance_whistleblowing", args=[governor.pk]), follow=True)
     assert "now receives concerns sent by the whistleblowing route" in text(response)
     assert governor.role_assignments.filter(role=Role.WHISTLEBLOWING_GOVERNOR).exists()
+
+
+def test_the_governor_sees_it_is_theirs_and_is_not_offered_what_they_may_not_do(
+    client, colleague, teacher, chair, governor
+):
+    governance_roles_set(
+        actor=chair, staff=governor, roles_held=[Role.GOVERNOR, Role.WHISTLEBLOWING_GOVERNOR]
+    )
+    concern = make_concern(colleague, teacher, whistleblowing=True)
+    sign_in(client, governor)
+    page = text(client.get(reverse("concern_detail", args=[concern.pk])))
+    assert "managed by the governor for whistleblowing" in page
+    assert "Record a LADO consultation or referral" not in page
+    assert "tell the chair if one is needed" in page
