@@ -110,8 +110,8 @@ def concern_raise(
         if tell_line_manager and manager is not None:
             notify(
                 recipients=[manager],
-                message=f"{actor.full_name} raised a boundary concern ({concern.reference}) and "
-                "asked for you to know",
+                message=f"A member of your team raised a boundary concern ({concern.reference}) "
+                "and asked for you to know",
                 path=reverse("staff_detail", args=[actor.pk]),
             )
     return concern
@@ -134,8 +134,9 @@ def _tell_the_dsl(actor: Staff, concern: BoundaryConcern) -> None:
         return
     notify(
         recipients=dsl,
-        message=f"A boundary concern ({concern.reference}) was raised about "
-        f"{concern.subject.full_name}; the case manager has it",
+        # Notices are emailed too: no name in the words, the link leads to the person's page.
+        message=f"A boundary concern ({concern.reference}) was raised about a member of staff; "
+        "the case manager has it",
         path=reverse("staff_detail", args=[concern.subject_id]),
     )
 

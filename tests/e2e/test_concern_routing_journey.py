@@ -40,7 +40,7 @@ def test_a_concern_reaches_the_head_and_the_dsl_never_its_subject(
 
     grace = people(dsl)
     grace.follow("Notifications")
-    grace.sees(f"A boundary concern ({concern.reference}) was raised about {teacher.full_name}")
+    grace.sees(f"A boundary concern ({concern.reference}) was raised about a member of staff")
     grace.does_not_see(colleague.full_name)
 
     tom = people(teacher)
