@@ -55,7 +55,7 @@ def test_friending_a_current_pupil_is_stopped_and_a_boundary_concern_offered(peo
     assert not ContactRequest.objects.exists()
 
     tom.click(stopped.get_by_role("link", name="raise a boundary concern"))
-    tom.sees("Raise a boundary concern", "The person it is about will not see it.")
+    tom.sees("Raise a boundary concern", "The person it is about never sees it.")
     tom.field("Who is the concern about?").select_option(
         label=f"Myself (self-referral): {teacher.full_name}"
     )
@@ -63,7 +63,7 @@ def test_friending_a_current_pupil_is_stopped_and_a_boundary_concern_offered(peo
     tom.field("What happened, or what worries you").fill(SELF_REFERRAL)
     tom.click("Pass it on")
     concern = BoundaryConcern.objects.get()
-    tom.sees(f"{concern.reference} was passed to the headteacher.", SELF_REFERRAL)
+    tom.sees(f"{concern.reference} was passed to the headteacher, {head.full_name}.", SELF_REFERRAL)
     assert concern.subject == teacher and concern.reporter == teacher
 
 
