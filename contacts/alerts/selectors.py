@@ -12,8 +12,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from contacts.alerts.models import Alert, AlertStatus, Owner
-from contacts.concerns.selectors import is_whistleblowing_keeper
-from contacts.people.models import Staff, StaffRole
+from contacts.concerns.selectors import whistleblowing_kept_by
+from contacts.people.models import Staff
 from contacts.planned.workflow import head_absent
 from safeguard.core import roles
 from safeguard.core.roles import Role
@@ -40,11 +40,12 @@ def _reach(user: Staff) -> Q | None:
         owned.append(Q(owner=Owner.HEADTEACHER))
     if Role.CHAIR_OF_GOVERNORS in held:
         owned.append(Q(owner=Owner.CHAIR_OF_GOVERNORS))
-    if is_whistleblowing_keeper(user):
-        owned.append(Q(owner=Owner.WHISTLEBLOWING))
-    elif Role.CHAIR_OF_GOVERNORS in held:
-        named = StaffRole.objects.filter(role=Role.WHISTLEBLOWING_GOVERNOR).values("staff_id")
-        owned.append(Q(owner=Owner.WHISTLEBLOWING, concern__subject_id__in=named))
+    kept = whistleblowing_kept_by(user)
+    if kept:
+        owned.append(Q(owner=Owner.WHISTLEBLOWING, concern_id__in=kept))
+    if Role.DEPUTY_HEAD in held and head_absent(user.school_id):
+        # A child-protection case that went up to the head's side reaches the acting head.
+        owned.append(Q(owner=Owner.DSL, escalation_level__gte=2))
     if not owned:
         return None
     reach = owned[0]

@@ -111,7 +111,7 @@ def alert_raise(
             existing.status = AlertStatus.IN_PROGRESS
             existing.save()
             audit_record(
-                actor=actor,
+                actor=None,  # the system, as when it was first raised
                 school=existing.school,
                 action="alert.reopen",
                 obj=existing,
@@ -119,7 +119,7 @@ def alert_raise(
                 to_state=AlertStatus.IN_PROGRESS,
                 reason="raised again",
             )
-        _entry(existing, EntryKind.NOTE, actor, "Raised again: something new needs attention.")
+        _entry(existing, EntryKind.NOTE, None, "Raised again: something new needs attention.")
         return existing
     school = subject.school
     now = timezone.now()

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from django.db.models import Q, QuerySet
 
 from contacts.concerns.models import BoundaryConcern, LadoReferral
-from contacts.people.models import Staff, StaffRole
+from contacts.people.models import Staff
 from contacts.planned import workflow
 from contacts.planned.models import Route
 from safeguard.core import roles
@@ -31,13 +31,10 @@ def concerns_visible_to(user: Staff) -> QuerySet[BoundaryConcern]:
     if roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
         routes.append(Route.CHAIR_OF_GOVERNORS)
     managed = Q(route__in=routes, whistleblowing=False)
-    if is_whistleblowing_keeper(user):
-        managed |= Q(whistleblowing=True)
-    elif roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
-        # One about the governor for whistleblowing goes to the chair.
-        named = StaffRole.objects.filter(role=Role.WHISTLEBLOWING_GOVERNOR).values("staff_id")
-        managed |= Q(whistleblowing=True, subject_id__in=named)
-    if roles.has_role(user, roles.DSL_TEAM):
+    managed |= Q(pk__in=whistleblowing_kept_by(user))
+    if roles.has_role(user, Role.DSL) or (
+        roles.has_role(user, Role.DEPUTY_DSL) and not _school_has_dsl(user.school_id)
+    ):
         # A relationship that could harm a pupil is the DSL's to know of at once (003 §3).
         managed |= Q(harm_to_pupils=True, whistleblowing=False)
     managed &= ~Q(subject_id=user.pk)
@@ -48,24 +45,34 @@ def concerns_visible_to(user: Staff) -> QuerySet[BoundaryConcern]:
 
 def whistleblowing_keepers(school_id: int, *, exclude: Iterable[int] = ()) -> QuerySet[Staff]:
     """Who receives a concern sent by the confidential route (003 §6): the governor the chair
-    named for whistleblowing, or the chair while nobody is named; never the person it is about."""
+    named for whistleblowing; while nobody is named (or it is about them), the chair; and if it
+    is about the chair too, the school's governors. Never the person it is about."""
     active = Staff.objects.filter(school_id=school_id, is_active=True).exclude(pk__in=list(exclude))
-    named = active.filter(role_assignments__role=Role.WHISTLEBLOWING_GOVERNOR)
-    if named.exists():
-        return named
-    return active.filter(role_assignments__role=Role.CHAIR_OF_GOVERNORS)
+    for role in (Role.WHISTLEBLOWING_GOVERNOR, Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR):
+        found = active.filter(role_assignments__role=role)
+        if found.exists():
+            return found
+    return Staff.objects.none()
 
 
-def is_whistleblowing_keeper(user: Staff) -> bool:
-    if roles.has_role(user, Role.WHISTLEBLOWING_GOVERNOR):
-        return True
-    return roles.has_role(user, Role.CHAIR_OF_GOVERNORS) and not (
-        Staff.objects.filter(
-            school_id=user.school_id,
-            is_active=True,
-            role_assignments__role=Role.WHISTLEBLOWING_GOVERNOR,
-        ).exists()
-    )
+def whistleblowing_kept_by(user: Staff) -> list[int]:
+    """The whistleblowing concerns of the user's school that the user receives (a school has
+    few: each is resolved as `case_managers` resolves it)."""
+    if not roles.has_role(user, roles.GOVERNORS):
+        return []
+    kept = []
+    rows = BoundaryConcern.objects.filter(school_id=user.school_id, whistleblowing=True)
+    for pk, subject_id in rows.values_list("pk", "subject_id"):
+        keepers = whistleblowing_keepers(user.school_id, exclude=[subject_id])
+        if keepers.filter(pk=user.pk).exists():
+            kept.append(pk)
+    return kept
+
+
+def _school_has_dsl(school_id: int) -> bool:
+    return Staff.objects.filter(
+        school_id=school_id, is_active=True, role_assignments__role=Role.DSL
+    ).exists()
 
 
 def case_managers(concern: BoundaryConcern) -> QuerySet[Staff]:

@@ -21,14 +21,20 @@ def withheld_reporters(user: Any) -> dict[ObjectKey, int]:
     someone manages a concern depends only on its route and whether they are its subject.
     """
     concerns = BoundaryConcern.objects.filter(school_id=user.school_id, confidential=True).only(
-        "pk", "school_id", "route", "subject_id", "reporter_id"
+        "pk", "school_id", "route", "subject_id", "reporter_id", "whistleblowing"
     )
-    manages: dict[tuple[str, bool], bool] = {}
+    # Who manages one depends on its route and whether the reader is its subject; for one sent
+    # by the whistleblowing route, on who its subject is.
+    manages: dict[tuple[str, bool, int | bool], bool] = {}
     withheld: dict[ObjectKey, int] = {}
     for concern in concerns:
         if concern.reporter_id == user.pk:
             continue
-        key = (concern.route, concern.subject_id == user.pk)
+        key = (
+            concern.route,
+            concern.whistleblowing,
+            concern.subject_id if concern.whistleblowing else concern.subject_id == user.pk,
+        )
         if key not in manages:
             manages[key] = is_case_manager(user, concern)
         if not manages[key]:

@@ -32,7 +32,9 @@ def records_visible_to(user: Staff) -> QuerySet[ContactRecord]:
     if roles.has_role(user, roles.DSL_TEAM):
         # What was reported to the head (it raised an alert), except the restricted family
         # liaison log, which is the head's and the assistant head's alone (002).
-        reach |= Q(pk__in=rows.filter(alerts__isnull=False, restricted=False).values("pk"))
+        # (Not the head's own, reported to the chair.)
+        reported = rows.filter(alerts__owner=Route.HEADTEACHER, restricted=False)
+        reach |= Q(pk__in=reported.values("pk"))
     return rows.filter(reach)
 
 

@@ -426,7 +426,11 @@ def _attention(
     records), as it does those concerns. No names."""
     alerts = Alert.objects.filter(school=school)
     if for_head:
-        alerts = alerts.exclude(owner__in=[Owner.CHAIR_OF_GOVERNORS, Owner.WHISTLEBLOWING])
+        heads = StaffRole.objects.filter(role=Role.HEADTEACHER).values("staff_id")
+        alerts = alerts.exclude(
+            Q(owner__in=[Owner.CHAIR_OF_GOVERNORS, Owner.WHISTLEBLOWING])
+            | Q(concern__subject_id__in=heads)
+        )
     now = timezone.now()
     late = now - dt.timedelta(days=school.response_days)
     overdue = Q(status=AlertStatus.NEW) & (

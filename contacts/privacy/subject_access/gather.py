@@ -801,6 +801,22 @@ def _case_referral_rows(rows: Iterable[CaseReferral]) -> list[dict[str, Any]]:
     ]
 
 
+def _notices_about_what_they_may_see(actor: Staff, staff: Staff) -> QuerySet[Notification]:
+    """The person's notices, less those about a concern the one exporting may not know of (one
+    about them, one sent by the whistleblowing route): a notice names it by reference or links
+    to it."""
+    hidden = BoundaryConcern.objects.filter(school_id=staff.school_id).exclude(
+        pk__in=selectors.concerns_visible_to(actor).values("pk")
+    )
+    rows = Notification.objects.filter(recipient=staff)
+    for concern in hidden.only("pk"):
+        rows = rows.exclude(
+            Q(url=reverse("concern_detail", args=[concern.pk]))
+            | Q(message__contains=f"({concern.reference})")
+        )
+    return rows
+
+
 def _invitation_rows(rows: Iterable[Invitation]) -> list[dict[str, Any]]:
     return [
         {
@@ -1047,7 +1063,7 @@ def staff_export(*, actor: Staff, staff: Staff) -> SubjectAccess:
         _table(
             NOTIFICATIONS,
             "Notifications sent to them",
-            _notification_rows(Notification.objects.filter(recipient=staff)),
+            _notification_rows(_notices_about_what_they_may_see(actor, staff)),
         ),
         _table(
             LEGAL_HOLDS,
