@@ -42,3 +42,10 @@ class ContactsConfig(AppConfig):
         from safeguard.core.attention import register_raiser
 
         register_raiser(alert_raise)
+
+        # A full check of the trail also checks that no record, disclosure or addendum was
+        # changed behind the app's back (the seal its writing event carries).
+        from contacts.records.seals import broken_seals
+        from safeguard.audit.chain import register_content_check
+
+        register_content_check(broken_seals)

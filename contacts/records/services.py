@@ -30,6 +30,7 @@ from contacts.records.models import (
     DisclosureType,
     RecordType,
 )
+from contacts.records.seals import seal_words
 from contacts.records.selectors import can_read_record
 from policies.facts import assess_contact
 from safeguard.audit.services import audit_record
@@ -139,7 +140,8 @@ def record_create(
                 school=record.school,
                 action="record.create",
                 obj=record,
-                reason=f"{record.get_record_type_display()}; verdict {record.verdict}",
+                reason=f"{record.get_record_type_display()}; verdict {record.verdict}; "
+                f"{seal_words(record)}",
             )
             _alert_for_record(actor, record)
     except Exception:
@@ -208,7 +210,13 @@ def record_addendum_add(*, actor: Staff, record: ContactRecord, text: str) -> Ad
         raise ValidationError({"text": "Write the addendum."})
     with transaction.atomic():
         addendum = Addendum.objects.create(author=actor, record=record, text=text.strip())
-        audit_record(actor=actor, school=record.school, action="record.addendum", obj=record)
+        audit_record(
+            actor=actor,
+            school=record.school,
+            action="record.addendum",
+            obj=record,
+            reason=f"addendum {addendum.pk}; {seal_words(addendum)}",
+        )
     return addendum
 
 
@@ -265,7 +273,7 @@ def disclosure_record(
             school=disclosure.school,
             action="disclosure.create",
             obj=disclosure,
-            reason=disclosure.get_disclosure_type_display(),
+            reason=f"{disclosure.get_disclosure_type_display()}; {seal_words(disclosure)}",
         )
         # A child-protection disclosure is the DSL's case, acknowledged within the school's
         # time or escalated; another personal disclosure needs the headteacher's attention.
@@ -299,6 +307,10 @@ def disclosure_addendum_add(*, actor: Staff, disclosure: Disclosure, text: str) 
     with transaction.atomic():
         addendum = Addendum.objects.create(author=actor, disclosure=disclosure, text=text.strip())
         audit_record(
-            actor=actor, school=disclosure.school, action="disclosure.addendum", obj=disclosure
+            actor=actor,
+            school=disclosure.school,
+            action="disclosure.addendum",
+            obj=disclosure,
+            reason=f"addendum {addendum.pk}; {seal_words(addendum)}",
         )
     return addendum

@@ -8,7 +8,7 @@ was changed or removed behind the application's back. Writing events is services
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from json.encoder import encode_basestring
@@ -211,6 +211,16 @@ def walk_chain(batch_size: int) -> Walk:
 def by_school_with(by_school: dict[str, dict], problems: list[ChainProblem]) -> dict[str, dict]:
     """`Walk.by_school` with the problems of the trail as a whole (no school's event names
     them) under TRAIL_WIDE: every school is shown those."""
+    by_school = {key: dict(share) for key, share in by_school.items()}
+    for problem in problems:
+        if problem.school_id is None:
+            continue
+        # A school's own problem found outside the walk (a changed entry): in its share.
+        share = by_school.setdefault(
+            str(problem.school_id), {"events": 0, "problems": 0, "first_problem": ""}
+        )
+        share["problems"] = share.get("problems", 0) + 1
+        share["first_problem"] = share.get("first_problem") or problem.message
     trail = [problem for problem in problems if problem.school_id is None]
     if not trail:
         return by_school
@@ -321,15 +331,36 @@ def behind_earlier_checks(last: AuditCheck | None, *, batch_size: int = 2000) ->
     return problems
 
 
+# What else a full check asks: entries whose content no longer matches the seal their writing
+# event carries (contacts.records.seals, registered at start-up: this package imports nothing
+# of contacts). Each yields (event id, school id, message).
+_content_checks: list[Callable[[], Iterable[tuple[int, int, str]]]] = []
+
+
+def register_content_check(check: Callable[[], Iterable[tuple[int, int, str]]]) -> None:
+    if check not in _content_checks:
+        _content_checks.append(check)
+
+
+def content_problems() -> list[ChainProblem]:
+    return [
+        ChainProblem(event_id, message, school_id=school_id)
+        for check in _content_checks
+        for event_id, school_id, message in check()
+    ]
+
+
 def audit_verify(*, batch_size: int = 2000) -> list[ChainProblem]:
     """Walk the whole chain in id order and name every event that does not fit, then what is
     missing since the last kept check (`missing_since`), then what any earlier kept check
-    found that is no longer there (`behind_earlier_checks`)."""
+    found that is no longer there (`behind_earlier_checks`), then every sealed entry changed
+    since it was written (`content_problems`)."""
     last = last_kept_check()
     return (
         walk_chain(batch_size).problems
         + missing_since(last)
         + behind_earlier_checks(last, batch_size=batch_size)
+        + content_problems()
     )
 
 

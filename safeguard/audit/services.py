@@ -18,6 +18,7 @@ from safeguard.audit.chain import (
     HASHED,
     behind_earlier_checks,
     by_school_with,
+    content_problems,
     event_hash,
     last_kept_check,
     lock_chain,
@@ -153,7 +154,8 @@ def audit_check_run(*, actor: Any, batch_size: int = 2000) -> AuditCheck:
     unfinished = unfinished_transactions()
     walk = walk_chain(batch_size)
     missing = missing_since(previous) + behind_earlier_checks(previous, batch_size=batch_size)
-    problems = walk.problems + missing
+    content = content_problems()
+    problems = walk.problems + missing + content
     with transaction.atomic():
         check = AuditCheck.objects.create(
             ran_by=actor,
@@ -163,7 +165,7 @@ def audit_check_run(*, actor: Any, batch_size: int = 2000) -> AuditCheck:
             first_problem=problems[0].message if problems else "",
             head_id=walk.head_id,
             head_hash=walk.head_hash,
-            by_school=by_school_with(walk.by_school, missing),
+            by_school=by_school_with(walk.by_school, missing + content),
             blocks=(
                 {"size": CHAIN_BLOCK, **unfinished, "intact": walk.intact} if unfinished else {}
             ),

@@ -24,6 +24,7 @@ from contacts.planned.models import Route
 from contacts.records import selectors
 from contacts.records import services as records_services
 from contacts.records.models import RECORD_KINDS, Addendum, ContactRecord, Disclosure, RecordType
+from contacts.records.seals import content_seal
 from policies.engine import ContactFacts, EngineSettings, assess
 from safeguard.audit.models import AuditEvent
 from tests.factories_records import (
@@ -299,7 +300,12 @@ def test_record_writes_one_audit_event_without_names_or_details(teacher, pupil):
     assert event.action == "record.create"
     assert (event.actor, event.actor_role, event.school) == (teacher, "staff", teacher.school)
     assert event.object_ref == record.reference == f"REC-{record.pk:06d}"
-    assert event.reason == "Unplanned contact beyond a brief greeting; verdict record"
+    # The seal lets verify_audit notice the record changed behind the app's back; it gives
+    # away nothing of what it says.
+    assert event.reason == (
+        "Unplanned contact beyond a brief greeting; verdict record; "
+        f"content seal {content_seal(record)}"
+    )
     assert AuditEvent.objects.count() == 1
 
 
@@ -693,10 +699,13 @@ def test_disclosure_audit_gives_the_type_and_never_the_account(teacher, pupil, d
     disclosure = make_disclosure(teacher, pupil, circumstances="In the corridor, alone.")
     (event,) = _events(disclosure)
     assert event.action == "disclosure.create"
-    assert (event.actor, event.reason) == (teacher, "Child protection disclosure")
+    assert (event.actor, event.reason) == (
+        teacher,
+        f"Child protection disclosure; content seal {content_seal(disclosure)}",
+    )
     assert event.object_ref == disclosure.reference == f"DIS-{disclosure.pk:06d}"
     personal = make_disclosure(teacher, pupil, disclosure_type="personal")
-    assert _events(personal)[0].reason == "Other personal disclosure"
+    assert _events(personal)[0].reason.startswith("Other personal disclosure; content seal ")
     written = " ".join(
         f"{e.reason} {e.object_ref} {e.from_state} {e.to_state}" for e in AuditEvent.objects.all()
     )
