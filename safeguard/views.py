@@ -81,9 +81,8 @@ def _attention(user: Staff) -> dict | None:
     """The Needs attention panel: what is new and open for this person, oldest first."""
     if not roles.has_role(user, roles.ATTENTION_OWNERS):
         return None
-    rows = list(open_alerts_for(user)[: DASHBOARD_LISTED + 1])
-    counts = attention_counts(user)
-    return {"rows": rows[:DASHBOARD_LISTED], **counts}
+    rows = list(open_alerts_for(user)[:DASHBOARD_LISTED])
+    return {"rows": rows, **attention_counts(user)}
 
 
 def _first_few(rows: QuerySet, order: str) -> dict:

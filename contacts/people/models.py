@@ -393,14 +393,6 @@ class StaffRelative(models.Model):
         return f"RELATIVE-{self.pk}"
 
 
-class InvitationQuerySet(models.QuerySet["Invitation"]):
-    def pending(self) -> InvitationQuerySet:
-        """Not yet used, not revoked and not expired: the link would work now."""
-        return self.filter(
-            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
-        )
-
-
 class Invitation(models.Model):
     """A single-use link by which a new member of staff chooses their password. Only a hash of
     the link's token is kept, so nobody who reads the database can use a pending invitation."""
@@ -415,8 +407,6 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-
-    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

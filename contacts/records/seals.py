@@ -81,26 +81,30 @@ def seal_words(entry: Model) -> str:
 def broken_seals() -> Iterator[tuple[int, int, str]]:
     """(event id, school id, what is wrong) for every sealed entry whose content no longer
     matches the event that wrote it. An entry deleted since (under the retention schedule, which
-    records its own events) is not a broken seal."""
+    records its own events) is not a broken seal. A few queries, however many entries: the
+    events are read first, then each kind of entry at once."""
     events = AuditEvent.objects.filter(
         action__in=list(WRITTEN_BY), reason__contains="content seal"
     ).values_list("id", "school_id", "action", "object_id", "object_ref", "reason")
+    wanted: list[tuple[int, int, type[Model], int, str, str]] = []
     for event_id, school_id, action, object_id, object_ref, reason in events.iterator():
         sealed = SEAL.search(reason)
-        if sealed is None:
-            continue
         model = WRITTEN_BY[action]
-        entry: Model | None
         if model is Addendum:
             which = ADDENDUM.search(reason)
-            if which is None:
-                continue
-            entry = Addendum.objects.filter(pk=int(which.group(1))).first()
+            pk = int(which.group(1)) if which else None
             what = f"an addendum to {object_ref}"
         else:
-            entry = model._default_manager.filter(pk=int(object_id)).first()
-            what = object_ref
-        if entry is not None and content_seal(entry) != sealed.group(1):
+            pk, what = int(object_id), object_ref
+        if sealed is not None and pk is not None:
+            wanted.append((event_id, school_id, model, pk, what, sealed.group(1)))
+    found: dict[type[Model], dict[Any, Model]] = {
+        model: model._default_manager.in_bulk([w[3] for w in wanted if w[2] is model])
+        for model in SEALED_FIELDS
+    }
+    for event_id, school_id, model, pk, what, seal in wanted:
+        entry = found[model].get(pk)
+        if entry is not None and content_seal(entry) != seal:
             yield (
                 event_id,
                 school_id,

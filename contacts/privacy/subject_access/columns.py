@@ -500,24 +500,27 @@ ALERT_ENTRIES = ExportTable(
     },
     left_out={"id": ORDER_ONLY},
 )
+# A case action is exported whole, in the pupil's export and in the export of the member of
+# staff it was given to.
+_CASE_ACTION_FIELDS = {
+    name: name
+    for name in (
+        "alert",
+        "description",
+        "assigned_to",
+        "due_on",
+        "created_by",
+        "created_at",
+        "done_at",
+        "done_by",
+        "reminded_at",
+    )
+}
 CASE_ACTIONS = ExportTable(
     "case_actions",
     CaseAction,
     CASE_ACTION_COLUMNS,
-    exported={
-        name: name
-        for name in (
-            "alert",
-            "description",
-            "assigned_to",
-            "due_on",
-            "created_by",
-            "created_at",
-            "done_at",
-            "done_by",
-            "reminded_at",
-        )
-    },
+    exported=_CASE_ACTION_FIELDS,
     left_out={"id": ORDER_ONLY},
 )
 CASE_REFERRALS = ExportTable(
@@ -541,20 +544,7 @@ ACTIONS_ASSIGNED = ExportTable(
     "case_actions_assigned",
     CaseAction,
     CASE_ACTION_COLUMNS,
-    exported={
-        name: name
-        for name in (
-            "alert",
-            "description",
-            "assigned_to",
-            "due_on",
-            "created_by",
-            "created_at",
-            "done_at",
-            "done_by",
-            "reminded_at",
-        )
-    },
+    exported=_CASE_ACTION_FIELDS,
     left_out={"id": ORDER_ONLY},
 )
 INVITATIONS = ExportTable(

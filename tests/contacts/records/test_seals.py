@@ -54,3 +54,17 @@ def test_an_entry_deleted_under_retention_is_not_a_broken_seal(teacher, pupil, h
     record = make_record(teacher, [pupil])
     ContactRecord.objects.filter(pk=record.pk).delete()
     assert list(broken_seals()) == []
+
+
+def test_checking_the_seals_takes_the_same_queries_however_many_entries(
+    teacher, pupil, head, django_assert_max_num_queries
+):
+    make_record(teacher, [pupil])
+    make_disclosure(teacher, pupil)
+    with django_assert_max_num_queries(4):
+        list(broken_seals())
+    for _ in range(5):
+        record = make_record(teacher, [pupil])
+        services.record_addendum_add(actor=teacher, record=record, text="A later detail.")
+    with django_assert_max_num_queries(4):
+        assert list(broken_seals()) == []
