@@ -110,7 +110,7 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "concern_subject": signed_in(403, head=200, deputy=200, chair=200),
     "contact_check": signed_in(200),
     "dashboard": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, admin=200),
-    "decision_queue": signed_in(403, head=200, deputy=200, chair=200),
+    "decision_queue": signed_in(403, head=200, deputy=200, assistant=200, chair=200),
     "disclosure_addendum": signed_in(405),
     "disclosure_detail": signed_in(404, teacher=200, head=200, deputy=200, dsl=200),
     "disclosure_list": signed_in(200),
@@ -138,7 +138,7 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     ),
     # Needs attention: the owners' queue; an alert (the world's disclosure's, the DSL's case) to
     # the DSL and the head only, everyone else as if it did not exist. Its forms are POST only.
-    "attention_queue": signed_in(403, head=200, deputy=200, dsl=200, chair=200),
+    "attention_queue": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, chair=200),
     "alert_detail": signed_in(404, head=200, dsl=200),
     "alert_acknowledge": signed_in(405),
     "alert_note": signed_in(405),

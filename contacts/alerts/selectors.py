@@ -3,7 +3,8 @@ the dashboard panel and every alert page read through here.
 
 The owner is a role, resolved when read: the DSL's alerts to the DSL and the headteacher, and to
 a deputy DSL once an alert has escalated to them (or while the school has no active DSL); the
-headteacher's to the head, or the deputy head while the head is recorded absent; the chair's to
+headteacher's to the head, or the deputy head while the head is recorded absent (the assistant
+head for the restricted family-liaison log); the chair's to
 the chair. Nobody acts on an alert about their own record or a concern about themself.
 """
 
@@ -36,14 +37,23 @@ def _reach(user: Staff) -> Q | None:
             owned.append(Q(owner=Owner.DSL, escalation_level__gte=1))
         else:
             owned.append(Q(owner=Owner.DSL))
-    if Role.HEADTEACHER in held or (Role.DEPUTY_HEAD in held and head_absent(user.school_id)):
+    absent = bool(held & roles.HEAD_STAND_INS) and head_absent(user.school_id)
+    # The restricted family-liaison log is the head's and the assistant head's alone (002): while
+    # the head is away its alerts go to the assistant head, the rest to the deputy.
+    restricted = Q(record__restricted=True) | Q(request__restricted=True)
+    if Role.HEADTEACHER in held:
         owned.append(Q(owner=Owner.HEADTEACHER))
+    else:
+        if Role.DEPUTY_HEAD in held and absent:
+            owned.append(Q(owner=Owner.HEADTEACHER) & ~restricted)
+        if Role.ASSISTANT_HEAD in held and absent:
+            owned.append(Q(owner=Owner.HEADTEACHER) & restricted)
     if Role.CHAIR_OF_GOVERNORS in held:
         owned.append(Q(owner=Owner.CHAIR_OF_GOVERNORS))
     kept = whistleblowing_kept_by(user)
     if kept:
         owned.append(Q(owner=Owner.WHISTLEBLOWING, concern_id__in=kept))
-    if Role.DEPUTY_HEAD in held and head_absent(user.school_id):
+    if Role.DEPUTY_HEAD in held and absent:
         # A child-protection case that went up to the head's side reaches the acting head.
         owned.append(Q(owner=Owner.DSL, escalation_level__gte=2))
     if not owned:

@@ -460,7 +460,9 @@ def _raise_for_overdue_outcomes(now: dt.datetime) -> None:
             alert_raise(actor=None, subject=found, owner_role=found.route or Route.HEADTEACHER)
             notify(
                 recipients=workflow.people_for_route(
-                    found.school_id, found.route or Route.HEADTEACHER
+                    found.school_id,
+                    found.route or Route.HEADTEACHER,
+                    restricted=found.restricted,
                 ),
                 message=f"{found.reference}: the contact has happened and no outcome is recorded",
                 path=reverse("request_detail", args=[found.pk]),

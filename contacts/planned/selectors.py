@@ -64,23 +64,25 @@ def can_read_request(user: Staff, request: ContactRequest) -> bool:
     """Whether the content may be shown, given the request is already visible to the user.
 
     A family-liaison entry is for the headteacher, the assistant headteacher and the requester
-    only (002 §external contact); also for whoever must decide it.
+    only (002 §external contact); and for the chair of governors when it is routed to them (the
+    head's own, or one the head referred), since the chair decides it. Never the deputy, even
+    acting for an absent head: the assistant head decides those.
     """
     if not request.is_restricted or request.requester_id == user.pk:
         return True
     if roles.has_role(user, roles.RESTRICTED_READERS):
         return True
-    return workflow.decider_role(user, request) is not None
+    return (
+        request.route == Route.CHAIR_OF_GOVERNORS
+        and workflow.decider_role(user, request) is not None
+    )
 
 
 def decision_queue_for(user: Staff) -> QuerySet[ContactRequest]:
     """Requests waiting for this user's decision, oldest first."""
-    routes = workflow.decision_routes_for(user)
-    if not routes:
-        return ContactRequest.objects.none()
     return (
         requests_visible_to(user)
-        .filter(status=Status.SUBMITTED, route__in=routes)
+        .filter(workflow.decision_filter(user), status=Status.SUBMITTED)
         .exclude(requester_id=user.pk)
         .select_related("requester")
         .order_by("submitted_at", "pk")

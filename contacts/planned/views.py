@@ -392,7 +392,7 @@ def decision_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "items": items,
         "page": page,
-        "acting": roles.has_role(request.user, Role.DEPUTY_HEAD)
+        "acting": roles.has_role(request.user, roles.HEAD_STAND_INS)
         and not roles.has_role(request.user, Role.HEADTEACHER)
         and workflow.head_absent(request.user.school_id),
     }

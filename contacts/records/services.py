@@ -161,7 +161,14 @@ def record_alert_groups(record: ContactRecord) -> tuple[list[Staff], list[Staff]
         or (record.arranged and record.planned_verdict == "prohibited")
     )
     head_side = (
-        list(workflow.people_for_route(record.school_id, record.route, exclude=[record.author_id]))
+        list(
+            workflow.people_for_route(
+                record.school_id,
+                record.route,
+                exclude=[record.author_id],
+                restricted=record.restricted,
+            )
+        )
         if tell_head
         else []
     )

@@ -43,8 +43,13 @@ GOVERNORS = frozenset({Role.GOVERNOR, Role.CHAIR_OF_GOVERNORS})
 PUPIL_NAMES_WITHHELD = GOVERNORS
 # Who has the school overview dashboard as their starting page.
 DASHBOARD_READERS = SENIOR_LEADERS | {Role.DSL, Role.DEPUTY_DSL, Role.SCHOOL_ADMIN}
-# Who may have requests to decide (the deputy only while the headteacher is absent).
-DECIDERS = frozenset({Role.HEADTEACHER, Role.DEPUTY_HEAD, Role.CHAIR_OF_GOVERNORS})
+# Who stands in for the headteacher while the head is recorded absent: the deputy, and the
+# assistant head for the restricted family-liaison log (002; contacts/planned/workflow.py).
+HEAD_STAND_INS = frozenset({Role.DEPUTY_HEAD, Role.ASSISTANT_HEAD})
+# Who may have requests to decide: the head and the chair; the deputy while the headteacher is
+# absent, the assistant head for the restricted liaison log then, and either for photographs,
+# which any senior leader may authorise (003 §5; contacts/planned/workflow.py).
+DECIDERS = SENIOR_LEADERS | {Role.CHAIR_OF_GOVERNORS}
 # Who may write and revise the school's policy documents, and see who has not read them.
 POLICY_EDITORS = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
 # Who may read the school's audit trail, export it and run the chain check.
@@ -69,10 +74,12 @@ DISCLOSURE_ADDERS = DISCLOSURE_READERS | CHILD_PROTECTION_READERS
 # DSL acts once it has escalated to them (docs/policy-rules.md "What goes to whom").
 DSL_TEAM = frozenset({Role.DSL, Role.DEPUTY_DSL})
 # Who may own a "needs attention" alert, and so has the Needs attention page: the DSL team, the
-# headteacher (the deputy while the head is away) and the chair of governors.
+# headteacher (the deputy while the head is away, the assistant head for the restricted
+# family-liaison log then) and the chair of governors.
 ATTENTION_OWNERS = DSL_TEAM | {
     Role.HEADTEACHER,
     Role.DEPUTY_HEAD,
+    Role.ASSISTANT_HEAD,
     Role.CHAIR_OF_GOVERNORS,
     Role.WHISTLEBLOWING_GOVERNOR,
 }

@@ -17,7 +17,7 @@ from contacts.planned.models import HeadAbsence
 from safeguard.audit.models import AuditEvent
 from safeguard.core.roles import Role
 from tests.conftest import _person
-from tests.factories_records import make_concern, make_disclosure, make_record
+from tests.factories_records import make_concern, make_disclosure, make_family_record, make_record
 
 
 @pytest.fixture
@@ -86,6 +86,23 @@ def test_the_deputy_acts_for_the_head_only_while_the_head_is_away(teacher, pupil
     today = timezone.localdate()
     HeadAbsence.objects.create(school=head.school, starts_on=today, ends_on=today, created_by=head)
     assert alert in alerts_for(deputy)
+
+
+def test_the_restricted_log_goes_to_the_assistant_head_not_the_deputy_while_the_head_is_away(
+    teacher, pupil, head, deputy, assistant
+):
+    # 002: the family-liaison log is the head's and the assistant head's alone.
+    alert = make_family_record(teacher, [pupil]).alerts.get()
+    plain = make_record(teacher, [pupil], record_type="ongoing").alerts.get()
+    assert alert.owner == Owner.HEADTEACHER
+    assert not {alert, plain} & set(alerts_for(assistant))
+    today = timezone.localdate()
+    HeadAbsence.objects.create(school=head.school, starts_on=today, ends_on=today, created_by=head)
+    assert set(alerts_for(assistant)) == {alert}
+    assert plain in alerts_for(deputy) and alert not in alerts_for(deputy)
+    later = make_family_record(teacher, [pupil])
+    told = {n.recipient for n in Notification.objects.filter(message__contains=later.reference)}
+    assert assistant in told and deputy not in told
 
 
 # --- Acknowledging --------------------------------------------------------------------------

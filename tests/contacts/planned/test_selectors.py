@@ -165,11 +165,21 @@ def test_being_made_the_heads_line_manager_reveals_none_of_the_heads_requests(
     assert not selectors.monitors(admin, approved)
 
 
-def test_deputy_reads_a_restricted_entry_only_while_acting(requests_by_name, deputy, head):
+def test_deputy_never_reads_a_restricted_entry_even_acting_for_the_head(
+    requests_by_name, deputy, head
+):
+    # 002: the liaison log is the head's and the assistant head's alone.
     restricted = requests_by_name["restricted"]
     assert not selectors.can_read_request(deputy, restricted)
     _absent_today(head)
-    assert selectors.can_read_request(deputy, restricted)
+    assert not selectors.can_read_request(deputy, restricted)
+
+
+def test_chair_reads_a_restricted_entry_only_when_it_is_the_heads_own(head, chair, pupil, teacher):
+    heads_own = make_request(head, [pupil], with_family_only=True, starts_at=future(9))
+    teachers = make_request(teacher, [pupil], with_family_only=True, starts_at=future(9))
+    assert selectors.can_read_request(chair, heads_own)
+    assert not selectors.can_read_request(chair, teachers)
 
 
 @pytest.mark.parametrize("persona", ["teacher", "line_manager", "head", "deputy", "assistant"])
@@ -212,9 +222,30 @@ def test_chairs_queue_is_the_chairs_route(requests_by_name, chair):
 def test_deputys_queue_fills_only_while_the_head_is_absent(requests_by_name, deputy, head):
     assert not selectors.decision_queue_for(deputy).exists()
     _absent_today(head)
+    # Not the restricted entry: the assistant head decides those in the head's place (002).
     assert set(selectors.decision_queue_for(deputy)) == {
-        requests_by_name[name] for name in ("teachers", "colleagues", "restricted")
+        requests_by_name[name] for name in ("teachers", "colleagues")
     }
+
+
+def test_assistant_heads_queue_holds_the_restricted_log_while_the_head_is_absent(
+    requests_by_name, assistant, head
+):
+    assert not selectors.decision_queue_for(assistant).exists()
+    _absent_today(head)
+    assert list(selectors.decision_queue_for(assistant)) == [requests_by_name["restricted"]]
+
+
+def test_photographs_reach_every_senior_leader_but_the_requester(
+    teacher, deputy, assistant, head, pupil
+):
+    # 003 §5: authorised in advance by the head or the senior leadership team.
+    photo = make_request(teacher, [pupil], kind="photography", starts_at=future(4))
+    for leader in (head, deputy, assistant):
+        assert list(selectors.decision_queue_for(leader)) == [photo]
+    assistants_own = make_request(assistant, [pupil], kind="photography", starts_at=future(4))
+    assert assistants_own not in selectors.decision_queue_for(assistant)
+    assert assistants_own in selectors.decision_queue_for(deputy)
 
 
 @pytest.mark.parametrize("persona", ["teacher", "line_manager", "assistant", "dsl", "outsider"])

@@ -658,11 +658,43 @@ def test_deputy_decides_while_the_head_is_absent(submitted, head, deputy, teache
     assert (event.actor, event.actor_role) == (deputy, "deputy_head")
 
 
-def test_every_decider_capacity_fits_the_decided_as_column(submitted, head, deputy):
-    _absent_today(head)
+def test_every_decider_capacity_fits_the_decided_as_column():
     limit = ContactRequest._meta.get_field("decided_as").max_length
-    capacity = workflow.decider_role(deputy, submitted)
-    assert len(capacity) <= limit, capacity
+    for route in Route.values:
+        for kind in ("meeting", "photography"):
+            for restricted in (False, True):
+                for absent in (False, True):
+                    acting = workflow.acting_roles(
+                        route=route, kind=kind, restricted=restricted, absent=absent
+                    )
+                    assert all(len(words) <= limit for words in acting.values()), acting
+
+
+def test_an_assistant_head_authorises_a_photograph(teacher, pupil, head, assistant):
+    # 003 §5: the head or a member of the senior leadership team authorises it in advance.
+    photo = make_request(teacher, [pupil], kind="photography")
+    assert _recipients(f"{photo.reference} is waiting") >= {head, assistant}
+    saved = _reload(_decide(assistant, photo))
+    assert (saved.status, saved.decided_by) == (Status.APPROVED, assistant)
+    assert saved.decided_as == "assistant headteacher, for the senior leadership team"
+    event = _only_event(saved, "approve")
+    assert (event.actor, event.actor_role) == (assistant, "assistant_head")
+
+
+def test_an_assistant_head_decides_nothing_else_while_the_head_is_present(submitted, assistant):
+    assert workflow.decider_role(assistant, submitted) is None
+    _refused(submitted, lambda: _decide(assistant, submitted))
+
+
+def test_the_acting_deputy_cannot_decide_a_restricted_entry(
+    teacher, pupil, head, deputy, assistant
+):
+    _absent_today(head)
+    entry = make_request(teacher, [pupil], with_family_only=True)
+    assert set(workflow.deciders(entry)) == {head, assistant}
+    _refused(entry, lambda: _decide(deputy, entry))
+    saved = _reload(_decide(assistant, entry))
+    assert saved.decided_as == "assistant headteacher, acting for the absent headteacher"
 
 
 def test_submission_during_an_absence_notifies_head_and_deputy(teacher, pupil, head, deputy):

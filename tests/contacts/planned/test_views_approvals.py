@@ -295,11 +295,21 @@ def test_deputy_sees_a_family_only_request_as_restricted(client, deputy, family_
     assert FAMILY_REASONS not in page
 
 
-def test_acting_deputy_reads_the_family_only_request_to_decide_it(
+def test_acting_deputy_never_reads_the_family_only_request(
     client, school, head, deputy, family_only
 ):
     _absent_today(school, head)
     page = _page(_as(client, deputy), family_only)
+    assert FAMILY_REASONS not in page
+    assert "Your decision" not in page
+
+
+def test_assistant_head_decides_the_family_only_request_while_the_head_is_absent(
+    client, school, head, assistant, family_only
+):
+    assert "Your decision" not in _page(_as(client, assistant), family_only)
+    _absent_today(school, head)
+    page = _page(_as(client, assistant), family_only)
     assert FAMILY_REASONS in page
     assert "Your decision" in page
 
