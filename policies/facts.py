@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 
-from contacts.people.models import Pupil, Staff, StaffRelative
+from contacts.people.models import FAMILY_RELATIONSHIPS, Pupil, Staff, StaffRelative
 from policies.engine import (
     Assessment,
     ContactFacts,
@@ -34,7 +34,12 @@ def engine_settings_for(school: School) -> EngineSettings:
 def _require_acknowledged_relative(requester: Staff, pupil: Pupil) -> None:
     """The own-family exemption counts only for a relative the head (or the chair) has
     acknowledged: until then the pupil is like any other, whatever was declared."""
-    declared = StaffRelative.objects.filter(staff=requester, pupil=pupil).first()
+    declared = StaffRelative.objects.filter(
+        staff=requester,
+        pupil=pupil,
+        ended_at__isnull=True,
+        relationship__in=FAMILY_RELATIONSHIPS,
+    ).first()
     if declared is None:
         raise ValidationError(
             {
@@ -55,6 +60,17 @@ def _require_acknowledged_relative(requester: Staff, pupil: Pupil) -> None:
                 "answer."
             }
         )
+
+
+def _declared(requester: Staff, pupil: Pupil, kind: str, on: dt.date) -> bool:
+    """Whether a standing declaration the head acknowledged covers this kind of contact with
+    this pupil on that day (it stands until ended, and while the pupil is at the school)."""
+    if not pupil.is_current(on):
+        return False
+    standing = StaffRelative.objects.filter(
+        staff=requester, pupil=pupil, acknowledged_at__isnull=False, ended_at__isnull=True
+    )
+    return any(kind in row.contact_kinds for row in standing)
 
 
 def contact_facts(
@@ -99,6 +115,7 @@ def contact_facts(
         requester_is_head=roles.has_role(requester, roles.Role.HEADTEACHER),
         planned=planned,
         school_channel=school_channel,
+        declared=not with_family_only and _declared(requester, pupil, kind, on),
     )
 
 

@@ -10,7 +10,10 @@ from django.views.decorators.http import require_GET
 from contacts.alerts.selectors import attention_counts, open_alerts_for
 from contacts.patterns.selectors import worth_a_look
 from contacts.people.models import Staff
-from contacts.people.selectors import relatives_awaiting_acknowledgement_by
+from contacts.people.selectors import (
+    relatives_awaiting_acknowledgement_by,
+    relatives_due_for_review_by,
+)
 from contacts.planned.models import ContactRequest
 from contacts.planned.selectors import decision_queue_for
 from contacts.planned.workflow import head_absent
@@ -64,6 +67,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "to_read": versions_awaiting(request.user),
         "today": timezone.localdate(),
         "relatives_awaiting": relatives_awaiting_acknowledgement_by(request.user).count(),
+        "declarations_due": relatives_due_for_review_by(request.user).count(),
         "attention": _attention(request.user),
     }
     if roles.has_role(request.user, roles.SENIOR_LEADERS):

@@ -196,7 +196,8 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "relative_add": signed_in(
         403, teacher=200, colleague=404, head=200, chair=404, governor=404, admin=200
     ),
-    "relative_remove": signed_in(405),
+    "relative_end": signed_in(405),
+    "relative_review": signed_in(405),
     # require_POST above role_required(RELATIVE_ACKNOWLEDGERS).
     "relative_acknowledge": signed_in(405),
     "relative_decline": signed_in(405),
@@ -269,6 +270,16 @@ def world(
         "staff": teacher,
         "pupil": pupil,
         "relative": StaffRelativeFactory(staff=teacher, pupil=pupil),
+        # An acknowledged declaration due for its yearly review.
+        "standing": StaffRelativeFactory(
+            staff=colleague,
+            pupil=pupil,
+            relationship="neighbour",
+            contact="Lifts to football on Saturdays.",
+            contact_kinds=["transport"],
+            acknowledged=True,
+            review_due=today,
+        ),
         "request": make_request(teacher, [pupil]),
         "record": make_record(teacher, [pupil]),
         "disclosure": make_disclosure(teacher, pupil),
@@ -325,7 +336,12 @@ def _kwargs(name, world):
             "staff_subject_access_download",
             "invitation_send",
         ],
-        "relative": ["relative_remove", "relative_acknowledge", "relative_decline"],
+        "relative": [
+            "relative_end",
+            "relative_review",
+            "relative_acknowledge",
+            "relative_decline",
+        ],
         "pupil": [
             "pupil_detail",
             "pupil_edit",

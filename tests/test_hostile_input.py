@@ -416,16 +416,28 @@ FORMS: list[Form] = [
     Form(
         "relative_add",
         "teacher",
-        lambda s: {"pupil": s["second_pupil"].pk, "relationship": "niece_nephew"},
+        lambda s: {
+            "pupil": s["second_pupil"].pk,
+            "relationship": "childs_friend",
+            "contact": "She comes to tea on Fridays with my daughter.",
+            "contact_kinds": ["meeting", "transport"],
+        },
         kwargs=_pk("staff"),
         creates=StaffRelative,
     ),
     Form(
-        "relative_remove",
+        "relative_end",
         "admin",
-        lambda s: {},
+        lambda s: {"reason": "The family moved away."},
         kwargs=_pk("relative"),
         shown_on=("staff_detail", _pk("staff")),
+    ),
+    Form(
+        "relative_review",
+        "head",
+        lambda s: {"conditions": "Lifts only with another adult in the car.", "back": "list"},
+        kwargs=_pk("standing"),
+        shown_on=("relatives_awaiting", None),
     ),
     Form(
         "relative_acknowledge",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db.models import F, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -19,13 +20,27 @@ from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import SEEN_BY_READERS, role_required
 
 if TYPE_CHECKING:
-    from contacts.people.models import Pupil, Staff
+    from contacts.people.models import Pupil, Staff, StaffRelative
 
 
 def _file_entries_context(request: AuthenticatedHttpRequest, person: Staff | Pupil) -> dict:
     """The page of the person's file entries asked for, with what its page links need."""
     shown = files_selectors.file_page(request.user, person, number=request.GET.get("page"))
     return {"entries": shown.entries, "entries_page": shown.page}
+
+
+def _declarations(
+    request: AuthenticatedHttpRequest, rows: QuerySet[StaffRelative]
+) -> list[tuple[StaffRelative, people_selectors.RelativeActions]]:
+    """A file's declared relationships, newest standing first, each with what the reader may
+    do with it."""
+    keeps = set(
+        people_selectors.relatives_acknowledgeable_by(request.user).values_list("pk", flat=True)
+    )
+    found = rows.select_related("staff", "pupil", "acknowledged_by", "ended_by").order_by(
+        F("ended_at").desc(nulls_first=True), "-created_at"
+    )
+    return [(row, people_selectors.relative_actions(request.user, row, keeps)) for row in found]
 
 
 def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -42,12 +57,7 @@ def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "can_reset_two_factor": two_factor_on and two_factor.may_reset(request.user, staff),
         "held_roles": staff.role_assignments.all(),
         "reports": staff.reports.filter(is_active=True),
-        "relatives": relatives.select_related("pupil", "acknowledged_by"),
-        "acknowledgeable": set(
-            people_selectors.relatives_awaiting_acknowledgement_by(request.user)
-            .filter(staff=staff)
-            .values_list("pk", flat=True)
-        ),
+        "relatives": _declarations(request, relatives),
         "can_edit": can_edit,
         "has_password": staff.has_usable_password(),
         "latest_invitation": latest_invitation,
@@ -70,9 +80,9 @@ def pupil_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "pupil": pupil,
         "seen_by": seen_by_panel(pupil) if roles.has_role(request.user, SEEN_BY_READERS) else None,
         "parents": people_selectors.parents_visible_to(request.user).filter(children=pupil),
-        "staff_relatives": people_selectors.relatives_visible_to(request.user)
-        .filter(pupil=pupil)
-        .select_related("staff"),
+        "staff_relatives": _declarations(
+            request, people_selectors.relatives_visible_to(request.user).filter(pupil=pupil)
+        ),
         "can_edit": roles.has_role(request.user, roles.PEOPLE_EDITORS),
         **_file_entries_context(request, pupil),
     }

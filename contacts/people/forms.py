@@ -6,7 +6,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 
-from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
+from contacts.people.models import DeclaredContact, ParentCarer, Pupil, Staff, StaffRelative
 from contacts.people.pupil_picker import PupilPickerForm
 from contacts.people.services import SCHOOL_FIELDS
 from safeguard.core import roles
@@ -137,13 +137,38 @@ class ParentForm(_NoFormTag, forms.ModelForm):
 
 
 class RelativeForm(_NoFormTag, PupilPickerForm, forms.ModelForm):
+    contact_kinds = forms.MultipleChoiceField(
+        label="The contact it involves",
+        required=False,
+        choices=DeclaredContact.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Once acknowledged, contact of these kinds with this pupil is recorded, not "
+        "asked about each time. Anything else is assessed as usual.",
+    )
+
     class Meta:
         model = StaffRelative
-        fields = ["pupil", "relationship"]
+        fields = ["pupil", "relationship", "contact", "contact_kinds"]
+        widgets = {"contact": forms.Textarea(attrs={"rows": 3, "maxlength": 2000})}
 
     def __init__(self, *args: Any, pupils: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pick_pupils(pupils)
+
+
+class RelativeDecisionForm(forms.Form):
+    """Conditions set when acknowledging or reviewing a declaration."""
+
+    conditions = forms.CharField(
+        label="Conditions (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RelativeEndForm(forms.Form):
+    reason = forms.CharField(label="Why it ends (optional)", required=False, max_length=500)
 
 
 class PupilFilterForm(forms.Form):

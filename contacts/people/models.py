@@ -336,19 +336,84 @@ class Relationship(models.TextChoices):
     SIBLING = "sibling", "Brother or sister"
     NIECE_NEPHEW = "niece_nephew", "Niece or nephew"
     OTHER = "other", "Other relative"
+    # Standing connections outside the family (the school's declaration of relationships form).
+    CHILDS_FRIEND = "childs_friend", "Friend of your own child"
+    NEIGHBOUR = "neighbour", "Neighbour"
+    FAMILY_FRIEND = "family_friend", "Family friend"
+    COMMUNITY = "community", "The same club, church or team"
+    TUTORING = "tutoring", "Private tutoring arranged before you worked here"
+
+
+# The relationships that make a pupil the member of staff's own family (the own-family
+# exemption of 000 "intended contact" and 001 §3).
+FAMILY_RELATIONSHIPS = frozenset(
+    {
+        Relationship.CHILD,
+        Relationship.STEPCHILD,
+        Relationship.GRANDCHILD,
+        Relationship.SIBLING,
+        Relationship.NIECE_NEPHEW,
+        Relationship.OTHER,
+    }
+)
+
+
+class DeclaredContact(models.TextChoices):
+    """The kinds of contact a declaration may cover: the rules engine's kinds of contact
+    (policies.engine KINDS; a test keeps them in step), in a declaration's words. Never a close
+    relationship, which no declaration covers."""
+
+    MEETING = "meeting", "Meeting in person (for example at each other's homes)"
+    SOCIAL_EVENT = "social_event", "Parties and social events"
+    ACTIVITY = "activity", "Clubs, matches, outings and other activities"
+    TRANSPORT = "transport", "Lifts in your vehicle"
+    PHONE_CALL = "phone_call", "Phone calls"
+    TEXT_MESSAGE = "text_message", "Texts or instant messages"
+    EMAIL = "email", "Emails"
+    LETTER = "letter", "Letters or cards"
+    GIFT = "gift", "Gifts (birthdays, festivals)"
+    PHOTOGRAPHY = "photography", "Photos or video"
+    PERSONAL_DETAILS = "personal_details", "They know your phone number or address"
+    SOCIAL_MEDIA = "social_media", "Social media (own family only)"
+
+
+# Social media with a pupil outside the family stays barred whatever is declared (001 §5.2).
+FAMILY_ONLY_CONTACT = frozenset({DeclaredContact.SOCIAL_MEDIA})
 
 
 class StaffRelative(models.Model):
-    """A pupil declared as a staff member's own child or relative.
+    """A declared relationship between a member of staff and a pupil: the pupil is their own
+    child or relative, or a standing connection (a child's friend, a neighbour, the same club),
+    with the kinds of contact it involves.
 
-    The policies exempt that contact, but only once someone other than the declarer has
-    acknowledged the declaration (the headteacher; the chair when the head is involved): until
-    then it counts for nothing, or anyone could lift the rules by naming a pupil their niece.
+    It counts only once someone other than the declarer has acknowledged it (the headteacher; the
+    chair when the head is involved), or anyone could lift the rules by naming a pupil their
+    niece. Acknowledged, it is a standing exemption for the kinds of contact it covers (001 §3
+    individual exemptions), reviewed yearly, until the pupil leaves or it is ended.
     """
 
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="relatives")
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="staff_relatives")
     relationship = models.CharField(max_length=20, choices=Relationship.choices)
+    contact = models.TextField(
+        "what contact it involves",
+        blank=True,
+        max_length=2000,
+        help_text="For example: lifts to and from football on Saturdays; texts about pick-ups.",
+    )
+    # The engine's kinds of contact (policies.engine KINDS) the declaration covers once
+    # acknowledged: contact of those kinds with this pupil needs a record, not an approval.
+    contact_kinds = models.JSONField(default=list, blank=True)
+    conditions = models.TextField(
+        "conditions", blank=True, max_length=2000, help_text="Set by whoever acknowledged it."
+    )
+    review_due = models.DateField("next review", null=True, blank=True)
+    review_reminded_on = models.DateField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Empty only for declarations made before the declarer was recorded.
     declared_by = models.ForeignKey(
@@ -362,7 +427,22 @@ class StaffRelative(models.Model):
     class Meta:
         ordering = ["pupil__last_name", "pupil__first_name"]
         constraints = [
-            models.UniqueConstraint(fields=["staff", "pupil"], name="staffrelative_once"),
+            # One standing declaration per member of staff and pupil; ended ones stay on file.
+            models.UniqueConstraint(
+                fields=["staff", "pupil"],
+                condition=Q(ended_at__isnull=True),
+                name="staffrelative_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True, ended_by__isnull=True)
+                | Q(ended_at__isnull=False),
+                name="staffrelative_ended_when",
+            ),
+            # A yearly review follows an acknowledgement, never precedes it.
+            models.CheckConstraint(
+                condition=Q(review_due__isnull=True) | Q(acknowledged_at__isnull=False),
+                name="staffrelative_review_after_acknowledgement",
+            ),
             models.CheckConstraint(
                 condition=Q(acknowledged_by__isnull=True, acknowledged_at__isnull=True)
                 | Q(acknowledged_by__isnull=False, acknowledged_at__isnull=False),
@@ -387,6 +467,28 @@ class StaffRelative(models.Model):
     @property
     def is_acknowledged(self) -> bool:
         return self.acknowledged_at is not None
+
+    @property
+    def is_family(self) -> bool:
+        return self.relationship in FAMILY_RELATIONSHIPS
+
+    @property
+    def is_ended(self) -> bool:
+        return self.ended_at is not None
+
+    def is_standing(self, on: dt.date) -> bool:
+        """Acknowledged, not ended, and the pupil still at the school on that day."""
+        return self.is_acknowledged and not self.is_ended and self.pupil.is_current(on)
+
+    def review_is_due(self, on: dt.date | None = None) -> bool:
+        on = on or timezone.localdate()
+        return self.review_due is not None and not self.is_ended and self.review_due <= on
+
+    @property
+    def covers_labels(self) -> list[str]:
+        """The kinds of contact it covers, in words."""
+        labels = dict(DeclaredContact.choices)
+        return [labels.get(kind, kind) for kind in self.contact_kinds]
 
     @property
     def audit_ref(self) -> str:

@@ -5,10 +5,13 @@ A row outside the user's reach is simply absent from the queryset, so a lookup b
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import TypeVar
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from contacts.people.models import (
     Invitation,
@@ -98,12 +101,12 @@ def _holds_role_now(role: str, person: str) -> Exists:
     )
 
 
-def relatives_awaiting_acknowledgement_by(user: Staff) -> QuerySet[StaffRelative]:
-    """The declarations of a relative this person may acknowledge (or decline) now.
+def relatives_acknowledgeable_by(user: Staff) -> QuerySet[StaffRelative]:
+    """The declarations this person acknowledges, declines and reviews.
 
-    The headteacher acknowledges; the chair of governors when the head declared it or it is the
-    head's own relative, so nobody vouches for themself. Never one's own, never one's own
-    declaration, and only in one's own school.
+    The headteacher; the chair of governors when the head declared it or it is the head's own,
+    so nobody vouches for themself. Never one's own, never one's own declaration, and only in
+    one's own school.
     """
     held = roles.roles_of(user)
     if not held & roles.RELATIVE_ACKNOWLEDGERS:
@@ -117,11 +120,53 @@ def relatives_awaiting_acknowledgement_by(user: Staff) -> QuerySet[StaffRelative
     if Role.CHAIR_OF_GOVERNORS in held:
         reach |= head_involved
     return (
-        StaffRelative.objects.filter(
-            reach, staff__school_id=user.school_id, acknowledged_at__isnull=True
-        )
+        StaffRelative.objects.filter(reach, staff__school_id=user.school_id)
         .exclude(staff_id=user.pk)
         .exclude(declared_by_id=user.pk)
+    )
+
+
+def relatives_awaiting_acknowledgement_by(user: Staff) -> QuerySet[StaffRelative]:
+    """The declarations waiting for this person's acknowledgement now."""
+    return relatives_acknowledgeable_by(user).filter(
+        acknowledged_at__isnull=True, ended_at__isnull=True
+    )
+
+
+def relatives_due_for_review_by(user: Staff, on: dt.date | None = None) -> QuerySet[StaffRelative]:
+    """The standing declarations whose yearly review is this person's and is due."""
+    return relatives_acknowledgeable_by(user).filter(
+        acknowledged_at__isnull=False,
+        ended_at__isnull=True,
+        review_due__lte=on or timezone.localdate(),
+    )
+
+
+@dataclass(frozen=True)
+class RelativeActions:
+    """What a person may do with one declaration now: flags for the pages and the services."""
+
+    can_acknowledge: bool
+    can_review: bool
+    can_end: bool
+
+
+def relative_actions(
+    user: Staff, relative: StaffRelative, acknowledgeable: set[int] | None = None
+) -> RelativeActions:
+    """`acknowledgeable` (the pks of `relatives_acknowledgeable_by(user)`) saves a query per row
+    on a page that lists several."""
+    if acknowledgeable is None:
+        acknowledgeable = set(
+            relatives_acknowledgeable_by(user).filter(pk=relative.pk).values_list("pk", flat=True)
+        )
+    keeps = relative.pk in acknowledgeable
+    live = not relative.is_ended and relative.staff.school_id == user.school_id
+    own = user.pk == relative.staff_id or roles.has_role(user, roles.PEOPLE_EDITORS)
+    return RelativeActions(
+        can_acknowledge=live and keeps and not relative.is_acknowledged,
+        can_review=live and keeps and relative.is_acknowledged,
+        can_end=live and (own or keeps),
     )
 
 

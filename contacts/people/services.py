@@ -20,6 +20,9 @@ from django_otp.plugins.otp_static.models import StaticToken
 
 from contacts.people import selectors
 from contacts.people.models import (
+    FAMILY_ONLY_CONTACT,
+    FAMILY_RELATIONSHIPS,
+    DeclaredContact,
     Invitation,
     ParentCarer,
     Pupil,
@@ -958,15 +961,50 @@ def _relative_acknowledgers(relative: StaffRelative) -> QuerySet[Staff]:
         pk__in=[
             person.pk
             for person in candidates
-            if selectors.relatives_awaiting_acknowledgement_by(person)
-            .filter(pk=relative.pk)
-            .exists()
+            if selectors.relatives_acknowledgeable_by(person).filter(pk=relative.pk).exists()
         ]
     )
 
 
-def relative_add(*, actor: Staff, staff: Staff, pupil: Pupil, relationship: str) -> StaffRelative:
-    """Declare that a pupil is a staff member's own child or relative.
+# A declaration is reviewed a year after it is acknowledged, and every year after.
+DECLARATION_REVIEW = dt.timedelta(days=365)
+
+
+def _clean_contact(relationship: str, contact: str, contact_kinds: Iterable[str]) -> list[str]:
+    """The kinds of contact a declaration covers, checked: known kinds, social media only
+    within the family, and a standing connection outside the family must say what it involves."""
+    kinds = list(dict.fromkeys(contact_kinds))
+    unknown = [kind for kind in kinds if kind not in DeclaredContact.values]
+    if unknown:
+        raise ValidationError({"contact_kinds": "Choose from the kinds of contact listed."})
+    family = relationship in FAMILY_RELATIONSHIPS
+    if not family and set(kinds) & FAMILY_ONLY_CONTACT:
+        raise ValidationError(
+            {
+                "contact_kinds": "Social media contact with a pupil is only ever covered for "
+                "your own family (001 §5.2)."
+            }
+        )
+    if not family and not kinds:
+        raise ValidationError(
+            {"contact_kinds": "Choose the kinds of contact this connection involves."}
+        )
+    if not family and not contact.strip():
+        raise ValidationError({"contact": "Say what contact this connection involves."})
+    return kinds
+
+
+def relative_add(
+    *,
+    actor: Staff,
+    staff: Staff,
+    pupil: Pupil,
+    relationship: str,
+    contact: str = "",
+    contact_kinds: Iterable[str] = (),
+) -> StaffRelative:
+    """Declare a relationship between a member of staff and a pupil: family, or a standing
+    connection (a child's friend, a neighbour, the same club), with the contact it involves.
 
     The member of staff may declare their own; the headteacher or administrator anyone's. The
     declaration lifts no rule until it is acknowledged (`relative_acknowledge`), so whoever may
@@ -975,11 +1013,20 @@ def relative_add(*, actor: Staff, staff: Staff, pupil: Pupil, relationship: str)
     if actor.pk != staff.pk:
         _require_people_editor(actor, staff.school)
     _require_same_school(staff.school, [pupil], "pupil")
-    if StaffRelative.objects.filter(staff=staff, pupil=pupil).exists():
-        raise ValidationError({"pupil": "This pupil is already recorded as a relative."})
-    relative = StaffRelative(staff=staff, pupil=pupil, relationship=relationship, declared_by=actor)
-    relative.full_clean(validate_unique=False)
+    relative = StaffRelative(
+        staff=staff,
+        pupil=pupil,
+        relationship=relationship,
+        contact=contact.strip(),
+        declared_by=actor,
+    )
+    relative.full_clean(validate_unique=False, validate_constraints=False)
+    relative.contact_kinds = _clean_contact(relationship, contact, contact_kinds)
     with transaction.atomic():
+        if StaffRelative.objects.filter(staff=staff, pupil=pupil, ended_at__isnull=True).exists():
+            raise ValidationError(
+                {"pupil": "A relationship with this pupil is already declared: end it first."}
+            )
         relative.save()
         audit_record(
             actor=actor,
@@ -990,14 +1037,13 @@ def relative_add(*, actor: Staff, staff: Staff, pupil: Pupil, relationship: str)
         )
         _notify(
             recipients=_relative_acknowledgers(relative),
-            message="A member of staff declared a relative at the school: please acknowledge it",
+            message="A member of staff declared a relationship with a pupil: please acknowledge it",
             path=reverse("relatives_awaiting"),
         )
     return relative
 
 
-def _relative_to_decide(actor: Staff, relative: StaffRelative) -> StaffRelative:
-    """The declaration, locked, once the actor may acknowledge or decline it now."""
+def _relative_locked(actor: Staff, relative: StaffRelative) -> StaffRelative:
     locked = (
         StaffRelative.objects.select_for_update()
         .select_related("staff__school", "pupil")
@@ -1006,40 +1052,68 @@ def _relative_to_decide(actor: Staff, relative: StaffRelative) -> StaffRelative:
     )
     if locked is None or locked.staff.school_id != actor.school_id:
         raise PermissionDenied("This declaration is not one of your school's.")
-    if locked.is_acknowledged:
-        raise ValidationError("This relative was already acknowledged.")
-    if not selectors.relatives_awaiting_acknowledgement_by(actor).filter(pk=locked.pk).exists():
-        raise PermissionDenied(
-            "Only the headteacher may acknowledge this (the chair of governors when the head "
-            "is involved), and never for themself or a declaration of their own."
-        )
     return locked
 
 
-def relative_acknowledge(*, actor: Staff, relative: StaffRelative) -> StaffRelative:
-    """Acknowledge a declared relative: from now on the own-family exemption may apply."""
+def _require_acknowledger(actor: Staff, relative: StaffRelative) -> None:
+    if not selectors.relatives_acknowledgeable_by(actor).filter(pk=relative.pk).exists():
+        raise PermissionDenied(
+            "Only the headteacher may do this (the chair of governors when the head is "
+            "involved), and never for themself or a declaration of their own."
+        )
+
+
+def _relative_to_decide(actor: Staff, relative: StaffRelative) -> StaffRelative:
+    """The declaration, locked, once the actor may acknowledge or decline it now."""
+    locked = _relative_locked(actor, relative)
+    _require_acknowledger(actor, locked)
+    if locked.is_ended:
+        raise ValidationError("This declaration has ended.")
+    if locked.is_acknowledged:
+        raise ValidationError("This declaration was already acknowledged.")
+    return locked
+
+
+def _clean_conditions(conditions: str) -> str:
+    limit = StaffRelative._meta.get_field("conditions").max_length or 2000
+    if len(conditions) > limit:
+        raise ValidationError({"conditions": f"Keep the conditions under {limit} characters."})
+    return conditions.strip()
+
+
+def relative_acknowledge(
+    *, actor: Staff, relative: StaffRelative, conditions: str = ""
+) -> StaffRelative:
+    """Acknowledge a declared relationship, with any conditions: from now on it is a standing
+    exemption for the contact it covers, reviewed in a year."""
+    conditions = _clean_conditions(conditions)
     with transaction.atomic():
         locked = _relative_to_decide(actor, relative)
         locked.acknowledged_by = actor
         locked.acknowledged_at = timezone.now()
-        locked.save(update_fields=["acknowledged_by", "acknowledged_at"])
+        locked.conditions = conditions
+        locked.review_due = timezone.localdate() + DECLARATION_REVIEW
+        locked.save(
+            update_fields=["acknowledged_by", "acknowledged_at", "conditions", "review_due"]
+        )
         audit_record(
             actor=actor,
             school=locked.staff.school,
             action="relative.acknowledge",
             obj=locked,
-            reason=f"{locked.get_relationship_display()} of {locked.staff.audit_ref}",
+            reason=f"{locked.get_relationship_display()} of {locked.staff.audit_ref}"
+            + (f"; conditions: {conditions}" if conditions else ""),
         )
         _notify(
             recipients=[locked.staff],
-            message="Your declaration of a relative at the school was acknowledged",
+            message="Your declared relationship with a pupil was acknowledged",
             path=reverse("staff_detail", args=[locked.staff_id]),
         )
     return locked
 
 
 def relative_decline(*, actor: Staff, relative: StaffRelative) -> None:
-    """Decline a declared relative: the declaration is removed and never counted."""
+    """Decline a declared relationship: the declaration is removed and never counted."""
     with transaction.atomic():
         locked = _relative_to_decide(actor, relative)
         audit_record(
@@ -1054,24 +1128,110 @@ def relative_decline(*, actor: Staff, relative: StaffRelative) -> None:
             told.add(locked.declared_by)
         _notify(
             recipients=told,
-            message="A declaration of a relative at the school was not acknowledged",
+            message="A declared relationship with a pupil was not acknowledged",
             path=reverse("staff_detail", args=[locked.staff_id]),
         )
         locked.delete()
 
 
-def relative_remove(*, actor: Staff, relative: StaffRelative) -> None:
-    if actor.pk != relative.staff_id:
-        _require_people_editor(actor, relative.staff.school)
+def relative_review(
+    *, actor: Staff, relative: StaffRelative, conditions: str = ""
+) -> StaffRelative:
+    """The yearly review: the acknowledger confirms the declaration stands, with its conditions
+    as they now are, and sets the next review a year on."""
+    conditions = _clean_conditions(conditions)
     with transaction.atomic():
+        locked = _relative_locked(actor, relative)
+        _require_acknowledger(actor, locked)
+        if locked.is_ended or not locked.is_acknowledged:
+            raise ValidationError("Only an acknowledged declaration that stands is reviewed.")
+        locked.conditions = conditions
+        locked.review_due = timezone.localdate() + DECLARATION_REVIEW
+        locked.review_reminded_on = None
+        locked.save(update_fields=["conditions", "review_due", "review_reminded_on"])
         audit_record(
             actor=actor,
-            school=relative.staff.school,
-            action="relative.remove",
-            obj=relative,
-            reason=f"{relative.pupil.audit_ref} no longer recorded for {relative.staff.audit_ref}",
+            school=locked.staff.school,
+            action="relative.review",
+            obj=locked,
+            reason=f"stands until {locked.review_due:%d %b %Y}"
+            + (f"; conditions: {conditions}" if conditions else ""),
         )
-        relative.delete()
+        _notify(
+            recipients=[locked.staff],
+            message="Your declared relationship with a pupil was reviewed and stands",
+            path=reverse("staff_detail", args=[locked.staff_id]),
+        )
+    return locked
+
+
+def relative_end(*, actor: Staff, relative: StaffRelative, reason: str = "") -> StaffRelative:
+    """End a declaration: the member of staff (or a people editor for them) says it no longer
+    applies, or the acknowledger withdraws it. It stays on both files, ended."""
+    reason = reason.strip()
+    if len(reason) > 500:
+        raise ValidationError({"reason": "Keep the reason under 500 characters."})
+    with transaction.atomic():
+        locked = _relative_locked(actor, relative)
+        if locked.is_ended:
+            raise ValidationError("This declaration has already ended.")
+        if not selectors.relative_actions(actor, locked).can_end:
+            raise PermissionDenied("You cannot end this declaration.")
+        locked.ended_at = timezone.now()
+        locked.ended_by = actor
+        locked.end_reason = reason
+        locked.save(update_fields=["ended_at", "ended_by", "end_reason"])
+        audit_record(
+            actor=actor,
+            school=locked.staff.school,
+            action="relative.end",
+            obj=locked,
+            reason=f"{locked.pupil.audit_ref} for {locked.staff.audit_ref}"
+            + (f": {reason}" if reason else ""),
+        )
+        if actor.pk != locked.staff_id:
+            _notify(
+                recipients=[locked.staff],
+                message="A declared relationship with a pupil was ended",
+                path=reverse("staff_detail", args=[locked.staff_id]),
+            )
+    return locked
+
+
+def relative_reviews_remind(*, today: dt.date | None = None) -> int:
+    """Tell the acknowledgers once of each standing declaration whose yearly review is due
+    (for cron, with `send_reminders`). Returns how many were reminded."""
+    today = today or timezone.localdate()
+    due = StaffRelative.objects.filter(
+        ended_at__isnull=True, review_due__lte=today, review_reminded_on__isnull=True
+    )
+    reminded = 0
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            locked = (
+                StaffRelative.objects.select_for_update()
+                .select_related("staff__school")
+                .filter(pk=pk, review_reminded_on__isnull=True, ended_at__isnull=True)
+                .first()
+            )
+            if locked is None:
+                continue
+            locked.review_reminded_on = today
+            locked.save(update_fields=["review_reminded_on"])
+            audit_record(
+                actor=None,
+                school=locked.staff.school,
+                action="relative.remind",
+                obj=locked,
+                reason=f"review was due on {locked.review_due:%d %b %Y}",
+            )
+            _notify(
+                recipients=_relative_acknowledgers(locked),
+                message="A declared relationship with a pupil is due for its yearly review",
+                path=reverse("relatives_awaiting"),
+            )
+        reminded += 1
+    return reminded
 
 
 def school_bootstrap(

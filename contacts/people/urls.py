@@ -11,7 +11,8 @@ urlpatterns = [
     path("staff/<int:pk>/invite/", views.invitation_send, name="invitation_send"),
     path("invitations/<int:pk>/withdraw/", views.invitation_revoke, name="invitation_revoke"),
     path("staff/<int:pk>/relatives/new/", views.relative_add, name="relative_add"),
-    path("relatives/<int:pk>/remove/", views.relative_remove, name="relative_remove"),
+    path("relatives/<int:pk>/end/", views.relative_end, name="relative_end"),
+    path("relatives/<int:pk>/review/", views.relative_review, name="relative_review"),
     path("relatives/awaiting/", views.relatives_awaiting, name="relatives_awaiting"),
     path(
         "relatives/<int:pk>/acknowledge/", views.relative_acknowledge, name="relative_acknowledge"

@@ -24,12 +24,14 @@ from contacts.people.forms import (
     ParentForm,
     PupilFilterForm,
     PupilForm,
+    RelativeDecisionForm,
+    RelativeEndForm,
     RelativeForm,
     SchoolForm,
     StaffFilterForm,
     StaffForm,
 )
-from contacts.people.models import Pupil, Staff
+from contacts.people.models import Pupil, Staff, StaffRelative
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.http import AuthenticatedHttpRequest
@@ -142,45 +144,73 @@ def relative_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                "The relative was declared. It counts only once the headteacher has "
+                "The relationship was declared. It counts only once the headteacher has "
                 "acknowledged it.",
             )
             return redirect("staff_detail", pk=staff.pk)
     return render(request, "contacts/relative_form.html", {"form": form, "staff": staff})
 
 
-@require_POST
-def relative_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    relative = get_object_or_404(selectors.relatives_visible_to(request.user), pk=pk)
-    if relative.staff_id != request.user.pk:
-        roles.require_role(request.user, roles.PEOPLE_EDITORS)
-    services.relative_remove(actor=request.user, relative=relative)
-    messages.success(request, "The relative was removed.")
+def _relative_reached(request: AuthenticatedHttpRequest, pk: int) -> StaffRelative:
+    reach = selectors.relatives_visible_to(request.user) | selectors.relatives_acknowledgeable_by(
+        request.user
+    )
+    return get_object_or_404(reach.select_related("staff", "pupil"), pk=pk)
+
+
+def _back(request: AuthenticatedHttpRequest, relative: StaffRelative) -> HttpResponse:
+    if request.POST.get("back") == "list":
+        return redirect("relatives_awaiting")
     return redirect("staff_detail", pk=relative.staff_id)
+
+
+@require_POST
+def relative_end(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    relative = _relative_reached(request, pk)
+    form = RelativeEndForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Keep the reason under 500 characters.")
+        return _back(request, relative)
+    try:
+        services.relative_end(actor=request.user, relative=relative, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The declaration for {relative.pupil.full_name} was ended.")
+    return _back(request, relative)
 
 
 @role_required(roles.RELATIVE_ACKNOWLEDGERS)
 def relatives_awaiting(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The declared relatives waiting for this person's acknowledgement."""
-    rows = selectors.relatives_awaiting_acknowledgement_by(request.user).select_related(
-        "staff", "pupil", "declared_by"
-    )
-    return render(
-        request, "contacts/relatives_awaiting.html", {"relatives": rows.order_by("created_at")}
-    )
+    """The declarations waiting for this person's acknowledgement or yearly review."""
+    related = ("staff", "pupil", "declared_by", "acknowledged_by")
+    awaiting = selectors.relatives_awaiting_acknowledgement_by(request.user)
+    due = selectors.relatives_due_for_review_by(request.user)
+    keeps = set(selectors.relatives_acknowledgeable_by(request.user).values_list("pk", flat=True))
+
+    def with_actions(rows: QuerySet[StaffRelative]) -> list[tuple[StaffRelative, object]]:
+        return [(row, selectors.relative_actions(request.user, row, keeps)) for row in rows]
+
+    context = {
+        "relatives": with_actions(awaiting.select_related(*related).order_by("created_at")),
+        "due": with_actions(due.select_related(*related).order_by("review_due", "pk")),
+    }
+    return render(request, "contacts/relatives_awaiting.html", context)
 
 
 def _relative_decided(
     request: AuthenticatedHttpRequest, pk: int, decide: Callable[..., object], done: str
 ) -> HttpResponse:
-    """Acknowledge or decline (`decide`) a declaration, then back to the list or the staff
-    page it was decided from."""
-    reach = selectors.relatives_visible_to(
-        request.user
-    ) | selectors.relatives_awaiting_acknowledgement_by(request.user)
-    relative = get_object_or_404(reach.select_related("staff", "pupil"), pk=pk)
+    """Acknowledge, review or decline (`decide`) a declaration, then back to the list or the
+    staff page it was decided from."""
+    relative = _relative_reached(request, pk)
+    form = RelativeDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Keep the conditions under 2,000 characters.")
+        return _back(request, relative)
+    extra = form.cleaned_data if decide is not services.relative_decline else {}
     try:
-        decide(actor=request.user, relative=relative)
+        decide(actor=request.user, relative=relative, **extra)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -189,16 +219,25 @@ def _relative_decided(
             f"{relative.pupil.full_name}, {relative.get_relationship_display().lower()} of "
             f"{relative.staff.full_name}, {done}.",
         )
-    if request.POST.get("back") == "list":
-        return redirect("relatives_awaiting")
-    return redirect("staff_detail", pk=relative.staff_id)
+    return _back(request, relative)
 
 
 @require_POST
 @role_required(roles.RELATIVE_ACKNOWLEDGERS)
 def relative_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _relative_decided(
-        request, pk, services.relative_acknowledge, "was acknowledged: the family rules apply"
+        request,
+        pk,
+        services.relative_acknowledge,
+        "was acknowledged: contact it covers is recorded, not asked about each time",
+    )
+
+
+@require_POST
+@role_required(roles.RELATIVE_ACKNOWLEDGERS)
+def relative_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _relative_decided(
+        request, pk, services.relative_review, "was reviewed and stands for another year"
     )
 
 

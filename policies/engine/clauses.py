@@ -130,6 +130,14 @@ CLAUSES: dict[str, Clause] = _catalogue(
         "relatives who are pupils, is normal and only needs a record.",
     ),
     Clause(
+        "declaration.standing",
+        "001",
+        "§3",
+        "This contact is covered by a relationship you declared and the head acknowledged (an "
+        "individual exemption, with any conditions the head set): keep a record, no fresh "
+        "approval is needed.",
+    ),
+    Clause(
         "exemption.own_family_individual",
         "001",
         "§3",

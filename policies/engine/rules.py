@@ -65,12 +65,24 @@ def _own_family(facts: ContactFacts) -> bool:
     return facts.exemption == "own_family" and facts.purpose == "personal"
 
 
+def _declared(facts: ContactFacts) -> bool:
+    # A standing declaration covers personal contact it names; a close relationship never.
+    return facts.declared and facts.purpose == "personal" and facts.kind != "relationship"
+
+
+def _standing() -> Finding:
+    return clause_finding("declaration.standing", RECORD, "record_on_staff_file")
+
+
 def _exemption_verdict(settings: EngineSettings) -> Verdict:
     return NEEDS_APPROVAL if settings.exemption_needs_approval else RECORD
 
 
 def _barred(clause_id: str, facts: ContactFacts, *actions: Action) -> Finding:
-    """A prohibition the head may lift individually when the pupil is the requester's family."""
+    """A prohibition the head has lifted already (a standing declaration) or may lift
+    individually when the pupil is the requester's family."""
+    if _declared(facts):
+        return _standing()
     if _own_family(facts):
         return clause_finding("exemption.own_family_individual", NEEDS_APPROVAL)
     return clause_finding(clause_id, PROHIBITED, *actions)
@@ -133,6 +145,8 @@ def personal_contact_rule(facts: ContactFacts, settings: EngineSettings) -> list
         and facts.kind in PERSONAL_CONTACT_KINDS
     ):
         return []
+    if _declared(facts):
+        return [_standing()]
     if _own_family(facts):
         return [clause_finding("exemption.own_family", RECORD)]
     found: list[Finding] = []
@@ -248,6 +262,8 @@ def personal_details_rule(facts: ContactFacts, settings: EngineSettings) -> list
         return [
             clause_finding("personal_details.already_given", RECORD, "report_to_head_immediately")
         ]
+    if _declared(facts):
+        return [_standing()]
     found = [clause_finding("personal_details.planned", NEEDS_APPROVAL)]
     # Parental consent means nothing for an adult ex-pupil, so only ask it for protected pupils.
     if is_protected(facts, settings):
@@ -283,6 +299,8 @@ def messaging_rule(facts: ContactFacts, settings: EngineSettings) -> list[Findin
         return [clause_finding("messaging.personal_channel", PROHIBITED, "use_school_channel")]
     if is_protected(facts, settings):
         return [_barred("messaging.personal_purpose", facts)]
+    if _declared(facts):
+        return [_standing()]
     if _own_family(facts):
         return [clause_finding("exemption.own_family", RECORD)]
     return [clause_finding("messaging.former_adult", NEEDS_APPROVAL)]
@@ -297,6 +315,8 @@ def photography_rule(facts: ContactFacts, settings: EngineSettings) -> list[Find
     found: list[Finding] = []
     if facts.purpose == "personal" and is_protected(facts, settings):
         found.append(_barred("photography.personal_purpose", facts))
+    elif _declared(facts):
+        found.append(_standing())
     else:
         found.append(clause_finding("photography.planned", NEEDS_APPROVAL))
     if facts.purpose == "work" and not facts.school_channel:
@@ -312,7 +332,11 @@ def gift_rule(facts: ContactFacts, settings: EngineSettings) -> list[Finding]:
         return []
     found = [clause_finding("gift.record", RECORD, "notify_line_manager")]
     if facts.planned and is_protected(facts, settings) and not _own_family(facts):
-        found.append(clause_finding("gift.planned_protected", NEEDS_APPROVAL))
+        found.append(
+            _standing()
+            if _declared(facts)
+            else clause_finding("gift.planned_protected", NEEDS_APPROVAL)
+        )
     return found
 
 

@@ -86,6 +86,9 @@ class ContactFacts:
     requester_is_head: bool = False
     planned: bool = False
     school_channel: bool = False
+    # The contact is of a kind covered by a standing declaration of a relationship with this
+    # pupil that the head acknowledged (own child, child's friend, neighbour...: 001 §3).
+    declared: bool = False
 
     def __post_init__(self) -> None:
         _require_choice("kind", self.kind, KINDS)
@@ -99,6 +102,7 @@ class ContactFacts:
             "requester_is_head",
             "planned",
             "school_channel",
+            "declared",
         ):
             _require_bool(name, getattr(self, name))
         self._check_age()

@@ -1287,3 +1287,41 @@ def test_combine_takes_the_strictest_verdict_and_every_action():
 def test_combine_needs_at_least_one_assessment():
     with pytest.raises(ValueError, match="assessments"):
         engine.combine([])
+
+
+# --- Standing declarations (001 §3 individual exemptions; 000 intended contact) ----------------
+
+DECLARED_RECORD = [
+    ("lift for a declared child's friend", make("transport", declared=True)),
+    ("party with a declared neighbour's child", make("social_event", declared=True)),
+    ("text to a declared own child", make("text_message", declared=True)),
+    ("number known to a declared family friend", make("personal_details", declared=True)),
+    ("photos of a declared pupil at a family event", make("photography", declared=True)),
+    ("gift to a declared pupil", make("gift", declared=True)),
+]
+
+
+@pytest.mark.parametrize(("name", "facts"), DECLARED_RECORD, ids=[n for n, _ in DECLARED_RECORD])
+def test_contact_inside_a_standing_declaration_is_recorded_not_approved(name, facts):
+    undeclared = assess(dataclasses.replace(facts, declared=False))
+    assessment = assess(facts)
+    assert undeclared.verdict in ("prohibited", "needs_approval"), name
+    assert assessment.verdict == "record"
+    assert "declaration.standing" in clauses_of(assessment)
+
+
+def test_a_declaration_never_covers_a_relationship():
+    assessment = assess(make("relationship", declared=True))
+    assert assessment.verdict == "prohibited"
+    assert "declaration.standing" not in clauses_of(assessment)
+
+
+def test_a_declaration_covers_personal_contact_only():
+    work = assess(make("text_message", purpose="work", declared=True))
+    assert work.verdict == "prohibited"
+    assert "declaration.standing" not in clauses_of(work)
+
+
+def test_declared_must_be_a_bool():
+    with pytest.raises(ValueError, match="declared"):
+        make("meeting", declared="yes")

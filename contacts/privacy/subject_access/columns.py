@@ -238,6 +238,13 @@ STAFF_RELATIVE_COLUMNS: Columns = (
     ("declared_by", "Declared by"),
     ("acknowledged_by", "Acknowledged by"),
     ("acknowledged_at", "Acknowledged"),
+    ("contact", "What contact it involves"),
+    ("covers", "Contact it covers"),
+    ("conditions", "Conditions"),
+    ("review_due", "Next review"),
+    ("ended_at", "Ended"),
+    ("ended_by", "Ended by"),
+    ("end_reason", "Why it ended"),
 )
 
 ROLE_COLUMNS: Columns = (("role", "Role"),)
@@ -310,6 +317,13 @@ RELATIVE_COLUMNS: Columns = (
     ("declared_by", "Declared by"),
     ("acknowledged_by", "Acknowledged by"),
     ("acknowledged_at", "Acknowledged"),
+    ("contact", "What contact it involves"),
+    ("covers", "Contact it covers"),
+    ("conditions", "Conditions"),
+    ("review_due", "Next review"),
+    ("ended_at", "Ended"),
+    ("ended_by", "Ended by"),
+    ("end_reason", "Why it ended"),
 )
 
 DECISION_COLUMNS: Columns = (
@@ -433,8 +447,18 @@ STAFF_RELATIVES = ExportTable(
         "declared_by": "declared_by",
         "acknowledged_by": "acknowledged_by",
         "acknowledged_at": "acknowledged_at",
+        "contact": "contact",
+        "contact_kinds": "covers",
+        "conditions": "conditions",
+        "review_due": "review_due",
+        "ended_at": "ended_at",
+        "ended_by": "ended_by",
+        "end_reason": "end_reason",
     },
-    left_out={"pupil": SUBJECT},
+    left_out={
+        "pupil": SUBJECT,
+        "review_reminded_on": "the date a review reminder went out: the app's housekeeping",
+    },
 )
 RELATIVES = ExportTable(
     "relatives",
@@ -448,8 +472,18 @@ RELATIVES = ExportTable(
         "declared_by": "declared_by",
         "acknowledged_by": "acknowledged_by",
         "acknowledged_at": "acknowledged_at",
+        "contact": "contact",
+        "contact_kinds": "covers",
+        "conditions": "conditions",
+        "review_due": "review_due",
+        "ended_at": "ended_at",
+        "ended_by": "ended_by",
+        "end_reason": "end_reason",
     },
-    left_out={"staff": SUBJECT},
+    left_out={
+        "staff": SUBJECT,
+        "review_reminded_on": "the date a review reminder went out: the app's housekeeping",
+    },
 )
 ROLES = ExportTable(
     "roles",

@@ -137,6 +137,13 @@ def _relative_row(item: StaffRelative, other: str) -> dict[str, Any]:
         "declared_by": _named(item.declared_by),
         "acknowledged_by": _named(item.acknowledged_by),
         "acknowledged_at": item.acknowledged_at,
+        "contact": item.contact,
+        "covers": "; ".join(item.covers_labels),
+        "conditions": item.conditions,
+        "review_due": item.review_due,
+        "ended_at": item.ended_at,
+        "ended_by": _named(item.ended_by),
+        "end_reason": item.end_reason,
     }
 
 
@@ -499,7 +506,7 @@ def _gather_pupil(actor: Staff, pupil: Pupil) -> _PupilFile:
         ),
         relatives=list(
             StaffRelative.objects.filter(pupil=pupil)
-            .select_related("staff", "declared_by", "acknowledged_by")
+            .select_related("staff", "declared_by", "acknowledged_by", "ended_by")
             .order_by("pk")
         ),
         requests=requests,
@@ -608,7 +615,7 @@ def pupil_export(*, actor: Staff, pupil: Pupil) -> SubjectAccess:
         ),
         _table(
             STAFF_RELATIVES,
-            "Members of staff who recorded the pupil as their relative",
+            "Members of staff who declared a relationship with the pupil",
             [_relative_row(r, "staff") for r in found.relatives],
         ),
         _table(
@@ -900,7 +907,7 @@ def _gather_staff(actor: Staff, staff: Staff) -> _StaffFile:
         roles=[Role(code).label if code in Role.values else code for code in sorted(held)],
         relatives=list(
             StaffRelative.objects.filter(staff=staff)
-            .select_related("pupil", "declared_by", "acknowledged_by")
+            .select_related("pupil", "declared_by", "acknowledged_by", "ended_by")
             .order_by("pk")
         ),
         requests=_requests(ContactRequest.objects.filter(school_id=school_id, requester=staff)),
@@ -995,7 +1002,7 @@ def staff_export(*, actor: Staff, staff: Staff) -> SubjectAccess:
         ),
         _table(
             RELATIVES,
-            "Relatives who are pupils",
+            "Relationships with pupils they declared",
             [_relative_row(r, "pupil") for r in found.relatives],
         ),
         _table(

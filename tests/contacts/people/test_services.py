@@ -548,7 +548,7 @@ def test_relative_add_refuses_the_same_pupil_twice(teacher, pupil):
         ),
         "pupil",
     )
-    assert messages == ["This pupil is already recorded as a relative."]
+    assert messages == ["A relationship with this pupil is already declared: end it first."]
 
 
 def test_relative_add_refuses_a_pupil_of_another_school(teacher, other_pupil):
@@ -570,37 +570,46 @@ def test_relative_add_refuses_an_unknown_relationship(teacher, pupil):
     )
 
 
-# --- relative_remove --------------------------------------------------------------------------
+# --- relative_end -----------------------------------------------------------------------------
 
 
-def test_staff_member_can_remove_their_own_relative(teacher, pupil):
+def test_staff_member_can_end_their_own_declaration_which_stays_on_file(teacher, pupil):
     relative = StaffRelativeFactory(staff=teacher, pupil=pupil)
-    ref = relative.audit_ref
-    services.relative_remove(actor=teacher, relative=relative)
-    assert not StaffRelative.objects.filter(staff=teacher).exists()
+    services.relative_end(actor=teacher, relative=relative, reason="We moved house")
+    relative.refresh_from_db()
+    assert relative.is_ended and relative.ended_by == teacher
+    assert relative.end_reason == "We moved house"
     _assert_event(
         _last_event(),
-        action="relative.remove",
+        action="relative.end",
         actor=teacher,
         actor_role="staff",
-        object_ref=ref,
-        reason=f"PUPIL-{pupil.pk} no longer recorded for STAFF-{teacher.pk}",
+        object_ref=relative.audit_ref,
+        reason=f"PUPIL-{pupil.pk} for STAFF-{teacher.pk}: We moved house",
     )
 
 
-def test_administrator_can_remove_anyones_relative(admin, teacher, pupil):
+def test_administrator_can_end_anyones_declaration(admin, teacher, pupil):
     relative = StaffRelativeFactory(staff=teacher, pupil=pupil)
-    services.relative_remove(actor=admin, relative=relative)
-    assert not StaffRelative.objects.exists()
+    services.relative_end(actor=admin, relative=relative)
+    assert StaffRelative.objects.get().is_ended
     assert _last_event().actor == admin
 
 
+def test_ending_twice_is_refused(teacher, pupil):
+    relative = StaffRelativeFactory(staff=teacher, pupil=pupil)
+    services.relative_end(actor=teacher, relative=relative)
+    with pytest.raises(ValidationError, match="already ended"):
+        services.relative_end(actor=teacher, relative=relative)
+
+
 @pytest.mark.parametrize("persona", ["colleague", "line_manager", "governor", "dsl", "outsider"])
-def test_relative_remove_for_someone_else_is_refused(request, persona, teacher, pupil):
+def test_relative_end_for_someone_else_is_refused(request, persona, teacher, pupil):
     relative = StaffRelativeFactory(staff=teacher, pupil=pupil)
     actor = request.getfixturevalue(persona)
-    _refused(lambda: services.relative_remove(actor=actor, relative=relative))
-    assert StaffRelative.objects.filter(pk=relative.pk).exists()
+    with pytest.raises(PermissionDenied):
+        services.relative_end(actor=actor, relative=relative)
+    assert not StaffRelative.objects.get(pk=relative.pk).is_ended
 
 
 # --- acknowledging a declared relative (issue 15, finding 6) ----------------------------------
@@ -623,7 +632,7 @@ def test_a_declared_relative_counts_for_nothing_until_acknowledged_and_the_head_
     assert not relative.is_acknowledged
     assert relative.acknowledged_by is None
     assert _notices(head) == [
-        "A member of staff declared a relative at the school: please acknowledge it"
+        "A member of staff declared a relationship with a pupil: please acknowledge it"
     ]
     assert Notification.objects.get(recipient=head).url == reverse("relatives_awaiting")
     assert _notices(admin) == _notices(chair) == _notices(teacher) == []
@@ -636,7 +645,7 @@ def test_the_chair_is_told_when_the_head_declares_a_relative(head, chair, teache
     services.relative_add(actor=head, staff=head, pupil=pupil, relationship="child")
 
     assert _notices(chair) == [
-        "A member of staff declared a relative at the school: please acknowledge it"
+        "A member of staff declared a relationship with a pupil: please acknowledge it"
     ]
     assert _notices(head) == []
 
@@ -657,7 +666,7 @@ def test_the_head_acknowledges_a_declared_relative(head, teacher, pupil):
         object_ref=relative.audit_ref,
         reason=f"Own child of STAFF-{teacher.pk}",
     )
-    assert _notices(teacher) == ["Your declaration of a relative at the school was acknowledged"]
+    assert _notices(teacher) == ["Your declared relationship with a pupil was acknowledged"]
 
 
 def test_acknowledging_a_relative_twice_is_refused(head, teacher, pupil):
@@ -668,7 +677,7 @@ def test_acknowledging_a_relative_twice_is_refused(head, teacher, pupil):
     with pytest.raises(ValidationError) as caught:
         services.relative_acknowledge(actor=head, relative=relative)
 
-    assert caught.value.messages == ["This relative was already acknowledged."]
+    assert caught.value.messages == ["This declaration was already acknowledged."]
     assert row_counts() == before
 
 
@@ -739,7 +748,7 @@ def test_the_head_declines_a_declared_relative(head, admin, teacher, pupil):
         object_ref=ref,
         reason=f"PUPIL-{pupil.pk} not acknowledged for STAFF-{teacher.pk}",
     )
-    told = "A declaration of a relative at the school was not acknowledged"
+    told = "A declared relationship with a pupil was not acknowledged"
     assert _notices(teacher) == [told]
     assert _notices(admin) == [told]
 
@@ -758,7 +767,7 @@ def test_a_removed_and_declared_again_relative_needs_acknowledging_again(head, t
         actor=teacher, staff=teacher, pupil=pupil, relationship="child"
     )
     services.relative_acknowledge(actor=head, relative=relative)
-    services.relative_remove(actor=teacher, relative=relative)
+    services.relative_end(actor=teacher, relative=relative)
 
     again = services.relative_add(actor=teacher, staff=teacher, pupil=pupil, relationship="child")
 
@@ -844,7 +853,7 @@ def test_every_service_leaves_a_verifiable_chain(head, school, teacher, pupil):
     relative = services.relative_add(
         actor=teacher, staff=teacher, pupil=pupil, relationship="child"
     )
-    services.relative_remove(actor=teacher, relative=relative)
+    services.relative_end(actor=teacher, relative=relative)
     assert AuditEvent.objects.count() == 7
     assert audit_verify() == []
 

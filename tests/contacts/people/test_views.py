@@ -594,7 +594,7 @@ def test_teacher_records_their_own_relative(client, teacher, pupil):
     response = _as(client, teacher).post(url, data, follow=True)
     page = text(response)
     assert (
-        "The relative was declared. It counts only once the headteacher has acknowledged it."
+        "The relationship was declared. It counts only once the headteacher has acknowledged it."
         in page
     )
     assert "Ava Current · Own child Awaiting acknowledgement" in page
@@ -616,7 +616,7 @@ def test_relative_form_refuses_the_same_pupil_twice(client, teacher, pupil):
         reverse("relative_add", args=[teacher.pk]),
         {"pupil": str(pupil.pk), "relationship": "sibling"},
         "pupil",
-        "This pupil is already recorded as a relative.",
+        "A relationship with this pupil is already declared: end it first.",
     )
 
 
@@ -642,28 +642,28 @@ def test_admin_records_a_relative_for_a_teacher(client, admin, teacher, pupil):
     assert "Ava Current · Grandchild" in text(response)
 
 
-def test_teacher_removes_their_own_relative(client, teacher, pupil):
+def test_teacher_ends_their_own_declaration(client, teacher, pupil):
     relative = StaffRelativeFactory(staff=teacher, pupil=pupil)
-    url = reverse("relative_remove", args=[relative.pk])
-    response = _as(client, teacher).post(url, follow=True)
+    url = reverse("relative_end", args=[relative.pk])
+    response = _as(client, teacher).post(url, {"reason": "She changed school"}, follow=True)
     page = text(response)
-    assert "The relative was removed." in page
-    assert "Ava Current" not in page
-    assert not StaffRelative.objects.exists()
+    assert "The declaration for Ava Current was ended." in page
+    assert "Ended" in page and "She changed school" in page
+    assert StaffRelative.objects.get().is_ended
 
 
-def test_teacher_cannot_remove_a_colleagues_relative(client, teacher, colleague, pupil):
+def test_teacher_cannot_end_a_colleagues_declaration(client, teacher, colleague, pupil):
     relative = StaffRelativeFactory(staff=colleague, pupil=pupil)
-    response = _as(client, teacher).post(reverse("relative_remove", args=[relative.pk]))
+    response = _as(client, teacher).post(reverse("relative_end", args=[relative.pk]))
     assert response.status_code == 404
-    assert StaffRelative.objects.filter(pk=relative.pk).exists()
+    assert not StaffRelative.objects.get(pk=relative.pk).is_ended
 
 
-def test_head_removes_a_relative_for_someone_else(client, head, teacher, pupil):
+def test_head_ends_a_declaration_for_someone_else(client, head, teacher, pupil):
     relative = StaffRelativeFactory(staff=teacher, pupil=pupil)
-    response = _as(client, head).post(reverse("relative_remove", args=[relative.pk]))
+    response = _as(client, head).post(reverse("relative_end", args=[relative.pk]))
     assert response.status_code == 302
-    assert not StaffRelative.objects.exists()
+    assert StaffRelative.objects.get().is_ended
 
 
 def test_pupil_page_names_the_staff_relative(client, head, teacher, pupil):
@@ -696,7 +696,7 @@ def test_the_head_acknowledges_from_the_staff_page(client, head, teacher, pupil)
     page = text(response)
     assert response.redirect_chain[-1][0] == url
     assert "Ava Current, own child of" in page
-    assert "was acknowledged: the family rules apply." in page
+    assert "was acknowledged: contact it covers is recorded, not asked about each time." in page
     assert f"Acknowledged by {head.full_name} on" in page
     assert "Acknowledge Ava Current" not in page
     assert StaffRelative.objects.get(pk=relative.pk).acknowledged_by == head
@@ -712,7 +712,7 @@ def test_acknowledging_twice_from_the_page_is_a_message_not_an_error(client, hea
     )
 
     assert response.status_code == 200
-    assert "This relative was already acknowledged." in text(response)
+    assert "This declaration was already acknowledged." in text(response)
 
 
 def test_the_head_declines_from_the_list_of_relatives_awaiting(client, head, teacher, pupil):
@@ -802,13 +802,13 @@ def test_the_dashboard_tells_the_head_of_relatives_awaiting(client, head, teache
 
     page = text(_as(client, head).get(reverse("dashboard")))
 
-    assert "1 declared relative of staff awaits your acknowledgement" in page
+    assert "1 declared relationship with pupils awaits your acknowledgement" in page
 
 
 def test_the_pupil_page_shows_a_declared_relative_as_awaiting(client, head, teacher, pupil):
     StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=teacher)
     page = text(_as(client, head).get(reverse("pupil_detail", args=[pupil.pk])))
-    assert f"Own child of {teacher.full_name} Declared, awaiting acknowledgement" in page
+    assert f"Own child of {teacher.full_name} Awaiting acknowledgement" in page
 
 
 # --- POST-only endpoints ----------------------------------------------------------------------
@@ -819,12 +819,13 @@ def test_post_only_endpoints_reject_get(client, head, teacher, pupil):
     _as(client, head)
     for url in (
         reverse("staff_active", args=[teacher.pk]),
-        reverse("relative_remove", args=[relative.pk]),
+        reverse("relative_end", args=[relative.pk]),
+        reverse("relative_review", args=[relative.pk]),
         reverse("logout"),
     ):
         assert client.get(url).status_code == 405, url
     assert Staff.objects.get(pk=teacher.pk).is_active
-    assert StaffRelative.objects.filter(pk=relative.pk).exists()
+    assert not StaffRelative.objects.get(pk=relative.pk).is_ended
 
 
 # --- sessions and query counts ----------------------------------------------------------------
