@@ -92,7 +92,7 @@ class Migration(migrations.Migration):
                     ("sibling", "Brother or sister"),
                     ("niece_nephew", "Niece or nephew"),
                     ("other", "Other relative"),
-                    ("childs_friend", "Friend of your own child"),
+                    ("childs_friend", "Friend of own child"),
                     ("neighbour", "Neighbour"),
                     ("family_friend", "Family friend"),
                     ("community", "The same club, church or team"),

@@ -337,7 +337,7 @@ class Relationship(models.TextChoices):
     NIECE_NEPHEW = "niece_nephew", "Niece or nephew"
     OTHER = "other", "Other relative"
     # Standing connections outside the family (the school's declaration of relationships form).
-    CHILDS_FRIEND = "childs_friend", "Friend of your own child"
+    CHILDS_FRIEND = "childs_friend", "Friend of own child"
     NEIGHBOUR = "neighbour", "Neighbour"
     FAMILY_FRIEND = "family_friend", "Family friend"
     COMMUNITY = "community", "The same club, church or team"

@@ -233,6 +233,6 @@ def test_both_files_show_the_declaration_and_its_conditions(client, head, teache
         text(client.get(reverse("staff_detail", args=[teacher.pk]))),
         text(client.get(reverse("pupil_detail", args=[pupil.pk]))),
     ):
-        assert "Friend of your own child" in page
+        assert "Friend of own child" in page
         assert "Conditions: Term time only." in page
         assert "Covers: Lifts in your vehicle" in page

@@ -669,7 +669,7 @@ def test_head_ends_a_declaration_for_someone_else(client, head, teacher, pupil):
 def test_pupil_page_names_the_staff_relative(client, head, teacher, pupil):
     StaffRelativeFactory(staff=teacher, pupil=pupil, relationship="child")
     page = text(_as(client, head).get(reverse("pupil_detail", args=[pupil.pk])))
-    assert f"Own child of {teacher.full_name}" in page
+    assert f"Declared by {teacher.full_name} · Own child" in page
 
 
 # --- acknowledging a declared relative (issue 15, finding 6) ----------------------------------
@@ -719,7 +719,7 @@ def test_the_head_declines_from_the_list_of_relatives_awaiting(client, head, tea
     relative = StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=teacher)
     client = _as(client, head)
     listed = text(client.get(reverse("relatives_awaiting")))
-    assert f"Ava Current · Own child of {teacher.full_name}" in listed
+    assert f"Ava Current · {teacher.full_name}'s declaration: Own child" in listed
 
     response = client.post(
         reverse("relative_decline", args=[relative.pk]), {"back": "list"}, follow=True
@@ -738,7 +738,7 @@ def test_the_chair_acknowledges_the_head_s_relative_from_the_list(client, head, 
         _as(client, head).get(reverse("relatives_awaiting"))
     )
     client = _as(client, chair)
-    assert f"Ava Current · Own child of {head.full_name}" in text(
+    assert f"Ava Current · {head.full_name}'s declaration: Own child" in text(
         client.get(reverse("relatives_awaiting"))
     )
 
@@ -808,7 +808,7 @@ def test_the_dashboard_tells_the_head_of_relatives_awaiting(client, head, teache
 def test_the_pupil_page_shows_a_declared_relative_as_awaiting(client, head, teacher, pupil):
     StaffRelativeFactory(staff=teacher, pupil=pupil, declared_by=teacher)
     page = text(_as(client, head).get(reverse("pupil_detail", args=[pupil.pk])))
-    assert f"Own child of {teacher.full_name} Awaiting acknowledgement" in page
+    assert f"Declared by {teacher.full_name} · Own child Awaiting acknowledgement" in page
 
 
 # --- POST-only endpoints ----------------------------------------------------------------------
