@@ -116,6 +116,7 @@ def contact_facts(
         planned=planned,
         school_channel=school_channel,
         declared=not with_family_only and _declared(requester, pupil, kind, on),
+        parent_agreed_mode=not with_family_only and kind in pupil.agreed_contact_modes,
     )
 
 

@@ -6,7 +6,14 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 
-from contacts.people.models import DeclaredContact, ParentCarer, Pupil, Staff, StaffRelative
+from contacts.people.models import (
+    AgreedContactMode,
+    DeclaredContact,
+    ParentCarer,
+    Pupil,
+    Staff,
+    StaffRelative,
+)
 from contacts.people.pupil_picker import PupilPickerForm
 from contacts.people.services import SCHOOL_FIELDS
 from safeguard.core import roles
@@ -106,6 +113,15 @@ class StaffForm(_NoFormTag, forms.ModelForm):
 
 
 class PupilForm(_NoFormTag, forms.ModelForm):
+    agreed_contact_modes = forms.MultipleChoiceField(
+        label="The parents have agreed staff may contact the pupil directly by",
+        required=False,
+        choices=AgreedContactMode.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only on school equipment (004 §11). Without it, a call or text to the pupil "
+        "needs the head's approval and the parents' permission first.",
+    )
+
     class Meta:
         model = Pupil
         fields = [
@@ -117,6 +133,7 @@ class PupilForm(_NoFormTag, forms.ModelForm):
             "year_group",
             "vulnerable_adult",
             "notes",
+            "agreed_contact_modes",
         ]
         widgets = {
             "date_of_birth": DATE_INPUT,

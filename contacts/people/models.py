@@ -236,6 +236,9 @@ class Pupil(models.Model):
         "special educational needs or care).",
     )
     notes = models.TextField(blank=True)
+    # The forms of direct contact from staff on school equipment the parents have agreed to
+    # (004 §11), as the rules engine's kinds: "phone_call", "text_message", "email".
+    agreed_contact_modes = models.JSONField(default=list, blank=True)
 
     objects = PupilQuerySet.as_manager()
 
@@ -263,6 +266,11 @@ class Pupil(models.Model):
     @property
     def audit_ref(self) -> str:
         return f"PUPIL-{self.pk}"
+
+    @property
+    def agreed_contact_labels(self) -> list[str]:
+        labels = dict(AgreedContactMode.choices)
+        return [labels.get(mode, mode) for mode in self.agreed_contact_modes]
 
     def is_current(self, on: dt.date | None = None) -> bool:
         on = on or timezone.localdate()
@@ -356,6 +364,15 @@ FAMILY_RELATIONSHIPS = frozenset(
         Relationship.OTHER,
     }
 )
+
+
+class AgreedContactMode(models.TextChoices):
+    """How the school may contact a pupil directly, on school equipment, with the parents'
+    agreement (004 §11): the rules engine's kinds of message."""
+
+    PHONE_CALL = "phone_call", "Calls from a school phone"
+    TEXT_MESSAGE = "text_message", "Texts from a school phone"
+    EMAIL = "email", "Emails from a school account"
 
 
 class DeclaredContact(models.TextChoices):

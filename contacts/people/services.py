@@ -22,6 +22,7 @@ from contacts.people import selectors
 from contacts.people.models import (
     FAMILY_ONLY_CONTACT,
     FAMILY_RELATIONSHIPS,
+    AgreedContactMode,
     DeclaredContact,
     Invitation,
     ParentCarer,
@@ -54,7 +55,15 @@ PUPIL_FIELDS = (
     "year_group",
     "vulnerable_adult",
     "notes",
+    "agreed_contact_modes",
 )
+
+
+def _check_agreed_modes(pupil: Pupil) -> None:
+    modes = pupil.agreed_contact_modes
+    if not isinstance(modes, list) or not set(modes) <= set(AgreedContactMode.values):
+        raise ValidationError({"agreed_contact_modes": "Choose from the forms of contact listed."})
+    pupil.agreed_contact_modes = [m for m in AgreedContactMode.values if m in modes]
 
 
 def _require_people_editor(actor: Staff, school: School) -> None:
@@ -880,6 +889,7 @@ def pupil_create(*, actor: Staff, school: School, **fields: Any) -> Pupil:
     _require_people_editor(actor, school)
     pupil = Pupil(school=school, **{k: v for k, v in fields.items() if k in PUPIL_FIELDS})
     pupil.full_clean()
+    _check_agreed_modes(pupil)
     with transaction.atomic():
         pupil.save()
         audit_record(actor=actor, school=school, action="pupil.create", obj=pupil)
@@ -892,6 +902,7 @@ def pupil_update(*, actor: Staff, pupil: Pupil, **fields: Any) -> Pupil:
     for key in changed:
         setattr(pupil, key, fields[key])
     pupil.full_clean()
+    _check_agreed_modes(pupil)
     with transaction.atomic():
         pupil.save()
         audit_record(

@@ -123,6 +123,13 @@ CLAUSES: dict[str, Clause] = _catalogue(
         "the family asked you personally.",
     ),
     Clause(
+        "personal_contact.former_child_parent_organised",
+        "003",
+        "§2",
+        "A former pupil who is still a child may be met socially when their parent or carer "
+        "organises a specific meeting, with the head's agreement first.",
+    ),
+    Clause(
         "exemption.own_family",
         "000",
         "intended contact",
@@ -231,11 +238,11 @@ CLAUSES: dict[str, Clause] = _catalogue(
         "is a need.",
     ),
     Clause(
-        "personal_details.parental_consent",
-        "004",
-        "§11",
-        "Sharing personal contact details with a child also needs the agreement of their parents "
-        "or carers.",
+        "personal_details.emergency_only",
+        "001",
+        "§5.1",
+        "Your personal phone number is not shared with pupils except in an emergency, which is "
+        "never planned, so record it and tell the head at once if it had to be given.",
     ),
     Clause(
         "personal_details.already_given",
@@ -254,10 +261,24 @@ CLAUSES: dict[str, Clause] = _catalogue(
     ),
     Clause(
         "messaging.school_call_text",
-        "000",
-        "correspondence",
-        "Work calls or texts to a pupil on a school phone are fine but should be noted on the "
-        "pupil's record.",
+        "004",
+        "§11",
+        "A work call or text to a pupil on a school phone, in a form of communication their "
+        "parents agreed to, is noted on the pupil's file.",
+    ),
+    Clause(
+        "messaging.no_text_conversation",
+        "001",
+        "§5.2",
+        "A text may pass on information but never becomes a conversation with the pupil, and "
+        "one that does is recorded on the pupil's file.",
+    ),
+    Clause(
+        "messaging.parent_permission",
+        "004",
+        "§11",
+        "Calls and texts to a pupil on school equipment need their parents' permission for that "
+        "form of communication: record it on the pupil's page, or ask the head.",
     ),
     Clause(
         "messaging.personal_channel",

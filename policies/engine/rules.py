@@ -151,7 +151,17 @@ def personal_contact_rule(facts: ContactFacts, settings: EngineSettings) -> list
         return [clause_finding("exemption.own_family", RECORD)]
     found: list[Finding] = []
     if _current_or_child(facts, settings):
-        if facts.exemption is None:
+        if facts.exemption is None and facts.parent_organised and facts.pupil_status == "former":
+            # 003 §2 lets a parent or carer organise a specific meeting with a former pupil who
+            # is still a child; the head agrees it first, with a plan (000 former pupils).
+            found.append(
+                clause_finding(
+                    "personal_contact.former_child_parent_organised",
+                    NEEDS_APPROVAL,
+                    "plan_of_involvement",
+                )
+            )
+        elif facts.exemption is None:
             found.append(clause_finding("personal_contact.current_or_child", PROHIBITED))
         else:
             found.append(_exemption_finding(facts, settings))
@@ -264,13 +274,11 @@ def personal_details_rule(facts: ContactFacts, settings: EngineSettings) -> list
         ]
     if _declared(facts):
         return [_standing()]
-    found = [clause_finding("personal_details.planned", NEEDS_APPROVAL)]
-    # Parental consent means nothing for an adult ex-pupil, so only ask it for protected pupils.
     if is_protected(facts, settings):
-        found.append(
-            clause_finding("personal_details.parental_consent", NEEDS_APPROVAL, "parental_consent")
-        )
-    return found
+        # 001 §5.1: only in an emergency, and an emergency is not planned. Own family may still
+        # be agreed individually by the head (001 §3).
+        return [_barred("personal_details.emergency_only", facts)]
+    return [clause_finding("personal_details.planned", NEEDS_APPROVAL)]
 
 
 def messaging_rule(facts: ContactFacts, settings: EngineSettings) -> list[Finding]:
@@ -284,7 +292,16 @@ def messaging_rule(facts: ContactFacts, settings: EngineSettings) -> list[Findin
     if facts.purpose == "work" and facts.school_channel:
         if facts.kind == "email":
             return [clause_finding("messaging.school_email", RECORD, "copy_headteacher")]
-        return [clause_finding("messaging.school_call_text", RECORD, "record_on_pupil_file")]
+        if facts.planned and is_protected(facts, settings) and not facts.parent_agreed_mode:
+            return [
+                clause_finding("messaging.parent_permission", NEEDS_APPROVAL, "parental_consent")
+            ]
+        found = [clause_finding("messaging.school_call_text", RECORD, "record_on_pupil_file")]
+        if facts.kind == "text_message":
+            found.append(
+                clause_finding("messaging.no_text_conversation", RECORD, "record_on_pupil_file")
+            )
+        return found
     # From here on the message is personal: a personal channel, a personal purpose, or both.
     if not facts.planned:
         return [

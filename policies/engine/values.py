@@ -89,6 +89,9 @@ class ContactFacts:
     # The contact is of a kind covered by a standing declaration of a relationship with this
     # pupil that the head acknowledged (own child, child's friend, neighbour...: 001 §3).
     declared: bool = False
+    # The pupil's parents have agreed the school may contact them this way (a call or a text on
+    # school equipment: 004 §11). Recorded on the pupil's page.
+    parent_agreed_mode: bool = False
 
     def __post_init__(self) -> None:
         _require_choice("kind", self.kind, KINDS)
@@ -103,6 +106,7 @@ class ContactFacts:
             "planned",
             "school_channel",
             "declared",
+            "parent_agreed_mode",
         ):
             _require_bool(name, getattr(self, name))
         self._check_age()

@@ -277,6 +277,21 @@ RULE_3: list[Case] = [
         {"personal_contact.current_or_child"},
     ),
     (
+        # 003 §2: a parent or carer may organise a specific meeting with an ex-pupil still a child.
+        "former-child-parent-organised",
+        make("meeting", pupil_status="former", parent_organised=True, **CHILD_FORMER),
+        "needs_approval",
+        {"plan_of_involvement"},
+        {"personal_contact.former_child_parent_organised"},
+    ),
+    (
+        "former-child-not-parent-organised",
+        make("meeting", pupil_status="former", **CHILD_FORMER),
+        "prohibited",
+        set(),
+        {"personal_contact.current_or_child"},
+    ),
+    (
         "former-adult",
         make("meeting", pupil_status="former"),
         "needs_approval",
@@ -479,11 +494,19 @@ RULE_6: list[Case] = [
 
 RULE_7: list[Case] = [
     (
+        # 001 §5.1: never shared with a pupil but in an emergency, which is never planned.
         "planned-current",
         make("personal_details"),
+        "prohibited",
+        set(),
+        {"personal_details.emergency_only"},
+    ),
+    (
+        "planned-current-own-family-needs-the-head",
+        make("personal_details", exemption="own_family"),
         "needs_approval",
-        {"parental_consent"},
-        {"personal_details.planned", "personal_details.parental_consent"},
+        set(),
+        {"exemption.own_family_individual"},
     ),
     (
         "planned-former-adult-no-parents",
@@ -510,8 +533,23 @@ RULE_8: list[Case] = [
         {"messaging.school_email"},
     ),
     (
-        "school-text",
+        # 004 §11: school equipment, with the parents' permission for that form of contact.
+        "school-text-without-parents-permission",
         make("text_message", "work", school_channel=True),
+        "needs_approval",
+        {"parental_consent"},
+        {"messaging.parent_permission"},
+    ),
+    (
+        "school-text",
+        make("text_message", "work", school_channel=True, parent_agreed_mode=True),
+        "record",
+        {"record_on_pupil_file"},
+        {"messaging.school_call_text", "messaging.no_text_conversation"},
+    ),
+    (
+        "school-text-adult-former-pupil",
+        make("text_message", "work", "former", school_channel=True),
         "record",
         {"record_on_pupil_file"},
         {"messaging.school_call_text"},
@@ -1081,7 +1119,15 @@ def test_defaults_make_facts_easy_to_build() -> None:
     facts = ContactFacts(kind="gift", purpose="personal", pupil_status="none", pupil_age=None)
     assert facts.years_since_leaving is None
     assert facts.exemption is None
-    flags = ("vulnerable", "parent_organised", "requester_is_head", "planned", "school_channel")
+    flags = (
+        "vulnerable",
+        "parent_organised",
+        "requester_is_head",
+        "planned",
+        "school_channel",
+        "declared",
+        "parent_agreed_mode",
+    )
     assert not any(getattr(facts, name) for name in flags)
 
 

@@ -279,3 +279,32 @@ def test_engine_settings_window_is_a_float(db):
 
 def test_a_school_s_defaults_are_the_engine_s_defaults(school):
     assert engine_settings_for(school) == EngineSettings()
+
+
+# --- Issue 18 points 3 and 7: the parents' agreed forms of contact; a parent-organised meeting
+
+
+def test_the_parents_agreed_modes_reach_the_engine(teacher, young_pupil):
+    assert not _facts(teacher, young_pupil, kind="text_message").parent_agreed_mode
+    young_pupil.agreed_contact_modes = ["text_message"]
+    young_pupil.save()
+    assert _facts(teacher, young_pupil, kind="text_message").parent_agreed_mode
+    assert not _facts(teacher, young_pupil, kind="phone_call").parent_agreed_mode
+
+
+def test_a_school_text_is_recorded_once_the_parents_agreed_to_texts(teacher, young_pupil):
+    answers = {
+        "with_family_only": False,
+        "on": dt.date(2030, 3, 13),
+        "kind": "text_message",
+        "purpose": "work",
+        "planned": True,
+        "school_channel": True,
+    }
+    before = assess_contact(requester=teacher, pupils=[young_pupil], **answers)
+    assert before.verdict == "needs_approval" and "parental_consent" in before.actions
+    young_pupil.agreed_contact_modes = ["text_message"]
+    young_pupil.save()
+    after = assess_contact(requester=teacher, pupils=[young_pupil], **answers)
+    assert after.verdict == "record"
+    assert "messaging.no_text_conversation" in {f.clause for f in after.findings}

@@ -236,3 +236,29 @@ def test_both_files_show_the_declaration_and_its_conditions(client, head, teache
         assert "Friend of own child" in page
         assert "Conditions: Term time only." in page
         assert "Covers: Lifts in your vehicle" in page
+
+
+# --- The parents' agreed forms of contact (issue 18 point 3; 004 §11) -------------------------
+
+
+def test_the_agreed_forms_of_contact_are_saved_in_order_and_audited(admin, pupil):
+    services.pupil_update(actor=admin, pupil=pupil, agreed_contact_modes=["email", "phone_call"])
+    pupil.refresh_from_db()
+    assert pupil.agreed_contact_modes == ["phone_call", "email"]
+    assert "agreed_contact_modes" in AuditEvent.objects.filter(action="pupil.update").last().reason
+
+
+def test_an_unknown_form_of_contact_is_refused(admin, pupil):
+    with pytest.raises(ValidationError) as caught:
+        services.pupil_update(actor=admin, pupil=pupil, agreed_contact_modes=["carrier_pigeon"])
+    assert "agreed_contact_modes" in caught.value.message_dict
+
+
+def test_the_pupil_page_says_what_the_parents_agreed_to(client, head, pupil):
+    _as(client, head)
+    page = text(client.get(reverse("pupil_detail", args=[pupil.pk])))
+    assert "The parents have not agreed to direct calls, texts or emails from staff" in page
+    pupil.agreed_contact_modes = ["text_message"]
+    pupil.save()
+    page = text(client.get(reverse("pupil_detail", args=[pupil.pk])))
+    assert "direct contact from staff by: Texts from a school phone" in page
