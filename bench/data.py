@@ -693,6 +693,7 @@ class _Builder:
         self.events: list[tuple] = []
         self.notices: list[tuple] = []
         self.seq = itertools.count()
+        self._conditions_given = False
         self.counts: Counter[str] = Counter()
         self.facts_cache: dict = {}
         self.absent: set[dt.date] = set()
@@ -1589,7 +1590,10 @@ class _Builder:
             item.notices.append((plan.decide, [person], "{ref} was rejected"))
             self._looks(item.pupils, decider, plan.resubmit or plan.submit, plan.decide)
             return Status.REJECTED
-        row.conditions = rng.choice(CONDITIONS) if rng.random() < 0.3 else ""
+        # About a third carry conditions, and always the first, so even a small school has one.
+        with_conditions = rng.random() < 0.3 or not self._conditions_given
+        row.conditions = rng.choice(CONDITIONS) if with_conditions else ""
+        self._conditions_given = self._conditions_given or with_conditions
         item.events.append(
             (plan.decide, decider, "approve", status, Status.APPROVED, row.conditions)
         )

@@ -4,6 +4,7 @@ from contacts.alerts.models import Alert, AlertEntry, CaseAction, CaseReferral
 from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.notifications.models import Notification
 from contacts.people.models import (
+    ColleagueRelationship,
     Invitation,
     ParentCarer,
     Pupil,
@@ -22,6 +23,7 @@ __all__ = [
     "CaseAction",
     "CaseReferral",
     "BoundaryConcern",
+    "ColleagueRelationship",
     "ContactRecord",
     "ContactRequest",
     "Disclosure",

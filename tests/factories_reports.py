@@ -188,7 +188,9 @@ def _requests(c: Cast, p: dict[str, Pupil]) -> dict[str, ContactRequest]:
         actor=c.teacher, contact_request=req, expected_version=None, reason="Ill."
     )
 
-    r["waiting"] = req = _request(c.colleague, current, kind="personal_details", purpose="personal")
+    # A personal number for an adult former pupil: the head may agree it (001 §5.1 bars it only
+    # for pupils and children).
+    r["waiting"] = req = _request(c.colleague, former, kind="personal_details", purpose="personal")
     _move(req, submitted_at=at(3, 1, 0))  # the first instant of the period
 
     r["withdrawn"] = req = _request(c.teacher, current)
@@ -442,7 +444,7 @@ EXPECTED: dict[str, list[tuple[str, int, int]]] = {
         ("Referred by the headteacher", 2, 0),
     ],
     "former": [
-        ("With a plan of involvement", 2, 1),
+        ("With a plan of involvement", 3, 1),
         ("Without a plan", 1, 0),
     ],
     "records_by_type": [

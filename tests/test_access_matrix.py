@@ -197,6 +197,8 @@ EXPECTED: dict[str, dict[str, Expected]] = {
         403, teacher=200, colleague=404, head=200, chair=404, governor=404, admin=200
     ),
     "relative_end": signed_in(405),
+    "colleague_declare": signed_in(405),
+    "colleague_end": signed_in(405),
     "relative_review": signed_in(405),
     # require_POST above role_required(RELATIVE_ACKNOWLEDGERS).
     "relative_acknowledge": signed_in(405),
@@ -309,6 +311,9 @@ def world(
     objects["case_referral"] = alert_services.case_referral_add(
         actor=dsl, alert=case, agency="early_help", referred_on=today
     )
+    objects["colleagues"] = people_services.colleague_relationship_declare(
+        actor=teacher, staff=teacher, colleague=colleague, kind="relative"
+    )
     newcomer = StaffFactory(school=school, email="newcomer@test.example", password=None)
     newcomer.set_unusable_password()
     newcomer.save()
@@ -326,6 +331,7 @@ def _kwargs(name, world):
             "staff_pattern",
             "staff_active",
             "relative_add",
+            "colleague_declare",
             "two_factor_reset",
             "governance_active",
             "governance_email",
@@ -380,6 +386,10 @@ def _kwargs(name, world):
         "governors_report_csv": {"table": "concerns"},
         "invitation_accept": {"token": world["invitation_token"]},
         "case_action_done": {"pk": world["alert"].pk, "action_pk": world["case_action"].pk},
+        "colleague_end": {
+            "pk": world["staff"].pk,
+            "relationship_pk": world["colleagues"].pk,
+        },
         "case_referral_respond": {
             "pk": world["alert"].pk,
             "referral_pk": world["case_referral"].pk,

@@ -48,7 +48,7 @@ from hypothesis import strategies as st
 from contacts.alerts import services as alert_services
 from contacts.alerts.models import CaseAction, CaseReferral
 from contacts.concerns.models import BoundaryConcern, LadoReferral
-from contacts.people.models import ParentCarer, Pupil, Staff, StaffRelative
+from contacts.people.models import ColleagueRelationship, ParentCarer, Pupil, Staff, StaffRelative
 from contacts.people.pupil_picker import FIND_BUTTON, FIND_INPUT
 from contacts.planned import services as planned_services
 from contacts.planned.models import ContactRequest, HeadAbsence, RequestNote
@@ -424,6 +424,21 @@ FORMS: list[Form] = [
         },
         kwargs=_pk("staff"),
         creates=StaffRelative,
+    ),
+    Form(
+        "colleague_declare",
+        "teacher",
+        lambda s: {"colleague": s["dsl"].pk, "kind": "close_friend"},
+        kwargs=lambda s: {"pk": s["teacher"].pk},
+        shown_on=("staff_detail", lambda s: {"pk": s["teacher"].pk}),
+        creates=ColleagueRelationship,
+    ),
+    Form(
+        "colleague_end",
+        "teacher",
+        lambda s: {},
+        kwargs=lambda s: {"pk": s["teacher"].pk, "relationship_pk": s["colleagues"].pk},
+        shown_on=("staff_detail", lambda s: {"pk": s["teacher"].pk}),
     ),
     Form(
         "relative_end",

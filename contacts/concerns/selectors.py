@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from django.db.models import Q, QuerySet
 
 from contacts.concerns.models import BoundaryConcern, LadoReferral
+from contacts.people import selectors as people_selectors
 from contacts.people.models import Staff
 from contacts.planned import workflow
 from contacts.planned.models import Route
@@ -79,7 +80,11 @@ def case_managers(concern: BoundaryConcern) -> QuerySet[Staff]:
     """Who manages the concern now: never the person it is about."""
     if concern.whistleblowing:
         return whistleblowing_keepers(concern.school_id, exclude=[concern.subject_id])
-    return workflow.people_for_route(concern.school_id, concern.route, exclude=[concern.subject_id])
+    # Never the person it is about, nor a colleague who declared a relationship with them.
+    related = people_selectors.related_colleague_ids(concern.subject_id)
+    return workflow.people_for_route(
+        concern.school_id, concern.route, exclude=[concern.subject_id, *related]
+    )
 
 
 def is_case_manager(user: Staff, concern: BoundaryConcern) -> bool:

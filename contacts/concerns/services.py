@@ -18,6 +18,7 @@ from contacts.concerns.models import BoundaryConcern, LadoOutcome, LadoReferral,
 from contacts.concerns.selectors import case_managers, is_case_manager
 from contacts.notifications.services import notify
 from contacts.people.models import Staff
+from contacts.planned import workflow
 from contacts.planned.models import ContactRequest, Route
 from contacts.records.models import ContactRecord
 from contacts.records.services import not_in_future
@@ -29,8 +30,9 @@ from safeguard.core.roles import Role
 
 
 def concern_route(subject: Staff) -> str:
-    """A concern about the headteacher goes to the chair of governors; any other to the head."""
-    if roles.has_role(subject, Role.HEADTEACHER):
+    """A concern about the headteacher, or about someone the head declared a relationship with
+    (003 §3), goes to the chair of governors; any other to the head."""
+    if roles.has_role(subject, Role.HEADTEACHER) or workflow.related_to_a_head(subject):
         return Route.CHAIR_OF_GOVERNORS
     return Route.HEADTEACHER
 

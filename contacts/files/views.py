@@ -12,6 +12,7 @@ from contacts.concerns import selectors as concerns_selectors
 from contacts.files import selectors as files_selectors
 from contacts.patterns.selectors import may_open_pattern
 from contacts.people import selectors as people_selectors
+from contacts.people.forms import ColleagueRelationshipForm
 from safeguard.accounts import services as two_factor
 from safeguard.audit.selectors import seen_by_panel
 from safeguard.audit.services import audit_view
@@ -64,6 +65,14 @@ def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "invitation_pending": latest_invitation is not None
         and latest_invitation.status == "pending",
         "can_add_relative": can_edit or staff.pk == request.user.pk,
+        "colleague_relationships": people_selectors.colleague_relationships_of(request.user, staff),
+        "colleague_form": ColleagueRelationshipForm(
+            colleagues=people_selectors.staff_selectable_by(request.user)
+            .filter(is_active=True)
+            .exclude(pk=staff.pk)
+        )
+        if can_edit or staff.pk == request.user.pk
+        else None,
         **_file_entries_context(request, staff),
         "concerns_about": concerns_selectors.concerns_managed_about(request.user, staff),
         "can_open_pattern": may_open_pattern(request.user, staff),

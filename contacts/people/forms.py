@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from contacts.people.models import (
     AgreedContactMode,
+    ColleagueKind,
     DeclaredContact,
     ParentCarer,
     Pupil,
@@ -171,6 +172,23 @@ class RelativeForm(_NoFormTag, PupilPickerForm, forms.ModelForm):
     def __init__(self, *args: Any, pupils: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pick_pupils(pupils)
+
+
+class ColleagueRelationshipForm(forms.Form):
+    colleague = forms.ModelChoiceField(
+        label="Colleague",
+        queryset=Staff.objects.none(),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    kind = forms.ChoiceField(
+        label="Relationship",
+        choices=ColleagueKind.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args: Any, colleagues: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["colleague"]).queryset = colleagues
 
 
 class RelativeDecisionForm(forms.Form):

@@ -512,6 +512,53 @@ class StaffRelative(models.Model):
         return f"RELATIVE-{self.pk}"
 
 
+class ColleagueKind(models.TextChoices):
+    RELATIVE = "relative", "Relative"
+    PARTNER = "partner", "Partner or in a relationship"
+    CLOSE_FRIEND = "close_friend", "Close friend"
+
+
+class ColleagueRelationship(models.Model):
+    """A relationship between two members of staff (003 §3): a relative, a partner or a close
+    friend. Neither manages the other, decides the other's requests or manages a concern about
+    the other. It only ever adds restrictions, so it counts from the moment it is declared.
+
+    The pair is kept in one order (`first` has the lower id), so one pair has one row."""
+
+    first = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=ColleagueKind.choices)
+    declared_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first__lt=F("second")), name="colleague_pair_in_order"
+            ),
+            models.UniqueConstraint(
+                fields=["first", "second"],
+                condition=Q(ended_at__isnull=True),
+                name="colleague_pair_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first} and {self.second} ({self.get_kind_display()})"
+
+    @property
+    def audit_ref(self) -> str:
+        return f"COLLEAGUES-{self.pk}"
+
+    def other(self, staff_id: int) -> Staff:
+        return self.second if staff_id == self.first_id else self.first
+
+
 class Invitation(models.Model):
     """A single-use link by which a new member of staff chooses their password. Only a hash of
     the link's token is kept, so nobody who reads the database can use a pending invitation."""

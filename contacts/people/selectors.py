@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from contacts.people.models import (
+    ColleagueRelationship,
     Invitation,
     ParentCarer,
     Pupil,
@@ -167,6 +168,31 @@ def relative_actions(
         can_acknowledge=live and keeps and not relative.is_acknowledged,
         can_review=live and keeps and relative.is_acknowledged,
         can_end=live and (own or keeps),
+    )
+
+
+def related_colleague_ids(staff_id: int) -> set[int]:
+    """The colleagues this member of staff has a declared relationship with (003 §3)."""
+    rows = ColleagueRelationship.objects.filter(ended_at__isnull=True).filter(
+        Q(first_id=staff_id) | Q(second_id=staff_id)
+    )
+    return {
+        other
+        for pair in rows.values_list("first_id", "second_id")
+        for other in pair
+        if other != staff_id
+    }
+
+
+def colleague_relationships_of(user: Staff, staff: Staff) -> QuerySet[ColleagueRelationship]:
+    """A member of staff's declared relationships with colleagues, for their file: shown to
+    themselves and to whoever edits people (who must know whom not to make whose manager)."""
+    if staff.school_id != user.school_id or not (
+        user.pk == staff.pk or roles.has_role(user, roles.PEOPLE_EDITORS)
+    ):
+        return ColleagueRelationship.objects.none()
+    return ColleagueRelationship.objects.filter(Q(first=staff) | Q(second=staff)).select_related(
+        "first", "second", "declared_by", "ended_by"
     )
 
 

@@ -23,6 +23,7 @@ from contacts.people.models import (
     FAMILY_ONLY_CONTACT,
     FAMILY_RELATIONSHIPS,
     AgreedContactMode,
+    ColleagueRelationship,
     DeclaredContact,
     Invitation,
     ParentCarer,
@@ -191,6 +192,13 @@ def _check_line_manager(
             {
                 "line_manager": "A deputy head, assistant head, safeguarding lead or administrator "
                 "oversees other staff, so only the headteacher can be their line manager."
+            }
+        )
+    if staff.pk is not None and manager.pk in selectors.related_colleague_ids(staff.pk):
+        raise ValidationError(
+            {
+                "line_manager": f"{staff.get_full_name()} and {manager.get_full_name()} declared "
+                "a relationship, so neither manages the other (003 §3). Choose someone else."
             }
         )
     if staff.pk is not None and _manages(staff, manager):
@@ -1243,6 +1251,88 @@ def relative_reviews_remind(*, today: dt.date | None = None) -> int:
             )
         reminded += 1
     return reminded
+
+
+def colleague_relationship_declare(
+    *, actor: Staff, staff: Staff, colleague: Staff, kind: str
+) -> ColleagueRelationship:
+    """Declare that two members of staff are relatives, partners or close friends (003 §3).
+
+    Either of them declares it, or whoever edits people. From then on neither manages the
+    other, decides the other's requests or manages a concern about the other. If one already
+    manages the other, the headteacher is told to give them another line manager.
+    """
+    if actor.pk != staff.pk:
+        _require_people_editor(actor, staff.school)
+    if colleague.school_id != staff.school_id or not colleague.is_active:
+        raise ValidationError({"colleague": "Choose an active colleague at this school."})
+    if colleague.pk == staff.pk:
+        raise ValidationError({"colleague": "Choose someone other than yourself."})
+    first, second = sorted((staff, colleague), key=lambda person: person.pk)
+    pair = ColleagueRelationship(first=first, second=second, kind=kind, declared_by=actor)
+    pair.full_clean(validate_unique=False, validate_constraints=False)
+    with transaction.atomic():
+        if ColleagueRelationship.objects.filter(
+            first=first, second=second, ended_at__isnull=True
+        ).exists():
+            raise ValidationError({"colleague": "This relationship is already declared."})
+        pair.save()
+        audit_record(
+            actor=actor,
+            school=staff.school,
+            action="colleague.declare",
+            obj=pair,
+            reason=f"{pair.get_kind_display()}: {first.audit_ref} and {second.audit_ref}",
+        )
+        if staff.line_manager_id == colleague.pk or colleague.line_manager_id == staff.pk:
+            _notify(
+                recipients=_people_keepers(staff.school_id, exclude=[staff.pk, colleague.pk]),
+                message="Two colleagues who manage one another declared a relationship: give "
+                "the one managed another line manager",
+                path=reverse("staff_detail", args=[staff.pk]),
+            )
+    return pair
+
+
+def _people_keepers(school_id: int, *, exclude: Iterable[int]) -> QuerySet[Staff]:
+    return (
+        Staff.objects.filter(
+            school_id=school_id,
+            is_active=True,
+            role_assignments__role__in=roles.PEOPLE_EDITORS,
+        )
+        .exclude(pk__in=list(exclude))
+        .distinct()
+    )
+
+
+def colleague_relationship_end(
+    *, actor: Staff, relationship: ColleagueRelationship
+) -> ColleagueRelationship:
+    """One of the two, or whoever edits people, says it no longer applies; it stays on file."""
+    with transaction.atomic():
+        locked = (
+            ColleagueRelationship.objects.select_for_update()
+            .select_related("first__school")
+            .get(pk=relationship.pk)
+        )
+        if locked.first.school_id != actor.school_id:
+            raise PermissionDenied("This is not one of your school's.")
+        if actor.pk not in (locked.first_id, locked.second_id):
+            _require_people_editor(actor, locked.first.school)
+        if locked.ended_at is not None:
+            raise ValidationError("This relationship has already ended.")
+        locked.ended_at = timezone.now()
+        locked.ended_by = actor
+        locked.save(update_fields=["ended_at", "ended_by"])
+        audit_record(
+            actor=actor,
+            school=locked.first.school,
+            action="colleague.end",
+            obj=locked,
+            reason=f"{locked.first.audit_ref} and {locked.second.audit_ref}",
+        )
+    return locked
 
 
 def school_bootstrap(

@@ -12,6 +12,12 @@ urlpatterns = [
     path("invitations/<int:pk>/withdraw/", views.invitation_revoke, name="invitation_revoke"),
     path("staff/<int:pk>/relatives/new/", views.relative_add, name="relative_add"),
     path("relatives/<int:pk>/end/", views.relative_end, name="relative_end"),
+    path("staff/<int:pk>/colleagues/", views.colleague_declare, name="colleague_declare"),
+    path(
+        "staff/<int:pk>/colleagues/<int:relationship_pk>/end/",
+        views.colleague_end,
+        name="colleague_end",
+    ),
     path("relatives/<int:pk>/review/", views.relative_review, name="relative_review"),
     path("relatives/awaiting/", views.relatives_awaiting, name="relatives_awaiting"),
     path(

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from contacts.people import importing, selectors, services
 from contacts.people.forms import (
+    ColleagueRelationshipForm,
     GovernanceActiveForm,
     GovernanceEmailForm,
     GovernorGiveForm,
@@ -178,6 +179,46 @@ def relative_end(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"The declaration for {relative.pupil.full_name} was ended.")
     return _back(request, relative)
+
+
+@require_POST
+def colleague_declare(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
+    if staff.pk != request.user.pk:
+        roles.require_role(request.user, roles.PEOPLE_EDITORS)
+    colleagues = selectors.staff_selectable_by(request.user).filter(is_active=True)
+    form = ColleagueRelationshipForm(request.POST, colleagues=colleagues.exclude(pk=staff.pk))
+    if form.is_valid():
+        try:
+            services.colleague_relationship_declare(
+                actor=request.user, staff=staff, **form.cleaned_data
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                f"The relationship with {form.cleaned_data['colleague'].full_name} was declared: "
+                "neither of you manages the other or decides the other's requests.",
+            )
+    else:
+        messages.error(request, "Choose a colleague and the relationship.")
+    return redirect("staff_detail", pk=staff.pk)
+
+
+@require_POST
+def colleague_end(request: AuthenticatedHttpRequest, pk: int, relationship_pk: int) -> HttpResponse:
+    staff = get_object_or_404(selectors.staff_visible_to(request.user), pk=pk)
+    relationship = get_object_or_404(
+        selectors.colleague_relationships_of(request.user, staff), pk=relationship_pk
+    )
+    try:
+        services.colleague_relationship_end(actor=request.user, relationship=relationship)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "The relationship was ended.")
+    return redirect("staff_detail", pk=staff.pk)
 
 
 @role_required(roles.RELATIVE_ACKNOWLEDGERS)

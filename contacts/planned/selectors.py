@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import F, Q, QuerySet
 
 from contacts.people.models import Staff, StaffRole
+from contacts.people.selectors import related_colleague_ids
 from contacts.planned import workflow
 from contacts.planned.models import ContactRequest, Route, Status
 from safeguard.core import roles
@@ -84,6 +85,7 @@ def decision_queue_for(user: Staff) -> QuerySet[ContactRequest]:
         requests_visible_to(user)
         .filter(workflow.decision_filter(user), status=Status.SUBMITTED)
         .exclude(requester_id=user.pk)
+        .exclude(requester_id__in=related_colleague_ids(user.pk))
         .select_related("requester")
         .order_by("submitted_at", "pk")
     )

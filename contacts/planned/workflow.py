@@ -4,7 +4,8 @@ The headteacher decides; the chair of governors when the headteacher is asking o
 the request. While the head is recorded absent, the deputy headteacher decides in the head's
 place, except a family-liaison entry (002), which only the head and the assistant head may read:
 the assistant head decides those. A photograph or film of pupils may be authorised by the head
-or any member of the senior leadership team (003 §5). Nobody decides their own request.
+or any member of the senior leadership team (003 §5). Nobody decides their own request, nor
+that of a colleague they declared a relationship with (003 §3).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections.abc import Iterable
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from contacts.people.models import Staff
+from contacts.people import selectors as people_selectors
+from contacts.people.models import Staff, StaffRole
 from contacts.planned.models import ContactRequest, HeadAbsence, Route
 from safeguard.core import roles
 from safeguard.core.models import School
@@ -39,8 +41,21 @@ def head_absent(school: School | int, on: dt.date | None = None) -> bool:
     ).exists()
 
 
+def related_to_a_head(staff: Staff) -> bool:
+    """Whether this member of staff declared a relationship with a headteacher (003 §3)."""
+    related = people_selectors.related_colleague_ids(staff.pk)
+    return (
+        bool(related)
+        and StaffRole.objects.filter(
+            staff_id__in=related, staff__is_active=True, role=Role.HEADTEACHER
+        ).exists()
+    )
+
+
 def route_for(*, requester: Staff, referred: bool) -> str:
-    if referred or roles.has_role(requester, Role.HEADTEACHER):
+    """The head's own requests, those the head referred, and those of someone the head declared
+    a relationship with go to the chair of governors (000 §introduction; 003 §3)."""
+    if referred or roles.has_role(requester, Role.HEADTEACHER) or related_to_a_head(requester):
         return Route.CHAIR_OF_GOVERNORS
     return Route.HEADTEACHER
 
@@ -75,6 +90,8 @@ def decider_role(user: Staff, request: ContactRequest, on: dt.date | None = None
     """The capacity in which this user may decide the request now, or None if they may not."""
     if user.pk == request.requester_id or user.school_id != request.school_id:
         return None
+    if request.requester_id in people_selectors.related_colleague_ids(user.pk):
+        return None
     held = roles.roles_of(user)
     if not held & roles.DECIDERS:
         return None
@@ -105,10 +122,11 @@ def people_for_route(
 
 def deciders(request: ContactRequest, on: dt.date | None = None) -> QuerySet[Staff]:
     """Everyone who may decide the request now (for notifications)."""
+    related = people_selectors.related_colleague_ids(request.requester_id)
     return people_for_route(
         request.school_id,
         request.route,
-        exclude=[request.requester_id],
+        exclude=[request.requester_id, *related],
         on=on,
         kind=request.kind,
         restricted=request.restricted,

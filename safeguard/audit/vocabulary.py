@@ -88,10 +88,11 @@ ACTIONS: dict[str, str] = {
     "relative.add": "Relationship with a pupil declared",
     "relative.acknowledge": "Declared relationship acknowledged",
     "relative.decline": "Declared relationship declined",
-    "relative.remove": "Staff relative removed",
     "relative.review": "Declared relationship reviewed",
     "relative.end": "Declared relationship ended",
     "relative.remind": "Declared relationship due for review",
+    "colleague.declare": "Relationship between colleagues declared",
+    "colleague.end": "Relationship between colleagues ended",
     "school.create": "School set up",
     "school.update": "School settings changed",
     "school.sign_in_methods_change": "Sign-in methods changed",
@@ -169,9 +170,16 @@ def _plain(code: str) -> str:
     return code.replace(".", " ").replace("_", " ").strip().capitalize()
 
 
+# Codes no longer written, kept so that older trails still read in words.
+RETIRED_ACTIONS: dict[str, str] = {
+    # Before a declaration was kept, ended, on both files (relative.end).
+    "relative.remove": "Staff relative removed",
+}
+
+
 def action_words(code: str) -> str:
     """An action as people say it ("request.approve" is "Request approved")."""
-    return ACTIONS.get(code) or _plain(code)
+    return ACTIONS.get(code) or RETIRED_ACTIONS.get(code) or _plain(code)
 
 
 def state_words(code: str) -> str:

@@ -23,6 +23,7 @@ from contacts.alerts.models import Alert, AlertEntry, CaseAction, CaseReferral
 from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.notifications.models import Notification
 from contacts.people.models import (
+    ColleagueRelationship,
     Invitation,
     ParentCarer,
     Pupil,
@@ -248,6 +249,16 @@ STAFF_RELATIVE_COLUMNS: Columns = (
 )
 
 ROLE_COLUMNS: Columns = (("role", "Role"),)
+
+COLLEAGUE_COLUMNS: Columns = (
+    ("reference", "Reference"),
+    ("colleague", "Colleague"),
+    ("relationship", "Relationship"),
+    ("declared_at", "Declared"),
+    ("declared_by", "Declared by"),
+    ("ended_at", "Ended"),
+    ("ended_by", "Ended by"),
+)
 
 ALERT_COLUMNS: Columns = (
     ("reference", "Reference"),
@@ -491,6 +502,22 @@ ROLES = ExportTable(
     ROLE_COLUMNS,
     exported={"role": "role"},
     left_out={"id": INTERNAL_ID, "staff": SUBJECT},
+)
+COLLEAGUES = ExportTable(
+    "colleague_relationships",
+    ColleagueRelationship,
+    COLLEAGUE_COLUMNS,
+    exported={
+        "id": "reference",
+        # One of the two is the person the export is about; the other is the colleague.
+        "first": "colleague",
+        "second": "colleague",
+        "kind": "relationship",
+        "created_at": "declared_at",
+        "declared_by": "declared_by",
+        "ended_at": "ended_at",
+        "ended_by": "ended_by",
+    },
 )
 ALERTS = ExportTable(
     "needs_attention",
@@ -928,6 +955,7 @@ STAFF_TABLES: tuple[ExportTable | OwnRow, ...] = (
     ROLES,
     INVITATIONS,
     RELATIVES,
+    COLLEAGUES,
     REQUESTS,
     REQUEST_NOTES,
     DECISIONS,

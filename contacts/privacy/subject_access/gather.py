@@ -37,7 +37,14 @@ from contacts.alerts.models import ESCALATION_STEPS, Alert, AlertEntry, CaseActi
 from contacts.concerns import selectors
 from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.notifications.models import Notification
-from contacts.people.models import Invitation, ParentCarer, Pupil, Staff, StaffRelative
+from contacts.people.models import (
+    ColleagueRelationship,
+    Invitation,
+    ParentCarer,
+    Pupil,
+    Staff,
+    StaffRelative,
+)
 from contacts.planned.models import ContactRequest, RequestNote
 from contacts.privacy.models import LegalHold
 from contacts.privacy.subject_access.columns import (
@@ -50,6 +57,7 @@ from contacts.privacy.subject_access.columns import (
     AUDIT_EVENTS,
     CASE_ACTIONS,
     CASE_REFERRALS,
+    COLLEAGUES,
     CONCERNS,
     DECISIONS,
     DISCLOSURES,
@@ -87,6 +95,26 @@ from safeguard.core.uploads import stored_path
 
 def _named(person: Staff | Pupil | None) -> str:
     return person.full_name if person is not None else ""
+
+
+def _colleague_relationships(staff: Staff) -> QuerySet[ColleagueRelationship]:
+    return (
+        ColleagueRelationship.objects.filter(Q(first=staff) | Q(second=staff))
+        .select_related("first", "second", "declared_by", "ended_by")
+        .order_by("created_at", "pk")
+    )
+
+
+def _colleague_row(item: ColleagueRelationship, staff: Staff) -> dict[str, Any]:
+    return {
+        "reference": item.audit_ref,
+        "colleague": item.other(staff.pk).full_name,
+        "relationship": item.get_kind_display(),
+        "declared_at": item.created_at,
+        "declared_by": _named(item.declared_by),
+        "ended_at": item.ended_at,
+        "ended_by": _named(item.ended_by),
+    }
 
 
 def _ref(obj: Any) -> str:
@@ -1004,6 +1032,11 @@ def staff_export(*, actor: Staff, staff: Staff) -> SubjectAccess:
             RELATIVES,
             "Relationships with pupils they declared",
             [_relative_row(r, "pupil") for r in found.relatives],
+        ),
+        _table(
+            COLLEAGUES,
+            "Relationships with colleagues declared",
+            [_colleague_row(r, staff) for r in _colleague_relationships(staff)],
         ),
         _table(
             REQUESTS,

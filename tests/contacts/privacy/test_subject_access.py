@@ -64,6 +64,7 @@ STAFF_TABLES = [
     "roles",
     "invitations",
     "relatives",
+    "colleague_relationships",
     "requests",
     "request_notes",
     "decisions",
