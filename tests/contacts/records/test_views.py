@@ -455,7 +455,7 @@ def test_post_only_addresses_refuse_get(client, teacher, pupil):
     assert response.status_code == 405
 
 
-def test_a_relationship_record_prompts_the_head_to_consider_the_lado(client, teacher, head):
+def test_a_relationship_record_prompts_the_head_to_ask_the_lado(client, teacher, head):
     adult = PupilFactory(
         school=teacher.school,
         date_of_birth=timezone.localdate() - dt.timedelta(days=25 * 366),
@@ -467,9 +467,9 @@ def test_a_relationship_record_prompts_the_head_to_consider_the_lado(client, tea
     response = _post(_as(client, teacher), "relationship", data)
     record = _new_record()
     assert record.kind == "relationship"
-    assert "consider_lado" in record.actions
+    assert "consult_lado" in record.actions
     page = text(_as(client, head).get(response.url))
-    assert "Consider consulting the LADO" in page
+    assert "Ask the LADO for advice" in page
     assert head.school.lado_phone in page
 
 
