@@ -18,6 +18,7 @@ from contacts.concerns.models import BoundaryConcern, LadoOutcome, LadoReferral,
 from contacts.concerns.selectors import case_managers, is_case_manager
 from contacts.notifications.services import notify
 from contacts.people.models import Staff
+from contacts.planned import selectors as planned_selectors
 from contacts.planned import workflow
 from contacts.planned.models import ContactRequest, Route
 from contacts.records.models import ContactRecord
@@ -203,8 +204,10 @@ def lado_record(
         raise PermissionDenied("A referral about you is recorded by someone else.")
     if concern is not None and concern.school_id != actor.school_id:
         raise PermissionDenied("That concern belongs to another school.")
-    if contact_request is not None and contact_request.school_id != actor.school_id:
-        raise PermissionDenied("That request belongs to another school.")
+    if contact_request is not None and not (
+        planned_selectors.requests_visible_to(actor).filter(pk=contact_request.pk).exists()
+    ):
+        raise PermissionDenied("That request is not one you can see.")
     errors: dict[str, str] = {}
     if contact_request is not None and contact_request.requester_id != subject.pk:
         errors["subject"] = (

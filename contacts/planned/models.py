@@ -451,7 +451,11 @@ class PlanReview(models.Model):
             models.CheckConstraint(condition=~Q(note=""), name="planreview_has_note"),
             models.CheckConstraint(
                 condition=Q(decision=PlanDecision.END, next_review_date__isnull=True)
-                | (~Q(decision=PlanDecision.END) & Q(next_review_date__gt=F("reviewed_on"))),
+                # A NULL would pass a check unnoticed: the date is asked for in so many words.
+                | (
+                    ~Q(decision=PlanDecision.END)
+                    & Q(next_review_date__isnull=False, next_review_date__gt=F("reviewed_on"))
+                ),
                 name="planreview_next_date_unless_ended",
             ),
             models.CheckConstraint(
