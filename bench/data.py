@@ -64,6 +64,7 @@ from contacts.planned.models import (
     Route,
     Status,
 )
+from contacts.planned.services import plan_needed
 from contacts.records.models import (
     DIRECTED,
     RECORD_KINDS,
@@ -1445,12 +1446,10 @@ class _Builder:
             route=Route.CHAIR_OF_GOVERNORS if person is self.head else Route.HEADTEACHER,
         )
         snapshot(row, assessment)
-        if assessment.needs_approval and (
-            ContactRequest.needs_plan.fget(row)  # type: ignore[attr-defined]
-            or any(not p.is_current(day) for p in pupils)
-        ):
+        if plan_needed(assessment, pupils, day):
             row.plan_outcomes = "Support with the next step in education or work."
             row.plan_timescales = rng.choice(["One meeting.", "Three sessions over a term."])
+            row.plan_support = "A meeting with the line manager after each session."
             row.plan_review_date = day + dt.timedelta(days=rng.randint(30, 180))
         item = _Pending(row, pupils)
         ev, notes, notices = item.events, item.notes, item.notices

@@ -12,7 +12,13 @@ from contacts.people.models import (
     StaffRelative,
     StaffRole,
 )
-from contacts.planned.models import ContactRequest, HeadAbsence, RequestNote
+from contacts.planned.models import (
+    ContactRequest,
+    HeadAbsence,
+    PlanReview,
+    PlanSession,
+    RequestNote,
+)
 from contacts.privacy.models import LegalHold
 from contacts.records.models import Addendum, ContactRecord, Disclosure
 
@@ -33,6 +39,8 @@ __all__ = [
     "LegalHold",
     "Notification",
     "ParentCarer",
+    "PlanReview",
+    "PlanSession",
     "Pupil",
     "RequestNote",
     "Staff",

@@ -385,6 +385,8 @@ def _demo_requests(people: dict[str, Staff], current: list[Pupil], former: list[
     plan: dict[str, Any] = {
         "plan_outcomes": "Advice on applying for teacher training.",
         "plan_timescales": "Two meetings over a month.",
+        "plan_support": "A check-in with the deputy head after each meeting.",
+        "plan_signposting": "The university's careers service.",
         "plan_review_date": timezone.localdate() + dt.timedelta(days=45),
     }
     erin = _ask(
@@ -430,6 +432,7 @@ def _demo_requests(people: dict[str, Staff], current: list[Pupil], former: list[
         reasons="Owen has asked me to be a referee for his police application.",
         plan_outcomes="A reference discussion only.",
         plan_timescales="One meeting.",
+        plan_support="The chair of governors is told after the meeting.",
         plan_review_date=timezone.localdate() + dt.timedelta(days=60),
     )
     _ask(
@@ -456,6 +459,31 @@ def _demo_requests(people: dict[str, Staff], current: list[Pupil], former: list[
         contact_request=maths,
         expected_version=maths.version,
         reason="The pupil is the child of a governor: the chair should decide.",
+    )
+    # A plan of involvement agreed and under way, with its first session logged.
+    ellie = _ask(
+        people["mentor"],
+        [former[12]],
+        5,
+        kind="meeting",
+        purpose="work",
+        place="Anytown college library",
+        reasons="Ellie, who left this summer, asked for help settling in at college.",
+        plan_outcomes="Ellie knows who to ask for help at college and keeps up with her work.",
+        plan_timescales="Three meetings this term, then a review.",
+        plan_support="A talk with the deputy head after each meeting.",
+        plan_agencies="The college's student support team.",
+        plan_signposting="The college's counselling service and the local young people's hub.",
+        plan_review_date=timezone.localdate() + dt.timedelta(days=30),
+    )
+    ellie = planned_services.request_decide(
+        actor=head, contact_request=ellie, decision="approve", expected_version=ellie.version
+    )
+    planned_services.plan_session_log(
+        actor=people["mentor"],
+        contact_request=ellie,
+        held_on=timezone.localdate(),
+        what_happened="A short call to arrange the first meeting; Ellie is settling in well.",
     )
     _ask(
         people["teacher"],

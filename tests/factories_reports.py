@@ -122,6 +122,7 @@ def make_pupils(school: School) -> dict[str, Pupil]:
 PLAN = {
     "plan_outcomes": f"Confidence at interviews; {SECRET}.",
     "plan_timescales": "One term.",
+    "plan_support": "Fortnightly supervision with the line manager.",
 }
 
 
@@ -210,7 +211,13 @@ def _requests(c: Cast, p: dict[str, Pupil]) -> dict[str, ContactRequest]:
         starts_at=at(3, 21, 15),
         plan_review_date=dt.date(2023, 4, 30),  # long past: the plan is overdue a review
     )
-    _complete(req)
+    # A plan lives on after its first session (no outcome completes it): still approved.
+    planned_services.plan_session_log(
+        actor=req.requester,
+        contact_request=req,
+        held_on=dt.date(2023, 3, 21),
+        what_happened=f"Practised an interview; {SECRET}.",
+    )
 
     r["former_no_plan"] = req = _request(c.teacher, leaver)
     _move(req, submitted_at=at(3, 21, 10), starts_at=at(3, 22, 15))
@@ -433,10 +440,10 @@ EXPECTED: dict[str, list[tuple[str, int, int]]] = {
     "requests_by_status": [
         ("Waiting for a decision", 2, 1),
         ("More information asked for", 1, 0),
-        ("Approved", 3, 4),
+        ("Approved", 4, 4),
         ("Rejected", 1, 1),
         ("Withdrawn", 1, 0),
-        ("Completed", 2, 0),
+        ("Completed", 1, 0),
         ("Cancelled", 1, 0),
     ],
     "chair_decisions": [

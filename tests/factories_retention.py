@@ -77,6 +77,7 @@ def make_old_request(requester, pupils, *, on: dt.date = RECORDED, **overrides):
     answers = {
         "plan_outcomes": "Help with a university application.",
         "plan_timescales": "One meeting.",
+        "plan_support": "A talk with the line manager afterwards.",
         "plan_review_date": future(30).date(),
     } | overrides
     return age(make_request(requester, pupils, **answers), on)

@@ -23,7 +23,7 @@ from policies import services as policy_services
 from safeguard.core.roles import Role
 from tests.factories import StaffFactory, StaffRelativeFactory
 from tests.factories_records import make_concern, make_disclosure, make_lado, make_record
-from tests.factories_requests import make_request
+from tests.factories_requests import make_former_pupil, make_plan, make_request
 from tests.helpers import sign_in
 from tests.test_views_access import ALL_PATTERNS, _label
 
@@ -220,6 +220,15 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "request_note": signed_in(405),
     "request_refer": signed_in(405),
     "request_review": signed_in(405),
+    # The world's plan of involvement, approved: its requester (the teacher) logs sessions; the
+    # head, and the deputy acting for the head away in `world`, review it. Those who see it and
+    # may not act on it are refused (403); nobody else learns it exists.
+    "request_session": signed_in(
+        404, teacher=200, head=403, deputy=403, assistant=403, line_manager=403
+    ),
+    "request_plan_review": signed_in(
+        404, teacher=403, head=200, deputy=200, assistant=403, line_manager=403
+    ),
     "request_withdraw": signed_in(405),
     # require_POST above role_required(DISCLOSURE_REVIEWERS).
     "retention_review": signed_in(405),
@@ -283,6 +292,7 @@ def world(
             review_due=today,
         ),
         "request": make_request(teacher, [pupil]),
+        "plan": make_plan(teacher, [make_former_pupil(school)], approve_as=head),
         "record": make_record(teacher, [pupil]),
         "disclosure": make_disclosure(teacher, pupil),
         "concern": make_concern(colleague, teacher),
@@ -375,6 +385,8 @@ def _kwargs(name, world):
             "case_referral_add",
         ],
     }
+    if name in ("request_session", "request_plan_review"):
+        return {"pk": world["plan"].pk}
     if name.startswith("request_") and name != "request_new":
         return {"pk": world["request"].pk}
     for key, names in by_object.items():

@@ -51,7 +51,14 @@ from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.people.models import ColleagueRelationship, ParentCarer, Pupil, Staff, StaffRelative
 from contacts.people.pupil_picker import FIND_BUTTON, FIND_INPUT
 from contacts.planned import services as planned_services
-from contacts.planned.models import ContactRequest, HeadAbsence, RequestNote
+from contacts.planned.models import (
+    ContactRequest,
+    HeadAbsence,
+    PlanReview,
+    PlanSession,
+    RequestNote,
+)
+from contacts.planned.services import PLAN_PARTS
 from contacts.privacy import services as privacy_services
 from contacts.privacy.models import LegalHold
 from contacts.records.models import Addendum, ContactRecord, Disclosure
@@ -571,6 +578,30 @@ FORMS: list[Form] = [
         lambda s: {"note": "Looked fine."},
         kwargs=_pk("approved"),
         shown_on=_on_request("approved"),
+    ),
+    # The plan of involvement in `world`, approved: a session, and a review by the head.
+    Form(
+        "request_session",
+        "teacher",
+        lambda s: {"held_on": _day(0), "what_happened": "Went through interview questions."},
+        kwargs=_pk("plan"),
+        creates=PlanSession,
+    ),
+    Form(
+        "request_plan_review",
+        "head",
+        lambda s: (
+            _version("plan")(s)
+            | {name: getattr(s["plan"], name) for name in PLAN_PARTS}
+            | {
+                "reviewed_on": _day(0),
+                "decision": "continue",
+                "note": "Going well: keep to the plan.",
+                "next_review_date": _day(30),
+            }
+        ),
+        kwargs=_pk("plan"),
+        creates=PlanReview,
     ),
     Form(
         "absences",

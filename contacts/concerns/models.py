@@ -148,6 +148,15 @@ class LadoReferral(models.Model):
     concern = models.ForeignKey(
         BoundaryConcern, on_delete=models.SET_NULL, null=True, blank=True, related_name="lado"
     )
+    # The request the LADO was asked about: a close relationship with a former pupil is not
+    # decided until a consultation about it is recorded (000 §contact with former pupils).
+    related_request = models.ForeignKey(
+        ContactRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="lado_referrals",
+    )
     referral_type = models.CharField(max_length=20, choices=LadoType.choices)
     contacted_at = models.DateTimeField("date and time of the call")
     spoke_to = models.CharField("who was spoken to", max_length=120)

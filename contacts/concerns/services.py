@@ -18,6 +18,7 @@ from contacts.concerns.models import BoundaryConcern, LadoOutcome, LadoReferral,
 from contacts.concerns.selectors import case_managers, is_case_manager
 from contacts.notifications.services import notify
 from contacts.people.models import Staff
+from contacts.planned import selectors as planned_selectors
 from contacts.planned import workflow
 from contacts.planned.models import ContactRequest, Route
 from contacts.records.models import ContactRecord
@@ -193,15 +194,27 @@ def lado_record(
     spoke_to: str,
     advice: str,
     concern: BoundaryConcern | None = None,
+    contact_request: ContactRequest | None = None,
 ) -> LadoReferral:
-    """A consultation with, or referral to, the LADO about a member of staff."""
+    """A consultation with, or referral to, the LADO about a member of staff; about one of
+    their requests when it is the LADO's advice on it (a close relationship with a former
+    pupil waits for it before it is decided), and then its deciders are told."""
     if actor.school_id != subject.school_id or not roles.has_role(actor, roles.LADO_RECORDERS):
         raise PermissionDenied("Only the headteacher, the chair or the DSL record LADO contact.")
     if actor.pk == subject.pk:
         raise PermissionDenied("A referral about you is recorded by someone else.")
     if concern is not None and concern.school_id != actor.school_id:
         raise PermissionDenied("That concern belongs to another school.")
+    if contact_request is not None and not (
+        planned_selectors.requests_visible_to(actor).filter(pk=contact_request.pk).exists()
+    ):
+        raise PermissionDenied("That request is not one you can see.")
     errors: dict[str, str] = {}
+    if contact_request is not None and contact_request.requester_id != subject.pk:
+        errors["subject"] = (
+            f"The LADO is asked about {contact_request.reference} about the member of staff "
+            f"who made it, {contact_request.requester.full_name}."
+        )
     if referral_type not in LadoType.values:
         errors["referral_type"] = "Choose consultation or referral."
     if not spoke_to.strip():
@@ -216,6 +229,7 @@ def lado_record(
         recorded_by=actor,
         subject=subject,
         concern=concern,
+        related_request=contact_request,
         referral_type=referral_type,
         contacted_at=contacted_at,
         spoke_to=spoke_to.strip(),
@@ -229,8 +243,15 @@ def lado_record(
             # One of LadoType.values, as checked above.
             action=lado_action(cast("LadoKind", referral_type)),
             obj=referral,
-            reason=f"about {subject.audit_ref}",
+            reason=f"about {subject.audit_ref}"
+            + (f", on {contact_request.reference}" if contact_request else ""),
         )
+        if contact_request is not None:
+            notify(
+                recipients=workflow.deciders(contact_request).exclude(pk=actor.pk),
+                message=f"{contact_request.reference}: the LADO's advice on it is recorded",
+                path=reverse("request_detail", args=[contact_request.pk]),
+            )
     return referral
 
 

@@ -170,6 +170,7 @@ def lado_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if record_id := request.GET.get("record"):
         record = get_object_or_404(records_selectors.records_visible_to(request.user), pk=record_id)
         initial["subject"] = record.author_id
+    item = None
     if request_id := request.GET.get("request"):
         item = get_object_or_404(planned_selectors.requests_visible_to(request.user), pk=request_id)
         initial["subject"] = item.requester_id
@@ -186,6 +187,7 @@ def lado_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 spoke_to=data["spoke_to"],
                 advice=data["advice"],
                 concern=concern,
+                contact_request=item,
             )
         except ValidationError as error:
             if hasattr(error, "error_dict") and "contacted_at" in error.error_dict:
@@ -194,7 +196,8 @@ def lado_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{referral.reference} was recorded.")
             return redirect("lado_detail", pk=referral.pk)
-    return render(request, "contacts/lado/lado_form.html", {"form": form, "concern": concern})
+    context = {"form": form, "concern": concern, "about_request": item}
+    return render(request, "contacts/lado/lado_form.html", context)
 
 
 @role_required(roles.LADO_RECORDERS)

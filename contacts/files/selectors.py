@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from contacts.people.models import Pupil, Staff
-from contacts.planned.models import ContactRequest
+from contacts.planned.models import ContactRequest, PlanReview
 from contacts.planned.selectors import can_read_request, requests_visible_to
 from contacts.records.models import ContactRecord, Disclosure
 from contacts.records.selectors import can_read_record, disclosures_visible_to, records_visible_to
@@ -81,7 +81,12 @@ def _file_load(user: Staff, references: list[tuple[str, int, object]]) -> list[d
         rows = (
             ContactRequest.objects.filter(pk__in=wanted["request"])
             .select_related("requester", "decided_by")
-            .prefetch_related("pupils")
+            # A plan's sessions and reviews are on the file with it: two queries for the page.
+            .prefetch_related(
+                "pupils",
+                "plan_sessions",
+                Prefetch("plan_reviews", PlanReview.objects.select_related("reviewed_by")),
+            )
             .annotate(note_count=Count("notes"))
         )
         items |= {("request", item.pk): item for item in rows}

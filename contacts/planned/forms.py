@@ -9,9 +9,20 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
 
-from contacts.planned.models import ContactRequest
+from contacts.planned.models import ContactRequest, PlanDecision
 from policies.forms import ContactQuestionForm
 from safeguard.core.forms import DATE_INPUT, TIME_INPUT, BoundedModelMultipleChoiceField
+
+# The plan of involvement's fields on the request form, and what each is when left out.
+PLAN_FIELDS = (
+    "plan_outcomes",
+    "plan_timescales",
+    "plan_support",
+    "plan_agencies",
+    "plan_signposting",
+    "plan_review_date",
+)
+NO_PLAN: dict[str, Any] = dict.fromkeys(PLAN_FIELDS, "") | {"plan_review_date": None}
 
 
 class RequestForm(ContactQuestionForm):
@@ -32,13 +43,35 @@ class RequestForm(ContactQuestionForm):
         label="Plan of involvement: expected outcomes",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Needed for a former pupil: what the contact is meant to achieve.",
+        help_text="Needed for a former pupil: what the contact is meant to achieve. Not for a "
+        "close relationship, which the headteacher takes to the LADO instead.",
     )
     plan_timescales = forms.CharField(
         label="Plan of involvement: timescales",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Needed for a former pupil: how long the involvement lasts, and how often.",
+    )
+    plan_support = forms.CharField(
+        label="Plan of involvement: support or supervision for you",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed for a former pupil: who supports or supervises you while it lasts, "
+        "for example a fortnightly meeting with your line manager.",
+    )
+    plan_agencies = forms.CharField(
+        label="Plan of involvement: other agencies involved",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Any other service working with them (a leaving-care team, a college's "
+        "student support), if there is one.",
+    )
+    plan_signposting = forms.CharField(
+        label="Plan of involvement: signposting given to services outside school",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Help that lies outside school is signposted to the services that give it: "
+        "say which you pointed them to, if any.",
     )
     plan_review_date = forms.DateField(
         label="Plan of involvement: review date", required=False, widget=DATE_INPUT
@@ -58,9 +91,7 @@ class RequestForm(ContactQuestionForm):
         "school_channel",
         "vulnerable_context",
         "reasons",
-        "plan_outcomes",
-        "plan_timescales",
-        "plan_review_date",
+        *PLAN_FIELDS,
     ]
 
     def __init__(self, *args: Any, pupils: Any, **kwargs: Any) -> None:
@@ -69,6 +100,16 @@ class RequestForm(ContactQuestionForm):
         del self.fields["planned"]
         self.order_fields(self.field_order)
         self.pick_pupils(pupils)
+        self.asks_plan = True
+
+    def without_plan(self) -> None:
+        """Leave out the plan of involvement: the policies ask the head to consult the LADO
+        instead (a close relationship is not a plan with outcomes to expect)."""
+        self.asks_plan = False
+        for name in PLAN_FIELDS:
+            self.fields.pop(name, None)
+            if hasattr(self, "cleaned_data"):
+                self.cleaned_data.pop(name, None)
 
     def clean(self) -> dict[str, Any]:
         data = cast("dict[str, Any]", forms.Form.clean(self))  # Django returns cleaned_data
@@ -93,9 +134,7 @@ class RequestForm(ContactQuestionForm):
             "school_channel": request.school_channel,
             "vulnerable_context": request.vulnerable_context,
             "reasons": request.reasons,
-            "plan_outcomes": request.plan_outcomes,
-            "plan_timescales": request.plan_timescales,
-            "plan_review_date": request.plan_review_date,
+            **{name: getattr(request, name) for name in PLAN_FIELDS},
         }
 
     def assessment_arguments(self) -> dict[str, Any]:
@@ -131,9 +170,7 @@ class RequestForm(ContactQuestionForm):
             "starts_at": starts_at,
             "place": data["place"],
             "reasons": data["reasons"],
-            "plan_outcomes": data["plan_outcomes"],
-            "plan_timescales": data["plan_timescales"],
-            "plan_review_date": data["plan_review_date"],
+            **{name: data.get(name, NO_PLAN[name]) for name in PLAN_FIELDS},
         }
 
 
@@ -155,6 +192,15 @@ class DecisionForm(_Plain):
         ],
         widget=forms.RadioSelect,
     )
+
+    def __init__(self, *args: Any, only_ask: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if only_ask:
+            # Approving or rejecting waits (for the LADO's advice): asking does not.
+            field = cast(forms.ChoiceField, self.fields["decision"])
+            field.choices = [("ask", "Ask for more information")]
+            field.initial = "ask"
+
     conditions = forms.CharField(
         label="Conditions (if approving)",
         required=False,
@@ -199,6 +245,92 @@ class ReviewForm(_Plain):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class SessionForm(_Plain):
+    # Sessions are added, never changed: there is no version to check.
+    version = None  # type: ignore[assignment]  # how Django removes an inherited field
+    held_on = forms.DateField(label="Date of the session", widget=DATE_INPUT)
+    what_happened = forms.CharField(
+        label="What happened",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What you did together, and how it went against the plan's expected outcomes.",
+    )
+    concerns = forms.CharField(
+        label="Anything of concern",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The headteacher is told, and it needs their attention, if you write "
+        "anything here.",
+    )
+
+
+class PlanReviewForm(_Plain):
+    """A review of a plan of involvement. The plan's parts come filled in as they stand: a
+    change is made by changing them here and choosing "change the plan"."""
+
+    reviewed_on = forms.DateField(label="Date of the review", widget=DATE_INPUT)
+    decision = forms.ChoiceField(
+        label="The plan", choices=PlanDecision.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label="What the review found",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="How the sessions went against the expected outcomes, and why the plan "
+        "continues, changes or ends.",
+    )
+    next_review_date = forms.DateField(
+        label="Next review",
+        required=False,
+        widget=DATE_INPUT,
+        help_text="Needed unless the plan ends.",
+    )
+    plan_outcomes = forms.CharField(
+        label="Expected outcomes", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    plan_timescales = forms.CharField(
+        label="Timescales", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    plan_support = forms.CharField(
+        label="Support or supervision for the member of staff",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    plan_agencies = forms.CharField(
+        label="Other agencies involved", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    plan_signposting = forms.CharField(
+        label="Signposting given to services outside school",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+    PLAN_PARTS = (
+        "plan_outcomes",
+        "plan_timescales",
+        "plan_support",
+        "plan_agencies",
+        "plan_signposting",
+    )
+
+    @classmethod
+    def initial_from(cls, request: ContactRequest) -> dict[str, Any]:
+        return {"version": request.version, "reviewed_on": timezone.localdate()} | {
+            name: getattr(request, name) for name in cls.PLAN_PARTS
+        }
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        # A part left out of the POST is left as it is.
+        plan = {name: data[name] for name in self.PLAN_PARTS if name in self.data}
+        return {
+            "expected_version": data["version"],
+            "reviewed_on": data["reviewed_on"],
+            "decision": data["decision"],
+            "note": data["note"],
+            "next_review_date": data["next_review_date"],
+            "plan": plan,
+        }
 
 
 class AbsenceForm(_Plain):

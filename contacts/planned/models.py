@@ -38,6 +38,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (Status.MORE_INFORMATION, "withdraw"): Status.WITHDRAWN,
     (Status.APPROVED, "complete"): Status.COMPLETED,
     (Status.APPROVED, "cancel"): Status.CANCELLED,
+    # A plan of involvement is finished when a review ends it, not by its first outcome.
+    (Status.APPROVED, "end_plan"): Status.COMPLETED,
 }
 
 
@@ -58,6 +60,10 @@ OPEN = (Status.DRAFT, Status.SUBMITTED, Status.MORE_INFORMATION)
 
 EDITABLE = (Status.DRAFT, Status.MORE_INFORMATION)
 
+# The states in which an agreed plan of involvement lives until a review ends it. A plan
+# completed by its first outcome, before plans had sessions, lives on too: it is still reviewed.
+PLAN_LIVES = (Status.APPROVED, Status.COMPLETED)
+
 
 class Route(models.TextChoices):
     HEADTEACHER = "headteacher", "Headteacher"
@@ -66,12 +72,17 @@ class Route(models.TextChoices):
 
 class ContactRequestQuerySet(models.QuerySet):
     def overdue(self, now: dt.datetime | None = None) -> ContactRequestQuerySet:
-        """Approved contact whose time has passed with no outcome recorded."""
-        return self.filter(status=Status.APPROVED, starts_at__lt=now or timezone.now())
+        """Approved contact whose time has passed with no outcome recorded: for a plan of
+        involvement, no session logged yet."""
+        return self.filter(
+            status=Status.APPROVED, starts_at__lt=now or timezone.now(), sessions_logged=0
+        )
 
     def plans_past_review(self, on: dt.date | None = None) -> ContactRequestQuerySet:
+        """Living plans of involvement whose review date has passed with no review done."""
         return self.filter(
-            status__in=(Status.APPROVED, Status.COMPLETED),
+            status__in=PLAN_LIVES,
+            plan_ended_at__isnull=True,
             plan_review_date__lt=on or timezone.localdate(),
         )
 
@@ -99,10 +110,20 @@ class ContactRequest(models.Model):
     starts_at = models.DateTimeField("date and time")
     place = models.CharField(max_length=200)
     reasons = models.TextField()
-    # A plan of involvement, required for contact with a former pupil (000).
+    # A plan of involvement, required for contact with a former pupil (000 §contact with former
+    # pupils): asked for with the request, agreed by its approval, then lived: sessions logged
+    # under it (PlanSession), reviewed by whoever decides the request (PlanReview), which moves
+    # the review date on, changes the plan or ends it.
     plan_outcomes = models.TextField("expected outcomes", blank=True)
     plan_timescales = models.TextField("timescales", blank=True)
     plan_review_date = models.DateField("plan review date", null=True, blank=True)
+    plan_support = models.TextField("support or supervision for the member of staff", blank=True)
+    plan_agencies = models.TextField("other agencies involved", blank=True)
+    plan_signposting = models.TextField("signposting to services outside school", blank=True)
+    plan_ended_at = models.DateTimeField("plan ended", null=True, blank=True)
+    # Sessions logged under the plan, counted on the row the session service locks, so a list
+    # of requests says "outcome overdue" without reading the sessions.
+    sessions_logged = models.PositiveIntegerField(default=0)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     # The engine's assessment when last submitted, kept as shown to the decider.
@@ -197,8 +218,12 @@ class ContactRequest(models.Model):
             # The dashboard's plans of involvement past review: counted and the oldest listed.
             models.Index(
                 fields=["school", "plan_review_date"],
-                condition=Q(status__in=["approved", "completed"], plan_review_date__isnull=False),
-                name="request_plan_review_idx",
+                condition=Q(
+                    status__in=["approved", "completed"],
+                    plan_review_date__isnull=False,
+                    plan_ended_at__isnull=True,
+                ),
+                name="request_live_plan_review_idx",
             ),
         ]
         constraints = [
@@ -224,6 +249,16 @@ class ContactRequest(models.Model):
             models.CheckConstraint(condition=~Q(reasons=""), name="request_has_reasons"),
             models.CheckConstraint(condition=Q(kind__in=KINDS), name="request_known_kind"),
             models.CheckConstraint(condition=Q(purpose__in=PURPOSES), name="request_known_purpose"),
+            # Only a plan is ended, and an ended plan is finished.
+            models.CheckConstraint(
+                condition=Q(plan_ended_at__isnull=True)
+                | Q(plan_review_date__isnull=False, status=Status.COMPLETED),
+                name="request_plan_ended_is_completed",
+            ),
+            models.CheckConstraint(
+                condition=Q(sessions_logged=0) | Q(plan_review_date__isnull=False),
+                name="request_sessions_only_under_a_plan",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -275,13 +310,42 @@ class ContactRequest(models.Model):
     def needs_plan(self) -> bool:
         return "plan_of_involvement" in (self.actions or [])
 
+    @property
+    def needs_lado(self) -> bool:
+        """The policies ask the head to consult the LADO before deciding (a close relationship
+        with a former pupil, 000 §contact with former pupils)."""
+        return "consult_lado" in (self.actions or [])
+
+    @property
+    def has_plan(self) -> bool:
+        """A plan of involvement was set out (its review date is required with it)."""
+        return self.plan_review_date is not None
+
+    @property
+    def plan_is_live(self) -> bool:
+        """An agreed plan no review has ended: sessions are logged and reviews held under it."""
+        return self.has_plan and self.status in PLAN_LIVES and self.plan_ended_at is None
+
+    @property
+    def plan_ended(self) -> bool:
+        return self.plan_ended_at is not None
+
+    @property
+    def has_session_concern(self) -> bool:
+        """A session under the plan recorded something of concern (one query)."""
+        return self.sessions_logged > 0 and self.plan_sessions.exclude(concerns="").exists()
+
     def is_overdue(self, now: dt.datetime | None = None) -> bool:
-        return self.status == Status.APPROVED and self.starts_at < (now or timezone.now())
+        return (
+            self.status == Status.APPROVED
+            and self.sessions_logged == 0
+            and self.starts_at < (now or timezone.now())
+        )
 
     def plan_past_review(self, on: dt.date | None = None) -> bool:
         return bool(
-            self.plan_review_date
-            and self.status in (Status.APPROVED, Status.COMPLETED)
+            self.plan_is_live
+            and self.plan_review_date
             and self.plan_review_date < (on or timezone.localdate())
         )
 
@@ -310,6 +374,107 @@ class RequestNote(models.Model):
     @property
     def audit_ref(self) -> str:
         return f"{self.request.reference}-NOTE-{self.pk}"
+
+
+class PlanSession(models.Model):
+    """One session of contact under an agreed plan of involvement, logged by the member of staff
+    after it took place: what happened and anything of concern. Never changed once logged."""
+
+    request = models.ForeignKey(
+        ContactRequest, on_delete=models.CASCADE, related_name="plan_sessions"
+    )
+    number = models.PositiveIntegerField(help_text="The session's place in the plan: 1, 2, 3...")
+    held_on = models.DateField("date of the session")
+    what_happened = models.TextField("what happened")
+    concerns = models.TextField("anything of concern", blank=True)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    logged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["request", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "number"], name="plansession_number_once"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="plansession_counts_from_1"),
+            models.CheckConstraint(
+                condition=~Q(what_happened=""), name="plansession_says_what_happened"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.audit_ref
+
+    @property
+    def audit_ref(self) -> str:
+        return f"{self.request.reference}-SESSION-{self.number}"
+
+    @property
+    def has_concern(self) -> bool:
+        return bool(self.concerns)
+
+
+class PlanDecision(models.TextChoices):
+    CONTINUE = "continue", "Continue as agreed"
+    CHANGE = "change", "Change the plan"
+    END = "end", "End the plan"
+
+
+class PlanReview(models.Model):
+    """A dated review of a plan of involvement, signed off by whoever decides the request: to
+    continue it, change it (what changed is written down) or end it, and when to review it next.
+    Never changed once made."""
+
+    request = models.ForeignKey(
+        ContactRequest, on_delete=models.CASCADE, related_name="plan_reviews"
+    )
+    reviewed_on = models.DateField("date of the review")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_as = models.CharField(max_length=80, help_text="The capacity it was signed off in.")
+    decision = models.CharField(max_length=10, choices=PlanDecision.choices)
+    note = models.TextField("notes of the review")
+    # What a change changed, field by field, before and after (written by the service).
+    changes = models.TextField(blank=True)
+    # The review date the review answered, and the next one (none once the plan ends).
+    due_on = models.DateField("review was due")
+    next_review_date = models.DateField("next review", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["request", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision__in=PlanDecision.values), name="planreview_known_decision"
+            ),
+            models.CheckConstraint(condition=~Q(note=""), name="planreview_has_note"),
+            models.CheckConstraint(
+                condition=Q(decision=PlanDecision.END, next_review_date__isnull=True)
+                # A NULL would pass a check unnoticed: the date is asked for in so many words.
+                | (
+                    ~Q(decision=PlanDecision.END)
+                    & Q(next_review_date__isnull=False, next_review_date__gt=F("reviewed_on"))
+                ),
+                name="planreview_next_date_unless_ended",
+            ),
+            models.CheckConstraint(
+                condition=Q(decision=PlanDecision.CHANGE, changes__gt="")
+                | (~Q(decision=PlanDecision.CHANGE) & Q(changes="")),
+                name="planreview_change_says_what",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.request}"
+
+    @property
+    def is_change(self) -> bool:
+        return self.decision == PlanDecision.CHANGE
+
+    @property
+    def is_end(self) -> bool:
+        return self.decision == PlanDecision.END
 
 
 class HeadAbsence(models.Model):

@@ -39,6 +39,14 @@ DECISIONS = ("approve", "reject", "ask")
 
 NOT_THE_REQUESTER = "Only the member of staff who made the request can do this."
 
+# Refused to a decider until a consultation about the request is recorded (000 §contact with
+# former pupils: the head contacts the LADO about a close relationship with an ex-pupil).
+LADO_FIRST = (
+    "Consult the LADO before you approve or reject this request: a close relationship with a "
+    "former pupil is decided only once a LADO consultation about it is recorded. You may still "
+    "ask the member of staff for more information."
+)
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -67,6 +75,13 @@ class RequestActions:
     can_cancel: bool
     can_note: bool
     can_review: bool
+    can_ask: bool
+    # The plan of involvement: the requester logs its sessions; whoever decides the request
+    # reviews it (continue, change or end).
+    can_log_session: bool
+    can_review_plan: bool
+    # Why the decider may not approve or reject yet (the LADO first), for the page to say; "".
+    decision_waits: str
     refusals: Mapping[str, Refusal] = field(repr=False, compare=False)
 
     def require_person(self, action: str) -> None:
@@ -97,19 +112,51 @@ def _transition(contact_request: ContactRequest, action: str) -> str:
     )
 
 
+def _lado_missing(contact_request: ContactRequest) -> bool:
+    # Read only for the requests that need it: every other request asks nothing more.
+    return contact_request.needs_lado and not contact_request.lado_referrals.exists()
+
+
+def _plan_refusal(contact_request: ContactRequest, *, none: str, ended: str, other: str) -> str:
+    """Why nothing can be done under the request's plan now, or ""."""
+    if not contact_request.has_plan:
+        return none
+    if contact_request.plan_ended_at is not None:
+        when = timezone.localtime(contact_request.plan_ended_at)
+        return f"The plan was ended at its review on {when:%d %b %Y}: {ended}"
+    return _unless(contact_request.plan_is_live, other)
+
+
 def _state_refusals(contact_request: ContactRequest) -> dict[str, str]:
     status = contact_request.status
     refusals = {action: _transition(contact_request, action) for action in ACTION_WORDS}
     started = contact_request.starts_at <= timezone.now()
+    lado = _unless(status != Status.SUBMITTED or not _lado_missing(contact_request), LADO_FIRST)
     return refusals | {
+        "approve": refusals["approve"] or lado,
+        "reject": refusals["reject"] or lado,
         "edit": _unless(
             status in EDITABLE, "Only a draft, or a request sent back to you, can be changed."
         ),
-        "complete": _unless(
-            started or status != Status.APPROVED,
-            "The outcome can be recorded once the contact has taken place.",
+        "complete": refusals["complete"]
+        or _unless(
+            not contact_request.has_plan,
+            "This contact has a plan of involvement: log each session under it instead. The "
+            "plan ends when a review ends it.",
         )
-        or refusals["complete"],
+        or _unless(started, "The outcome can be recorded once the contact has taken place."),
+        "log_session": _plan_refusal(
+            contact_request,
+            none="This request has no plan of involvement: record its outcome instead.",
+            ended="no more sessions are logged under it.",
+            other="Sessions are logged only under an approved plan of involvement.",
+        ),
+        "review_plan": _plan_refusal(
+            contact_request,
+            none="This request has no plan of involvement to review.",
+            ended="it is not reviewed again.",
+            other="Only an approved plan of involvement is reviewed.",
+        ),
         "refer": _unless(
             status == Status.SUBMITTED, "Only a request waiting for a decision can be referred."
         ),
@@ -152,6 +199,10 @@ def allowed_actions(user: Staff, contact_request: ContactRequest) -> RequestActi
             same_school and can_read and comments, "You cannot add notes to this request."
         ),
         "review": _unless(monitors, "Only the requester's line manager reviews their contact."),
+        "log_session": _unless(is_requester, NOT_THE_REQUESTER),
+        "review_plan": _unless(
+            bool(decides_as), "Only the person who decides this request reviews its plan."
+        ),
     }
     for decision in DECISIONS:
         person[decision] = _unless(bool(decides_as), "You cannot decide this request.")
@@ -160,6 +211,8 @@ def allowed_actions(user: Staff, contact_request: ContactRequest) -> RequestActi
 
     def can(action: str) -> bool:
         return refusals[action] == Refusal()
+
+    waits = refusals["approve"].state if refusals["approve"].state == LADO_FIRST else ""
 
     return RequestActions(
         is_requester=is_requester,
@@ -175,5 +228,9 @@ def allowed_actions(user: Staff, contact_request: ContactRequest) -> RequestActi
         can_cancel=can("cancel"),
         can_note=can("note"),
         can_review=can("review"),
+        can_ask=can("ask"),
+        can_log_session=can("log_session"),
+        can_review_plan=can("review_plan"),
+        decision_waits="" if refusals["approve"].person else waits,
         refusals=MappingProxyType(refusals),
     )

@@ -23,6 +23,9 @@ from contacts.planned.models import (
     ContactRequest,
     HeadAbsence,
     NoteKind,
+    PlanDecision,
+    PlanReview,
+    PlanSession,
     RequestNote,
     Route,
     Status,
@@ -52,7 +55,26 @@ REQUEST_FIELDS = (
     "plan_outcomes",
     "plan_timescales",
     "plan_review_date",
+    "plan_support",
+    "plan_agencies",
+    "plan_signposting",
 )
+
+# The parts of a plan of involvement a review may change, with the words its record uses.
+PLAN_PARTS = {
+    "plan_outcomes": "Expected outcomes",
+    "plan_timescales": "Timescales",
+    "plan_support": "Support or supervision for the member of staff",
+    "plan_agencies": "Other agencies involved",
+    "plan_signposting": "Signposting to services outside school",
+}
+# The parts a plan cannot do without, and what is said when one is missing from a request.
+PLAN_REQUIRED = {
+    "plan_outcomes": "For a former pupil, set out the outcomes you expect.",
+    "plan_timescales": "For a former pupil, give the timescales of the plan.",
+    "plan_support": "For a former pupil, say what support or supervision you will have (000 "
+    "§contact with former pupils), for example regular meetings with your line manager.",
+}
 
 
 class StaleRequest(ValidationError):
@@ -158,6 +180,21 @@ def _check_answers(contact_request: ContactRequest, pupils: list[Pupil]) -> None
         raise ValidationError(errors)
 
 
+def plan_needed(assessment: Assessment, pupils: Iterable[Pupil], on: dt.date) -> bool:
+    """Whether the contact is agreed with a plan of involvement: contact with a former pupil
+    that needs approval (000 §contact with former pupils). Never a close relationship, which the
+    head takes to the LADO instead: it is not a plan with outcomes to expect."""
+    if not assessment.needs_approval or "consult_lado" in assessment.actions:
+        return False
+    return "plan_of_involvement" in assessment.actions or any(not p.is_current(on) for p in pupils)
+
+
+def _clear_plan(contact_request: ContactRequest) -> None:
+    for name in PLAN_PARTS:
+        setattr(contact_request, name, "")
+    contact_request.plan_review_date = None
+
+
 def _check_for_submission(
     contact_request: ContactRequest, pupils: list[Pupil], assessment: Assessment
 ) -> None:
@@ -165,18 +202,18 @@ def _check_for_submission(
     if contact_request.starts_at <= timezone.now():
         errors["starts_at"] = "A planned contact must be in the future: ask before it happens."
     on = timezone.localtime(contact_request.starts_at).date()
-    needs_plan = assessment.needs_approval and (
-        "plan_of_involvement" in assessment.actions or any(not p.is_current(on) for p in pupils)
-    )
-    if needs_plan:
-        if not contact_request.plan_outcomes.strip():
-            errors["plan_outcomes"] = "For a former pupil, set out the outcomes you expect."
-        if not contact_request.plan_timescales.strip():
-            errors["plan_timescales"] = "For a former pupil, give the timescales of the plan."
+    if plan_needed(assessment, pupils, on):
+        for name, words in PLAN_REQUIRED.items():
+            if not getattr(contact_request, name).strip():
+                errors[name] = words
         if contact_request.plan_review_date is None:
             errors["plan_review_date"] = "For a former pupil, give a date to review the plan."
         elif contact_request.plan_review_date < on:
             errors["plan_review_date"] = "The plan's review date cannot be before the contact."
+    else:
+        # A plan is kept only where the policies ask for one, so that a plan on the record is
+        # always one agreed as such (and never a relationship's).
+        _clear_plan(contact_request)
     if errors:
         raise ValidationError(errors)
     if assessment.is_prohibited:
@@ -482,6 +519,220 @@ def request_review(
         contact_request.save(update_fields=["reviewed_by", "reviewed_at", "updated_at"])
         _audit(actor, contact_request, "review", reason=note.strip())
     return contact_request
+
+
+def _monitor_of(contact_request: ContactRequest) -> list[Staff]:
+    """The line manager who monitors the request's contact, if anyone does (never for the
+    restricted family-liaison log, which the head alone monitors)."""
+    manager = contact_request.requester.line_manager
+    if manager is None or contact_request.restricted or not monitors(manager, contact_request):
+        return []
+    return [manager]
+
+
+def _session_date_errors(contact_request: ContactRequest, held_on: dt.date) -> dict[str, str]:
+    if held_on > timezone.localdate():
+        return {
+            "held_on": "Log a session once it has taken place: the date cannot be in the future."
+        }
+    assert contact_request.decided_at is not None  # a live plan was approved
+    approved_on = timezone.localtime(contact_request.decided_at).date()
+    if held_on < approved_on:
+        return {
+            "held_on": f"A session under the plan cannot be before it was approved "
+            f"({approved_on:%d %b %Y})."
+        }
+    return {}
+
+
+def plan_session_log(
+    *,
+    actor: Staff,
+    contact_request: ContactRequest,
+    held_on: dt.date,
+    what_happened: str,
+    concerns: str = "",
+) -> PlanSession:
+    """The requester logs one session under the agreed plan of involvement, after it took
+    place: what happened and anything of concern (000 §contact with former pupils: all such
+    contact is recorded). The line manager, who monitors it, is told of each one; a concern
+    needs the attention of whoever decides the request, as an outcome's concern does."""
+    what_happened, concerns = what_happened.strip(), concerns.strip()
+    with transaction.atomic():
+        contact_request, _ = _locked(contact_request, actor, "log_session", None)
+        errors = _session_date_errors(contact_request, held_on)
+        if not what_happened:
+            errors["what_happened"] = "Say what happened in the session."
+        if errors:
+            raise ValidationError(errors)
+        contact_request.sessions_logged += 1
+        contact_request.version += 1
+        # New contact to monitor: back in the line manager's queue as not yet reviewed.
+        contact_request.reviewed_by = None
+        contact_request.reviewed_at = None
+        contact_request.save()
+        session = PlanSession.objects.create(
+            request=contact_request,
+            number=contact_request.sessions_logged,
+            held_on=held_on,
+            what_happened=what_happened,
+            concerns=concerns,
+            logged_by=actor,
+        )
+        reason = f"session {session.number} on {held_on:%Y-%m-%d}"
+        _audit(
+            actor, contact_request, "session", reason=reason + ("; a concern" if concerns else "")
+        )
+        ref = contact_request.reference
+        notify(
+            recipients=_monitor_of(contact_request),
+            message=f"{ref}: session {session.number} of the plan was logged",
+            path=_path(contact_request),
+        )
+        if concerns:
+            raise_alert(
+                actor=actor,
+                subject=contact_request,
+                owner_role=contact_request.route or Route.HEADTEACHER,
+            )
+            notify(
+                recipients=workflow.deciders(contact_request),
+                message=f"{ref}: a concern was recorded in session {session.number} of the plan",
+                path=_path(contact_request),
+            )
+    return session
+
+
+def _plan_changes(
+    contact_request: ContactRequest, decision: str, plan: dict[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(the parts of the plan the review changes, with their new words; errors)."""
+    changed = {
+        name: text.strip()
+        for name, text in plan.items()
+        if name in PLAN_PARTS and text.strip() != getattr(contact_request, name)
+    }
+    errors: dict[str, str] = {}
+    if decision == PlanDecision.CHANGE:
+        if not changed:
+            errors["decision"] = (
+                "Nothing in the plan was changed: change the parts below that the review "
+                "changes, or choose to continue the plan as agreed."
+            )
+        for name in PLAN_REQUIRED:
+            if name in changed and not changed[name]:
+                errors[name] = f"A plan of involvement cannot do without this: {PLAN_PARTS[name]}."
+    elif changed:
+        errors["decision"] = (
+            "You changed parts of the plan: choose “change the plan” to keep the changes, or "
+            "put them back as they were."
+        )
+    return changed, errors
+
+
+def _review_errors(
+    contact_request: ContactRequest,
+    decision: str,
+    note: str,
+    reviewed_on: dt.date,
+    next_review_date: dt.date | None,
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if decision not in PlanDecision.values:
+        return {"decision": "Choose whether the plan continues, changes or ends."}
+    if not note:
+        errors["note"] = "Write what the review found: it is the record of the review."
+    if reviewed_on > timezone.localdate():
+        errors["reviewed_on"] = "Record a review once it has taken place: not a future date."
+    else:
+        assert contact_request.decided_at is not None  # a live plan was approved
+        approved_on = timezone.localtime(contact_request.decided_at).date()
+        if reviewed_on < approved_on:
+            errors["reviewed_on"] = (
+                f"A review cannot be before the plan was approved ({approved_on:%d %b %Y})."
+            )
+    if decision == PlanDecision.END:
+        if next_review_date is not None:
+            errors["next_review_date"] = "An ended plan has no next review: leave it empty."
+    elif next_review_date is None:
+        errors["next_review_date"] = "Give the date of the plan's next review."
+    elif next_review_date <= timezone.localdate():
+        errors["next_review_date"] = "The next review must be after today."
+    return errors
+
+
+def plan_review_record(
+    *,
+    actor: Staff,
+    contact_request: ContactRequest,
+    expected_version: int | None,
+    reviewed_on: dt.date,
+    decision: str,
+    note: str,
+    next_review_date: dt.date | None = None,
+    plan: dict[str, str] | None = None,
+) -> PlanReview:
+    """Whoever decides the request signs off a review of its plan of involvement (000 §contact
+    with former pupils: the head agrees the plan and ensures all such contact and plans are
+    recorded): to continue it as agreed, change it, or end it.
+
+    A change is made in the same review: `plan` holds the plan's parts as the review leaves
+    them, and the review records each part it changed, before and after. Continuing or changing
+    sets the next review date; ending the plan closes it (no more sessions) and finishes the
+    request. Either way the plan is no longer past review."""
+    note = note.strip()
+    with transaction.atomic():
+        contact_request, actions = _locked(contact_request, actor, "review_plan", expected_version)
+        errors = _review_errors(contact_request, decision, note, reviewed_on, next_review_date)
+        changed, plan_errors = _plan_changes(contact_request, decision, plan or {})
+        errors = plan_errors | errors
+        if errors:
+            raise ValidationError(errors)
+        words = "\n".join(
+            f"{PLAN_PARTS[name]}: was “{getattr(contact_request, name)}”; now “{text}”."
+            for name, text in changed.items()
+        )
+        assert contact_request.plan_review_date is not None  # a plan always has one
+        review = PlanReview.objects.create(
+            request=contact_request,
+            reviewed_on=reviewed_on,
+            reviewed_by=actor,
+            reviewed_as=actions.decides_as,
+            decision=decision,
+            note=note,
+            changes=words,
+            due_on=contact_request.plan_review_date,
+            next_review_date=next_review_date if decision != PlanDecision.END else None,
+        )
+        for name, text in changed.items():
+            setattr(contact_request, name, text)
+        from_state = to_state = contact_request.status
+        if decision == PlanDecision.END and contact_request.status == Status.APPROVED:
+            from_state, to_state = _move(contact_request, "end_plan")
+            contact_request.outcome = f"The plan was ended at its review: {note}"
+            contact_request.completed_at = timezone.now()
+        else:
+            contact_request.version += 1
+        if decision == PlanDecision.END:
+            contact_request.plan_ended_at = timezone.now()
+        else:
+            assert next_review_date is not None  # checked above
+            contact_request.plan_review_date = next_review_date
+        contact_request.save()
+        label = review.get_decision_display().lower()
+        if decision == PlanDecision.END:
+            reason = label
+        else:
+            reason = f"{label}; next review {next_review_date:%Y-%m-%d}"
+        if changed:
+            reason += "; changed: " + ", ".join(PLAN_PARTS[name].lower() for name in changed)
+        _audit(actor, contact_request, "plan_review", from_state, to_state, reason)
+        notify(
+            recipients=[contact_request.requester, *_monitor_of(contact_request)],
+            message=f"{contact_request.reference}: the plan was reviewed ({label})",
+            path=_path(contact_request),
+        )
+    return review
 
 
 def absence_record(

@@ -26,9 +26,11 @@ from contacts.planned.forms import (
     DecisionForm,
     NoteForm,
     OutcomeForm,
+    PlanReviewForm,
     ReasonForm,
     RequestForm,
     ReviewForm,
+    SessionForm,
 )
 from contacts.planned.models import EDITABLE, ContactRequest, HeadAbsence, NoteKind, Status
 from contacts.planned.permissions import allowed_actions
@@ -139,11 +141,14 @@ def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _assessment(request: AuthenticatedHttpRequest, form: RequestForm) -> dict[str, Any]:
-    """What the policies say about the answers as given (shown whatever else went wrong)."""
+    """What the policies say about the answers as given (shown whatever else went wrong). A
+    close relationship is not asked for a plan of involvement: the head consults the LADO."""
     try:
         assessment = assess_contact(requester=request.user, **form.assessment_arguments())
     except ValidationError:
         return {}
+    if "consult_lado" in assessment.actions:
+        form.without_plan()
     return assessment_context(request, assessment)
 
 
@@ -212,6 +217,8 @@ def request_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pupils = people_selectors.pupils_selectable_by(request.user)
     data = posted(request)
     form = RequestForm(data, pupils=pupils, initial=RequestForm.initial_from(existing))
+    if existing.needs_lado:
+        form.without_plan()
     answer_form = None
     if existing.status == Status.MORE_INFORMATION:
         # Finding a pupil checks nothing: the answer typed so far comes back unchecked.
@@ -251,12 +258,24 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else None,
         "lado_prompt": "consider_lado" in (item.actions or [])
         and roles.has_role(request.user, roles.LADO_RECORDERS),
+        # The LADO's advice on it, for those who record and read LADO matters; never for the
+        # member of staff it is about.
+        "lado_records": item.lado_referrals.exclude(subject_id=request.user.pk).order_by(
+            "contacted_at"
+        )
+        if roles.has_role(request.user, roles.LADO_RECORDERS)
+        else (),
+        "may_record_lado": roles.has_role(request.user, roles.LADO_RECORDERS)
+        and not actions.is_requester,
+        "sessions": item.plan_sessions.select_related("logged_by") if item.has_plan else (),
+        "reviews": item.plan_reviews.select_related("reviewed_by") if item.has_plan else (),
     }
     assessment = planned_assessments.stored_assessment(item)
     if assessment is not None:
         context |= assessment_context(request, assessment)
     offered = {
-        "decision_form": actions.can_decide and DecisionForm(initial=version),
+        "decision_form": (actions.can_decide or actions.can_ask)
+        and DecisionForm(initial=version, only_ask=not actions.can_decide),
         "refer_form": actions.can_refer and ReasonForm(initial=version),
         "withdraw_form": actions.can_withdraw and ReasonForm(initial=version),
         "outcome_form": actions.can_complete and OutcomeForm(initial=version),
@@ -373,6 +392,69 @@ def request_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     reviewed = f"{item.reference} was marked reviewed."
     service = planned_services.request_review
     return _act(request, item, service, reviewed, _posted(request, "note"))
+
+
+def _plan_page(
+    request: AuthenticatedHttpRequest, pk: int, action: str
+) -> tuple[ContactRequest, HttpResponse | None]:
+    """The request, and where to send someone who may not act on its plan now: 403 for the
+    wrong person, back to the request page (saying why) for its state."""
+    item = _visible(request, pk)
+    actions = allowed_actions(request.user, item)
+    actions.require_person(action)
+    refusal = actions.refusals[action].state
+    if refusal:
+        messages.error(request, refusal)
+        return item, redirect("request_detail", pk=pk)
+    return item, None
+
+
+def request_session(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The requester logs a session under the agreed plan of involvement."""
+    item, away = _plan_page(request, pk, "log_session")
+    if away is not None:
+        return away
+    form = SessionForm(posted(request), initial={"held_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = planned_services.plan_session_log(
+                actor=request.user, contact_request=item, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Session {session.number} of the plan was logged.")
+            return redirect("request_detail", pk=pk)
+    context = {"item": item, "form": form, "sessions": item.plan_sessions.all()}
+    return render(request, "contacts/requests/session_form.html", context)
+
+
+@recent_sign_in_required(then="request_plan_review")
+def request_plan_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Whoever decides the request reviews its plan: continue, change or end it."""
+    item, away = _plan_page(request, pk, "review_plan")
+    if away is not None:
+        return away
+    form = PlanReviewForm(posted(request), initial=PlanReviewForm.initial_from(item))
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = planned_services.plan_review_record(
+                actor=request.user, contact_request=item, **form.service_arguments()
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"The review was recorded: {review.get_decision_display().lower()}."
+            )
+            return redirect("request_detail", pk=pk)
+    context = {
+        "item": item,
+        "form": form,
+        "sessions": item.plan_sessions.select_related("logged_by"),
+        "reviews": item.plan_reviews.select_related("reviewed_by"),
+    }
+    return render(request, "contacts/requests/plan_review_form.html", context)
 
 
 @role_required(roles.DECIDERS)

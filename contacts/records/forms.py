@@ -168,6 +168,13 @@ class RecordForm(_DateAndTime, PupilPickerForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    signposting = forms.CharField(
+        label="Signposting given to services outside school",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="If they needed help that lies outside school, which services you pointed "
+        "them to (000 §contact with former pupils). Leave empty if none.",
+    )
     attachment = forms.FileField(label="Attachment (optional)", required=False)
     arranged = forms.TypedChoiceField(
         label="Was it arranged beforehand?",
@@ -238,6 +245,7 @@ class RecordForm(_DateAndTime, PupilPickerForm):
             "direction": data.get("direction", ""),
             "reply": data.get("reply", ""),
             "arranged": data.get("arranged", False),
+            "signposting": data["signposting"],
         }
 
 

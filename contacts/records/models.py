@@ -91,6 +91,9 @@ class ContactRecord(Attached):
     place = models.CharField(max_length=200, blank=True)
     details = models.TextField("what happened")
     reply = models.TextField("any reply sent", blank=True)
+    # Help that lies outside school is signposted to the services that give it (000 §contact
+    # with former pupils).
+    signposting = models.TextField("signposting given to services outside school", blank=True)
     # Unplanned contact only: whether it was arranged beforehand (by the member of staff, the
     # pupil or the family). A chance meeting is not; contact arranged and reported afterwards
     # should have been asked about first when the engine's answer in advance (`planned_verdict`)

@@ -42,6 +42,7 @@ SEALED_FIELDS: dict[type[Model], tuple[str, ...]] = {
         "verdict",
         "attachment",
         "attachment_name",
+        "signposting",
     ),
     Disclosure: (
         "author_id",
@@ -54,6 +55,9 @@ SEALED_FIELDS: dict[type[Model], tuple[str, ...]] = {
     ),
     Addendum: ("author_id", "record_id", "disclosure_id", "text"),
 }
+# Fields added after entries were first sealed: counted only when they say something, so an
+# entry written before they existed keeps the seal it was given.
+SEALED_IF_GIVEN = frozenset({"signposting"})
 # The events that wrote each kind of entry.
 WRITTEN_BY = {
     "record.create": ContactRecord,
@@ -69,6 +73,8 @@ def content_seal(entry: Model) -> str:
     values: dict[str, Any] = {}
     for name in fields:
         value = getattr(entry, name)
+        if name in SEALED_IF_GIVEN and not value:
+            continue
         values[name] = value.isoformat() if hasattr(value, "isoformat") else str(value)
     canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]

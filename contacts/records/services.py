@@ -86,6 +86,7 @@ def record_create(
     reply: str = "",
     attachment: UploadedFile | None = None,
     arranged: bool = False,
+    signposting: str = "",
 ) -> ContactRecord:
     """Record contact that has happened; the actions the policies name follow from it.
     Unplanned contact that was `arranged` beforehand is also assessed as it would have been in
@@ -120,6 +121,7 @@ def record_create(
         place=place.strip(),
         details=details.strip(),
         reply=reply.strip(),
+        signposting=signposting.strip(),
         route=workflow.route_for(requester=actor, referred=False),
         arranged=arranged,
         planned_verdict=planned_verdict,

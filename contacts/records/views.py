@@ -187,7 +187,10 @@ def _record_page(
         "asked_first": PLANNED_VERDICTS.get(record.planned_verdict, "")
         if record.should_have_been_asked
         else "",
-        "lado_prompt": "consider_lado" in record.actions and roles.has_role(user, Role.HEADTEACHER),
+        "lado_prompt": bool({"consider_lado", "consult_lado"} & set(record.actions))
+        and roles.has_role(user, Role.HEADTEACHER),
+        # A close relationship with a former pupil: the head contacts the LADO, not "considers".
+        "lado_must": "consult_lado" in record.actions,
     }
     assessment = records_selectors.record_assessment(record)
     if assessment is not None:

@@ -12,3 +12,10 @@ def status_label(value: str) -> str:
         return Status(value).label.lower()
     except ValueError:
         return value.replace("_", " ")
+
+
+@register.filter
+def request_step(action: str) -> str:
+    """A step of a request's history as its page lists it: "request.plan_review" -> "Plan
+    review"."""
+    return action.removeprefix("request.").replace("_", " ").capitalize()

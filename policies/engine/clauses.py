@@ -54,7 +54,7 @@ CLAUSES: dict[str, Clause] = _catalogue(
         "relationship.former_pupil",
         "000",
         "contact with former pupils",
-        "A close relationship with an adult former pupil must be raised with the head, who may ask "
+        "A close relationship with an adult former pupil must be raised with the head, who asks "
         "the LADO whether it calls your fitness to work with young people into question.",
     ),
     # Rule 2: social media.

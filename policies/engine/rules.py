@@ -105,14 +105,8 @@ def relationship_rule(facts: ContactFacts, settings: EngineSettings) -> list[Fin
     if facts.vulnerable and in_window(facts, settings):
         found.append(clause_finding("relationship.vulnerable_window", PROHIBITED, "consider_lado"))
     if not found:
-        found.append(
-            clause_finding(
-                "relationship.former_pupil",
-                NEEDS_APPROVAL,
-                "consider_lado",
-                "plan_of_involvement",
-            )
-        )
+        # Not a plan of involvement: the head asks the LADO before deciding (000).
+        found.append(clause_finding("relationship.former_pupil", NEEDS_APPROVAL, "consult_lado"))
     return found
 
 

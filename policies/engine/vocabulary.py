@@ -38,6 +38,7 @@ Action = Literal[
     "parental_consent",
     "plan_of_involvement",
     "consider_lado",
+    "consult_lado",
     "restricted_liaison_log",
     "use_school_channel",
 ]
@@ -110,6 +111,8 @@ ACTION_LABELS: dict[str, str] = {
     "parental_consent": "Get the agreement of the pupil's parents or carers first",
     "plan_of_involvement": "Agree a written plan of involvement, with aims and timescales",
     "consider_lado": "Consider consulting the LADO (local authority designated officer)",
+    "consult_lado": "The headteacher asks the LADO (local authority designated officer) for "
+    "advice before deciding",
     "restricted_liaison_log": "Log it on the restricted parent liaison form in the school office",
     "use_school_channel": "Use the school's own email, phone or equipment instead",
 }

@@ -37,6 +37,8 @@ RequestStep = Literal[
     "note",
     "review",
     "remind",
+    "session",
+    "plan_review",
 ]
 # The kinds of call to the LADO, each written as "lado.<kind>" (`lado_action`); the same as
 # the values of LadoType (tests/test_audit_vocabulary.py checks).
@@ -58,6 +60,8 @@ ACTIONS: dict[str, str] = {
     "request.note": "Note added to a request",
     "request.review": "Request reviewed by the line manager",
     "request.remind": "Reminder sent about a waiting request",
+    "request.session": "Session logged under a plan of involvement",
+    "request.plan_review": "Plan of involvement reviewed",
     "absence.record": "Headteacher's absence recorded",
     "absence.end": "Headteacher's absence ended",
     # Records of contact and disclosures

@@ -22,6 +22,7 @@ LIFT_REASONS = (
 LIFT_PLACE = "From the school car park to his home in Mill Lane"
 PLAN_OUTCOMES = "Jordan gets home safely; no further lifts are planned."
 PLAN_TIMESCALES = "One journey of about fifteen minutes, on the evening of the event."
+PLAN_SUPPORT = "I tell the head of sixth form when Jordan is home, and we talk it over next day."
 PERSONAL_LIFT = {"kind": "A lift in your vehicle", "purpose": "Personal: not part of your job"}
 
 
@@ -83,6 +84,7 @@ def file_lift_request(teacher: Person, pupil: Pupil, *, screenshot: bool = False
     teacher.field("Reasons").fill(LIFT_REASONS)
     teacher.field("Plan of involvement: expected outcomes").fill(PLAN_OUTCOMES)
     teacher.field("Plan of involvement: timescales").fill(PLAN_TIMESCALES)
+    teacher.field("Plan of involvement: support or supervision for you").fill(PLAN_SUPPORT)
     teacher.field("Plan of involvement: review date").fill(
         (next_week() + dt.timedelta(days=14)).isoformat()
     )

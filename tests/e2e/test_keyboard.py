@@ -10,6 +10,7 @@ from tests.e2e.scenes import (
     LIFT_PLACE,
     LIFT_REASONS,
     PLAN_OUTCOMES,
+    PLAN_SUPPORT,
     PLAN_TIMESCALES,
     former_pupil,
     next_week,
@@ -62,6 +63,7 @@ def test_journey_one_with_the_keyboard_alone(people, teacher):
     keys.type_into("Reasons", LIFT_REASONS)
     keys.type_into("Plan of involvement: expected outcomes", PLAN_OUTCOMES)
     keys.type_into("Plan of involvement: timescales", PLAN_TIMESCALES)
+    keys.type_into("Plan of involvement: support or supervision for you", PLAN_SUPPORT)
     keys.date("Plan of involvement: review date", next_week() + dt.timedelta(days=14))
     keys.activate("Check what the policies say (nothing is saved)")
     tom.sees("What the policies say: Needs approval first")
@@ -75,4 +77,5 @@ def test_journey_one_with_the_keyboard_alone(people, teacher):
     local = timezone.localtime(saved.starts_at)
     assert (local.date(), local.hour, local.minute) == (next_week(), 19, 30)
     assert (saved.plan_outcomes, saved.plan_timescales) == (PLAN_OUTCOMES, PLAN_TIMESCALES)
+    assert saved.plan_support == PLAN_SUPPORT
     assert saved.plan_review_date == next_week() + dt.timedelta(days=14)

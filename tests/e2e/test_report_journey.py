@@ -15,6 +15,7 @@ from tests.e2e.scenes import (
     LIFT_PLACE,
     LIFT_REASONS,
     PLAN_OUTCOMES,
+    PLAN_SUPPORT,
     PLAN_TIMESCALES,
     current_pupil,
     former_pupil,
@@ -47,15 +48,24 @@ def _this_terms_work(head, chair, teacher, colleague, lucy):
         reasons=LIFT_REASONS,
         plan_outcomes=PLAN_OUTCOMES,
         plan_timescales=PLAN_TIMESCALES,
+        plan_support=PLAN_SUPPORT,
         plan_review_date=next_week() + dt.timedelta(days=14),
     )
     _decide(head, lift)
-    ContactRequest.objects.filter(pk=lift.pk).update(
-        starts_at=timezone.now() - dt.timedelta(hours=2)
+    # Its plan ends at its review once the lift is given.
+    services.plan_session_log(
+        actor=teacher,
+        contact_request=lift,
+        held_on=timezone.localdate(),
+        what_happened="Home safely.",
     )
-    lift.refresh_from_db()
-    services.request_complete(
-        actor=teacher, contact_request=lift, outcome="Home safely.", expected_version=None
+    services.plan_review_record(
+        actor=head,
+        contact_request=lift,
+        expected_version=None,
+        reviewed_on=timezone.localdate(),
+        decision="end",
+        note="Jordan got home safely: nothing more is planned.",
     )
     _decide(chair, make_request(head, [maisie]))
     _decide(head, make_request(colleague, [maisie]), "reject", reason="Meet at school instead.")

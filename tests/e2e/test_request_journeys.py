@@ -39,7 +39,7 @@ def test_teacher_asks_about_a_lift_home_and_files_the_request(people, teacher):
     assert ContactRequest.objects.count() == 1
 
 
-def test_head_asks_approves_teacher_records_outcome_manager_reviews(
+def test_head_asks_approves_teacher_logs_the_lift_manager_reviews(
     people, head, teacher, colleague, line_manager
 ):
     school = teacher.school
@@ -90,16 +90,18 @@ def test_head_asks_approves_teacher_records_outcome_manager_reviews(
     helen.click("Record decision")
     helen.sees(f"{lift.reference} was approved.")
 
-    # The teacher sees the decision; the outcome can only be recorded once the date has passed.
+    # The teacher sees the decision. The lift is under a plan of involvement: it is logged as a
+    # session of the plan, which lives on until the head ends it at a review.
     tom.open(f"/requests/{lift.pk}/")
     tom.sees("Approved by", head.full_name, f"Conditions: {CONDITIONS}")
-    tom.does_not_see("Record the outcome")
     yesterday = timezone.now() - dt.timedelta(days=1)
     ContactRequest.objects.filter(pk=lift.pk).update(starts_at=yesterday)
     tom.open(f"/requests/{lift.pk}/")
+    tom.does_not_see("Record the outcome")
+    tom.follow("Log a session")
     tom.field("What happened").fill(OUTCOME)
-    tom.click("Record outcome")
-    tom.sees("The outcome was recorded.", "Completed", OUTCOME)
+    tom.click("Log the session")
+    tom.sees("Session 1 of the plan was logged.", "Sessions (1)", OUTCOME)
 
     # The line manager monitors it and marks it reviewed.
     mark = people(line_manager)
@@ -111,15 +113,16 @@ def test_head_asks_approves_teacher_records_outcome_manager_reviews(
     mark.sees(f"by {line_manager.full_name}", MONITORING_NOTE)
 
     lift.refresh_from_db()
-    assert lift.status == Status.COMPLETED
-    assert lift.conditions == CONDITIONS and lift.outcome == OUTCOME
+    assert lift.status == Status.APPROVED
+    assert lift.conditions == CONDITIONS
+    assert [s.what_happened for s in lift.plan_sessions.all()] == [OUTCOME]
     assert lift.reviewed_by == line_manager
 
     # The whole story is on the former pupil's file.
     helen.follow("Pupils")
     helen.follow("Jordan Whitfield")
-    helen.sees("Former pupil, left", lift.reference, "Request: A lift in your vehicle", "Completed")
-    helen.sees(f"approved by {head.full_name}", "outcome recorded")
+    helen.sees("Former pupil, left", lift.reference, "Request: A lift in your vehicle", "Approved")
+    helen.sees(f"approved by {head.full_name}", "Plan of involvement: next review", "Session 1")
     helen.screenshot("pupil-file")
 
 

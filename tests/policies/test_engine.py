@@ -101,14 +101,14 @@ RULE_1: list[Case] = [
         "former-adult",
         make("relationship", pupil_status="former"),
         "needs_approval",
-        {"consider_lado", "plan_of_involvement"},
+        {"consult_lado"},
         {"relationship.former_pupil", "approval.headteacher"},
     ),
     (
         "former-vulnerable-outside-window",
         make("relationship", pupil_status="former", **VULNERABLE_LONG_AGO),
         "needs_approval",
-        {"consider_lado", "plan_of_involvement"},
+        {"consult_lado"},
         {"relationship.former_pupil"},
     ),
     (

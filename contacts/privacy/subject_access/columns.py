@@ -31,7 +31,13 @@ from contacts.people.models import (
     StaffRelative,
     StaffRole,
 )
-from contacts.planned.models import ContactRequest, HeadAbsence, RequestNote
+from contacts.planned.models import (
+    ContactRequest,
+    HeadAbsence,
+    PlanReview,
+    PlanSession,
+    RequestNote,
+)
 from contacts.privacy.models import LegalHold
 from contacts.records.models import Addendum, ContactRecord, Disclosure
 from policies.models import Acknowledgement, PolicyVersion
@@ -68,6 +74,11 @@ REQUEST_COLUMNS: Columns = (
     ("plan_outcomes", "Plan: expected outcomes"),
     ("plan_timescales", "Plan: timescales"),
     ("plan_review_date", "Plan review date"),
+    ("plan_support", "Plan: support or supervision for the member of staff"),
+    ("plan_agencies", "Plan: other agencies involved"),
+    ("plan_signposting", "Plan: signposting to services outside school"),
+    ("plan_ended_at", "Plan ended"),
+    ("sessions_logged", "Plan: sessions logged"),
     ("verdict", "What the policies said"),
     ("route", "Decided by (route)"),
     ("actions", "Actions the policies require"),
@@ -87,6 +98,29 @@ REQUEST_COLUMNS: Columns = (
     ("reviewed_at", "Reviewed"),
     ("created_at", "Created"),
     ("updated_at", "Last changed"),
+)
+
+SESSION_COLUMNS: Columns = (
+    ("request", "Request"),
+    ("number", "Session"),
+    ("held_on", "Date of the session"),
+    ("what_happened", "What happened"),
+    ("concerns", "Anything of concern"),
+    ("logged_by", "Logged by"),
+    ("logged_at", "Logged"),
+)
+
+PLAN_REVIEW_COLUMNS: Columns = (
+    ("request", "Request"),
+    ("reviewed_on", "Date of the review"),
+    ("reviewed_by", "Reviewed by"),
+    ("reviewed_as", "Reviewed as"),
+    ("decision", "The plan"),
+    ("note", "What the review found"),
+    ("changes", "What changed"),
+    ("due_on", "Review was due"),
+    ("next_review_date", "Next review"),
+    ("recorded_at", "Recorded"),
 )
 
 NOTE_COLUMNS: Columns = (
@@ -112,6 +146,7 @@ RECORD_COLUMNS: Columns = (
     ("place", "Place"),
     ("details", "What happened"),
     ("reply", "Any reply sent"),
+    ("signposting", "Signposting given to services outside school"),
     ("arranged", "Arranged beforehand"),
     ("planned_verdict", "What the policies would have said if asked first"),
     ("verdict", "What the policies said"),
@@ -186,6 +221,7 @@ LADO_COLUMNS: Columns = (
     ("about", "About"),
     ("referral_type", "Consultation or referral"),
     ("concern", "Boundary concern"),
+    ("related_request", "Request it was about"),
     ("contacted_at", "Date and time of the call"),
     ("spoke_to", "Who was spoken to"),
     ("advice", "Advice given"),
@@ -651,6 +687,11 @@ REQUESTS = ExportTable(
                 "plan_outcomes",
                 "plan_timescales",
                 "plan_review_date",
+                "plan_support",
+                "plan_agencies",
+                "plan_signposting",
+                "plan_ended_at",
+                "sessions_logged",
                 "verdict",
                 "route",
                 "actions",
@@ -697,6 +738,47 @@ DECISIONS = ExportTable(
     left_out={"decided_by": SUBJECT},
     partial="a request someone else made: only the decision is about the person who decided",
 )
+PLAN_SESSIONS = ExportTable(
+    "plan_sessions",
+    PlanSession,
+    SESSION_COLUMNS,
+    exported={
+        name: name
+        for name in (
+            "request",
+            "number",
+            "held_on",
+            "what_happened",
+            "concerns",
+            "logged_by",
+            "logged_at",
+        )
+    },
+    left_out={"id": ORDER_ONLY},
+)
+PLAN_REVIEWS = ExportTable(
+    "plan_reviews",
+    PlanReview,
+    PLAN_REVIEW_COLUMNS,
+    exported={
+        "created_at": "recorded_at",
+        **{
+            name: name
+            for name in (
+                "request",
+                "reviewed_on",
+                "reviewed_by",
+                "reviewed_as",
+                "decision",
+                "note",
+                "changes",
+                "due_on",
+                "next_review_date",
+            )
+        },
+    },
+    left_out={"id": ORDER_ONLY},
+)
 REQUEST_NOTES = ExportTable(
     "request_notes",
     RequestNote,
@@ -733,6 +815,7 @@ RECORDS = ExportTable(
                 "place",
                 "details",
                 "reply",
+                "signposting",
                 "arranged",
                 "planned_verdict",
                 "verdict",
@@ -855,6 +938,7 @@ LADO_REFERRALS = ExportTable(
             for name in (
                 "referral_type",
                 "concern",
+                "related_request",
                 "contacted_at",
                 "spoke_to",
                 "advice",
@@ -937,6 +1021,8 @@ PUPIL_TABLES: tuple[ExportTable | OwnRow, ...] = (
     STAFF_RELATIVES,
     REQUESTS,
     REQUEST_NOTES,
+    PLAN_SESSIONS,
+    PLAN_REVIEWS,
     RECORDS,
     DISCLOSURES,
     ADDENDA,
@@ -958,6 +1044,8 @@ STAFF_TABLES: tuple[ExportTable | OwnRow, ...] = (
     COLLEAGUES,
     REQUESTS,
     REQUEST_NOTES,
+    PLAN_SESSIONS,
+    PLAN_REVIEWS,
     DECISIONS,
     RECORDS,
     ADDENDA,

@@ -45,7 +45,7 @@ from contacts.people.models import (
     Staff,
     StaffRelative,
 )
-from contacts.planned.models import ContactRequest, RequestNote
+from contacts.planned.models import ContactRequest, PlanReview, PlanSession, RequestNote
 from contacts.privacy.models import LegalHold
 from contacts.privacy.subject_access.columns import (
     ACKNOWLEDGEMENTS,
@@ -67,6 +67,8 @@ from contacts.privacy.subject_access.columns import (
     LEGAL_HOLDS,
     NOTIFICATIONS,
     PARENTS,
+    PLAN_REVIEWS,
+    PLAN_SESSIONS,
     PUPIL_ROW,
     RECORDS,
     RELATIVES,
@@ -195,6 +197,11 @@ def _request_row(item: ContactRequest) -> dict[str, Any]:
         "plan_outcomes": item.plan_outcomes,
         "plan_timescales": item.plan_timescales,
         "plan_review_date": item.plan_review_date,
+        "plan_support": item.plan_support,
+        "plan_agencies": item.plan_agencies,
+        "plan_signposting": item.plan_signposting,
+        "plan_ended_at": item.plan_ended_at,
+        "sessions_logged": item.sessions_logged,
         "verdict": VERDICT_LABELS.get(item.verdict, item.verdict),
         "route": item.get_route_display() if item.route else "",
         "actions": _labels(item.actions or [], ACTION_LABELS),
@@ -239,6 +246,41 @@ def _note_rows(rows: QuerySet[RequestNote]) -> list[dict[str, Any]]:
     ]
 
 
+def _session_rows(rows: QuerySet[PlanSession]) -> list[dict[str, Any]]:
+    sessions = rows.select_related("logged_by", "request").order_by("request", "number")
+    return [
+        {
+            "request": session.request.reference,
+            "number": session.number,
+            "held_on": session.held_on,
+            "what_happened": session.what_happened,
+            "concerns": session.concerns,
+            "logged_by": _named(session.logged_by),
+            "logged_at": session.logged_at,
+        }
+        for session in sessions
+    ]
+
+
+def _plan_review_rows(rows: QuerySet[PlanReview]) -> list[dict[str, Any]]:
+    reviews = rows.select_related("reviewed_by", "request").order_by("request", "created_at", "pk")
+    return [
+        {
+            "request": review.request.reference,
+            "reviewed_on": review.reviewed_on,
+            "reviewed_by": _named(review.reviewed_by),
+            "reviewed_as": review.reviewed_as,
+            "decision": review.get_decision_display(),
+            "note": review.note,
+            "changes": review.changes,
+            "due_on": review.due_on,
+            "next_review_date": review.next_review_date,
+            "recorded_at": review.created_at,
+        }
+        for review in reviews
+    ]
+
+
 def _attachment(record: ContactRecord) -> Attachment | None:
     if not record.attachment:
         return None
@@ -273,6 +315,7 @@ def _record_row(item: ContactRecord, attachment: Attachment | None) -> dict[str,
         "place": item.place,
         "details": item.details,
         "reply": item.reply,
+        "signposting": item.signposting,
         "arranged": item.arranged,
         "planned_verdict": VERDICT_LABELS.get(item.planned_verdict, item.planned_verdict),
         "verdict": VERDICT_LABELS.get(item.verdict, item.verdict),
@@ -349,7 +392,7 @@ def _lado_rows(actor: Staff, rows: QuerySet[LadoReferral]) -> list[LadoReferral]
     visible = selectors.lado_visible_to(actor).values("pk")
     return list(
         rows.filter(pk__in=visible)
-        .select_related("subject", "recorded_by", "concern")
+        .select_related("subject", "recorded_by", "concern", "related_request")
         .order_by("contacted_at", "pk")
     )
 
@@ -361,6 +404,7 @@ def _lado_row(item: LadoReferral) -> dict[str, Any]:
         "about": _named(item.subject),
         "referral_type": item.get_referral_type_display(),
         "concern": _ref(item.concern),
+        "related_request": _ref(item.related_request),
         "contacted_at": item.contacted_at,
         "spoke_to": item.spoke_to,
         "advice": item.advice,
@@ -549,7 +593,10 @@ def _gather_pupil(actor: Staff, pupil: Pupil) -> _PupilFile:
         concerns=concerns,
         referrals=_lado_rows(
             actor,
-            LadoReferral.objects.filter(school_id=school_id, concern__in=[c.pk for c in concerns]),
+            LadoReferral.objects.filter(school_id=school_id).filter(
+                Q(concern__in=[c.pk for c in concerns])
+                | Q(related_request__in=[r.pk for r in requests])
+            ),
         ),
     )
 
@@ -659,6 +706,18 @@ def pupil_export(*, actor: Staff, pupil: Pupil) -> SubjectAccess:
             _note_rows(RequestNote.objects.filter(request__in=request_ids)),
         ),
         _table(
+            PLAN_SESSIONS,
+            "Sessions logged under their plans of involvement",
+            _session_rows(PlanSession.objects.filter(request__in=request_ids)),
+            wide=True,
+        ),
+        _table(
+            PLAN_REVIEWS,
+            "Reviews of those plans",
+            _plan_review_rows(PlanReview.objects.filter(request__in=request_ids)),
+            wide=True,
+        ),
+        _table(
             RECORDS,
             "Records of contact naming the pupil",
             found.record_rows,
@@ -716,7 +775,7 @@ def pupil_export(*, actor: Staff, pupil: Pupil) -> SubjectAccess:
         ),
         _table(
             LADO_REFERRALS,
-            "LADO consultations and referrals about those concerns",
+            "LADO consultations and referrals about those concerns and requests",
             [_lado_row(r) for r in found.referrals],
             wide=True,
         ),
@@ -1049,6 +1108,22 @@ def staff_export(*, actor: Staff, staff: Staff) -> SubjectAccess:
             REQUEST_NOTES,
             "Notes on their requests, and notes they wrote",
             _note_rows(notes),
+        ),
+        _table(
+            PLAN_SESSIONS,
+            "Sessions logged under the plans of involvement of their requests",
+            _session_rows(PlanSession.objects.filter(request__in=[r.pk for r in found.requests])),
+            wide=True,
+        ),
+        _table(
+            PLAN_REVIEWS,
+            "Reviews of those plans, and plans they reviewed",
+            _plan_review_rows(
+                PlanReview.objects.filter(request__school_id=school_id).filter(
+                    Q(request__in=[r.pk for r in found.requests]) | Q(reviewed_by=staff)
+                )
+            ),
+            wide=True,
         ),
         _table(
             DECISIONS,

@@ -22,6 +22,9 @@ FLAGS = (
     "can_cancel",
     "can_note",
     "can_review",
+    "can_ask",
+    "can_log_session",
+    "can_review_plan",
 )
 # The service action behind each flag (a decision stands for approve, reject and ask).
 ACTION_OF = {flag: flag.removeprefix("can_") for flag in FLAGS} | {"can_decide": "approve"}
@@ -33,7 +36,7 @@ EXPECTED = {
     Status.DRAFT: {"teacher": {"can_edit", "can_submit"}},
     Status.SUBMITTED: {
         "teacher": {"can_withdraw", "can_note"},
-        "head": {"can_decide", "can_refer", "can_note"},
+        "head": {"can_decide", "can_ask", "can_refer", "can_note"},
         "deputy": {"can_note"},
     },
     Status.MORE_INFORMATION: {
@@ -139,7 +142,7 @@ def test_a_referred_request_is_the_chairs_to_decide_and_nobody_refers_it_again(
     )
     assert referred.route == Route.CHAIR_OF_GOVERNORS
     by_chair = allowed_actions(chair, referred)
-    assert _allowed(by_chair) == {"can_decide", "can_note"}
+    assert _allowed(by_chair) == {"can_decide", "can_ask", "can_note"}
     assert by_chair.decides_as == "chair of governors"
     by_head = allowed_actions(head, referred)
     assert _allowed(by_head) == {"can_note"}
@@ -151,7 +154,7 @@ def test_the_deputy_decides_while_the_head_is_absent(waiting, head, deputy):
     today = timezone.localdate()
     services.absence_record(actor=head, school=head.school, starts_on=today, ends_on=today)
     actions = allowed_actions(deputy, waiting)
-    assert _allowed(actions) == {"can_decide", "can_refer", "can_note"}
+    assert _allowed(actions) == {"can_decide", "can_ask", "can_refer", "can_note"}
     assert actions.decides_as.startswith("deputy headteacher")
 
 

@@ -355,7 +355,7 @@ def test_former_pupil_needs_a_plan_of_involvement(teacher, former_pupil, head):
     with pytest.raises(ValidationError) as caught:
         make_request(teacher, [former_pupil])
     errors = caught.value.message_dict
-    assert {"plan_outcomes", "plan_timescales", "plan_review_date"} <= set(errors)
+    assert {"plan_outcomes", "plan_timescales", "plan_support", "plan_review_date"} <= set(errors)
     assert "former pupil" in errors["plan_outcomes"][0]
     assert ContactRequest.objects.count() == 0
 
@@ -367,6 +367,7 @@ def test_former_pupil_plan_review_before_the_contact_is_refused(teacher, former_
             [former_pupil],
             plan_outcomes="Confidence in interviews",
             plan_timescales="One term",
+            plan_support="Supervision with the line manager",
             plan_review_date=timezone.localdate(),
         )
     assert set(caught.value.message_dict) == {"plan_review_date"}
@@ -379,6 +380,7 @@ def test_former_pupil_with_a_plan_is_submitted(teacher, former_pupil, head):
         [former_pupil],
         plan_outcomes="Confidence in interviews",
         plan_timescales="One term",
+        plan_support="Supervision with the line manager",
         plan_review_date=review,
     )
     saved = _reload(req)

@@ -70,6 +70,9 @@ def _form_from(item: ContactRequest, **extra) -> dict:
         "reasons": item.reasons,
         "plan_outcomes": item.plan_outcomes,
         "plan_timescales": item.plan_timescales,
+        "plan_support": item.plan_support,
+        "plan_agencies": item.plan_agencies,
+        "plan_signposting": item.plan_signposting,
         "plan_review_date": item.plan_review_date.isoformat() if item.plan_review_date else "",
         "version": item.version,
         "action": "submit",
@@ -228,6 +231,10 @@ def test_former_pupil_needs_a_plan_of_involvement(client, teacher, former_pupil)
     assert field_error(response, "plan_timescales") == (
         "For a former pupil, give the timescales of the plan."
     )
+    assert field_error(response, "plan_support") == (
+        "For a former pupil, say what support or supervision you will have (000 §contact with "
+        "former pupils), for example regular meetings with your line manager."
+    )
     assert field_error(response, "plan_review_date") == (
         "For a former pupil, give a date to review the plan."
     )
@@ -242,6 +249,7 @@ def test_former_pupil_with_a_plan_is_sent(client, teacher, former_pupil):
         [former_pupil],
         plan_outcomes="Reference for college.",
         plan_timescales="Two meetings this term.",
+        plan_support="A talk with my line manager after each meeting.",
         plan_review_date=_day(30),
     )
 
@@ -260,6 +268,7 @@ def test_plan_review_before_the_contact_is_refused(client, teacher, former_pupil
         [former_pupil],
         plan_outcomes="Reference for college.",
         plan_timescales="Two meetings.",
+        plan_support="A talk with my line manager after each meeting.",
         plan_review_date=_day(3),
     )
     response = _as(client, teacher).post(reverse("request_new"), data)

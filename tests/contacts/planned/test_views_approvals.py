@@ -775,6 +775,7 @@ def test_dashboard_lists_plans_past_review(client, head, teacher, school):
         [former],
         plan_outcomes="College reference.",
         plan_timescales="This term.",
+        plan_support="Supervision with the line manager.",
         plan_review_date=timezone.localdate() + dt.timedelta(days=30),
     )
     _decide(head, item)

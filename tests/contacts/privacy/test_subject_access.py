@@ -46,6 +46,8 @@ PUPIL_TABLES = [
     "staff_relatives",
     "requests",
     "request_notes",
+    "plan_sessions",
+    "plan_reviews",
     "records",
     "disclosures",
     "addenda",
@@ -67,6 +69,8 @@ STAFF_TABLES = [
     "colleague_relationships",
     "requests",
     "request_notes",
+    "plan_sessions",
+    "plan_reviews",
     "decisions",
     "records",
     "addenda",
@@ -794,3 +798,73 @@ def test_a_pupils_export_shows_how_their_disclosure_was_acted_on(head, dsl, teac
     assert referral["agency"] == "Police" and referral["reference"] == "P/9"
     kinds = [row["kind"] for row in export.table("needs_attention_chronology")]
     assert kinds == ["Acknowledged", "Referral made", "Closed"]
+
+
+# --- plans of involvement and the LADO's advice on a request -------------------------------------
+
+
+def test_a_plans_sessions_and_reviews_are_in_the_pupils_and_the_staff_exports(
+    school, head, teacher, line_manager
+):
+    from contacts.planned import services as planned_services
+    from tests.factories_requests import PLAN, make_former_pupil, make_plan
+
+    former = make_former_pupil(school)
+    plan = make_plan(teacher, [former], approve_as=head)
+    planned_services.plan_session_log(
+        actor=teacher,
+        contact_request=plan,
+        held_on=timezone.localdate(),
+        what_happened="Went through the application.",
+        concerns="Asked to meet at a pub.",
+    )
+    planned_services.plan_review_record(
+        actor=head,
+        contact_request=plan,
+        expected_version=None,
+        reviewed_on=timezone.localdate(),
+        decision="end",
+        note="Outcomes met.",
+    )
+    for export in (_export(head, pupil=former), _export(head, staff=teacher)):
+        (request,) = export.table("requests")
+        assert request["plan_support"] == PLAN["plan_support"]
+        assert request["plan_signposting"] == PLAN["plan_signposting"]
+        assert request["sessions_logged"] == 1
+        assert request["plan_ended_at"]
+        (session,) = export.table("plan_sessions")
+        assert session["request"] == plan.reference
+        assert (session["number"], session["what_happened"], session["concerns"]) == (
+            1,
+            "Went through the application.",
+            "Asked to meet at a pub.",
+        )
+        assert session["logged_by"] == teacher.full_name
+        (review,) = export.table("plan_reviews")
+        assert (review["decision"], review["note"], review["reviewed_by"]) == (
+            "End the plan",
+            "Outcomes met.",
+            head.full_name,
+        )
+        assert export.csv("plan_sessions")[0]["what_happened"] == "Went through the application."
+
+
+def test_the_lado_advice_on_a_request_is_in_the_pupils_export(school, head, teacher):
+    from contacts.concerns import services as concern_services
+    from tests.factories_requests import make_former_pupil, make_request
+
+    former = make_former_pupil(school)
+    item = make_request(
+        teacher, [former], kind="relationship", purpose="personal", reasons="We met again."
+    )
+    referral = concern_services.lado_record(
+        actor=head,
+        subject=teacher,
+        referral_type="consultation",
+        contacted_at=timezone.now() - dt.timedelta(minutes=5),
+        spoke_to="Duty LADO",
+        advice="Keep the school informed.",
+        contact_request=item,
+    )
+    (row,) = _export(head, pupil=former).table("lado_referrals")
+    assert (row["reference"], row["related_request"]) == (referral.reference, item.reference)

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from contacts.records import services
 from contacts.records.models import Addendum, ContactRecord, Disclosure
-from contacts.records.seals import broken_seals, content_seal
+from contacts.records.seals import SEALED_FIELDS, broken_seals, content_seal
 from safeguard.audit.chain import audit_verify
 from safeguard.audit.models import AuditEvent
 from tests.factories_records import make_disclosure, make_record
@@ -68,3 +68,24 @@ def test_checking_the_seals_takes_the_same_queries_however_many_entries(
         services.record_addendum_add(actor=teacher, record=record, text="A later detail.")
     with django_assert_max_num_queries(4):
         assert list(broken_seals()) == []
+
+
+def test_signposting_is_sealed(teacher, pupil):
+    plain = make_record(teacher, [pupil])
+    signposted = make_record(teacher, [pupil], signposting="The local young people's hub.")
+    assert list(broken_seals()) == []
+    ContactRecord.objects.filter(pk=signposted.pk).update(signposting="Nowhere.")
+    ContactRecord.objects.filter(pk=plain.pk).update(signposting="Added afterwards.")
+    messages = [p.message for p in audit_verify()]
+    assert any(signposted.reference in m for m in messages)
+    assert any(plain.reference in m for m in messages)
+
+
+def test_a_record_without_signposting_keeps_the_seal_it_had_before_the_field(
+    teacher, pupil, monkeypatch
+):
+    plain = make_record(teacher, [pupil])
+    sealed = content_seal(plain)
+    before = tuple(name for name in SEALED_FIELDS[ContactRecord] if name != "signposting")
+    monkeypatch.setitem(SEALED_FIELDS, ContactRecord, before)
+    assert content_seal(plain) == sealed

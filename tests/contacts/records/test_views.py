@@ -455,7 +455,7 @@ def test_post_only_addresses_refuse_get(client, teacher, pupil):
     assert response.status_code == 405
 
 
-def test_a_relationship_record_prompts_the_head_to_consider_the_lado(client, teacher, head):
+def test_a_relationship_record_prompts_the_head_to_ask_the_lado(client, teacher, head):
     adult = PupilFactory(
         school=teacher.school,
         date_of_birth=timezone.localdate() - dt.timedelta(days=25 * 366),
@@ -467,9 +467,9 @@ def test_a_relationship_record_prompts_the_head_to_consider_the_lado(client, tea
     response = _post(_as(client, teacher), "relationship", data)
     record = _new_record()
     assert record.kind == "relationship"
-    assert "consider_lado" in record.actions
+    assert "consult_lado" in record.actions
     page = text(_as(client, head).get(response.url))
-    assert "Consider consulting the LADO" in page
+    assert "Ask the LADO for advice" in page
     assert head.school.lado_phone in page
 
 
@@ -491,3 +491,30 @@ def test_whether_it_was_arranged_must_be_answered(client, teacher, pupil):
     response = _post(_as(client, teacher), "unplanned", answers)
     assert response.status_code == 200
     assert field_error(response, "arranged")
+
+
+def test_signposting_to_services_outside_school_is_recorded_and_shown(client, teacher):
+    adult = PupilFactory(
+        school=teacher.school,
+        date_of_birth=timezone.localdate() - dt.timedelta(days=22 * 366),
+        admission_date=timezone.localdate() - dt.timedelta(days=12 * 366),
+        leaving_date=timezone.localdate() - dt.timedelta(days=4 * 366),
+    )
+    data = _answers(
+        [adult],
+        kind="email",
+        direction="received",
+        details="She wrote asking for help with housing.",
+        signposting="  The council's housing advice line.  ",
+    )
+    del data["arranged"]
+    response = _post(_as(client, teacher), "correspondence", data)
+    record = _new_record()
+    assert record.signposting == "The council's housing advice line."
+    page = text(client.get(response.url))
+    assert "Signposting The council's housing advice line." in page
+
+
+def test_a_record_without_signposting_says_none_was_given(client, teacher, pupil):
+    response = _post(_as(client, teacher), "unplanned", _answers([pupil]))
+    assert "Signposting None given" in text(client.get(response.url))
