@@ -208,16 +208,57 @@ def build_demo_school(today: dt.date) -> DemoSummary:
         parents = _parents(head, current + former[:6], rng)
         # Half the staff have read the policies; the dashboard lists the rest.
         build_demo_policies(head, [p for key, p in people.items() if key < "m"])
-        # Lucy Green's own son and the PE teacher's niece are on roll: each declared them, and
-        # contact with them is exempt (own family) once the head has acknowledged it.
-        for key, pupil, relationship in (
-            ("support", current[3], Relationship.CHILD),
-            ("pe", current[10], Relationship.NIECE_NEPHEW),
+        # Lucy Green's own son and the PE teacher's niece are on roll: each declared them, with
+        # the contact it involves, and once the head acknowledged it that contact is recorded,
+        # not asked about each time. The PE teacher's neighbour's daughter waits for the head.
+        for key, pupil, relationship, kinds, conditions in (
+            (
+                "support",
+                current[3],
+                Relationship.CHILD,
+                ["transport", "text_message", "meeting", "social_event"],
+                "",
+            ),
+            (
+                "pe",
+                current[10],
+                Relationship.NIECE_NEPHEW,
+                ["social_event", "meeting", "gift"],
+                "Family occasions only; football coaching stays at school.",
+            ),
         ):
             declared = people_services.relative_add(
-                actor=people[key], staff=people[key], pupil=pupil, relationship=relationship
+                actor=people[key],
+                staff=people[key],
+                pupil=pupil,
+                relationship=relationship,
+                contact_kinds=kinds,
             )
-            people_services.relative_acknowledge(actor=head, relative=declared)
+            people_services.relative_acknowledge(
+                actor=head, relative=declared, conditions=conditions
+            )
+        people_services.relative_add(
+            actor=people["pe"],
+            staff=people["pe"],
+            pupil=current[11],
+            relationship=Relationship.NEIGHBOUR,
+            contact="She lives next door; we sometimes drive her to the Saturday club with ours.",
+            contact_kinds=["transport", "meeting"],
+        )
+        # Hannah and Owen Price are married: neither manages the other or decides their requests.
+        people_services.colleague_relationship_declare(
+            actor=people["history"],
+            staff=people["history"],
+            colleague=people["senco"],
+            kind="partner",
+        )
+        # The parents of the first few pupils agreed to school texts and calls (004 §11).
+        for pupil in current[:5]:
+            people_services.pupil_update(
+                actor=people["admin"],
+                pupil=pupil,
+                agreed_contact_modes=["phone_call", "text_message"],
+            )
         _demo_requests(people, current, former)
         _demo_records(people, current, former)
         _demo_two_factor(people.values())

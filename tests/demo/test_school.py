@@ -121,9 +121,14 @@ def test_demo_has_a_staff_relative(demo_output):
 
 
 def test_demo_relatives_are_declared_by_their_staff_and_acknowledged_by_the_head(demo_output):
-    for relative in StaffRelative.objects.select_related("staff", "acknowledged_by"):
-        assert relative.declared_by == relative.staff
-        assert relative.acknowledged_by.email == "head@oakfield.example"
+    rows = list(StaffRelative.objects.select_related("staff", "acknowledged_by"))
+    assert all(relative.declared_by == relative.staff for relative in rows)
+    acknowledged = [relative for relative in rows if relative.is_acknowledged]
+    assert len(acknowledged) == 2
+    assert {r.acknowledged_by.email for r in acknowledged} == {"head@oakfield.example"}
+    # One waits for the head, so the dashboard has something to show.
+    (waiting,) = [relative for relative in rows if not relative.is_acknowledged]
+    assert waiting.relationship == "neighbour" and waiting.contact_kinds
 
 
 def test_demo_has_parents_linked_to_pupils(demo_output):
