@@ -8,6 +8,7 @@ from typing import Any, Literal
 from django.core.exceptions import ValidationError
 
 from contacts.people.models import FAMILY_RELATIONSHIPS, Pupil, Staff, StaffRelative
+from contacts.people.selectors import declarations_covering
 from policies.engine import (
     Assessment,
     ContactFacts,
@@ -65,12 +66,7 @@ def _require_acknowledged_relative(requester: Staff, pupil: Pupil) -> None:
 def _declared(requester: Staff, pupil: Pupil, kind: str, on: dt.date) -> bool:
     """Whether a standing declaration the head acknowledged covers this kind of contact with
     this pupil on that day (it stands until ended, and while the pupil is at the school)."""
-    if not pupil.is_current(on):
-        return False
-    standing = StaffRelative.objects.filter(
-        staff=requester, pupil=pupil, acknowledged_at__isnull=False, ended_at__isnull=True
-    )
-    return any(kind in row.contact_kinds for row in standing)
+    return bool(declarations_covering(requester, [pupil], kind, on))
 
 
 def contact_facts(

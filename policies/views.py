@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from contacts.people.selectors import pupils_selectable_by
+from contacts.people.selectors import declarations_covering, pupils_selectable_by
 from policies import selectors, services
 from policies.engine import ACTION_LABELS, APPROVER_LABELS, VERDICT_LABELS, Assessment, assess
 from policies.facts import contact_facts, engine_settings_for
@@ -54,6 +54,11 @@ def contact_check(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             assessment = assess(facts, engine_settings_for(request.user.school))
             context |= assessment_context(request, assessment)
+            if "declaration.standing" in {f.clause for f in assessment.findings}:
+                answers = form.fact_arguments()
+                context["declarations"] = declarations_covering(
+                    request.user, [answers["pupil"]], answers["kind"], answers["on"]
+                )
     return render(request, "policies/check.html", context)
 
 

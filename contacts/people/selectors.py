@@ -102,6 +102,18 @@ def _holds_role_now(role: str, person: str) -> Exists:
     )
 
 
+def declarations_covering(
+    staff: Staff, pupils: list[Pupil], kind: str, on: dt.date
+) -> list[StaffRelative]:
+    """The member of staff's standing declarations that cover this kind of contact with these
+    pupils on that day: acknowledged, not ended, the pupil still at the school. The rules engine
+    reads them as a fact (policies.facts), and the pages show their conditions."""
+    rows = StaffRelative.objects.filter(
+        staff=staff, pupil__in=pupils, acknowledged_at__isnull=False, ended_at__isnull=True
+    ).select_related("pupil", "acknowledged_by")
+    return [row for row in rows if kind in row.contact_kinds and row.pupil.is_current(on)]
+
+
 def relatives_acknowledgeable_by(user: Staff) -> QuerySet[StaffRelative]:
     """The declarations this person acknowledges, declines and reviews.
 

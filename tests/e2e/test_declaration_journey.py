@@ -59,6 +59,7 @@ def test_a_teacher_declares_her_child_and_friend_and_a_later_lift_is_recorded(
     fill_contact_questions(tom, **LIFT, on=next_week())
     tom.click("Check")
     tom.sees("What the policies say: Allowed, but it must be recorded", "001 §3")
+    tom.sees(f"Conditions: {CONDITION}")
     tom.follow("My file")
     tom.sees(f"Conditions: {CONDITION}", "Covers: Lifts in your vehicle")
     assert StaffRelative.objects.filter(staff=teacher, acknowledged_at__isnull=False).count() == 2

@@ -140,6 +140,29 @@ def _lift(pupil):
     )
 
 
+def test_a_lift_inside_a_declaration_is_recorded_and_its_conditions_shown(
+    client, teacher, head, pupil
+):
+    StaffRelativeFactory(
+        staff=teacher,
+        pupil=pupil,
+        relationship="childs_friend",
+        contact="Lifts home from football.",
+        contact_kinds=["transport"],
+        acknowledged=True,
+        acknowledged_by=head,
+        conditions="Only with her mother told beforehand.",
+    )
+    page = text(_as(client, teacher).post(reverse("contact_check"), _lift(pupil)))
+    assert "What the policies say: Allowed, but it must be recorded" in page
+    assert "001 §3" in page
+    assert (
+        f"Your declared relationship with {pupil.full_name} (friend of own child) covers this"
+        in page
+    )
+    assert "Conditions: Only with her mother told beforehand." in page
+
+
 def test_check_page_shows_the_questions_and_the_school_s_pupils(
     client, teacher, pupil, other_pupil
 ):
