@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.planned import services as planned_services
 from contacts.planned.models import ContactRequest
 from contacts.records import services as records_services
@@ -321,13 +322,31 @@ def _found(report) -> list[tuple[str, int, list[str]]]:
     return [(a.label, a.count, a.references) for a in report.anomalies]
 
 
-def test_with_nothing_planted_every_check_reads_zero(built, school):
+def _loose_ends(school) -> list[list[str]]:
+    """What the built year leaves undone, for the checks of late disclosures, long-open concerns
+    and LADO referrals with no outcome: no disclosure is late (their alerts were raised just
+    now), two concerns are still open since 2023 and one referral never had its outcome."""
+    still_open = BoundaryConcern.objects.filter(school=school, closed_at__isnull=True)
+    waiting = LadoReferral.objects.filter(school=school, referral_type="referral", outcome="")
+    return [
+        [],
+        [c.reference for c in still_open.order_by("pk")],
+        [r.reference for r in waiting.order_by("pk")],
+    ]
+
+
+def test_with_nothing_planted_only_the_year_s_loose_ends_are_found(built, school):
     report = _report(school)
+    late, concerns, lado = _loose_ends(school)
+    assert (len(concerns), len(lado)) == (2, 1)
     assert _found(report) == [
         ("Requests decided by the person who asked", 0, []),
         ("Rejections with no reason given", 0, []),
         ("Contact the policies do not allow that was nonetheless approved", 0, []),
         ("Contact arranged without approval, recorded afterwards", 0, []),
+        ("Child-protection disclosures not acknowledged in time", 0, []),
+        ("Boundary concerns open longer than 30 days (the school's limit)", 2, concerns),
+        ("LADO referrals with no outcome recorded after 90 days", 1, lado),
         ("Breaks in the audit trail during the period", 0, []),
     ]
 
@@ -337,7 +356,7 @@ def test_a_request_approved_by_its_own_requester_is_caught(built, school):
     _plant_self_approval(target)
     assert ContactRequest.objects.get(pk=target.pk).decided_by_id == target.requester_id
     counts = [a.references for a in _report(school).anomalies]
-    assert counts == [[target.reference], [], [], [], []]
+    assert counts == [[target.reference], [], [], [], *_loose_ends(school), []]
     assert target.reference == f"REQ-{target.pk:06d}"
 
 
@@ -345,7 +364,14 @@ def test_a_rejection_with_no_reason_is_caught(built, school):
     target = built.requests["rejected"]
     with _check_constraint_lifted("request_rejection_has_reason"):
         ContactRequest.objects.filter(pk=target.pk).update(decision_reason="")
-    assert [a.references for a in _report(school).anomalies] == [[], [target.reference], [], [], []]
+    assert [a.references for a in _report(school).anomalies] == [
+        [],
+        [target.reference],
+        [],
+        [],
+        *_loose_ends(school),
+        [],
+    ]
 
 
 def test_prohibited_contact_that_was_approved_is_caught(built, school):
@@ -373,7 +399,7 @@ def test_a_break_in_the_audit_chain_is_caught_and_named(built, school):
         )
     broken = _report(school, this_term)
     assert broken.anomalies[-1].references == [f"audit event {target.pk}"]
-    assert [a.count for a in broken.anomalies] == [0, 0, 0, 0, 1]
+    assert [a.count for a in broken.anomalies] == [0, 0, 0, 0, 0, 2, 1, 1]
     # Another school's report says there is a break, never whose event it is.
     other = _report(SchoolFactory(), this_term)
     assert other.anomalies[-1].references == ["1 event outside this school's own"]

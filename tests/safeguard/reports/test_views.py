@@ -16,6 +16,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.planned.models import ContactRequest
 from policies.services import policy_create
 from safeguard.audit.models import AuditEvent
@@ -23,7 +24,7 @@ from safeguard.core.roles import Role
 from safeguard.reports.charts import NO_DATA
 from safeguard.reports.selectors import governors_report, previous, school_year, term
 from safeguard.reports.views import TABLE_SLUGS
-from tests.factories_policies import PolicyFactory, PolicyVersionFactory
+from tests.factories_policies import PolicyFactory, PolicyVersionFactory, adopt
 from tests.factories_records import make_concern, make_record
 from tests.factories_reports import (
     BEFORE,
@@ -171,6 +172,8 @@ def test_the_page_shows_the_period_the_checks_the_counts_and_three_charts(client
     assert f"Governors' report: {PERIOD.label}" in page
     assert f"compared with {BEFORE.label}" in page
     assert "Things that should never happen" in page
+    open_concerns = BoundaryConcern.objects.filter(closed_at__isnull=True).order_by("pk")
+    waiting = LadoReferral.objects.get(referral_type="referral", outcome="")
     assert _table(response, "Checks") == [
         ["Requests decided by the person who asked", "0", "None: checked", "—"],
         ["Rejections with no reason given", "0", "None: checked", "—"],
@@ -181,6 +184,19 @@ def test_the_page_shows_the_period_the_checks_the_counts_and_three_charts(client
             "—",
         ],
         ["Contact arranged without approval, recorded afterwards", "0", "None: checked", "—"],
+        ["Child-protection disclosures not acknowledged in time", "0", "None: checked", "—"],
+        [
+            "Boundary concerns open longer than 30 days (the school's limit)",
+            "2",
+            "Found: act on this",
+            ", ".join(c.reference for c in open_concerns),
+        ],
+        [
+            "LADO referrals with no outcome recorded after 90 days",
+            "1",
+            "Found: act on this",
+            waiting.reference,
+        ],
         ["Breaks in the audit trail during the period", "0", "None: checked", "—"],
     ]
     report = response.context["report"]
@@ -410,7 +426,11 @@ def _rows(response) -> list[list[str]]:
 
 
 def test_every_slug_is_exported():
-    assert set(TABLE_SLUGS) == set(SLUG_TABLES) | {"should-not-happen", "policies"}
+    assert set(TABLE_SLUGS) == set(SLUG_TABLES) | {
+        "should-not-happen",
+        "policies",
+        "policy-adoption",
+    }
 
 
 @pytest.mark.parametrize("slug", sorted(SLUG_TABLES))
@@ -437,7 +457,7 @@ def test_the_checks_csv_names_what_was_found(client, built, governor):
     assert header == ["check", "count", "references"]
     assert rows == [[a.label, str(a.count), " ".join(a.references)] for a in report.anomalies]
     assert rows[2][1:] == ["2", f"{approved.reference} {completed.reference}"]
-    assert [row[1] for row in rows] == ["0", "0", "2", "0", "0"]
+    assert [row[1] for row in rows] == ["0", "0", "2", "0", "0", "2", "1", "0"]
 
 
 def test_the_policies_csv(client, built, governor):
@@ -467,7 +487,7 @@ def test_the_policies_csv(client, built, governor):
 def test_a_policy_title_is_never_read_as_a_formula(client, head, governor):
     today = timezone.localdate()
     title = '=HYPERLINK("https://evil.example/","Read the policy")'
-    policy_create(
+    policy = policy_create(
         actor=head,
         school=head.school,
         title=title,
@@ -477,9 +497,11 @@ def test_a_policy_title_is_never_read_as_a_formula(client, head, governor):
         next_review=today + dt.timedelta(days=300),
         text="The text.",
     )
-    header, row = _rows(_csv(client, governor, "policies"))
-    assert title in row[0]
-    assert row[0][:1] not in ("=", "+", "-", "@")
+    adopt(policy.versions.get())
+    for slug in ("policies", "policy-adoption"):
+        header, row = _rows(_csv(client, governor, slug))
+        assert title in row[0]
+        assert row[0][:1] not in ("=", "+", "-", "@")
 
 
 @pytest.mark.parametrize("slug", ["nonsense", "requests", "should-not-happen-2"])
