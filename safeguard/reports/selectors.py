@@ -345,7 +345,7 @@ def _late_disclosures(alerts: QuerySet[Alert], period: Period) -> list[str]:
     waiting = Q(status=AlertStatus.NEW, acknowledge_by__lt=timezone.now())
     late = Q(escalation_level__gt=0) | Q(acknowledged_at__gt=F("acknowledge_by"))
     found = (
-        alerts.filter(disclosure__isnull=False, acknowledge_by__isnull=False)
+        alerts.filter(disclosure__isnull=False, urgent=True, acknowledge_by__isnull=False)
         .filter(waiting | (_in(period, "raised_at") & late))
         .order_by("disclosure_id")
         .values_list("disclosure_id", flat=True)

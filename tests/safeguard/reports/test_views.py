@@ -15,10 +15,11 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.planned.models import ContactRequest
-from policies.services import policy_create
+from policies.services import policy_create, policy_version_add, policy_version_sign
 from safeguard.audit.models import AuditEvent
 from safeguard.core.roles import Role
 from safeguard.reports.charts import NO_DATA
@@ -502,6 +503,111 @@ def test_a_policy_title_is_never_read_as_a_formula(client, head, governor):
         header, row = _rows(_csv(client, governor, slug))
         assert title in row[0]
         assert row[0][:1] not in ("=", "+", "-", "@")
+
+
+@pytest.fixture
+def adopted_and_awaiting(head, chair, governor):
+    """ "Lettings", adopted by the head and the chair, its version 2 signed by the head only; and
+    "Visits", whose first version nobody has signed."""
+    today = timezone.localdate()
+    fields = {
+        "actor": head,
+        "school": head.school,
+        "owner_role": Role.HEADTEACHER,
+        "summary": "What the policy asks of staff.",
+        "last_reviewed": today - dt.timedelta(days=30),
+        "text": "The text.",
+    }
+    lettings = policy_create(title="Lettings", next_review=today + dt.timedelta(days=300), **fields)
+    v1 = adopt(lettings.versions.get())
+    v2 = policy_version_add(
+        actor=head,
+        policy=lettings,
+        last_reviewed=today,
+        next_review=today + dt.timedelta(days=700),
+        text="Revised.",
+        change_note="Reviewed.",
+    )
+    policy_version_sign(actor=head, version=v2)
+    policy_create(title="Visits", next_review=today + dt.timedelta(days=100), **fields)
+    return v1
+
+
+def test_the_report_shows_each_policy_s_adoption_and_next_review(
+    client, head, chair, governor, adopted_and_awaiting
+):
+    v1 = adopted_and_awaiting
+    adopted = date_format(timezone.localtime(v1.adopted_at), "j M Y")
+    review = date_format(v1.next_review, "j M Y")
+    signed = f"Headteacher ({head.full_name}); Chair of governors ({chair.full_name})"
+    expected = [
+        [
+            "Lettings",
+            "version 1",
+            adopted,
+            signed,
+            review,
+            "version 2: headteacher signed; chair of governors not yet",
+        ],
+        [
+            "Visits",
+            "none yet",
+            "—",
+            "—",
+            "—",
+            "version 1: headteacher not yet; chair of governors not yet",
+        ],
+    ]
+    for persona in (governor, head):
+        response = _get(client, persona)
+        assert _table(response, "Adoption and review of each policy") == expected
+    download = _get(client, governor, DOWNLOAD)
+    assert "Adoption and review of each policy" in text(download)
+
+
+def test_a_version_adopted_before_signatures_were_recorded_says_so(client, governor, school):
+    version = PolicyVersionFactory(policy=PolicyFactory(school=school, title="Archive"))
+    rows = _table(_get(client, governor), "Adoption and review of each policy")
+    assert rows[0][:4] == [
+        "Archive",
+        "version 1",
+        date_format(timezone.localtime(version.adopted_at), "j M Y"),
+        "adopted before Safeguard recorded signatures",
+    ]
+
+
+def test_the_policy_adoption_csv(client, head, chair, governor, adopted_and_awaiting):
+    v1 = adopted_and_awaiting
+    header, *rows = _rows(_csv(client, governor, "policy-adoption"))
+    assert header == [
+        "policy",
+        "in force",
+        "adopted on",
+        "signed by",
+        "next review",
+        "overdue",
+        "awaiting signatures",
+    ]
+    assert rows == [
+        [
+            "Lettings",
+            "1",
+            timezone.localtime(v1.adopted_at).date().isoformat(),
+            f"Headteacher ({head.full_name}); Chair of governors ({chair.full_name})",
+            v1.next_review.isoformat(),
+            "False",
+            "version 2: headteacher signed; chair of governors not yet",
+        ],
+        [
+            "Visits",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "version 1: headteacher not yet; chair of governors not yet",
+        ],
+    ]
 
 
 @pytest.mark.parametrize("slug", ["nonsense", "requests", "should-not-happen-2"])
