@@ -40,6 +40,9 @@ def assessment_context(
         "verdict_label": VERDICT_LABELS[assessment.verdict],
         "approver_label": APPROVER_LABELS.get(assessment.approver or "", ""),
         "action_labels": sorted(ACTION_LABELS[a] for a in assessment.actions),
+        # The LADO's number, and where a head unsure may turn first, beside the advice to
+        # consult them (000 §introduction).
+        "lado_advised": "consider_lado" in assessment.actions,
         "backing": backing,
     }
 
