@@ -293,14 +293,18 @@ def policy_version_sign(*, actor: Staff, version: PolicyVersion) -> PolicyVersio
     it already, and once it is adopted or a newer version has superseded it.
     """
     with transaction.atomic():
-        # The version's row first, then its places: two signatories signing at once each see
-        # the other's signature, and exactly one of them adopts it.
+        # The policy's row first, as policy_version_add takes it, so no newer version appears
+        # unseen; then the version and its places: two signatories signing at once each see the
+        # other's signature, and exactly one of them adopts it.
+        Policy.objects.select_for_update().filter(pk=version.policy_id).first()
         version = (
             PolicyVersion.objects.select_for_update(of=("self",))
             .select_related("policy__school")
             .get(pk=version.pk)
         )
-        places = list(version.signatures.select_for_update().select_related("signed_by"))
+        places = list(
+            version.signatures.select_for_update(of=("self",)).select_related("signed_by")
+        )
         superseded = version.policy.versions.filter(number__gt=version.number).exists()
         signing = signing_for(actor, version, places, superseded=superseded)
         if signing.place is None:
