@@ -11,7 +11,13 @@ import datetime as dt
 from contacts.people.models import Staff
 from policies import services
 from policies.engine import CLAUSES
-from safeguard.core.roles import Role
+from safeguard.core.roles import DEFAULT_POLICY_SIGNATORIES, Role
+
+# Who signs each policy, as its seed document ends (the head and the chair of governors unless
+# named here): 002 is signed by the headteacher and the assistant headteacher.
+SIGNATORIES = {"002": (Role.HEADTEACHER, Role.ASSISTANT_HEAD)}
+# The policy whose new version awaits the chair's signature.
+REVIEWED_AGAIN = "001"
 
 DEMO_POLICIES = [
     (
@@ -71,8 +77,14 @@ DEMO_POLICIES = [
 ]
 
 
-def build_demo_policies(head: Staff, readers: list[Staff]) -> None:
+def build_demo_policies(
+    head: Staff, signatories: dict[str, Staff], readers: list[Staff], today: dt.date
+) -> None:
+    """Each policy adopted by its signatories (as its seed document is signed), then read by
+    `readers`. The professional relations policy has been reviewed again this term and waits
+    for the chair of governors' signature, the head having signed."""
     for source, title, owner, summary, reviewed, due in DEMO_POLICIES:
+        signing = SIGNATORIES.get(source, DEFAULT_POLICY_SIGNATORIES)
         policy = services.policy_create(
             actor=head,
             school=head.school,
@@ -80,11 +92,30 @@ def build_demo_policies(head: Staff, readers: list[Staff]) -> None:
             owner_role=owner,
             summary=summary,
             clauses=[cid for cid, clause in CLAUSES.items() if clause.source == source],
+            signatories=signing,
             last_reviewed=reviewed,
             next_review=due,
-            text=f"{summary}\n\n(Demo text written for Safeguard; a school pastes or uploads "
-            "the policy it has adopted.)",
+            text=_text(summary),
         )
         version = policy.versions.get()
+        for role in signing:
+            services.policy_version_sign(actor=signatories[role], version=version)
         for reader in readers:
             services.policy_acknowledge(actor=reader, version=version)
+        if source == REVIEWED_AGAIN:
+            revised = services.policy_version_add(
+                actor=head,
+                policy=policy,
+                last_reviewed=today - dt.timedelta(days=7),
+                next_review=today + dt.timedelta(days=730),
+                text=_text(summary),
+                change_note="Reviewed this term: no change to what it asks of staff.",
+            )
+            services.policy_version_sign(actor=head, version=revised)
+
+
+def _text(summary: str) -> str:
+    return (
+        f"{summary}\n\n(Demo text written for Safeguard; a school pastes or uploads the policy "
+        "it has adopted.)"
+    )

@@ -207,7 +207,12 @@ def build_demo_school(today: dt.date) -> DemoSummary:
         former = _former_pupils(head, today, rng)
         parents = _parents(head, current + former[:6], rng)
         # Half the staff have read the policies; the dashboard lists the rest.
-        build_demo_policies(head, [p for key, p in people.items() if key < "m"])
+        signatories: dict[str, Staff] = {
+            Role.HEADTEACHER: head,
+            Role.CHAIR_OF_GOVERNORS: people["chair"],
+            Role.ASSISTANT_HEAD: people["assistant"],
+        }
+        build_demo_policies(head, signatories, [p for key, p in people.items() if key < "m"], today)
         # Lucy Green's own son and the PE teacher's niece are on roll: each declared them, with
         # the contact it involves, and once the head acknowledged it that contact is recorded,
         # not asked about each time. The PE teacher's neighbour's daughter waits for the head.

@@ -10,7 +10,7 @@ from contacts.people.pupil_picker import PupilPickerForm
 from policies import engine
 from policies.engine import CLAUSES
 from safeguard.core.forms import DATE_INPUT
-from safeguard.core.roles import Role
+from safeguard.core.roles import DEFAULT_POLICY_SIGNATORIES, POLICY_SIGNATORY_ORDER, Role
 
 if TYPE_CHECKING:
     from contacts.people.models import Pupil
@@ -107,6 +107,7 @@ class ContactQuestionForm(PupilPickerForm):
 
 CLAUSE_FORM_CHOICES = [(cid, f"{c.citation}: {c.text}") for cid, c in CLAUSES.items()]
 OWNER_CHOICES = [(r.value, r.label) for r in Role if r != Role.STAFF]
+SIGNATORY_CHOICES = [(str(r), Role(r).label) for r in POLICY_SIGNATORY_ORDER]
 
 
 class _Helper:
@@ -125,6 +126,15 @@ class PolicyForm(_Helper, forms.Form):
     )
     requires_acknowledgement = forms.BooleanField(
         label="Staff must confirm they have read each new version", required=False, initial=True
+    )
+    signatories = forms.MultipleChoiceField(
+        label="Signed by",
+        choices=SIGNATORY_CHOICES,
+        initial=[str(r) for r in DEFAULT_POLICY_SIGNATORIES],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose who signs each version to adopt it."},
+        help_text="Each new version is adopted, and staff asked to read it, once all of them "
+        "have signed it in Safeguard. A change here applies to versions added from now on.",
     )
     clauses = forms.MultipleChoiceField(
         label="Rules this policy stands behind",
@@ -158,6 +168,7 @@ class NewPolicyForm(PolicyForm, PolicyVersionForm):
         "owner_role",
         "summary",
         "requires_acknowledgement",
+        "signatories",
         "last_reviewed",
         "next_review",
         "text",

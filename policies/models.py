@@ -9,12 +9,20 @@ from collections.abc import Collection
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from policies.engine import CLAUSES, Clause
 from safeguard.core.models import School
-from safeguard.core.roles import Role
+from safeguard.core.roles import POLICY_SIGNATORY_ORDER, Role
+
+# Each policy names who signs its versions: one field per role that may sign
+# (roles.POLICY_SIGNATORY_ORDER), so the database can insist that somebody does.
+SIGNATORY_FIELDS = {
+    Role.HEADTEACHER: "head_signs",
+    Role.CHAIR_OF_GOVERNORS: "chair_signs",
+    Role.ASSISTANT_HEAD: "assistant_head_signs",
+}
 
 
 class Policy(models.Model):
@@ -33,6 +41,11 @@ class Policy(models.Model):
         default=True,
         help_text="Every active member of staff is asked to read each new version.",
     )
+    head_signs = models.BooleanField("the headteacher signs each version", default=True)
+    chair_signs = models.BooleanField("the chair of governors signs each version", default=True)
+    assistant_head_signs = models.BooleanField(
+        "the assistant headteacher signs each version", default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -40,6 +53,11 @@ class Policy(models.Model):
         ordering = ["title"]
         constraints = [
             models.UniqueConstraint(fields=["school", "title"], name="policy_title_per_school"),
+            # A version nobody signs could never be adopted.
+            models.CheckConstraint(
+                condition=Q(head_signs=True) | Q(chair_signs=True) | Q(assistant_head_signs=True),
+                name="policy_has_a_signatory",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -49,14 +67,28 @@ class Policy(models.Model):
     def audit_ref(self) -> str:
         return f"POLICY-{self.pk}"
 
+    @property
+    def signatory_roles(self) -> list[str]:
+        """The roles that sign each new version, in the order the signatures are listed."""
+        return [role for role in POLICY_SIGNATORY_ORDER if getattr(self, SIGNATORY_FIELDS[role])]
+
 
 class PolicyVersionQuerySet(models.QuerySet):
     def current(self) -> PolicyVersionQuerySet:
-        """The newest version of each policy."""
+        """The version in force of each policy: its newest adopted version. A newer version
+        still awaiting signatures does not replace it until it is adopted, so staff read, and
+        the pages cite, what the school has adopted (docs/policy-rules.md "Adopting a policy")."""
         newer = PolicyVersion.objects.filter(
-            policy=models.OuterRef("policy"), number__gt=models.OuterRef("number")
+            policy=OuterRef("policy"), number__gt=OuterRef("number"), adopted_at__isnull=False
         )
-        return self.exclude(models.Exists(newer))
+        return self.filter(adopted_at__isnull=False).exclude(Exists(newer))
+
+    def awaiting_signatures(self) -> PolicyVersionQuerySet:
+        """Versions not yet adopted that nothing has superseded: the newest of their policy."""
+        newer = PolicyVersion.objects.filter(
+            policy=OuterRef("policy"), number__gt=OuterRef("number")
+        )
+        return self.filter(adopted_at__isnull=True).exclude(Exists(newer))
 
     def overdue(self, on: dt.date | None = None) -> PolicyVersionQuerySet:
         return self.current().filter(next_review__lt=on or timezone.localdate())
@@ -83,6 +115,12 @@ class PolicyVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Adopted when the last of its signatories signs (PolicySignature): from then on it is in
+    # force, staff are asked to read it and the pages cite it.
+    adopted_at = models.DateTimeField(null=True, blank=True)
+    # Published before Safeguard recorded signatures: adopted from its publication, signed by
+    # nobody in the app (migration 0004 marked every version that existed then).
+    adopted_unsigned = models.BooleanField(default=False)
 
     objects = PolicyVersionQuerySet.as_manager()
 
@@ -97,6 +135,10 @@ class PolicyVersion(models.Model):
             models.CheckConstraint(
                 condition=~Q(text="") | ~Q(document=""), name="policyversion_has_content"
             ),
+            models.CheckConstraint(
+                condition=Q(adopted_unsigned=False) | Q(adopted_at__isnull=False),
+                name="policyversion_unsigned_only_when_adopted",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -108,6 +150,10 @@ class PolicyVersion(models.Model):
 
     def is_overdue(self, on: dt.date | None = None) -> bool:
         return self.next_review < (on or timezone.localdate())
+
+    @property
+    def is_adopted(self) -> bool:
+        return self.adopted_at is not None
 
     def clean(self) -> None:
         super().clean()
@@ -146,6 +192,45 @@ class PolicyClause(models.Model):
     @property
     def engine_clause(self) -> Clause | None:
         return CLAUSES.get(self.clause)
+
+
+class PolicySignature(models.Model):
+    """One signatory's place on a version: made for each role the policy names when the version
+    is added, filled when someone holding that role signs (policies.services.
+    policy_version_sign). The version is adopted once every place is filled."""
+
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="signatures")
+    role = models.CharField(max_length=40, choices=Role.choices)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["version", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "role"], name="policysignature_role_once"),
+            # One person signs a version once, whatever roles they hold.
+            models.UniqueConstraint(
+                fields=["version", "signed_by"], name="policysignature_person_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_by__isnull=True, signed_at__isnull=True)
+                | Q(signed_by__isnull=False, signed_at__isnull=False),
+                name="policysignature_signed_with_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=[str(role) for role in POLICY_SIGNATORY_ORDER]),
+                name="policysignature_signatory_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} on {self.version}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
 
 
 class Acknowledgement(models.Model):

@@ -14,5 +14,6 @@ urlpatterns = [
         views.policy_acknowledge,
         name="policy_acknowledge",
     ),
+    path("policies/versions/<int:pk>/sign/", views.policy_sign, name="policy_sign"),
     path("policies/versions/<int:pk>/document/", views.policy_document, name="policy_document"),
 ]

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -18,6 +19,7 @@ from policies.models import Policy
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.http import AuthenticatedHttpRequest
+from safeguard.core.reauth import recent_sign_in_required
 from safeguard.core.roles import role_required
 from safeguard.core.uploads import stored_path
 
@@ -38,6 +40,9 @@ def assessment_context(
         "verdict_label": VERDICT_LABELS[assessment.verdict],
         "approver_label": APPROVER_LABELS.get(assessment.approver or "", ""),
         "action_labels": sorted(ACTION_LABELS[a] for a in assessment.actions),
+        # The LADO's number, and where a head unsure may turn first, beside the advice to
+        # consult them (000 §introduction).
+        "lado_advised": "consider_lado" in assessment.actions,
         "backing": backing,
     }
 
@@ -64,13 +69,21 @@ def contact_check(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def policy_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     policies = selectors.policies_visible_to(request.user)
-    awaiting = {v.pk for v in selectors.versions_awaiting(request.user)}
+    to_read = {v.pk for v in selectors.versions_to_read(request.user)}
+    to_sign = {v.pk for v in selectors.versions_to_sign(request.user)}
     rows = []
     for policy in policies:
-        # current_versions: the selector's Prefetch(to_attr=), which the stubs cannot see.
+        # The selector's Prefetch(to_attr=) lists, which the stubs cannot see.
         current = policy.current_versions[0] if policy.current_versions else None  # type: ignore[attr-defined]
+        pending = policy.pending_versions[0] if policy.pending_versions else None  # type: ignore[attr-defined]
         rows.append(
-            {"policy": policy, "current": current, "to_read": current and current.pk in awaiting}
+            {
+                "policy": policy,
+                "current": current,
+                "pending": pending,
+                "to_read": current is not None and current.pk in to_read,
+                "to_sign": pending is not None and pending.pk in to_sign,
+            }
         )
     context = {
         "rows": rows,
@@ -82,24 +95,32 @@ def policy_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def policy_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     policy = get_object_or_404(selectors.policies_visible_to(request.user), pk=pk)
-    versions = selectors.versions_of(request.user, policy)
-    number = request.GET.get("version")
-    shown = next(
-        (v for v in versions if str(v.number) == number), versions[0] if versions else None
-    )
-    if shown is None:
+    found = selectors.versions_of(request.user, policy)
+    if not found.versions:
         raise Http404
-    current = versions[0]
+    number = request.GET.get("version")
+    # The version in force unless another is asked for; the first one while it awaits signing.
+    shown = next(
+        (v for v in found.versions if str(v.number) == number),
+        found.current or found.versions[0],
+    )
+    current = found.current
+    signing = selectors.signing_for(
+        request.user, shown, list(shown.signatures.all()), superseded=found.superseded(shown)
+    )
     can_edit = roles.has_role(request.user, roles.POLICY_EDITORS)
     context = {
         "policy": policy,
         "shown": shown,
+        "shown_state": found.state(shown),
         "current": current,
-        "versions": versions,
+        "pending": found.pending,
+        "versions": [(v, found.state(v)) for v in found.versions],
         "clauses": [link.engine_clause for link in policy.clauses.all() if link.engine_clause],
-        "acknowledged": selectors.acknowledgement_of(request.user, current),
+        "acknowledged": selectors.acknowledgement_of(request.user, current) if current else None,
+        "can_sign": signing.place is not None,
         "can_edit": can_edit,
-        "not_read": selectors.staff_yet_to_acknowledge(current) if can_edit else None,
+        "not_read": selectors.staff_yet_to_acknowledge(current) if can_edit and current else None,
         "today": timezone.localdate(),
     }
     return render(request, "policies/policy_detail.html", context)
@@ -116,7 +137,9 @@ def policy_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"“{policy.title}” was added.")
+            messages.success(
+                request, f"“{policy.title}” was added: it is adopted once its signatories sign it."
+            )
             return redirect("policy_detail", pk=policy.pk)
     return render(request, "policies/policy_form.html", {"form": form, "title": "Add a policy"})
 
@@ -129,6 +152,7 @@ def policy_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "owner_role": policy.owner_role,
         "summary": policy.summary,
         "requires_acknowledgement": policy.requires_acknowledgement,
+        "signatories": policy.signatory_roles,
         "clauses": list(policy.clauses.values_list("clause", flat=True)),
     }
     form = PolicyForm(posted(request), initial=initial)
@@ -156,8 +180,13 @@ def policy_version_add(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Version {version.number} is now the current version.")
-            return redirect("policy_detail", pk=policy.pk)
+            messages.success(
+                request,
+                f"Version {version.number} was added: it replaces the version in force once its "
+                "signatories sign it.",
+            )
+            url = reverse("policy_detail", args=[policy.pk])
+            return redirect(f"{url}?version={version.number}")
     title = f"New version of “{policy.title}”"
     return render(request, "policies/policy_form.html", {"form": form, "title": title})
 
@@ -172,6 +201,31 @@ def policy_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     else:
         messages.success(request, "Thank you: your confirmation is recorded.")
     return redirect("policy_detail", pk=version.policy_id)
+
+
+@require_POST
+@role_required(roles.POLICY_SIGNATORIES)
+@recent_sign_in_required(then="policy_list", then_with_arguments=False)
+def policy_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A signatory signs a version: their acknowledgement of its adoption."""
+    version = get_object_or_404(selectors.policy_versions_visible_to(request.user), pk=pk)
+    try:
+        version = services.policy_version_sign(actor=request.user, version=version)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if version.is_adopted:
+            messages.success(
+                request, f"You signed version {version.number}: it is now adopted and in force."
+            )
+        else:
+            messages.success(
+                request,
+                f"You signed version {version.number}: it is adopted once its other "
+                "signatories sign it.",
+            )
+    url = reverse("policy_detail", args=[version.policy_id])
+    return redirect(f"{url}?version={version.number}")
 
 
 def policy_document(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:

@@ -18,7 +18,7 @@ from contacts.planned.models import ContactRequest
 from contacts.planned.selectors import decision_queue_for
 from contacts.planned.workflow import head_absent
 from policies.models import PolicyVersion
-from policies.selectors import acknowledgement_counts, versions_awaiting
+from policies.selectors import acknowledgement_counts, versions_to_read, versions_to_sign
 from safeguard.core import roles
 from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import Role, role_required
@@ -64,7 +64,8 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "head_absent": head_absent(school_id),
         "overdue": overdue,
         "unread": [(v, left) for v, _read, left in acknowledgement_counts(school_id) if left],
-        "to_read": versions_awaiting(request.user),
+        "to_read": versions_to_read(request.user),
+        "to_sign": versions_to_sign(request.user),
         "today": timezone.localdate(),
         "relatives_awaiting": relatives_awaiting_acknowledgement_by(request.user).count(),
         "declarations_due": relatives_due_for_review_by(request.user).count(),

@@ -6,6 +6,8 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
+from contacts.people.models import Staff
+from policies import services
 from policies.models import Acknowledgement, Policy, PolicyClause, PolicyVersion
 from safeguard.core.roles import Role
 from tests.factories import SchoolFactory, StaffFactory
@@ -23,7 +25,9 @@ class PolicyFactory(factory.django.DjangoModelFactory):
 
 
 class PolicyVersionFactory(factory.django.DjangoModelFactory):
-    """Version 1, reviewed a month ago and due again in eleven months, with pasted text."""
+    """Version 1, reviewed a month ago and due again in eleven months, with pasted text; in
+    force, as a version published before signatures were recorded is (`awaiting=True` for one
+    that nobody has adopted yet)."""
 
     class Meta:
         model = PolicyVersion
@@ -36,6 +40,11 @@ class PolicyVersionFactory(factory.django.DjangoModelFactory):
     document = ""
     document_name = ""
     change_note = ""
+    adopted_at = factory.LazyFunction(timezone.now)
+    adopted_unsigned = True
+
+    class Params:
+        awaiting = factory.Trait(adopted_at=None, adopted_unsigned=False)
 
 
 class PolicyClauseFactory(factory.django.DjangoModelFactory):
@@ -54,3 +63,17 @@ class AcknowledgementFactory(factory.django.DjangoModelFactory):
     staff = factory.SubFactory(
         StaffFactory, school=factory.SelfAttribute("..version.policy.school")
     )
+
+
+def adopt(version: PolicyVersion) -> PolicyVersion:
+    """Every signatory of the version signs it through the service, the school's first active
+    holder of each role (one is made when the school has none)."""
+    school = version.policy.school
+    for place in version.signatures.filter(signed_by__isnull=True):
+        signer = (
+            Staff.objects.filter(school=school, is_active=True, role_assignments__role=place.role)
+            .order_by("pk")
+            .first()
+        ) or StaffFactory(school=school, roles=[place.role])
+        version = services.policy_version_sign(actor=signer, version=version)
+    return version

@@ -173,6 +173,8 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "policy_document": signed_in(404),
     "policy_edit": signed_in(403, head=200, admin=200),
     "policy_list": signed_in(200),
+    # require_POST above role_required(POLICY_SIGNATORIES).
+    "policy_sign": signed_in(405),
     "policy_version_add": signed_in(403, head=200, admin=200),
     "pupil_create": signed_in(403, head=200, admin=200),
     "pupil_detail": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, admin=200),
@@ -277,6 +279,19 @@ def world(
         next_review=today + dt.timedelta(days=355),
         text="Staff keep clear professional boundaries.",
     )
+    version = policy_services.policy_version_sign(actor=head, version=policy.versions.get())
+    version = policy_services.policy_version_sign(actor=chair, version=version)
+    # A second policy, whose first version awaits the head's and the chair's signatures.
+    pending = policy_services.policy_create(
+        actor=head,
+        school=school,
+        title="Lettings",
+        owner_role=Role.HEADTEACHER,
+        summary="Who may use the school's rooms.",
+        last_reviewed=today - dt.timedelta(days=10),
+        next_review=today + dt.timedelta(days=355),
+        text="Rooms are let through the office.",
+    ).versions.get()
     objects = {
         "staff": teacher,
         "pupil": pupil,
@@ -301,7 +316,8 @@ def world(
             actor=head, staff=colleague, reason="A claim has been made: keep everything."
         ),
         "policy": policy,
-        "version": policy.versions.get(),
+        "version": version,
+        "pending": pending,
         "absence": HeadAbsence.objects.create(
             school=school, starts_on=today, ends_on=today + dt.timedelta(days=2), created_by=head
         ),
@@ -374,6 +390,7 @@ def _kwargs(name, world):
         "lado": ["lado_detail", "lado_outcome"],
         "policy": ["policy_detail", "policy_edit", "policy_version_add"],
         "version": ["policy_acknowledge", "policy_document"],
+        "pending": ["policy_sign"],
         "invitation": ["invitation_revoke"],
         "alert": [
             "alert_detail",

@@ -233,6 +233,7 @@ def _school_answers(scene: dict) -> dict[str, Any]:
         "pattern_gifts_days": "90",
         "pattern_concerns_count": "2",
         "pattern_concerns_days": "365",
+        "concern_open_days": "30",
     }
 
 
@@ -254,6 +255,7 @@ def _policy_answers(scene: dict) -> dict[str, Any]:
         "owner_role": "headteacher",
         "summary": "Staff do not use personal phones with pupils.",
         "requires_acknowledgement": "on",
+        "signatories": ["headteacher", "chair_of_governors"],
         "clauses": [],
     }
 
@@ -765,6 +767,13 @@ FORMS: list[Form] = [
         kwargs=_pk("version"),
         shown_on=("policy_detail", _pk("policy")),
         creates=Acknowledgement,
+    ),
+    Form(
+        "policy_sign",
+        "chair",
+        lambda s: {},
+        kwargs=_pk("pending"),
+        shown_on=("policy_detail", lambda s: {"pk": s["pending"].policy_id}),
     ),
     # Two-factor sign-in and confirming the password. Wrong codes count against the device
     # (django-otp's throttling), wrong passwords against the lockout, whatever the answer.

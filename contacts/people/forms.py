@@ -279,6 +279,8 @@ class SchoolForm(_NoFormTag, forms.ModelForm):
             "pattern_concerns_count": "Boundary concerns about one adult that show as worth a "
             "look (default 2).",
             "pattern_concerns_days": "Counted within this many days (default 365, a year).",
+            "concern_open_days": "A boundary concern still open after this many days is listed "
+            "in the governors' report among the things that should never happen (default 30).",
         }
 
 

@@ -1408,6 +1408,7 @@ SCHOOL_FIELDS = (
     "pattern_gifts_days",
     "pattern_concerns_count",
     "pattern_concerns_days",
+    "concern_open_days",
 )
 
 

@@ -130,6 +130,8 @@ ACTIONS: dict[str, str] = {
     "policy.create": "Policy written",
     "policy.update": "Policy changed",
     "policy.version_add": "New policy version",
+    "policy.sign": "Policy version signed",
+    "policy.adopt": "Policy version adopted",
     "policy.acknowledge": "Policy read and acknowledged",
     # Keeping and releasing information
     "retention.run": "Retention schedule applied",

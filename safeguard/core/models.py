@@ -138,6 +138,13 @@ class School(models.Model):
         default=365,
         validators=[MinValueValidator(30), MaxValueValidator(1825)],
     )
+    # The governors' report lists a boundary concern still open after this many days among the
+    # things that should never happen (safeguard/reports/selectors.py).
+    concern_open_days = models.PositiveSmallIntegerField(
+        "days a boundary concern may stay open",
+        default=30,
+        validators=[MinValueValidator(7), MaxValueValidator(365)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -210,6 +217,10 @@ class School(models.Model):
                     pattern_concerns_days__gte=1,
                 ),
                 name="school_pattern_thresholds_floor",
+            ),
+            models.CheckConstraint(
+                condition=Q(concern_open_days__gte=7, concern_open_days__lte=365),
+                name="school_concern_open_days_range",
             ),
         ]
 

@@ -52,6 +52,13 @@ HEAD_STAND_INS = frozenset({Role.DEPUTY_HEAD, Role.ASSISTANT_HEAD})
 DECIDERS = SENIOR_LEADERS | {Role.CHAIR_OF_GOVERNORS}
 # Who may write and revise the school's policy documents, and see who has not read them.
 POLICY_EDITORS = frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN})
+# Who may sign a policy version to adopt it, in the order the signatures are listed: the seed
+# policies end with the headteacher's and the chair of governors' signatures, 002 with the
+# assistant headteacher's. Each policy names which of them sign its versions (policies/models.py).
+POLICY_SIGNATORY_ORDER = (Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS, Role.ASSISTANT_HEAD)
+POLICY_SIGNATORIES = frozenset(POLICY_SIGNATORY_ORDER)
+# Who signs a policy unless the school names others for it.
+DEFAULT_POLICY_SIGNATORIES = (Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS)
 # Who may read the school's audit trail, export it and run the chain check.
 AUDIT_READERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS})
 # Who may read "Who has seen this" on a pupil's page and a disclosure. A concern's list is

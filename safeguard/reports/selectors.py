@@ -27,7 +27,7 @@ from contacts.planned.models import ContactRequest, ContactRequestQuerySet, Rout
 from contacts.records.models import ContactRecord, Disclosure, DisclosureType, RecordType
 from policies.engine import KIND_LABELS, PURPOSE_LABELS, VERDICT_LABELS
 from policies.models import Acknowledgement, PolicyVersion
-from policies.selectors import acknowledgement_counts
+from policies.selectors import Adoption, acknowledgement_counts, adoption_of_policies
 from safeguard.audit.chain import audit_verify_period
 from safeguard.audit.models import AuditEvent
 from safeguard.audit.vocabulary import action_words
@@ -213,6 +213,9 @@ class Report:
     lado: Counted
     lado_outcomes: Counted
     overdue_policies: list[PolicyVersion]
+    # Each policy's version in force, when it was adopted and by whom, its next review, and any
+    # newer version awaiting signatures.
+    adoption: list[Adoption]
     acknowledgements: list[tuple[PolicyVersion, int, int]]  # version, read, not yet read
     unread_names: dict[int, list[str]]  # version id -> names (for the headteacher only)
     duty_changes: list[DutyChange] = field(default_factory=list)
@@ -329,6 +332,40 @@ def _anomalies(school: School) -> list[Anomaly]:
     ]
 
 
+# How long a LADO referral may wait for its outcome before the report lists it: KCSIE (Part
+# four) expects nine allegations in ten to be resolved within three months. A consultation
+# (advice sought) has no outcome to wait for.
+LADO_OUTCOME_DAYS = 90
+
+
+def _late_disclosures(alerts: QuerySet[Alert], period: Period) -> list[str]:
+    """Child-protection disclosures not acknowledged within the school's time: waiting past it
+    now, whenever raised, or raised in the period and acknowledged late (escalation moves the
+    deadline on, so an escalated alert was late whatever happened next)."""
+    waiting = Q(status=AlertStatus.NEW, acknowledge_by__lt=timezone.now())
+    late = Q(escalation_level__gt=0) | Q(acknowledged_at__gt=F("acknowledge_by"))
+    found = (
+        alerts.filter(disclosure__isnull=False, urgent=True, acknowledge_by__isnull=False)
+        .filter(waiting | (_in(period, "raised_at") & late))
+        .order_by("disclosure_id")
+        .values_list("disclosure_id", flat=True)
+        .distinct()
+    )
+    return [f"DIS-{pk:06d}" for pk in found]
+
+
+def _long_open_concerns(concerns: QuerySet[BoundaryConcern], days: int) -> list[str]:
+    since = timezone.now() - dt.timedelta(days=days)
+    found = concerns.filter(closed_at__isnull=True, created_at__lt=since).order_by("pk")
+    return [f"CON-{pk:06d}" for pk in found.values_list("pk", flat=True)]
+
+
+def _lado_without_outcome(lado: QuerySet[LadoReferral]) -> list[str]:
+    since = timezone.now() - dt.timedelta(days=LADO_OUTCOME_DAYS)
+    found = lado.filter(referral_type=LadoType.REFERRAL, outcome="", contacted_at__lt=since)
+    return [f"LADO-{pk:06d}" for pk in found.order_by("pk").values_list("pk", flat=True)]
+
+
 def _per_month(school: School, period: Period) -> list[tuple[dt.date, dict[str, int]]]:
     rows = (
         _requests(school)
@@ -417,13 +454,9 @@ ATTENTION_KINDS = (
 )
 
 
-def _attention(
-    school: School, period: Period, for_head: bool
-) -> tuple[list[tuple[str, int, int]], Durations]:
-    """Open alerts by kind, and how many are overdue: a child-protection disclosure past its
-    time to be acknowledged, anything else unacknowledged for longer than the school's response
-    days. The head's view leaves out the chair's (concerns about the head, the head's own
-    records), as it does those concerns. No names."""
+def _alerts(school: School, for_head: bool) -> QuerySet[Alert]:
+    """The school's alerts; the head's view leaves out the chair's (concerns about the head, the
+    head's own records), as it does those concerns."""
     alerts = Alert.objects.filter(school=school)
     if for_head:
         heads = StaffRole.objects.filter(role=Role.HEADTEACHER).values("staff_id")
@@ -431,6 +464,15 @@ def _attention(
             Q(owner__in=[Owner.CHAIR_OF_GOVERNORS, Owner.WHISTLEBLOWING])
             | Q(concern__subject_id__in=heads)
         )
+    return alerts
+
+
+def _attention(
+    school: School, period: Period, alerts: QuerySet[Alert]
+) -> tuple[list[tuple[str, int, int]], Durations]:
+    """Open alerts by kind, and how many are overdue: a child-protection disclosure past its
+    time to be acknowledged, anything else unacknowledged for longer than the school's response
+    days. No names."""
     now = timezone.now()
     late = now - dt.timedelta(days=school.response_days)
     overdue = Q(status=AlertStatus.NEW) & (
@@ -470,7 +512,8 @@ def governors_report(
     disclosures = Disclosure.objects.filter(school=school)
     concerns = BoundaryConcern.objects.filter(school=school)
     lado = LadoReferral.objects.filter(school=school)
-    attention, acknowledge_times = _attention(school, period, for_head)
+    alerts = _alerts(school, for_head)
+    attention, acknowledge_times = _attention(school, period, alerts)
     if for_head:
         # The head must not learn, even as a count, of a concern or LADO matter about the head:
         # those are the chair's to manage (003 §6). The governors' view counts them.
@@ -512,6 +555,24 @@ def governors_report(
             requests=False,
         )
     )
+    anomalies += [
+        Anomaly(
+            "Child-protection disclosures not acknowledged in time",
+            _late_disclosures(alerts, period),
+            requests=False,
+        ),
+        Anomaly(
+            f"Boundary concerns open longer than {school.concern_open_days} days "
+            "(the school's limit)",
+            _long_open_concerns(concerns, school.concern_open_days),
+            requests=False,
+        ),
+        Anomaly(
+            f"LADO referrals with no outcome recorded after {LADO_OUTCOME_DAYS} days",
+            _lado_without_outcome(lado),
+            requests=False,
+        ),
+    ]
     anomalies.append(
         Anomaly(
             "Breaks in the audit trail during the period",
@@ -592,6 +653,7 @@ def governors_report(
             dict(LadoOutcome.choices),
         ),
         overdue_policies=overdue_policies,
+        adoption=adoption_of_policies(school.pk),
         acknowledgements=acknowledgements,
         unread_names=unread,
         duty_changes=_duty_changes(school, period),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from policies.engine import VERDICT_LABELS
+from policies.selectors import Adoption
 from safeguard.audit.services import audit_download
 from safeguard.audit.vocabulary import REPORT_EXPORT
 from safeguard.core import roles
@@ -130,6 +131,10 @@ def governors_report_csv(request: AuthenticatedHttpRequest, table: str) -> HttpR
             [v.policy.title, v.number, v.next_review.isoformat(), v.pk in overdue, read, unread]
             for v, read, unread in report.acknowledgements
         ]
+    elif table == "policy-adoption":
+        header = ["policy", "in force", "adopted on", "signed by", "next review", "overdue"]
+        header += ["awaiting signatures"]
+        rows = [_adoption_row(row, report) for row in report.adoption]
     elif table in _tables(report):
         counted = _tables(report)[table]
         header = ["", report.period.label, report.before.label]
@@ -149,9 +154,36 @@ def governors_report_csv(request: AuthenticatedHttpRequest, table: str) -> HttpR
     return response
 
 
+def _adoption_row(row: Adoption, report: Report) -> list:
+    """One policy's line of the adoption table, as the page shows it."""
+    awaiting = ""
+    if row.pending is not None:
+        awaiting = f"version {row.pending.number}: " + "; ".join(
+            f"{p.get_role_display().lower()} {'signed' if p.is_signed else 'not yet'}"
+            for p in row.pending.signatures.all()
+        )
+    current = row.current
+    if current is None or current.adopted_at is None:
+        return [row.title, "", "", "", "", "", awaiting]
+    signed = "; ".join(
+        f"{p.get_role_display()} ({p.signed_by.full_name if p.signed_by else ''})"
+        for p in current.signatures.all()
+    )
+    return [
+        row.title,
+        current.number,
+        timezone.localtime(current.adopted_at).date().isoformat(),
+        "before signatures were recorded" if current.adopted_unsigned else signed,
+        current.next_review.isoformat(),
+        current.next_review < report.today,
+        awaiting,
+    ]
+
+
 TABLE_SLUGS = (
     "should-not-happen",
     "policies",
+    "policy-adoption",
     "requests-by-kind",
     "requests-by-purpose",
     "requests-by-verdict",

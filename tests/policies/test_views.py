@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,9 +16,15 @@ from policies import services
 from policies.engine import CLAUSES
 from policies.models import Acknowledgement, Policy, PolicyClause, PolicyVersion
 from safeguard.audit.models import AuditEvent
+from safeguard.core.reauth import SIGNED_IN_AT_KEY
 from safeguard.core.roles import Role
 from tests.factories import PupilFactory, StaffRelativeFactory
-from tests.factories_policies import PolicyClauseFactory, PolicyFactory, PolicyVersionFactory
+from tests.factories_policies import (
+    PolicyClauseFactory,
+    PolicyFactory,
+    PolicyVersionFactory,
+    adopt,
+)
 from tests.helpers import field_error, find_pupils, options, row_counts, sign_in, text
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< >>\n%%EOF\n"
@@ -55,7 +62,9 @@ def _row(response, title: str) -> str:
     raise AssertionError(f"no row for {title!r}")
 
 
-def _policy(actor, school, title="Safer working practice", **extra):
+def _policy(actor, school, title="Safer working practice", *, adopted=True, **extra):
+    """A policy made through the services; its first version signed by its signatories unless
+    `adopted=False`."""
     fields = {
         "school": school,
         "title": title,
@@ -66,7 +75,22 @@ def _policy(actor, school, title="Safer working practice", **extra):
         "next_review": _today() + dt.timedelta(days=355),
         "text": "Staff keep clear professional boundaries.",
     }
-    return services.policy_create(actor=actor, **(fields | extra))
+    policy = services.policy_create(actor=actor, **(fields | extra))
+    if adopted:
+        adopt(policy.versions.get())
+    return policy
+
+
+def _version(actor, policy, *, adopted=True, **extra):
+    """A new version of the policy, signed by its signatories unless `adopted=False`."""
+    fields = {
+        "last_reviewed": _today(),
+        "next_review": _today() + dt.timedelta(days=365),
+        "text": "Version two of the policy.",
+        "change_note": "Lifts section added",
+    }
+    version = services.policy_version_add(actor=actor, policy=policy, **(fields | extra))
+    return adopt(version) if adopted else version
 
 
 def _overdue(actor, school, title="Home visits"):
@@ -415,58 +439,45 @@ def test_policy_list_with_no_policies_says_so(client, teacher):
     assert "The school has not added any policies yet." in page
 
 
-def test_policy_list_shows_the_newest_version(client, head, teacher, policy):
-    services.policy_version_add(
-        actor=head,
-        policy=policy,
-        last_reviewed=_today(),
-        next_review=_today() + dt.timedelta(days=365),
-        text="Version two.",
-        change_note="Reviewed",
-    )
+def test_policy_list_shows_the_version_in_force_and_one_awaiting_signatures(
+    client, head, teacher, policy
+):
+    version = _version(head, policy, adopted=False)
+    client = _as(client, teacher)
 
-    row = _row(_as(client, teacher).get(reverse("policy_list")), "Safer working practice")
+    row = _row(client.get(reverse("policy_list")), "Safer working practice")
+    assert row.startswith("Safer working practice Owner: Headteacher 1 Version 2 awaits signatures")
 
-    assert row.startswith("Safer working practice Owner: Headteacher 2 ")
+    adopt(version)
+    row = _row(client.get(reverse("policy_list")), "Safer working practice")
+    adopted_on = date_format(timezone.localtime(version.adopted_at), "j M Y")
+    assert row.startswith(f"Safer working practice Owner: Headteacher 2 {adopted_on} ")
+    assert "awaits signatures" not in row
 
 
 # --- Policy detail ----------------------------------------------------------------------------
 
 
 def test_policy_detail_shows_the_current_text_clauses_and_versions(client, head, teacher, policy):
-    services.policy_version_add(
-        actor=head,
-        policy=policy,
-        last_reviewed=_today(),
-        next_review=_today() + dt.timedelta(days=365),
-        text="Version two of the policy.",
-        change_note="Lifts section added",
-    )
+    _version(head, policy)
 
     page = text(_as(client, teacher).get(reverse("policy_detail", args=[policy.pk])))
 
     clause = CLAUSES["work_contact.approval"]
     assert "Safer working practice" in page
-    assert "Version 2 Reviewed" in page
+    assert "Version 2 In force Reviewed" in page
     assert "Lifts section added" in page
     assert "Version two of the policy." in page
     assert "Staff keep clear professional boundaries." not in page
     assert "Rules it stands behind" in page
     assert f"{clause.citation} {clause.text}" in page
-    assert "Version 2 · " in page and "(current)" in page
-    assert "Version 1 · " in page
-    assert "Superseded" not in page
+    assert "Version 2 · " in page and "(in force, adopted" in page
+    assert "Version 1 · " in page and "(superseded, adopted" in page
+    assert "Version 2 In force" in page
 
 
 def test_policy_detail_shows_an_older_version_on_request(client, head, teacher, policy):
-    services.policy_version_add(
-        actor=head,
-        policy=policy,
-        last_reviewed=_today(),
-        next_review=_today() + dt.timedelta(days=365),
-        text="Version two of the policy.",
-        change_note="Lifts section added",
-    )
+    _version(head, policy)
 
     response = _as(client, teacher).get(reverse("policy_detail", args=[policy.pk]), {"version": 1})
 
@@ -518,14 +529,7 @@ def test_reading_a_policy_twice_says_so_and_records_it_once(client, teacher, pol
 
 def test_confirming_a_superseded_version_is_refused_with_a_message(client, head, teacher, policy):
     v1 = policy.versions.get()
-    services.policy_version_add(
-        actor=head,
-        policy=policy,
-        last_reviewed=_today(),
-        next_review=_today() + dt.timedelta(days=365),
-        text="New",
-        change_note="Reviewed",
-    )
+    _version(head, policy)
 
     response = _as(client, teacher).post(reverse("policy_acknowledge", args=[v1.pk]), follow=True)
 
@@ -616,6 +620,198 @@ def test_an_unknown_version_number_shows_the_current_one(client, teacher, policy
     assert "Staff keep clear professional boundaries." in text(response)
 
 
+# --- Adoption: signing a version ----------------------------------------------------------------
+
+
+@pytest.fixture
+def awaiting(head, school):
+    """A policy whose first version awaits the head's and the chair's signatures."""
+    return _policy(head, school, title="Home visits", adopted=False)
+
+
+def test_the_policy_page_shows_who_signed_and_when_it_was_adopted(client, head, chair, policy):
+    version = policy.versions.get()
+    places = {p.role: p for p in version.signatures.all()}
+
+    page = text(_as(client, head).get(reverse("policy_detail", args=[policy.pk])))
+
+    adopted = date_format(timezone.localtime(version.adopted_at), "j F Y")
+    assert f"version 1 in force, adopted {adopted}" in page
+    assert f"Adoption of version 1 Adopted {adopted}, when the last signatory signed." in page
+    for role, person in ((Role.HEADTEACHER, head), (Role.CHAIR_OF_GOVERNORS, chair)):
+        when = date_format(timezone.localtime(places[role].signed_at), "j F Y, H:i")
+        assert f"{Role(role).label}: signed by {person.full_name}, {when}" in page
+    assert "Sign version 1" not in page
+
+
+def test_a_version_published_before_signatures_were_recorded_says_so(client, teacher, school):
+    version = PolicyVersionFactory(policy=PolicyFactory(school=school, title="Archive"))
+
+    page = text(_as(client, teacher).get(reverse("policy_detail", args=[version.policy_id])))
+
+    adopted = date_format(timezone.localtime(version.adopted_at), "j F Y")
+    assert f"Adopted {adopted}, before Safeguard recorded signatures: nobody signed it here." in (
+        page
+    )
+
+
+def test_a_version_awaiting_signatures_asks_nobody_to_read_it(client, teacher, awaiting):
+    page = text(_as(client, teacher).get(reverse("policy_detail", args=[awaiting.pk])))
+
+    assert "not yet adopted: no version is in force" in page
+    assert "Version 1 awaits signatures." in page
+    assert "Version 1 Awaiting signatures" in page
+    assert "Headteacher: not signed" in page and "Chair of governors: not signed" in page
+    assert "Please read" not in page
+    assert "I have read this version" not in page
+    assert "Sign version 1" not in page
+
+
+def test_signatories_sign_from_the_page_and_the_last_adopts_it(client, head, chair, awaiting):
+    version = awaiting.versions.get()
+    url = reverse("policy_detail", args=[awaiting.pk])
+    client = _as(client, chair)
+    assert "Sign version 1" in text(client.get(url))
+
+    response = client.post(reverse("policy_sign", args=[version.pk]), follow=True)
+
+    assert response.redirect_chain == [(f"{url}?version=1", 302)]
+    page = text(response)
+    assert "You signed version 1: it is adopted once its other signatories sign it." in page
+    assert f"Chair of governors: signed by {chair.full_name}" in page
+    assert "Sign version 1" not in page
+    assert AuditEvent.objects.filter(action="policy.sign", actor=chair).count() == 1
+
+    client = _as(client, head)
+    response = client.post(reverse("policy_sign", args=[version.pk]), follow=True)
+
+    page = text(response)
+    assert "You signed version 1: it is now adopted and in force." in page
+    assert "Version 1 In force" in page
+    assert "Please read version 1 of this policy, then confirm." in page
+    assert PolicyVersion.objects.get(pk=version.pk).adopted_at is not None
+
+
+def test_signing_twice_says_so_and_signs_once(client, chair, awaiting):
+    version = awaiting.versions.get()
+    client = _as(client, chair)
+    client.post(reverse("policy_sign", args=[version.pk]))
+
+    response = client.post(reverse("policy_sign", args=[version.pk]), follow=True)
+
+    assert "You have already signed this version." in text(response)
+    assert version.signatures.filter(signed_by=chair).count() == 1
+    assert AuditEvent.objects.filter(action="policy.sign").count() == 1
+
+
+def test_a_superseded_version_offers_no_signature_and_refuses_one(client, head, chair, awaiting):
+    v1 = awaiting.versions.get()
+    _version(head, awaiting, adopted=False)
+    client = _as(client, chair)
+
+    page = text(client.get(reverse("policy_detail", args=[awaiting.pk]), {"version": 1}))
+    assert "Version 1 Superseded before it was adopted" in page
+    assert "Sign version 1" not in page
+
+    response = client.post(reverse("policy_sign", args=[v1.pk]), follow=True)
+    assert "A newer version exists: this one can no longer be signed." in text(response)
+    assert not v1.signatures.filter(signed_by__isnull=False).exists()
+
+
+@pytest.mark.parametrize("persona", ["teacher", "governor", "deputy", "dsl", "admin", "assistant"])
+def test_others_cannot_sign(request, client, persona, awaiting):
+    version = awaiting.versions.get()
+    client = _as(client, request.getfixturevalue(persona))
+
+    assert "Sign version 1" not in text(client.get(reverse("policy_detail", args=[awaiting.pk])))
+    response = client.post(reverse("policy_sign", args=[version.pk]))
+
+    assert response.status_code == 403
+    assert not version.signatures.filter(signed_by__isnull=False).exists()
+    assert not AuditEvent.objects.filter(action="policy.sign").exists()
+
+
+def test_get_on_sign_is_not_allowed(client, chair, awaiting):
+    response = _as(client, chair).get(reverse("policy_sign", args=[awaiting.versions.get().pk]))
+
+    assert response.status_code == 405
+
+
+def test_a_version_of_another_school_cannot_be_signed(client, outsider, awaiting):
+    version = awaiting.versions.get()
+
+    response = _as(client, outsider).post(reverse("policy_sign", args=[version.pk]))
+
+    assert response.status_code == 404
+    assert not version.signatures.filter(signed_by__isnull=False).exists()
+
+
+def test_signing_asks_for_the_password_after_a_long_session(client, chair, awaiting):
+    version = awaiting.versions.get()
+    client = _as(client, chair)
+    session = client.session
+    session[SIGNED_IN_AT_KEY] = int(time.time()) - 100_000
+    session.save()
+
+    response = client.post(reverse("policy_sign", args=[version.pk]))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("confirm_password"))
+    assert not version.signatures.filter(signed_by__isnull=False).exists()
+
+
+def test_the_policy_list_asks_each_signatory_to_sign(client, head, chair, teacher, awaiting):
+    version = awaiting.versions.get()
+    services.policy_version_sign(actor=head, version=version)
+
+    chair_row = _row(_as(client, chair).get(reverse("policy_list")), "Home visits")
+    head_row = _row(_as(client, head).get(reverse("policy_list")), "Home visits")
+    teacher_row = _row(_as(client, teacher).get(reverse("policy_list")), "Home visits")
+
+    assert "Please sign" in chair_row
+    assert "Not yet" in chair_row and "Version 1 awaits signatures" in chair_row
+    assert "Please sign" not in head_row
+    assert "Please sign" not in teacher_row and "Please read" not in teacher_row
+
+
+def test_the_dashboard_lists_what_awaits_the_head_s_signature(client, head, chair, awaiting):
+    client = _as(client, head)
+    page = text(client.get(reverse("dashboard")))
+    assert "Policies awaiting your signature Home visits, version 1" in page
+
+    services.policy_version_sign(actor=head, version=awaiting.versions.get())
+    assert "Policies awaiting your signature" not in text(client.get(reverse("dashboard")))
+
+
+def test_a_policy_not_yet_adopted_is_not_cited_beside_the_rules(
+    client, head, teacher, school, vulnerable_leaver
+):
+    awaiting = _policy(
+        head,
+        school,
+        title="Professional relationship boundaries",
+        clauses=["personal_contact.vulnerable_window"],
+        adopted=False,
+    )
+    client = _as(client, teacher)
+
+    page = text(client.post(reverse("contact_check"), _lift(vulnerable_leaver)))
+    assert "Our policy: Professional relationship boundaries" not in page
+
+    adopt(awaiting.versions.get())
+    page = text(client.post(reverse("contact_check"), _lift(vulnerable_leaver)))
+    assert "Our policy: Professional relationship boundaries" in page
+
+
+def test_a_policy_with_nobody_to_sign_it_is_refused_next_to_the_field(client, head):
+    before = _all_rows()
+
+    response = _as(client, head).post(reverse("policy_create"), _new_policy_data(signatories=[]))
+
+    assert field_error(response, "signatories") == "Choose who signs each version to adopt it."
+    _assert_nothing_created(before)
+
+
 # --- PDF download -----------------------------------------------------------------------------
 
 
@@ -675,6 +871,7 @@ def _new_policy_data(**extra):
         "next_review": _day(355),
         "text": "Lifts only in an emergency.",
         "clauses": ["transport.planned_work", "transport.emergency"],
+        "signatories": ["headteacher", "chair_of_governors"],
     }
     return data | extra
 
@@ -696,8 +893,11 @@ def test_editors_add_a_policy(request, client, persona, school):
     }
     assert policy.versions.get().created_by == user
     page = text(response)
-    assert "“Lifts and transport” was added." in page
+    assert "“Lifts and transport” was added: it is adopted once its signatories sign it." in page
     assert "Lifts only in an emergency." in page
+    assert "Version 1 Awaiting signatures" in page
+    assert "not yet adopted: no version is in force" in page
+    assert policy.signatory_roles == [Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS]
 
 
 def test_the_head_adds_a_policy_as_a_pdf(client, head, upload_root):
@@ -825,6 +1025,7 @@ def test_editors_edit_a_policy(request, client, persona, policy):
             "owner_role": "dsl",
             "summary": "Updated summary.",
             "clauses": ["gift.record"],
+            "signatories": ["headteacher", "assistant_head"],
         },
         follow=True,
     )
@@ -834,6 +1035,7 @@ def test_editors_edit_a_policy(request, client, persona, policy):
     assert policy.owner_role == Role.DSL
     assert policy.requires_acknowledgement is False
     assert list(policy.clauses.values_list("clause", flat=True)) == ["gift.record"]
+    assert policy.signatory_roles == [Role.HEADTEACHER, Role.ASSISTANT_HEAD]
     page = text(response)
     assert "The policy was updated." in page
     assert "Owner: Designated safeguarding lead" in page
@@ -846,6 +1048,8 @@ def test_the_edit_form_starts_from_the_policy(client, head, policy):
 
     assert 'value="Safer working practice"' in page
     assert re.search(r'<input[^>]*value="work_contact.approval"[^>]*checked', page)
+    assert re.search(r'<input[^>]*value="chair_of_governors"[^>]*checked', page)
+    assert not re.search(r'<input[^>]*value="assistant_head"[^>]*checked', page)
 
 
 def test_editing_to_another_policy_s_title_is_refused_next_to_the_title(
@@ -855,7 +1059,12 @@ def test_editing_to_another_policy_s_title_is_refused_next_to_the_title(
 
     response = _as(client, head).post(
         reverse("policy_edit", args=[other.pk]),
-        {"title": "safer working practice", "owner_role": "headteacher", "summary": "x"},
+        {
+            "title": "safer working practice",
+            "owner_role": "headteacher",
+            "summary": "x",
+            "signatories": ["headteacher"],
+        },
     )
 
     assert field_error(response, "title") == "The school already has a policy with this title."
@@ -882,7 +1091,10 @@ def test_editors_add_a_new_version(request, client, persona, policy):
 
     assert list(policy.versions.values_list("number", flat=True)) == [2, 1]
     page = text(response)
-    assert "Version 2 is now the current version." in page
+    assert (
+        "Version 2 was added: it replaces the version in force once its signatories sign it."
+        in page
+    )
     assert "The 2025 text." in page
     assert "Annual review" in page
 
@@ -961,19 +1173,20 @@ def test_the_dashboard_shows_only_the_head_s_own_school(client, head, outsider, 
     assert "Policy reviews overdue (0)" in page
 
 
-def test_the_dashboard_forgets_an_overdue_review_once_a_new_version_is_added(client, head, school):
+def test_the_dashboard_forgets_an_overdue_review_once_a_new_version_is_adopted(
+    client, head, school
+):
     late = _overdue(head, school, title="Home visits")
-    services.policy_version_add(
-        actor=head,
-        policy=late,
-        last_reviewed=_today(),
-        next_review=_today() + dt.timedelta(days=365),
-        text="Reviewed text.",
-        change_note="Reviewed at last",
-    )
+    version = _version(head, late, adopted=False, text="Reviewed text.")
+    client = _as(client, head)
 
-    page = text(_as(client, head).get(reverse("dashboard")))
+    # Until the chair signs the new version, the old one is in force and still overdue.
+    page = text(client.get(reverse("dashboard")))
+    assert "Policy reviews overdue (1)" in page
+    assert "Home visits (version 1)" in page
 
+    adopt(version)
+    page = text(client.get(reverse("dashboard")))
     assert "Policy reviews overdue (0)" in page
     assert "Home visits (version 1)" not in page
 

@@ -40,7 +40,7 @@ from contacts.planned.models import (
 )
 from contacts.privacy.models import LegalHold
 from contacts.records.models import Addendum, ContactRecord, Disclosure
-from policies.models import Acknowledgement, PolicyVersion
+from policies.models import Acknowledgement, PolicySignature, PolicyVersion
 from safeguard.audit.models import AuditCheck, AuditEvent
 
 Columns = tuple[tuple[str, str], ...]
@@ -1069,6 +1069,9 @@ NOT_EXPORTED: dict[type[models.Model], str] = {
     "never exported here; who recorded them is in the audit trail",
     PolicyVersion: "a version of a school policy, the school's document; who added it is in "
     "the audit trail",
+    PolicySignature: "a signature adopting a version of a school policy, given in a governance "
+    "role on the school's document; each signature is in the audit trail (policy version "
+    "signed), which the export holds",
     AuditCheck: "a check that the audit trail is intact: when it ran, who ran it and what it "
     "found are about the trail, not about the person",
     EmailAddress: "django-allauth's table of addresses, which single sign-on leaves empty: the "

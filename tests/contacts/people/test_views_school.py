@@ -31,6 +31,7 @@ def _data(school, **changes):
         "pattern_gifts_days": school.pattern_gifts_days,
         "pattern_concerns_count": school.pattern_concerns_count,
         "pattern_concerns_days": school.pattern_concerns_days,
+        "concern_open_days": school.concern_open_days,
     }
     return data | changes
 
@@ -73,6 +74,25 @@ def test_the_head_changes_the_pattern_thresholds(client, head, school):
     assert (school.pattern_unplanned_count, school.pattern_gifts_days) == (4, 60)
     event = AuditEvent.objects.get(action="school.update")
     assert event.reason == "changed: pattern_gifts_days, pattern_unplanned_count"
+
+
+def test_the_head_sets_how_long_a_concern_may_stay_open(client, head, school):
+    assert school.concern_open_days == 30
+    sign_in(client, head)
+    client.post(reverse(URL), _data(school, concern_open_days=45))
+    school.refresh_from_db()
+    assert school.concern_open_days == 45
+    assert AuditEvent.objects.get(action="school.update").reason == "changed: concern_open_days"
+
+
+@pytest.mark.parametrize(("days", "error"), [(6, "greater than or equal to 7"), (366, "less than")])
+def test_a_concern_limit_out_of_range_is_refused_next_to_it(client, head, school, days, error):
+    sign_in(client, head)
+    response = client.post(reverse(URL), _data(school, concern_open_days=days))
+    assert response.status_code == 200
+    assert error in field_error(response, "concern_open_days")
+    school.refresh_from_db()
+    assert school.concern_open_days == 30
 
 
 def test_a_pattern_of_one_is_refused_next_to_it(client, head, school):

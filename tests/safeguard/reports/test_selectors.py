@@ -8,9 +8,15 @@ from datetime import UTC
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from contacts.alerts import services as alert_services
+from contacts.alerts.models import Alert
+from contacts.alerts.services import alerts_escalate
+from contacts.concerns import services as concerns_services
+from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.planned import services as planned_services
 from contacts.planned.models import ContactRequest
 from contacts.records import services as records_services
@@ -24,9 +30,16 @@ from safeguard.reports.selectors import (
     school_year,
     term,
 )
-from tests.factories import SchoolFactory
+from tests.factories import SchoolFactory, StaffFactory
 from tests.factories_policies import PolicyFactory, PolicyVersionFactory
-from tests.factories_records import make_record
+from tests.factories_records import (
+    days_ago,
+    make_concern,
+    make_disclosure,
+    make_lado,
+    make_record,
+    past,
+)
 from tests.factories_reports import (
     BEFORE,
     DECISION_TIMES,
@@ -321,13 +334,31 @@ def _found(report) -> list[tuple[str, int, list[str]]]:
     return [(a.label, a.count, a.references) for a in report.anomalies]
 
 
-def test_with_nothing_planted_every_check_reads_zero(built, school):
+def _loose_ends(school) -> list[list[str]]:
+    """What the built year leaves undone, for the checks of late disclosures, long-open concerns
+    and LADO referrals with no outcome: no disclosure is late (their alerts were raised just
+    now), two concerns are still open since 2023 and one referral never had its outcome."""
+    still_open = BoundaryConcern.objects.filter(school=school, closed_at__isnull=True)
+    waiting = LadoReferral.objects.filter(school=school, referral_type="referral", outcome="")
+    return [
+        [],
+        [c.reference for c in still_open.order_by("pk")],
+        [r.reference for r in waiting.order_by("pk")],
+    ]
+
+
+def test_with_nothing_planted_only_the_year_s_loose_ends_are_found(built, school):
     report = _report(school)
+    late, concerns, lado = _loose_ends(school)
+    assert (len(concerns), len(lado)) == (2, 1)
     assert _found(report) == [
         ("Requests decided by the person who asked", 0, []),
         ("Rejections with no reason given", 0, []),
         ("Contact the policies do not allow that was nonetheless approved", 0, []),
         ("Contact arranged without approval, recorded afterwards", 0, []),
+        ("Child-protection disclosures not acknowledged in time", 0, []),
+        ("Boundary concerns open longer than 30 days (the school's limit)", 2, concerns),
+        ("LADO referrals with no outcome recorded after 90 days", 1, lado),
         ("Breaks in the audit trail during the period", 0, []),
     ]
 
@@ -337,7 +368,7 @@ def test_a_request_approved_by_its_own_requester_is_caught(built, school):
     _plant_self_approval(target)
     assert ContactRequest.objects.get(pk=target.pk).decided_by_id == target.requester_id
     counts = [a.references for a in _report(school).anomalies]
-    assert counts == [[target.reference], [], [], [], []]
+    assert counts == [[target.reference], [], [], [], *_loose_ends(school), []]
     assert target.reference == f"REQ-{target.pk:06d}"
 
 
@@ -345,7 +376,14 @@ def test_a_rejection_with_no_reason_is_caught(built, school):
     target = built.requests["rejected"]
     with _check_constraint_lifted("request_rejection_has_reason"):
         ContactRequest.objects.filter(pk=target.pk).update(decision_reason="")
-    assert [a.references for a in _report(school).anomalies] == [[], [target.reference], [], [], []]
+    assert [a.references for a in _report(school).anomalies] == [
+        [],
+        [target.reference],
+        [],
+        [],
+        *_loose_ends(school),
+        [],
+    ]
 
 
 def test_prohibited_contact_that_was_approved_is_caught(built, school):
@@ -373,13 +411,156 @@ def test_a_break_in_the_audit_chain_is_caught_and_named(built, school):
         )
     broken = _report(school, this_term)
     assert broken.anomalies[-1].references == [f"audit event {target.pk}"]
-    assert [a.count for a in broken.anomalies] == [0, 0, 0, 0, 1]
+    assert [a.count for a in broken.anomalies] == [0, 0, 0, 0, 0, 2, 1, 1]
     # Another school's report says there is a break, never whose event it is.
     other = _report(SchoolFactory(), this_term)
     assert other.anomalies[-1].references == ["1 event outside this school's own"]
     # The period of March 2023 holds no event, so it has nothing to find.
     past = _report(school)
     assert past.anomalies[-1].references == []
+
+
+# --- Disclosures, concerns and LADO referrals left waiting ------------------------------------
+
+LATE = "Child-protection disclosures not acknowledged in time"
+LIMIT = "Boundary concerns open longer than {} days (the school's limit)"
+NO_OUTCOME = "LADO referrals with no outcome recorded after 90 days"
+
+
+def _refs(report, label: str) -> list[str]:
+    [anomaly] = [a for a in report.anomalies if a.label == label]
+    assert anomaly.requests is False  # not requests: the head's page links none of them
+    return anomaly.references
+
+
+def _now_report(school, **extra):
+    return _report(school, term(timezone.localdate()), **extra)
+
+
+def test_a_clean_school_reads_zero_on_every_check(school, head, teacher, colleague, dsl, pupil):
+    """Everything in time: a child-protection disclosure acknowledged at once, a concern raised
+    today, a referral made today, a consultation long ago (advice needs no outcome)."""
+    alert = make_disclosure(teacher, pupil).alerts.get()
+    alert_services.alert_acknowledge(actor=dsl, alert=alert)
+    make_disclosure(teacher, pupil)  # raised just now: its time has not run out
+    make_concern(teacher, colleague)
+    make_lado(head, colleague)
+    make_lado(head, colleague, referral_type="consultation", contacted_at=past(200))
+    PolicyVersionFactory(policy=PolicyFactory(school=school))
+
+    for for_head in (False, True):
+        report = _now_report(school, for_head=for_head)
+        assert [(a.label, a.count) for a in report.anomalies if a.count] == []
+        assert len(report.anomalies) == 8
+
+
+def test_a_child_protection_disclosure_waiting_past_its_time_is_caught(school, teacher, dsl, pupil):
+    disclosure = make_disclosure(teacher, pupil)
+    other = make_disclosure(teacher, pupil, disclosure_type="personal")
+    Alert.objects.update(acknowledge_by=timezone.now() - dt.timedelta(minutes=1))
+
+    for for_head in (False, True):
+        assert _refs(_now_report(school, for_head=for_head), LATE) == [disclosure.reference]
+    # Only a child-protection disclosure has a time to be acknowledged.
+    assert other.reference not in _refs(_now_report(school), LATE)
+    # A report of a past period still lists one that is waiting now.
+    assert _refs(_report(school), LATE) == [disclosure.reference]
+
+
+def test_a_disclosure_acknowledged_after_its_time_is_caught_in_the_period_it_was_raised(
+    school, teacher, dsl, pupil
+):
+    disclosure = make_disclosure(teacher, pupil)
+    alert = disclosure.alerts.get()
+    Alert.objects.filter(pk=alert.pk).update(acknowledge_by=timezone.now() - dt.timedelta(hours=1))
+    alert_services.alert_acknowledge(actor=dsl, alert=alert)
+
+    assert _refs(_now_report(school), LATE) == [disclosure.reference]
+    assert _refs(_report(school), LATE) == []  # March 2023: raised long after
+
+
+def test_an_escalated_disclosure_is_caught_even_once_acknowledged(school, teacher, dsl, pupil):
+    disclosure = make_disclosure(teacher, pupil)
+    alert = disclosure.alerts.get()
+    assert alerts_escalate(actor=None, now=alert.acknowledge_by + dt.timedelta(minutes=1)) == 1
+    # Escalation gave the next person a new time, which the DSL now meets.
+    alert_services.alert_acknowledge(actor=dsl, alert=Alert.objects.get(pk=alert.pk))
+
+    assert _refs(_now_report(school), LATE) == [disclosure.reference]
+
+
+def test_a_disclosure_acknowledged_in_time_is_not_caught(school, teacher, dsl, pupil):
+    alert = make_disclosure(teacher, pupil).alerts.get()
+    alert_services.alert_acknowledge(actor=dsl, alert=alert)
+    Alert.objects.filter(pk=alert.pk).update(acknowledge_by=timezone.now() - dt.timedelta(hours=1))
+    Alert.objects.filter(pk=alert.pk).update(acknowledged_at=F("acknowledge_by"))
+
+    assert _refs(_now_report(school), LATE) == []
+
+
+def test_a_concern_open_past_the_school_s_limit_is_caught(school, teacher, colleague, head):
+    concern = make_concern(teacher, colleague)
+    recent = make_concern(teacher, colleague)
+    BoundaryConcern.objects.filter(pk=concern.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=31)
+    )
+    BoundaryConcern.objects.filter(pk=recent.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=29)
+    )
+
+    assert _refs(_now_report(school), LIMIT.format(30)) == [concern.reference]
+
+    school.concern_open_days = 45
+    school.save(update_fields=["concern_open_days"])
+    assert _refs(_now_report(school), LIMIT.format(45)) == []
+
+    school.concern_open_days = 30
+    school.save(update_fields=["concern_open_days"])
+    concerns_services.concern_respond(
+        actor=head, concern=concern, response="Spoke to them.", outcome="advice", close=True
+    )
+    assert _refs(_now_report(school), LIMIT.format(30)) == []
+
+
+def test_a_lado_referral_with_no_outcome_after_90_days_is_caught(school, head, colleague):
+    late = make_lado(head, colleague, contacted_at=past(91))
+    make_lado(head, colleague, contacted_at=past(89))
+    make_lado(head, colleague, referral_type="consultation", contacted_at=past(120))
+    answered = make_lado(head, colleague, contacted_at=past(150))
+    concerns_services.lado_outcome_record(
+        actor=head, referral=answered, outcome="unfounded", outcome_on=days_ago(10)
+    )
+
+    assert _refs(_now_report(school), NO_OUTCOME) == [late.reference]
+
+
+def test_the_head_s_report_leaves_out_what_concerns_the_head(school, head, teacher, chair):
+    concern = make_concern(teacher, head)
+    BoundaryConcern.objects.filter(pk=concern.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=40)
+    )
+    referral = make_lado(chair, head, contacted_at=past(100))
+
+    governors = _now_report(school)
+    assert _refs(governors, LIMIT.format(30)) == [concern.reference]
+    assert _refs(governors, NO_OUTCOME) == [referral.reference]
+    heads = _now_report(school, for_head=True)
+    assert _refs(heads, LIMIT.format(30)) == []
+    assert _refs(heads, NO_OUTCOME) == []
+
+
+def test_another_school_s_late_entries_are_not_ours(school, other_school, outsider, other_pupil):
+    colleague = StaffFactory(school=other_school)
+    concern = make_concern(outsider, colleague)
+    BoundaryConcern.objects.filter(pk=concern.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=60)
+    )
+    make_lado(outsider, colleague, contacted_at=past(120))
+    make_disclosure(outsider, other_pupil)
+    Alert.objects.update(acknowledge_by=timezone.now() - dt.timedelta(minutes=1))
+
+    assert [a.count for a in _now_report(school).anomalies] == [0] * 8
+    assert [a.count for a in _now_report(other_school).anomalies][4:7] == [1, 1, 1]
 
 
 # --- Queries ----------------------------------------------------------------------------------

@@ -15,15 +15,17 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
+from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.planned.models import ContactRequest
-from policies.services import policy_create
+from policies.services import policy_create, policy_version_add, policy_version_sign
 from safeguard.audit.models import AuditEvent
 from safeguard.core.roles import Role
 from safeguard.reports.charts import NO_DATA
 from safeguard.reports.selectors import governors_report, previous, school_year, term
 from safeguard.reports.views import TABLE_SLUGS
-from tests.factories_policies import PolicyFactory, PolicyVersionFactory
+from tests.factories_policies import PolicyFactory, PolicyVersionFactory, adopt
 from tests.factories_records import make_concern, make_record
 from tests.factories_reports import (
     BEFORE,
@@ -171,6 +173,8 @@ def test_the_page_shows_the_period_the_checks_the_counts_and_three_charts(client
     assert f"Governors' report: {PERIOD.label}" in page
     assert f"compared with {BEFORE.label}" in page
     assert "Things that should never happen" in page
+    open_concerns = BoundaryConcern.objects.filter(closed_at__isnull=True).order_by("pk")
+    waiting = LadoReferral.objects.get(referral_type="referral", outcome="")
     assert _table(response, "Checks") == [
         ["Requests decided by the person who asked", "0", "None: checked", "—"],
         ["Rejections with no reason given", "0", "None: checked", "—"],
@@ -181,6 +185,19 @@ def test_the_page_shows_the_period_the_checks_the_counts_and_three_charts(client
             "—",
         ],
         ["Contact arranged without approval, recorded afterwards", "0", "None: checked", "—"],
+        ["Child-protection disclosures not acknowledged in time", "0", "None: checked", "—"],
+        [
+            "Boundary concerns open longer than 30 days (the school's limit)",
+            "2",
+            "Found: act on this",
+            ", ".join(c.reference for c in open_concerns),
+        ],
+        [
+            "LADO referrals with no outcome recorded after 90 days",
+            "1",
+            "Found: act on this",
+            waiting.reference,
+        ],
         ["Breaks in the audit trail during the period", "0", "None: checked", "—"],
     ]
     report = response.context["report"]
@@ -410,7 +427,11 @@ def _rows(response) -> list[list[str]]:
 
 
 def test_every_slug_is_exported():
-    assert set(TABLE_SLUGS) == set(SLUG_TABLES) | {"should-not-happen", "policies"}
+    assert set(TABLE_SLUGS) == set(SLUG_TABLES) | {
+        "should-not-happen",
+        "policies",
+        "policy-adoption",
+    }
 
 
 @pytest.mark.parametrize("slug", sorted(SLUG_TABLES))
@@ -437,7 +458,7 @@ def test_the_checks_csv_names_what_was_found(client, built, governor):
     assert header == ["check", "count", "references"]
     assert rows == [[a.label, str(a.count), " ".join(a.references)] for a in report.anomalies]
     assert rows[2][1:] == ["2", f"{approved.reference} {completed.reference}"]
-    assert [row[1] for row in rows] == ["0", "0", "2", "0", "0"]
+    assert [row[1] for row in rows] == ["0", "0", "2", "0", "0", "2", "1", "0"]
 
 
 def test_the_policies_csv(client, built, governor):
@@ -467,7 +488,7 @@ def test_the_policies_csv(client, built, governor):
 def test_a_policy_title_is_never_read_as_a_formula(client, head, governor):
     today = timezone.localdate()
     title = '=HYPERLINK("https://evil.example/","Read the policy")'
-    policy_create(
+    policy = policy_create(
         actor=head,
         school=head.school,
         title=title,
@@ -477,9 +498,116 @@ def test_a_policy_title_is_never_read_as_a_formula(client, head, governor):
         next_review=today + dt.timedelta(days=300),
         text="The text.",
     )
-    header, row = _rows(_csv(client, governor, "policies"))
-    assert title in row[0]
-    assert row[0][:1] not in ("=", "+", "-", "@")
+    adopt(policy.versions.get())
+    for slug in ("policies", "policy-adoption"):
+        header, row = _rows(_csv(client, governor, slug))
+        assert title in row[0]
+        assert row[0][:1] not in ("=", "+", "-", "@")
+
+
+@pytest.fixture
+def adopted_and_awaiting(head, chair, governor):
+    """ "Lettings", adopted by the head and the chair, its version 2 signed by the head only; and
+    "Visits", whose first version nobody has signed."""
+    today = timezone.localdate()
+    fields = {
+        "actor": head,
+        "school": head.school,
+        "owner_role": Role.HEADTEACHER,
+        "summary": "What the policy asks of staff.",
+        "last_reviewed": today - dt.timedelta(days=30),
+        "text": "The text.",
+    }
+    lettings = policy_create(title="Lettings", next_review=today + dt.timedelta(days=300), **fields)
+    v1 = adopt(lettings.versions.get())
+    v2 = policy_version_add(
+        actor=head,
+        policy=lettings,
+        last_reviewed=today,
+        next_review=today + dt.timedelta(days=700),
+        text="Revised.",
+        change_note="Reviewed.",
+    )
+    policy_version_sign(actor=head, version=v2)
+    policy_create(title="Visits", next_review=today + dt.timedelta(days=100), **fields)
+    return v1
+
+
+def test_the_report_shows_each_policy_s_adoption_and_next_review(
+    client, head, chair, governor, adopted_and_awaiting
+):
+    v1 = adopted_and_awaiting
+    adopted = date_format(timezone.localtime(v1.adopted_at), "j M Y")
+    review = date_format(v1.next_review, "j M Y")
+    signed = f"Headteacher ({head.full_name}); Chair of governors ({chair.full_name})"
+    expected = [
+        [
+            "Lettings",
+            "version 1",
+            adopted,
+            signed,
+            review,
+            "version 2: headteacher signed; chair of governors not yet",
+        ],
+        [
+            "Visits",
+            "none yet",
+            "—",
+            "—",
+            "—",
+            "version 1: headteacher not yet; chair of governors not yet",
+        ],
+    ]
+    for persona in (governor, head):
+        response = _get(client, persona)
+        assert _table(response, "Adoption and review of each policy") == expected
+    download = _get(client, governor, DOWNLOAD)
+    assert "Adoption and review of each policy" in text(download)
+
+
+def test_a_version_adopted_before_signatures_were_recorded_says_so(client, governor, school):
+    version = PolicyVersionFactory(policy=PolicyFactory(school=school, title="Archive"))
+    rows = _table(_get(client, governor), "Adoption and review of each policy")
+    assert rows[0][:4] == [
+        "Archive",
+        "version 1",
+        date_format(timezone.localtime(version.adopted_at), "j M Y"),
+        "adopted before Safeguard recorded signatures",
+    ]
+
+
+def test_the_policy_adoption_csv(client, head, chair, governor, adopted_and_awaiting):
+    v1 = adopted_and_awaiting
+    header, *rows = _rows(_csv(client, governor, "policy-adoption"))
+    assert header == [
+        "policy",
+        "in force",
+        "adopted on",
+        "signed by",
+        "next review",
+        "overdue",
+        "awaiting signatures",
+    ]
+    assert rows == [
+        [
+            "Lettings",
+            "1",
+            timezone.localtime(v1.adopted_at).date().isoformat(),
+            f"Headteacher ({head.full_name}); Chair of governors ({chair.full_name})",
+            v1.next_review.isoformat(),
+            "False",
+            "version 2: headteacher signed; chair of governors not yet",
+        ],
+        [
+            "Visits",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "version 1: headteacher not yet; chair of governors not yet",
+        ],
+    ]
 
 
 @pytest.mark.parametrize("slug", ["nonsense", "requests", "should-not-happen-2"])
