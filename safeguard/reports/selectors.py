@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from contacts.alerts.models import Alert, AlertStatus, Owner
 from contacts.concerns.models import BoundaryConcern, LadoOutcome, LadoReferral, LadoType, Outcome
-from contacts.people.models import Staff, StaffRole
+from contacts.people.models import Staff, StaffRelative, StaffRole
 from contacts.planned.models import ContactRequest, ContactRequestQuerySet, Route, Status
 from contacts.records.models import ContactRecord, Disclosure, DisclosureType, RecordType
 from policies.engine import KIND_LABELS, PURPOSE_LABELS, VERDICT_LABELS
@@ -570,6 +570,30 @@ def governors_report(
         Anomaly(
             f"LADO referrals with no outcome recorded after {LADO_OUTCOME_DAYS} days",
             _lado_without_outcome(lado),
+            requests=False,
+        ),
+        Anomaly(
+            "Plans of involvement past their review date",
+            [
+                f"REQ-{pk:06d}"
+                for pk in requests.plans_past_review(today)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            ],
+        ),
+        Anomaly(
+            "Declared relationships with pupils past their yearly review",
+            [
+                f"RELATIVE-{pk}"
+                for pk in StaffRelative.objects.filter(
+                    staff__school=school,
+                    acknowledged_at__isnull=False,
+                    ended_at__isnull=True,
+                    review_due__lt=today,
+                )
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            ],
             requests=False,
         ),
     ]

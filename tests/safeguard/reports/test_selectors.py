@@ -30,7 +30,7 @@ from safeguard.reports.selectors import (
     school_year,
     term,
 )
-from tests.factories import SchoolFactory, StaffFactory
+from tests.factories import SchoolFactory, StaffFactory, StaffRelativeFactory
 from tests.factories_policies import PolicyFactory, PolicyVersionFactory
 from tests.factories_records import (
     days_ago,
@@ -340,17 +340,20 @@ def _loose_ends(school) -> list[list[str]]:
     now), two concerns are still open since 2023 and one referral never had its outcome."""
     still_open = BoundaryConcern.objects.filter(school=school, closed_at__isnull=True)
     waiting = LadoReferral.objects.filter(school=school, referral_type="referral", outcome="")
+    plans = ContactRequest.objects.filter(school=school).exclude(status="draft")
     return [
         [],
         [c.reference for c in still_open.order_by("pk")],
         [r.reference for r in waiting.order_by("pk")],
+        [r.reference for r in plans.plans_past_review().order_by("pk")],
+        [],
     ]
 
 
 def test_with_nothing_planted_only_the_year_s_loose_ends_are_found(built, school):
     report = _report(school)
-    late, concerns, lado = _loose_ends(school)
-    assert (len(concerns), len(lado)) == (2, 1)
+    late, concerns, lado, plans, declarations = _loose_ends(school)
+    assert (len(concerns), len(lado), len(plans)) == (2, 1, 2)
     assert _found(report) == [
         ("Requests decided by the person who asked", 0, []),
         ("Rejections with no reason given", 0, []),
@@ -359,6 +362,8 @@ def test_with_nothing_planted_only_the_year_s_loose_ends_are_found(built, school
         ("Child-protection disclosures not acknowledged in time", 0, []),
         ("Boundary concerns open longer than 30 days (the school's limit)", 2, concerns),
         ("LADO referrals with no outcome recorded after 90 days", 1, lado),
+        ("Plans of involvement past their review date", 2, plans),
+        ("Declared relationships with pupils past their yearly review", 0, []),
         ("Breaks in the audit trail during the period", 0, []),
     ]
 
@@ -411,7 +416,7 @@ def test_a_break_in_the_audit_chain_is_caught_and_named(built, school):
         )
     broken = _report(school, this_term)
     assert broken.anomalies[-1].references == [f"audit event {target.pk}"]
-    assert [a.count for a in broken.anomalies] == [0, 0, 0, 0, 0, 2, 1, 1]
+    assert [a.count for a in broken.anomalies] == [0, 0, 0, 0, 0, 2, 1, 2, 0, 1]
     # Another school's report says there is a break, never whose event it is.
     other = _report(SchoolFactory(), this_term)
     assert other.anomalies[-1].references == ["1 event outside this school's own"]
@@ -451,7 +456,7 @@ def test_a_clean_school_reads_zero_on_every_check(school, head, teacher, colleag
     for for_head in (False, True):
         report = _now_report(school, for_head=for_head)
         assert [(a.label, a.count) for a in report.anomalies if a.count] == []
-        assert len(report.anomalies) == 8
+        assert len(report.anomalies) == 10
 
 
 def test_a_child_protection_disclosure_waiting_past_its_time_is_caught(school, teacher, dsl, pupil):
@@ -559,7 +564,7 @@ def test_another_school_s_late_entries_are_not_ours(school, other_school, outsid
     make_disclosure(outsider, other_pupil)
     Alert.objects.update(acknowledge_by=timezone.now() - dt.timedelta(minutes=1))
 
-    assert [a.count for a in _now_report(school).anomalies] == [0] * 8
+    assert [a.count for a in _now_report(school).anomalies] == [0] * 10
     assert [a.count for a in _now_report(other_school).anomalies][4:7] == [1, 1, 1]
 
 
@@ -718,3 +723,17 @@ def test_contact_arranged_without_approval_counts_as_something_that_should_never
     [anomaly] = [a for a in report.anomalies if a.label.startswith("Contact arranged")]
     assert anomaly.references == [flagged.reference]
     assert anomaly.requests is False
+
+
+def test_a_declaration_past_its_yearly_review_is_caught(school, teacher, head, pupil):
+    overdue = StaffRelativeFactory(
+        staff=teacher,
+        pupil=pupil,
+        acknowledged=True,
+        review_due=timezone.localdate() - dt.timedelta(days=1),
+    )
+    StaffRelativeFactory(staff=head, acknowledged=True, review_due=timezone.localdate())
+    found = {a.label: a.references for a in _now_report(school).anomalies}
+    assert found["Declared relationships with pupils past their yearly review"] == [
+        overdue.audit_ref
+    ]

@@ -175,6 +175,7 @@ def test_the_page_shows_the_period_the_checks_the_counts_and_three_charts(client
     assert "Things that should never happen" in page
     open_concerns = BoundaryConcern.objects.filter(closed_at__isnull=True).order_by("pk")
     waiting = LadoReferral.objects.get(referral_type="referral", outcome="")
+    past_review = ContactRequest.objects.plans_past_review().order_by("pk")
     assert _table(response, "Checks") == [
         ["Requests decided by the person who asked", "0", "None: checked", "—"],
         ["Rejections with no reason given", "0", "None: checked", "—"],
@@ -197,6 +198,18 @@ def test_the_page_shows_the_period_the_checks_the_counts_and_three_charts(client
             "1",
             "Found: act on this",
             waiting.reference,
+        ],
+        [
+            "Plans of involvement past their review date",
+            "2",
+            "Found: act on this",
+            ", ".join(r.reference for r in past_review),
+        ],
+        [
+            "Declared relationships with pupils past their yearly review",
+            "0",
+            "None: checked",
+            "—",
         ],
         ["Breaks in the audit trail during the period", "0", "None: checked", "—"],
     ]
@@ -458,7 +471,7 @@ def test_the_checks_csv_names_what_was_found(client, built, governor):
     assert header == ["check", "count", "references"]
     assert rows == [[a.label, str(a.count), " ".join(a.references)] for a in report.anomalies]
     assert rows[2][1:] == ["2", f"{approved.reference} {completed.reference}"]
-    assert [row[1] for row in rows] == ["0", "0", "2", "0", "0", "2", "1", "0"]
+    assert [row[1] for row in rows] == ["0", "0", "2", "0", "0", "2", "1", "2", "0", "0"]
 
 
 def test_the_policies_csv(client, built, governor):
