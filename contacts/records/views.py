@@ -132,6 +132,8 @@ def record_new_type(request: AuthenticatedHttpRequest, record_type: str) -> Http
         "type_label": RecordType(record_type).label,
         "explanation": explanation,
         "citation": citation,
+        # The LADO's number beside the type of record that mentions the LADO (000).
+        "lado_phone": request.user.school.lado_phone if "LADO" in explanation else "",
         # A browser never sends a file twice: say so when the page comes back with errors.
         "file_dropped": form.is_bound and bool(request.FILES.get("attachment")),
     }

@@ -107,6 +107,15 @@ def test_chooser_lists_every_record_type_with_its_policy_and_links(client, teach
     assert f'href="{reverse("disclosure_new")}"' in response.text
 
 
+def test_the_relationship_record_gives_the_lado_s_number(client, teacher, school):
+    school.lado_phone = "01632 960 123"
+    school.save()
+    page = text(_as(client, teacher).get(reverse("record_new_type", args=["relationship"])))
+    assert "The LADO's number: 01632 960 123." in page
+    lift = text(client.get(reverse("record_new_type", args=["lift"])))
+    assert "LADO's number" not in lift
+
+
 @pytest.mark.parametrize("record_type", list(RecordType))
 def test_each_record_types_form_shows_only_its_own_fields(client, teacher, pupil, record_type):
     response = _as(client, teacher).get(reverse("record_new_type", args=[record_type]))
