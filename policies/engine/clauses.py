@@ -123,6 +123,14 @@ CLAUSES: dict[str, Clause] = _catalogue(
         "the family asked you personally.",
     ),
     Clause(
+        "personal_contact.current_parent_organised",
+        "003",
+        "§2",
+        "A parent organising it does not open personal contact with a current pupil, as that "
+        "exception is for pupils who have left; a family event you are invited to is asked about "
+        "as a family invitation.",
+    ),
+    Clause(
         "personal_contact.former_child_parent_organised",
         "003",
         "§2",

@@ -155,6 +155,9 @@ def personal_contact_rule(facts: ContactFacts, settings: EngineSettings) -> list
                     "plan_of_involvement",
                 )
             )
+        elif facts.exemption is None and facts.parent_organised:
+            # Said on the page, so the refusal carries its reason (docs/policy-rules.md gap 14).
+            found.append(clause_finding("personal_contact.current_parent_organised", PROHIBITED))
         elif facts.exemption is None:
             found.append(clause_finding("personal_contact.current_or_child", PROHIBITED))
         else:

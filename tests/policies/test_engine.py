@@ -274,7 +274,7 @@ RULE_3: list[Case] = [
         make("meeting", parent_organised=True),
         "prohibited",
         set(),
-        {"personal_contact.current_or_child"},
+        {"personal_contact.current_parent_organised"},
     ),
     (
         # 003 §2: a parent or carer may organise a specific meeting with an ex-pupil still a child.
