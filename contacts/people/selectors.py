@@ -184,6 +184,26 @@ def related_colleague_ids(staff_id: int) -> set[int]:
     }
 
 
+def related_to_a_head_ids(school_id: int) -> set[int]:
+    """The staff of a school who declared a relationship with its (active) headteacher: what
+    concerns them goes to the chair of governors (003 §3)."""
+    heads = set(
+        StaffRole.objects.filter(
+            role=Role.HEADTEACHER, staff__school_id=school_id, staff__is_active=True
+        ).values_list("staff_id", flat=True)
+    )
+    rows = ColleagueRelationship.objects.filter(ended_at__isnull=True).filter(
+        Q(first_id__in=heads) | Q(second_id__in=heads)
+    )
+    related: set[int] = set()
+    for first, second in rows.values_list("first_id", "second_id"):
+        if first in heads:
+            related.add(second)
+        if second in heads:
+            related.add(first)
+    return related
+
+
 def colleague_relationships_of(user: Staff, staff: Staff) -> QuerySet[ColleagueRelationship]:
     """A member of staff's declared relationships with colleagues, for their file: shown to
     themselves and to whoever edits people (who must know whom not to make whose manager)."""
