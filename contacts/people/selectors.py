@@ -105,15 +105,18 @@ def _holds_role_now(role: str, person: str) -> Exists:
 def relatives_acknowledgeable_by(user: Staff) -> QuerySet[StaffRelative]:
     """The declarations this person acknowledges, declines and reviews.
 
-    The headteacher; the chair of governors when the head declared it or it is the head's own,
-    so nobody vouches for themself. Never one's own, never one's own declaration, and only in
-    one's own school.
+    The headteacher; the chair of governors when the head declared it or it is the head's own
+    or that of someone who declared a relationship with the head (003 §3), so nobody vouches for
+    themself or those close to them. Never one's own, never one's own declaration, never a
+    colleague's one declared a relationship with, and only in one's own school.
     """
     held = roles.roles_of(user)
     if not held & roles.RELATIVE_ACKNOWLEDGERS:
         return StaffRelative.objects.none()
-    head_involved = _holds_role_now(Role.HEADTEACHER, "staff_id") | _holds_role_now(
-        Role.HEADTEACHER, "declared_by_id"
+    head_involved = (
+        _holds_role_now(Role.HEADTEACHER, "staff_id")
+        | _holds_role_now(Role.HEADTEACHER, "declared_by_id")
+        | Q(staff_id__in=related_to_a_head_ids(user.school_id))
     )
     reach = Q(pk__in=[])
     if Role.HEADTEACHER in held:
@@ -124,6 +127,7 @@ def relatives_acknowledgeable_by(user: Staff) -> QuerySet[StaffRelative]:
         StaffRelative.objects.filter(reach, staff__school_id=user.school_id)
         .exclude(staff_id=user.pk)
         .exclude(declared_by_id=user.pk)
+        .exclude(staff_id__in=related_colleague_ids(user.pk))
     )
 
 

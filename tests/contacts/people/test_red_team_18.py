@@ -1,0 +1,99 @@
+"""A red-team review of standing declarations and relationships between colleagues (003 §3):
+a declaration counts only once someone independent of it has acknowledged it, and a
+relationship between colleagues is never a way to choose one's own overseer."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from contacts.people import selectors, services
+from contacts.people.models import StaffRelative
+from policies.facts import assess_contact
+from tests.helpers import sign_in
+
+NEXT_WEEK = timezone.localdate() + dt.timedelta(days=7)
+
+
+def _declare_colleague(actor, staff, colleague, kind="partner"):
+    return services.colleague_relationship_declare(
+        actor=actor, staff=staff, colleague=colleague, kind=kind
+    )
+
+
+def _declare_pupil(actor, staff, pupil, kinds=("transport",)):
+    return services.relative_add(
+        actor=actor,
+        staff=staff,
+        pupil=pupil,
+        relationship="neighbour",
+        contact="Lifts to the Saturday club with my own children.",
+        contact_kinds=list(kinds),
+    )
+
+
+def _lift_verdict(requester, pupil):
+    answers = {
+        "with_family_only": False,
+        "on": NEXT_WEEK,
+        "kind": "transport",
+        "purpose": "personal",
+        "planned": True,
+    }
+    return assess_contact(requester=requester, pupils=[pupil], **answers).verdict
+
+
+# --- Acknowledging a declaration ---------------------------------------------------------------
+
+
+def test_the_head_does_not_acknowledge_the_declaration_of_the_heads_partner(
+    client, teacher, pupil, head, chair, admin
+):
+    _declare_colleague(admin, teacher, head)
+    relative = _declare_pupil(teacher, teacher, pupil)
+    assert relative not in selectors.relatives_acknowledgeable_by(head)
+    with pytest.raises(PermissionDenied):
+        services.relative_acknowledge(actor=head, relative=relative)
+    sign_in(client, head)
+    client.post(reverse("relative_acknowledge", args=[relative.pk]))
+    assert not StaffRelative.objects.get(pk=relative.pk).is_acknowledged
+    # The chair, who oversees the head, acknowledges it.
+    assert relative in selectors.relatives_awaiting_acknowledgement_by(chair)
+    services.relative_acknowledge(actor=chair, relative=relative)
+
+
+def test_nobody_acknowledges_the_declaration_of_a_colleague_they_are_related_to(
+    teacher, pupil, head, chair
+):
+    _declare_colleague(chair, chair, teacher, "close_friend")
+    relative = _declare_pupil(head, teacher, pupil)  # declared by the head: the chair's
+    assert relative not in selectors.relatives_acknowledgeable_by(chair)
+    with pytest.raises(PermissionDenied):
+        services.relative_acknowledge(actor=chair, relative=relative)
+
+
+def test_held_a_declaration_counts_only_once_acknowledged_by_someone_else(
+    teacher, pupil, head, admin, other_school
+):
+    """What held: self-acknowledgement, one's own declaration made by the admin, an ended one,
+    and one at another school."""
+    from tests.factories import StaffFactory
+
+    mine = _declare_pupil(teacher, teacher, pupil)
+    for actor in (teacher, admin):
+        with pytest.raises(PermissionDenied):
+            services.relative_acknowledge(actor=actor, relative=mine)
+    by_admin = _declare_pupil(admin, head, pupil)  # the head's own, declared by the admin
+    with pytest.raises(PermissionDenied):
+        services.relative_acknowledge(actor=head, relative=by_admin)
+    services.relative_end(actor=teacher, relative=mine)
+    with pytest.raises((PermissionDenied, ValidationError)):
+        services.relative_acknowledge(actor=head, relative=mine)
+    assert _lift_verdict(teacher, pupil) != "record"
+    elsewhere = StaffFactory(school=other_school, roles=["headteacher"])
+    again = _declare_pupil(teacher, teacher, pupil)
+    with pytest.raises(PermissionDenied):
+        services.relative_acknowledge(actor=elsewhere, relative=again)
+    assert not StaffRelative.objects.filter(acknowledged_at__isnull=False).exists()
