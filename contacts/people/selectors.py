@@ -208,6 +208,18 @@ def related_to_a_head_ids(school_id: int) -> set[int]:
     return related
 
 
+def may_end_colleague_relationship(user: Staff, pair: ColleagueRelationship) -> bool:
+    """Whether this person may end this declared relationship now: whoever edits people at the
+    school, never one of the two. Ending it lifts the restrictions it puts on them (003 §3), so
+    neither lifts them for themself, to manage or decide for the other."""
+    return (
+        pair.ended_at is None
+        and pair.first.school_id == user.school_id
+        and user.pk not in (pair.first_id, pair.second_id)
+        and roles.has_role(user, roles.PEOPLE_EDITORS)
+    )
+
+
 def colleague_relationships_of(user: Staff, staff: Staff) -> QuerySet[ColleagueRelationship]:
     """A member of staff's declared relationships with colleagues, for their file: shown to
     themselves and to whoever edits people (who must know whom not to make whose manager)."""

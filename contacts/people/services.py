@@ -1284,6 +1284,14 @@ def colleague_relationship_declare(
             obj=pair,
             reason=f"{pair.get_kind_display()}: {first.audit_ref} and {second.audit_ref}",
         )
+        _tell_the_pair(
+            actor,
+            pair,
+            "A colleague declared a relationship with you: neither of you manages the other or "
+            "decides the other's requests",
+            "A colleague declared a relationship with the headteacher: their requests and any "
+            "concern about them now come to you",
+        )
         if staff.line_manager_id == colleague.pk or colleague.line_manager_id == staff.pk:
             _notify(
                 recipients=_people_keepers(staff.school_id, exclude=[staff.pk, colleague.pk]),
@@ -1292,6 +1300,34 @@ def colleague_relationship_declare(
                 path=reverse("staff_detail", args=[staff.pk]),
             )
     return pair
+
+
+def _tell_the_pair(
+    actor: Staff, pair: ColleagueRelationship, message: str, to_the_chair: str
+) -> None:
+    """Each of the two learns of a change someone else made to a relationship on their file, so
+    a declaration made to choose who oversees someone is seen; and when one of them is the
+    head, the chair, who then decides for the other (003 §3)."""
+    for person in (pair.first, pair.second):
+        if person.pk != actor.pk:
+            _notify(
+                recipients=[person],
+                message=message,
+                path=reverse("staff_detail", args=[person.pk]),
+            )
+    heads = StaffRole.objects.filter(
+        staff_id__in=[pair.first_id, pair.second_id], staff__is_active=True, role=Role.HEADTEACHER
+    )
+    if heads.exists():
+        _notify(
+            recipients=Staff.objects.filter(
+                school_id=pair.first.school_id,
+                is_active=True,
+                role_assignments__role=Role.CHAIR_OF_GOVERNORS,
+            ).exclude(pk=actor.pk),
+            message=to_the_chair,
+            path=reverse("governance"),
+        )
 
 
 def _people_keepers(school_id: int, *, exclude: Iterable[int]) -> QuerySet[Staff]:
@@ -1309,7 +1345,9 @@ def _people_keepers(school_id: int, *, exclude: Iterable[int]) -> QuerySet[Staff
 def colleague_relationship_end(
     *, actor: Staff, relationship: ColleagueRelationship
 ) -> ColleagueRelationship:
-    """One of the two, or whoever edits people, says it no longer applies; it stays on file."""
+    """Whoever edits people, never one of the two, says it no longer applies; it stays on
+    file. Ending it lifts the restrictions it puts on the two (003 §3), so neither may lift them
+    for themself; both are told, and the chair when one of them is the head."""
     with transaction.atomic():
         locked = (
             ColleagueRelationship.objects.select_for_update()
@@ -1318,10 +1356,13 @@ def colleague_relationship_end(
         )
         if locked.first.school_id != actor.school_id:
             raise PermissionDenied("This is not one of your school's.")
-        if actor.pk not in (locked.first_id, locked.second_id):
-            _require_people_editor(actor, locked.first.school)
         if locked.ended_at is not None:
             raise ValidationError("This relationship has already ended.")
+        if not selectors.may_end_colleague_relationship(actor, locked):
+            raise PermissionDenied(
+                "Only the headteacher or the school administrator ends a declared relationship, "
+                "and never their own: ask them."
+            )
         locked.ended_at = timezone.now()
         locked.ended_by = actor
         locked.save(update_fields=["ended_at", "ended_by"])
@@ -1331,6 +1372,13 @@ def colleague_relationship_end(
             action="colleague.end",
             obj=locked,
             reason=f"{locked.first.audit_ref} and {locked.second.audit_ref}",
+        )
+        _tell_the_pair(
+            actor,
+            locked,
+            "A relationship with a colleague declared on your file was ended",
+            "A declared relationship with the headteacher was ended: who decides for them "
+            "goes back to the head",
         )
     return locked
 

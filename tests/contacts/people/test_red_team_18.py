@@ -97,3 +97,58 @@ def test_held_a_declaration_counts_only_once_acknowledged_by_someone_else(
     with pytest.raises(PermissionDenied):
         services.relative_acknowledge(actor=elsewhere, relative=again)
     assert not StaffRelative.objects.filter(acknowledged_at__isnull=False).exists()
+
+
+# --- Relationships between colleagues -----------------------------------------------------------
+
+
+def _absent_today(head):
+    from contacts.planned import services as planned_services
+
+    today = timezone.localdate()
+    planned_services.absence_record(actor=head, school=head.school, starts_on=today, ends_on=today)
+
+
+def test_neither_of_the_pair_ends_it_to_decide_the_others_request(
+    client, teacher, pupil, head, deputy, admin
+):
+    """Ending lifts the restriction: the acting deputy would decide the partner's request."""
+    from contacts.planned import workflow
+    from tests.factories_requests import make_request
+
+    pair = _declare_colleague(admin, teacher, deputy)
+    _absent_today(head)
+    waiting = make_request(teacher, [pupil])
+    for actor in (teacher, deputy):
+        with pytest.raises(PermissionDenied):
+            services.colleague_relationship_end(actor=actor, relationship=pair)
+    sign_in(client, teacher)
+    page = client.get(reverse("staff_detail", args=[teacher.pk])).content.decode()
+    assert reverse("colleague_end", args=[teacher.pk, pair.pk]) not in page
+    assert client.post(reverse("colleague_end", args=[teacher.pk, pair.pk])).status_code == 403
+    pair.refresh_from_db()
+    assert pair.ended_at is None
+    assert workflow.decider_role(deputy, waiting) is None
+
+
+def test_the_head_does_not_end_the_heads_own_relationship(client, teacher, head, admin, chair):
+    from contacts.notifications.models import Notification
+
+    pair = _declare_colleague(teacher, teacher, head, "close_friend")
+    with pytest.raises(PermissionDenied):
+        services.colleague_relationship_end(actor=head, relationship=pair)
+    services.colleague_relationship_end(actor=admin, relationship=pair)
+    told = {n.recipient for n in Notification.objects.filter(message__contains="was ended")}
+    assert {teacher, head, chair} <= told and admin not in told
+
+
+def test_whoever_is_named_in_a_declaration_is_told(teacher, colleague, head, chair, admin):
+    from contacts.notifications.models import Notification
+
+    _declare_colleague(teacher, teacher, colleague, "close_friend")
+    told = Notification.objects.filter(message__contains="declared a relationship with you")
+    assert {n.recipient for n in told} == {colleague}
+    Notification.objects.all().delete()
+    # Naming the head sends the declarer's requests and concerns to the chair: both are told.
+    _declare_colleague(admin, colleague, head, "relative")
+    assert {n.recipient for n in Notification.objects.all()} >= {colleague, head, chair}
