@@ -125,12 +125,14 @@ def concerns_managed_about(user: Staff, subject: Staff) -> list[BoundaryConcern]
 
 
 def lado_visible_to(user: Staff) -> QuerySet[LadoReferral]:
-    """The headteacher, the chair and the DSL, never about themselves; and whoever recorded it."""
+    """The headteacher, the chair and the DSL, never about themselves nor about a colleague
+    they declared a relationship with (003 §3); and whoever recorded it."""
     if not roles.roles_of(user):
         return LadoReferral.objects.none()
     rows = LadoReferral.objects.filter(school_id=user.school_id)
     if roles.has_role(user, roles.LADO_RECORDERS):
-        return rows.filter(Q(recorded_by_id=user.pk) | ~Q(subject_id=user.pk))
+        conflicted = [user.pk, *people_selectors.related_colleague_ids(user.pk)]
+        return rows.filter(Q(recorded_by_id=user.pk) | ~Q(subject_id__in=conflicted))
     return rows.filter(recorded_by_id=user.pk)
 
 

@@ -5,12 +5,16 @@ pattern; what held is kept as tests too."""
 
 import datetime as dt
 
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from contacts.concerns import services as concern_services
+from contacts.concerns.selectors import lado_visible_to
 from contacts.people import services as people_services
 from contacts.planned import selectors, services, workflow
+from contacts.planned.models import Route
 from contacts.planned.permissions import allowed_actions
 from tests.factories_requests import make_former_pupil, make_plan, make_request
 from tests.helpers import sign_in
@@ -61,6 +65,35 @@ def test_a_line_manager_who_declared_a_relationship_no_longer_monitors_the_other
     assert not allowed_actions(line_manager, approved).can_review
     sign_in(client, line_manager)
     assert client.get(reverse("request_detail", args=[approved.pk])).status_code == 404
+
+
+# --- The LADO's advice on a relationship ---------------------------------------------------------
+
+
+def test_the_head_does_not_record_the_lado_advice_on_a_partners_relationship(
+    teacher, school, head, chair
+):
+    _declare(teacher, teacher, head, "partner")
+    item = make_request(teacher, [make_former_pupil(school)], **RELATIONSHIP)
+    assert item.route == Route.CHAIR_OF_GOVERNORS
+    with pytest.raises(ValidationError, match="someone else records"):
+        _consult(head, item)
+    assert not item.lado_referrals.exists()
+    referral = _consult(chair, item)
+    assert referral not in lado_visible_to(head)
+    assert allowed_actions(chair, item).can_decide
+    sent = concern_services.lado_record(
+        actor=chair,
+        subject=teacher,
+        referral_type="referral",
+        contacted_at=timezone.now() - dt.timedelta(minutes=5),
+        spoke_to="Duty LADO",
+        advice="Referred for a strategy meeting.",
+    )
+    with pytest.raises(PermissionDenied):
+        concern_services.lado_outcome_record(
+            actor=head, referral=sent, outcome="unsubstantiated", outcome_on=timezone.localdate()
+        )
 
 
 # --- What held --------------------------------------------------------------------------------
