@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from contacts.concerns import services as concern_services
 from contacts.concerns.selectors import lado_visible_to
+from contacts.patterns.selectors import may_open_pattern
 from contacts.people import services as people_services
 from contacts.planned import selectors, services, workflow
 from contacts.planned.models import Route
@@ -94,6 +95,15 @@ def test_the_head_does_not_record_the_lado_advice_on_a_partners_relationship(
         concern_services.lado_outcome_record(
             actor=head, referral=sent, outcome="unsubstantiated", outcome_on=timezone.localdate()
         )
+
+
+# --- Patterns -----------------------------------------------------------------------------------
+
+
+def test_the_head_does_not_open_a_partners_pattern(teacher, head, dsl):
+    _declare(head, head, teacher, "partner")
+    assert not may_open_pattern(head, teacher)
+    assert may_open_pattern(dsl, teacher)
 
 
 # --- What held --------------------------------------------------------------------------------
