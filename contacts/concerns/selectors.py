@@ -44,6 +44,7 @@ def concerns_visible_to(user: Staff) -> QuerySet[BoundaryConcern]:
         managed |= routed_to(Route.CHAIR_OF_GOVERNORS, user.school_id)
     managed &= Q(whistleblowing=False)
     managed |= Q(pk__in=whistleblowing_kept_by(user))
+    managed |= Q(pk__in=kept_for_a_conflicted_chair(user))
     if roles.has_role(user, Role.DSL) or (
         roles.has_role(user, Role.DEPUTY_DSL) and not _school_has_dsl(user.school_id)
     ):
@@ -110,7 +111,26 @@ def case_managers(concern: BoundaryConcern) -> QuerySet[Staff]:
     conflicted = _conflicted(concern.subject_id)
     if concern.whistleblowing:
         return whistleblowing_keepers(concern.school_id, exclude=conflicted)
-    return workflow.people_for_route(concern.school_id, route_now(concern), exclude=conflicted)
+    route = route_now(concern)
+    managers = workflow.people_for_route(concern.school_id, route, exclude=conflicted)
+    if route == Route.CHAIR_OF_GOVERNORS and not managers.exists():
+        # The chair declared a relationship with its subject (the head, say): the governors
+        # take it, or a declaration would leave a concern about the head with nobody.
+        return Staff.objects.filter(
+            school_id=concern.school_id, is_active=True, role_assignments__role=Role.GOVERNOR
+        ).exclude(pk__in=conflicted)
+    return managers
+
+
+def kept_for_a_conflicted_chair(user: Staff) -> list[int]:
+    """The concerns of the chair's route that fall to this governor because the chair declared
+    a relationship with their subject (`case_managers`). A school has few."""
+    if not roles.has_role(user, Role.GOVERNOR):
+        return []
+    rows = BoundaryConcern.objects.filter(school_id=user.school_id, whistleblowing=False).filter(
+        routed_to(Route.CHAIR_OF_GOVERNORS, user.school_id)
+    )
+    return [concern.pk for concern in rows if case_managers(concern).filter(pk=user.pk).exists()]
 
 
 def is_case_manager(user: Staff, concern: BoundaryConcern) -> bool:

@@ -1324,7 +1324,7 @@ def _tell_the_pair(
                 school_id=pair.first.school_id,
                 is_active=True,
                 role_assignments__role=Role.CHAIR_OF_GOVERNORS,
-            ).exclude(pk=actor.pk),
+            ).exclude(pk__in=[actor.pk, pair.first_id, pair.second_id]),
             message=to_the_chair,
             path=reverse("governance"),
         )

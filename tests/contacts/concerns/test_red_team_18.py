@@ -118,3 +118,25 @@ def test_the_trail_withholds_a_reporter_from_the_subjects_partner(
     sign_in(client, head)
     rows = text(client.get(reverse("audit_trail"))).split("When Who Role Action", 1)[1]
     assert colleague.full_name not in rows
+
+
+def test_the_head_declaring_a_friendship_with_the_chair_does_not_orphan_a_concern_about_the_head(
+    client, colleague, head, chair, governor
+):
+    from contacts.notifications.models import Notification
+
+    raised_before = make_concern(colleague, head)
+    _declare(head, head, chair, "close_friend")
+    raised_after = make_concern(colleague, head)
+    for concern in (raised_before, raised_after):
+        assert set(case_managers(concern)) == {governor}
+        assert concern in concerns_visible_to(governor)
+        assert concern not in concerns_visible_to(chair)
+    assert Notification.objects.filter(
+        recipient=governor, message__contains=raised_after.reference
+    ).exists()
+    sign_in(client, governor)
+    assert client.get(reverse("concern_detail", args=[raised_after.pk])).status_code == 200
+    concerns_services.concern_respond(
+        actor=governor, concern=raised_after, response="Taken to the governing body."
+    )
