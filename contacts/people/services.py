@@ -1013,6 +1013,12 @@ def _clean_contact(relationship: str, contact: str, contact_kinds: Iterable[str]
     return kinds
 
 
+def _covers(relative: StaffRelative) -> str:
+    """The kinds of contact a declaration covers, for its events: the chain covers the events,
+    not the declaration, so what was acknowledged stays on the record whatever the row says."""
+    return f"; covers: {', '.join(relative.contact_kinds)}" if relative.contact_kinds else ""
+
+
 def relative_add(
     *,
     actor: Staff,
@@ -1052,7 +1058,8 @@ def relative_add(
             school=staff.school,
             action="relative.add",
             obj=relative,
-            reason=f"{relative.get_relationship_display()} of {staff.audit_ref}",
+            reason=f"{relative.get_relationship_display()} of {staff.audit_ref}"
+            + _covers(relative),
         )
         _notify(
             recipients=_relative_acknowledgers(relative),
@@ -1121,6 +1128,7 @@ def relative_acknowledge(
             action="relative.acknowledge",
             obj=locked,
             reason=f"{locked.get_relationship_display()} of {locked.staff.audit_ref}"
+            + _covers(locked)
             + (f"; conditions: {conditions}" if conditions else ""),
         )
         _notify(

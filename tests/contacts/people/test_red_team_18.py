@@ -152,3 +152,20 @@ def test_whoever_is_named_in_a_declaration_is_told(teacher, colleague, head, cha
     # Naming the head sends the declarer's requests and concerns to the chair: both are told.
     _declare_colleague(admin, colleague, head, "relative")
     assert {n.recipient for n in Notification.objects.all()} >= {colleague, head, chair}
+
+
+# --- Traces -------------------------------------------------------------------------------------
+
+
+def test_the_trail_says_what_contact_a_declaration_covered_when_it_was_acknowledged(
+    teacher, pupil, head
+):
+    """The chain covers events, not declarations: the kinds of contact acknowledged are written
+    into the events, so broadening them later in the database shows against the trail."""
+    from safeguard.audit.models import AuditEvent
+
+    relative = _declare_pupil(teacher, teacher, pupil, kinds=("transport", "text_message"))
+    services.relative_acknowledge(actor=head, relative=relative)
+    for action in ("relative.add", "relative.acknowledge"):
+        reason = AuditEvent.objects.get(action=action).reason
+        assert "covers: transport, text_message" in reason, reason
