@@ -900,8 +900,20 @@ def pupil_create(*, actor: Staff, school: School, **fields: Any) -> Pupil:
     _check_agreed_modes(pupil)
     with transaction.atomic():
         pupil.save()
-        audit_record(actor=actor, school=school, action="pupil.create", obj=pupil)
+        audit_record(
+            actor=actor,
+            school=school,
+            action="pupil.create",
+            obj=pupil,
+            reason=_agreed(pupil).removeprefix("; ") if pupil.agreed_contact_modes else "",
+        )
     return pupil
+
+
+def _agreed(pupil: Pupil) -> str:
+    """The forms of contact the parents agreed to, for the trail: the agreement turns a call or
+    text from a school phone into a record rather than a request (004 §11)."""
+    return f"; parents agreed to: {', '.join(pupil.agreed_contact_modes) or 'nothing'}"
 
 
 def pupil_update(*, actor: Staff, pupil: Pupil, **fields: Any) -> Pupil:
@@ -918,7 +930,8 @@ def pupil_update(*, actor: Staff, pupil: Pupil, **fields: Any) -> Pupil:
             school=pupil.school,
             action="pupil.update",
             obj=pupil,
-            reason=f"changed: {', '.join(changed) or 'nothing'}",
+            reason=f"changed: {', '.join(changed) or 'nothing'}"
+            + (_agreed(pupil) if "agreed_contact_modes" in changed else ""),
         )
     return pupil
 

@@ -169,3 +169,23 @@ def test_the_trail_says_what_contact_a_declaration_covered_when_it_was_acknowled
     for action in ("relative.add", "relative.acknowledge"):
         reason = AuditEvent.objects.get(action=action).reason
         assert "covers: transport, text_message" in reason, reason
+
+
+def test_the_trail_says_which_forms_of_contact_the_parents_agreed_to(pupil, admin):
+    """Agreed calls or texts make a school-phone call "record" rather than "approve" (004 §11):
+    the event says what was recorded, not only that the field changed."""
+    from safeguard.audit.models import AuditEvent
+
+    fields = {
+        name: getattr(pupil, name)
+        for name in ("first_name", "last_name", "date_of_birth", "admission_date")
+    }
+    services.pupil_update(actor=admin, pupil=pupil, agreed_contact_modes=["text_message"], **fields)
+    services.pupil_update(actor=admin, pupil=pupil, agreed_contact_modes=[], **fields)
+    reasons = list(
+        AuditEvent.objects.filter(action="pupil.update")
+        .order_by("pk")
+        .values_list("reason", flat=True)
+    )
+    assert "parents agreed to: text_message" in reasons[0]
+    assert "parents agreed to: nothing" in reasons[1]
