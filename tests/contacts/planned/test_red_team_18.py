@@ -138,3 +138,37 @@ def test_held_sessions_are_the_requesters_and_reviews_the_deciders(
     assert allowed_actions(teacher, plan).can_log_session
     assert not allowed_actions(teacher, plan).can_review_plan
     assert allowed_actions(head, plan).can_review_plan
+
+
+def test_the_lado_advice_on_a_request_does_not_carry_over_to_another_former_pupil(
+    teacher, school, head
+):
+    """Sent back for more information, the requester may change everything, the pupil
+    included: the advice recorded before counts for the request as it then was."""
+    from contacts.planned.permissions import LADO_FIRST
+    from tests.factories_requests import WORK_MEETING, make_former_pupil
+
+    first = make_former_pupil(school)
+    item = make_request(teacher, [first], **RELATIONSHIP)
+    _consult(head, item)
+    item = services.request_decide(
+        actor=head,
+        contact_request=item,
+        decision="ask",
+        expected_version=None,
+        reason="Who exactly?",
+    )
+    other = make_former_pupil(school, first_name="Gale", last_name="Other")
+    answers = WORK_MEETING | RELATIONSHIP | {"starts_at": item.starts_at}
+    item = services.request_file(
+        actor=teacher,
+        pupils=[other],
+        submit=True,
+        contact_request=item,
+        expected_version=item.version,
+        answer="It is someone else.",
+        **answers,
+    )
+    assert allowed_actions(head, item).decision_waits == LADO_FIRST
+    _consult(head, item)
+    assert allowed_actions(head, item).can_decide
