@@ -6,8 +6,8 @@ a deputy DSL once an alert has escalated to them (or while the school has no act
 headteacher's to the head, or the deputy head while the head is recorded absent (the assistant
 head for the restricted family-liaison log); the chair's to the chair, with those about a
 concern that went to the chair after it was raised. Nobody acts on an alert about their own
-record or a concern about themself, nor on a concern about or a request of a colleague they
-declared a relationship with (003 §3).
+record or a concern about themself, nor on the record of, a concern about or a request of a
+colleague they declared a relationship with (003 §3).
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def alerts_for(user: Staff) -> QuerySet[Alert]:
     reach = _reach(user)
     if reach is None:
         return Alert.objects.none()
-    # Nor on a concern about, or a request of, a colleague they declared a relationship with.
+    # Nor on the record of, a concern about, or a request of, a colleague they declared a
+    # relationship with (003 §3).
     related = people_selectors.related_colleague_ids(user.pk)
     return (
         Alert.objects.filter(school_id=user.school_id)
@@ -87,6 +88,7 @@ def alerts_for(user: Staff) -> QuerySet[Alert]:
         .exclude(record__author_id=user.pk)
         .exclude(concern__subject_id=user.pk)
         .exclude(request__requester_id=user.pk)
+        .exclude(record__author_id__in=related)
         .exclude(concern__subject_id__in=related)
         .exclude(request__requester_id__in=related)
         .select_related("disclosure__pupil", "record", "concern", "acknowledged_by", "closed_by")

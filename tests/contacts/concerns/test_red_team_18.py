@@ -140,3 +140,15 @@ def test_the_head_declaring_a_friendship_with_the_chair_does_not_orphan_a_concer
     concerns_services.concern_respond(
         actor=governor, concern=raised_after, response="Taken to the governing body."
     )
+
+
+def test_the_acting_deputy_does_not_act_on_the_alert_about_a_partners_record(
+    teacher, pupil, head, deputy, assistant
+):
+    from tests.factories_records import make_record
+
+    _declare(teacher, teacher, deputy)
+    _absent_today(head)
+    alert = make_record(teacher, [pupil], record_type="ongoing").alerts.get()
+    assert alert not in alerts_for(deputy)
+    assert alert in alerts_for(head)
