@@ -444,7 +444,7 @@ FORMS: list[Form] = [
     ),
     Form(
         "colleague_end",
-        "teacher",
+        "admin",
         lambda s: {},
         kwargs=lambda s: {"pk": s["teacher"].pk, "relationship_pk": s["colleagues"].pk},
         shown_on=("staff_detail", lambda s: {"pk": s["teacher"].pk}),

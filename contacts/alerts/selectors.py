@@ -4,8 +4,10 @@ the dashboard panel and every alert page read through here.
 The owner is a role, resolved when read: the DSL's alerts to the DSL and the headteacher, and to
 a deputy DSL once an alert has escalated to them (or while the school has no active DSL); the
 headteacher's to the head, or the deputy head while the head is recorded absent (the assistant
-head for the restricted family-liaison log); the chair's to
-the chair. Nobody acts on an alert about their own record or a concern about themself.
+head for the restricted family-liaison log); the chair's to the chair, with those about a
+concern that went to the chair after it was raised. Nobody acts on an alert about their own
+record or a concern about themself, nor on the record of, a concern about or a request of a
+colleague they declared a relationship with (003 §3).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.db.models import Q, QuerySet
 
 from contacts.alerts.models import Alert, AlertStatus, Owner
 from contacts.concerns.selectors import whistleblowing_kept_by
+from contacts.people import selectors as people_selectors
 from contacts.people.models import Staff
 from contacts.planned.workflow import head_absent
 from safeguard.core import roles
@@ -41,15 +44,22 @@ def _reach(user: Staff) -> Q | None:
     # The restricted family-liaison log is the head's and the assistant head's alone (002): while
     # the head is away its alerts go to the assistant head, the rest to the deputy.
     restricted = Q(record__restricted=True) | Q(request__restricted=True)
+    # A concern about someone related to the head went to the chair, even if the relationship
+    # was declared after it was raised (contacts.concerns.selectors.routed_to).
+    chairs_concern = Q(
+        concern__subject_id__in=people_selectors.related_to_a_head_ids(user.school_id)
+    )
+    heads = Q(owner=Owner.HEADTEACHER) & ~chairs_concern
     if Role.HEADTEACHER in held:
-        owned.append(Q(owner=Owner.HEADTEACHER))
+        owned.append(heads)
     else:
         if Role.DEPUTY_HEAD in held and absent:
-            owned.append(Q(owner=Owner.HEADTEACHER) & ~restricted)
+            owned.append(heads & ~restricted)
         if Role.ASSISTANT_HEAD in held and absent:
-            owned.append(Q(owner=Owner.HEADTEACHER) & restricted)
+            owned.append(heads & restricted)
     if Role.CHAIR_OF_GOVERNORS in held:
         owned.append(Q(owner=Owner.CHAIR_OF_GOVERNORS))
+        owned.append(Q(owner=Owner.HEADTEACHER) & chairs_concern)
     kept = whistleblowing_kept_by(user)
     if kept:
         owned.append(Q(owner=Owner.WHISTLEBLOWING, concern_id__in=kept))
@@ -69,12 +79,18 @@ def alerts_for(user: Staff) -> QuerySet[Alert]:
     reach = _reach(user)
     if reach is None:
         return Alert.objects.none()
+    # Nor on the record of, a concern about, or a request of, a colleague they declared a
+    # relationship with (003 §3).
+    related = people_selectors.related_colleague_ids(user.pk)
     return (
         Alert.objects.filter(school_id=user.school_id)
         .filter(reach)
         .exclude(record__author_id=user.pk)
         .exclude(concern__subject_id=user.pk)
         .exclude(request__requester_id=user.pk)
+        .exclude(record__author_id__in=related)
+        .exclude(concern__subject_id__in=related)
+        .exclude(request__requester_id__in=related)
         .select_related("disclosure__pupil", "record", "concern", "acknowledged_by", "closed_by")
     )
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from contacts.concerns.models import BoundaryConcern, LadoOutcome, LadoReferral, LadoType, Outcome
 from contacts.concerns.selectors import case_managers, is_case_manager
 from contacts.notifications.services import notify
+from contacts.people import selectors as people_selectors
 from contacts.people.models import Staff
 from contacts.planned import selectors as planned_selectors
 from contacts.planned import workflow
@@ -203,6 +204,15 @@ def lado_record(
         raise PermissionDenied("Only the headteacher, the chair or the DSL record LADO contact.")
     if actor.pk == subject.pk:
         raise PermissionDenied("A referral about you is recorded by someone else.")
+    if subject.pk in people_selectors.related_colleague_ids(actor.pk):
+        # Neither manages a concern about the other (003 §3), nor vouches for the other's
+        # relationship with a former pupil by recording the LADO's advice on it.
+        raise ValidationError(
+            {
+                "subject": f"You declared a relationship with {subject.full_name}: someone else "
+                "records the LADO's advice about them (003 §3)."
+            }
+        )
     if concern is not None and concern.school_id != actor.school_id:
         raise PermissionDenied("That concern belongs to another school.")
     if contact_request is not None and not (
@@ -263,6 +273,11 @@ def lado_outcome_record(
         raise PermissionDenied("Only the headteacher, the chair or the DSL record LADO outcomes.")
     if actor.pk == referral.subject_id:
         raise PermissionDenied("The outcome of a referral about you is recorded by someone else.")
+    if referral.subject_id in people_selectors.related_colleague_ids(actor.pk):
+        raise PermissionDenied(
+            "You declared a relationship with the member of staff it is about: someone else "
+            "records its outcome (003 §3)."
+        )
     if referral.referral_type != LadoType.REFERRAL:
         raise ValidationError(
             "A consultation has no outcome: record a referral if the LADO takes it further."

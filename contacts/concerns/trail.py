@@ -4,8 +4,9 @@ at start-up (contacts' AppConfig.ready): the audit package imports nothing of co
 from typing import Any
 
 from contacts.concerns.models import BoundaryConcern, LadoReferral
-from contacts.concerns.selectors import concerns_visible_to
+from contacts.concerns.selectors import concerns_visible_to, route_now
 from contacts.concerns.services import is_case_manager
+from contacts.people import selectors as people_selectors
 from safeguard.audit.selectors import ObjectKey, TrailPrivacy
 
 CONCERN_TYPE = BoundaryConcern._meta.label_lower
@@ -18,22 +19,25 @@ def withheld_reporters(user: Any) -> dict[ObjectKey, int]:
 
     The events those reporters wrote about those concerns (raising it, opening its page)
     must show "Name withheld". A few queries, however many concerns there are: whether
-    someone manages a concern depends only on its route and whether they are its subject.
+    someone manages a concern depends only on the route it goes by now and whether they are its
+    subject or declared a relationship with its subject.
     """
     concerns = BoundaryConcern.objects.filter(school_id=user.school_id, confidential=True).only(
         "pk", "school_id", "route", "subject_id", "reporter_id", "whistleblowing"
     )
-    # Who manages one depends on its route and whether the reader is its subject; for one sent
-    # by the whistleblowing route, on who its subject is.
+    related_to_head = people_selectors.related_to_a_head_ids(user.school_id)
+    conflicted = {user.pk, *people_selectors.related_colleague_ids(user.pk)}
+    # Who manages one depends on its route now and whether the reader is its subject or related
+    # to them; for one sent by the whistleblowing route, on who its subject is.
     manages: dict[tuple[str, bool, int | bool], bool] = {}
     withheld: dict[ObjectKey, int] = {}
     for concern in concerns:
         if concern.reporter_id == user.pk:
             continue
         key = (
-            concern.route,
+            route_now(concern, related_to_head),
             concern.whistleblowing,
-            concern.subject_id if concern.whistleblowing else concern.subject_id == user.pk,
+            concern.subject_id if concern.whistleblowing else concern.subject_id in conflicted,
         )
         if key not in manages:
             manages[key] = is_case_manager(user, concern)

@@ -65,7 +65,10 @@ def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "invitation_pending": latest_invitation is not None
         and latest_invitation.status == "pending",
         "can_add_relative": can_edit or staff.pk == request.user.pk,
-        "colleague_relationships": people_selectors.colleague_relationships_of(request.user, staff),
+        "colleague_relationships": [
+            (pair, people_selectors.may_end_colleague_relationship(request.user, pair))
+            for pair in people_selectors.colleague_relationships_of(request.user, staff)
+        ],
         "colleague_form": ColleagueRelationshipForm(
             colleagues=people_selectors.staff_selectable_by(request.user)
             .filter(is_active=True)

@@ -20,7 +20,7 @@ from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.patterns.facts import Fact, facts_of, gather, rule_entries, thresholds_for
 from contacts.patterns.rules import Flag, flags_for
 from contacts.people.models import Staff, StaffRole
-from contacts.people.selectors import pupils_selectable_by
+from contacts.people.selectors import pupils_selectable_by, related_colleague_ids
 from contacts.planned.models import ContactRequest
 from contacts.records.models import ContactRecord, Disclosure
 from safeguard.core import roles
@@ -45,9 +45,9 @@ DETAIL_WORDS = {
 
 
 def adults_patterned_by(reader: Staff) -> QuerySet[Staff]:
-    """The adults whose pattern the reader may open: never themselves; the headteacher's only
-    for the chair of governors; anyone else's for the headteacher and the DSL. Out of reach
-    means absent (404)."""
+    """The adults whose pattern the reader may open: never themselves nor a colleague they
+    declared a relationship with (003 §3); the headteacher's only for the chair of governors;
+    anyone else's for the headteacher and the DSL. Out of reach means absent (404)."""
     held = roles.roles_of(reader)
     heads = StaffRole.objects.filter(role=Role.HEADTEACHER).values("staff_id")
     reach = Q(pk__in=[])
@@ -55,7 +55,12 @@ def adults_patterned_by(reader: Staff) -> QuerySet[Staff]:
         reach |= ~Q(pk__in=heads)
     if held & roles.HEAD_PATTERN_READERS:
         reach |= Q(pk__in=heads)
-    return Staff.objects.filter(school_id=reader.school_id).filter(reach).exclude(pk=reader.pk)
+    return (
+        Staff.objects.filter(school_id=reader.school_id)
+        .filter(reach)
+        .exclude(pk=reader.pk)
+        .exclude(pk__in=related_colleague_ids(reader.pk))
+    )
 
 
 def may_open_pattern(reader: Staff, adult: Staff) -> bool:

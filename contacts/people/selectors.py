@@ -117,15 +117,18 @@ def declarations_covering(
 def relatives_acknowledgeable_by(user: Staff) -> QuerySet[StaffRelative]:
     """The declarations this person acknowledges, declines and reviews.
 
-    The headteacher; the chair of governors when the head declared it or it is the head's own,
-    so nobody vouches for themself. Never one's own, never one's own declaration, and only in
-    one's own school.
+    The headteacher; the chair of governors when the head declared it or it is the head's own
+    or that of someone who declared a relationship with the head (003 §3), so nobody vouches for
+    themself or those close to them. Never one's own, never one's own declaration, never a
+    colleague's one declared a relationship with, and only in one's own school.
     """
     held = roles.roles_of(user)
     if not held & roles.RELATIVE_ACKNOWLEDGERS:
         return StaffRelative.objects.none()
-    head_involved = _holds_role_now(Role.HEADTEACHER, "staff_id") | _holds_role_now(
-        Role.HEADTEACHER, "declared_by_id"
+    head_involved = (
+        _holds_role_now(Role.HEADTEACHER, "staff_id")
+        | _holds_role_now(Role.HEADTEACHER, "declared_by_id")
+        | Q(staff_id__in=related_to_a_head_ids(user.school_id))
     )
     reach = Q(pk__in=[])
     if Role.HEADTEACHER in held:
@@ -136,6 +139,7 @@ def relatives_acknowledgeable_by(user: Staff) -> QuerySet[StaffRelative]:
         StaffRelative.objects.filter(reach, staff__school_id=user.school_id)
         .exclude(staff_id=user.pk)
         .exclude(declared_by_id=user.pk)
+        .exclude(staff_id__in=related_colleague_ids(user.pk))
     )
 
 
@@ -194,6 +198,38 @@ def related_colleague_ids(staff_id: int) -> set[int]:
         for other in pair
         if other != staff_id
     }
+
+
+def related_to_a_head_ids(school_id: int) -> set[int]:
+    """The staff of a school who declared a relationship with its (active) headteacher: what
+    concerns them goes to the chair of governors (003 §3)."""
+    heads = set(
+        StaffRole.objects.filter(
+            role=Role.HEADTEACHER, staff__school_id=school_id, staff__is_active=True
+        ).values_list("staff_id", flat=True)
+    )
+    rows = ColleagueRelationship.objects.filter(ended_at__isnull=True).filter(
+        Q(first_id__in=heads) | Q(second_id__in=heads)
+    )
+    related: set[int] = set()
+    for first, second in rows.values_list("first_id", "second_id"):
+        if first in heads:
+            related.add(second)
+        if second in heads:
+            related.add(first)
+    return related
+
+
+def may_end_colleague_relationship(user: Staff, pair: ColleagueRelationship) -> bool:
+    """Whether this person may end this declared relationship now: whoever edits people at the
+    school, never one of the two. Ending it lifts the restrictions it puts on them (003 §3), so
+    neither lifts them for themself, to manage or decide for the other."""
+    return (
+        pair.ended_at is None
+        and pair.first.school_id == user.school_id
+        and user.pk not in (pair.first_id, pair.second_id)
+        and roles.has_role(user, roles.PEOPLE_EDITORS)
+    )
 
 
 def colleague_relationships_of(user: Staff, staff: Staff) -> QuerySet[ColleagueRelationship]:

@@ -900,8 +900,20 @@ def pupil_create(*, actor: Staff, school: School, **fields: Any) -> Pupil:
     _check_agreed_modes(pupil)
     with transaction.atomic():
         pupil.save()
-        audit_record(actor=actor, school=school, action="pupil.create", obj=pupil)
+        audit_record(
+            actor=actor,
+            school=school,
+            action="pupil.create",
+            obj=pupil,
+            reason=_agreed(pupil).removeprefix("; ") if pupil.agreed_contact_modes else "",
+        )
     return pupil
+
+
+def _agreed(pupil: Pupil) -> str:
+    """The forms of contact the parents agreed to, for the trail: the agreement turns a call or
+    text from a school phone into a record rather than a request (004 §11)."""
+    return f"; parents agreed to: {', '.join(pupil.agreed_contact_modes) or 'nothing'}"
 
 
 def pupil_update(*, actor: Staff, pupil: Pupil, **fields: Any) -> Pupil:
@@ -918,7 +930,8 @@ def pupil_update(*, actor: Staff, pupil: Pupil, **fields: Any) -> Pupil:
             school=pupil.school,
             action="pupil.update",
             obj=pupil,
-            reason=f"changed: {', '.join(changed) or 'nothing'}",
+            reason=f"changed: {', '.join(changed) or 'nothing'}"
+            + (_agreed(pupil) if "agreed_contact_modes" in changed else ""),
         )
     return pupil
 
@@ -1013,6 +1026,12 @@ def _clean_contact(relationship: str, contact: str, contact_kinds: Iterable[str]
     return kinds
 
 
+def _covers(relative: StaffRelative) -> str:
+    """The kinds of contact a declaration covers, for its events: the chain covers the events,
+    not the declaration, so what was acknowledged stays on the record whatever the row says."""
+    return f"; covers: {', '.join(relative.contact_kinds)}" if relative.contact_kinds else ""
+
+
 def relative_add(
     *,
     actor: Staff,
@@ -1052,7 +1071,8 @@ def relative_add(
             school=staff.school,
             action="relative.add",
             obj=relative,
-            reason=f"{relative.get_relationship_display()} of {staff.audit_ref}",
+            reason=f"{relative.get_relationship_display()} of {staff.audit_ref}"
+            + _covers(relative),
         )
         _notify(
             recipients=_relative_acknowledgers(relative),
@@ -1121,6 +1141,7 @@ def relative_acknowledge(
             action="relative.acknowledge",
             obj=locked,
             reason=f"{locked.get_relationship_display()} of {locked.staff.audit_ref}"
+            + _covers(locked)
             + (f"; conditions: {conditions}" if conditions else ""),
         )
         _notify(
@@ -1284,6 +1305,14 @@ def colleague_relationship_declare(
             obj=pair,
             reason=f"{pair.get_kind_display()}: {first.audit_ref} and {second.audit_ref}",
         )
+        _tell_the_pair(
+            actor,
+            pair,
+            "A colleague declared a relationship with you: neither of you manages the other or "
+            "decides the other's requests",
+            "A colleague declared a relationship with the headteacher: their requests and any "
+            "concern about them now come to you",
+        )
         if staff.line_manager_id == colleague.pk or colleague.line_manager_id == staff.pk:
             _notify(
                 recipients=_people_keepers(staff.school_id, exclude=[staff.pk, colleague.pk]),
@@ -1292,6 +1321,34 @@ def colleague_relationship_declare(
                 path=reverse("staff_detail", args=[staff.pk]),
             )
     return pair
+
+
+def _tell_the_pair(
+    actor: Staff, pair: ColleagueRelationship, message: str, to_the_chair: str
+) -> None:
+    """Each of the two learns of a change someone else made to a relationship on their file, so
+    a declaration made to choose who oversees someone is seen; and when one of them is the
+    head, the chair, who then decides for the other (003 §3)."""
+    for person in (pair.first, pair.second):
+        if person.pk != actor.pk:
+            _notify(
+                recipients=[person],
+                message=message,
+                path=reverse("staff_detail", args=[person.pk]),
+            )
+    heads = StaffRole.objects.filter(
+        staff_id__in=[pair.first_id, pair.second_id], staff__is_active=True, role=Role.HEADTEACHER
+    )
+    if heads.exists():
+        _notify(
+            recipients=Staff.objects.filter(
+                school_id=pair.first.school_id,
+                is_active=True,
+                role_assignments__role=Role.CHAIR_OF_GOVERNORS,
+            ).exclude(pk__in=[actor.pk, pair.first_id, pair.second_id]),
+            message=to_the_chair,
+            path=reverse("governance"),
+        )
 
 
 def _people_keepers(school_id: int, *, exclude: Iterable[int]) -> QuerySet[Staff]:
@@ -1309,7 +1366,9 @@ def _people_keepers(school_id: int, *, exclude: Iterable[int]) -> QuerySet[Staff
 def colleague_relationship_end(
     *, actor: Staff, relationship: ColleagueRelationship
 ) -> ColleagueRelationship:
-    """One of the two, or whoever edits people, says it no longer applies; it stays on file."""
+    """Whoever edits people, never one of the two, says it no longer applies; it stays on
+    file. Ending it lifts the restrictions it puts on the two (003 §3), so neither may lift them
+    for themself; both are told, and the chair when one of them is the head."""
     with transaction.atomic():
         locked = (
             ColleagueRelationship.objects.select_for_update()
@@ -1318,10 +1377,13 @@ def colleague_relationship_end(
         )
         if locked.first.school_id != actor.school_id:
             raise PermissionDenied("This is not one of your school's.")
-        if actor.pk not in (locked.first_id, locked.second_id):
-            _require_people_editor(actor, locked.first.school)
         if locked.ended_at is not None:
             raise ValidationError("This relationship has already ended.")
+        if not selectors.may_end_colleague_relationship(actor, locked):
+            raise PermissionDenied(
+                "Only the headteacher or the school administrator ends a declared relationship, "
+                "and never their own: ask them."
+            )
         locked.ended_at = timezone.now()
         locked.ended_by = actor
         locked.save(update_fields=["ended_at", "ended_by"])
@@ -1331,6 +1393,13 @@ def colleague_relationship_end(
             action="colleague.end",
             obj=locked,
             reason=f"{locked.first.audit_ref} and {locked.second.audit_ref}",
+        )
+        _tell_the_pair(
+            actor,
+            locked,
+            "A relationship with a colleague declared on your file was ended",
+            "A declared relationship with the headteacher was ended: who decides for them "
+            "goes back to the head",
         )
     return locked
 

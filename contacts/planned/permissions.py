@@ -43,8 +43,8 @@ NOT_THE_REQUESTER = "Only the member of staff who made the request can do this."
 # former pupils: the head contacts the LADO about a close relationship with an ex-pupil).
 LADO_FIRST = (
     "Consult the LADO before you approve or reject this request: a close relationship with a "
-    "former pupil is decided only once a LADO consultation about it is recorded. You may still "
-    "ask the member of staff for more information."
+    "former pupil is decided only once a LADO consultation about it is recorded, since it was "
+    "last sent. You may still ask the member of staff for more information."
 )
 
 
@@ -114,7 +114,14 @@ def _transition(contact_request: ContactRequest, action: str) -> str:
 
 def _lado_missing(contact_request: ContactRequest) -> bool:
     # Read only for the requests that need it: every other request asks nothing more.
-    return contact_request.needs_lado and not contact_request.lado_referrals.exists()
+    if not contact_request.needs_lado:
+        return False
+    # Advice recorded before the request was last sent was on the request as it then was: sent
+    # back for more information, its requester may have changed anything, the pupil included.
+    advice = contact_request.lado_referrals.all()
+    if contact_request.submitted_at is not None:
+        advice = advice.filter(created_at__gte=contact_request.submitted_at)
+    return not advice.exists()
 
 
 def _plan_refusal(contact_request: ContactRequest, *, none: str, ended: str, other: str) -> str:

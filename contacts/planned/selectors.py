@@ -27,9 +27,13 @@ def _heads() -> QuerySet[StaffRole, Any]:
 def monitored_by(user: Staff) -> Q:
     """The requests `user` monitors as line manager: their reports' approved and completed
     contact, to monitor it, and no more of the file. Never a headteacher's, whoever is recorded
-    as the head's line manager: the head is overseen by the chair of governors (000)."""
-    return Q(requester__line_manager_id=user.pk, status__in=MONITORED) & ~Q(
-        requester_id__in=_heads()
+    as the head's line manager: the head is overseen by the chair of governors (000). Nor a
+    colleague's they declared a relationship with, until the head names another line manager:
+    neither manages the other (003 §3)."""
+    return (
+        Q(requester__line_manager_id=user.pk, status__in=MONITORED)
+        & ~Q(requester_id__in=_heads())
+        & ~Q(requester_id__in=related_colleague_ids(user.pk))
     )
 
 
@@ -39,6 +43,7 @@ def monitors(user: Staff, request: ContactRequest) -> bool:
     return (
         request.requester.line_manager_id == user.pk
         and not request.requester.role_assignments.filter(role=Role.HEADTEACHER).exists()
+        and request.requester_id not in related_colleague_ids(user.pk)
     )
 
 

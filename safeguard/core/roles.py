@@ -106,7 +106,8 @@ HEAD_PATTERN_READERS = frozenset({Role.CHAIR_OF_GOVERNORS})
 # Who may open a pattern view at all (403 for anyone else).
 PATTERN_OPENERS = PATTERN_READERS | HEAD_PATTERN_READERS
 # Who acknowledges a declared relative, before it lifts any rule: the headteacher, or the
-# chair of governors when the head declared it or it is the head's own relative.
+# chair of governors when the head declared it or it is the relative of the head or of someone
+# related to the head (003 §3).
 RELATIVE_ACKNOWLEDGERS = frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS})
 # Who reads the governors' report: the governors, who hold the school to account, and the head.
 REPORT_READERS = GOVERNORS | {Role.HEADTEACHER}
