@@ -456,18 +456,25 @@ def request_complete(
         contact_request.save()
         _audit(actor, contact_request, "complete", from_state, to_state)
         if contact_request.outcome_concerns:
-            # Needs the decider's attention, acknowledged and closed with a reason.
-            raise_alert(
-                actor=actor,
-                subject=contact_request,
-                owner_role=contact_request.route or Route.HEADTEACHER,
-            )
-            notify(
-                recipients=workflow.deciders(contact_request),
-                message=f"{contact_request.reference}: a concern was recorded with the outcome",
-                path=_path(contact_request),
+            _concern_for_the_decider(
+                actor, contact_request, "a concern was recorded with the outcome"
             )
     return contact_request
+
+
+def _concern_for_the_decider(actor: Staff, contact_request: ContactRequest, words: str) -> None:
+    """A concern written with an outcome or a session needs the decider's attention: an alert
+    they acknowledge and close with a reason, and a notice."""
+    raise_alert(
+        actor=actor,
+        subject=contact_request,
+        owner_role=contact_request.route or Route.HEADTEACHER,
+    )
+    notify(
+        recipients=workflow.deciders(contact_request),
+        message=f"{contact_request.reference}: {words}",
+        path=_path(contact_request),
+    )
 
 
 def request_cancel(
@@ -590,15 +597,10 @@ def plan_session_log(
             path=_path(contact_request),
         )
         if concerns:
-            raise_alert(
-                actor=actor,
-                subject=contact_request,
-                owner_role=contact_request.route or Route.HEADTEACHER,
-            )
-            notify(
-                recipients=workflow.deciders(contact_request),
-                message=f"{ref}: a concern was recorded in session {session.number} of the plan",
-                path=_path(contact_request),
+            _concern_for_the_decider(
+                actor,
+                contact_request,
+                f"a concern was recorded in session {session.number} of the plan",
             )
     return session
 
