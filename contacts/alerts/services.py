@@ -457,11 +457,12 @@ def _raise_for_overdue_outcomes(now: dt.datetime) -> None:
             )
             if found is None:
                 continue
-            alert_raise(actor=None, subject=found, owner_role=found.route or Route.HEADTEACHER)
+            route = workflow.route_now(found) or Route.HEADTEACHER
+            alert_raise(actor=None, subject=found, owner_role=route)
             notify(
                 recipients=workflow.people_for_route(
                     found.school_id,
-                    found.route or Route.HEADTEACHER,
+                    route,
                     restricted=found.restricted,
                 ),
                 message=f"{found.reference}: the contact has happened and no outcome is recorded",

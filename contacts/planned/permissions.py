@@ -192,7 +192,7 @@ def allowed_actions(user: Staff, contact_request: ContactRequest) -> RequestActi
     comments = is_requester or monitoring or bool(decides_as)
     comments = comments or roles.has_role(user, roles.SENIOR_LEADERS)
     is_head = same_school and roles.has_role(user, Role.HEADTEACHER)
-    refers = bool(decides_as) and contact_request.route == Route.HEADTEACHER
+    refers = bool(decides_as) and workflow.route_now(contact_request) == Route.HEADTEACHER
     person = {
         "edit": _unless(is_requester, NOT_THE_REQUESTER),
         "submit": _unless(is_requester, NOT_THE_REQUESTER),

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 
+from contacts.people import selectors as people_selectors
 from contacts.people.models import Staff, StaffRole
 from contacts.people.selectors import related_colleague_ids
 from contacts.planned import workflow
@@ -61,7 +62,10 @@ def requests_visible_to(user: Staff) -> QuerySet[ContactRequest]:
     if not roles.has_role(user, roles.SENIOR_LEADERS):
         reach = Q(requester_id=user.pk) | monitored_by(user)
         if roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
-            reach |= Q(route=Route.CHAIR_OF_GOVERNORS)
+            related_to_head = people_selectors.related_to_a_head_ids(user.school_id)
+            reach |= Q(route=Route.CHAIR_OF_GOVERNORS) | Q(
+                route=Route.HEADTEACHER, requester_id__in=related_to_head
+            )
         rows = rows.filter(reach)
     return rows.exclude(Q(status=Status.DRAFT) & ~Q(requester_id=user.pk))
 
@@ -79,7 +83,7 @@ def can_read_request(user: Staff, request: ContactRequest) -> bool:
     if roles.has_role(user, roles.RESTRICTED_READERS):
         return True
     return (
-        request.route == Route.CHAIR_OF_GOVERNORS
+        workflow.route_now(request) == Route.CHAIR_OF_GOVERNORS
         and workflow.decider_role(user, request) is not None
     )
 

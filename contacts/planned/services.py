@@ -468,7 +468,7 @@ def _concern_for_the_decider(actor: Staff, contact_request: ContactRequest, word
     raise_alert(
         actor=actor,
         subject=contact_request,
-        owner_role=contact_request.route or Route.HEADTEACHER,
+        owner_role=workflow.route_now(contact_request) or Route.HEADTEACHER,
     )
     notify(
         recipients=workflow.deciders(contact_request),

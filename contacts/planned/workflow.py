@@ -79,10 +79,22 @@ def acting_roles(*, route: str, kind: str, restricted: bool, absent: bool) -> di
     return acting
 
 
+def route_now(request: ContactRequest) -> str:
+    """The route a request goes by now: as stored, except that one from someone who declared a
+    relationship with the head goes to the chair, even if it was declared after the request was
+    sent (003 §3): the head may not decide it, and it must not wait with nobody who may."""
+    if request.route == Route.HEADTEACHER and request.requester_id in (
+        people_selectors.related_to_a_head_ids(request.school_id)
+    ):
+        return Route.CHAIR_OF_GOVERNORS
+    return request.route
+
+
 def _acting_for(request: ContactRequest, on: dt.date | None) -> dict[str, str]:
-    absent = request.route == Route.HEADTEACHER and head_absent(request.school_id, on)
+    route = route_now(request)
+    absent = route == Route.HEADTEACHER and head_absent(request.school_id, on)
     return acting_roles(
-        route=request.route, kind=request.kind, restricted=request.restricted, absent=absent
+        route=route, kind=request.kind, restricted=request.restricted, absent=absent
     )
 
 
@@ -125,7 +137,7 @@ def deciders(request: ContactRequest, on: dt.date | None = None) -> QuerySet[Sta
     related = people_selectors.related_colleague_ids(request.requester_id)
     return people_for_route(
         request.school_id,
-        request.route,
+        route_now(request),
         exclude=[request.requester_id, *related],
         on=on,
         kind=request.kind,
@@ -138,8 +150,9 @@ def decision_filter(user: Staff, on: dt.date | None = None) -> Q:
     worked out from `acting_roles` so the queue and the request page never disagree."""
     held = roles.roles_of(user)
     found = Q(pk__in=[])
+    related_to_head = Q(requester_id__in=people_selectors.related_to_a_head_ids(user.school_id))
     if Role.CHAIR_OF_GOVERNORS in held:
-        found |= Q(route=Route.CHAIR_OF_GOVERNORS)
+        found |= Q(route=Route.CHAIR_OF_GOVERNORS) | (Q(route=Route.HEADTEACHER) & related_to_head)
     if not held & roles.DECIDERS:
         return found
     absent = head_absent(user.school_id, on)
@@ -151,7 +164,9 @@ def decision_filter(user: Staff, on: dt.date | None = None) -> Q:
             )
             if held & set(acting):
                 kinds = Q(kind__in=SLT_AUTHORISED_KINDS)
-                found |= Q(route=Route.HEADTEACHER, restricted=restricted) & (
-                    kinds if slt_kind else ~kinds
+                found |= (
+                    Q(route=Route.HEADTEACHER, restricted=restricted)
+                    & ~related_to_head
+                    & (kinds if slt_kind else ~kinds)
                 )
     return found

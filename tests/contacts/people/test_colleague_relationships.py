@@ -172,3 +172,17 @@ def test_a_bad_choice_is_a_message_not_an_error(client, teacher):
     )
     assert "Choose a colleague and the relationship." in text(response)
     assert not ColleagueRelationship.objects.exists()
+
+
+def test_a_request_sent_before_its_requester_declared_a_relationship_with_the_head_goes_to_the_chair(
+    teacher, pupil, head, chair
+):
+    waiting = make_request(teacher, [pupil])
+    assert waiting.route == Route.HEADTEACHER
+    _declare(teacher, teacher, head, "close_friend")
+    assert workflow.route_now(waiting) == Route.CHAIR_OF_GOVERNORS
+    assert workflow.decider_role(head, waiting) is None
+    assert workflow.decider_role(chair, waiting) == "chair of governors"
+    assert waiting not in planned_selectors.decision_queue_for(head)
+    assert waiting in planned_selectors.decision_queue_for(chair)
+    assert set(workflow.deciders(waiting)) == {chair}
