@@ -174,7 +174,7 @@ def test_a_bad_choice_is_a_message_not_an_error(client, teacher):
     assert not ColleagueRelationship.objects.exists()
 
 
-def test_a_request_sent_before_its_requester_declared_a_relationship_with_the_head_goes_to_the_chair(
+def test_a_request_sent_before_a_relationship_with_the_head_was_declared_goes_to_the_chair(
     teacher, pupil, head, chair
 ):
     waiting = make_request(teacher, [pupil])
