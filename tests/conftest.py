@@ -95,6 +95,11 @@ _EVENTS_APPEND_ONLY = importlib.import_module("safeguard.migrations.0002_audit_a
 _CHECKS_APPEND_ONLY = importlib.import_module(
     "safeguard.migrations.0006_audit_truncate_and_checks_append_only"
 )
+# The append-only tables added since: the rechaining record, the signed checkpoints.
+_LATER_APPEND_ONLY = tuple(
+    importlib.import_module(f"safeguard.migrations.{name}")
+    for name in ("0013_per_school_audit_chains",)
+)
 
 
 def _transactional(request) -> bool:
@@ -109,14 +114,15 @@ def _audit_triggers(*, on: bool) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             # The flush is a DELETE, which the row triggers refuse.
-            for module in (_EVENTS_APPEND_ONLY, _CHECKS_APPEND_ONLY):
+            for module in (_EVENTS_APPEND_ONLY, _CHECKS_APPEND_ONLY, *_LATER_APPEND_ONLY):
                 for sql in module.SQLITE_DOWN + (module.SQLITE_UP if on else []):
                     cursor.execute(sql)
         elif connection.vendor == "postgresql":
             # The flush is a TRUNCATE, which the statement triggers refuse.
             verb = "ENABLE" if on else "DISABLE"
-            for table, trigger in _CHECKS_APPEND_ONLY.NO_TRUNCATE.items():
-                cursor.execute(f"ALTER TABLE {table} {verb} TRIGGER {trigger}")
+            for module in (_CHECKS_APPEND_ONLY, *_LATER_APPEND_ONLY):
+                for table, trigger in module.NO_TRUNCATE.items():
+                    cursor.execute(f"ALTER TABLE {table} {verb} TRIGGER {trigger}")
 
 
 @pytest.fixture(autouse=True)

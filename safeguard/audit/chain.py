@@ -1,8 +1,11 @@
-"""The audit trail's hash chain: how an event is hashed, and the checks that every event is as
+"""The audit trail's hash chains: how an event is hashed, and the checks that every event is as
 it was written and follows the one before it.
 
-Each event carries the SHA-256 of the one before it, so `verify_audit` can tell when a row
-was changed or removed behind the application's back. Writing events is services.py's.
+Each school's events form their own chain: an event carries the SHA-256 of the school's event
+before it, so `verify_audit` can tell when a row was changed or removed behind the application's
+back, and one school's writers never wait for another's (the lock is the school's). Every event
+belongs to a school (the column is required), so there are no installation-level events to
+chain apart. Writing events is services.py's; signing chain heads is checkpoints.py's.
 """
 
 import datetime as dt
@@ -17,11 +20,12 @@ from django.db import connection
 from django.db.models import F, Max, Min, QuerySet
 from django.utils import timezone
 
-from safeguard.audit.models import AuditCheck, AuditEvent
+from safeguard.audit.models import AuditCheck, AuditEvent, AuditRechain
 
 GENESIS = "0" * 64
-# Any fixed number: serialises writers of the chain on PostgreSQL.
-_CHAIN_LOCK_KEY = 7_261_830_451
+# Any fixed 32-bit number: with a school's id, the key of that school's chain lock on PostgreSQL
+# (the two-key form of the advisory lock, so no school's key can collide with another's).
+CHAIN_LOCK_CLASS = 726_183_045
 
 
 def _digest(
@@ -76,12 +80,33 @@ HASHED = (
 )
 
 
-def lock_chain() -> None:
-    """Take the chain's write lock for the rest of the transaction."""
-    # SQLite takes its write lock at BEGIN (transaction_mode IMMEDIATE in settings).
+def chain_lock_key(school_id: int) -> tuple[int, int]:
+    """The advisory lock key of a school's chain (the benchmark replaces it with one key for
+    every school to measure the single chain it replaced)."""
+    return CHAIN_LOCK_CLASS, school_id
+
+
+def lock_chain(school_id: int) -> None:
+    """Take the school's chain lock for the rest of the transaction. Writers of a chain get
+    their event ids while holding it, so each school's ids are committed in order: what
+    `missing_since` relies on."""
+    # SQLite takes its one write lock at BEGIN (transaction_mode IMMEDIATE in settings).
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(chain_lock_key(school_id)))
+
+
+def chain_head(school_id: int) -> str | None:
+    """The hash of the school's newest event; None for a school with none yet."""
+    newest = AuditEvent.objects.filter(school_id=school_id).order_by("-id")
+    return newest.values_list("hash", flat=True).first()
+
+
+def chain_origins() -> set[str]:
+    """What the first event of a chain may follow: nothing (GENESIS), or the head of the single
+    chain the events were rechained from (`AuditRechain`), which ties every school's chain to
+    the trail that came before."""
+    return {GENESIS, *AuditRechain.objects.values_list("old_head_hash", flat=True)}
 
 
 @dataclass(frozen=True)
@@ -105,8 +130,7 @@ CHAIN_BLOCK = 1000
 _BLOCKS_SQL = """
     SELECT id / %s,
            count(*),
-           count(*) FILTER (WHERE age(xmin) <= age(%s::xid) OR xmin = ANY(%s::xid[])),
-           count(*) FILTER (WHERE id BETWEEN %s AND %s)
+           count(*) FILTER (WHERE age(xmin) <= age(%s::xid) OR xmin = ANY(%s::xid[]))
     FROM safeguard_auditevent
     WHERE id >= %s AND id < %s
     GROUP BY 1
@@ -117,7 +141,8 @@ _ROW = ("id", *HASHED, "hash")
 
 
 def _rows(events: QuerySet[AuditEvent], batch_size: int) -> Iterator[tuple]:
-    return events.order_by("id").values_list(*_ROW).iterator(chunk_size=batch_size)
+    """Each school's chain in turn, in id order (the index on school and id)."""
+    return events.order_by("school_id", "id").values_list(*_ROW).iterator(chunk_size=batch_size)
 
 
 def unfinished_transactions() -> dict | None:
@@ -146,76 +171,196 @@ TRAIL_WIDE = "trail"
 
 @dataclass
 class Walk:
-    """What one walk of the whole chain found (`walk_chain`)."""
+    """What one walk of every chain found (`walk_chain`)."""
 
     problems: list[ChainProblem]
     checked: int  # events read
     intact: dict[str, int]  # events held by each block (`CHAIN_BLOCK`) found intact
-    head_id: int | None = None  # the newest event read, and its hash
+    head_id: int | None = None  # the newest event read of any school, and its hash
     head_hash: str = ""
-    # Each school's own events and problems: {school id: {"events", "problems",
-    # "first_problem"}}, so that a school's page counts only its own.
+    # Each school's chain: {school id: {"events", "problems", "first_problem", "head_id",
+    # "head_hash"}}, so that a school's page counts only its own and the next check can hold
+    # each chain to the head this one reached.
     by_school: dict[str, dict] = field(default_factory=dict)
+    # What each chain lacks or has gained behind the head the kept check `since` reached.
+    missing: list[ChainProblem] = field(default_factory=list)
 
 
-def walk_chain(batch_size: int) -> Walk:
-    """Every problem in the chain, how many events were read to find them, how many events
-    each block (`CHAIN_BLOCK`) found intact holds, the head, and each school's share."""
+@dataclass
+class _Kept:
+    """A kept check's head of one school's chain, and what the walk finds up to it now."""
+
+    head_id: int
+    head_hash: str
+    events: int
+    now: int = 0  # the chain's events up to the head now
+    left: int | None = None  # the newest of them
+    found_hash: str | None = None  # the hash at the head now
+
+
+def _heads_in(check: AuditCheck) -> dict[int, _Kept]:
+    """The head of each school's chain a kept check reached. Checks kept before the chains
+    were per school hold no per-school heads: they hold nothing to compare."""
+    return {
+        int(school): _Kept(share["head_id"], share["head_hash"], share["events"])
+        for school, share in check.by_school.items()
+        if school != TRAIL_WIDE and share.get("head_id") is not None
+    }
+
+
+def kept_heads() -> dict[int, tuple[_Kept, AuditCheck]]:
+    """For each school, the head of its chain that the newest kept check of it found intact
+    (a school's own check covers its chain only; the verify_audit command's covers every
+    chain, so nothing older need be read once one is met)."""
+    heads: dict[int, tuple[_Kept, AuditCheck]] = {}
+    kept = AuditCheck.objects.filter(head_id__isnull=False, problems=0).only(
+        "ran_at", "ran_by", "school", "by_school"
+    )
+    for check in kept.order_by("-id").iterator(chunk_size=100):
+        for school, held in _heads_in(check).items():
+            heads.setdefault(school, (held, check))
+        if check.school_id is None and check.ran_by_id is None:
+            break
+    return heads
+
+
+def walk_chain(
+    batch_size: int,
+    *,
+    school_id: int | None = None,
+    since: dict[int, tuple[_Kept, AuditCheck]] | None = None,
+) -> Walk:
+    """Every problem in every school's chain (or one school's), how many events were read to
+    find them, how many events each block (`CHAIN_BLOCK`) found intact holds, each chain's head,
+    and, against the kept heads `since` (`kept_heads`), what is missing from or added behind
+    the head each chain had (`missing_since`)."""
     problems: list[ChainProblem] = []
-    expected_prev = GENESIS
+    origins = chain_origins()
+    since = since or {}
+    if school_id is not None:
+        since = {school_id: since[school_id]} if school_id in since else {}
+    kept = {school: held for school, (held, _) in since.items()}
     checked = 0
     counts: dict[int, int] = defaultdict(int)
     broken: set[int] = set()
-    schools: dict[int, int] = defaultdict(int)
-    head_id = None
-    for row in _rows(AuditEvent.objects.all(), batch_size):
+    chains: dict[int, dict] = {}
+    expected_prev: str | None = None
+    current = None
+    head_id, head_hash = None, ""
+    events = AuditEvent.objects.all()
+    if school_id is not None:
+        events = events.filter(school_id=school_id)
+    for row in _rows(events, batch_size):
         event_id, fields, stored = row[0], row[1:13], row[13]
-        school_id = fields[0]
+        school = fields[0]
         checked += 1
-        schools[school_id] += 1
         counts[event_id // CHAIN_BLOCK] += 1
-        if fields[-1] != expected_prev:
+        if school != current:  # the first event of the next school's chain
+            current, expected_prev = school, None
+            chains[school] = {"events": 0, "problems": []}
+        chain = chains[school]
+        chain["events"] += 1
+        prev = fields[-1]
+        if (prev not in origins) if expected_prev is None else (prev != expected_prev):
             broken.add(event_id // CHAIN_BLOCK)
-            problems.append(
+            chain["problems"].append(
                 ChainProblem(
                     event_id,
-                    f"event {event_id} does not follow the one before it: an event was "
-                    "removed or changed just before it",
-                    school_id,
+                    f"event {event_id} does not follow the one before it in its school's "
+                    "chain: an event was removed or changed just before it",
+                    school,
                 )
             )
         if _digest(*fields) != stored:
             broken.add(event_id // CHAIN_BLOCK)
+            chain["problems"].append(
+                ChainProblem(event_id, f"event {event_id} was changed after it was written", school)
+            )
+        held = kept.get(school)
+        if held is not None and event_id <= held.head_id:
+            held.now += 1
+            held.left = event_id
+            if event_id == held.head_id:
+                held.found_hash = stored
+        expected_prev = chain["head_hash"] = stored
+        chain["head_id"] = event_id
+        if head_id is None or event_id > head_id:
+            head_id, head_hash = event_id, stored
+    intact = {str(block): n for block, n in counts.items() if block not in broken}
+    by_school = {}
+    for school, chain in chains.items():
+        found = chain["problems"]
+        problems.extend(found)
+        by_school[str(school)] = {
+            "events": chain["events"],
+            "problems": len(found),
+            "first_problem": found[0].message if found else "",
+            "head_id": chain["head_id"],
+            "head_hash": chain["head_hash"],
+        }
+    return Walk(problems, checked, intact, head_id, head_hash, by_school, _missing(since))
+
+
+def _missing(since: dict[int, tuple[_Kept, AuditCheck]]) -> list[ChainProblem]:
+    problems = []
+    for school, (held, check) in sorted(since.items()):
+        moment = timezone.localtime(check.ran_at)
+        last = (
+            f"the last check (on {moment:%d %b %Y at %H:%M}) ended the school's chain at "
+            f"event {held.head_id}"
+        )
+        if held.found_hash is None:
+            if held.left is None:
+                span = f"every event up to event {held.head_id} is"
+            elif held.left + 1 == held.head_id:
+                span = f"event {held.head_id} is"
+            else:
+                span = f"events {held.left + 1}..{held.head_id} are"
             problems.append(
                 ChainProblem(
-                    event_id, f"event {event_id} was changed after it was written", school_id
+                    held.head_id,
+                    f"{span} missing from the end of the school's chain: {last}",
+                    school,
                 )
             )
-        expected_prev, head_id = stored, event_id
-    intact = {str(block): n for block, n in counts.items() if block not in broken}
-    found: dict[int, list[ChainProblem]] = defaultdict(list)
-    for problem in problems:
-        found[problem.school_id or 0].append(problem)
-    by_school = {
-        str(school_id): {
-            "events": n,
-            "problems": len(found[school_id]),
-            "first_problem": found[school_id][0].message if found[school_id] else "",
-        }
-        for school_id, n in schools.items()
-    }
-    head_hash = expected_prev if head_id is not None else ""
-    return Walk(problems, checked, intact, head_id, head_hash, by_school)
+        elif held.found_hash != held.head_hash:
+            problems.append(
+                ChainProblem(
+                    held.head_id,
+                    f"event {held.head_id} is not the one the last check found there: the "
+                    f"chain was written again up to it ({last})",
+                    school,
+                )
+            )
+        if held.now < held.events:
+            problems.append(
+                ChainProblem(
+                    None,
+                    f"{held.events - held.now} of the {held.events} events up to event "
+                    f"{held.head_id} are missing: {last} and counted {held.events}",
+                    school,
+                )
+            )
+        elif held.now > held.events:
+            problems.append(
+                ChainProblem(
+                    None,
+                    f"{held.now - held.events} events up to event {held.head_id} were added "
+                    f"after the last check counted {held.events}: {last}",
+                    school,
+                )
+            )
+    return problems
 
 
 def by_school_with(by_school: dict[str, dict], problems: list[ChainProblem]) -> dict[str, dict]:
-    """`Walk.by_school` with the problems of the trail as a whole (no school's event names
-    them) under TRAIL_WIDE: every school is shown those."""
+    """`Walk.by_school` with the problems found outside the walk (what is missing since the last
+    check, changed entries) added to their school's share, and those no school's event names
+    under TRAIL_WIDE: every school is shown those."""
     by_school = {key: dict(share) for key, share in by_school.items()}
     for problem in problems:
         if problem.school_id is None:
             continue
-        # A school's own problem found outside the walk (a changed entry): in its share.
         share = by_school.setdefault(
             str(problem.school_id), {"events": 0, "problems": 0, "first_problem": ""}
         )
@@ -228,84 +373,33 @@ def by_school_with(by_school: dict[str, dict], problems: list[ChainProblem]) -> 
     return {**by_school, TRAIL_WIDE: share}
 
 
-def last_kept_check() -> AuditCheck | None:
-    """The newest kept check that found the trail intact and recorded its head (by id: a
-    check's own time is a default anyone inserting a row could set). Not simply the newest: a
-    check that found events missing must not become the measure the next one is held to, or
-    the loss would be reported once and then forgotten."""
-    return AuditCheck.objects.filter(head_id__isnull=False, problems=0).order_by("-id").first()
+def missing_since(walk: Walk) -> list[ChainProblem]:
+    """What each school's chain lacks, or has gained, up to the head the last kept check found
+    (`kept_heads`: the walk compared them, `walk_chain(since=...)`).
+
+    A chain alone cannot show its newest events removed (nothing follows them to notice), nor
+    a chain emptied and written again from the start. A kept check can: writers of a chain take
+    its lock and get their ids while holding it, so a school's ids are committed in order, and
+    its events up to the check's head stay exactly those it counted, the last with the hash it
+    read."""
+    return walk.missing
 
 
-def missing_since(check: AuditCheck | None) -> list[ChainProblem]:
-    """What the trail lacks, or has gained, up to the head of a kept check.
-
-    The chain alone cannot show the newest events removed (nothing follows them to notice), nor
-    a trail emptied and written again from the start. A kept check can: writers of the chain
-    take its lock and get their ids while holding it, so ids are committed in order, and the
-    events up to the check's head stay exactly those it counted, the last with the hash it read.
-    """
-    if check is None or check.head_id is None:
-        return []
-    moment = timezone.localtime(check.ran_at)
-    last = f"the last check (on {moment:%d %b %Y at %H:%M}) ended at event {check.head_id}"
-    upto = AuditEvent.objects.filter(id__lte=check.head_id)
-    now = upto.count()
-    kept = upto.filter(id=check.head_id).values_list("hash", flat=True).first()
-    problems = []
-    if kept is None:
-        left = upto.aggregate(last=Max("id"))["last"]
-        if left is None:
-            span = f"every event up to event {check.head_id} is"
-        elif left + 1 == check.head_id:
-            span = f"event {check.head_id} is"
-        else:
-            span = f"events {left + 1}..{check.head_id} are"
-        problems.append(
-            ChainProblem(check.head_id, f"{span} missing from the end of the trail: {last}")
-        )
-    elif kept != check.head_hash:
-        problems.append(
-            ChainProblem(
-                check.head_id,
-                f"event {check.head_id} is not the one the last check found there: the trail "
-                f"was written again up to it ({last})",
-            )
-        )
-    if now < check.events_checked:
-        problems.append(
-            ChainProblem(
-                None,
-                f"{check.events_checked - now} of the {check.events_checked} events up to "
-                f"event {check.head_id} are missing: {last} and counted {check.events_checked}",
-            )
-        )
-    elif now > check.events_checked:
-        problems.append(
-            ChainProblem(
-                None,
-                f"{now - check.events_checked} events up to event {check.head_id} were added "
-                f"after the last check counted {check.events_checked}: {last}",
-            )
-        )
-    return problems
-
-
-def behind_earlier_checks(last: AuditCheck | None, *, batch_size: int = 2000) -> list[ChainProblem]:
-    """What every earlier kept check, not only the last, says is still there: the event at its
-    head, with the hash it read. The app's database role may add checks (it runs them), so a
-    check added to match a trail cut short must not become the only measure: a genuine earlier
-    check still names the events it ended at. One query per `batch_size` checks' heads."""
-    kept: dict[int, tuple[str, dt.datetime]] = {}
+def behind_earlier_checks(
+    latest: dict[int, tuple[_Kept, AuditCheck]], *, batch_size: int = 2000
+) -> list[ChainProblem]:
+    """What every earlier kept check, not only the last, says is still there: the event at the
+    head of each school's chain it reached, with the hash it read. The app's database role may
+    add checks (it runs them), so a check added to match a chain cut short must not become the
+    only measure: a genuine earlier check still names the events it ended at. One query per
+    `batch_size` heads."""
+    kept: dict[int, tuple[str, dt.datetime, int]] = {}
     earlier = AuditCheck.objects.filter(head_id__isnull=False, problems=0)
-    if last is not None:
-        earlier = earlier.exclude(pk=last.pk)
-    for head_id, head_hash, ran_at in earlier.order_by("id").values_list(
-        "head_id", "head_hash", "ran_at"
-    ):
-        if head_id is not None:  # filtered out above; the type cannot know
-            kept[head_id] = (head_hash, ran_at)  # the newest check with this head
-    if last is not None and last.head_id is not None:
-        kept.pop(last.head_id, None)  # missing_since names it, with the counts
+    for check in earlier.order_by("id").only("ran_at", "by_school"):
+        for school, held in _heads_in(check).items():
+            kept[held.head_id] = (held.head_hash, check.ran_at, school)  # the newest check's
+    for held, _ in latest.values():
+        kept.pop(held.head_id, None)  # missing_since names it, with the counts
     heads = sorted(kept)
     found: dict[int, str] = {}
     for start in range(0, len(heads), batch_size):
@@ -313,19 +407,20 @@ def behind_earlier_checks(last: AuditCheck | None, *, batch_size: int = 2000) ->
         found.update(AuditEvent.objects.filter(id__in=chunk).values_list("id", "hash"))
     problems = []
     for head_id in heads:
-        head_hash, ran_at = kept[head_id]
+        head_hash, ran_at, school = kept[head_id]
         moment = timezone.localtime(ran_at)
-        which = f"the check of {moment:%d %b %Y at %H:%M} ended at event {head_id}"
+        which = f"the check of {moment:%d %b %Y at %H:%M} ended school {school}'s chain there"
         if head_id not in found:
             problems.append(
-                ChainProblem(head_id, f"event {head_id} is missing from the trail: {which}")
+                ChainProblem(head_id, f"event {head_id} is missing from the trail: {which}", school)
             )
         elif found[head_id] != head_hash:
             problems.append(
                 ChainProblem(
                     head_id,
-                    f"event {head_id} is not the one an earlier check found there: the trail was "
+                    f"event {head_id} is not the one an earlier check found there: the chain was "
                     f"written again up to it, or that check is not genuine ({which})",
+                    school,
                 )
             )
     return problems
@@ -350,50 +445,54 @@ def content_problems() -> list[ChainProblem]:
     ]
 
 
-def audit_verify(*, batch_size: int = 2000) -> list[ChainProblem]:
-    """Walk the whole chain in id order and name every event that does not fit, then what is
-    missing since the last kept check (`missing_since`), then what any earlier kept check
-    found that is no longer there (`behind_earlier_checks`), then every sealed entry changed
-    since it was written (`content_problems`)."""
-    last = last_kept_check()
-    return (
-        walk_chain(batch_size).problems
-        + missing_since(last)
-        + behind_earlier_checks(last, batch_size=batch_size)
+def audit_verify(*, batch_size: int = 2000, school_id: int | None = None) -> list[ChainProblem]:
+    """Walk every school's chain (or one school's) in id order and name every event that does
+    not fit, then what is missing since the last kept check (`missing_since`), then what any
+    earlier kept check found that is no longer there (`behind_earlier_checks`), then every
+    sealed entry changed since it was written (`content_problems`)."""
+    latest = kept_heads()
+    walk = walk_chain(batch_size, school_id=school_id, since=latest)
+    found = (
+        walk.problems
+        + missing_since(walk)
+        + behind_earlier_checks(latest, batch_size=batch_size)
         + content_problems()
     )
+    if school_id is None:
+        return found
+    return [problem for problem in found if problem.school_id in (school_id, None)]
 
 
 @dataclass
 class PeriodCheck:
-    """The chain checked across a period's events (`audit_verify_period`)."""
+    """A school's chain checked across a period's events (`audit_verify_period`)."""
 
     problems: list[int] = field(default_factory=list)  # ids of the events that do not fit
-    events: int = 0  # events from the first to the last dated in the period
+    events: int = 0  # the school's events from the first to the last dated in the period
     hashed: int = 0  # of which hashed again now
     relied_on: AuditCheck | None = None  # the full check whose unchanged blocks were relied on
 
 
 def audit_verify_period(
-    first: dt.datetime, after: dt.datetime, *, batch_size: int = 2000
+    school_id: int, first: dt.datetime, after: dt.datetime, *, batch_size: int = 2000
 ) -> PeriodCheck:
-    """Check the chain across the events dated in [first, after): every event from the first to
-    the last of them in id order, each one's own hash and its link to the event before it
-    (which may be older).
+    """Check a school's chain across its events dated in [first, after): every one of its events
+    from the first to the last of them in id order, each one's own hash and its link to the
+    school's event before it (which may be older).
 
-    On PostgreSQL, blocks of events that the latest full check found intact and that are as
-    it left them (as many events, none written by a transaction unfinished when it began: see
-    `CHAIN_BLOCK`) are taken
-    as checked; the others are hashed again now, with the links into and out of them. Without a
-    full check, or on SQLite, every event is hashed. Either way a changed, removed or added
-    event in the period is found: a change made after the full check makes its block one to
-    hash again.
+    On PostgreSQL, blocks of event ids that the latest full check found intact and that are as
+    it left them (as many events of every school, none written by a transaction unfinished when
+    it began: see `CHAIN_BLOCK`) are taken as checked; the school's events in the others are
+    hashed again now, with the links into and out of them. Without a full check, or on SQLite,
+    every one is hashed. Either way a changed, removed or added event in the period is found: a
+    change made after the full check makes its block one to hash again.
     """
     # `id + 0`, not `id`: PostgreSQL would otherwise answer MIN and MAX by walking the primary
-    # key from either end, filtering on the date, through every event older than the period.
-    # This way the (created_at, id) index gives the period's ids directly.
+    # key from either end, filtering on the date. This way the (school, created_at) index gives
+    # the period's ids directly.
     plus_nothing = F("id") + 0
-    span = AuditEvent.objects.filter(created_at__gte=first, created_at__lt=after).aggregate(
+    mine = AuditEvent.objects.filter(school_id=school_id)
+    span = mine.filter(created_at__gte=first, created_at__lt=after).aggregate(
         lo=Min(plus_nothing), hi=Max(plus_nothing)
     )
     lo, hi = span["lo"], span["hi"]
@@ -401,7 +500,7 @@ def audit_verify_period(
         return PeriodCheck()
     first_block, last_block = lo // CHAIN_BLOCK, hi // CHAIN_BLOCK
     trusted: set[int] = set()
-    relied_on, events, check = None, None, None
+    relied_on, check = None, None
     if connection.vendor == "postgresql":
         check = (
             AuditCheck.objects.filter(blocks__has_key="xmax")
@@ -417,48 +516,46 @@ def audit_verify_period(
                     CHAIN_BLOCK,
                     _xid32(check.blocks["xmax"]),
                     [_xid32(xid) for xid in check.blocks["running"]],
-                    lo,
-                    hi,
                     first_block * CHAIN_BLOCK,
                     (last_block + 1) * CHAIN_BLOCK,
                 ],
             )
-            current = {block: (n, newer, inside) for block, n, newer, inside in cursor}
-        events = sum(inside for _, _, inside in current.values())
+            current = {block: (n, newer) for block, n, newer in cursor}
         kept = check.blocks["intact"]
         trusted = {
             block
-            for block, (n, newer, _) in current.items()
+            for block, (n, newer) in current.items()
             if newer == 0 and kept.get(str(block)) == n
         }
         relied_on = check if trusted else None
+    events = mine.filter(id__gte=lo, id__lte=hi).count() if trusted else None
     untrusted = [b for b in range(first_block, last_block + 1) if b not in trusted]
     problems: list[int]
     problems, hashed = [], 0
     if untrusted:
         start = max(lo, untrusted[0] * CHAIN_BLOCK)
         stop = min(hi, (untrusted[-1] + 1) * CHAIN_BLOCK - 1)
-        problems, hashed = _verify_span(start, stop, check_next=stop < hi, batch_size=batch_size)
+        problems, hashed = _verify_span(
+            mine, start, stop, check_next=stop < hi, batch_size=batch_size
+        )
     return PeriodCheck(problems, hashed if events is None else events, hashed, relied_on)
 
 
 def _verify_span(
-    start: int, stop: int, *, check_next: bool, batch_size: int
+    mine: QuerySet[AuditEvent], start: int, stop: int, *, check_next: bool, batch_size: int
 ) -> tuple[list[int], int]:
-    """Hash the events with ids in [start, stop] again and check their links; with check_next,
-    also the link of the event after them."""
-    prior = AuditEvent.objects.filter(id__lt=start).order_by("-id").values_list("hash", flat=True)
-    expected = prior.first() or GENESIS
+    """Hash a school's events (`mine`) with ids in [start, stop] again and check their links;
+    with check_next, also the link of the school's event after them."""
+    prior = mine.filter(id__lt=start).order_by("-id").values_list("hash", flat=True).first()
+    allowed = {prior} if prior is not None else chain_origins()
     problems, hashed = [], 0
-    for row in _rows(AuditEvent.objects.filter(id__gte=start, id__lte=stop), batch_size):
+    for row in _rows(mine.filter(id__gte=start, id__lte=stop), batch_size):
         hashed += 1
-        if row[12] != expected or _digest(*row[1:13]) != row[13]:
+        if row[12] not in allowed or _digest(*row[1:13]) != row[13]:
             problems.append(row[0])
-        expected = row[13]
+        allowed = {row[13]}
     if check_next:
-        following = (
-            AuditEvent.objects.filter(id__gt=stop).order_by("id").values_list("id", "prev_hash")
-        ).first()
-        if following is not None and following[1] != expected:
+        following = mine.filter(id__gt=stop).order_by("id").values_list("id", "prev_hash").first()
+        if following is not None and following[1] not in allowed:
             problems.append(following[0])
     return problems, hashed

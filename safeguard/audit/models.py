@@ -42,15 +42,31 @@ class AuditEvent(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["school", "-created_at"]),
+            # Each school's chain in order: its head, and the walk of one chain.
+            models.Index(fields=["school", "id"], name="safeguard_a_chain_idx"),
             models.Index(fields=["object_type", "object_id"]),
-            # The governors' report finds a period's events by date across every school (the
-            # chain is one), and the export checks an action filter without reading the trail.
+            # The benchmark and load checks find events by date across every school, and the
+            # export checks an action filter without reading the trail.
             models.Index(fields=["created_at", "id"]),
             models.Index(fields=["school", "action"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_ref}"
+
+
+class AuditRechain(models.Model):
+    """The moment the installation's single chain became one chain per school (migration
+    0013): the old chain was verified first, and each school's new chain begins from its head,
+    so what came before stays tied to what follows. Append-only like the events."""
+
+    ran_at = models.DateTimeField()
+    old_head_id = models.BigIntegerField()
+    old_head_hash = models.CharField(max_length=64)
+    events = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.ran_at:%Y-%m-%d %H:%M} rechained {self.events} events"
 
 
 class AuditCheck(models.Model):

@@ -209,24 +209,23 @@ def latest_check(user: Any) -> AuditCheck | None:
 
 @dataclass(frozen=True)
 class SchoolCheck:
-    """A kept chain check as one school may read it: the problems in its own events, and
-    whether the chain is broken anywhere else, without how much is there or whose it is. No
-    count of events: a reader from whom the trail hides some would learn that they exist."""
+    """A kept chain check as one school may read it: the problems in its own chain (another
+    school's chain is that school's business, and cannot hide a change to this one). No count
+    of events: a reader from whom the trail hides some would learn that they exist."""
 
     check: AuditCheck
-    problems: int  # in this school's events
+    problems: int  # in this school's chain
     first_problem: str  # the first of them, or what the trail as a whole lacks
-    broken_elsewhere: bool  # in other schools' events, which an event of this school may follow
 
     @property
     def intact(self) -> bool:
-        return self.check.intact
+        return self.problems == 0
 
 
 def school_check(check: AuditCheck, school_id: int) -> SchoolCheck:
     """`check` read for one school (`AuditCheck.by_school`)."""
     if not check.by_school:  # kept before each school's share was: nothing to count by
-        return SchoolCheck(check, check.problems, check.first_problem, False)
+        return SchoolCheck(check, check.problems, check.first_problem)
     own = check.by_school.get(str(school_id), {})
     trail = check.by_school.get(TRAIL_WIDE, {})
     problems = own.get("problems", 0) + trail.get("problems", 0)
@@ -234,7 +233,6 @@ def school_check(check: AuditCheck, school_id: int) -> SchoolCheck:
         check,
         problems=problems,
         first_problem=own.get("first_problem") or trail.get("first_problem", ""),
-        broken_elsewhere=check.problems > problems,
     )
 
 

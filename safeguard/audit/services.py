@@ -18,9 +18,10 @@ from safeguard.audit.chain import (
     HASHED,
     behind_earlier_checks,
     by_school_with,
+    chain_head,
     content_problems,
     event_hash,
-    last_kept_check,
+    kept_heads,
     lock_chain,
     missing_since,
     unfinished_transactions,
@@ -55,8 +56,8 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_ref = object_ref or getattr(obj, "audit_ref", f"{obj._meta.model_name}-{obj.pk}")
-    lock_chain()
-    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    lock_chain(school.pk)
+    last = chain_head(school.pk)
     event = AuditEvent(
         school=school,
         actor=actor,
@@ -113,23 +114,26 @@ def audit_append_many(events: Iterable[Any], *, batch_size: int = 2000) -> int:
     `events` are unsaved AuditEvents, or any objects with the same attributes (`school_id`,
     `actor_id`, ..., `created_at`), so that a load of a million need not build a model
     instance for each. They are hashed with `event_hash` and inserted in that order, so ids
-    follow the chain. Takes the chain lock and reads the head as `audit_record` does: it must
-    run inside the caller's transaction. Returns how many were written; ValueError (the
+    follow each school's chain. Takes each school's chain lock and reads its head as
+    `audit_record` does, the first time it meets the school: it must run inside the caller's
+    transaction. Returns how many were written; ValueError (the
     caller's transaction then writes nothing) for an action the vocabulary does not declare.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_append_many must run inside the caller's transaction")
-    lock_chain()
-    head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
     written = 0
+    heads: dict[int, str] = {}
 
     def chained() -> Iterator[tuple]:
         nonlocal written
-        prev = head or GENESIS
         for event in events:
             known_action(event.action)
-            event.prev_hash = prev
-            event.hash = prev = event_hash(event)
+            school_id = event.school_id
+            if school_id not in heads:
+                lock_chain(school_id)
+                heads[school_id] = chain_head(school_id) or GENESIS
+            event.prev_hash = heads[school_id]
+            event.hash = heads[school_id] = event_hash(event)
             written += 1
             yield tuple(getattr(event, name) for name in APPENDED)
 
@@ -137,29 +141,37 @@ def audit_append_many(events: Iterable[Any], *, batch_size: int = 2000) -> int:
     return written
 
 
-def audit_check_run(*, actor: Any, batch_size: int = 2000) -> AuditCheck:
-    """Check the whole chain, compare it with the last kept check, and keep the result (actor
-    None for the verify_audit command).
+def audit_check_run(
+    *, actor: Any, school_id: int | None = None, batch_size: int = 2000
+) -> AuditCheck:
+    """Check every school's chain (the verify_audit command: actor None), or one school's (a
+    member of staff checks their own school's; the command may name one), compare each with the
+    head the last kept check of it found, and keep the result.
 
-    The check reads every event, so it runs before the short transaction that stores its
+    The check reads every event it covers, so it runs before the short transaction that stores its
     result rather than holding a write lock while it reads. Storing a check is not itself an
     audit event. The returned row carries every problem found in `found` (not stored). It keeps
-    the head it reached, so that the next check can name events missing from the end
-    (`missing_since`), and each school's own share (`by_school`). On PostgreSQL it also keeps
+    the head each chain reached, so that the next check can name events missing from its end
+    (`missing_since`), in each school's own share (`by_school`). On PostgreSQL it also keeps
     what `audit_verify_period` needs to rely on it (`CHAIN_BLOCK`).
     """
-    previous = last_kept_check()
+    if actor is not None:
+        school_id = actor.school_id  # a member of staff checks their own school's chain
+    latest = kept_heads()
     # Taken before the walk: no row written by a transaction unfinished at this point is relied
-    # on, whether or not the walk saw it.
-    unfinished = unfinished_transactions()
-    walk = walk_chain(batch_size)
-    missing = missing_since(previous) + behind_earlier_checks(previous, batch_size=batch_size)
+    # on, whether or not the walk saw it. Only a walk of every chain counts every block.
+    unfinished = unfinished_transactions() if school_id is None else None
+    walk = walk_chain(batch_size, school_id=school_id, since=latest)
+    missing = missing_since(walk) + behind_earlier_checks(latest, batch_size=batch_size)
     content = content_problems()
+    if school_id is not None:
+        missing = [p for p in missing if p.school_id in (school_id, None)]
+        content = [p for p in content if p.school_id in (school_id, None)]
     problems = walk.problems + missing + content
     with transaction.atomic():
         check = AuditCheck.objects.create(
             ran_by=actor,
-            school_id=actor.school_id if actor is not None else None,
+            school_id=school_id,
             events_checked=walk.checked,
             problems=len(problems),
             first_problem=problems[0].message if problems else "",

@@ -114,10 +114,47 @@ def test_hash_is_the_sha256_of_the_stored_row(school):
     assert stored.hash != hashlib.sha256(b"").hexdigest()
 
 
-def test_chain_runs_across_schools(school, other_school):
-    (mine,) = _record(school)
+def test_each_school_has_its_own_chain(school, other_school):
+    mine = _record(school, n=2)
+    theirs = _record(other_school, n=2)
+    assert theirs[0].prev_hash == GENESIS
+    assert theirs[1].prev_hash == theirs[0].hash
+    assert mine[1].prev_hash == mine[0].hash
+    (later,) = _record(school)
+    assert later.prev_hash == mine[1].hash
+    assert audit_verify() == []
+
+
+def test_one_school_s_chain_is_verified_alone(school, other_school):
+    _record(school, n=2)
     (theirs,) = _record(other_school)
-    assert theirs.prev_hash == mine.hash
+    allow_audit_tampering()
+    _raw("UPDATE safeguard_auditevent SET reason = 'x' WHERE id = %s", [theirs.pk])
+    assert audit_verify(school_id=school.pk) == []
+    assert [p.event_id for p in audit_verify(school_id=other_school.pk)] == [theirs.pk]
+
+
+def test_appended_events_continue_each_school_s_chain(school, other_school):
+    (mine,) = _record(school)
+
+    def event(on):
+        return AuditEvent(
+            school=on,
+            actor_role="system",
+            action="view",
+            object_type="test",
+            object_id="1",
+            object_ref="TEST-1",
+            created_at=timezone.now(),
+        )
+
+    with transaction.atomic():
+        audit_append_many([event(school), event(other_school), event(school)])
+    ours = list(AuditEvent.objects.filter(school=school).order_by("id"))
+    theirs = AuditEvent.objects.get(school=other_school)
+    assert [e.prev_hash for e in ours] == [GENESIS, mine.hash, ours[1].hash]
+    assert theirs.prev_hash == GENESIS
+    assert audit_verify() == []
 
 
 # --- verifying --------------------------------------------------------------------------------
@@ -314,17 +351,17 @@ def _tamper(event_id):
 
 def test_a_period_is_checked_event_by_event_without_a_full_check(school, head):
     events = _record(school, actor=head, n=4)
-    checked = chain.audit_verify_period(*_period())
+    checked = chain.audit_verify_period(school.pk, *_period())
     assert (checked.problems, checked.events, checked.hashed) == ([], 4, 4)
     assert checked.relied_on is None
     _tamper(events[1].pk)
-    assert chain.audit_verify_period(*_period()).problems == [events[1].pk]
+    assert chain.audit_verify_period(school.pk, *_period()).problems == [events[1].pk]
 
 
 def test_a_period_with_no_event_has_nothing_to_check(school):
     _record(school, n=2)
     long_ago = timezone.now() - dt.timedelta(days=400)
-    checked = chain.audit_verify_period(long_ago, long_ago + dt.timedelta(days=30))
+    checked = chain.audit_verify_period(school.pk, long_ago, long_ago + dt.timedelta(days=30))
     assert (checked.problems, checked.events, checked.hashed) == ([], 0, 0)
 
 
@@ -333,7 +370,7 @@ def test_on_sqlite_a_full_check_keeps_nothing_to_rely_on(school):
         pytest.skip("SQLite only")
     _record(school, n=2)
     assert audit_check_run(actor=None).blocks == {}
-    assert chain.audit_verify_period(*_period()).hashed == 2
+    assert chain.audit_verify_period(school.pk, *_period()).hashed == 2
 
 
 # The full check is relied on only for rows written before it began: in these tests every write
@@ -365,7 +402,7 @@ def test_a_full_check_keeps_what_the_report_relies_on(school, head):
     blocks = {str(e.pk // chain.CHAIN_BLOCK) for e in events}
     assert set(check.blocks["intact"]) == blocks
     assert sum(check.blocks["intact"].values()) == 3
-    checked = chain.audit_verify_period(*_period())
+    checked = chain.audit_verify_period(school.pk, *_period())
     assert (checked.problems, checked.events, checked.hashed) == ([], 3, 0)
     assert checked.relied_on == check
 
@@ -377,7 +414,7 @@ def test_a_break_planted_after_the_full_check_is_still_found(school, head, lifte
     audit_check_run(actor=None)
     lifted_triggers()
     _committed("UPDATE safeguard_auditevent SET reason = %s WHERE id = %s", ["fine", events[1].pk])
-    checked = chain.audit_verify_period(*_period())
+    checked = chain.audit_verify_period(school.pk, *_period())
     assert checked.problems == [events[1].pk]
     assert checked.hashed >= 3
 
@@ -391,7 +428,7 @@ def test_a_break_found_by_the_full_check_is_named_again(school, head, lifted_tri
     check = audit_check_run(actor=None)
     assert check.problems == 1
     assert str(events[0].pk // chain.CHAIN_BLOCK) not in check.blocks["intact"]
-    assert chain.audit_verify_period(*_period()).problems == [events[0].pk]
+    assert chain.audit_verify_period(school.pk, *_period()).problems == [events[0].pk]
 
 
 @needs_postgres
@@ -401,7 +438,7 @@ def test_a_removed_event_after_the_full_check_breaks_the_link(school, head, lift
     audit_check_run(actor=None)
     lifted_triggers()
     _committed("DELETE FROM safeguard_auditevent WHERE id = %s", [events[1].pk])
-    assert chain.audit_verify_period(*_period()).problems == [events[2].pk]
+    assert chain.audit_verify_period(school.pk, *_period()).problems == [events[2].pk]
 
 
 @needs_postgres
@@ -410,7 +447,7 @@ def test_events_written_after_the_full_check_are_hashed(school, head):
     _record(school, actor=head, n=2)
     audit_check_run(actor=None)
     _record(school, actor=head, n=2)
-    checked = chain.audit_verify_period(*_period())
+    checked = chain.audit_verify_period(school.pk, *_period())
     assert (checked.problems, checked.events) == ([], 4)
     # Their block changed, so it was hashed again (with the two before them if they share it).
     assert 2 <= checked.hashed <= 4
@@ -420,7 +457,7 @@ def test_events_written_after_the_full_check_are_hashed(school, head):
 def test_nothing_written_in_the_checks_own_transaction_is_relied_on(school, head):
     _record(school, actor=head, n=2)
     audit_check_run(actor=None)
-    checked = chain.audit_verify_period(*_period())
+    checked = chain.audit_verify_period(school.pk, *_period())
     assert (checked.problems, checked.events, checked.hashed) == ([], 2, 2)
 
 
@@ -489,13 +526,22 @@ def test_a_kept_chain_check_cannot_be_forged_or_removed(school):
 def test_a_check_keeps_the_head_it_reached_and_each_schools_share(school, head, outsider):
     _record(school, actor=head, n=3)
     *_, last = _record(outsider.school, actor=outsider, n=2)
+    mine = list(AuditEvent.objects.filter(school=school).order_by("id"))
     check = audit_check_run(actor=head)
-    assert (check.school, check.head_id, check.head_hash) == (school, last.pk, last.hash)
-    assert check.by_school == {
-        str(school.pk): {"events": 3, "problems": 0, "first_problem": ""},
-        str(outsider.school_id): {"events": 2, "problems": 0, "first_problem": ""},
+    assert (check.school, check.head_id, check.head_hash) == (school, mine[-1].pk, mine[-1].hash)
+    share = {"events": 3, "problems": 0, "first_problem": ""}
+    head_of = {"head_id": mine[-1].pk, "head_hash": mine[-1].hash}
+    assert check.by_school == {str(school.pk): {**share, **head_of}}
+    everyone = audit_check_run(actor=None)
+    assert everyone.school is None
+    assert (everyone.head_id, everyone.head_hash) == (last.pk, last.hash)
+    assert everyone.by_school[str(outsider.school_id)] == {
+        "events": 2,
+        "problems": 0,
+        "first_problem": "",
+        "head_id": last.pk,
+        "head_hash": last.hash,
     }
-    assert audit_check_run(actor=None).school is None
 
 
 def test_deleting_the_newest_events_behind_the_triggers_is_not_reported_intact(school, head):
@@ -508,7 +554,8 @@ def test_deleting_the_newest_events_behind_the_triggers_is_not_reported_intact(s
     out, err, error = _verify_output()
     assert error == "The audit trail is broken: 2 problem(s)."
     assert "intact" not in out
-    assert f"events {events[3].pk}..{events[4].pk} are missing from the end of the trail" in err
+    missing = f"events {events[3].pk}..{events[4].pk} are missing from the end of the school's"
+    assert missing in err
     assert f"2 of the 5 events up to event {events[4].pk} are missing" in err
     assert not AuditCheck.objects.order_by("-id").first().intact
 
@@ -527,7 +574,10 @@ def test_an_emptied_trail_is_reported_as_missing_events_not_as_0_intact(school, 
     out, err, error = _verify_output()
     assert "The audit trail is intact: 0 events" not in out
     assert error is not None
-    assert f"every event up to event {events[-1].pk} is missing from the end of the trail" in err
+    assert (
+        f"every event up to event {events[-1].pk} is missing from the end of the school's chain"
+        in err
+    )
     assert f"4 of the 4 events up to event {events[-1].pk} are missing" in err
 
 
@@ -567,7 +617,7 @@ def test_events_missing_stay_reported_until_the_trail_is_whole_again(school, hea
     _record(school, actor=head, n=1)
     again = audit_check_run(actor=None)
     assert again.first_problem.startswith(
-        f"event {events[-1].pk} is missing from the end of the trail"
+        f"event {events[-1].pk} is missing from the end of the school's chain"
     )
 
 
