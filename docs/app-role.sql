@@ -10,5 +10,9 @@ GRANT CONNECT ON DATABASE :"DBNAME" TO safeguard_app;
 GRANT USAGE ON SCHEMA public TO safeguard_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO safeguard_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO safeguard_app;
-REVOKE ALL ON safeguard_auditevent, safeguard_auditcheck FROM safeguard_app;
-GRANT SELECT, INSERT ON safeguard_auditevent, safeguard_auditcheck TO safeguard_app;
+REVOKE ALL ON safeguard_auditevent, safeguard_auditcheck, safeguard_auditcheckpoint,
+  safeguard_auditrechain FROM safeguard_app;
+GRANT SELECT, INSERT ON safeguard_auditevent, safeguard_auditcheck, safeguard_auditcheckpoint
+  TO safeguard_app;
+-- The rechaining record is written by the migration alone.
+GRANT SELECT ON safeguard_auditrechain TO safeguard_app;

@@ -342,3 +342,11 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # The address emails link back to (they carry no details, only a link).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# The Ed25519 key that signs each school's audit checkpoints (safeguard.audit.checkpoints):
+# outside the database, a file (AUDIT_SIGNING_KEY_FILE, PEM) or the key itself in base64
+# (AUDIT_SIGNING_KEY). `manage.py audit_key new FILE` makes one. After a rotation the old public
+# halves stay listed in AUDIT_VERIFY_KEYS (base64, comma-separated) so older checkpoints verify.
+AUDIT_SIGNING_KEY_FILE = env.str("AUDIT_SIGNING_KEY_FILE", default="")
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+AUDIT_VERIFY_KEYS = env.list("AUDIT_VERIFY_KEYS", default=[])

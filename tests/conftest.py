@@ -98,7 +98,7 @@ _CHECKS_APPEND_ONLY = importlib.import_module(
 # The append-only tables added since: the rechaining record, the signed checkpoints.
 _LATER_APPEND_ONLY = tuple(
     importlib.import_module(f"safeguard.migrations.{name}")
-    for name in ("0013_per_school_audit_chains",)
+    for name in ("0013_per_school_audit_chains", "0014_audit_checkpoints")
 )
 
 

@@ -99,6 +99,10 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     # require_POST above role_required(AUDIT_READERS): 405 for everyone signed in.
     "audit_check": signed_in(405),
     "audit_export": signed_in(403, head=200, chair=200),
+    # Proving the chain extends a kept checkpoint: the audit trail's readers; the signing key's
+    # public half is published to anyone.
+    "audit_checkpoint_check": signed_in(403, head=200, chair=200),
+    "audit_public_key": dict.fromkeys(ROLES, 200),
     "audit_trail": signed_in(403, head=200, chair=200),
     # Reporter (colleague) and case manager; the deputy acts as head during the
     # HeadAbsence in `world`. Never the subject (teacher).

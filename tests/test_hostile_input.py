@@ -18,6 +18,7 @@ tests/test_views_policies.py already cover the renamed executable on a record an
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import inspect
 import os
@@ -30,6 +31,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.apps import apps
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -65,7 +67,10 @@ from contacts.records.models import Addendum, ContactRecord, Disclosure
 from policies.models import Acknowledgement, Policy, PolicyVersion
 from safeguard.accounts import services as two_factor
 from safeguard.accounts.services import APP_DEVICE_NAME
+from safeguard.audit.checkpoints import signing_key
 from safeguard.audit.models import AuditCheck, AuditEvent
+from safeguard.audit.selectors import as_checkpoint
+from safeguard.audit.services import audit_checkpoint_sign
 from safeguard.audit.vocabulary import VIEW
 from tests.factories import TEST_PASSWORD, PupilFactory
 from tests.factories_records import make_disclosure
@@ -913,6 +918,14 @@ FORMS: list[Form] = [
         creates=AuditCheck,
         audited=False,
     ),
+    # Proving the chain extends a kept checkpoint writes nothing: it answers with the result.
+    Form(
+        "audit_checkpoint_check",
+        "head",
+        lambda s: {"checkpoint": s["checkpoint"]},
+        audited=False,
+        result_page=True,
+    ),
 ]
 
 # URLs that take a POST but are not in FORMS, with the reason.
@@ -960,7 +973,9 @@ def scene(world, head, teacher, line_manager, colleague, dsl, governor, pupil, s
         actor=dsl, alert=make_disclosure(teacher, pupil).alerts.get()
     )
     closed = alert_services.alert_close(actor=dsl, alert=closed, outcome="", rationale="Resolved.")
+    kept = audit_checkpoint_sign(actor=None, school=school, key=signing_key())
     return world | {
+        "checkpoint": as_checkpoint(kept).text() if kept else "",
         "new_alert": new_alert,
         "closed_alert": closed,
         "head_app": TOTPDevice.objects.create(user=head, name=APP_DEVICE_NAME, confirmed=True),
@@ -978,6 +993,14 @@ def scene(world, head, teacher, line_manager, colleague, dsl, governor, pupil, s
         "line_manager": line_manager,
         "colleague": colleague,
     }
+
+
+@pytest.fixture(autouse=True)
+def _signing_key(settings):
+    """The installation's checkpoint signing key, so that a kept checkpoint can be posted."""
+    raw = Ed25519PrivateKey.generate().private_bytes_raw()
+    settings.AUDIT_SIGNING_KEY = base64.b64encode(raw).decode()
+    settings.AUDIT_SIGNING_KEY_FILE = ""
 
 
 @pytest.fixture

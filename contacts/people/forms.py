@@ -281,6 +281,9 @@ class SchoolForm(_NoFormTag, forms.ModelForm):
             "pattern_concerns_days": "Counted within this many days (default 365, a year).",
             "concern_open_days": "A boundary concern still open after this many days is listed "
             "in the governors' report among the things that should never happen (default 30).",
+            "checkpoint_copy_to": "Each signed checkpoint of the audit trail goes to the chair "
+            "of governors by email; this address gets a copy too (the clerk to the governors, "
+            "say). Keep them: they prove later that the trail was not rewritten.",
         }
 
 

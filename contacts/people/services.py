@@ -1478,6 +1478,7 @@ SCHOOL_FIELDS = (
     "pattern_concerns_count",
     "pattern_concerns_days",
     "concern_open_days",
+    "checkpoint_copy_to",
 )
 
 

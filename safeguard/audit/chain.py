@@ -153,11 +153,14 @@ def unfinished_transactions() -> dict | None:
         return None
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_snapshot_xmax(s)::text, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) x)"
-            " FROM pg_current_snapshot() AS s"
+            "SELECT pg_snapshot_xmax(s)::text, ARRAY(SELECT x::text FROM pg_snapshot_xip(s) x),"
+            " pg_current_xact_id_if_assigned()::text FROM pg_current_snapshot() AS s"
         )
-        xmax, running = cursor.fetchone()
-    return {"xmax": int(xmax), "running": [int(xid) for xid in running]}
+        xmax, running, own = cursor.fetchone()
+    # Rows this transaction wrote (under savepoints, with ids after its own) are unfinished
+    # too, though its snapshot does not list them: every id from its own on counts as newer.
+    first_newer = min(int(xmax), int(own)) if own is not None else int(xmax)
+    return {"xmax": first_newer, "running": [int(xid) for xid in running]}
 
 
 def _xid32(xid: int) -> str:

@@ -69,6 +69,27 @@ class AuditRechain(models.Model):
         return f"{self.ran_at:%Y-%m-%d %H:%M} rechained {self.events} events"
 
 
+class AuditCheckpoint(models.Model):
+    """A school's chain head, signed with the installation's key (safeguard.audit.checkpoints),
+    kept here and sent out of the system: to the chair of governors, and onto the governors'
+    report as its fingerprint. Append-only like the events."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="audit_checkpoints")
+    event_id = models.BigIntegerField()
+    event_hash = models.CharField(max_length=64)
+    events = models.PositiveIntegerField()
+    signed_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["school", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.signed_at:%Y-%m-%d %H:%M} event {self.event_id}"
+
+
 class AuditCheck(models.Model):
     """One run of the hash-chain check (safeguard.audit.services.audit_check_run), kept so the audit
     trail page can say when the chain was last found intact. Not itself an audit event.

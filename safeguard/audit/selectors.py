@@ -19,7 +19,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from safeguard.audit.chain import TRAIL_WIDE
-from safeguard.audit.models import AuditCheck, AuditEvent
+from safeguard.audit.checkpoints import Checkpoint
+from safeguard.audit.models import AuditCheck, AuditCheckpoint, AuditEvent
 from safeguard.audit.vocabulary import SEEN, action_words, state_words
 from safeguard.core.roles import AUDIT_READERS, Role, has_role
 
@@ -274,3 +275,25 @@ def trail_row(
         "to_state": state_words(event.to_state),
         "reason": event.reason,
     }
+
+
+# --- signed checkpoints -----------------------------------------------------------------------
+
+
+def as_checkpoint(row: AuditCheckpoint) -> Checkpoint:
+    return Checkpoint(
+        school=row.school_id,
+        school_name=row.school.name,
+        event=row.event_id,
+        hash=row.event_hash,
+        events=row.events,
+        at=row.signed_at,
+        key=row.key_id,
+        signature=row.signature,
+    )
+
+
+def latest_checkpoint(school_id: int) -> Checkpoint | None:
+    """The school's newest kept checkpoint, for its audit page and governors' report."""
+    row = AuditCheckpoint.objects.filter(school_id=school_id).select_related("school").first()
+    return None if row is None else as_checkpoint(row)

@@ -9,13 +9,18 @@ chain is chain.py's; reading the trail is selectors.py's.
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from safeguard.audit.chain import (
     CHAIN_BLOCK,
     GENESIS,
     HASHED,
+    ChainProblem,
     behind_earlier_checks,
     by_school_with,
     chain_head,
@@ -27,11 +32,22 @@ from safeguard.audit.chain import (
     unfinished_transactions,
     walk_chain,
 )
-from safeguard.audit.models import AuditCheck, AuditEvent
+from safeguard.audit.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    SigningKeyError,
+    chain_head_now,
+    checkpoint_problems,
+    checkpoint_sign,
+    checkpoint_verify_signature,
+)
+from safeguard.audit.models import AuditCheck, AuditCheckpoint, AuditEvent
+from safeguard.audit.selectors import as_checkpoint, latest_checkpoint
 from safeguard.audit.vocabulary import VIEW, known_action
 from safeguard.core.bulk import insert_rows
+from safeguard.core.mail import account_email, send_on_commit, site_link
 from safeguard.core.models import School
-from safeguard.core.roles import acting_role
+from safeguard.core.roles import Role, acting_role
 
 
 def audit_record(
@@ -163,7 +179,7 @@ def audit_check_run(
     unfinished = unfinished_transactions() if school_id is None else None
     walk = walk_chain(batch_size, school_id=school_id, since=latest)
     missing = missing_since(walk) + behind_earlier_checks(latest, batch_size=batch_size)
-    content = content_problems()
+    content = content_problems() + stored_checkpoint_problems(school_id)
     if school_id is not None:
         missing = [p for p in missing if p.school_id in (school_id, None)]
         content = [p for p in content if p.school_id in (school_id, None)]
@@ -184,3 +200,112 @@ def audit_check_run(
         )
     check.found = problems
     return check
+
+
+# --- signed checkpoints (checkpoints.py) ------------------------------------------------------
+
+
+class CheckpointRefused(Exception):
+    """The chain is not sound enough to sign: signing would endorse a break."""
+
+    def __init__(self, problems: list[ChainProblem]) -> None:
+        super().__init__(problems[0].message)
+        self.problems = problems
+
+
+def stored_checkpoint_problems(school_id: int | None = None) -> list[ChainProblem]:
+    """Each school's latest kept checkpoint (or one school's) held against its chain now: its
+    signature, and that the chain still extends it. The copies kept outside are the stronger
+    proof (these rows could be removed with the triggers lifted); these catch everything else."""
+    rows = AuditCheckpoint.objects.order_by("school_id", "-id").select_related("school")
+    if school_id is not None:
+        rows = rows.filter(school_id=school_id)
+    problems, seen = [], set()
+    for row in rows:
+        if row.school_id in seen:
+            continue
+        seen.add(row.school_id)
+        checkpoint = as_checkpoint(row)
+        try:
+            checkpoint_verify_signature(checkpoint)
+        except (CheckpointError, SigningKeyError) as error:
+            problems.append(
+                ChainProblem(row.event_id, f"the kept checkpoint {row.pk}: {error}", row.school_id)
+            )
+            continue
+        problems += checkpoint_problems(checkpoint, with_chain=False)
+    return problems
+
+
+def audit_checkpoint_sign(
+    *, actor: Any, school: School, key: Ed25519PrivateKey
+) -> AuditCheckpoint | None:
+    """Sign the head of the school's chain, keep the checkpoint and send it to the chair of
+    governors and the school's copy address. None when nothing was written since the last one.
+
+    The chain is checked first, against the last checkpoint too: a checkpoint vouches for what
+    it signs, so a broken chain is refused (CheckpointRefused). Events written between the
+    check and the signing are signed unchecked; the next checkpoint's check covers them. The
+    head and the count are read under the school's chain lock, so they agree."""
+    previous = latest_checkpoint(school.pk)
+    problems = walk_chain(2000, school_id=school.pk).problems
+    if previous is not None:
+        problems += checkpoint_problems(previous, with_chain=False)
+    if problems:
+        raise CheckpointRefused(problems)
+    with transaction.atomic():
+        lock_chain(school.pk)
+        head = chain_head_now(school.pk)
+        if head is None or (previous is not None and previous.event == head[0]):
+            return None
+        checkpoint = checkpoint_sign(
+            Checkpoint(
+                school=school.pk,
+                school_name=school.name,
+                event=head[0],
+                hash=head[1],
+                events=head[2],
+                at=timezone.now().replace(microsecond=0),
+                key="",
+            ),
+            key,
+        )
+        row = AuditCheckpoint.objects.create(
+            school=school,
+            event_id=checkpoint.event,
+            event_hash=checkpoint.hash,
+            events=checkpoint.events,
+            signed_at=checkpoint.at,
+            key_id=checkpoint.key,
+            signature=checkpoint.signature,
+        )
+        for message in _checkpoint_emails(school, checkpoint):
+            send_on_commit(message)
+    return row
+
+
+def _checkpoint_emails(school: School, checkpoint: Checkpoint) -> list[EmailMultiAlternatives]:
+    chairs = get_user_model().objects.filter(
+        school=school, is_active=True, role_assignments__role=Role.CHAIR_OF_GOVERNORS
+    )
+    recipients = [(chair.first_name, chair.email) for chair in chairs]
+    if school.checkpoint_copy_to:
+        recipients.append(("", school.checkpoint_copy_to))
+    filename = f"audit-checkpoint-{school.pk}-{checkpoint.at:%Y-%m-%d}.json"
+    messages = []
+    for first_name, address in recipients:
+        message = account_email(
+            school_name=school.name,
+            to=address,
+            subject="the audit trail's checkpoint to keep",
+            template="audit_checkpoint",
+            context={
+                "first_name": first_name,
+                "checkpoint": checkpoint,
+                "filename": filename,
+                "public_key_link": site_link(reverse("audit_public_key")),
+            },
+        )
+        message.attach(filename, checkpoint.text(), "application/json")
+        messages.append(message)
+    return messages

@@ -23,14 +23,26 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from safeguard.audit.checkpoints import (
+    CheckpointError,
+    SigningKeyError,
+    checkpoint_parse,
+    checkpoint_problems,
+    checkpoint_verify_signature,
+    key_id,
+    public_text,
+    signing_key,
+    verify_keys,
+)
 from safeguard.audit.models import AuditEvent
 from safeguard.audit.selectors import (
     SchoolCheck,
@@ -38,6 +50,7 @@ from safeguard.audit.selectors import (
     audit_actions_for,
     audit_events_for,
     latest_check,
+    latest_checkpoint,
     school_check,
     trail_row,
     withheld_reporters,
@@ -160,8 +173,65 @@ def audit_trail(request: AuthenticatedHttpRequest) -> HttpResponse:
         "show_reasons": roles.has_role(request.user, Role.HEADTEACHER),
         "check": seen,
         "check_summary": check_summary(seen),
+        "checkpoint": latest_checkpoint(request.user.school_id),
     }
     return render(request, "audit/audit_trail.html", context)
+
+
+class CheckpointForm(forms.Form):
+    checkpoint = forms.CharField(
+        label="A kept checkpoint",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+        help_text="Paste the whole checkpoint from the email or its attached file, braces "
+        "included.",
+    )
+
+    def clean_checkpoint(self) -> Any:
+        try:
+            checkpoint = checkpoint_parse(self.cleaned_data["checkpoint"])
+            checkpoint_verify_signature(checkpoint)
+        except (CheckpointError, SigningKeyError) as error:
+            raise forms.ValidationError(str(error)) from error
+        return checkpoint
+
+
+@role_required(AUDIT_READERS)
+def audit_checkpoint_check(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Prove that the school's chain still extends a checkpoint kept outside Safeguard."""
+    form = CheckpointForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        checkpoint = form.cleaned_data["checkpoint"]
+        if checkpoint.school != request.user.school_id:
+            form.add_error("checkpoint", "This checkpoint is another school's, not this one's.")
+        else:
+            result = {"checkpoint": checkpoint, "problems": checkpoint_problems(checkpoint)}
+    return render(request, "audit/checkpoint_check.html", {"form": form, "result": result})
+
+
+@login_not_required
+def audit_public_key(request: HttpRequest) -> HttpResponse:
+    """The public halves of the keys that sign audit checkpoints: open to anyone, so a
+    governor, an auditor or the LADO can check a checkpoint without signing in."""
+    try:
+        current = signing_key().public_key()
+    except SigningKeyError:
+        current = None
+    try:
+        known = verify_keys()
+    except SigningKeyError:
+        known = {}
+    keys = [
+        {
+            "id": kid,
+            "text": public_text(public),
+            "current": current is not None and kid == key_id(current),
+        }
+        for kid, public in known.items()
+    ]
+    keys.sort(key=lambda k: not k["current"])
+    return render(request, "audit/public_key.html", {"keys": keys})
 
 
 class _Echo:

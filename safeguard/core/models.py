@@ -145,6 +145,9 @@ class School(models.Model):
         default=30,
         validators=[MinValueValidator(7), MaxValueValidator(365)],
     )
+    # Who else receives each signed checkpoint of the school's audit chain besides the chair of
+    # governors (the clerk to the governors, say): a copy kept outside Safeguard.
+    checkpoint_copy_to = models.EmailField("also send audit checkpoints to", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

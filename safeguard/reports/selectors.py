@@ -28,7 +28,9 @@ from policies.engine import KIND_LABELS, PURPOSE_LABELS, VERDICT_LABELS
 from policies.models import Acknowledgement, PolicyVersion
 from policies.selectors import Adoption, acknowledgement_counts, adoption_of_policies
 from safeguard.audit.chain import audit_verify_period
+from safeguard.audit.checkpoints import Checkpoint
 from safeguard.audit.models import AuditEvent
+from safeguard.audit.selectors import latest_checkpoint
 from safeguard.audit.vocabulary import action_words
 from safeguard.core.models import School
 from safeguard.core.roles import Role
@@ -223,6 +225,8 @@ class Report:
     acknowledge_times: Durations = field(default_factory=lambda: Durations(0, None, None))
     # The full check (a time) whose intact blocks, unchanged since, the period's check relied on.
     audit_check_relied_on: dt.datetime | None = None
+    # The newest signed checkpoint of the school's chain, whose fingerprint the minutes can keep.
+    checkpoint: Checkpoint | None = None
     # The headteacher's view leaves out concerns and LADO matters about the headteacher.
     about_head_left_out: bool = False
 
@@ -675,5 +679,6 @@ def governors_report(
         attention=attention,
         acknowledge_times=acknowledge_times,
         audit_check_relied_on=chain.relied_on.ran_at if chain.relied_on else None,
+        checkpoint=latest_checkpoint(school.pk),
         about_head_left_out=for_head,
     )

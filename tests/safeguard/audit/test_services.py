@@ -266,7 +266,7 @@ def test_verify_audit_command_reports_an_intact_trail(school):
     _record(school, n=3)
     out = io.StringIO()
     call_command("verify_audit", stdout=out)
-    assert "The audit trail is intact: 3 events." in out.getvalue()
+    assert "The audit trail is intact: 3 events in 1 school chain." in out.getvalue()
 
 
 def test_verify_audit_command_fails_and_names_a_changed_event(school):
@@ -628,8 +628,8 @@ def test_a_trail_growing_normally_stays_intact_check_after_check(school, head):
         assert check.found == [] and check.events_checked == 2 * (n + 1)
     out, _err, error = _verify_output()
     assert error is None
-    assert "The audit trail is intact: 6 events." in out
-    assert f"Head: event {AuditEvent.objects.order_by('-id').first().pk}" in out
+    assert "The audit trail is intact: 6 events in 1 school chain." in out
+    assert f"School {school.pk}: head event {AuditEvent.objects.order_by('-id').first().pk}" in out
 
 
 def _plant_check(head_event, events_checked):

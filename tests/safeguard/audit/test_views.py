@@ -443,7 +443,7 @@ def test_the_verify_audit_command_stores_its_run(client, head):
         _event(head.school, head, ref=f"TEST-{n}")
     out = io.StringIO()
     call_command("verify_audit", stdout=out)
-    assert "The audit trail is intact: 2 events." in out.getvalue()
+    assert "The audit trail is intact: 2 events in 1 school chain." in out.getvalue()
     check = AuditCheck.objects.get()
     assert (check.ran_by, check.events_checked, check.problems) == (None, 2, 0)
     assert "Intact: checked" in text(_as(client, head).get(URL))

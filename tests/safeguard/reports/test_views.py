@@ -12,6 +12,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +21,10 @@ from django.utils.dateformat import format as date_format
 from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.planned.models import ContactRequest
 from policies.services import policy_create, policy_version_add, policy_version_sign
+from safeguard.audit.checkpoints import public_text
 from safeguard.audit.models import AuditEvent
+from safeguard.audit.selectors import as_checkpoint
+from safeguard.audit.services import audit_checkpoint_sign
 from safeguard.core.roles import Role
 from safeguard.reports.charts import NO_DATA
 from safeguard.reports.selectors import governors_report, previous, school_year, term
@@ -715,3 +719,18 @@ def test_a_break_in_the_trail_is_shown_to_the_head_without_a_link(client, built,
     assert response.status_code == 200
     assert f"audit event {target.pk}" in text(response)
     assert f">audit event {target.pk}</a>" not in response.content.decode()
+
+
+def test_the_report_and_the_meeting_pack_print_the_latest_checkpoint(
+    client, built, governor, school, settings
+):
+    assert "The audit trail has no signed checkpoint yet." in text(
+        _get(client, governor, PAGE, RANGE_QUERY)
+    )
+    key = Ed25519PrivateKey.generate()
+    settings.AUDIT_VERIFY_KEYS = [public_text(key.public_key())]
+    row = audit_checkpoint_sign(actor=None, school=school, key=key)
+    fingerprint = as_checkpoint(row).fingerprint
+    for address in (PAGE, DOWNLOAD):
+        page = text(_get(client, governor, address, RANGE_QUERY))
+        assert f"Latest signed checkpoint of the audit trail: {fingerprint}" in page
