@@ -679,8 +679,11 @@ class _Builder:
         seed: int,
         now: dt.datetime,
         batch_size: int,
+        name: str = BENCH_SCHOOL,
+        domain: str = BENCH_DOMAIN,
     ) -> None:
         self.scale = scale
+        self.name, self.domain = name, domain
         self.rng = random.Random(seed)
         # Whether and when notices were read: a stream of its own, so that how they are read
         # does not change anything else.
@@ -792,7 +795,7 @@ class _Builder:
 
     def school(self) -> School:
         school = School(
-            name=BENCH_SCHOOL,
+            name=self.name,
             address="1 Benchmark Road, Anytown AN1 9BM",
             lado_phone="01632 960 999",
             created_at=_aware(self.start),
@@ -881,7 +884,7 @@ class _Builder:
                     left = rng.randint(earliest, self.now - 60 * DAY)
             staff = Staff(
                 school=school,
-                email=f"{key}@{BENCH_DOMAIN}",
+                email=f"{key}@{self.domain}",
                 first_name=first,
                 last_name=last,
                 job_title=title,
@@ -2065,8 +2068,19 @@ class _Builder:
         self.events = []
 
 
-def bench_school() -> School | None:
-    return School.objects.filter(name=BENCH_SCHOOL).order_by("pk").first()
+# `seed_bench --schools N`: one installation holding N schools of a mix of sizes, as a trust or a
+# local authority would (fractions of the large school: two small primaries for each middle-sized
+# and each large secondary).
+MIX = (0.002, 0.002, 0.005, 0.01)
+
+
+def many_schools_name(n: int) -> tuple[str, str]:
+    """The name and staff email domain of school n of `seed_bench --schools`."""
+    return f"Benchmark School {n:03d}", f"s{n:03d}.{BENCH_DOMAIN}"
+
+
+def bench_school(name: str = BENCH_SCHOOL) -> School | None:
+    return School.objects.filter(name=name).order_by("pk").first()
 
 
 def retire_bench_school(school: School, *, today: dt.date) -> dict[str, int]:
@@ -2101,7 +2115,7 @@ def retire_bench_school(school: School, *, today: dt.date) -> dict[str, int]:
         is_active=False,
         password=make_password(None),
     )
-    school.name = f"{BENCH_SCHOOL} (replaced {today:%Y-%m-%d})"
+    school.name = f"{school.name} (replaced {today:%Y-%m-%d})"
     school.save(update_fields=["name"])
     audit_record(
         actor=None,
@@ -2121,15 +2135,18 @@ def build_bench_school(
     now: dt.datetime | None = None,
     batch_size: int = 2000,
     log: Callable[[str], None] = lambda message: None,
+    name: str = BENCH_SCHOOL,
+    domain: str = BENCH_DOMAIN,
 ) -> BenchResult:
-    """Make the benchmark school in one transaction, or raise BenchSchoolExists."""
+    """Make the benchmark school (or another of that shape, named `name`, its staff's
+    addresses at `domain`) in one transaction, or raise BenchSchoolExists."""
     began = time.perf_counter()
     if now is None:
         # The start of today: all the history is in the past, and a run later the same day
         # makes the same school.
         now = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     phases: list[tuple[str, float]] = []
-    builder = _Builder(scale, seed=seed, now=now, batch_size=batch_size)
+    builder = _Builder(scale, seed=seed, now=now, batch_size=batch_size, name=name, domain=domain)
 
     def phase(name: str, step: Callable[[], object]) -> None:
         mark = time.perf_counter()
@@ -2143,11 +2160,11 @@ def build_bench_school(
             with connection.cursor() as cursor:
                 # One long transaction: nothing is lost by not waiting for each WAL flush.
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        existing = bench_school()
+        existing = bench_school(name)
         if existing is not None:
             if not replace:
                 raise BenchSchoolExists(
-                    f"{BENCH_SCHOOL} already exists (school {existing.pk}): "
+                    f"{name} already exists (school {existing.pk}): "
                     "use --replace to replace it."
                 )
             mark = time.perf_counter()

@@ -297,3 +297,25 @@ def test_relatives_are_declared_by_their_staff_and_acknowledged_by_the_head_afte
     acknowledged = AuditEvent.objects.filter(school=school, action="relative.acknowledge")
     assert acknowledged.count() == relatives.count()
     assert not acknowledged.exclude(actor=head).exists()
+
+
+def test_many_schools_of_a_mix_of_sizes_each_with_its_own_valid_chain(db):
+    out = StringIO()
+    call_command("seed_bench", "--schools", "3", stdout=out)
+    schools = list(School.objects.filter(name__startswith="Benchmark School ").order_by("name"))
+    assert [s.name for s in schools] == [
+        "Benchmark School 001",
+        "Benchmark School 002",
+        "Benchmark School 003",
+    ]
+    requests = [ContactRequest.objects.filter(requester__school=s).count() for s in schools]
+    assert requests[2] > 2 * requests[0]  # the third is a middle-sized school, the first small
+    assert Staff.objects.filter(email="head@s002.benchmark.example", school=schools[1]).exists()
+    assert "Made 3 schools" in out.getvalue()
+    out = StringIO()
+    call_command("verify_audit", stdout=out)
+    assert "in 3 school chains" in out.getvalue()
+    # Again: the schools there are kept, nothing is made twice.
+    out = StringIO()
+    call_command("seed_bench", "--schools", "3", stdout=out)
+    assert "Made 0 schools (0 audit events); 3 were there already." in out.getvalue()

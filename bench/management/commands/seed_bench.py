@@ -6,9 +6,11 @@ from bench.data import (
     BENCH_PASSWORD,
     BENCH_SCHOOL,
     DEFAULT_SEED,
+    MIX,
     SCALES,
     BenchSchoolExists,
     build_bench_school,
+    many_schools_name,
     scale_for,
 )
 
@@ -66,6 +68,14 @@ class Command(BaseCommand):
             "retired; its audit events stay, since the trail is append-only.",
         )
         parser.add_argument(
+            "--schools",
+            type=int,
+            help="Instead of Benchmark Academy, make this many schools in one installation "
+            "(Benchmark School 001, ...), a mix of sizes: fractions "
+            f"{', '.join(f'{f:g}' for f in MIX)} of large in turn, each in its own transaction. "
+            "Schools already there are kept.",
+        )
+        parser.add_argument(
             "--batch-size",
             type=int,
             default=2000,
@@ -79,6 +89,9 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
+        if options["schools"] is not None:
+            self._many(options)
+            return
         self.stdout.write(
             f"Making {BENCH_SCHOOL} at scale {scale.name} (seed {options['seed']}) "
             f"on {connection.vendor}..."
@@ -100,6 +113,39 @@ class Command(BaseCommand):
                 "Nothing was changed."
             ) from None
         self._summary(result)
+
+    def _many(self, options):
+        count = options["schools"]
+        if not 1 <= count <= 1000:
+            raise CommandError("--schools must be between 1 and 1000.")
+        made = kept = events = 0
+        for n in range(1, count + 1):
+            name, domain = many_schools_name(n)
+            try:
+                result = build_bench_school(
+                    scale_for(fraction=MIX[(n - 1) % len(MIX)]),
+                    seed=options["seed"] + n,
+                    batch_size=options["batch_size"],
+                    name=name,
+                    domain=domain,
+                )
+            except BenchSchoolExists:
+                kept += 1
+                continue
+            made += 1
+            events += result.counts.get("safeguard.auditevent", 0)
+            if options["verbosity"] > 0:
+                self.stdout.write(
+                    f"  {name} (school {result.school.pk}, {result.scale.name}): "
+                    f"{result.seconds:.1f} s"
+                )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Made {made} schools ({events:,} audit events); {kept} were there already. "
+                f"Staff sign in as e.g. head@{many_schools_name(1)[1]} with the password "
+                f"{BENCH_PASSWORD}."
+            )
+        )
 
     def _summary(self, result):
         out = self.stdout.write
