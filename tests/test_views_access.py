@@ -21,8 +21,10 @@ from tests.helpers import row_counts, sign_in, text
 
 # Pages anyone may open without signing in, by URL name. Keep this list short.
 # Open to anyone: signing in, health, and getting in by an emailed link (a forgotten password,
-# an invitation), whose pages say so when the link is no good.
+# an invitation), whose pages say so when the link is no good; and the public half of the key that
+# signs the audit trail's checkpoints, which anyone checking one needs.
 PUBLIC = {
+    "audit_public_key",
     "login",
     "health",
     "password_reset",

@@ -30,7 +30,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from safeguard.audit.checkpoints import (
     CheckpointError,
@@ -211,6 +211,7 @@ def audit_checkpoint_check(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_not_required
+@require_safe
 def audit_public_key(request: HttpRequest) -> HttpResponse:
     """The public halves of the keys that sign audit checkpoints: open to anyone, so a
     governor, an auditor or the LADO can check a checkpoint without signing in."""
