@@ -113,6 +113,11 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int(
     "CONN_MAX_AGE", default=0 if DEBUG or TESTING else 60
 )
+# Behind PgBouncer in transaction mode (docs/scaling.md) each transaction may run on another
+# server connection, so a server-side cursor (what .iterator() opens on PostgreSQL: the chain
+# check, exports) could not be read across them. The audit chain's locks are transaction-scoped
+# advisory locks, which transaction pooling keeps.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_POOLED", default=False)
 if not DEBUG and not TESTING and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     raise ImproperlyConfigured(
         "Production (DEBUG off) needs PostgreSQL: set DATABASE_URL. SQLite is for `make run`."

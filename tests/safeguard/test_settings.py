@@ -85,3 +85,12 @@ def test_every_page_carries_the_security_headers(client):
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+
+def test_behind_a_transaction_pooler_server_side_cursors_are_off():
+    read = "from django.conf import settings; print(settings.DATABASES['default']"
+    read += "['DISABLE_SERVER_SIDE_CURSORS'])"
+    pooled = _manage("shell", "-c", read, DEBUG="1", DATABASE_POOLED="1")
+    assert pooled.stdout.split()[-1] == "True", pooled.stderr
+    assert _manage("shell", "-c", read, DEBUG="1").stdout.split()[-1] == "False"
