@@ -2164,8 +2164,7 @@ def build_bench_school(
         if existing is not None:
             if not replace:
                 raise BenchSchoolExists(
-                    f"{name} already exists (school {existing.pk}): "
-                    "use --replace to replace it."
+                    f"{name} already exists (school {existing.pk}): use --replace to replace it."
                 )
             mark = time.perf_counter()
             replaced = retire_bench_school(existing, today=builder.today)

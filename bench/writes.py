@@ -28,6 +28,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.benchmark import ROOT, _exists, _manage, _pg, _psql, database_url
 
@@ -70,7 +71,7 @@ def _setup(design: str) -> dict:
     django.setup()
     from safeguard.audit import chain, services
 
-    timings: dict = {"wait": 0.0, "acquired": None}
+    timings: dict = {"wait": 0.0, "acquired": None, "committed": None}
     original = chain.lock_chain
     if design == "single":
         chain.chain_lock_key = lambda school_id: (chain.CHAIN_LOCK_CLASS, 0)
@@ -84,6 +85,18 @@ def _setup(design: str) -> dict:
             timings["acquired"] = now
 
     services.lock_chain = timed_lock  # audit_record's lock, as it looks it up
+
+    # The lock is released when the transaction commits: the moment the commit returns, before
+    # any email sent on commit.
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    commit = BaseDatabaseWrapper._commit  # type: ignore[attr-defined]
+
+    def timed_commit(self: BaseDatabaseWrapper) -> None:
+        commit(self)
+        timings["committed"] = time.perf_counter()
+
+    BaseDatabaseWrapper._commit = timed_commit  # type: ignore[attr-defined]
     return timings
 
 
@@ -136,7 +149,7 @@ def _writer(design: str, seconds: float, seed: int, start, out) -> None:
     while time.perf_counter() < deadline:
         at = rng.choice(schools)
         person, pupil = rng.choice(at["staff"]), rng.choice(at["pupils"])
-        timings["wait"], timings["acquired"] = 0.0, None
+        timings.update(wait=0.0, acquired=None, committed=None)
         began = time.perf_counter()
         kind = ("request", "decision", "record")[step % 3]
         try:
@@ -178,14 +191,15 @@ def _writer(design: str, seconds: float, seed: int, start, out) -> None:
             step += 1
             continue
         ended = time.perf_counter()
-        hold = ended - timings["acquired"] if timings["acquired"] is not None else 0.0
+        acquired, committed = timings["acquired"], timings["committed"]
+        hold = committed - acquired if acquired is not None and committed is not None else 0.0
         samples.append((kind, ended - began, timings["wait"], hold))
         step += 1
     connection.close()
     out.put({"samples": samples, "failed": failed})
 
 
-def _head_of(schools: list[dict], contact_request) -> object:
+def _head_of(schools: list[dict], contact_request: Any) -> Any:
     return next(s["head"] for s in schools if s["school"].pk == contact_request.school_id)
 
 

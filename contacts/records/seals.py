@@ -84,16 +84,19 @@ def seal_words(entry: Model) -> str:
     return f"content seal {content_seal(entry)}"
 
 
-def broken_seals() -> Iterator[tuple[int, int, str]]:
-    """(event id, school id, what is wrong) for every sealed entry whose content no longer
-    matches the event that wrote it. An entry deleted since (under the retention schedule, which
-    records its own events) is not a broken seal. A few queries, however many entries: the
-    events are read first, then each kind of entry at once."""
-    events = AuditEvent.objects.filter(
+def broken_seals(school_id: int | None = None) -> Iterator[tuple[int, int, str]]:
+    """(event id, school id, what is wrong) for every sealed entry (of one school, or all)
+    whose content no longer matches the event that wrote it. An entry deleted since (under the
+    retention schedule, which records its own events) is not a broken seal. A few queries,
+    however many entries: the events are read first, then each kind of entry at once."""
+    written = AuditEvent.objects.filter(
         action__in=list(WRITTEN_BY), reason__contains="content seal"
-    ).values_list("id", "school_id", "action", "object_id", "object_ref", "reason")
+    )
+    if school_id is not None:
+        written = written.filter(school_id=school_id)
+    events = written.values_list("id", "school_id", "action", "object_id", "object_ref", "reason")
     wanted: list[tuple[int, int, type[Model], int, str, str]] = []
-    for event_id, school_id, action, object_id, object_ref, reason in events.iterator():
+    for event_id, school, action, object_id, object_ref, reason in events.iterator():
         sealed = SEAL.search(reason)
         model = WRITTEN_BY[action]
         if model is Addendum:
@@ -103,7 +106,7 @@ def broken_seals() -> Iterator[tuple[int, int, str]]:
         else:
             pk, what = int(object_id), object_ref
         if sealed is not None and pk is not None:
-            wanted.append((event_id, school_id, model, pk, what, sealed.group(1)))
+            wanted.append((event_id, school, model, pk, what, sealed.group(1)))
     found: dict[type[Model], dict[Any, Model]] = {
         model: model._default_manager.in_bulk([w[3] for w in wanted if w[2] is model])
         for model in SEALED_FIELDS

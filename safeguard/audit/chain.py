@@ -17,7 +17,7 @@ from datetime import UTC
 from json.encoder import encode_basestring
 
 from django.db import connection
-from django.db.models import F, Max, Min, QuerySet
+from django.db.models import F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from safeguard.audit.models import AuditCheck, AuditEvent, AuditRechain
@@ -211,17 +211,25 @@ def _heads_in(check: AuditCheck) -> dict[int, _Kept]:
     }
 
 
-def kept_heads() -> dict[int, tuple[_Kept, AuditCheck]]:
-    """For each school, the head of its chain that the newest kept check of it found intact
-    (a school's own check covers its chain only; the verify_audit command's covers every
+def _kept_checks(school_id: int | None) -> QuerySet[AuditCheck]:
+    """The kept checks that found what they covered intact; for one school, only those that
+    may cover its chain (its own, and the installation's), not every other school's."""
+    kept = AuditCheck.objects.filter(head_id__isnull=False, problems=0)
+    if school_id is not None:
+        kept = kept.filter(Q(school_id=school_id) | Q(school__isnull=True))
+    return kept
+
+
+def kept_heads(school_id: int | None = None) -> dict[int, tuple[_Kept, AuditCheck]]:
+    """For each school (or one), the head of its chain that the newest kept check of it found
+    intact (a school's own check covers its chain only; the verify_audit command's covers every
     chain, so nothing older need be read once one is met)."""
     heads: dict[int, tuple[_Kept, AuditCheck]] = {}
-    kept = AuditCheck.objects.filter(head_id__isnull=False, problems=0).only(
-        "ran_at", "ran_by", "school", "by_school"
-    )
+    kept = _kept_checks(school_id).only("ran_at", "ran_by", "school", "by_school")
     for check in kept.order_by("-id").iterator(chunk_size=100):
         for school, held in _heads_in(check).items():
-            heads.setdefault(school, (held, check))
+            if school_id is None or school == school_id:
+                heads.setdefault(school, (held, check))
         if check.school_id is None and check.ran_by_id is None:
             break
     return heads
@@ -389,7 +397,10 @@ def missing_since(walk: Walk) -> list[ChainProblem]:
 
 
 def behind_earlier_checks(
-    latest: dict[int, tuple[_Kept, AuditCheck]], *, batch_size: int = 2000
+    latest: dict[int, tuple[_Kept, AuditCheck]],
+    *,
+    school_id: int | None = None,
+    batch_size: int = 2000,
 ) -> list[ChainProblem]:
     """What every earlier kept check, not only the last, says is still there: the event at the
     head of each school's chain it reached, with the hash it read. The app's database role may
@@ -397,10 +408,10 @@ def behind_earlier_checks(
     only measure: a genuine earlier check still names the events it ended at. One query per
     `batch_size` heads."""
     kept: dict[int, tuple[str, dt.datetime, int]] = {}
-    earlier = AuditCheck.objects.filter(head_id__isnull=False, problems=0)
-    for check in earlier.order_by("id").only("ran_at", "by_school"):
+    for check in _kept_checks(school_id).order_by("id").only("ran_at", "by_school"):
         for school, held in _heads_in(check).items():
-            kept[held.head_id] = (held.head_hash, check.ran_at, school)  # the newest check's
+            if school_id is None or school == school_id:
+                kept[held.head_id] = (held.head_hash, check.ran_at, school)  # the newest's
     for held, _ in latest.values():
         kept.pop(held.head_id, None)  # missing_since names it, with the counts
     heads = sorted(kept)
@@ -432,19 +443,22 @@ def behind_earlier_checks(
 # What else a full check asks: entries whose content no longer matches the seal their writing
 # event carries (contacts.records.seals, registered at start-up: this package imports nothing
 # of contacts). Each yields (event id, school id, message).
-_content_checks: list[Callable[[], Iterable[tuple[int, int, str]]]] = []
+ContentCheck = Callable[[int | None], Iterable[tuple[int, int, str]]]
+_content_checks: list[ContentCheck] = []
 
 
-def register_content_check(check: Callable[[], Iterable[tuple[int, int, str]]]) -> None:
+def register_content_check(check: ContentCheck) -> None:
+    """`check(school_id)` yields what is wrong in one school's entries, or every school's for
+    None."""
     if check not in _content_checks:
         _content_checks.append(check)
 
 
-def content_problems() -> list[ChainProblem]:
+def content_problems(school_id: int | None = None) -> list[ChainProblem]:
     return [
-        ChainProblem(event_id, message, school_id=school_id)
+        ChainProblem(event_id, message, school_id=found_in)
         for check in _content_checks
-        for event_id, school_id, message in check()
+        for event_id, found_in, message in check(school_id)
     ]
 
 
@@ -453,17 +467,14 @@ def audit_verify(*, batch_size: int = 2000, school_id: int | None = None) -> lis
     not fit, then what is missing since the last kept check (`missing_since`), then what any
     earlier kept check found that is no longer there (`behind_earlier_checks`), then every
     sealed entry changed since it was written (`content_problems`)."""
-    latest = kept_heads()
+    latest = kept_heads(school_id)
     walk = walk_chain(batch_size, school_id=school_id, since=latest)
-    found = (
+    return (
         walk.problems
         + missing_since(walk)
-        + behind_earlier_checks(latest, batch_size=batch_size)
-        + content_problems()
+        + behind_earlier_checks(latest, school_id=school_id, batch_size=batch_size)
+        + content_problems(school_id)
     )
-    if school_id is None:
-        return found
-    return [problem for problem in found if problem.school_id in (school_id, None)]
 
 
 @dataclass

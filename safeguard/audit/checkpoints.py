@@ -186,6 +186,8 @@ def checkpoint_parse(text: str) -> Checkpoint:
         data = json.loads(text)
     except (ValueError, TypeError) as error:
         raise CheckpointError(f"It is not a checkpoint: not JSON ({error}).") from error
+    except RecursionError as error:  # brackets nested thousands deep
+        raise CheckpointError("It is not a checkpoint: nested too deeply.") from error
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"It is not a Safeguard audit checkpoint (format {FORMAT!r}).")
     unknown = sorted(set(data) - {*_SIGNED, "signature"})
@@ -200,6 +202,10 @@ def checkpoint_parse(text: str) -> Checkpoint:
         raise CheckpointError("Its 'at' is not a date and time.") from error
     if at.tzinfo is None:
         raise CheckpointError("Its 'at' has no time zone.")
+    try:
+        at.astimezone(UTC)
+    except OverflowError as error:  # year 1 or 9999 with an offset
+        raise CheckpointError("Its 'at' is not a date Safeguard could have signed on.") from error
     return Checkpoint(
         school=int(_field(data, "school", int)),  # type: ignore[call-overload]
         school_name=str(_field(data, "school_name", str)),

@@ -75,6 +75,8 @@ class AuditCheckpoint(models.Model):
     report as its fingerprint. Append-only like the events."""
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="audit_checkpoints")
+    # The name it was signed with: the school may be renamed since.
+    school_name = models.CharField(max_length=200)
     event_id = models.BigIntegerField()
     event_hash = models.CharField(max_length=64)
     events = models.PositiveIntegerField()

@@ -283,7 +283,7 @@ def trail_row(
 def as_checkpoint(row: AuditCheckpoint) -> Checkpoint:
     return Checkpoint(
         school=row.school_id,
-        school_name=row.school.name,
+        school_name=row.school_name,
         event=row.event_id,
         hash=row.event_hash,
         events=row.events,
@@ -295,5 +295,5 @@ def as_checkpoint(row: AuditCheckpoint) -> Checkpoint:
 
 def latest_checkpoint(school_id: int) -> Checkpoint | None:
     """The school's newest kept checkpoint, for its audit page and governors' report."""
-    row = AuditCheckpoint.objects.filter(school_id=school_id).select_related("school").first()
+    row = AuditCheckpoint.objects.filter(school_id=school_id).first()
     return None if row is None else as_checkpoint(row)

@@ -21,6 +21,7 @@ from safeguard.audit.chain import (
     GENESIS,
     HASHED,
     ChainProblem,
+    audit_verify,
     behind_earlier_checks,
     by_school_with,
     chain_head,
@@ -173,16 +174,15 @@ def audit_check_run(
     """
     if actor is not None:
         school_id = actor.school_id  # a member of staff checks their own school's chain
-    latest = kept_heads()
+    latest = kept_heads(school_id)
     # Taken before the walk: no row written by a transaction unfinished at this point is relied
     # on, whether or not the walk saw it. Only a walk of every chain counts every block.
     unfinished = unfinished_transactions() if school_id is None else None
     walk = walk_chain(batch_size, school_id=school_id, since=latest)
-    missing = missing_since(walk) + behind_earlier_checks(latest, batch_size=batch_size)
-    content = content_problems() + stored_checkpoint_problems(school_id)
-    if school_id is not None:
-        missing = [p for p in missing if p.school_id in (school_id, None)]
-        content = [p for p in content if p.school_id in (school_id, None)]
+    missing = missing_since(walk) + behind_earlier_checks(
+        latest, school_id=school_id, batch_size=batch_size
+    )
+    content = content_problems(school_id) + stored_checkpoint_problems(school_id)
     problems = walk.problems + missing + content
     with transaction.atomic():
         check = AuditCheck.objects.create(
@@ -217,7 +217,7 @@ def stored_checkpoint_problems(school_id: int | None = None) -> list[ChainProble
     """Each school's latest kept checkpoint (or one school's) held against its chain now: its
     signature, and that the chain still extends it. The copies kept outside are the stronger
     proof (these rows could be removed with the triggers lifted); these catch everything else."""
-    rows = AuditCheckpoint.objects.order_by("school_id", "-id").select_related("school")
+    rows = AuditCheckpoint.objects.order_by("school_id", "-id")
     if school_id is not None:
         rows = rows.filter(school_id=school_id)
     problems, seen = [], set()
@@ -248,7 +248,9 @@ def audit_checkpoint_sign(
     check and the signing are signed unchecked; the next checkpoint's check covers them. The
     head and the count are read under the school's chain lock, so they agree."""
     previous = latest_checkpoint(school.pk)
-    problems = walk_chain(2000, school_id=school.pk).problems
+    # Everything verify_audit would say of the school's chain: its links, what the kept checks
+    # found there, the content seals; then the last checkpoint.
+    problems = audit_verify(school_id=school.pk)
     if previous is not None:
         problems += checkpoint_problems(previous, with_chain=False)
     if problems:
@@ -272,6 +274,7 @@ def audit_checkpoint_sign(
         )
         row = AuditCheckpoint.objects.create(
             school=school,
+            school_name=checkpoint.school_name,
             event_id=checkpoint.event,
             event_hash=checkpoint.hash,
             events=checkpoint.events,

@@ -63,8 +63,10 @@ class BrokenChain(RuntimeError):
     pass
 
 
-def _verify_single_chain(AuditEvent):
-    """The old chain's head (id, hash) and length; BrokenChain at its first fault."""
+def _verify_single_chain(AuditEvent, AuditCheck):
+    """The old chain's head (id, hash) and length; BrokenChain at its first fault, or when it
+    has lost events from its end since the last check that found it intact (as the release
+    before this one would have named them: nothing follows removed newest events)."""
     expected, head_id, count = GENESIS, None, 0
     rows = AuditEvent.objects.order_by("id").values_list("id", *FIELDS, "hash")
     for row in rows.iterator(chunk_size=BATCH):
@@ -76,6 +78,17 @@ def _verify_single_chain(AuditEvent):
                 "to see what was changed or removed, and restore the trail from a backup."
             )
         expected, head_id, count = stored, event_id, count + 1
+    last = AuditCheck.objects.filter(head_id__isnull=False, problems=0).order_by("-id").first()
+    if last is not None:
+        upto = AuditEvent.objects.filter(id__lte=last.head_id)
+        kept = upto.filter(id=last.head_id).values_list("hash", flat=True).first()
+        if kept != last.head_hash or upto.count() != last.events_checked:
+            raise BrokenChain(
+                f"The audit trail no longer holds what the last intact check found (up to event "
+                f"{last.head_id}, {last.events_checked} events), so it is not rechained into "
+                "one chain per school: run `manage.py verify_audit` on the previous release to "
+                "see what is missing, and restore the trail from a backup."
+            )
     return head_id, expected, count
 
 
@@ -93,8 +106,9 @@ def _triggers(schema_editor, *, on):
 
 def rechain(apps, schema_editor):
     AuditEvent = apps.get_model("safeguard", "AuditEvent")
+    AuditCheck = apps.get_model("safeguard", "AuditCheck")
     AuditRechain = apps.get_model("safeguard", "AuditRechain")
-    head_id, head_hash, count = _verify_single_chain(AuditEvent)
+    head_id, head_hash, count = _verify_single_chain(AuditEvent, AuditCheck)
     if head_id is None:
         return  # nothing written yet: every school's chain starts from GENESIS
     _triggers(schema_editor, on=False)

@@ -59,6 +59,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
+                ("school_name", models.CharField(max_length=200)),
                 ("event_id", models.BigIntegerField()),
                 ("event_hash", models.CharField(max_length=64)),
                 ("events", models.PositiveIntegerField()),

@@ -87,7 +87,6 @@ def test_every_page_carries_the_security_headers(client):
     assert response["Referrer-Policy"] == "same-origin"
 
 
-
 def test_behind_a_transaction_pooler_server_side_cursors_are_off():
     read = "from django.conf import settings; print(settings.DATABASES['default']"
     read += "['DISABLE_SERVER_SIDE_CURSORS'])"

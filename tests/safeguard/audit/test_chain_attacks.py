@@ -1,5 +1,5 @@
 """Review of the per-school audit chains and signed checkpoints, as someone at the school or as
-the database's owner. Each xfail test shows a hole still open; the others show what held."""
+the database's owner. Each test is an attempt that must fail."""
 
 import importlib
 import io
@@ -91,7 +91,6 @@ def _rehash(events):
 # --- (b) crafted checkpoints on the page ----------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="deeply nested JSON raises RecursionError: a 500")
 def test_deeply_nested_json_is_refused_beside_the_field(client, key_file, head):
     sign_in(client, head)
     client.raise_request_exception = False
@@ -99,7 +98,6 @@ def test_deeply_nested_json_is_refused_beside_the_field(client, key_file, head):
     assert response.status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="an 'at' near year 1 or 9999 overflows in UTC: a 500")
 def test_a_checkpoint_time_out_of_range_is_refused_beside_the_field(client, key_file, head):
     """The key id is public (/audit/key/), so anyone signed in can reach the signature check."""
     sign_in(client, head)
@@ -168,9 +166,6 @@ def test_another_schools_genuine_checkpoint_tells_nothing_of_its_chain(
     assert not any("safeguard_auditevent" in q["sql"] for q in queries.captured_queries)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a school's 'Check the chain now' reads every school's sealed entries"
-)
 def test_a_schools_own_check_reads_only_its_own_schools_events(school, other_school, head):
     _events(school, 1)
     _events(other_school, 1)
@@ -179,7 +174,9 @@ def test_a_schools_own_check_reads_only_its_own_schools_events(school, other_sch
     reads = [
         q["sql"]
         for q in queries.captured_queries
-        if 'FROM "safeguard_auditevent"' in q["sql"] and q["sql"].lstrip().startswith("SELECT")
+        # A plain SELECT, or on PostgreSQL the server-side cursor a walk opens (DECLARE).
+        if 'FROM "safeguard_auditevent"' in q["sql"]
+        and q["sql"].lstrip().startswith(("SELECT", "DECLARE"))
     ]
     assert reads and all("school_id" in sql.split("WHERE", 1)[-1] for sql in reads), reads
 
@@ -240,11 +237,6 @@ def test_an_event_inserted_below_the_checkpoint_head_is_named(key_file, school, 
     assert _verify_checkpoint(tmp_path, row) != ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="migration 0013 checks the old chain's links only, not the last kept check's head:"
-    " events cut from the end before the upgrade are rechained and then pass",
-)
 def test_the_rechaining_refuses_a_chain_cut_short_since_the_last_kept_check(school, other_school):
     made = sorted([*_events(school, 3), *_events(other_school, 3)], key=lambda e: e.pk)
     allow_audit_tampering(deletes=True)
@@ -275,11 +267,6 @@ def test_the_rechaining_refuses_a_chain_cut_short_since_the_last_kept_check(scho
 # --- (f) signing a chain a kept check says is broken ------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="signing checks the links and the last checkpoint only, not the kept checks: a tail"
-    " cut after the checkpoint and the last verify_audit is signed over",
-)
 def test_a_chain_cut_behind_the_last_kept_check_is_not_signed(key_file, school):
     _events(school, 3)
     _sign(school)
@@ -293,16 +280,12 @@ def test_a_chain_cut_behind_the_last_kept_check_is_not_signed(key_file, school):
         _sign(school)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="signing does not ask the content checks: a record changed in SQL is signed over",
-)
 def test_a_chain_with_a_broken_content_seal_is_not_signed(key_file, school, monkeypatch):
     from safeguard.audit import chain
 
     _events(school, 2)
     broken = [(1, school.pk, "a record has been changed since it was written")]
-    monkeypatch.setattr(chain, "_content_checks", [lambda: broken])
+    monkeypatch.setattr(chain, "_content_checks", [lambda school_id=None: broken])
     assert audit_check_run(actor=None).found
     with pytest.raises(CheckpointRefused):
         _sign(school)
@@ -311,11 +294,6 @@ def test_a_chain_with_a_broken_content_seal_is_not_signed(key_file, school, monk
 # --- the school's name is signed, but read back from the school ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="as_checkpoint takes today's school name: renaming the school breaks every kept "
-    "checkpoint's signature, so the chain check says BROKEN and the report's fingerprint changes",
-)
 def test_renaming_the_school_keeps_its_checkpoints_valid(key_file, school, head):
     _events(school, 3)
     row = _sign(school)
