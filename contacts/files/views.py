@@ -35,11 +35,18 @@ def _declarations(
 ) -> list[tuple[StaffRelative, people_selectors.RelativeActions]]:
     """A file's declared relationships, newest standing first, each with what the reader may
     do with it."""
-    keeps = set(
-        people_selectors.relatives_acknowledgeable_by(request.user).values_list("pk", flat=True)
+    found = list(
+        rows.select_related("staff", "pupil", "acknowledged_by", "ended_by").order_by(
+            F("ended_at").desc(nulls_first=True), "-created_at"
+        )
     )
-    found = rows.select_related("staff", "pupil", "acknowledged_by", "ended_by").order_by(
-        F("ended_at").desc(nulls_first=True), "-created_at"
+    if not found:
+        # Most files have none: nothing to ask about acknowledging.
+        return []
+    keeps = set(
+        people_selectors.relatives_acknowledgeable_by(request.user)
+        .filter(pk__in=[row.pk for row in found])
+        .values_list("pk", flat=True)
     )
     return [(row, people_selectors.relative_actions(request.user, row, keeps)) for row in found]
 
