@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from contacts.people.models import Staff
 from policies.models import Acknowledgement, Policy, PolicySignature, PolicyVersion
@@ -128,7 +128,8 @@ def staff_yet_to_acknowledge(version: PolicyVersion) -> QuerySet[Staff]:
 
 def acknowledgement_counts(school_id: int) -> list[tuple[PolicyVersion, int, int]]:
     """Each version in force that staff must confirm reading, by title: how many active staff
-    have confirmed it and how many have not. Two queries, however many policies there are."""
+    have confirmed it and how many have not. One query, however many policies there are."""
+    staff = Staff.objects.filter(school_id=school_id, is_active=True).order_by()
     current = list(
         PolicyVersion.objects.current()
         .filter(policy__school_id=school_id, policy__requires_acknowledgement=True)
@@ -140,14 +141,16 @@ def acknowledgement_counts(school_id: int) -> list[tuple[PolicyVersion, int, int
                     acknowledgements__staff__is_active=True,
                     acknowledgements__staff__school_id=school_id,
                 ),
-            )
+            ),
+            # The school's active staff, counted with the versions.
+            staff=Subquery(
+                staff.values("school_id").annotate(n=Count("pk")).values("n")[:1],
+                output_field=IntegerField(),
+            ),
         )
         .order_by("policy__title")
     )
-    if not current:
-        return []
-    staff = Staff.objects.filter(school_id=school_id, is_active=True).count()
-    return [(v, v.read, max(staff - v.read, 0)) for v in current]
+    return [(v, v.read, max((v.staff or 0) - v.read, 0)) for v in current]
 
 
 def versions_to_read(user: Staff) -> QuerySet[PolicyVersion]:

@@ -10,10 +10,7 @@ from django.views.decorators.http import require_GET
 from contacts.alerts.selectors import attention_counts, open_alerts_for
 from contacts.patterns.selectors import worth_a_look
 from contacts.people.models import Staff
-from contacts.people.selectors import (
-    relatives_awaiting_acknowledgement_by,
-    relatives_due_for_review_by,
-)
+from contacts.people.selectors import relatives_counts_for
 from contacts.planned.models import ContactRequest
 from contacts.planned.selectors import decision_queue_for
 from contacts.planned.workflow import head_absent
@@ -59,6 +56,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = PolicyVersion.objects.current().filter(policy__school_id=school_id)
     overdue = current.overdue().select_related("policy").order_by("next_review")
     requests = ContactRequest.objects.filter(school_id=school_id)
+    relatives = relatives_counts_for(request.user)
     context = {
         "queue": decision_queue_for(request.user).count(),
         "head_absent": head_absent(school_id),
@@ -67,8 +65,8 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "to_read": versions_to_read(request.user),
         "to_sign": versions_to_sign(request.user),
         "today": timezone.localdate(),
-        "relatives_awaiting": relatives_awaiting_acknowledgement_by(request.user).count(),
-        "declarations_due": relatives_due_for_review_by(request.user).count(),
+        "relatives_awaiting": relatives["awaiting"],
+        "declarations_due": relatives["due"],
         "attention": _attention(request.user),
     }
     if roles.has_role(request.user, roles.SENIOR_LEADERS):

@@ -15,19 +15,25 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import (
     Aggregate,
+    Case,
     CharField,
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguard.core import roles
+from safeguard.core.memo import remember
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -55,8 +61,25 @@ def _per_person(rows: QuerySet, column: str, value: Any) -> Subquery:
     return Subquery(grouped.annotate(value=value).values("value")[:1])
 
 
+def _related_colleagues() -> Subquery:
+    """The colleagues a person declared a relationship with, as `related_colleague_ids` reads
+    them: nearly every page's selectors ask (003 §3)."""
+    from contacts.people.models import ColleagueRelationship
+
+    other = Case(When(first_id=OuterRef("pk"), then=F("second_id")), default=F("first_id"))
+    pairs = (
+        ColleagueRelationship.objects.filter(ended_at__isnull=True)
+        .filter(Q(first_id=OuterRef("pk")) | Q(second_id=OuterRef("pk")))
+        .order_by()
+        .annotate(one=Value(1))
+        .values("one")
+    )
+    return Subquery(pairs.annotate(value=_Joined(Cast(other, CharField()))).values("value")[:1])
+
+
 def staff_for_requests() -> QuerySet[Staff]:
-    """Staff with their school, roles, unread notices and confirmed second factors."""
+    """Staff with their school, roles, unread notices, confirmed second factors and related
+    colleagues."""
     from contacts.notifications.models import Notification
     from contacts.people.models import StaffRole
 
@@ -76,6 +99,7 @@ def staff_for_requests() -> QuerySet[Staff]:
             ),
             totp_on_load=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
             static_on_load=Exists(StaticDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+            colleagues_on_load=_related_colleagues(),
         )
     )
 
@@ -92,4 +116,13 @@ class StaffBackend(ModelBackend):
         # Neither is a field: roles_on_load is annotated above, the cache set here.
         held = {r for r in (user.roles_on_load or "").split(",") if r}  # type: ignore[attr-defined]
         user._roles_cache = frozenset(held) | roles.IMPLICIT  # type: ignore[attr-defined]
+        # Kept for this page view only (safeguard/core/memo.py), as the selectors would read it.
+        from contacts.people.selectors import related_colleague_ids
+
+        loaded = user.colleagues_on_load or ""  # type: ignore[attr-defined]
+        remember(
+            related_colleague_ids,
+            user.pk,
+            value=frozenset(int(pk) for pk in loaded.split(",") if pk),
+        )
         return user

@@ -46,6 +46,14 @@ def per_request(func: Callable[_P, _R]) -> Callable[_P, _R]:
     return wrapper
 
 
+def remember(func: Callable[..., _R], *args: object, value: _R) -> None:
+    """Give a `per_request` function its answer for these arguments, when it was read with
+    something else (the signed-in person, loaded in one query); outside a page view, nothing."""
+    memo = _memo.get()
+    if memo is not None:
+        memo[func.__module__, func.__qualname__, args] = value
+
+
 def memo_per_request(
     get_response: Callable[[HttpRequest], HttpResponseBase],
 ) -> Callable[[HttpRequest], HttpResponseBase]:
