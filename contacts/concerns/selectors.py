@@ -6,6 +6,7 @@ A row outside the user's reach is simply absent from the queryset, so a lookup b
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 from django.db.models import Q, QuerySet
 
@@ -89,7 +90,7 @@ def _conflicted(subject_id: int) -> list[int]:
     return [subject_id, *people_selectors.related_colleague_ids(subject_id)]
 
 
-def route_now(concern: BoundaryConcern, related_to_head: set[int] | None = None) -> str:
+def route_now(concern: BoundaryConcern, related_to_head: AbstractSet[int] | None = None) -> str:
     """The route the concern goes by now (see `routed_to`). `related_to_head`, the school's
     `related_to_a_head_ids`, saves a query per concern where several are read."""
     if related_to_head is None:

@@ -41,7 +41,8 @@ def per_request(func: Callable[_P, _R]) -> Callable[_P, _R]:
         key = (func.__module__, func.__qualname__, args)
         if key not in memo:
             memo[key] = func(*args, **kwargs)
-        return memo[key]  # type: ignore[no-any-return]  # stored by this wrapper for func
+        answer: _R = memo[key]  # stored by this wrapper, for func
+        return answer
 
     return wrapper
 
