@@ -14,8 +14,7 @@ from contacts.people.selectors import relatives_counts_for
 from contacts.planned.models import ContactRequest
 from contacts.planned.selectors import decision_queue_for
 from contacts.planned.workflow import head_absent
-from policies.models import PolicyVersion
-from policies.selectors import acknowledgement_counts, versions_to_read, versions_to_sign
+from policies.selectors import policies_in_force_for, versions_to_sign
 from safeguard.core import roles
 from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import Role, role_required
@@ -53,16 +52,15 @@ def health(request: HttpRequest) -> HttpResponse:
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The school overview for senior leaders, the DSL and the administrator."""
     school_id = request.user.school_id
-    current = PolicyVersion.objects.current().filter(policy__school_id=school_id)
-    overdue = current.overdue().select_related("policy").order_by("next_review")
+    policies = policies_in_force_for(request.user)
     requests = ContactRequest.objects.filter(school_id=school_id)
     relatives = relatives_counts_for(request.user)
     context = {
         "queue": decision_queue_for(request.user).count(),
         "head_absent": head_absent(school_id),
-        "overdue": overdue,
-        "unread": [(v, left) for v, _read, left in acknowledgement_counts(school_id) if left],
-        "to_read": versions_to_read(request.user),
+        "overdue": policies.overdue,
+        "unread": policies.unread,
+        "to_read": policies.to_read,
         "to_sign": versions_to_sign(request.user),
         "today": timezone.localdate(),
         "relatives_awaiting": relatives["awaiting"],
