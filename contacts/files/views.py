@@ -53,11 +53,14 @@ def _declarations(
 
 def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(
-        people_selectors.staff_visible_to(request.user).select_related("line_manager"), pk=pk
+        two_factor.with_two_factor_on_load(
+            people_selectors.staff_visible_to(request.user).select_related("line_manager")
+        ),
+        pk=pk,
     )
     relatives = people_selectors.relatives_visible_to(request.user).filter(staff=staff)
     can_edit = roles.has_role(request.user, roles.PEOPLE_EDITORS)
-    two_factor_on = two_factor.two_factor_enabled(staff)
+    two_factor_on = two_factor.two_factor_enabled_on_load(staff)
     latest_invitation = staff.invitations.first() if can_edit else None
     context = {
         "staff": staff,

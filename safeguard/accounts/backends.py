@@ -77,9 +77,32 @@ def _related_colleagues() -> Subquery:
     return Subquery(pairs.annotate(value=_Joined(Cast(other, CharField()))).values("value")[:1])
 
 
+def _related_to_a_head(side: str, other: str) -> Subquery:
+    """The colleagues on the `other` side of a declared relationship whose `side` is an active
+    headteacher of the person's school, as `related_to_a_head_ids` reads them (003 §3)."""
+    from contacts.people.models import ColleagueRelationship
+
+    pairs = (
+        ColleagueRelationship.objects.filter(
+            ended_at__isnull=True,
+            **{
+                f"{side}__school_id": OuterRef("school_id"),
+                f"{side}__is_active": True,
+                f"{side}__role_assignments__role": roles.Role.HEADTEACHER,
+            },
+        )
+        .order_by()
+        .annotate(one=Value(1))
+        .values("one")
+    )
+    return Subquery(
+        pairs.annotate(value=_Joined(Cast(f"{other}_id", CharField()))).values("value")[:1]
+    )
+
+
 def staff_for_requests() -> QuerySet[Staff]:
-    """Staff with their school, roles, unread notices, confirmed second factors and related
-    colleagues."""
+    """Staff with their school, roles, unread notices, confirmed second factors, related
+    colleagues and the colleagues related to their school's head."""
     from contacts.notifications.models import Notification
     from contacts.people.models import StaffRole
 
@@ -100,6 +123,8 @@ def staff_for_requests() -> QuerySet[Staff]:
             totp_on_load=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
             static_on_load=Exists(StaticDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
             colleagues_on_load=_related_colleagues(),
+            head_first_on_load=_related_to_a_head("first", "second"),
+            head_second_on_load=_related_to_a_head("second", "first"),
         )
     )
 
@@ -116,13 +141,15 @@ class StaffBackend(ModelBackend):
         # Neither is a field: roles_on_load is annotated above, the cache set here.
         held = {r for r in (user.roles_on_load or "").split(",") if r}  # type: ignore[attr-defined]
         user._roles_cache = frozenset(held) | roles.IMPLICIT  # type: ignore[attr-defined]
-        # Kept for this page view only (safeguard/core/memo.py), as the selectors would read it.
-        from contacts.people.selectors import related_colleague_ids
+        # Kept for this page view only (safeguard/core/memo.py), as the selectors would read them.
+        from contacts.people.selectors import related_colleague_ids, related_to_a_head_ids
 
-        loaded = user.colleagues_on_load or ""  # type: ignore[attr-defined]
-        remember(
-            related_colleague_ids,
-            user.pk,
-            value=frozenset(int(pk) for pk in loaded.split(",") if pk),
-        )
+        remember(related_colleague_ids, user.pk, value=_ids(user.colleagues_on_load))  # type: ignore[attr-defined]
+        related_to_head = _ids(user.head_first_on_load) | _ids(user.head_second_on_load)  # type: ignore[attr-defined]
+        remember(related_to_a_head_ids, user.school_id, value=related_to_head)
         return user
+
+
+def _ids(joined: str | None) -> frozenset[int]:
+    """Ids joined with commas (`_Joined`), or None for none."""
+    return frozenset(int(pk) for pk in (joined or "").split(",") if pk)
