@@ -2,9 +2,12 @@
 
 Every page names the signed-in person's school, checks their roles for the navigation and the
 view, counts their unread notices, and (for whoever has not passed a second factor this session)
-asks whether they have one. One query answers all of it at the start of the request, instead of
-five. Each answer is kept only for the request; a change made during it (roles given, say) drops
-what it changes, and anything that reads after a change (a page after a redirect) loads afresh.
+asks whether they have one. Most pages' selectors also ask which colleagues the person declared
+a relationship with, and who declared one with their school's head (003 §3). One query answers
+all of it at the start of the request, instead of eight. Each answer is kept only for the
+request; a change made during it (roles given, say) drops what it changes, and anything that
+reads after a change (a page after a redirect) loads afresh. The two lists of colleagues are
+used only by a GET or HEAD (safeguard/core/memo.py): a posted form reads them afresh.
 """
 
 from __future__ import annotations
