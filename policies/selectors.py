@@ -3,10 +3,12 @@ may do with a version now."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from contacts.people.models import Staff
 from policies.models import Acknowledgement, Policy, PolicySignature, PolicyVersion
@@ -128,7 +130,8 @@ def staff_yet_to_acknowledge(version: PolicyVersion) -> QuerySet[Staff]:
 
 def acknowledgement_counts(school_id: int) -> list[tuple[PolicyVersion, int, int]]:
     """Each version in force that staff must confirm reading, by title: how many active staff
-    have confirmed it and how many have not. Two queries, however many policies there are."""
+    have confirmed it and how many have not. One query, however many policies there are."""
+    staff = Staff.objects.filter(school_id=school_id, is_active=True).order_by()
     current = list(
         PolicyVersion.objects.current()
         .filter(policy__school_id=school_id, policy__requires_acknowledgement=True)
@@ -140,14 +143,63 @@ def acknowledgement_counts(school_id: int) -> list[tuple[PolicyVersion, int, int
                     acknowledgements__staff__is_active=True,
                     acknowledgements__staff__school_id=school_id,
                 ),
-            )
+            ),
+            # The school's active staff, counted with the versions.
+            staff=Subquery(
+                staff.values("school_id").annotate(n=Count("pk")).values("n")[:1],
+                output_field=IntegerField(),
+            ),
         )
         .order_by("policy__title")
     )
-    if not current:
-        return []
-    staff = Staff.objects.filter(school_id=school_id, is_active=True).count()
-    return [(v, v.read, max(staff - v.read, 0)) for v in current]
+    return [(v, v.read, max((v.staff or 0) - v.read, 0)) for v in current]
+
+
+@dataclass(frozen=True)
+class PoliciesInForce:
+    """The dashboard's view of the versions in force, all read in one query."""
+
+    overdue: list[PolicyVersion]  # past their review date, the longest overdue first
+    unread: list[
+        tuple[PolicyVersion, int]
+    ]  # to be confirmed read, with how many have not, by title
+    to_read: list[PolicyVersion]  # the user is asked to read and has not, by title
+
+
+def policies_in_force_for(user: Staff, on: dt.date | None = None) -> PoliciesInForce:
+    """What `PolicyVersion.objects.overdue()`, `acknowledgement_counts` and `versions_to_read`
+    say about the user's school, from one query: a school has a few dozen policies."""
+    school_id = user.school_id
+    staff = Staff.objects.filter(school_id=school_id, is_active=True).order_by()
+    rows = list(
+        PolicyVersion.objects.current()
+        .filter(policy__school_id=school_id)
+        .select_related("policy")
+        .annotate(
+            read=Count(
+                "acknowledgements",
+                filter=Q(
+                    acknowledgements__staff__is_active=True,
+                    acknowledgements__staff__school_id=school_id,
+                ),
+            ),
+            staff=Subquery(
+                staff.values("school_id").annotate(n=Count("pk")).values("n")[:1],
+                output_field=IntegerField(),
+            ),
+            mine=Exists(Acknowledgement.objects.filter(version=OuterRef("pk"), staff_id=user.pk)),
+        )
+        .order_by("policy__title", "policy_id")
+    )
+    today = on or timezone.localdate()
+    asked = [v for v in rows if v.policy.requires_acknowledgement]
+    return PoliciesInForce(
+        overdue=sorted(
+            (v for v in rows if v.next_review < today), key=lambda v: (v.next_review, v.pk)
+        ),
+        unread=[(v, left) for v in asked if (left := max((v.staff or 0) - v.read, 0))],
+        to_read=[v for v in asked if not v.mine] if roles.roles_of(user) else [],
+    )
 
 
 def versions_to_read(user: Staff) -> QuerySet[PolicyVersion]:

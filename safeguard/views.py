@@ -10,15 +10,11 @@ from django.views.decorators.http import require_GET
 from contacts.alerts.selectors import attention_counts, open_alerts_for
 from contacts.patterns.selectors import worth_a_look
 from contacts.people.models import Staff
-from contacts.people.selectors import (
-    relatives_awaiting_acknowledgement_by,
-    relatives_due_for_review_by,
-)
+from contacts.people.selectors import relatives_counts_for
 from contacts.planned.models import ContactRequest
 from contacts.planned.selectors import decision_queue_for
 from contacts.planned.workflow import head_absent
-from policies.models import PolicyVersion
-from policies.selectors import acknowledgement_counts, versions_to_read, versions_to_sign
+from policies.selectors import policies_in_force_for, versions_to_sign
 from safeguard.core import roles
 from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import Role, role_required
@@ -56,19 +52,19 @@ def health(request: HttpRequest) -> HttpResponse:
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The school overview for senior leaders, the DSL and the administrator."""
     school_id = request.user.school_id
-    current = PolicyVersion.objects.current().filter(policy__school_id=school_id)
-    overdue = current.overdue().select_related("policy").order_by("next_review")
+    policies = policies_in_force_for(request.user)
     requests = ContactRequest.objects.filter(school_id=school_id)
+    relatives = relatives_counts_for(request.user)
     context = {
         "queue": decision_queue_for(request.user).count(),
         "head_absent": head_absent(school_id),
-        "overdue": overdue,
-        "unread": [(v, left) for v, _read, left in acknowledgement_counts(school_id) if left],
-        "to_read": versions_to_read(request.user),
+        "overdue": policies.overdue,
+        "unread": policies.unread,
+        "to_read": policies.to_read,
         "to_sign": versions_to_sign(request.user),
         "today": timezone.localdate(),
-        "relatives_awaiting": relatives_awaiting_acknowledgement_by(request.user).count(),
-        "declarations_due": relatives_due_for_review_by(request.user).count(),
+        "relatives_awaiting": relatives["awaiting"],
+        "declarations_due": relatives["due"],
         "attention": _attention(request.user),
     }
     if roles.has_role(request.user, roles.SENIOR_LEADERS):

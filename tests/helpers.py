@@ -125,3 +125,22 @@ def allow_audit_tampering(*, deletes: bool = False) -> None:
             )
         else:  # pragma: no cover
             raise AssertionError(f"No way to lift the audit triggers on {connection.vendor}")
+
+
+# Transaction control, which the benchmark does not count as a query (docs/performance.md).
+_TRANSACTION_WORDS = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
+
+
+def page_queries(client, url: str, data=None) -> list[str]:
+    """The queries one page view runs, as the benchmark counts them: BEGIN, COMMIT and
+    savepoints left out. The page must answer 200."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, data)
+    assert response.status_code == 200, url
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].split(None, 1)[0].upper() not in _TRANSACTION_WORDS
+    ]

@@ -6,6 +6,7 @@ A row outside the user's reach is simply absent from the queryset, so a lookup b
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 from django.db.models import Q, QuerySet
 
@@ -89,7 +90,7 @@ def _conflicted(subject_id: int) -> list[int]:
     return [subject_id, *people_selectors.related_colleague_ids(subject_id)]
 
 
-def route_now(concern: BoundaryConcern, related_to_head: set[int] | None = None) -> str:
+def route_now(concern: BoundaryConcern, related_to_head: AbstractSet[int] | None = None) -> str:
     """The route the concern goes by now (see `routed_to`). `related_to_head`, the school's
     `related_to_a_head_ids`, saves a query per concern where several are read."""
     if related_to_head is None:
@@ -140,8 +141,18 @@ def is_case_manager(user: Staff, concern: BoundaryConcern) -> bool:
 def concerns_managed_about(user: Staff, subject: Staff) -> list[BoundaryConcern]:
     """The concerns about one person that the user manages as case manager, so patterns show
     on the person's file and on the page of every concern about them."""
-    rows = concerns_visible_to(user).filter(subject=subject).select_related("reporter")
-    return [concern for concern in rows if is_case_manager(user, concern)]
+    rows = list(concerns_visible_to(user).filter(subject=subject).select_related("reporter"))
+    if not rows:
+        return []
+    # Who manages a concern about this one subject depends only on its route now and whether
+    # it is whistleblowing: asked once for each, not once per concern.
+    related_to_head = people_selectors.related_to_a_head_ids(subject.school_id)
+    manages: dict[tuple[bool, str], bool] = {}
+    for concern in rows:
+        key = (concern.whistleblowing, route_now(concern, related_to_head))
+        if key not in manages:
+            manages[key] = is_case_manager(user, concern)
+    return [c for c in rows if manages[c.whistleblowing, route_now(c, related_to_head)]]
 
 
 def lado_visible_to(user: Staff) -> QuerySet[LadoReferral]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from contacts.people.models import Pupil, Staff
 from contacts.planned.models import ContactRequest, PlanReview
@@ -78,18 +78,20 @@ def _file_load(user: Staff, references: list[tuple[str, int, object]]) -> list[d
     items: dict[tuple[str, int], Any] = {}
     rows: QuerySet[Any]
     if wanted["request"]:
-        rows = (
+        requests = list(
             ContactRequest.objects.filter(pk__in=wanted["request"])
             .select_related("requester", "decided_by")
-            # A plan's sessions and reviews are on the file with it: two queries for the page.
-            .prefetch_related(
-                "pupils",
-                "plan_sessions",
-                Prefetch("plan_reviews", PlanReview.objects.select_related("reviewed_by")),
-            )
+            .prefetch_related("pupils")
             .annotate(note_count=Count("notes"))
         )
-        items |= {("request", item.pk): item for item in rows}
+        # A plan's sessions and reviews are on the file with it: two queries for the page, and
+        # none for a page without a plan (most of them).
+        prefetch_related_objects(
+            [item for item in requests if item.has_plan],
+            "plan_sessions",
+            Prefetch("plan_reviews", PlanReview.objects.select_related("reviewed_by")),
+        )
+        items |= {("request", item.pk): item for item in requests}
     if wanted["record"]:
         rows = (
             ContactRecord.objects.filter(pk__in=wanted["record"])

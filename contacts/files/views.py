@@ -35,22 +35,32 @@ def _declarations(
 ) -> list[tuple[StaffRelative, people_selectors.RelativeActions]]:
     """A file's declared relationships, newest standing first, each with what the reader may
     do with it."""
-    keeps = set(
-        people_selectors.relatives_acknowledgeable_by(request.user).values_list("pk", flat=True)
+    found = list(
+        rows.select_related("staff", "pupil", "acknowledged_by", "ended_by").order_by(
+            F("ended_at").desc(nulls_first=True), "-created_at"
+        )
     )
-    found = rows.select_related("staff", "pupil", "acknowledged_by", "ended_by").order_by(
-        F("ended_at").desc(nulls_first=True), "-created_at"
+    if not found:
+        # Most files have none: nothing to ask about acknowledging.
+        return []
+    keeps = set(
+        people_selectors.relatives_acknowledgeable_by(request.user)
+        .filter(pk__in=[row.pk for row in found])
+        .values_list("pk", flat=True)
     )
     return [(row, people_selectors.relative_actions(request.user, row, keeps)) for row in found]
 
 
 def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(
-        people_selectors.staff_visible_to(request.user).select_related("line_manager"), pk=pk
+        two_factor.with_two_factor_on_load(
+            people_selectors.staff_visible_to(request.user).select_related("line_manager")
+        ),
+        pk=pk,
     )
     relatives = people_selectors.relatives_visible_to(request.user).filter(staff=staff)
     can_edit = roles.has_role(request.user, roles.PEOPLE_EDITORS)
-    two_factor_on = two_factor.two_factor_enabled(staff)
+    two_factor_on = two_factor.two_factor_enabled_on_load(staff)
     latest_invitation = staff.invitations.first() if can_edit else None
     context = {
         "staff": staff,

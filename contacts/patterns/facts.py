@@ -121,9 +121,10 @@ def _requests(reader: Staff, adults: Any) -> list[Fact]:
             "route",
         )  # fmt: skip
     )
-    pupils = _pupils(ContactRequest.pupils.through, "contactrequest", rows)
+    found = list(rows)
+    pupils = _pupils(ContactRequest.pupils.through, "contactrequest", rows) if found else {}
     facts = []
-    for request in rows:
+    for request in found:
         readable = can_read_request(reader, request)
         facts.append(
             Fact(
@@ -160,9 +161,10 @@ def _records(reader: Staff, adults: Any) -> list[Fact]:
             "route",
         )  # fmt: skip
     )
-    pupils = _pupils(ContactRecord.pupils.through, "contactrecord", rows)
+    found = list(rows)
+    pupils = _pupils(ContactRecord.pupils.through, "contactrecord", rows) if found else {}
     facts = []
-    for record in rows:
+    for record in found:
         readable = can_read_record(reader, record)
         facts.append(
             Fact(
@@ -186,18 +188,31 @@ def _concerns(reader: Staff, adults: Any) -> list[Fact]:
     """A concern's pupils are those of the record or request it is about: a concern names no
     pupil of its own."""
     rows = concerns_visible_to(reader).filter(subject_id__in=adults)
-    linked = rows.values_list(
-        "pk", "subject_id", "occurred_on", "related_record_id", "related_request_id"
+    linked = list(
+        rows.values_list(
+            "pk", "subject_id", "occurred_on", "related_record_id", "related_request_id"
+        )
     )
-    of_records = _pupils(
-        ContactRecord.pupils.through,
-        "contactrecord",
-        ContactRecord.objects.filter(pk__in=rows.values("related_record_id")),
+    # Concerns are few: their records' and requests' pupils are read only if any is linked.
+    record_ids = {row[3] for row in linked if row[3] is not None}
+    request_ids = {row[4] for row in linked if row[4] is not None}
+    of_records = (
+        _pupils(
+            ContactRecord.pupils.through,
+            "contactrecord",
+            ContactRecord.objects.filter(pk__in=record_ids),
+        )
+        if record_ids
+        else {}
     )
-    of_requests = _pupils(
-        ContactRequest.pupils.through,
-        "contactrequest",
-        ContactRequest.objects.filter(pk__in=rows.values("related_request_id")),
+    of_requests = (
+        _pupils(
+            ContactRequest.pupils.through,
+            "contactrequest",
+            ContactRequest.objects.filter(pk__in=request_ids),
+        )
+        if request_ids
+        else {}
     )
     facts = []
     for pk, subject_id, occurred_on, record_id, request_id in linked:

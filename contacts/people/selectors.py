@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from contacts.people.models import (
@@ -24,6 +24,7 @@ from contacts.people.models import (
     StaffRole,
 )
 from safeguard.core import roles
+from safeguard.core.memo import per_request
 from safeguard.core.models import School
 from safeguard.core.roles import Role
 
@@ -159,6 +160,22 @@ def relatives_due_for_review_by(user: Staff, on: dt.date | None = None) -> Query
     )
 
 
+def relatives_counts_for(user: Staff) -> dict[str, int]:
+    """How many declarations await this person's acknowledgement (`awaiting`) and how many are
+    due for their yearly review (`due`): the dashboard's two counts, in one query."""
+    return relatives_acknowledgeable_by(user).aggregate(
+        awaiting=Count("pk", filter=Q(acknowledged_at__isnull=True, ended_at__isnull=True)),
+        due=Count(
+            "pk",
+            filter=Q(
+                acknowledged_at__isnull=False,
+                ended_at__isnull=True,
+                review_due__lte=timezone.localdate(),
+            ),
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class RelativeActions:
     """What a person may do with one declaration now: flags for the pages and the services."""
@@ -187,37 +204,48 @@ def relative_actions(
     )
 
 
-def related_colleague_ids(staff_id: int) -> set[int]:
-    """The colleagues this member of staff has a declared relationship with (003 §3)."""
+@per_request
+def related_colleague_ids(staff_id: int) -> frozenset[int]:
+    """The colleagues this member of staff has a declared relationship with (003 §3). Asked by
+    most selectors a page uses: answered once per page view."""
     rows = ColleagueRelationship.objects.filter(ended_at__isnull=True).filter(
         Q(first_id=staff_id) | Q(second_id=staff_id)
     )
-    return {
+    return frozenset(
         other
         for pair in rows.values_list("first_id", "second_id")
         for other in pair
         if other != staff_id
-    }
-
-
-def related_to_a_head_ids(school_id: int) -> set[int]:
-    """The staff of a school who declared a relationship with its (active) headteacher: what
-    concerns them goes to the chair of governors (003 §3)."""
-    heads = set(
-        StaffRole.objects.filter(
-            role=Role.HEADTEACHER, staff__school_id=school_id, staff__is_active=True
-        ).values_list("staff_id", flat=True)
     )
-    rows = ColleagueRelationship.objects.filter(ended_at__isnull=True).filter(
-        Q(first_id__in=heads) | Q(second_id__in=heads)
+
+
+@per_request
+def related_to_a_head_ids(school_id: int) -> frozenset[int]:
+    """The staff of a school who declared a relationship with its (active) headteacher: what
+    concerns them goes to the chair of governors (003 §3). Answered once per page view."""
+    # One query: the pairs with a head in them, each side marked whether it is a head.
+    heads = StaffRole.objects.filter(
+        role=Role.HEADTEACHER, staff__school_id=school_id, staff__is_active=True
+    )
+    rows = (
+        ColleagueRelationship.objects.filter(ended_at__isnull=True)
+        .filter(
+            Q(first_id__in=heads.values("staff_id")) | Q(second_id__in=heads.values("staff_id"))
+        )
+        .annotate(
+            first_is_head=Exists(heads.filter(staff_id=OuterRef("first_id"))),
+            second_is_head=Exists(heads.filter(staff_id=OuterRef("second_id"))),
+        )
     )
     related: set[int] = set()
-    for first, second in rows.values_list("first_id", "second_id"):
-        if first in heads:
+    for first, second, first_is_head, second_is_head in rows.values_list(
+        "first_id", "second_id", "first_is_head", "second_is_head"
+    ):
+        if first_is_head:
             related.add(second)
-        if second in heads:
+        if second_is_head:
             related.add(first)
-    return related
+    return frozenset(related)
 
 
 def may_end_colleague_relationship(user: Staff, pair: ColleagueRelationship) -> bool:

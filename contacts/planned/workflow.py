@@ -20,6 +20,7 @@ from contacts.people import selectors as people_selectors
 from contacts.people.models import Staff, StaffRole
 from contacts.planned.models import ContactRequest, HeadAbsence, Route
 from safeguard.core import roles
+from safeguard.core.memo import per_request
 from safeguard.core.models import School
 from safeguard.core.roles import Role
 
@@ -34,8 +35,13 @@ _CAPACITY: dict[str, str] = {
 
 
 def head_absent(school: School | int, on: dt.date | None = None) -> bool:
-    on = on or timezone.localdate()
     school_id = school if isinstance(school, int) else school.pk
+    return _head_absent_on(school_id, on or timezone.localdate())
+
+
+@per_request
+def _head_absent_on(school_id: int, on: dt.date) -> bool:
+    """Asked by the queue, the menu's counts and each request's deciders: once per page view."""
     return HeadAbsence.objects.filter(
         school_id=school_id, starts_on__lte=on, ends_on__gte=on
     ).exists()

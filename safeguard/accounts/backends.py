@@ -2,9 +2,12 @@
 
 Every page names the signed-in person's school, checks their roles for the navigation and the
 view, counts their unread notices, and (for whoever has not passed a second factor this session)
-asks whether they have one. One query answers all of it at the start of the request, instead of
-five. Each answer is kept only for the request; a change made during it (roles given, say) drops
-what it changes, and anything that reads after a change (a page after a redirect) loads afresh.
+asks whether they have one. Most pages' selectors also ask which colleagues the person declared
+a relationship with, and who declared one with their school's head (003 §3). One query answers
+all of it at the start of the request, instead of eight. Each answer is kept only for the
+request; a change made during it (roles given, say) drops what it changes, and anything that
+reads after a change (a page after a redirect) loads afresh. The two lists of colleagues are
+used only by a GET or HEAD (safeguard/core/memo.py): a posted form reads them afresh.
 """
 
 from __future__ import annotations
@@ -15,19 +18,25 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import (
     Aggregate,
+    Case,
     CharField,
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguard.core import roles
+from safeguard.core.memo import remember
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -55,8 +64,48 @@ def _per_person(rows: QuerySet, column: str, value: Any) -> Subquery:
     return Subquery(grouped.annotate(value=value).values("value")[:1])
 
 
+def _related_colleagues() -> Subquery:
+    """The colleagues a person declared a relationship with, as `related_colleague_ids` reads
+    them: nearly every page's selectors ask (003 §3)."""
+    from contacts.people.models import ColleagueRelationship
+
+    other = Case(When(first_id=OuterRef("pk"), then=F("second_id")), default=F("first_id"))
+    pairs = (
+        ColleagueRelationship.objects.filter(ended_at__isnull=True)
+        .filter(Q(first_id=OuterRef("pk")) | Q(second_id=OuterRef("pk")))
+        .order_by()
+        .annotate(one=Value(1))
+        .values("one")
+    )
+    return Subquery(pairs.annotate(value=_Joined(Cast(other, CharField()))).values("value")[:1])
+
+
+def _related_to_a_head(side: str, other: str) -> Subquery:
+    """The colleagues on the `other` side of a declared relationship whose `side` is an active
+    headteacher of the person's school, as `related_to_a_head_ids` reads them (003 §3)."""
+    from contacts.people.models import ColleagueRelationship
+
+    pairs = (
+        ColleagueRelationship.objects.filter(
+            ended_at__isnull=True,
+            **{
+                f"{side}__school_id": OuterRef("school_id"),
+                f"{side}__is_active": True,
+                f"{side}__role_assignments__role": roles.Role.HEADTEACHER,
+            },
+        )
+        .order_by()
+        .annotate(one=Value(1))
+        .values("one")
+    )
+    return Subquery(
+        pairs.annotate(value=_Joined(Cast(f"{other}_id", CharField()))).values("value")[:1]
+    )
+
+
 def staff_for_requests() -> QuerySet[Staff]:
-    """Staff with their school, roles, unread notices and confirmed second factors."""
+    """Staff with their school, roles, unread notices, confirmed second factors, related
+    colleagues and the colleagues related to their school's head."""
     from contacts.notifications.models import Notification
     from contacts.people.models import StaffRole
 
@@ -76,6 +125,9 @@ def staff_for_requests() -> QuerySet[Staff]:
             ),
             totp_on_load=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
             static_on_load=Exists(StaticDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+            colleagues_on_load=_related_colleagues(),
+            head_first_on_load=_related_to_a_head("first", "second"),
+            head_second_on_load=_related_to_a_head("second", "first"),
         )
     )
 
@@ -92,4 +144,15 @@ class StaffBackend(ModelBackend):
         # Neither is a field: roles_on_load is annotated above, the cache set here.
         held = {r for r in (user.roles_on_load or "").split(",") if r}  # type: ignore[attr-defined]
         user._roles_cache = frozenset(held) | roles.IMPLICIT  # type: ignore[attr-defined]
+        # Kept for this page view only (safeguard/core/memo.py), as the selectors would read them.
+        from contacts.people.selectors import related_colleague_ids, related_to_a_head_ids
+
+        remember(related_colleague_ids, user.pk, value=_ids(user.colleagues_on_load))  # type: ignore[attr-defined]
+        related_to_head = _ids(user.head_first_on_load) | _ids(user.head_second_on_load)  # type: ignore[attr-defined]
+        remember(related_to_a_head_ids, user.school_id, value=related_to_head)
         return user
+
+
+def _ids(joined: str | None) -> frozenset[int]:
+    """Ids joined with commas (`_Joined`), or None for none."""
+    return frozenset(int(pk) for pk in (joined or "").split(",") if pk)

@@ -9,8 +9,9 @@ from django.utils import timezone
 from safeguard.audit.models import AuditEvent
 from safeguard.core.roles import Role
 from tests.conftest import _person
+from tests.factories_pages import add_busy_rows
 from tests.factories_records import make_disclosure, make_family_record, make_record
-from tests.helpers import field_error, sign_in, text
+from tests.helpers import field_error, page_queries, sign_in, text
 
 
 def test_every_member_of_staff_can_record_a_disclosure_from_the_menu(client, teacher):
@@ -118,3 +119,20 @@ def test_a_deputy_dsl_reads_child_protection_disclosures(client, school, teacher
     sign_in(client, deputy_dsl)
     assert client.get(reverse("disclosure_detail", args=[disclosure.pk])).status_code == 200
     assert client.get(reverse("disclosure_detail", args=[personal.pk])).status_code == 404
+
+
+def test_the_attention_queue_costs_at_most_ten_queries_however_long(
+    client, head, dsl, teacher, colleague, pupil
+):
+    for round_ in (0, 1):
+        add_busy_rows(
+            pupil=pupil, requesters=[teacher, colleague], head=head, dsl=dsl, round_=round_
+        )
+    sign_in(client, dsl)
+    url = reverse("attention_queue")
+    client.get(url)
+    few = len(page_queries(client, url))
+    add_busy_rows(pupil=pupil, requesters=[teacher, colleague], head=head, dsl=dsl, round_=2)
+    many = len(page_queries(client, url))
+    assert many == few
+    assert many <= 10

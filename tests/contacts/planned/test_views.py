@@ -19,8 +19,9 @@ from contacts.planned import services
 from contacts.planned.models import ContactRequest, NoteKind, RequestNote, Status
 from safeguard.audit.models import AuditEvent
 from tests.factories import PupilFactory, StaffRelativeFactory
+from tests.factories_pages import add_busy_rows
 from tests.factories_requests import future, make_request
-from tests.helpers import field_error, find_pupils, options, sign_in, text
+from tests.helpers import field_error, find_pupils, options, page_queries, sign_in, text
 
 REQUEST_MODELS = (ContactRequest, RequestNote, AuditEvent)
 
@@ -922,3 +923,61 @@ def test_a_request_treats_a_declared_relative_as_any_pupil_until_acknowledged(
         response
     )
     assert field_error(response, "exemption") == ""
+
+
+# --- what the daily pages cost (docs/performance.md, "Benchmark": at most 10 queries) ---------
+
+
+def _busy_queries(client, url, *, pupil, teacher, colleague, head, dsl) -> tuple[int, int]:
+    """Queries of the page with two rounds of busy rows, and again with a third."""
+    for round_ in (0, 1):
+        add_busy_rows(
+            pupil=pupil, requesters=[teacher, colleague], head=head, dsl=dsl, round_=round_
+        )
+    client.get(url)
+    few = len(page_queries(client, url))
+    add_busy_rows(pupil=pupil, requesters=[teacher, colleague], head=head, dsl=dsl, round_=2)
+    return few, len(page_queries(client, url))
+
+
+@pytest.mark.parametrize(
+    ("persona", "url_name"),
+    [
+        ("head", "decision_queue"),
+        ("chair", "decision_queue"),
+        ("teacher", "my_requests"),
+        ("line_manager", "monitoring_queue"),
+        ("head", "request_new"),
+    ],
+)
+def test_a_list_costs_at_most_ten_queries_however_long(
+    persona, url_name, request, client, pupil, teacher, colleague, head, chair, dsl
+):
+    sign_in(client, request.getfixturevalue(persona))
+    few, many = _busy_queries(
+        client,
+        reverse(url_name),
+        pupil=pupil,
+        teacher=teacher,
+        colleague=colleague,
+        head=head,
+        dsl=dsl,
+    )
+    assert many == few
+    assert many <= 10
+
+
+def test_a_requests_page_costs_at_most_ten_queries(
+    client, pupil, teacher, colleague, head, chair, dsl
+):
+    item = make_request(teacher, [pupil, PupilFactory(school=pupil.school)])
+    for text_ in ("Which room?", "And who else?"):
+        services.request_note_add(actor=head, contact_request=item, text=text_)
+    sign_in(client, head)
+    url = reverse("request_detail", args=[item.pk])
+    few, many = _busy_queries(
+        client, url, pupil=pupil, teacher=teacher, colleague=colleague, head=head, dsl=dsl
+    )
+    services.request_note_add(actor=head, contact_request=item, text="One more.")
+    assert many == few == len(page_queries(client, url))
+    assert many <= 10

@@ -4,14 +4,21 @@ asks of them (school, roles, unread notices, second factors), and the pages use 
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from contacts.notifications import services
+from contacts.people import selectors
+from contacts.people.services import colleague_relationship_declare, colleague_relationship_end
 from safeguard.accounts.backends import StaffBackend
 from safeguard.accounts.services import two_factor_enabled_on_load
 from safeguard.core import roles
+from safeguard.core.memo import memo_per_request
 from safeguard.core.roles import Role
 from tests.helpers import sign_in, text
 
@@ -95,3 +102,46 @@ def test_the_second_factor_loaded_still_sends_its_owner_to_the_code_page(client,
     response = client.get(reverse("my_requests"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("two_factor_verify"))
+
+
+def test_the_related_colleagues_loaded_are_those_the_selectors_read(
+    head, deputy, teacher, colleague, line_manager, admin
+):
+    colleague_relationship_declare(actor=teacher, staff=teacher, colleague=head, kind="partner")
+    colleague_relationship_declare(actor=admin, staff=deputy, colleague=head, kind="relative")
+    colleague_relationship_declare(
+        actor=admin, staff=teacher, colleague=colleague, kind="close_friend"
+    )
+    ended = colleague_relationship_declare(
+        actor=admin, staff=line_manager, colleague=head, kind="close_friend"
+    )
+    colleague_relationship_end(actor=admin, relationship=ended)
+    for person in (head, deputy, teacher, colleague, line_manager):
+        fresh = (
+            selectors.related_colleague_ids(person.pk),
+            selectors.related_to_a_head_ids(person.school_id),
+        )
+        assert fresh[1] == {teacher.pk, deputy.pk}
+
+        def page(request, person=person, fresh=fresh):
+            loaded = _loaded(person)
+            with CaptureQueriesContext(connection) as asked:
+                answers = (
+                    selectors.related_colleague_ids(loaded.pk),
+                    selectors.related_to_a_head_ids(loaded.school_id),
+                )
+            assert answers == fresh
+            assert len(asked) == 0  # loaded with the person
+            return HttpResponse()
+
+        memo_per_request(page)(RequestFactory().get("/"))
+
+
+def test_a_page_asks_nothing_more_about_related_colleagues(client, head, teacher):
+    colleague_relationship_declare(actor=teacher, staff=teacher, colleague=head, kind="partner")
+    sign_in(client, head)
+    page = client.get(reverse("decision_queue"))
+    assert page.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("decision_queue"))
+    assert not [q for q in queries if "contacts_colleaguerelationship" in q["sql"].split("FROM")[1]]
