@@ -62,6 +62,10 @@ def key(kind: EntryKind, pk: int | None) -> str:
     return f"{kind}:{pk}"
 
 
+def _midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
 def _midday(day: dt.date) -> dt.datetime:
     """A date-only entry (a concern's date) sorts at midday on its day."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
@@ -104,10 +108,12 @@ def _record_details(record: ContactRecord) -> frozenset[Detail]:
     return frozenset(details)
 
 
-def _requests(reader: Staff, adults: Any) -> list[Fact]:
+def _requests(reader: Staff, adults: Any, since: dt.date | None) -> list[Fact]:
+    rows = requests_visible_to(reader).filter(requester_id__in=adults)
+    if since is not None:
+        rows = rows.filter(starts_at__gte=_midnight(since))
     rows = (
-        requests_visible_to(reader)
-        .filter(requester_id__in=adults)
+        rows
         .only(
             "pk",
             "school_id",
@@ -144,10 +150,12 @@ def _requests(reader: Staff, adults: Any) -> list[Fact]:
     return facts
 
 
-def _records(reader: Staff, adults: Any) -> list[Fact]:
+def _records(reader: Staff, adults: Any, since: dt.date | None) -> list[Fact]:
+    rows = records_visible_to(reader).filter(author_id__in=adults)
+    if since is not None:
+        rows = rows.filter(occurred_at__gte=_midnight(since))
     rows = (
-        records_visible_to(reader)
-        .filter(author_id__in=adults)
+        rows
         .only(
             "pk",
             "school_id",
@@ -276,18 +284,24 @@ def _lado(reader: Staff, adults: Any) -> list[Fact]:
 
 
 def gather(
-    reader: Staff, adults: Iterable[int] | QuerySet, *, every_kind: bool = True
+    reader: Staff,
+    adults: Iterable[int] | QuerySet,
+    *,
+    every_kind: bool = True,
+    contact_since: dt.date | None = None,
 ) -> dict[int, list[Fact]]:
     """{adult id: [Fact, ...]} for the adults given (ids, or a queryset of ids), of what the
     reader's selectors let them see. Only the kinds the rules read unless `every_kind`
-    (disclosures and LADO consultations are on the chronology; no rule counts them)."""
-    gatherers = [_requests, _records, _concerns]
-    if every_kind:
-        gatherers += [_disclosures, _lado]
+    (disclosures and LADO consultations are on the chronology; no rule counts them). With
+    `contact_since`, requests and records dated before it are left out (every concern is
+    read: they are few, and contact after an old concern still counts)."""
     found: dict[int, list[Fact]] = defaultdict(list)
-    for gatherer in gatherers:
-        for fact in gatherer(reader, adults):
-            found[fact.adult_id].append(fact)
+    facts = [*_requests(reader, adults, contact_since), *_records(reader, adults, contact_since)]
+    facts += _concerns(reader, adults)
+    if every_kind:
+        facts += [*_disclosures(reader, adults), *_lado(reader, adults)]
+    for fact in facts:
+        found[fact.adult_id].append(fact)
     return found
 
 

@@ -8,6 +8,7 @@ pattern never shows a reader more than their role already lets them read.
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.patterns.facts import Fact, facts_of, gather, rule_entries, thresholds_for
@@ -191,16 +193,21 @@ class WorthALook:
 
 
 def worth_a_look(reader: Staff) -> list[WorthALook]:
-    """Every adult the reader may look at with at least one flag, and what each flag is, by
-    name. A few queries whatever the number of staff: each kind of entry is read once for the
+    """Every adult the reader may look at with a flag in recent contact, and what each flag
+    is, by name. A few queries whatever the number of staff: each kind of entry is read once for the
     whole school, then grouped by adult."""
     if not roles.has_role(reader, roles.PATTERN_OPENERS):
         return []
     adults = adults_patterned_by(reader)
-    gathered = gather(reader, adults.values("pk"), every_kind=False)
+    limits = thresholds_for(reader.school)
+    # The dashboard is about now: contact in the longest contact window back from today (a
+    # pattern's entries all lie within one window), not ten years of it; every concern is
+    # read. The adult's own pattern page reads their whole history.
+    window = max(limits.unplanned_days, limits.gifts_messages_days)
+    since = timezone.localdate() - dt.timedelta(days=window)
+    gathered = gather(reader, adults.values("pk"), every_kind=False, contact_since=since)
     if not gathered:
         return []
-    limits = thresholds_for(reader.school)
     flagged: dict[int, list[str]] = {}
     for adult_id, facts in gathered.items():
         titles = list(dict.fromkeys(f.title for f in flags_for(rule_entries(facts), limits)))

@@ -271,6 +271,20 @@ def test_the_dashboard_shows_each_flagged_adult(client, head, dsl, teacher, coll
     assert url(teacher) in response.content.decode()
 
 
+def test_the_dashboard_flags_recent_contact_and_the_page_the_whole_history(
+    client, head, teacher, colleague, pupil
+):
+    # Three chance meetings two years ago: a pattern then, on the adult's page; not now.
+    chance_meetings(teacher, pupil, days=(760, 740, 730))
+    # Within the last 90 days (the longest contact window by default): flagged on both.
+    chance_meetings(colleague, pupil, days=(89, 40, 3))
+    sign_in(client, head)
+    page = text(client.get(reverse("dashboard")))
+    assert "Worth a look (1)" in page
+    assert colleague.full_name in page and teacher.full_name not in page
+    assert "Repeated unplanned contact with one pupil" in text(client.get(url(teacher)))
+
+
 def test_the_dashboard_says_nothing_when_nothing_is_flagged(client, head):
     sign_in(client, head)
     assert "Worth a look" not in text(client.get(reverse("dashboard")))
