@@ -58,7 +58,7 @@ run: venv assets
 	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	DEBUG=1 SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
-# Both cores (pytest-xdist): each worker has its own test database and upload folder.
+# Both cores (pytest-xdist): each worker has its own test database, which holds its uploads.
 test: dev
 	$(PY) -m pytest -n auto -m "not e2e"
 	@echo "The browser journeys (tests/e2e) are not part of make test: make e2e runs them."
