@@ -58,7 +58,7 @@ run: venv assets
 	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	DEBUG=1 SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
-# Both cores (pytest-xdist): each worker has its own test database and upload folder.
+# Both cores (pytest-xdist): each worker has its own test database, which holds its uploads.
 test: dev
 	$(PY) -m pytest -n auto -m "not e2e"
 	@echo "The browser journeys (tests/e2e) are not part of make test: make e2e runs them."
@@ -93,10 +93,11 @@ $(BENCH_STAMP): $(STAMP) requirements-bench.txt
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	@touch $(BENCH_STAMP)
 
-# Load test: gunicorn (production settings) and PostgreSQL on loopback, locust for 60 s, then
-# every acknowledged write looked up and the audit chain verified. Makes and seeds the database
+# Load test: two gunicorn app servers (production settings) over one PostgreSQL on loopback,
+# locust for 60 s (a scan uploaded to one server is downloaded from the other), then every
+# acknowledged write and file looked up and the audit chain verified. Makes and seeds the database
 # safeguard_load_large on the first run (about ten minutes), then reuses it. LOAD_ARGS passes
-# options, e.g. LOAD_ARGS="--threads 2,4,8" or LOAD_ARGS="--scale small".
+# options, e.g. LOAD_ARGS="--threads 2,4,8", "--scale small" or "--servers 1".
 load: venv assets $(BENCH_STAMP)
 	$(PY) -m bench.load.run $(LOAD_ARGS)
 

@@ -3,11 +3,12 @@
     .venv/bin/python -m bench.drill                       # large school, PostgreSQL restarted
     .venv/bin/python -m bench.drill --scale small --outage isolate   # a rehearsal (see below)
 
-The load test's stack (bench.load.run: the seeded database, gunicorn under production settings,
-locust's staff, headteacher, line managers and governors) runs for --duration seconds. At --at
-seconds PostgreSQL is stopped (`pg_ctlcluster ... stop`, which ends every connection), left down
-for --down seconds, and started again; gunicorn is never touched. Meanwhile a probe asks
-/health/ every 0.2 s. The drill then prints the timeline and checks:
+The load test's stack (bench.load.run: the seeded database, --servers app servers (two by
+default) under production settings, locust's staff, headteacher, line managers and governors,
+scans uploaded to one server and downloaded from the other) runs for --duration seconds. At
+--at seconds PostgreSQL is stopped (`pg_ctlcluster ... stop`, which ends every connection), left
+down for --down seconds, and started again; gunicorn is never touched. Meanwhile a probe asks
+each server's /health/ in turn every 0.2 s. The drill then prints the timeline and checks:
 
 - while the database is down, the app answers 503 with its own page (safeguard.core.errors), never a
   500, and /health/ says 503;
@@ -43,13 +44,14 @@ from pathlib import Path
 from bench.load.run import (
     ROOT,
     Load,
-    Server,
     Stack,
     _pg,
     get,
     loadavg,
     log,
     save,
+    start_servers,
+    stop_servers,
     verify,
 )
 
@@ -162,17 +164,20 @@ class Outage:
 
 
 class Probe(threading.Thread):
-    """Asks /health/ every 0.2 s: (time, status) pairs."""
+    """Asks each server's /health/ in turn, every 0.2 s: (time, status) pairs."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, urls: list[str]) -> None:
         super().__init__(daemon=True)
         self.seen: list[tuple[float, int]]  # (when, the health page's status)
-        self.url, self.seen, self.stopped = url, [], threading.Event()
+        self.urls, self.seen, self.stopped = urls, [], threading.Event()
 
     def run(self) -> None:
+        turn = 0
         while not self.stopped.is_set():
             at = time.time()
-            self.seen.append((at, get(f"{self.url}/health/", timeout=2)))
+            url = self.urls[turn % len(self.urls)]
+            turn += 1
+            self.seen.append((at, get(f"{url}/health/", timeout=2)))
             self.stopped.wait(0.2)
 
 
@@ -269,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outage", choices=("restart", "isolate"), default="restart")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--servers", type=int, default=2, help="app servers, one database")
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--at", type=float, default=15.0, help="seconds into the load")
     parser.add_argument("--down", type=float, default=5.0, help="seconds the database is down")
@@ -287,18 +293,19 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
         run = work / "drill"
         run.mkdir()
-        server = Server(stack.env, args.threads, run / "gunicorn.log")
         load = Load(run, args.users, args.duration)
         outage = Outage(args.outage, database, args.down)
         log(
-            f"gunicorn 2 workers x {args.threads} threads on {server.url}; {args.users} users; "
+            f"{args.servers} app server(s), each gunicorn 2 workers x {args.threads} threads; "
+            f"{args.users} users; "
             f"the database goes at t={args.at:.0f} s for {args.down:.0f} s ({args.outage})"
         )
-        server.start()
-        probe = Probe(server.url)
+        servers = start_servers(stack.env, args.threads, run, args.servers)
+        log(f"Serving on {', '.join(s.url for s in servers)}")
+        probe = Probe([s.url for s in servers])
         before = loadavg()
         try:
-            locust = load.start(server, stack.accounts)
+            locust = load.start(servers, stack.accounts)
             while (ready := load.ready_at()) is None:
                 if locust.poll() is not None:
                     raise SystemExit(f"locust stopped before the load began: {run}/locust.out")
@@ -312,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             locust.wait(timeout=args.duration + 300)
         finally:
             probe.stopped.set()
-            server.stop()
+            stop_servers(servers)
             if args.outage == "isolate" and "db_back" not in outage.times:
                 outage._isolate(allow=True)
         after = loadavg()
@@ -323,14 +330,17 @@ def main(argv: list[str] | None = None) -> int:
         t = timeline(load, probe, outage, ready)
         print_timeline(t, args.outage)
         check = verify(stack.env, load, since=load.rows()[0][0] - 1)
-        gunicorn_log = (run / "gunicorn.log").read_text(errors="replace")
+        gunicorn_log = "".join(
+            path.read_text(errors="replace") for path in run.glob("gunicorn-*.log")
+        )
         result = {
             "when": dt.datetime.now().isoformat(timespec="seconds"),
             "scale": args.scale,
             "database": database,
             "outage": args.outage,
             "down_s": args.down,
-            "gunicorn": server.settings(),
+            "servers": args.servers,
+            "gunicorn": servers[0].settings(),
             "users": args.users,
             "duration_s": args.duration,
             "loadavg_before": before,

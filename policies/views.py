@@ -21,7 +21,7 @@ from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.reauth import recent_sign_in_required
 from safeguard.core.roles import role_required
-from safeguard.core.uploads import stored_path
+from safeguard.core.uploads import open_stored
 
 
 def assessment_context(
@@ -232,11 +232,12 @@ def policy_document(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     version = get_object_or_404(selectors.policy_versions_visible_to(request.user), pk=pk)
     if not version.document:
         raise Http404
-    path = stored_path(version.document)
-    if not path.is_file():
-        raise Http404
+    try:
+        stored = open_stored(version.document)
+    except (ValueError, FileNotFoundError) as error:
+        raise Http404 from error
     return FileResponse(
-        path.open("rb"),
+        stored,
         as_attachment=True,
         filename=version.document_name or f"policy-{version.policy_id}-v{version.number}.pdf",
         content_type="application/pdf",

@@ -1,6 +1,6 @@
 """The safeguard app's models, declared by subject; Django finds them here."""
 
 from safeguard.audit.models import AuditCheck, AuditCheckpoint, AuditEvent, AuditRechain
-from safeguard.core.models import School
+from safeguard.core.models import School, StoredUpload
 
-__all__ = ["AuditCheck", "AuditCheckpoint", "AuditEvent", "AuditRechain", "School"]
+__all__ = ["AuditCheck", "AuditCheckpoint", "AuditEvent", "AuditRechain", "School", "StoredUpload"]

@@ -258,7 +258,7 @@ STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 _BOOTSTRAP_DIST = BASE_DIR / "node_modules" / "bootstrap" / "dist"
 if _BOOTSTRAP_DIST.is_dir():
     STATICFILES_DIRS.append(("vendor/bootstrap", _BOOTSTRAP_DIST))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -332,9 +332,30 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
 
-# Uploaded files live outside the static and media web roots; only permission-checked views
-# read them.
+# Uploaded files live in the "uploads" storage, never in a web root; only permission-checked
+# views read them (safeguard.core.uploads). In the database by default, so every app server
+# reads what another wrote with nothing more to run; UPLOAD_STORAGE=filesystem keeps them in
+# the folder PRIVATE_UPLOAD_ROOT instead (one server, or a folder every server mounts). Object
+# storage: docs/performance.md "Uploaded files".
+UPLOAD_STORAGE = env.str("UPLOAD_STORAGE", default="database")
 PRIVATE_UPLOAD_ROOT = env.path("PRIVATE_UPLOAD_ROOT", default=BASE_DIR / "var" / "uploads")
+_UPLOAD_BACKENDS: dict[str, dict[str, Any]] = {
+    "database": {"BACKEND": "safeguard.core.storage.DatabaseStorage"},
+    "filesystem": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Readable by the app's own user only.
+        "OPTIONS": {
+            "location": str(PRIVATE_UPLOAD_ROOT),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
+}
+if UPLOAD_STORAGE not in _UPLOAD_BACKENDS:
+    raise ImproperlyConfigured(
+        f"UPLOAD_STORAGE must be one of {', '.join(_UPLOAD_BACKENDS)}, not {UPLOAD_STORAGE!r}."
+    )
+STORAGES["uploads"] = _UPLOAD_BACKENDS[UPLOAD_STORAGE]
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -342,10 +363,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_HOURS", default=2) * 60 * 60
 # Password-reset requests allowed per address and per network address an hour, counted in the
-# cache: set CACHE_URL (e.g. a database or Redis cache) when more than one app process runs.
+# cache (safeguard.accounts.throttle).
 PASSWORD_RESET_PER_EMAIL = 3
 PASSWORD_RESET_PER_ADDRESS = 20
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# The cache holds counts every app process must share (the limits above, and the single sign-on
+# tokens already used): by default a table of the database (made by migration 0014), so any
+# number of servers share it with nothing more to run. CACHE_URL may name a Redis cache
+# instead; never a per-process one (locmemcache://) when more than one process serves.
+CACHE_TABLE = "safeguard_cache"
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"dbcache://{CACHE_TABLE}")}
 
 # The address emails link back to (they carry no details, only a link).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

@@ -15,8 +15,18 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
 import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-PRIVATE_UPLOAD_ROOT = tempfile.mkdtemp(prefix="safeguard-test-uploads-")
+# Uploads go to the test database (rolled back after each test); should UPLOAD_STORAGE choose a
+# folder, each process (each xdist worker) has its own.
+if UPLOAD_STORAGE == "filesystem":  # noqa: F405
+    PRIVATE_UPLOAD_ROOT = Path(tempfile.mkdtemp(prefix="safeguard-test-uploads-"))
+    STORAGES["uploads"]["OPTIONS"]["location"] = str(PRIVATE_UPLOAD_ROOT)  # noqa: F405
+
+# Each test runs in one process, and tests that touch no database clear the cache too
+# (tests/conftest.py): the process's own memory. The database cache that every server shares is
+# tested in tests/safeguard/accounts/test_throttle.py.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # The test client speaks plain HTTP.
 SECURE_SSL_REDIRECT = False

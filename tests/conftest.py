@@ -141,6 +141,19 @@ def _audit_trail_flushable(request):
     _audit_triggers(on=False)
 
 
+@pytest.fixture
+def uploads(settings, tmp_path):
+    """The uploads storage, empty: the test database's rows (rolled back after the test), or a
+    folder of this test's own when UPLOAD_STORAGE chooses a folder."""
+    from tests.helpers import StoredUploads
+
+    backend = settings.STORAGES["uploads"]
+    if "location" in backend.get("OPTIONS", {}):
+        options = {**backend["OPTIONS"], "location": str(tmp_path / "uploads")}
+        settings.STORAGES = {**settings.STORAGES, "uploads": {**backend, "OPTIONS": options}}
+    return StoredUploads()
+
+
 # --- sign-in events ---------------------------------------------------------------------------
 
 

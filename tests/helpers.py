@@ -144,3 +144,28 @@ def page_queries(client, url: str, data=None) -> list[str]:
         for q in captured.captured_queries
         if q["sql"].split(None, 1)[0].upper() not in _TRANSACTION_WORDS
     ]
+
+
+class StoredUploads:
+    """The "uploads" storage as a test sees it: the names kept and a file's bytes."""
+
+    def __init__(self):
+        from django.core.files.storage import storages
+
+        self.storage = storages["uploads"]
+
+    def names(self) -> list[str]:
+        try:
+            return sorted(self.storage.listdir("")[1])
+        except FileNotFoundError:  # a folder storage's folder, before anything is kept
+            return []
+
+    def read(self, name: str) -> bytes:
+        with self.storage.open(name, "rb") as stored:
+            return stored.read()
+
+    def exists(self, name: str) -> bool:
+        return self.storage.exists(name)
+
+    def remove(self, name: str) -> None:
+        self.storage.delete(name)

@@ -26,7 +26,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -75,7 +74,7 @@ from safeguard.audit.vocabulary import VIEW
 from tests.factories import TEST_PASSWORD, PupilFactory
 from tests.factories_records import make_disclosure
 from tests.factories_requests import make_request
-from tests.helpers import field_error, sign_in
+from tests.helpers import StoredUploads, field_error, sign_in
 from tests.test_access_matrix import _kwargs as matrix_kwargs
 from tests.test_access_matrix import world  # noqa: F401  (the access matrix's objects, reused)
 from tests.test_views_access import ALL_PATTERNS, _url
@@ -1003,14 +1002,6 @@ def _signing_key(settings):
     settings.AUDIT_SIGNING_KEY_FILE = ""
 
 
-@pytest.fixture
-def upload_root(settings, tmp_path):
-    root = tmp_path / "private-uploads"
-    root.mkdir()
-    settings.PRIVATE_UPLOAD_ROOT = str(root)
-    return root
-
-
 def _client(request, persona: str, code_pending: bool = False) -> Client:
     client = Client()
     if code_pending:
@@ -1157,7 +1148,7 @@ def _changed(before: dict, after: dict) -> list[str]:
 
 
 def _stored_files() -> set[str]:
-    return set(os.listdir(settings.PRIVATE_UPLOAD_ROOT))
+    return set(StoredUploads().names())
 
 
 def _referenced_files() -> set[str]:
@@ -1284,7 +1275,7 @@ def check_answer(
         assert changed, f"{row.id} redirected without saving anything"
     assert new_files <= _referenced_files(), f"{row.id} kept files no row refers to"
     for name in new_files:
-        (Path(settings.PRIVATE_UPLOAD_ROOT) / name).unlink()
+        StoredUploads().remove(name)
     if status == 200:
         return "result", changed
     following = client.get(response["Location"])
@@ -1296,7 +1287,7 @@ def check_answer(
 
 
 @pytest.mark.parametrize("row", FORMS, ids=lambda row: row.id)
-def test_hostile_answers_get_errors_or_a_whole_success(row, scene, request, settings, upload_root):
+def test_hostile_answers_get_errors_or_a_whole_success(row, scene, request, settings, uploads):
     if row.axes:
         settings.AXES_ENABLED = True  # the lockout's own writes must cope with anything
     client = _client(request, row.persona, row.code_pending)
@@ -1429,7 +1420,7 @@ def test_every_file_field_is_tested(scene, request):
     [(f, c) for f in FILE_FIELDS for c in BAD_FILES if (f, c) not in ALREADY_COVERED],
 )
 def test_a_bad_file_is_refused_next_to_its_field_and_nothing_is_kept(
-    form, case, scene, request, upload_root
+    form, case, scene, request, uploads
 ):
     row, field = FILE_FIELDS[form]
     upload, message = BAD_FILES[case]
@@ -1441,11 +1432,11 @@ def test_a_bad_file_is_refused_next_to_its_field_and_nothing_is_kept(
     assert response.status_code == 200
     assert message in field_error(response, field)
     assert _changed(before, snapshot()) == []
-    assert os.listdir(upload_root) == []
+    assert uploads.names() == []
 
 
 @pytest.mark.parametrize("form", ["record", "policy version"])
-def test_a_real_pdf_is_kept_with_its_row(form, scene, request, upload_root):
+def test_a_real_pdf_is_kept_with_its_row(form, scene, request, uploads):
     row, field = FILE_FIELDS[form]
     client = _client(request, row.persona)
     url = reverse(row.name, kwargs=row.kwargs(scene))
@@ -1453,9 +1444,9 @@ def test_a_real_pdf_is_kept_with_its_row(form, scene, request, upload_root):
     answers[field] = Upload("scan.pdf", PDF)
     response = _post(client, url, answers, urlencoded=False)
     assert response.status_code == 302
-    (stored,) = os.listdir(upload_root)
+    (stored,) = uploads.names()
     assert stored in _referenced_files()
-    assert (upload_root / stored).read_bytes() == PDF
+    assert uploads.read(stored) == PDF
 
 
 # --- look-alike addresses ------------------------------------------------------------------------

@@ -7,6 +7,10 @@
   audit event, now submitted or further along (the head may have decided it since).
 - Each acknowledged decision left the request in the state the head chose, decided by the
   head, with its audit event; each acknowledged review has its reviewer and audit event.
+- Each acknowledged record is that member of staff's, with its `record.create` event, and its
+  attachment read back through the uploads storage (as any server reads it) has the SHA-256
+  and size of the bytes uploaded; each acknowledged download of it from another server left
+  its `attachment.download` event.
 - No write is half-applied: every request created or changed since the run began (by its
   row's `updated_at` or by an audit event) is replayed from its audit events along
   `TRANSITIONS`, and must end in its stored status and version; and no request is missing
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import sys
@@ -65,11 +70,18 @@ def check(acks: list[dict], since: float) -> dict:
         .order_by("id")
         .values_list("object_id", "action", "from_state", "to_state", "actor__email")
     ):
-        events[int(object_id)].append((action.split(".", 1)[1], from_state, to_state, actor))
+        # A view event ("view") has no subject prefix; the replay passes over it.
+        events[int(object_id)].append((action.split(".", 1)[-1], from_state, to_state, actor))
 
-    counts = {"submit": 0, "decide": 0, "review": 0}
+    counts = {"submit": 0, "decide": 0, "review": 0, "record": 0, "download": 0}
+    files = [a for a in acks if a["kind"] in ("record", "download")]
+    for ack in files:
+        counts[ack["kind"]] += 1
+    problems.extend(_files_found(files))
     for ack in acks:
         kind, pk = ack["kind"], int(ack["pk"])
+        if kind in ("record", "download"):
+            continue
         counts[kind] = counts.get(kind, 0) + 1
         row = rows.get(pk)
         if row is None:
@@ -126,6 +138,48 @@ def check(acks: list[dict], since: float) -> dict:
         "first_problems": problems[:MAX_LISTED],
         "ok": not problems,
     }
+
+
+def _files_found(acks: list[dict]) -> list[str]:
+    """Each acknowledged record with its file whole in the storage, each download audited."""
+    from contacts.records.models import ContactRecord
+    from safeguard.audit.models import AuditEvent
+    from safeguard.core.uploads import open_stored
+
+    label = ContactRecord._meta.label_lower
+    records = {
+        r.pk: r
+        for r in ContactRecord.objects.filter(pk__in=[int(a["pk"]) for a in acks]).select_related(
+            "author"
+        )
+    }
+    done = set(
+        AuditEvent.objects.filter(
+            object_type=label, object_id__in=[str(pk) for pk in records]
+        ).values_list("object_id", "action", "actor__email")
+    )
+    problems = []
+    for ack in acks:
+        pk, by = int(ack["pk"]), ack["by"]
+        record = records.get(pk)
+        if record is None:
+            problems.append(f"acknowledged {ack['kind']} of record {pk}: no such record")
+            continue
+        if ack["kind"] == "download":
+            if (str(pk), "attachment.download", by) not in done:
+                problems.append(f"{record.reference}: acknowledged download has no event")
+            continue
+        if record.author.email != by or (str(pk), "record.create", by) not in done:
+            problems.append(f"{record.reference}: not recorded by {by}, or no create event")
+        try:
+            with open_stored(record.attachment) as stored:
+                content = stored.read()
+        except (FileNotFoundError, ValueError):
+            problems.append(f"{record.reference}: its attachment is not stored")
+            continue
+        if len(content) != ack["size"] or hashlib.sha256(content).hexdigest() != ack["sha256"]:
+            problems.append(f"{record.reference}: the stored attachment is not the one uploaded")
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,12 @@ Run by `bench.load.run` (and `bench.drill`), which sets:
   status, milliseconds, 1 if it succeeded or 0 if it failed, and for a 5xx whether the page
   was the app's own 503 page ("app") or anything else ("other");
 - LOAD_USERS and LOAD_DURATION: once that many users have signed in, the measured run starts
-  (a "ready" line in LOAD_EVENTS) and locust stops LOAD_DURATION seconds later.
+  (a "ready" line in LOAD_EVENTS) and locust stops LOAD_DURATION seconds later;
+- LOAD_HOSTS: the app servers, comma-separated (two by default, over one database). Each user
+  works on one, chosen by the order users start in, so the users are spread evenly; the cookies
+  are the loopback host's, not a port's, so every server is handed the same session, as behind
+  a load balancer without sticky sessions. Each request's line in LOAD_EVENTS ends with the
+  port of the server that answered.
 
 The app runs with production settings behind what would be a TLS-terminating proxy: every
 request says `X-Forwarded-Proto: https` (SECURE_PROXY_SSL_HEADER), so Django sees HTTPS, sets
@@ -19,20 +24,26 @@ as the browser's side of such a proxy is, so it sends those Secure cookies back.
 
 Who does what:
 - staff: read their requests, open one, and file new ones through the form (GET it, then POST
-  it with the CSRF token: a real submission, for a current pupil, on a future date);
+  it with the CSRF token: a real submission, for a current pupil, on a future date); now and
+  then record a letter a pupil sent, with its scan attached (a multipart POST to their own
+  server), and download the scan at once from the other server, whose bytes must be the
+  ones uploaded (uploads are kept in the database: settings UPLOAD_STORAGE);
 - the headteacher (one: the school has one): signs in with password and the authenticator code
   of the moment, opens the queue, opens a request and approves or rejects it with a reason;
 - line managers: open the monitoring queue and mark their team's approved contact reviewed;
 - governors: open the governors' report for this school year, the term or last year.
 
 A submission is acknowledged by its redirect to the new request's page; a decision or review
-by the redirect and the success message on the page it leads to. Each acknowledgement is
-written to LOAD_ACKS for `bench.load.check` to find in the database afterwards.
+by the redirect and the success message on the page it leads to; a record by its redirect to
+the record's page (with the attachment's SHA-256), a download by the same bytes coming back.
+Each acknowledgement is written to LOAD_ACKS for `bench.load.check` to find in the database
+afterwards.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import json
 import os
@@ -42,6 +53,7 @@ import time
 from http.cookiejar import DefaultCookiePolicy
 from itertools import count, cycle
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import gevent
 from django_otp.oath import totp
@@ -61,6 +73,8 @@ _POOLS = {
     "governors": cycle(ACCOUNTS["governors"]),
 }
 _signed_in = count(1)
+HOSTS = [h.rstrip("/") for h in os.environ.get("LOAD_HOSTS", "").split(",") if h]
+_started_users = count()
 # Secure cookies go back over the loopback connection, which stands for the proxy's HTTPS.
 LOOPBACK_IS_TLS = DefaultCookiePolicy(secure_protocols=("https", "wss", "http"))
 
@@ -73,6 +87,7 @@ CURRENT_PUPIL = re.compile(
 )
 APP_503 = "Safeguard is back in a moment"  # templates/503.html
 SUCCESS = re.compile(r'class="alert alert-success" role="status">([^<]*)</div>')
+RECORD_PAGE = re.compile(r"^/records/(\d+)/$")
 
 # Kinds of planned contact a member of staff asks about that need the head's approval for a
 # current pupil (the rules engine's verdict), with reasons a person would give.
@@ -89,12 +104,14 @@ def _record(request_type, name, response_time, response=None, exception=None, **
     start = kwargs.get("start_time") or time.time() - response_time / 1000
     ok = 0 if exception else 1
     page = "-"
+    port = urlsplit(kwargs.get("url") or "").port or 0
     if status >= 500:
         # Whose page was it: the app's "back in a moment" page, and never a traceback?
         body = (getattr(response, "text", "") or "") if response is not None else ""
         page = "app" if APP_503 in body and "Traceback" not in body else "other"
     _EVENTS.write(
-        f"{start:.3f}\t{request_type}\t{name}\t{status}\t{response_time:.1f}\t{ok}\t{page}\n"
+        f"{start:.3f}\t{request_type}\t{name}\t{status}\t{response_time:.1f}\t{ok}\t{page}"
+        f"\t{port}\n"
     )
 
 
@@ -129,6 +146,19 @@ class Person(FastHttpUser):
     # wants to see each one. A connection that hangs is: give up after 30 s like a browser.
     network_timeout = 30.0
     connection_timeout = 30.0
+
+    def __init__(self, environment) -> None:
+        # This user's server, before the client is made for it: users alternate between them.
+        if HOSTS:
+            self.host = HOSTS[next(_started_users) % len(HOSTS)]
+        super().__init__(environment)
+
+    @property
+    def other_host(self) -> str:
+        """Another server than this user's (the same one when there is only one)."""
+        if len(HOSTS) < 2:
+            return self.host.rstrip("/")
+        return HOSTS[(HOSTS.index(self.host.rstrip("/")) + 1) % len(HOSTS)]
 
     def on_start(self) -> None:
         self.client.cookiejar.set_policy(LOOPBACK_IS_TLS)
@@ -285,6 +315,105 @@ class StaffMember(Person):
         _acknowledged("submit", pk, by=self.email)
         self.mine.insert(0, pk)
         self.follow(response, "request page")
+
+    @task(1)
+    def record_a_letter(self) -> None:
+        """A letter a pupil sent, its scan uploaded here and downloaded from the other server."""
+        if not self.ready():
+            return
+        path = "/records/new/correspondence/"
+        form = self.open(path, "record form")
+        if form.status_code != 200:
+            return
+        found = self.post(
+            path,
+            path,
+            {
+                "csrfmiddlewaretoken": _csrf(form.text or ""),
+                "find_pupil": random.choice(ACCOUNTS["pupil_names"]),
+                "find_pupils": "1",
+            },
+            name="record: find pupil",
+            shown_again=True,
+        )
+        page = found.text or "" if found.status_code == 200 else ""
+        pupils = CURRENT_PUPIL.findall(page)
+        if not pupils:
+            return
+        scan = _scan()
+        body, content_type = _multipart(
+            {
+                "csrfmiddlewaretoken": _csrf(page),
+                "pupils": random.choice(pupils),
+                "kind": "letter",
+                "purpose": "work",
+                "direction": "received",
+                "occurred_on": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
+                "occurred_time": "15:30",
+                "place": "Left at reception",
+                "details": "A thank-you letter after the county music final.",
+                "reply": "",
+                "signposting": "",
+            },
+            {"attachment": ("letter.pdf", scan, "application/pdf")},
+        )
+        with self.client.post(
+            path,
+            data=body,
+            headers=self.referer(path) | {"Content-Type": content_type},
+            allow_redirects=False,
+            name="record: save with attachment",
+            catch_response=True,
+        ) as response:
+            where = RECORD_PAGE.match((response.headers or {}).get("Location", "") or "")
+            if response.status_code == 302 and where:
+                response.success()
+            else:
+                response.failure(f"{response.status_code} instead of the record's page")
+                return
+        pk = int(where.group(1))
+        digest = hashlib.sha256(scan).hexdigest()
+        _acknowledged("record", pk, by=self.email, sha256=digest, size=len(scan))
+        other = self.other_host
+        with self.client.get(
+            f"{other}/records/{pk}/attachment/",
+            name="record: download attachment (other server)",
+            allow_redirects=False,
+            catch_response=True,
+        ) as download:
+            if download.status_code != 200:
+                download.failure(f"{download.status_code} instead of the attachment")
+            elif hashlib.sha256(download.content or b"").hexdigest() != digest:
+                download.failure("the attachment's bytes are not the ones uploaded")
+            else:
+                download.success()
+                _acknowledged("download", pk, by=self.email, server=other)
+
+
+def _scan() -> bytes:
+    """A letter's scan as a PDF: a few tens of kilobytes, different every time."""
+    body = os.urandom(random.randint(8, 64) * 1024)
+    return b"%PDF-1.4\n%" + body + b"\n%%EOF\n"
+
+
+def _multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]):
+    """A multipart/form-data body as a browser sends it: (body, content type)."""
+    boundary = f"----safeguard-load-{os.urandom(8).hex()}"
+    parts: list[bytes] = []
+    for key, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
+            f"{value}\r\n".encode()
+        )
+    for key, (filename, content, content_type) in files.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"; '
+            f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'.encode()
+            + content
+            + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 class Headteacher(Person):

@@ -1,22 +1,29 @@
-"""The load test (`make load`): gunicorn and PostgreSQL on loopback, driven by locust.
+"""The load test (`make load`): two app servers, PostgreSQL and locust, all on loopback.
 
-    .venv/bin/python -m bench.load.run                     # large school, 2 workers x 4 threads
+    .venv/bin/python -m bench.load.run                     # large school, 2 servers of 2 x 4
     .venv/bin/python -m bench.load.run --threads 2,4,8     # one 60 s run for each
     .venv/bin/python -m bench.load.run --scale small --users 20 --duration 20
+    .venv/bin/python -m bench.load.run --servers 1         # the one-server shape
 
 1. The database `safeguard_load_<scale>` on the local PostgreSQL is made if missing, migrated,
    seeded with `seed_bench --scale <scale>` if it holds no Benchmark Academy, then vacuumed and
    analysed; an existing one is reused (and grows a little with every run).
 2. The app runs as production would: DEBUG off, a random SECRET_KEY, ALLOWED_HOSTS 127.0.0.1,
    static files collected into a temporary STATIC_ROOT and served by WhiteNoise, sessions and
-   data in PostgreSQL, gunicorn with 2 workers of the gthread class. HTTPS is what a proxy in
+   data in PostgreSQL, and --servers app servers (two by default), each gunicorn with 2 workers
+   of the gthread class on its own loopback port, over the one database: what two machines
+   behind a load balancer would be. Nothing is shared between them but PostgreSQL: uploaded
+   files, sessions, the sign-in lockout and the cache are all in it. HTTPS is what a proxy in
    front would terminate: locust sends `X-Forwarded-Proto: https` (SECURE_PROXY_SSL_HEADER),
    so the HTTPS redirect, Secure `__Host-` cookies and the CSRF Referer check all stay on.
    Email goes to Django's dummy backend (the mail server is not what is measured).
 3. locust (headless, bench/load/locustfile.py) starts the users, each signing in through the
-   real pages; once all have, it runs for --duration seconds: the measured window.
-4. Then `bench.load.check` finds everything acknowledged in the database, replays every
-   touched request's audit events, and `manage.py verify_audit` checks the whole chain.
+   real pages on one of the servers (they alternate); once all have, it runs for --duration
+   seconds: the measured window. A letter's scan uploaded to one server is downloaded from the
+   other at once, and must come back byte for byte.
+4. Then `bench.load.check` finds everything acknowledged in the database (each uploaded file
+   too, read back through the storage), replays every touched request's audit events, and
+   `manage.py verify_audit` checks the whole chain.
 
 The summary is printed and added to bench/results/load-<date>.json. The exit status is 1 if
 any request failed, a check found a problem, or the audit chain does not verify.
@@ -51,6 +58,7 @@ PG_SERVER = os.environ.get("LOAD_PG", "postgres://postgres@127.0.0.1:5432")
 WORKERS = 2
 DEFAULT_THREADS = 4
 DEFAULT_USERS = 20
+DEFAULT_SERVERS = 2
 DURATION = 60.0
 
 
@@ -142,7 +150,9 @@ def production_env(url: str, work: Path, extra: dict[str, str] | None = None) ->
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": url,
         "STATIC_ROOT": str(work / "static"),
-        "PRIVATE_UPLOAD_ROOT": str(work / "uploads"),
+        # Uploads in the database (the default), as every server must read them; a folder
+        # would do only if every server mounted it.
+        "UPLOAD_STORAGE": "database",
         "EMAIL_URL": "dummymail://",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
@@ -245,8 +255,9 @@ class Load:
         for path in (self.events, self.acks):
             path.write_text("")
 
-    def start(self, server: Server, accounts: Path) -> subprocess.Popen:
+    def start(self, servers: list[Server], accounts: Path) -> subprocess.Popen:
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"} | {
+            "LOAD_HOSTS": ",".join(server.url for server in servers),
             "LOAD_ACCOUNTS": str(accounts),
             "LOAD_ACKS": str(self.acks),
             "LOAD_EVENTS": str(self.events),
@@ -256,7 +267,7 @@ class Load:
         command = [
             PY, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
             "--users", str(self.users), "--spawn-rate", str(max(1, self.users // 10)),
-            "--host", server.url,
+            "--host", servers[0].url,
             # A cap only: the locustfile stops the run `duration` seconds after every user
             # has signed in.
             "--run-time", f"{int(self.duration + 240)}s", "--stop-timeout", "10",
@@ -271,12 +282,24 @@ class Load:
             stderr=subprocess.STDOUT,
         )
 
-    def rows(self) -> list[tuple[float, str, str, int, float, bool, str]]:
-        """(start, method, name, status, ms, succeeded, whose 5xx page) for each request."""
+    def rows(self) -> list[tuple[float, str, str, int, float, bool, str, int]]:
+        """(start, method, name, status, ms, succeeded, whose 5xx page, the server's port) for
+        each request."""
         rows = []
         for line in self.events.read_text().splitlines():
-            start, method, name, status, ms, ok, page = line.split("\t")
-            rows.append((float(start), method, name, int(status), float(ms), ok == "1", page))
+            start, method, name, status, ms, ok, page, *port = line.split("\t")
+            rows.append(
+                (
+                    float(start),
+                    method,
+                    name,
+                    int(status),
+                    float(ms),
+                    ok == "1",
+                    page,
+                    int(port[0]) if port else 0,
+                )
+            )
         return rows
 
     def ready_at(self) -> float | None:
@@ -317,12 +340,16 @@ def summarize(load: Load) -> dict:
         if not r[5]:
             statuses[str(r[3])] = statuses.get(str(r[3]), 0) + 1
     names = sorted({r[2] for r in window})
+    servers: dict[str, int] = {}
+    for r in window:
+        servers[str(r[7])] = servers.get(str(r[7]), 0) + 1
     return {
         "users": load.users,
         "duration_s": load.duration,
         "rps": round(len(window) / load.duration, 1),
         **latency(window),
         "errors_by_status": statuses,
+        "requests_by_server_port": servers,
         "pages": {name: latency([r for r in window if r[2] == name]) for name in names},
         "sign_in_phase": latency(signing_in)
         | {"seconds": round(ready - min((r[0] for r in rows), default=ready), 1)},
@@ -420,21 +447,45 @@ class Stack:
         log(f"Accounts: {said.stdout.strip()}")
 
 
-def run_once(stack: Stack, threads: int, users: int, duration: float, tag: str) -> dict:
+def start_servers(env: dict[str, str], threads: int, work: Path, count: int) -> list[Server]:
+    """`count` app servers on their own ports over the one database, each with its own log."""
+    servers = [Server(env, threads, work / f"gunicorn-{i}.log") for i in range(1, count + 1)]
+    started: list[Server] = []
+    try:
+        for server in servers:
+            server.start()
+            started.append(server)
+    except BaseException:
+        stop_servers(started)
+        raise
+    return servers
+
+
+def stop_servers(servers: list[Server]) -> None:
+    for server in servers:
+        server.stop()
+
+
+def run_once(
+    stack: Stack, threads: int, users: int, duration: float, tag: str, servers: int
+) -> dict:
     work = stack.work / tag
     work.mkdir()
     # The code may have moved on since the last run (a shared work tree): its migrations too.
     manage(stack.env, "migrate", "--noinput", quiet=True)
-    server = Server(stack.env, threads, work / "gunicorn.log")
     load = Load(work, users, duration)
-    log(f"[{tag}] gunicorn {WORKERS} workers x {threads} threads on {server.url}; {users} users")
-    server.start()
+    log(
+        f"[{tag}] {servers} app server(s), each gunicorn {WORKERS} workers x {threads} threads; "
+        f"{users} users"
+    )
+    running = start_servers(stack.env, threads, work, servers)
+    log(f"[{tag}] serving on {', '.join(s.url for s in running)}")
     before = loadavg()
     try:
-        locust = load.start(server, stack.accounts)
+        locust = load.start(running, stack.accounts)
         locust.wait(timeout=duration + 300)
     finally:
-        server.stop()
+        stop_servers(running)
     summary = summarize(load)
     after = loadavg()
     check = verify(stack.env, load, since=load.rows()[0][0] - 1 if load.rows() else time.time())
@@ -442,7 +493,8 @@ def run_once(stack: Stack, threads: int, users: int, duration: float, tag: str) 
         "when": dt.datetime.now().isoformat(timespec="seconds"),
         "scale": stack.scale,
         "database": stack.database,
-        "gunicorn": server.settings(),
+        "servers": servers,
+        "gunicorn": running[0].settings(),
         "loadavg_before": before,
         "loadavg_after": after,
         **summary,
@@ -454,12 +506,14 @@ def run_once(stack: Stack, threads: int, users: int, duration: float, tag: str) 
 def report(result: dict) -> str:
     g = result["gunicorn"]
     lines = [
-        f"{g['workers']} workers x {g['threads']} threads, {result['users']} users, "
+        f"{result.get('servers', 1)} server(s) of {g['workers']} workers x {g['threads']} "
+        f"threads, {result['users']} users, "
         f"{result['duration_s']:.0f} s: {result['rps']} requests/s, "
         f"p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, "
         f"p99 {result['p99_ms']:.0f} ms, {result['errors']} errors "
         f"of {result['requests']} requests (load average {result['loadavg_after'][0]})",
     ]
+    lines.append(f"    requests by server (port): {result['requests_by_server_port']}")
     for name, page in result["pages"].items():
         lines.append(
             f"    {name:<42} {page['requests']:>6}  p50 {page['p50_ms']:>6.0f}  "
@@ -490,6 +544,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--users", default=str(DEFAULT_USERS), help="a number, or a list")
     parser.add_argument("--duration", type=float, default=DURATION)
+    parser.add_argument(
+        "--servers", type=int, default=DEFAULT_SERVERS, help="app servers over the one "
+        "database (1: the old one-server shape)"
+    )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the run's files")
     parser.add_argument("--no-save", action="store_true", help="print only (for trials)")
     return parser.parse_args(argv)
@@ -503,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
         stack = Stack(args.scale, args.database or f"safeguard_load_{args.scale}", work)
         runs = [(int(t), int(u)) for t in args.threads.split(",") for u in args.users.split(",")]
         for i, (threads, users) in enumerate(runs, 1):
-            result = run_once(stack, threads, users, args.duration, f"run{i}")
+            result = run_once(stack, threads, users, args.duration, f"run{i}", args.servers)
             results.append(result)
             print(report(result), flush=True)
             if not args.no_save:

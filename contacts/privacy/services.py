@@ -49,7 +49,7 @@ from safeguard.audit.services import audit_record
 from safeguard.core import roles
 from safeguard.core.models import School
 from safeguard.core.roles import Role
-from safeguard.core.uploads import stored_path
+from safeguard.core.uploads import remove_stored
 
 logger = logging.getLogger(__name__)
 
@@ -179,9 +179,11 @@ def _erase(kind: str, obj: Any) -> None:
 
 
 def _remove_file(stored_name: str) -> None:
+    """Remove the record's file from the uploads storage (the database's StoredUpload row, or
+    the file in the folder UPLOAD_STORAGE chose), once the record's deletion is committed."""
     try:
-        stored_path(stored_name).unlink(missing_ok=True)
-    except (OSError, ValueError):
+        remove_stored(stored_name)
+    except (OSError, ValueError, DatabaseError):
         # The record is gone; a file left behind is found by its name in the log.
         logger.exception("Retention could not remove the stored file %s", stored_name)
 

@@ -30,7 +30,7 @@ from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import SEEN_BY_READERS, Role
-from safeguard.core.uploads import stored_path
+from safeguard.core.uploads import open_stored
 
 if TYPE_CHECKING:
     from contacts.people.models import Staff
@@ -211,14 +211,12 @@ def record_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileRespons
     if not record.attachment:
         raise Http404("This record has no attachment.")
     try:
-        path = stored_path(record.attachment)
-    except ValueError as error:
+        stored = open_stored(record.attachment)
+    except (ValueError, FileNotFoundError) as error:
         raise Http404("The attachment cannot be found.") from error
-    if not path.is_file():
-        raise Http404("The attachment cannot be found.")
     audit_download(actor=request.user, school=record.school, action=ATTACHMENT_DOWNLOAD, obj=record)
     return FileResponse(
-        path.open("rb"),
+        stored,
         as_attachment=True,
         filename=record.attachment_name or f"{record.reference}-attachment",
         content_type=record.attachment_type or "application/octet-stream",

@@ -242,3 +242,17 @@ class School(models.Model):
     @property
     def audit_ref(self) -> str:
         return f"SCHOOL-{self.pk}"
+
+
+class StoredUpload(models.Model):
+    """An uploaded file's bytes, for safeguard.core.storage.DatabaseStorage: every app server
+    reads what any other wrote, with no shared folder. Never served directly: the views that
+    check permission read it through the "uploads" storage."""
+
+    name = models.CharField(max_length=255, unique=True)
+    content = models.BinaryField()
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name

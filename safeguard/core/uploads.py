@@ -1,15 +1,23 @@
-"""Uploaded files: checked by their content, stored outside every web root under a random name,
-and only ever served by a view that checks the same permissions as the record they belong to."""
+"""Uploaded files: checked by their content, stored under a random name in the "uploads"
+storage (settings STORAGES: the database unless UPLOAD_STORAGE chooses a folder), never in a
+web root, and only ever served by a view that checks the same permissions as the record they
+belong to. Every read and write of a stored file goes through the functions here."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.core.files.storage import Storage, storages
 from django.core.files.uploadedfile import UploadedFile
+
+UPLOADS = "uploads"
 
 # The first bytes each allowed type must start with; the name alone proves nothing.
 SIGNATURES: dict[str, tuple[bytes, str, tuple[str, ...]]] = {
@@ -30,10 +38,8 @@ def _size(n: int) -> str:
     return f"{n / (1024 * 1024):g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
 
 
-def _root() -> Path:
-    root = Path(settings.PRIVATE_UPLOAD_ROOT)
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+def upload_storage() -> Storage:
+    return storages[UPLOADS]
 
 
 def check_upload(upload: UploadedFile, *, allowed: tuple[str, ...], field: str) -> str:
@@ -54,22 +60,49 @@ def check_upload(upload: UploadedFile, *, allowed: tuple[str, ...], field: str) 
 
 def store_upload(upload: UploadedFile, *, allowed: tuple[str, ...], field: str) -> StoredFile:
     kind = check_upload(upload, allowed=allowed, field=field)
-    stored_name = f"{secrets.token_hex(16)}{SIGNATURES[kind][2][0]}"
-    with (_root() / stored_name).open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
+    wanted = f"{secrets.token_hex(16)}{SIGNATURES[kind][2][0]}"
+    stored_name = upload_storage().save(wanted, upload)
     original = Path(upload.name or "file").name[:200]
     return StoredFile(stored_name, original, SIGNATURES[kind][1])
 
 
-def stored_path(stored_name: str) -> Path:
+def _ours(stored_name: str) -> bool:
     # Stored names are ours (hex + suffix); refuse anything that could walk out of the folder.
-    if "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
+    return bool(stored_name) and not (
+        "/" in stored_name or "\\" in stored_name or stored_name.startswith(".")
+    )
+
+
+def _checked(stored_name: str) -> str:
+    if not _ours(stored_name):
         raise ValueError("bad stored file name")
-    return _root() / stored_name
+    return stored_name
+
+
+def open_stored(stored_name: str) -> File[Any]:
+    """The stored file, open for reading: FileNotFoundError if it is gone, ValueError if the
+    name is not one this module gave."""
+    return upload_storage().open(_checked(stored_name), "rb")
+
+
+def stored_present(stored_names: Iterable[str]) -> set[str]:
+    """Which of these files are still stored (in one query when the database holds them). A
+    name this module did not give is never looked for."""
+    names = {name for name in stored_names if _ours(name)}
+    storage = upload_storage()
+    from safeguard.core.storage import DatabaseStorage
+
+    if isinstance(storage, DatabaseStorage):
+        return storage.existing(names)
+    return {name for name in names if storage.exists(name)}
+
+
+def remove_stored(stored_name: str) -> None:
+    """Remove a stored file; one already gone is no error."""
+    upload_storage().delete(_checked(stored_name))
 
 
 def discard(stored: StoredFile | None) -> None:
     """Remove a file whose record was never saved."""
     if stored is not None:
-        stored_path(stored.stored_name).unlink(missing_ok=True)
+        remove_stored(stored.stored_name)

@@ -78,10 +78,6 @@ def _pdf(name="x.pdf", content=PDF_BYTES):
     return SimpleUploadedFile(name, content, content_type="application/pdf")
 
 
-def _files(root) -> list[str]:
-    return sorted(p.name for p in root.iterdir()) if root.exists() else []
-
-
 def _invalid(call, field):
     """The call raises a ValidationError naming `field` and nothing at all is written."""
     before = _rows()
@@ -90,14 +86,6 @@ def _invalid(call, field):
     assert field in caught.value.message_dict, caught.value.message_dict
     assert _rows() == before
     return caught.value.message_dict[field]
-
-
-@pytest.fixture
-def upload_root(settings, tmp_path):
-    """A private upload folder of this test's own, so files left behind can be counted."""
-    root = tmp_path / "private-uploads"
-    settings.PRIVATE_UPLOAD_ROOT = str(root)
-    return root
 
 
 @pytest.fixture
@@ -156,7 +144,7 @@ def test_policy_create_strips_the_title(head, school):
 
 @pytest.mark.parametrize("persona", ["teacher", "governor", "outsider", "dsl", "deputy"])
 def test_policy_create_is_refused_to_anyone_but_the_head_or_admin_and_writes_nothing(
-    request, persona, school, upload_root
+    request, persona, school, uploads
 ):
     actor = request.getfixturevalue(persona)
     before = _rows()
@@ -165,7 +153,7 @@ def test_policy_create_is_refused_to_anyone_but_the_head_or_admin_and_writes_not
         services.policy_create(actor=actor, **_fields(school, document=_pdf()))
 
     assert _rows() == before
-    assert _files(upload_root) == []
+    assert uploads.names() == []
 
 
 def test_policy_create_refuses_a_title_the_school_already_has_whatever_the_case(head, school):
@@ -244,7 +232,7 @@ def test_policy_create_refuses_an_unknown_owner_role(head, school):
     )
 
 
-def test_policy_create_stores_a_pdf_privately_under_a_random_name(head, school, upload_root):
+def test_policy_create_stores_a_pdf_privately_under_a_random_name(head, school, uploads):
     policy = services.policy_create(
         actor=head, **_fields(school, text="", document=_pdf("Safer working 2025.pdf"))
     )
@@ -255,11 +243,11 @@ def test_policy_create_stores_a_pdf_privately_under_a_random_name(head, school, 
     assert "Safer" not in version.document
     assert version.document.endswith(".pdf")
     assert len(version.document) == 32 + len(".pdf")
-    assert _files(upload_root) == [version.document]
-    assert (upload_root / version.document).read_bytes() == PDF_BYTES
+    assert uploads.names() == [version.document]
+    assert uploads.read(version.document) == PDF_BYTES
 
 
-def test_two_uploads_of_the_same_name_are_stored_apart(head, school, upload_root):
+def test_two_uploads_of_the_same_name_are_stored_apart(head, school, uploads):
     first = services.policy_create(actor=head, **_fields(school, text="", document=_pdf()))
     second = services.policy_create(
         actor=head, **_fields(school, title="Lifts", text="", document=_pdf())
@@ -267,11 +255,11 @@ def test_two_uploads_of_the_same_name_are_stored_apart(head, school, upload_root
 
     names = {first.versions.get().document, second.versions.get().document}
     assert len(names) == 2
-    assert _files(upload_root) == sorted(names)
+    assert uploads.names() == sorted(names)
 
 
 def test_policy_create_refuses_an_executable_renamed_to_pdf_and_keeps_nothing(
-    head, school, upload_root
+    head, school, uploads
 ):
     upload = SimpleUploadedFile("policy.pdf", EXE_BYTES, content_type="application/pdf")
 
@@ -281,20 +269,20 @@ def test_policy_create_refuses_an_executable_renamed_to_pdf_and_keeps_nothing(
     )
 
     assert errors == ["Upload a PDF file; this file is not one."]
-    assert _files(upload_root) == []
+    assert uploads.names() == []
 
 
-def test_policy_create_refuses_a_pdf_that_is_not_named_pdf(head, school, upload_root):
+def test_policy_create_refuses_a_pdf_that_is_not_named_pdf(head, school, uploads):
     upload = _pdf("policy.exe")
 
     _invalid(
         lambda: services.policy_create(actor=head, **_fields(school, text="", document=upload)),
         "document",
     )
-    assert _files(upload_root) == []
+    assert uploads.names() == []
 
 
-def test_policy_create_refuses_a_file_over_the_size_limit(head, school, upload_root):
+def test_policy_create_refuses_a_file_over_the_size_limit(head, school, uploads):
     upload = _pdf(content=PDF_BYTES + b"%" * 2048)
 
     with override_settings(UPLOAD_MAX_BYTES=1024):
@@ -303,16 +291,16 @@ def test_policy_create_refuses_a_file_over_the_size_limit(head, school, upload_r
             "document",
         )
 
-    assert _files(upload_root) == []
+    assert uploads.names() == []
 
 
-def test_a_valid_pdf_is_removed_again_when_the_version_is_refused(head, school, upload_root):
+def test_a_valid_pdf_is_removed_again_when_the_version_is_refused(head, school, uploads):
     reviewed = _today() - dt.timedelta(days=5)
     fields = _fields(school, text="", document=_pdf(), last_reviewed=reviewed, next_review=reviewed)
 
     _invalid(lambda: services.policy_create(actor=head, **fields), "next_review")
 
-    assert _files(upload_root) == []
+    assert uploads.names() == []
 
 
 # --- policy_update ----------------------------------------------------------------------------
@@ -479,13 +467,13 @@ def test_policy_version_add_checks_the_dates(head, policy):
     )
 
 
-def test_policy_version_add_can_replace_text_with_a_pdf(head, policy, upload_root):
+def test_policy_version_add_can_replace_text_with_a_pdf(head, policy, uploads):
     version = services.policy_version_add(
         actor=head, policy=policy, **_version_fields(text="", document=_pdf("v2.pdf"))
     )
 
     assert version.document_name == "v2.pdf"
-    assert _files(upload_root) == [version.document]
+    assert uploads.names() == [version.document]
 
 
 @pytest.mark.parametrize("persona", ["teacher", "governor", "outsider"])

@@ -104,13 +104,6 @@ def _overdue(actor, school, title="Home visits"):
 
 
 @pytest.fixture
-def upload_root(settings, tmp_path):
-    root = tmp_path / "private-uploads"
-    settings.PRIVATE_UPLOAD_ROOT = str(root)
-    return root
-
-
-@pytest.fixture
 def policy(head, school):
     return _policy(head, school)
 
@@ -816,7 +809,7 @@ def test_a_policy_with_nobody_to_sign_it_is_refused_next_to_the_field(client, he
 
 
 @pytest.fixture
-def pdf_policy(head, school, upload_root):
+def pdf_policy(head, school, uploads):
     upload = SimpleUploadedFile("Safer working 2025.pdf", PDF_BYTES, content_type="application/pdf")
     return _policy(head, school, title="With a PDF", text="", document=upload)
 
@@ -900,7 +893,7 @@ def test_editors_add_a_policy(request, client, persona, school):
     assert policy.signatory_roles == [Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS]
 
 
-def test_the_head_adds_a_policy_as_a_pdf(client, head, upload_root):
+def test_the_head_adds_a_policy_as_a_pdf(client, head, uploads):
     upload = SimpleUploadedFile("lifts.pdf", PDF_BYTES, content_type="application/pdf")
 
     response = _as(client, head).post(
@@ -909,7 +902,7 @@ def test_the_head_adds_a_policy_as_a_pdf(client, head, upload_root):
 
     version = PolicyVersion.objects.get()
     assert version.document_name == "lifts.pdf"
-    assert (upload_root / version.document).read_bytes() == PDF_BYTES
+    assert uploads.read(version.document) == PDF_BYTES
     assert "Download the PDF (lifts.pdf)" in text(response)
 
 
@@ -976,7 +969,7 @@ def test_missing_fields_are_shown_next_to_them(client, head):
     assert _all_rows() == before
 
 
-def test_an_executable_named_pdf_is_refused_next_to_the_upload(client, head, upload_root):
+def test_an_executable_named_pdf_is_refused_next_to_the_upload(client, head, uploads):
     before = _all_rows()
     upload = SimpleUploadedFile("policy.pdf", EXE_BYTES, content_type="application/pdf")
 
@@ -988,7 +981,7 @@ def test_an_executable_named_pdf_is_refused_next_to_the_upload(client, head, upl
     assert "Upload a PDF file; this file is not one." in text(response)
     assert field_error(response, "document") == "Upload a PDF file; this file is not one."
     _assert_nothing_created(before)
-    assert not upload_root.exists() or list(upload_root.iterdir()) == []
+    assert uploads.names() == []
 
 
 @pytest.mark.parametrize("persona", NOT_EDITORS)

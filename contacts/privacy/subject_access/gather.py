@@ -90,7 +90,7 @@ from safeguard.audit.models import AuditEvent
 from safeguard.audit.selectors import hidden_from, is_withheld, role_words, withheld_reporters
 from safeguard.audit.vocabulary import action_words, state_words
 from safeguard.core.roles import Role
-from safeguard.core.uploads import stored_path
+from safeguard.core.uploads import stored_present
 
 # --- People and references --------------------------------------------------------------------
 
@@ -281,21 +281,17 @@ def _plan_review_rows(rows: QuerySet[PlanReview]) -> list[dict[str, Any]]:
     ]
 
 
-def _attachment(record: ContactRecord) -> Attachment | None:
+def _attachment(record: ContactRecord, present: set[str]) -> Attachment | None:
     if not record.attachment:
         return None
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(record.attachment_name or "").name).strip("._")
-    try:
-        present = stored_path(record.attachment).is_file()
-    except ValueError:  # a stored name that is not ours: never read outside the folder
-        present = False
     return Attachment(
         reference=record.reference,
         stored_name=record.attachment,
         original_name=record.attachment_name,
         content_type=record.attachment_type,
         zip_path=f"attachments/{record.reference}-{safe or 'attachment'}",
-        present=present,
+        present=record.attachment in present,
     )
 
 
@@ -335,7 +331,8 @@ def _records(
     records = list(
         rows.select_related("author").prefetch_related("pupils").order_by("occurred_at", "pk")
     )
-    attachments = {record.pk: _attachment(record) for record in records}
+    present = stored_present(record.attachment for record in records if record.attachment)
+    attachments = {record.pk: _attachment(record, present) for record in records}
     table = [_record_row(record, attachments[record.pk]) for record in records]
     return records, table, [a for a in attachments.values() if a is not None]
 

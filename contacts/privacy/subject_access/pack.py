@@ -21,7 +21,7 @@ from django.utils import dateformat, timezone
 from contacts.people.models import Pupil, Staff
 from contacts.privacy.subject_access.columns import CHAIR_ONLY, Columns
 from safeguard.core.exports import spreadsheet_safe
-from safeguard.core.uploads import stored_path
+from safeguard.core.uploads import open_stored
 
 FORMAT = "safeguard-subject-access-export"
 FORMAT_VERSION = 1
@@ -249,13 +249,13 @@ def write_zip(data: SubjectAccess) -> tempfile.SpooledTemporaryFile:
             for attachment in data.attachments:
                 if not attachment.present:
                     continue
-                path = stored_path(attachment.stored_name)
                 info = zipfile.ZipInfo(attachment.zip_path, date_time=stamp)
                 info.compress_type = zipfile.ZIP_STORED  # PDF, PNG and JPEG are compressed
                 info.external_attr = FILE_MODE
-                info.file_size = path.stat().st_size
-                with path.open("rb") as source, archive.open(info, "w") as target:
-                    shutil.copyfileobj(source, target)
+                with open_stored(attachment.stored_name) as source:
+                    info.file_size = source.size
+                    with archive.open(info, "w") as target:
+                        shutil.copyfileobj(source, target)
     except BaseException:
         out.close()
         raise

@@ -9,7 +9,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, IntegrityError, transaction
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -82,13 +81,6 @@ def record(teacher, leaver):
     made = make_old_record(teacher, [leaver])
     assert not retention.is_allegation_kind(made)
     return made
-
-
-@pytest.fixture
-def upload_root(tmp_path):
-    root = tmp_path / "private-uploads"
-    with override_settings(PRIVATE_UPLOAD_ROOT=str(root)):
-        yield root
 
 
 # --- The dates themselves --------------------------------------------------------------------
@@ -204,29 +196,29 @@ def test_request_goes_with_its_notes_and_the_notices_about_it(school, teacher, h
 
 
 def test_record_goes_with_its_addenda_and_its_file_after_commit(
-    school, teacher, leaver, upload_root, django_capture_on_commit_callbacks
+    school, teacher, leaver, uploads, django_capture_on_commit_callbacks
 ):
     record = make_old_record(
         teacher, [leaver], attachment=SimpleUploadedFile("note.pdf", PDF, "application/pdf")
     )
     records_services.record_addendum_add(actor=teacher, record=record, text="The date was the 3rd.")
     age(record, RECORDED)
-    stored = upload_root / record.attachment
-    assert stored.exists()
+    assert uploads.exists(record.attachment)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _apply(school, CONTACT_DUE)
     # The file goes only once the deletion is committed.
-    assert stored.exists()
+    assert uploads.exists(record.attachment)
     assert not ContactRecord.objects.filter(pk=record.pk).exists()
     assert not Addendum.objects.filter(record_id=record.pk).exists()
     for callback in callbacks:
         callback()
-    assert not stored.exists()
+    assert not uploads.exists(record.attachment)
+    assert uploads.names() == []
 
 
 def test_a_failed_deletion_leaves_that_record_whole_and_the_rest_proceed(
-    school, teacher, head, leaver, upload_root, django_capture_on_commit_callbacks
+    school, teacher, head, leaver, uploads, django_capture_on_commit_callbacks
 ):
     record = make_old_record(
         teacher, [leaver], attachment=SimpleUploadedFile("note.pdf", PDF, "application/pdf")
@@ -247,7 +239,7 @@ def test_a_failed_deletion_leaves_that_record_whole_and_the_rest_proceed(
     assert _refs(result.deleted) == [request.reference]
     assert ContactRecord.objects.filter(pk=record.pk).exists()
     assert Notification.objects.filter(pk=notice.pk).exists()
-    assert (upload_root / record.attachment).exists()
+    assert uploads.exists(record.attachment)
     deleted = [e.object_ref for e in _events()]
     assert deleted == [request.reference]
     # The deleted request's event and the run's event; nothing about the record that stayed.
@@ -655,7 +647,7 @@ def test_each_deletion_is_audited_by_reference_and_rule_never_content_or_name(
 
 
 def test_dry_run_changes_nothing(
-    school, teacher, head, dsl, leaver, record, upload_root, django_capture_on_commit_callbacks
+    school, teacher, head, dsl, leaver, record, uploads, django_capture_on_commit_callbacks
 ):
     attached = make_old_record(
         teacher, [leaver], attachment=SimpleUploadedFile("note.pdf", PDF, "application/pdf")
@@ -676,7 +668,7 @@ def test_dry_run_changes_nothing(
         Notification.objects.count(),
         ContactRecord.objects.count(),
     ) == counts
-    assert (upload_root / attached.attachment).exists()
+    assert uploads.exists(attached.attachment)
     disclosure.refresh_from_db()
     assert disclosure.retention_flagged_at is None
 

@@ -9,7 +9,6 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,12 +18,6 @@ from tests.factories_requests import make_request
 from tests.helpers import sign_in, text
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def upload_root(tmp_path):
-    with override_settings(PRIVATE_UPLOAD_ROOT=str(tmp_path / "uploads")):
-        yield tmp_path / "uploads"
 
 
 @pytest.fixture

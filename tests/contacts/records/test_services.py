@@ -130,17 +130,6 @@ def _upload(name: str, content: bytes, content_type: str = "application/octet-st
     return SimpleUploadedFile(name, content, content_type=content_type)
 
 
-@pytest.fixture
-def upload_root(tmp_path):
-    root = tmp_path / "private-uploads"
-    with override_settings(PRIVATE_UPLOAD_ROOT=str(root)):
-        yield root
-
-
-def _files(root) -> list[str]:
-    return sorted(p.name for p in root.iterdir()) if root.exists() else []
-
-
 # --- record_create: the engine's assessment for every record type -------------------------------
 
 RECORD_CASES = [
@@ -446,20 +435,20 @@ def test_no_email_leaves_before_the_record_commits(teacher, pupil, head):
 # --- record_create: attachments -----------------------------------------------------------------
 
 
-def test_pdf_attachment_is_stored_privately_under_a_random_name(teacher, pupil, upload_root):
+def test_pdf_attachment_is_stored_privately_under_a_random_name(teacher, pupil, uploads):
     record = make_record(teacher, [pupil], attachment=_upload("x.pdf", PDF, "application/pdf"))
     stored = ContactRecord.objects.get(pk=record.pk)
     assert re.fullmatch(r"[0-9a-f]{32}\.pdf", stored.attachment)
     assert (stored.attachment_name, stored.attachment_type) == ("x.pdf", "application/pdf")
-    assert _files(upload_root) == [stored.attachment]
-    assert (upload_root / stored.attachment).read_bytes() == PDF
+    assert uploads.names() == [stored.attachment]
+    assert uploads.read(stored.attachment) == PDF
 
 
-def test_two_uploads_of_the_same_name_get_different_stored_names(teacher, pupil, upload_root):
+def test_two_uploads_of_the_same_name_get_different_stored_names(teacher, pupil, uploads):
     first = make_record(teacher, [pupil], attachment=_upload("x.pdf", PDF))
     second = make_record(teacher, [pupil], attachment=_upload("x.pdf", PDF))
     assert first.attachment != second.attachment
-    assert _files(upload_root) == sorted([first.attachment, second.attachment])
+    assert uploads.names() == sorted([first.attachment, second.attachment])
 
 
 @pytest.mark.parametrize(
@@ -471,13 +460,13 @@ def test_two_uploads_of_the_same_name_get_different_stored_names(teacher, pupil,
     ],
 )
 def test_images_are_accepted_by_their_magic_bytes(
-    teacher, pupil, upload_root, name, content, content_type, suffix
+    teacher, pupil, uploads, name, content, content_type, suffix
 ):
     record = make_record(teacher, [pupil], attachment=_upload(name, content))
     stored = ContactRecord.objects.get(pk=record.pk)
     assert stored.attachment_type == content_type
     assert stored.attachment.endswith(suffix)
-    assert (upload_root / stored.attachment).read_bytes() == content
+    assert uploads.read(stored.attachment) == content
 
 
 @pytest.mark.parametrize(
@@ -490,48 +479,48 @@ def test_images_are_accepted_by_their_magic_bytes(
         pytest.param("empty.pdf", b"", id="empty"),
     ],
 )
-def test_file_that_is_not_what_it_says_is_refused(teacher, pupil, upload_root, name, content):
+def test_file_that_is_not_what_it_says_is_refused(teacher, pupil, uploads, name, content):
     message = _invalid(
         lambda: make_record(teacher, [pupil], attachment=_upload(name, content, "application/pdf")),
         "attachment",
     )
     assert "PDF, PNG, JPEG" in message
-    assert _files(upload_root) == []
+    assert uploads.names() == []
 
 
-def test_oversize_attachment_is_refused(teacher, pupil, upload_root):
+def test_oversize_attachment_is_refused(teacher, pupil, uploads):
     with override_settings(UPLOAD_MAX_BYTES=100):
         message = _invalid(
             lambda: make_record(teacher, [pupil], attachment=_upload("big.pdf", PDF + b"0" * 100)),
             "attachment",
         )
     assert "larger than the limit" in message
-    assert _files(upload_root) == []
+    assert uploads.names() == []
 
 
-def test_attachment_at_the_size_limit_is_accepted(teacher, pupil, upload_root):
+def test_attachment_at_the_size_limit_is_accepted(teacher, pupil, uploads):
     content = PDF + b"0" * (100 - len(PDF))
     with override_settings(UPLOAD_MAX_BYTES=100):
         record = make_record(teacher, [pupil], attachment=_upload("edge.pdf", content))
-    assert _files(upload_root) == [record.attachment]
+    assert uploads.names() == [record.attachment]
 
 
-def test_invalid_record_stores_no_file(teacher, pupil, upload_root):
+def test_invalid_record_stores_no_file(teacher, pupil, uploads):
     _invalid(
         lambda: make_record(teacher, [pupil], details="", attachment=_upload("x.pdf", PDF)),
         "details",
     )
-    assert _files(upload_root) == []
+    assert uploads.names() == []
 
 
-def test_file_is_removed_when_the_record_cannot_be_saved(teacher, pupil, upload_root):
+def test_file_is_removed_when_the_record_cannot_be_saved(teacher, pupil, uploads):
     with (
         _nothing_written(),
         mock.patch("contacts.records.services.audit_record", side_effect=RuntimeError("disk full")),
         pytest.raises(RuntimeError),
     ):
         make_record(teacher, [pupil], attachment=_upload("x.pdf", PDF))
-    assert _files(upload_root) == []
+    assert uploads.names() == []
 
 
 # --- record_addendum_add ------------------------------------------------------------------------

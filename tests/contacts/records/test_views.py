@@ -6,13 +6,12 @@ database holds afterwards.
 """
 
 import datetime as dt
-import os
 import re
 
 import pytest
-from django.conf import settings
+from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,7 +22,7 @@ from contacts.records.models import Addendum, ContactRecord, RecordType
 from safeguard.audit.models import AuditEvent
 from tests.factories import PupilFactory
 from tests.factories_records import DETAILS, make_family_record, make_record
-from tests.helpers import field_error, sign_in, text
+from tests.helpers import StoredUploads, field_error, sign_in, text
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
@@ -51,7 +50,7 @@ def _as(client, user):
 
 
 def _stored_files() -> set[str]:
-    return set(os.listdir(settings.PRIVATE_UPLOAD_ROOT))
+    return set(StoredUploads().names())
 
 
 def _yesterday() -> str:
@@ -262,6 +261,26 @@ def test_a_scanned_letter_is_kept_and_downloads_only_for_those_who_may_read_it(
         assert download["Content-Type"] == "application/pdf"
         assert b"".join(download.streaming_content) == PDF
     assert _as(client, colleague).get(url).status_code == 404
+
+
+def test_a_file_uploaded_through_one_server_downloads_from_another(
+    client, teacher, head, pupil, settings, uploads
+):
+    """Two app servers share only the database: the upload is written by one process's storage
+    and read by a fresh one, as a second server would."""
+    content = PDF + b"%" + bytes(range(256)) * 40
+    _post(_as(client, teacher), "correspondence", _letter(_answers([pupil]), content=content))
+    record = _new_record()
+    assert uploads.names() == [record.attachment]
+    # A new storage instance, as another server process makes from the same settings.
+    first = storages["uploads"]
+    settings.STORAGES = {**settings.STORAGES}
+    assert storages["uploads"] is not first
+
+    download = _as(Client(), head).get(reverse("record_attachment", args=[record.pk]))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == content
+    assert AuditEvent.objects.filter(action="attachment.download", actor=head).count() == 1
 
 
 def test_a_record_without_an_attachment_has_no_download(client, teacher, pupil):
