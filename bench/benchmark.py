@@ -72,14 +72,25 @@ def _exists(name: str) -> bool:
     return _psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
 
 
-# A signing key for this run's checkpoints only (production keeps its key outside the database).
-_SIGNING_KEY = base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode()
+# The benchmark databases' checkpoint signing key, kept across runs (--reuse meets the
+# checkpoints it signed before), outside the repository; production keeps its own key outside
+# the database server.
+SIGNING_KEY = ROOT / "var" / "bench-audit-signing.key"
+
+
+def _signing_key() -> str:
+    if not SIGNING_KEY.exists():
+        SIGNING_KEY.parent.mkdir(exist_ok=True)
+        raw = Ed25519PrivateKey.generate().private_bytes_raw()
+        SIGNING_KEY.write_text(base64.b64encode(raw).decode())
+        SIGNING_KEY.chmod(0o600)
+    return SIGNING_KEY.read_text().strip()
 
 
 def _env(name: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(DJANGO_SETTINGS_MODULE="bench.settings", DATABASE_URL=database_url(name))
-    env.setdefault("AUDIT_SIGNING_KEY", _SIGNING_KEY)
+    env.setdefault("AUDIT_SIGNING_KEY", _signing_key())
     env.pop("DEBUG", None)
     return env
 

@@ -130,7 +130,8 @@ CHAIN_BLOCK = 1000
 _BLOCKS_SQL = """
     SELECT id / %s,
            count(*),
-           count(*) FILTER (WHERE age(xmin) <= age(%s::xid) OR xmin = ANY(%s::xid[]))
+           count(*) FILTER (WHERE age(xmin) <= age(%s::xid) OR xmin = ANY(%s::xid[])),
+           count(*) FILTER (WHERE school_id = %s AND id BETWEEN %s AND %s)
     FROM safeguard_auditevent
     WHERE id >= %s AND id < %s
     GROUP BY 1
@@ -502,8 +503,8 @@ def audit_verify_period(
     change made after the full check makes its block one to hash again.
     """
     # `id + 0`, not `id`: PostgreSQL would otherwise answer MIN and MAX by walking the primary
-    # key from either end, filtering on the date. This way the (school, created_at) index gives
-    # the period's ids directly.
+    # key from either end, filtering on the date. This way the (school, created_at, id) index
+    # gives the period's ids directly.
     plus_nothing = F("id") + 0
     mine = AuditEvent.objects.filter(school_id=school_id)
     span = mine.filter(created_at__gte=first, created_at__lt=after).aggregate(
@@ -514,7 +515,7 @@ def audit_verify_period(
         return PeriodCheck()
     first_block, last_block = lo // CHAIN_BLOCK, hi // CHAIN_BLOCK
     trusted: set[int] = set()
-    relied_on, check = None, None
+    relied_on, check, events = None, None, None
     if connection.vendor == "postgresql":
         check = (
             AuditCheck.objects.filter(blocks__has_key="xmax")
@@ -530,19 +531,22 @@ def audit_verify_period(
                     CHAIN_BLOCK,
                     _xid32(check.blocks["xmax"]),
                     [_xid32(xid) for xid in check.blocks["running"]],
+                    school_id,
+                    lo,
+                    hi,
                     first_block * CHAIN_BLOCK,
                     (last_block + 1) * CHAIN_BLOCK,
                 ],
             )
-            current = {block: (n, newer) for block, n, newer in cursor}
+            current = {block: (n, newer, inside) for block, n, newer, inside in cursor}
+        events = sum(inside for _, _, inside in current.values())
         kept = check.blocks["intact"]
         trusted = {
             block
-            for block, (n, newer) in current.items()
+            for block, (n, newer, _) in current.items()
             if newer == 0 and kept.get(str(block)) == n
         }
         relied_on = check if trusted else None
-    events = mine.filter(id__gte=lo, id__lte=hi).count() if trusted else None
     untrusted = [b for b in range(first_block, last_block + 1) if b not in trusted]
     problems: list[int]
     problems, hashed = [], 0

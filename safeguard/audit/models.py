@@ -41,7 +41,9 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["school", "-created_at"]),
+            # A school's trail newest first (scanned backwards), and a period of its chain: the
+            # governors' report reads the period's first and last ids from the index alone.
+            models.Index(fields=["school", "created_at", "id"], name="safeguard_a_period_idx"),
             # Each school's chain in order: its head, and the walk of one chain.
             models.Index(fields=["school", "id"], name="safeguard_a_chain_idx"),
             models.Index(fields=["object_type", "object_id"]),
