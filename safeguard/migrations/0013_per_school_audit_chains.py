@@ -15,23 +15,11 @@ import importlib
 from django.db import migrations, models
 from django.utils import timezone
 
-from safeguard.audit.chain import GENESIS, _digest
+from safeguard.audit.chain import GENESIS, HASHED, _digest
 
 APPEND_ONLY = importlib.import_module("safeguard.migrations.0002_audit_append_only")
-FIELDS = (
-    "school_id",
-    "actor_id",
-    "actor_role",
-    "action",
-    "object_type",
-    "object_id",
-    "object_ref",
-    "from_state",
-    "to_state",
-    "reason",
-    "created_at",
-    "prev_hash",
-)
+# The hashed fields, in the digest's order.
+FIELDS = HASHED
 BATCH = 5000
 
 SQLITE_UP = [

@@ -27,36 +27,10 @@ from safeguard.audit.services import (
 )
 from tests.factories import PupilFactory
 from tests.helpers import allow_audit_tampering, sign_in
+from tests.safeguard.audit.test_checkpoints import _events
 
 CHECK_PAGE = "/audit/checkpoint/"
 RECHAIN = importlib.import_module("safeguard.migrations.0013_per_school_audit_chains")
-
-
-@pytest.fixture
-def key_file(tmp_path, settings):
-    path = tmp_path / "signing.pem"
-    call_command("audit_key", "new", str(path), stdout=io.StringIO())
-    settings.AUDIT_SIGNING_KEY_FILE = str(path)
-    settings.AUDIT_SIGNING_KEY = ""
-    settings.AUDIT_VERIFY_KEYS = []
-    return path
-
-
-def _events(school, n=3, ref="TEST"):
-    made = []
-    for i in range(n):
-        with transaction.atomic():
-            made.append(
-                audit_record(
-                    actor=None,
-                    school=school,
-                    action="staff.update",
-                    object_type="test",
-                    object_id=str(i),
-                    object_ref=f"{ref}-{i}",
-                )
-            )
-    return made
 
 
 def _sign(school):

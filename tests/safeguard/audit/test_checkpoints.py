@@ -33,17 +33,7 @@ CHECK_PAGE = "/audit/checkpoint/"
 KEY_PAGE = "/audit/key/"
 
 
-@pytest.fixture
-def key_file(tmp_path, settings):
-    path = tmp_path / "signing.pem"
-    call_command("audit_key", "new", str(path), stdout=io.StringIO())
-    settings.AUDIT_SIGNING_KEY_FILE = str(path)
-    settings.AUDIT_SIGNING_KEY = ""
-    settings.AUDIT_VERIFY_KEYS = []
-    return path
-
-
-def _events(school, n=3):
+def _events(school, n=3, ref="TEST"):
     made = []
     for i in range(n):
         with transaction.atomic():
@@ -54,7 +44,7 @@ def _events(school, n=3):
                     action="staff.update",
                     object_type="test",
                     object_id=str(i),
-                    object_ref=f"TEST-{i}",
+                    object_ref=f"{ref}-{i}",
                     reason=f"reason {i}",
                 )
             )
