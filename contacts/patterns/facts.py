@@ -112,20 +112,17 @@ def _requests(reader: Staff, adults: Any, since: dt.date | None) -> list[Fact]:
     rows = requests_visible_to(reader).filter(requester_id__in=adults)
     if since is not None:
         rows = rows.filter(starts_at__gte=_midnight(since))
-    rows = (
-        rows
-        .only(
-            "pk",
-            "school_id",
-            "requester_id",
-            "starts_at",
-            "status",
-            "kind",
-            "purpose",
-            "with_family_only",
-            "restricted",
-            "route",
-        )  # fmt: skip
+    rows = rows.only(
+        "pk",
+        "school_id",
+        "requester_id",
+        "starts_at",
+        "status",
+        "kind",
+        "purpose",
+        "with_family_only",
+        "restricted",
+        "route",
     )
     found = list(rows)
     pupils = _pupils(ContactRequest.pupils.through, "contactrequest", rows) if found else {}
@@ -154,20 +151,17 @@ def _records(reader: Staff, adults: Any, since: dt.date | None) -> list[Fact]:
     rows = records_visible_to(reader).filter(author_id__in=adults)
     if since is not None:
         rows = rows.filter(occurred_at__gte=_midnight(since))
-    rows = (
-        rows
-        .only(
-            "pk",
-            "school_id",
-            "author_id",
-            "occurred_at",
-            "record_type",
-            "purpose",
-            "direction",
-            "with_family_only",
-            "restricted",
-            "route",
-        )  # fmt: skip
+    rows = rows.only(
+        "pk",
+        "school_id",
+        "author_id",
+        "occurred_at",
+        "record_type",
+        "purpose",
+        "direction",
+        "with_family_only",
+        "restricted",
+        "route",
     )
     found = list(rows)
     pupils = _pupils(ContactRecord.pupils.through, "contactrecord", rows) if found else {}
