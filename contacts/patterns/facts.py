@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from contacts.concerns.selectors import concerns_visible_to, lado_visible_to
@@ -108,10 +108,38 @@ def _record_details(record: ContactRecord) -> frozenset[Detail]:
     return frozenset(details)
 
 
-def _requests(reader: Staff, adults: Any, since: dt.date | None) -> list[Fact]:
+# Concern pairs: {adult id: the pupils named in concerns about them}.
+Named = dict[int, set[int]]
+
+
+def _named_in(through: Any, column: str, owner: str, named: Named) -> Q:
+    """Rows (requests or records) of an adult some concern is about, with a pupil some concern
+    names: a superset of each adult's contact with the pupils named in concerns about them
+    (two lists, not a clause per adult, keep the query small; the rules do the rest)."""
+    adults = sorted(adult_id for adult_id, pupils in named.items() if pupils)
+    pupils = sorted(set().union(*named.values())) if adults else []
+    if not adults:
+        return Q(pk__in=[])
+    pairs = through.objects.filter(
+        **{f"{column}__{owner}_id__in": adults, "pupil_id__in": pupils}
+    ).values(column)
+    return Q(pk__in=pairs)
+
+
+def _requests(
+    reader: Staff, adults: Any, since: dt.date | None, named: Named | None = None
+) -> list[Fact]:
     rows = requests_visible_to(reader).filter(requester_id__in=adults)
     if since is not None:
         rows = rows.filter(starts_at__gte=_midnight(since))
+    if named is not None:
+        # Only what a rule could count (see `gather`): agreed gifts and personal messages, and
+        # agreed contact with a pupil named in a concern about the requester.
+        rows = rows.filter(status__in=AGREED).filter(
+            Q(kind="gift")
+            | Q(purpose="personal", kind__in=MESSAGE_KINDS)
+            | _named_in(ContactRequest.pupils.through, "contactrequest", "requester", named)
+        )
     rows = rows.only(
         "pk",
         "school_id",
@@ -147,10 +175,23 @@ def _requests(reader: Staff, adults: Any, since: dt.date | None) -> list[Fact]:
     return facts
 
 
-def _records(reader: Staff, adults: Any, since: dt.date | None) -> list[Fact]:
+def _records(
+    reader: Staff, adults: Any, since: dt.date | None, named: Named | None = None
+) -> list[Fact]:
     rows = records_visible_to(reader).filter(author_id__in=adults)
     if since is not None:
         rows = rows.filter(occurred_at__gte=_midnight(since))
+    if named is not None:
+        # Only what a rule could count (see `gather`), as `_record_details` reads it.
+        rows = rows.filter(
+            Q(record_type=RecordType.UNPLANNED)
+            | Q(
+                record_type__in=(RecordType.GIFT, RecordType.CORRESPONDENCE),
+                direction=Direction.GIVEN,
+            )
+            | Q(record_type=RecordType.MESSAGE, purpose="personal")
+            | _named_in(ContactRecord.pupils.through, "contactrecord", "author", named)
+        )
     rows = rows.only(
         "pk",
         "school_id",
@@ -283,15 +324,30 @@ def gather(
     *,
     every_kind: bool = True,
     contact_since: dt.date | None = None,
+    counted_only: bool = False,
 ) -> dict[int, list[Fact]]:
     """{adult id: [Fact, ...]} for the adults given (ids, or a queryset of ids), of what the
     reader's selectors let them see. Only the kinds the rules read unless `every_kind`
     (disclosures and LADO consultations are on the chronology; no rule counts them). With
     `contact_since`, requests and records dated before it are left out (every concern is
-    read: they are few, and contact after an old concern still counts)."""
+    read: they are few, and contact after an old concern still counts).
+
+    With `counted_only` (the dashboard, which wants flags, not a chronology), requests and
+    records that no rule could count are left out in the query: plain contact counts only
+    with a pupil named in a concern about the same adult, so the concerns are read first.
+    The flags are the same as from every entry (tests/contacts/patterns checks it)."""
     found: dict[int, list[Fact]] = defaultdict(list)
-    facts = [*_requests(reader, adults, contact_since), *_records(reader, adults, contact_since)]
-    facts += _concerns(reader, adults)
+    concerns = _concerns(reader, adults)
+    named: Named | None = None
+    if counted_only:
+        named = defaultdict(set)
+        for fact in concerns:
+            named[fact.adult_id] |= fact.entry.pupils
+    facts = [
+        *_requests(reader, adults, contact_since, named),
+        *_records(reader, adults, contact_since, named),
+        *concerns,
+    ]
     if every_kind:
         facts += [*_disclosures(reader, adults), *_lado(reader, adults)]
     for fact in facts:

@@ -205,7 +205,9 @@ def worth_a_look(reader: Staff) -> list[WorthALook]:
     # read. The adult's own pattern page reads their whole history.
     window = max(limits.unplanned_days, limits.gifts_messages_days)
     since = timezone.localdate() - dt.timedelta(days=window)
-    gathered = gather(reader, adults.values("pk"), every_kind=False, contact_since=since)
+    gathered = gather(
+        reader, adults.values("pk"), every_kind=False, contact_since=since, counted_only=True
+    )
     if not gathered:
         return []
     flagged: dict[int, list[str]] = {}

@@ -1,12 +1,15 @@
 """The facts gathered from the models, the pattern view and the dashboard's "Worth a look": who
 may open it, the audit view event, restricted entries, pupils' names, the query count."""
 
+import random
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contacts.patterns import facts as pattern_facts
+from contacts.patterns.rules import flags_for
 from contacts.patterns.selectors import adults_patterned_by, may_open_pattern, worth_a_look
 from contacts.patterns.services import PATTERN_TYPE
 from contacts.planned import services as planned_services
@@ -295,6 +298,89 @@ def test_the_deputys_dashboard_has_no_panel(client, deputy, teacher, pupil):
     sign_in(client, deputy)
     assert "Worth a look" not in text(client.get(reverse("dashboard")))
     assert worth_a_look(deputy) == []
+
+
+def test_the_dashboard_flags_contact_with_a_pupil_named_in_a_concern(
+    client, head, teacher, colleague, pupil
+):
+    first = make_record(teacher, [pupil], occurred_at=past(10))
+    make_concern(colleague, teacher, related_record=first, occurred_on=past(10).date())
+    make_record(teacher, [pupil], occurred_at=past(2), record_type="message",
+                kind="text_message", purpose="work", school_channel=True)  # fmt: skip
+    sign_in(client, head)
+    page = text(client.get(reverse("dashboard")))
+    assert f"{teacher.full_name} · Contact with a pupil named in a concern" in page
+
+
+def test_the_dashboard_reads_only_the_contact_a_rule_could_count(head, teacher, colleague, pupil):
+    other = PupilFactory(school=pupil.school)
+    named = make_record(teacher, [pupil], occurred_at=past(10))
+    make_concern(colleague, teacher, related_record=named, occurred_on=past(10).date())
+    work_call = {"record_type": "message", "kind": "text_message", "purpose": "work",
+                 "school_channel": True}  # fmt: skip
+    with_named = make_record(teacher, [pupil], occurred_at=past(2), **work_call)
+    with_other = make_record(teacher, [other], occurred_at=past(2), **work_call)
+    gift = make_record(teacher, [other], occurred_at=past(3), details="A book.", **GIVEN)
+    read = pattern_facts.gather(head, [teacher.pk], every_kind=False, counted_only=True)
+    keys = {fact.entry.key for fact in read[teacher.pk]}
+    # Plain contact with a pupil no concern names could make no flag: not read.
+    assert f"record:{with_other.pk}" not in keys
+    assert {f"record:{with_named.pk}", f"record:{named.pk}", f"record:{gift.pk}"} <= keys
+
+
+def test_the_dashboards_narrowed_reading_makes_the_same_flags_as_every_entry(head, school, pupil):
+    """Random mixes of every kind of entry: the flags from what the dashboard reads are the
+    flags from the whole chronology, adult by adult."""
+    rng = random.Random(19)
+    adults = [StaffFactory(school=school) for _ in range(4)]
+    pupils = [pupil, *(PupilFactory(school=school) for _ in range(2))]
+    shapes = [
+        {},  # a chance meeting, the commonest entry
+        {},
+        {},
+        GIVEN,
+        GIVEN | {"direction": "received"},
+        {"record_type": "correspondence", "kind": "letter", "purpose": "personal",
+         "direction": "given"},
+        {"record_type": "message", "kind": "text_message", "purpose": "personal",
+         "school_channel": True},
+        {"record_type": "message", "kind": "text_message", "purpose": "work",
+         "school_channel": True},
+    ]  # fmt: skip
+    made = []
+    for adult in adults:
+        for _ in range(9):
+            shape = rng.choice(shapes)
+            extra = {"details": "A book."} if shape.get("record_type") == "gift" else {}
+            made.append(
+                make_record(adult, [rng.choice(pupils)], occurred_at=past(rng.randint(1, 80)),
+                            **(shape | extra))
+            )  # fmt: skip
+        for _ in range(2):
+            gift = {"kind": "gift", "purpose": "personal", "place": "School", "reasons": "A prize."}
+            answers = rng.choice([gift, {}])  # a gift, or a work meeting
+            request = make_request(adult, [rng.choice(pupils)], **answers)
+            planned_services.request_decide(
+                actor=head, contact_request=request, decision="approve", reason="",
+                expected_version=None,
+            )  # fmt: skip
+    for adult in adults:
+        for _ in range(rng.randint(0, 2)):
+            about = rng.choice([r for r in made if r.author_id == adult.pk])
+            make_concern(head, adult, related_record=about,
+                         occurred_on=past(rng.randint(1, 80)).date())  # fmt: skip
+    limits = pattern_facts.thresholds_for(school)
+    ids = [adult.pk for adult in adults]
+    every = pattern_facts.gather(head, ids, every_kind=False)
+    narrowed = pattern_facts.gather(head, ids, every_kind=False, counted_only=True)
+    rules = set()
+    for adult_id in ids:
+        expected = flags_for(pattern_facts.rule_entries(every[adult_id]), limits)
+        assert flags_for(pattern_facts.rule_entries(narrowed[adult_id]), limits) == expected
+        rules |= {flag.rule for flag in expected}
+    # The mix made flags of every rule to compare, and the narrowing left entries out.
+    assert rules == {"unplanned", "gifts_messages", "concerns", "contact_after_concern"}
+    assert sum(map(len, narrowed.values())) < sum(map(len, every.values()))
 
 
 def test_worth_a_look_reads_a_few_queries_whatever_the_staff(head, school, pupil):
