@@ -444,9 +444,9 @@ def alerts_escalate(*, actor: None, now: dt.datetime | None = None) -> int:
 
 
 def _raise_for_overdue_outcomes(now: dt.datetime) -> None:
-    """Approved contact that has happened with no outcome recorded after the school's response
-    days: it needs the decider's attention (the head's; the chair's for one the chair decided)."""
-    late = ContactRequest.objects.overdue(now - dt.timedelta(days=1)).filter(alerts__isnull=True)
+    """Approved contact with its outcome overdue (a day after it began): it needs the decider's
+    attention (the head's; the chair's for one the chair decided)."""
+    late = ContactRequest.objects.overdue(now).filter(alerts__isnull=True)
     for pk in list(late.values_list("pk", flat=True)):
         with transaction.atomic():
             found = (

@@ -70,12 +70,22 @@ class Route(models.TextChoices):
     CHAIR_OF_GOVERNORS = "chair_of_governors", "Chair of governors"
 
 
+# An outcome is due a day after the contact began: never while the contact may still be going
+# on. The dashboard, the request's badge, the governors' report and the alert all use this.
+OUTCOME_DUE_AFTER = dt.timedelta(days=1)
+
+
+def outcome_due_before(now: dt.datetime | None = None) -> dt.datetime:
+    """Contact that began before this moment is overdue if it has no outcome."""
+    return (now or timezone.now()) - OUTCOME_DUE_AFTER
+
+
 class ContactRequestQuerySet(models.QuerySet):
     def overdue(self, now: dt.datetime | None = None) -> ContactRequestQuerySet:
-        """Approved contact whose time has passed with no outcome recorded: for a plan of
+        """Approved contact that began over a day ago with no outcome recorded: for a plan of
         involvement, no session logged yet."""
         return self.filter(
-            status=Status.APPROVED, starts_at__lt=now or timezone.now(), sessions_logged=0
+            status=Status.APPROVED, starts_at__lt=outcome_due_before(now), sessions_logged=0
         )
 
     def plans_past_review(self, on: dt.date | None = None) -> ContactRequestQuerySet:
@@ -346,8 +356,12 @@ class ContactRequest(models.Model):
         return (
             self.status == Status.APPROVED
             and self.sessions_logged == 0
-            and self.starts_at < (now or timezone.now())
+            and self.starts_at < outcome_due_before(now)
         )
+
+    @property
+    def outcome_due_at(self) -> dt.datetime:
+        return self.starts_at + OUTCOME_DUE_AFTER
 
     def plan_past_review(self, on: dt.date | None = None) -> bool:
         return bool(

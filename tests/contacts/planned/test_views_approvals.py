@@ -752,6 +752,26 @@ def test_dashboard_lists_approved_contact_without_an_outcome(client, head, teach
     assert f"{waiting.reference} · {teacher.full_name} · due since" in page
 
 
+def test_an_outcome_is_not_overdue_while_the_contact_may_still_be_going_on(
+    client, head, teacher, waiting
+):
+    _decide(head, waiting)
+    ContactRequest.objects.filter(pk=waiting.pk).update(
+        starts_at=timezone.now() - dt.timedelta(hours=3)
+    )
+    mine = text(_as(client, teacher).get(reverse("my_requests")))
+    assert waiting.reference in mine and "Outcome overdue" not in mine
+    assert "Approved contact with no outcome yet (0)" in text(
+        _as(client, head).get(reverse("dashboard"))
+    )
+
+    _in_the_past(waiting, days=1)  # a day since it began: now the outcome is due
+    assert "Outcome overdue" in text(_as(client, teacher).get(reverse("my_requests")))
+    page = text(_as(client, head).get(reverse("dashboard")))
+    assert "Approved contact with no outcome yet (1)" in page
+    assert f"due since {timezone.localdate():%-d %b %Y}" in page
+
+
 def test_recording_the_outcome_clears_it_from_the_dashboard(client, head, teacher, waiting):
     _in_the_past(_decide(head, waiting))
     waiting.refresh_from_db()
@@ -801,7 +821,7 @@ def test_dashboard_counts_every_overdue_outcome_lists_the_oldest_eight_and_does_
     client, head, teacher, pupil
 ):
     items = [_decide(head, make_request(teacher, [pupil])) for _ in range(3)]
-    for days, item in enumerate(items, start=1):
+    for days, item in enumerate(items, start=2):
         ContactRequest.objects.filter(pk=item.pk).update(
             starts_at=timezone.now() - dt.timedelta(days=days)
         )
@@ -809,7 +829,7 @@ def test_dashboard_counts_every_overdue_outcome_lists_the_oldest_eight_and_does_
     few = _dashboard_queries(client)
     more = [_decide(head, make_request(teacher, [pupil])) for _ in range(9)]
     ContactRequest.objects.filter(pk__in=[i.pk for i in more]).update(
-        starts_at=timezone.now() - dt.timedelta(hours=1)
+        starts_at=timezone.now() - dt.timedelta(days=1, hours=1)
     )
     page = text(client.get(reverse("dashboard")))
     assert "Approved contact with no outcome yet (12)" in page
