@@ -9,7 +9,7 @@ from django.utils import timezone
 from contacts.people.pupil_picker import PupilPickerForm
 from policies import engine
 from policies.engine import CLAUSES
-from safeguard.core.forms import DATE_INPUT
+from safeguard.core.forms import DATE_INPUT, DOCUMENT_TEXT, LONG_TEXT
 from safeguard.core.roles import DEFAULT_POLICY_SIGNATORIES, POLICY_SIGNATORY_ORDER, Role
 
 if TYPE_CHECKING:
@@ -121,6 +121,7 @@ class PolicyForm(_Helper, forms.Form):
     title = forms.CharField(max_length=200)
     owner_role = forms.ChoiceField(label="Owner", choices=OWNER_CHOICES)
     summary = forms.CharField(
+        max_length=LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What the policy asks of staff, in the school's own words.",
     )
@@ -149,6 +150,7 @@ class PolicyVersionForm(_Helper, forms.Form):
     last_reviewed = forms.DateField(widget=DATE_INPUT)
     next_review = forms.DateField(label="Next review due", widget=DATE_INPUT)
     text = forms.CharField(
+        max_length=DOCUMENT_TEXT,
         label="Policy text",
         required=False,
         widget=forms.Textarea(attrs={"rows": 10}),

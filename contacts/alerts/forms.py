@@ -8,12 +8,10 @@ from crispy_forms.helper import FormHelper
 from django import forms
 
 from contacts.alerts.models import Agency
-from safeguard.core.forms import DATE_INPUT
+from safeguard.core.forms import DATE_INPUT, LONG_TEXT
 
 if TYPE_CHECKING:  # the form is handed its people; it never reads them itself
     from contacts.people.models import Staff
-
-LONG_TEXT = 10_000
 
 
 class _Helper(forms.Form):

@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from contacts.concerns.models import LadoOutcome, LadoType, Outcome
-from safeguard.core.forms import DATE_INPUT, TIME_INPUT
+from safeguard.core.forms import DATE_INPUT, LONG_TEXT, TIME_INPUT
 
 if TYPE_CHECKING:  # the form is handed its people; it never reads them itself
     from contacts.people.models import Staff
@@ -31,6 +31,7 @@ class ConcernForm(_Helper):
     )
     occurred_on = forms.DateField(label="When it happened", widget=DATE_INPUT)
     description = forms.CharField(
+        max_length=LONG_TEXT,
         label="What happened, or what worries you",
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Facts as you saw or heard them: what, where, who was there.",
@@ -73,7 +74,9 @@ class ConcernForm(_Helper):
 
 
 class RespondForm(_Helper):
-    response = forms.CharField(label="Your response", widget=forms.Textarea(attrs={"rows": 4}))
+    response = forms.CharField(
+        max_length=LONG_TEXT, label="Your response", widget=forms.Textarea(attrs={"rows": 4})
+    )
     outcome = forms.ChoiceField(
         label="Outcome", choices=[("", "Not decided yet")] + Outcome.choices, required=False
     )
@@ -92,7 +95,9 @@ class LadoForm(_Helper):
     contacted_on = forms.DateField(label="Date of the call", widget=DATE_INPUT)
     contacted_time = forms.TimeField(label="Time of the call", widget=TIME_INPUT)
     spoke_to = forms.CharField(label="Who you spoke to", max_length=120)
-    advice = forms.CharField(label="Advice given", widget=forms.Textarea(attrs={"rows": 4}))
+    advice = forms.CharField(
+        max_length=LONG_TEXT, label="Advice given", widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -19,7 +19,7 @@ from contacts.people.pupil_picker import PupilPickerForm
 from contacts.people.services import SCHOOL_FIELDS
 from safeguard.core import roles
 from safeguard.core.emails import LOOKALIKE_MESSAGE, is_lookalike
-from safeguard.core.forms import DATE_INPUT, TIME_INPUT
+from safeguard.core.forms import DATE_INPUT, LONG_TEXT, TIME_INPUT
 from safeguard.core.models import School
 from safeguard.core.roles import Role
 
@@ -123,6 +123,10 @@ class PupilForm(_NoFormTag, forms.ModelForm):
         "needs the head's approval and the parents' permission first.",
     )
 
+    notes = forms.CharField(
+        max_length=LONG_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
     class Meta:
         model = Pupil
         fields = [
@@ -140,7 +144,6 @@ class PupilForm(_NoFormTag, forms.ModelForm):
             "date_of_birth": DATE_INPUT,
             "admission_date": DATE_INPUT,
             "leaving_date": DATE_INPUT,
-            "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
@@ -240,11 +243,14 @@ class ImportForm(_NoFormTag, forms.Form):
 
 
 class SchoolForm(_NoFormTag, forms.ModelForm):
+    address = forms.CharField(
+        max_length=LONG_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
     class Meta:
         model = School
         fields = list(SCHOOL_FIELDS)  # the settings the service may change, no more
         widgets = {
-            "address": forms.Textarea(attrs={"rows": 3}),
             "school_day_starts": TIME_INPUT,
             "school_day_ends": TIME_INPUT,
         }

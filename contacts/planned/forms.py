@@ -11,7 +11,12 @@ from django.utils import timezone
 
 from contacts.planned.models import ContactRequest, PlanDecision
 from policies.forms import ContactQuestionForm
-from safeguard.core.forms import DATE_INPUT, TIME_INPUT, BoundedModelMultipleChoiceField
+from safeguard.core.forms import (
+    DATE_INPUT,
+    LONG_TEXT,
+    TIME_INPUT,
+    BoundedModelMultipleChoiceField,
+)
 
 # The plan of involvement's fields on the request form, and what each is when left out.
 PLAN_FIELDS = (
@@ -36,10 +41,12 @@ class RequestForm(ContactQuestionForm):
     contact_time = forms.TimeField(label="Time", widget=TIME_INPUT)
     place = forms.CharField(max_length=200, help_text="Where the contact will take place.")
     reasons = forms.CharField(
+        max_length=LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Why the contact is needed. The policies require the record to give reasons.",
     )
     plan_outcomes = forms.CharField(
+        max_length=LONG_TEXT,
         label="Plan of involvement: expected outcomes",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -47,12 +54,14 @@ class RequestForm(ContactQuestionForm):
         "close relationship, which the headteacher takes to the LADO instead.",
     )
     plan_timescales = forms.CharField(
+        max_length=LONG_TEXT,
         label="Plan of involvement: timescales",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Needed for a former pupil: how long the involvement lasts, and how often.",
     )
     plan_support = forms.CharField(
+        max_length=LONG_TEXT,
         label="Plan of involvement: support or supervision for you",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -60,6 +69,7 @@ class RequestForm(ContactQuestionForm):
         "for example a fortnightly meeting with your line manager.",
     )
     plan_agencies = forms.CharField(
+        max_length=LONG_TEXT,
         label="Plan of involvement: other agencies involved",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -67,6 +77,7 @@ class RequestForm(ContactQuestionForm):
         "student support), if there is one.",
     )
     plan_signposting = forms.CharField(
+        max_length=LONG_TEXT,
         label="Plan of involvement: signposting given to services outside school",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -202,11 +213,13 @@ class DecisionForm(_Plain):
             field.initial = "ask"
 
     conditions = forms.CharField(
+        max_length=LONG_TEXT,
         label="Conditions (if approving)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     reason = forms.CharField(
+        max_length=LONG_TEXT,
         label="Reason, or what more you need to know",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -215,19 +228,23 @@ class DecisionForm(_Plain):
 
 
 class ReasonForm(_Plain):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(max_length=LONG_TEXT, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class AnswerForm(_Plain):
     answer = forms.CharField(
+        max_length=LONG_TEXT,
         label="Your answer, or what you changed",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class OutcomeForm(_Plain):
-    outcome = forms.CharField(label="What happened", widget=forms.Textarea(attrs={"rows": 3}))
+    outcome = forms.CharField(
+        max_length=LONG_TEXT, label="What happened", widget=forms.Textarea(attrs={"rows": 3})
+    )
     concerns = forms.CharField(
+        max_length=LONG_TEXT,
         label="Anything of concern",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -236,11 +253,14 @@ class OutcomeForm(_Plain):
 
 
 class NoteForm(_Plain):
-    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(
+        max_length=LONG_TEXT, label="Note", widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ReviewForm(_Plain):
     note = forms.CharField(
+        max_length=LONG_TEXT,
         label="Monitoring note (optional)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -252,11 +272,13 @@ class SessionForm(_Plain):
     version = None  # type: ignore[assignment]  # how Django removes an inherited field
     held_on = forms.DateField(label="Date of the session", widget=DATE_INPUT)
     what_happened = forms.CharField(
+        max_length=LONG_TEXT,
         label="What happened",
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What you did together, and how it went against the plan's expected outcomes.",
     )
     concerns = forms.CharField(
+        max_length=LONG_TEXT,
         label="Anything of concern",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -274,6 +296,7 @@ class PlanReviewForm(_Plain):
         label="The plan", choices=PlanDecision.choices, widget=forms.RadioSelect
     )
     note = forms.CharField(
+        max_length=LONG_TEXT,
         label="What the review found",
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="How the sessions went against the expected outcomes, and why the plan "
@@ -286,20 +309,31 @@ class PlanReviewForm(_Plain):
         help_text="Needed unless the plan ends.",
     )
     plan_outcomes = forms.CharField(
-        label="Expected outcomes", widget=forms.Textarea(attrs={"rows": 3}), required=False
+        max_length=LONG_TEXT,
+        label="Expected outcomes",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
     )
     plan_timescales = forms.CharField(
-        label="Timescales", widget=forms.Textarea(attrs={"rows": 2}), required=False
+        max_length=LONG_TEXT,
+        label="Timescales",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
     )
     plan_support = forms.CharField(
+        max_length=LONG_TEXT,
         label="Support or supervision for the member of staff",
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
     plan_agencies = forms.CharField(
-        label="Other agencies involved", widget=forms.Textarea(attrs={"rows": 2}), required=False
+        max_length=LONG_TEXT,
+        label="Other agencies involved",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
     )
     plan_signposting = forms.CharField(
+        max_length=LONG_TEXT,
         label="Signposting given to services outside school",
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,

@@ -9,7 +9,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 
 from contacts.people.pupil_picker import PupilPickerForm
-from safeguard.core.forms import DATE_INPUT
+from safeguard.core.forms import DATE_INPUT, LONG_TEXT
 
 if TYPE_CHECKING:
     from contacts.people.models import Pupil, Staff
@@ -33,6 +33,7 @@ class LegalHoldForm(_Fields, PupilPickerForm):
         empty_label="No member of staff",
     )
     reason = forms.CharField(
+        max_length=LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="The claim, investigation or inquiry that needs the records kept. Choose one "
         "pupil or one member of staff: everything about them is kept until the hold is lifted.",
@@ -58,6 +59,7 @@ class ReviewForm(_Fields):
     )
     review_on = forms.DateField(label="Next review", required=False, widget=DATE_INPUT)
     reason = forms.CharField(
+        max_length=LONG_TEXT,
         label="Why it is kept",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),

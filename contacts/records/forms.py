@@ -17,7 +17,12 @@ from contacts.people.pupil_picker import PupilPickerForm
 from contacts.records.models import DIRECTED, RECORD_KINDS, Direction, DisclosureType, RecordType
 from policies.engine import KIND_LABELS
 from policies.forms import PURPOSE_CHOICES
-from safeguard.core.forms import DATE_INPUT, TIME_INPUT, BoundedModelMultipleChoiceField
+from safeguard.core.forms import (
+    DATE_INPUT,
+    LONG_TEXT,
+    TIME_INPUT,
+    BoundedModelMultipleChoiceField,
+)
 
 if TYPE_CHECKING:
     from contacts.people.models import Pupil
@@ -162,13 +167,17 @@ class RecordForm(_DateAndTime, PupilPickerForm):
         label="Which way", choices=Direction.choices, widget=forms.RadioSelect
     )
     school_channel = forms.BooleanField(required=False)
-    details = forms.CharField(label="What happened", widget=forms.Textarea(attrs={"rows": 5}))
+    details = forms.CharField(
+        max_length=LONG_TEXT, label="What happened", widget=forms.Textarea(attrs={"rows": 5})
+    )
     reply = forms.CharField(
+        max_length=LONG_TEXT,
         label="Any reply you sent, to be filed with it",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     signposting = forms.CharField(
+        max_length=LONG_TEXT,
         label="Signposting given to services outside school",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -282,18 +291,21 @@ class DisclosureForm(_DateAndTime, PupilPickerForm):
         help_text="Usually the pupil; otherwise who (for example a friend of theirs).",
     )
     account = forms.CharField(
+        max_length=LONG_TEXT,
         label="What was said",
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Write it in the child's own words where you can. "
         "Do not investigate or ask leading questions.",
     )
     circumstances = forms.CharField(
+        max_length=LONG_TEXT,
         label="Where and how",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Where it happened, what led up to it, and who else was there.",
     )
     action_taken = forms.CharField(
+        max_length=LONG_TEXT,
         label="What you did next",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -323,6 +335,7 @@ class DisclosureForm(_DateAndTime, PupilPickerForm):
 class AddendumForm(forms.Form):
     # Not required here: the service says what an empty addendum lacks, next to this field.
     text = forms.CharField(
+        max_length=LONG_TEXT,
         label="What to add or correct",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

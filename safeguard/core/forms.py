@@ -10,6 +10,12 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, QueryDict
 
+# Every free-text answer has a limit, so that nothing pasted by mistake (or on purpose) fills a
+# page or the database: about four pages of writing for an answer or a note, and room for a
+# long policy document. tests/test_forms_limits.py checks that no text field is left without.
+LONG_TEXT = 10_000
+DOCUMENT_TEXT = 200_000
+
 
 def add_service_errors(form: BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError next to the fields it names (or above the form)."""
@@ -28,7 +34,7 @@ def posted(request: HttpRequest) -> QueryDict | None:
 def posted_text(request: HttpRequest, name: str) -> str:
     """One free-text answer of a POST without a form of its own, checked as a form would check
     it (stripped; ValidationError for a NUL character, which PostgreSQL cannot store)."""
-    return forms.CharField(required=False).clean(request.POST.get(name, ""))
+    return forms.CharField(required=False, max_length=LONG_TEXT).clean(request.POST.get(name, ""))
 
 
 class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
