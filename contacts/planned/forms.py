@@ -33,6 +33,9 @@ NO_PLAN: dict[str, Any] = dict.fromkeys(PLAN_FIELDS, "") | {"plan_review_date": 
 class RequestForm(ContactQuestionForm):
     """The "Can I do this?" questions plus what a record of planned contact must hold."""
 
+    # The form refuses a past date itself; the service refuses a time already gone today.
+    service_fields = {"starts_at": "contact_time"}
+
     pupils = BoundedModelMultipleChoiceField(
         queryset=None,
         help_text="The pupil, or the pupils whose family you will be in contact with. "

@@ -217,10 +217,9 @@ def _check_for_submission(
     if errors:
         raise ValidationError(errors)
     if assessment.is_prohibited:
+        # The page shows the policies' reasons and where to raise a concern: said once here.
         raise ValidationError(
-            "The school's policies do not allow this contact, so it cannot be submitted. "
-            "The reasons are listed above. If it has already happened, or a boundary may "
-            "have been crossed, talk to the headteacher and record a boundary concern."
+            "The school's policies do not allow this contact, so it cannot be sent for a decision."
         )
     if not assessment.needs_approval:
         raise ValidationError(

@@ -18,9 +18,13 @@ DOCUMENT_TEXT = 200_000
 
 
 def add_service_errors(form: BaseForm, error: ValidationError) -> None:
-    """Show a service's ValidationError next to the fields it names (or above the form)."""
+    """Show a service's ValidationError next to the fields it names (or above the form). A form
+    whose fields differ from the model's names the field for each in `service_fields` (a date
+    and a time for one moment, say)."""
     if hasattr(error, "error_dict"):
+        renamed: dict[str, str] = getattr(form, "service_fields", {})
         for field, errors in error.error_dict.items():
+            field = renamed.get(field, field)
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)

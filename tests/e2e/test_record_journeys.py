@@ -51,10 +51,10 @@ def test_friending_a_current_pupil_is_stopped_and_a_boundary_concern_offered(peo
     tom.click("Send for a decision")
     stopped = tom.page.get_by_role("alert")
     tom.sees("What the policies say: Not allowed", "001 §5.2", "Do not connect or chat with pupils")
-    assert "do not allow this contact, so it cannot be submitted" in stopped.inner_text()
+    assert "do not allow this contact, so it cannot be sent for a decision" in stopped.inner_text()
     assert not ContactRequest.objects.exists()
 
-    tom.click(stopped.get_by_role("link", name="raise a boundary concern"))
+    tom.click(tom.page.get_by_role("link", name="raise a boundary concern"))
     tom.sees("Raise a boundary concern", "The person it is about never sees it.")
     tom.field("Who is the concern about?").select_option(
         label=f"Myself (self-referral): {teacher.full_name}"

@@ -206,8 +206,10 @@ def test_prohibited_contact_is_refused_and_saves_nothing(client, teacher, pupil)
     assert "What the policies say: Not allowed" in page
     assert "001 §5.2" in page
     assert "Do not connect or chat with pupils of any age" in page
-    assert "do not allow this contact, so it cannot be submitted" in page
-    assert "raise a boundary concern" in page
+    # Said once, beside the form; the reasons once, in the policies' card.
+    assert page.count("do not allow this contact, so it cannot be sent for a decision") == 1
+    assert page.count("Do not connect or chat with pupils of any age") == 1
+    assert page.count("raise a boundary concern") == 1
     assert _counts() == before
 
 
@@ -287,12 +289,14 @@ def test_date_in_the_past_is_refused(client, teacher, pupil):
     assert not ContactRequest.objects.exists()
 
 
-def test_earlier_today_is_refused_above_the_form(client, teacher, pupil):
+def test_earlier_today_is_refused_beside_the_time(client, teacher, pupil):
     response = _as(client, teacher).post(
         reverse("request_new"), _answers([pupil], contact_date=_day(0), contact_time="00:00")
     )
     assert response.status_code == 200
-    assert "A planned contact must be in the future: ask before it happens." in text(response)
+    said = "A planned contact must be in the future: ask before it happens."
+    assert field_error(response, "contact_time") == said
+    assert text(response).count(said) == 1
     assert not ContactRequest.objects.exists()
 
 
