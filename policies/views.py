@@ -24,21 +24,41 @@ from safeguard.core.roles import role_required
 from safeguard.core.uploads import open_stored
 
 
+VERDICT_TONES = {"prohibited": "danger", "needs_approval": "warning", "record": "success"}
+# Once a request is decided, or contact recorded after the fact, approval is no longer
+# something still needed: the card says what was needed, in a neutral colour, beside the
+# decision's own green or red. A record of something a pupil did (a text to a personal phone)
+# must not read as approval of it.
+SETTLED_LABELS = {
+    "needs_approval": "Needed approval first",
+    "record": "Recorded, as the policies ask",
+}
+
+
 def assessment_context(
     request: AuthenticatedHttpRequest,
     assessment: Assessment,
     backing: dict[str, list[Policy]] | None = None,
+    *,
+    settled: bool = False,
 ) -> dict:
     """What a page needs to show an assessment: labels, and the school's policies per clause.
 
     A page showing many assessments passes `backing` fetched once for all their clauses.
+    `settled`: a decided request or a record made afterwards: nothing waits for approval.
     """
     if backing is None:
         backing = selectors.policies_backing(request.user, [f.clause for f in assessment.findings])
+    settled = settled and assessment.verdict in SETTLED_LABELS
     return {
         "assessment": assessment,
-        "verdict_label": VERDICT_LABELS[assessment.verdict],
-        "approver_label": APPROVER_LABELS.get(assessment.approver or "", ""),
+        "verdict_label": SETTLED_LABELS[assessment.verdict]
+        if settled
+        else VERDICT_LABELS[assessment.verdict],
+        "verdict_tone": "secondary" if settled else VERDICT_TONES[assessment.verdict],
+        "approver_label": ""
+        if settled
+        else APPROVER_LABELS.get(assessment.approver or "", ""),
         "action_labels": sorted(ACTION_LABELS[a] for a in assessment.actions),
         # The LADO's number, and where a head unsure may turn first, beside the advice to
         # consult them (000 §introduction).

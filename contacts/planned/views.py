@@ -272,7 +272,7 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     }
     assessment = planned_assessments.stored_assessment(item)
     if assessment is not None:
-        context |= assessment_context(request, assessment)
+        context |= assessment_context(request, assessment, settled=item.is_decided)
     offered = {
         "decision_form": (actions.can_decide or actions.can_ask)
         and DecisionForm(initial=version, only_ask=not actions.can_decide),

@@ -53,7 +53,9 @@ DIRECTED = (RecordType.CORRESPONDENCE, RecordType.GIFT)
 # The records that say whether the school's own phone, account or equipment was used.
 SCHOOL_CHANNEL_TYPES = (RecordType.MESSAGE, RecordType.PHOTOGRAPHY)
 # The badge colour of each engine verdict on a record.
-VERDICT_TONES = {"prohibited": "danger", "needs_approval": "warning", "record": "success"}
+# A record's verdict in colour: a breach red, contact that needed asking first amber, and
+# contact simply recorded neutral (green would read as approval of what happened).
+VERDICT_TONES = {"prohibited": "danger", "needs_approval": "warning", "record": "secondary"}
 
 
 class Direction(models.TextChoices):

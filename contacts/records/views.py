@@ -40,7 +40,7 @@ PAGE_SIZE = 50
 RECORD_VERDICTS: dict[str, str] = {
     "prohibited": "Not allowed: a breach of policy",
     "needs_approval": "Needed approval first",
-    "record": "Allowed: recorded",
+    "record": "Recorded, as the policies ask",
 }
 
 
@@ -196,7 +196,7 @@ def _record_page(
     }
     assessment = records_selectors.record_assessment(record)
     if assessment is not None:
-        context |= assessment_context(request, assessment)
+        context |= assessment_context(request, assessment, settled=True)
     return render(request, "contacts/records/record_detail.html", context)
 
 

@@ -106,6 +106,17 @@ def test_head_reads_the_whole_request(client, head, teacher, waiting):
     assert "Needs approval first" in page
 
 
+def test_a_decided_request_no_longer_says_it_needs_approval(client, head, teacher, waiting):
+    _decide(head, waiting)
+    response = _as(client, teacher).get(reverse("request_detail", args=[waiting.pk]))
+    page = text(response)
+    assert f"{waiting.reference} Approved" in page
+    assert "What the policies say: Needed approval first" in page
+    assert "Needs approval first" not in page
+    assert "before the contact takes place" not in page
+    assert 'badge text-bg-warning">Need' not in response.content.decode()
+
+
 def test_deputy_reads_but_does_not_decide_while_the_head_is_in(client, deputy, waiting):
     page = _page(_as(client, deputy), waiting)
     assert "Mentoring session agreed with the pupil's parents." in page

@@ -438,7 +438,9 @@ def test_a_plain_record_shows_no_breach(client, teacher, pupil):
     record = make_record(teacher, [pupil])
     page = text(_as(client, teacher).get(record_url(record)))
     assert "breached" not in page
-    assert "Allowed: recorded" in page
+    # Said as what was done, never as approval of what happened.
+    assert "Recorded, as the policies ask" in page
+    assert "Allowed" not in page
 
 
 # --- the list ---------------------------------------------------------------------------------
@@ -451,7 +453,7 @@ def test_the_list_shows_own_records_newest_first_with_verdicts_in_words(client, 
     page = text(response)
     assert page.index(newer.reference) < page.index(older.reference)
     assert "Unplanned contact beyond a brief greeting" in page
-    assert "Allowed: recorded" in page
+    assert "Recorded, as the policies ask" in page
     assert pupil.full_name in page
     assert f'href="{reverse("record_new")}"' in response.text
     assert f'href="{reverse("disclosure_new")}"' in response.text
