@@ -13,7 +13,7 @@ from contacts.people import selectors as people_selectors
 from contacts.people.models import Staff, StaffRole
 from contacts.people.selectors import related_colleague_ids
 from contacts.planned import workflow
-from contacts.planned.models import ContactRequest, Route, Status
+from contacts.planned.models import ContactRequest, NoteKind, RequestNote, Route, Status
 from safeguard.core import roles
 from safeguard.core.roles import Role
 
@@ -85,6 +85,19 @@ def can_read_request(user: Staff, request: ContactRequest) -> bool:
     return (
         workflow.route_now(request) == Route.CHAIR_OF_GOVERNORS
         and workflow.decider_role(user, request) is not None
+    )
+
+
+def open_question(request: ContactRequest) -> RequestNote | None:
+    """The decider's question a request in "more information" waits to have answered: the
+    latest asked. The requester reads it beside the form they answer it on."""
+    if request.status != Status.MORE_INFORMATION:
+        return None
+    return (
+        request.notes.filter(kind=NoteKind.QUESTION)
+        .select_related("author")
+        .order_by("-created_at", "-pk")
+        .first()
     )
 
 

@@ -159,7 +159,13 @@ def _form_page(
     answer_form: AnswerForm | None = None,
     shown: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    context: dict[str, Any] = {"form": form, "existing": existing, "answer_form": answer_form}
+    context: dict[str, Any] = {
+        "form": form,
+        "existing": existing,
+        "answer_form": answer_form,
+        # The question being answered, beside the form that answers it.
+        "question": planned_selectors.open_question(existing) if answer_form else None,
+    }
     return render(request, "contacts/requests/request_form.html", context | (shown or {}))
 
 

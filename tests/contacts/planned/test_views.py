@@ -554,8 +554,20 @@ def test_requester_reads_the_question_on_the_request_page(client, teacher, pupil
 def test_edit_page_shows_the_answer_box_after_a_question(client, teacher, pupil, head):
     item = _ask(head, make_request(teacher, [pupil]))
     page = text(_as(client, teacher).get(reverse("request_edit", args=[item.pk])))
-    assert "The decider asked for more information." in page
+    # The question itself, beside the box that answers it.
+    assert (
+        f"{head.full_name} asked on {timezone.localdate():%-d %b %Y}: Who else will be there?"
+        in page
+    )
     assert "Your answer, or what you changed" in page
+
+
+def test_the_edit_page_shows_the_latest_question_only(client, teacher, pupil, head):
+    item = _ask(head, make_request(teacher, [pupil]))
+    services.request_note_add(actor=head, contact_request=item, text="A private aside.")
+    page = text(_as(client, teacher).get(reverse("request_edit", args=[item.pk])))
+    assert "Who else will be there?" in page
+    assert "A private aside." not in page.split("Your answer")[0]
 
 
 def test_sending_again_without_an_answer_is_refused(client, teacher, pupil, head):
