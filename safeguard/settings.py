@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "safeguard.accounts.middleware.no_store_when_signed_in",
+    # A GET on an address only a form posts to: the app's page, not a blank one.
+    "safeguard.core.errors.method_not_allowed_page",
     # Last, as django-axes asks: turns a lockout during sign-in into the locked-out page.
     "axes.middleware.AxesMiddleware",
 ]

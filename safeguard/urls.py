@@ -1,8 +1,7 @@
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from safeguard import views
-from safeguard.accounts.views import SignInView
+from safeguard.accounts.views import SignInView, SignOutView
 
 # A database that does not answer is a 503 "back in a moment" page, not a 500
 # (safeguard.core.errors).
@@ -13,7 +12,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("health/", views.health, name="health"),
     path("login/", SignInView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", SignOutView.as_view(), name="logout"),
     path("", include("safeguard.accounts.urls")),
     path("", include("contacts.urls")),
     path("", include("policies.urls")),

@@ -352,6 +352,18 @@ class SignInView(LoginView):
         return context
 
 
+class SignOutView(auth_views.LogoutView):
+    """Django's sign-out (a POST), then the sign-in page says it was done: on a shared
+    staffroom computer the next person should see that the last one signed out."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        was_signed_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if was_signed_in:
+            messages.success(request, "You have signed out.")
+        return response
+
+
 @role_required(SIGN_IN_SETTERS)
 def sign_in_methods(request: AuthenticatedHttpRequest) -> HttpResponse:
     school = School.objects.get(pk=request.user.school_id)

@@ -10,11 +10,14 @@ its database connection before using it (`CONN_HEALTH_CHECKS`).
 Both pages are rendered without a request context, so no context processor runs and nothing
 touches the database, and neither ever shows a traceback. The exception itself is still
 logged with its traceback by Django's request logger, as for any server error.
+
+`method_not_allowed_page` gives Django's bodiless 405 the app's own page.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
@@ -52,3 +55,20 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_database_unavailable(sys.exc_info()[1]):
         return database_unavailable(request)
     return defaults.server_error(request)
+
+
+def method_not_allowed_page(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """Middleware: Django's 405 (a GET on an address only a form's POST uses, from
+    `require_POST`) has no body, which a browser shows as a blank page; this gives it the app's
+    page saying what the address is for. The Allow header is kept."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if response.status_code == 405 and not response.content:
+            response.content = loader.render_to_string("405.html", request=request).encode()
+            response["Content-Type"] = "text/html; charset=utf-8"
+        return response
+
+    return middleware

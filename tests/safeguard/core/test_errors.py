@@ -159,3 +159,33 @@ def test_production_checks_kept_connections_before_using_them():
 def test_production_connection_age_can_be_set():
     assert _production_database(CONN_MAX_AGE="0")["CONN_MAX_AGE"] == 0
     assert _production_database(CONN_MAX_AGE="300")["CONN_MAX_AGE"] == 300
+
+
+# --- 405: an address only a form posts to ------------------------------------------------------
+
+
+def test_opening_a_form_only_address_shows_a_page_saying_what_it_is_for(client, teacher):
+    sign_in(client, teacher)
+    response = client.get(reverse("logout"))
+    assert response.status_code == 405
+    assert response["Allow"] == "POST, OPTIONS"
+    page = text(response)
+    assert "This address is for sending a form" in page
+    assert "Back to your starting page" in page
+
+
+def test_a_405_with_a_body_of_its_own_is_left_alone(rf):
+    from django.http import HttpResponseNotAllowed
+
+    from safeguard.core.errors import method_not_allowed_page
+
+    answered = HttpResponseNotAllowed(["POST"], content=b"kept")
+    assert method_not_allowed_page(lambda request: answered)(rf.get("/")).content == b"kept"
+
+
+def test_signing_out_says_so_on_the_sign_in_page(client, teacher):
+    sign_in(client, teacher)
+    response = client.post(reverse("logout"), follow=True)
+    assert response.resolver_match.url_name == "login"
+    assert "You have signed out." in text(response)
+    assert "_auth_user_id" not in client.session
