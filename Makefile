@@ -51,12 +51,13 @@ $(OIDC_PROVIDER): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $(OIDC_PROVIDER)
 
-# Emailed links (printed to the console in development) point at the address served.
+# The demo as a school sees it (DEMO=1: the app's own error pages, no debug page), on SQLite.
+# Emailed links (printed to the console) point at the address served.
 run: venv assets
-	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py load_demo
-	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	DEBUG=1 SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
+	DEMO=1 $(PY) manage.py migrate --noinput
+	DEMO=1 SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py load_demo
+	@echo "Serving the demo school at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	DEMO=1 SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Both cores (pytest-xdist): each worker has its own test database, which holds its uploads.
 test: dev

@@ -23,7 +23,6 @@ from safeguard.core.reauth import recent_sign_in_required
 from safeguard.core.roles import role_required
 from safeguard.core.uploads import open_stored
 
-
 VERDICT_TONES = {"prohibited": "danger", "needs_approval": "warning", "record": "success"}
 # Once a request is decided, or contact recorded after the fact, approval is no longer
 # something still needed: the card says what was needed, in a neutral colour, beside the
@@ -56,9 +55,7 @@ def assessment_context(
         if settled
         else VERDICT_LABELS[assessment.verdict],
         "verdict_tone": "secondary" if settled else VERDICT_TONES[assessment.verdict],
-        "approver_label": ""
-        if settled
-        else APPROVER_LABELS.get(assessment.approver or "", ""),
+        "approver_label": "" if settled else APPROVER_LABELS.get(assessment.approver or "", ""),
         "action_labels": sorted(ACTION_LABELS[a] for a in assessment.actions),
         # The LADO's number, and where a head unsure may turn first, beside the advice to
         # consult them (000 §introduction).

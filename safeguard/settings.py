@@ -13,18 +13,23 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
+# `make run`: the demo school served as a school would see it (the app's own error pages, no
+# debug page), but on SQLite over plain HTTP on this computer, with the development key.
+DEMO = env.bool("DEMO", default=False) and not DEBUG
 # Set only by safeguard/settings_test.py: the suite runs with DEBUG off on SQLite over HTTP.
 TESTING = env.bool("SAFEGUARD_TEST_RUN", default=False)
 
 # The development key is only ever used with DEBUG on; production must bring its own.
 DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY if DEBUG else "")
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY if DEBUG or DEMO else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-if not DEBUG and not TESTING and SECRET_KEY == DEV_SECRET_KEY:
+if not DEBUG and not DEMO and not TESTING and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("The development SECRET_KEY cannot be used with DEBUG off.")
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG or DEMO else []
+)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -92,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "safeguard.core.context_processors.navigation",
+                "safeguard.core.context_processors.installation",
             ],
             # Template tags live with what they belong to, not in an app's templatetags folder.
             "libraries": {
@@ -115,14 +121,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # default 60; development and the suite open one per request, as Django does by default).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int(
-    "CONN_MAX_AGE", default=0 if DEBUG or TESTING else 60
+    "CONN_MAX_AGE", default=0 if DEBUG or DEMO or TESTING else 60
 )
 # Behind PgBouncer in transaction mode (docs/scaling.md) each transaction may run on another
 # server connection, so a server-side cursor (what .iterator() opens on PostgreSQL: the chain
 # check, exports) could not be read across them. The audit chain's locks are transaction-scoped
 # advisory locks, which transaction pooling keeps.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_POOLED", default=False)
-if not DEBUG and not TESTING and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+if not DEBUG and not DEMO and not TESTING and _SQLITE:
     raise ImproperlyConfigured(
         "Production (DEBUG off) needs PostgreSQL: set DATABASE_URL. SQLite is for `make run`."
     )
@@ -265,7 +272,7 @@ STORAGES: dict[str, dict[str, Any]] = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEBUG or DEMO
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -287,7 +294,9 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
+# The demo is served by `runserver` without `collectstatic`: WhiteNoise finds the files itself.
+WHITENOISE_USE_FINDERS = DEMO
+if not DEBUG and not DEMO:
     # HTTPS only. The __Host- prefix pins cookies to this exact host over HTTPS.
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -330,7 +339,12 @@ CONTENT_SECURITY_POLICY = {
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A refused or missing page (403, 404) is logged as one line, not with its traceback: they
+    # are answers, not faults. Server errors keep theirs.
+    "filters": {"client_errors_in_one_line": {"()": "safeguard.core.errors.ClientErrorsInOneLine"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors_in_one_line"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
 

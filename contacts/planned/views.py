@@ -164,7 +164,7 @@ def _form_page(
         "existing": existing,
         "answer_form": answer_form,
         # The question being answered, beside the form that answers it.
-        "question": planned_selectors.open_question(existing) if answer_form else None,
+        "question": planned_selectors.open_question(existing) if answer_form and existing else None,
     }
     return render(request, "contacts/requests/request_form.html", context | (shown or {}))
 

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from safeguard.core import roles
@@ -41,3 +42,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "unread": _unread(user) if held else 0,
         }
     }
+
+
+def installation(request: HttpRequest) -> dict[str, Any]:
+    """Whether this is the demo (`make run`), which every page says."""
+    return {"demo": settings.DEMO}

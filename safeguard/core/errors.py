@@ -16,6 +16,7 @@ logged with its traceback by Django's request logger, as for any server error.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 
@@ -72,3 +73,15 @@ def method_not_allowed_page(
         return response
 
     return middleware
+
+
+class ClientErrorsInOneLine(logging.Filter):
+    """Drops the traceback from Django's log line for a 4xx answer (a PermissionDenied is a
+    403 the app meant to give), so the log shows faults, not every refusal in full."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -210,7 +210,7 @@ def test_demo_code_prints_a_code_that_signs_the_head_in(demo_output, settings):
     from safeguard.accounts.services import two_factor_check
 
     head = Staff.objects.get(email="head@oakfield.example")
-    settings.DEBUG = True
+    settings.DEMO = True  # as `make run` serves it
     out = io.StringIO()
     call_command("demo_code", "head@oakfield.example", stdout=out)
     code = re.match(r"(\d{6}) ", out.getvalue()).group(1)
@@ -220,8 +220,8 @@ def test_demo_code_prints_a_code_that_signs_the_head_in(demo_output, settings):
         call_command("demo_code", "teacher@oakfield.example")
     with pytest.raises(CommandError, match="only for the demo school"):
         call_command("demo_code", "head@elsewhere.example")
-    settings.DEBUG = False
-    with pytest.raises(CommandError, match="only with DEBUG on"):
+    settings.DEMO = False
+    with pytest.raises(CommandError, match="works only in the demo"):
         call_command("demo_code", "head@oakfield.example")
 
 

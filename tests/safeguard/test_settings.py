@@ -1,5 +1,6 @@
 """Production settings, checked by starting Django as production would (DEBUG off)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -7,7 +8,7 @@ import sys
 import pytest
 from django.urls import reverse
 
-from tests.helpers import REPO_ROOT, sign_in
+from tests.helpers import REPO_ROOT, sign_in, text
 
 ROOT = REPO_ROOT
 STRONG_KEY = "k" * 20 + "-production-key-" + "9Xq7" * 10
@@ -93,3 +94,61 @@ def test_behind_a_transaction_pooler_server_side_cursors_are_off():
     pooled = _manage("shell", "-c", read, DEBUG="1", DATABASE_POOLED="1")
     assert pooled.stdout.split()[-1] == "True", pooled.stderr
     assert _manage("shell", "-c", read, DEBUG="1").stdout.split()[-1] == "False"
+
+
+# --- the demo (`make run`: DEMO=1) -------------------------------------------------------------
+
+DEMO_PAGES = """
+import django, json
+django.setup()
+from django.conf import settings
+from django.test import Client
+client = Client()
+missing = client.get("/no-such-page/", HTTP_HOST="127.0.0.1")
+print(json.dumps({
+    "debug": settings.DEBUG,
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "status": missing.status_code,
+    "page": missing.content.decode(),
+}))
+"""
+
+
+def test_the_demo_runs_on_sqlite_with_the_apps_own_error_pages(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", DEMO_PAGES],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k not in {"DEBUG", "SAFEGUARD_TEST_RUN"}}
+        | {
+            "DJANGO_SETTINGS_MODULE": "safeguard.settings",
+            "DEMO": "1",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout.strip().splitlines()[-1])
+    assert shown["debug"] is False
+    assert shown["engine"] == "django.db.backends.sqlite3"
+    assert shown["status"] == 404
+    assert "Page not found" in shown["page"]
+    assert "URLconf" not in shown["page"]  # never Django's debug page listing every address
+    # One line for an expected 404, never a traceback.
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_is_refused_nothing_production_refuses_when_it_is_not_set():
+    # Without DEMO, DEBUG off on SQLite is still refused: DEMO is the demo's switch alone.
+    result = _manage("check", DEBUG="0", SECRET_KEY=STRONG_KEY)
+    assert result.returncode != 0
+    assert "Production (DEBUG off) needs PostgreSQL" in result.stderr
+
+
+def test_the_demo_says_so_on_every_page(client, teacher, settings):
+    settings.DEMO = True
+    sign_in(client, teacher)
+    assert "Demo school. Everyone here is made up" in text(client.get(reverse("my_requests")))
+    settings.DEMO = False
+    assert "Demo school." not in text(client.get(reverse("my_requests")))

@@ -12,7 +12,7 @@ from safeguard.core.emails import normal_email
 class Command(BaseCommand):
     help = (
         "Print the two-factor code a demo account's authenticator app would show now. Only for "
-        "the demo school, and only with DEBUG on."
+        "the demo school, and only in the demo (DEMO=1) or with DEBUG on."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -20,8 +20,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, email: str, **options: Any) -> None:
         # A real school's codes must only ever come from the person's own phone.
-        if not settings.DEBUG:
-            raise CommandError("demo_code works only with DEBUG on, for the demo school.")
+        if not (settings.DEMO or settings.DEBUG):
+            raise CommandError(
+                "demo_code works only in the demo (DEMO=1, as `make run` sets) or with DEBUG on."
+            )
         email = normal_email(email)
         if not email.endswith(f"@{DEMO_DOMAIN}"):
             raise CommandError(f"demo_code is only for the demo school's @{DEMO_DOMAIN} accounts.")

@@ -38,7 +38,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "\nThe headteacher, deputy, assistant head, DSL, chair and administrator also need a "
             "two-factor code at sign-in; for the demo accounts, print it with\n"
-            "  DEBUG=1 .venv/bin/python manage.py demo_code head@oakfield.example"
+            "  DEMO=1 .venv/bin/python manage.py demo_code head@oakfield.example"
         )
         email, name, link = summary.invitation
         self.stdout.write(

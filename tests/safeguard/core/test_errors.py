@@ -189,3 +189,19 @@ def test_signing_out_says_so_on_the_sign_in_page(client, teacher):
     assert response.resolver_match.url_name == "login"
     assert "You have signed out." in text(response)
     assert "_auth_user_id" not in client.session
+
+
+def test_a_refusal_is_logged_in_one_line_and_a_fault_with_its_traceback():
+    import logging
+
+    from safeguard.core.errors import ClientErrorsInOneLine
+
+    try:
+        raise PermissionError("refused")
+    except PermissionError:
+        exc_info = sys.exc_info()
+    for status, kept in ((403, False), (404, False), (500, True)):
+        record = logging.LogRecord("django.request", logging.WARNING, "", 0, "x", (), exc_info)
+        record.status_code = status
+        assert ClientErrorsInOneLine().filter(record)
+        assert (record.exc_info is not None) is kept
