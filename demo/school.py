@@ -95,24 +95,28 @@ class FormerPupil:
     years_ago: float
     vulnerable: bool
     why: str
+    # Left in the middle of a school year (moved away); everyone else left in July.
+    moved_mid_year: bool = False
 
 
 FORMER = [
-    FormerPupil("Jade", "Fletcher", 15, 0.5, False, "a child who moved school: child rules"),
+    FormerPupil("Jade", "Fletcher", 15, 0.5, False, "a child who moved school: child rules", True),
     FormerPupil("Ryan", "Cole", 16, 1.2, False, "a child: social media prohibited"),
     FormerPupil("Megan", "Shaw", 17, 2.9, False, "17: one year short of adulthood"),
     FormerPupil("Liam", "Barker", 18, 0.8, False, "adult, left under three years ago"),
     FormerPupil("Chloe", "Dunn", 19, 1.5, False, "adult, recently left"),
     FormerPupil("Daniel", "Reid", 19, 2.0, True, "vulnerable adult inside the window"),
     FormerPupil("Sophie", "Kerr", 20, 2.5, False, "adult inside the window"),
-    FormerPupil("Adam", "Lowe", 21, 3.0, False, "left exactly three years ago: outside"),
+    FormerPupil(
+        "Adam", "Lowe", 21, 3.0, False, "moved away exactly three years ago: outside", True
+    ),
     FormerPupil("Hollie", "Marsh", 22, 4.0, False, "adult outside the window"),
     FormerPupil("Nathan", "Frost", 23, 5.0, True, "vulnerable adult outside the window"),
     FormerPupil("Erin", "Holt", 24, 6.0, False, "adult long gone: relationship needs approval"),
     FormerPupil("Josh", "Pearce", 25, 7.0, False, "adult long gone"),
     FormerPupil("Ellie", "Nash", 18, 0.1, False, "left this summer at 18"),
     FormerPupil("Callum", "Hart", 17, 0.3, False, "left at 17 for college"),
-    FormerPupil("Tia", "Moss", 14, 0.4, False, "a child who moved away"),
+    FormerPupil("Tia", "Moss", 14, 0.4, False, "a child who moved away", True),
     FormerPupil("Kieran", "Bell", 26, 8.0, False, "adult long gone"),
     FormerPupil("Leah", "Pope", 20, 1.9, False, "adult inside the window"),
     FormerPupil("Marcus", "Dale", 21, 2.6, True, "vulnerable adult inside the window"),
@@ -160,6 +164,37 @@ def _birthday_for_age(today: dt.date, age: int, rng: random.Random) -> dt.date:
 
 def _september(year: int) -> dt.date:
     return dt.date(year, 9, 4)
+
+
+# English schools: a year group is everyone aged N + 4 on 1 September (Year 7: 11 to 12), and
+# pupils finishing a year leave in July, at the end of the summer term.
+END_OF_SUMMER_TERM = (7, 20)
+
+
+def _born_for_year_group(school_year_start: int, year_group: int, rng: random.Random) -> dt.date:
+    """A birthday in the school year (1 September to 31 August) of that year group's cohort."""
+    first = dt.date(school_year_start - year_group - 5, 9, 1)
+    return first + dt.timedelta(days=rng.randint(0, 364))
+
+
+def _first_september_at_11(born: dt.date) -> dt.date:
+    """When they started Year 7: the first 1 September on which they were 11."""
+    year = born.year + 11 + (1 if (born.month, born.day) >= (9, 1) else 0)
+    return _september(year)
+
+
+def _july_leaving(today: dt.date, years_ago: float) -> dt.date:
+    """The end of a summer term about `years_ago` before today, on the same side of the
+    three-year line as `years_ago` (the demo's cases are about that line)."""
+    target = _years_before(today, years_ago)
+    line = _calendar_years_before(today, 3)
+    under_three = years_ago < 3
+    candidates = [
+        day
+        for year in range(target.year - 2, target.year + 2)
+        if (day := dt.date(year, *END_OF_SUMMER_TERM)) <= today and (day > line) == under_three
+    ]
+    return min(candidates, key=lambda day: abs((day - target).days))
 
 
 def build_demo_school(today: dt.date) -> DemoSummary:
@@ -294,20 +329,24 @@ def build_demo_school(today: dt.date) -> DemoSummary:
 
 
 def _current_pupils(head: Staff, today: dt.date, rng: random.Random) -> list[Pupil]:
-    # An 11-18 school: Years 7 to 13, about nine a year group, ages 11 to 17.
+    # An 11-18 school: Years 7 to 13, about nine a year group, each the right age for its year.
+    # Most joined in Year 7; a third of the sixth form joined it in Year 12 from elsewhere.
     school_year_start = today.year if today.month >= 9 else today.year - 1
     pupils = []
     for year_group in range(7, 14):
         for n in range(9 if year_group < 12 else 6):
-            age = year_group + 4 - (1 if n % 3 == 0 else 0)
-            admitted = _september(school_year_start - (year_group - 7 if year_group < 12 else 0))
+            born = _born_for_year_group(school_year_start, year_group, rng)
+            joined_sixth_form = year_group >= 12 and n % 3 == 0
+            admitted = _september(
+                school_year_start - (year_group - 12 if joined_sixth_form else year_group - 7)
+            )
             pupils.append(
                 people_services.pupil_create(
                     actor=head,
                     school=head.school,
                     first_name=rng.choice(FIRST_NAMES),
                     last_name=rng.choice(LAST_NAMES),
-                    date_of_birth=_birthday_for_age(today, max(age, 11), rng),
+                    date_of_birth=born,
                     admission_date=admitted,
                     leaving_date=None,
                     year_group=year_group,
@@ -321,13 +360,18 @@ def _current_pupils(head: Staff, today: dt.date, rng: random.Random) -> list[Pup
 def _former_pupils(head: Staff, today: dt.date, rng: random.Random) -> list[Pupil]:
     pupils = []
     for former in FORMER:
-        left = _years_before(today, former.years_ago)
-        if former.years_ago == 3.0:
-            left = _calendar_years_before(today, 3)
+        if former.moved_mid_year:
+            # Moving house or school happens in any month: the day itself, as long ago as given.
+            left = _years_before(today, former.years_ago)
+            if former.years_ago == 3.0:
+                left = _calendar_years_before(today, 3)
+        else:
+            left = _july_leaving(today, former.years_ago)
         born = _birthday_for_age(today, former.age, rng)
-        admitted = max(_september(born.year + 11), born + dt.timedelta(days=365 * 11))
-        admitted = min(admitted, left - dt.timedelta(days=30))
-        leaving_age = former.age - int(former.years_ago)
+        admitted = min(_first_september_at_11(born), left - dt.timedelta(days=30))
+        # Their year group when they left: their age on 1 September of that school year, less 4.
+        final_year = left.year if (left.month, left.day) >= (9, 1) else left.year - 1
+        leaving_age = final_year - born.year - (1 if (born.month, born.day) > (9, 1) else 0)
         pupils.append(
             people_services.pupil_create(
                 actor=head,
@@ -337,7 +381,7 @@ def _former_pupils(head: Staff, today: dt.date, rng: random.Random) -> list[Pupi
                 date_of_birth=born,
                 admission_date=admitted,
                 leaving_date=left,
-                year_group=min(max(leaving_age - 5, 7), 13),
+                year_group=min(max(leaving_age - 4, 7), 13),
                 vulnerable_adult=former.vulnerable,
                 notes=f"Demo: {former.why}.",
             )

@@ -86,6 +86,25 @@ def test_demo_has_50_to_70_current_pupils(demo_output):
     assert all(11 <= p.age_on() <= 18 for p in current)
 
 
+def test_demo_pupils_are_the_right_age_for_their_year_group(demo_output):
+    # English schools: Year N is everyone aged N + 4 on 1 September (Year 7: 11 to 12).
+    today = timezone.localdate()
+    september = dt.date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+    for pupil in Pupil.objects.current():
+        assert pupil.age_on(september) == pupil.year_group + 4, pupil
+        assert pupil.admission_date.month == 9, pupil
+
+
+def test_demo_leavers_leave_in_july_unless_they_moved_away(demo_output):
+    moved = {"Jade", "Tia", "Adam"}  # in-year moves, said so in their notes
+    for pupil in Pupil.objects.former():
+        if pupil.first_name in moved:
+            assert "moved" in pupil.notes
+        else:
+            assert pupil.leaving_date.month == 7, pupil
+        assert pupil.admission_date < pupil.leaving_date
+
+
 def test_demo_has_about_twenty_former_pupils_of_every_kind(demo_output):
     today = timezone.localdate()
     former = list(Pupil.objects.former())
