@@ -88,6 +88,21 @@ class ContactQuestionForm(PupilPickerForm):
             )
         return data
 
+    def request_answers(self) -> dict[str, Any]:
+        """The cleaned answers a request for approval starts from ("Ask for approval" after
+        "Can I do this?"), named as the request form's fields; a query string carries them."""
+        data = self.cleaned_data
+        answers: dict[str, Any] = {
+            "pupils": [data["pupil"].pk],
+            "with_whom": data["with_whom"],
+            "kind": data["kind"],
+            "purpose": data["purpose"],
+            "contact_date": data["contact_date"].isoformat(),
+            "exemption": data["exemption"],
+        }
+        ticked = ("parent_organised", "school_channel", "vulnerable_context")
+        return answers | {name: "on" for name in ticked if data[name]}
+
     def fact_arguments(self) -> dict[str, Any]:
         """The cleaned answers, named as policies.facts.contact_facts takes them."""
         data = self.cleaned_data

@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from contacts.people.selectors import declarations_covering, pupils_selectable_by
@@ -76,6 +77,10 @@ def contact_check(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             assessment = assess(facts, engine_settings_for(request.user.school))
             context |= assessment_context(request, assessment)
+            if assessment.needs_approval and form.cleaned_data["planned"] == "yes":
+                # "Ask for approval": the request form opens with these answers filled in.
+                answers = urlencode(form.request_answers(), doseq=True)
+                context["ask_url"] = f"{reverse('request_new')}?{answers}"
             if "declaration.standing" in {f.clause for f in assessment.findings}:
                 answers = form.fact_arguments()
                 context["declarations"] = declarations_covering(

@@ -7,6 +7,8 @@ from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils import timezone
 
 from contacts.planned.models import ContactRequest, PlanDecision
@@ -131,6 +133,35 @@ class RequestForm(ContactQuestionForm):
         if on and on < timezone.localdate():
             self.add_error("contact_date", "A planned contact must be today or later.")
         return data
+
+    # The answers "Ask for approval" carries over from "Can I do this?" (its request_answers).
+    CARRIED = (
+        "with_whom",
+        "kind",
+        "purpose",
+        "contact_date",
+        "exemption",
+        "parent_organised",
+        "school_channel",
+        "vulnerable_context",
+    )
+
+    @classmethod
+    def initial_from_query(cls, query: QueryDict) -> dict[str, Any]:
+        """A new request's starting answers from a query string. Each is checked as its field
+        checks it and dropped if wrong; pupils are ids the picker shows only if this person
+        may choose them, so a made-up link fills in nothing it should not."""
+        initial: dict[str, Any] = {}
+        for name in cls.CARRIED:
+            if name in query:
+                try:
+                    initial[name] = cls.base_fields[name].clean(query.get(name))
+                except ValidationError:
+                    continue
+        pupils = [v for v in query.getlist("pupils")[:20] if v.isdigit() and len(v) < 19]
+        if pupils:
+            initial["pupils"] = [int(value) for value in pupils]
+        return initial
 
     @staticmethod
     def initial_from(request: ContactRequest) -> dict[str, Any]:

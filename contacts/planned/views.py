@@ -203,8 +203,14 @@ def _file(
 
 
 def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = RequestForm(posted(request), pupils=people_selectors.pupils_selectable_by(request.user))
-    shown: dict[str, Any] = {}
+    # Opened from "Can I do this?" (Ask for approval): its answers start the form.
+    carried = RequestForm.initial_from_query(request.GET) if request.method == "GET" else {}
+    form = RequestForm(
+        posted(request),
+        pupils=people_selectors.pupils_selectable_by(request.user),
+        initial=carried,
+    )
+    shown: dict[str, Any] = {"carried": bool(carried)}
     if request.method == "POST" and form.is_valid():
         shown = _assessment(request, form)
         done = None if request.POST.get("action") == "check" else _file(request, form, None, None)
