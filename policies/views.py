@@ -79,8 +79,8 @@ def contact_check(request: AuthenticatedHttpRequest) -> HttpResponse:
             context |= assessment_context(request, assessment)
             if assessment.needs_approval and form.cleaned_data["planned"] == "yes":
                 # "Ask for approval": the request form opens with these answers filled in.
-                answers = urlencode(form.request_answers(), doseq=True)
-                context["ask_url"] = f"{reverse('request_new')}?{answers}"
+                query = urlencode(form.request_answers(), doseq=True)
+                context["ask_url"] = f"{reverse('request_new')}?{query}"
             if "declaration.standing" in {f.clause for f in assessment.findings}:
                 answers = form.fact_arguments()
                 context["declarations"] = declarations_covering(
