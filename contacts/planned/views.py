@@ -34,10 +34,9 @@ from contacts.planned.forms import (
 )
 from contacts.planned.models import EDITABLE, ContactRequest, HeadAbsence, NoteKind, Status
 from contacts.planned.permissions import allowed_actions
-from policies.engine import Assessment
+from policies.engine import VERDICT_LABELS, Assessment
 from policies.facts import assess_contact
-from policies.selectors import policies_backing
-from policies.views import assessment_context
+from policies.views import VERDICT_TONES, assessment_context
 from safeguard.audit.selectors import audit_history
 from safeguard.audit.services import audit_view
 from safeguard.core import roles
@@ -469,20 +468,39 @@ def request_plan_review(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     return render(request, "contacts/requests/plan_review_form.html", context)
 
 
+# The decision queue's line of reasons: enough to tell one request from another at a glance.
+QUEUE_REASONS_LENGTH = 140
+
+
+def _first_line(text: str, length: int = QUEUE_REASONS_LENGTH) -> str:
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return line if len(line) <= length else line[: length - 1].rstrip() + "…"
+
+
 @role_required(roles.DECIDERS)
 def decision_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
-    page = _page(request, planned_selectors.decision_queue_for(request.user).exclude(verdict=""))
-    rows = list(page.object_list)
-    # The queue leaves out requests without a verdict, so each has an assessment.
-    assessments = cast(
-        "list[Assessment]", [planned_assessments.stored_assessment(item) for item in rows]
-    )
-    clauses = sorted({f.clause for a in assessments for f in a.findings})
-    backing = policies_backing(request.user, clauses)
-    items = [
-        (item, assessment_context(request, assessment, backing))
-        for item, assessment in zip(rows, assessments, strict=True)
-    ]
+    """Waiting requests as a compact table: who, which pupils, what, when, where, the first
+    line of the reasons and the verdict; the full assessment is on each request's page."""
+    rows = planned_selectors.decision_queue_for(request.user).exclude(verdict="")
+    pupils = people_selectors.pupils_visible_to(request.user).order_by("last_name", "first_name")
+    page = _page(request, rows, prefetch=[Prefetch("pupils", queryset=pupils)])
+    items = []
+    for item in page.object_list:
+        # The queue leaves out requests without a verdict, so each has an assessment.
+        assessment = cast("Assessment", planned_assessments.stored_assessment(item))
+        readable = planned_selectors.can_read_request(request.user, item)
+        items.append(
+            (
+                item,
+                {
+                    "readable": readable,
+                    "reasons": _first_line(item.reasons) if readable else "",
+                    "verdict_label": VERDICT_LABELS[assessment.verdict],
+                    "verdict_tone": VERDICT_TONES[assessment.verdict],
+                    "lado": bool({"consult_lado", "consider_lado"} & set(assessment.actions)),
+                },
+            )
+        )
     context = {
         "items": items,
         "page": page,

@@ -54,10 +54,13 @@ def test_head_asks_approves_teacher_logs_the_lift_manager_reviews(
     helen.sees("Waiting for your decision", "Open the queue")
     helen.follow("Decisions")
     helen.sees("Requests waiting for your decision (2)")
-    first, second = helen.page.locator("main article").all()
-    assert lift.reference in first.locator("h2").first.inner_text()
-    assert later.reference in second.locator("h2").first.inner_text()
-    helen.sees("A lift in your vehicle", "Needs approval first", "000 §contact with former pupils")
+    # One line each: who, which pupil, what, when, where, the reasons and the verdict.
+    first, second = helen.page.locator("main tbody tr").all()
+    assert lift.reference in first.locator("td").first.inner_text()
+    assert later.reference in second.locator("td").first.inner_text()
+    assert teacher.full_name in first.inner_text()
+    helen.sees("A lift in your vehicle", "Needs approval first")
+    helen.does_not_see("000 §contact with former pupils")  # the full assessment: on the request
     helen.screenshot("decision-queue")
 
     # She asks for more information.

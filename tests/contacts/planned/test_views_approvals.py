@@ -21,7 +21,7 @@ from safeguard.audit.models import AuditEvent
 from safeguard.core.roles import Role
 from tests.factories import PupilFactory, StaffFactory
 from tests.factories_records import make_record
-from tests.factories_requests import future, make_request
+from tests.factories_requests import future, make_former_pupil, make_request
 from tests.helpers import field_error, sign_in, text
 
 FAMILY_REASONS = "Home visit about attendance, at the family's request."
@@ -698,11 +698,34 @@ def test_decision_queue_is_oldest_first_with_the_assessment(client, head, teache
     assert "Requests waiting for your decision (2)" in page
     assert page.index(older.reference) < page.index(newer.reference)
     assert colleague.full_name in page
-    assert page.count("What the policies say: Needs approval first") == 2
-    assert "Approved by: The headteacher" in page
-    assert "Record it on your staff file" in page
-    assert "000 §intended contact" in page
-    assert "Work contact with a pupil away from the usual work setting" in page
+    # One compact line each: who, which pupil, what, when, where, the reasons and the verdict;
+    # the policy block (clauses, approver, actions) is on the request's own page only.
+    row = re.search(rf"{older.reference} sent .*? ago .*?(?={newer.reference})", page).group(0)
+    assert colleague.full_name in row and "Bea Bright" in row
+    when = f"{older.starts_at:%a %-d %b %Y}, 15:00"
+    assert f"A meeting in person (work: part of your job) {when} · Community centre" in row
+    assert "Mentoring session agreed with the pupil's parents." in row
+    assert "Needs approval first" in row
+    assert "Approved by" not in page
+    assert "000 §intended contact" not in page
+
+
+def test_the_queue_shows_the_first_line_of_long_reasons(client, head, teacher, pupil):
+    long = "Reading catch-up. " * 20 + "\nSecond paragraph never shown."
+    make_request(teacher, [pupil], reasons=long)
+    page = text(_as(client, head).get(reverse("decision_queue")))
+    assert "Reading catch-up. Reading catch-up." in page
+    assert "…" in page
+    assert "Second paragraph" not in page
+
+
+def test_the_queue_says_when_the_ladoss_advice_comes_first(client, head, teacher, school):
+    former = make_former_pupil(school)
+    make_request(teacher, [former], kind="relationship", purpose="personal", place="—",
+                 reasons="We have been friends since she left.", plan_outcomes="",
+                 plan_timescales="")  # fmt: skip
+    page = text(_as(client, head).get(reverse("decision_queue")))
+    assert "The LADO's advice first" in page
 
 
 def test_decision_queue_leaves_out_decided_requests(client, head, teacher, pupil):
