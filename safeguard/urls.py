@@ -11,6 +11,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("health/", views.health, name="health"),
+    path("help/", views.help_page, name="help"),
+    path("help/glossary/", views.glossary, name="glossary"),
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", SignOutView.as_view(), name="logout"),
     path("", include("safeguard.accounts.urls")),

@@ -15,6 +15,7 @@ from contacts.planned.models import ContactRequest
 from contacts.planned.selectors import decision_queue_for
 from contacts.planned.workflow import head_absent
 from policies.selectors import policies_in_force_for, versions_to_sign
+from safeguard import help as help_pages
 from safeguard.core import roles
 from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import Role, role_required
@@ -97,3 +98,19 @@ def _first_few(rows: QuerySet, order: str) -> dict:
         .order_by(order, "pk")[:DASHBOARD_LISTED]
     )
     return {"rows": first, "count": first[0].total if first else 0}
+
+
+@login_not_required
+@require_GET
+def help_page(request: HttpRequest) -> HttpResponse:
+    """What each role does in the app, the reader's own roles first. Open to anyone: it holds
+    nothing about the school, and the sign-in page links to it."""
+    held = roles.roles_of(request.user) if request.user.is_authenticated else frozenset()
+    guides = sorted(help_pages.ROLE_GUIDES, key=lambda guide: guide.role not in held)
+    return render(request, "help/help.html", {"guides": guides, "held": held})
+
+
+@login_not_required
+@require_GET
+def glossary(request: HttpRequest) -> HttpResponse:
+    return render(request, "help/glossary.html", {"terms": help_pages.GLOSSARY})

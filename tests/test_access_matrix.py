@@ -64,6 +64,9 @@ EXPECTED: dict[str, dict[str, Expected]] = {
         "deactivated": 200,
     },
     "health": dict.fromkeys(ROLES, 200),
+    # Help: who does what, and the glossary. Nothing about any school is on them.
+    "help": dict.fromkeys(ROLES, 200),
+    "glossary": dict.fromkeys(ROLES, 200),
     # Getting in: the forgotten-password pages and an invitation's link are open to anyone who
     # has the link (a bad link is a page saying so); asking for a new invitation is POST only.
     "password_reset": dict.fromkeys(ROLES, 200),

@@ -21,10 +21,13 @@ from tests.helpers import row_counts, sign_in, text
 
 # Pages anyone may open without signing in, by URL name. Keep this list short.
 # Open to anyone: signing in, health, and getting in by an emailed link (a forgotten password,
-# an invitation), whose pages say so when the link is no good; and the public half of the key that
-# signs the audit trail's checkpoints, which anyone checking one needs.
+# an invitation), whose pages say so when the link is no good; the public half of the key that
+# signs the audit trail's checkpoints, which anyone checking one needs; and the help pages, which
+# hold nothing about any school.
 PUBLIC = {
     "audit_public_key",
+    "help",
+    "glossary",
     "login",
     "health",
     "password_reset",

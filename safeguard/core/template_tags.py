@@ -1,6 +1,8 @@
 from typing import Any
 
 from django import template
+from django.urls import reverse
+from django.utils.html import format_html
 
 from safeguard.core.roles import Role
 
@@ -35,3 +37,10 @@ def hours(value: float | None) -> str:
     if value < 48:
         return f"{value:.1f} hours"
     return f"{value / 24:.1f} days"
+
+
+@register.simple_tag
+def term(slug: str, words: str) -> str:
+    """{% term "lado" "the LADO" %}: the words, linked to their entry in the glossary (used
+    where a term first appears on a page; tests/safeguard/test_help.py checks every slug)."""
+    return format_html('<a class="term" href="{}#{}">{}</a>', reverse("glossary"), slug, words)
