@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from safeguard.audit.chain import TRAIL_WIDE
@@ -252,6 +253,29 @@ def _who(
 def _role(event: Any, withheld: dict[ObjectKey, int]) -> str:
     # A role can name someone as surely as their name (there is one administrator).
     return "Withheld" if is_withheld(event, withheld) else role_words(event.actor_role)
+
+
+# The page each kind of object is read on, by URL name (the trail names no other subject's code):
+# a reference on the trail links there, and that page decides whether this reader may open it.
+OBJECT_PAGES = {
+    "contacts.alert": "alert_detail",
+    "contacts.boundaryconcern": "concern_detail",
+    "contacts.contactrecord": "record_detail",
+    "contacts.contactrequest": "request_detail",
+    "contacts.disclosure": "disclosure_detail",
+    "contacts.ladoreferral": "lado_detail",
+    "contacts.pupil": "pupil_detail",
+    "contacts.staff": "staff_detail",
+    "policies.policy": "policy_detail",
+}
+
+
+def object_url(object_type: str, object_id: str) -> str:
+    """The page an event's object is read on, or "" for one with no page of its own."""
+    name = OBJECT_PAGES.get(object_type)
+    if name is None or not str(object_id).isdigit():
+        return ""
+    return reverse(name, args=[int(object_id)])
 
 
 def trail_row(

@@ -51,6 +51,7 @@ from safeguard.audit.selectors import (
     audit_events_for,
     latest_check,
     latest_checkpoint,
+    object_url,
     school_check,
     trail_row,
     withheld_reporters,
@@ -169,7 +170,12 @@ def audit_trail(request: AuthenticatedHttpRequest) -> HttpResponse:
         "form": form,
         "export_query": query.urlencode(),
         "page": page,
-        "rows": [trail_row(event, withheld, pseudonymous=False) for event in page.object_list],
+        # Each reference links to its object's page (which decides who may open it).
+        "rows": [
+            trail_row(event, withheld, pseudonymous=False)
+            | {"url": object_url(event.object_type, event.object_id)}
+            for event in page.object_list
+        ],
         "show_reasons": roles.has_role(request.user, Role.HEADTEACHER),
         "check": seen,
         "check_summary": check_summary(seen),

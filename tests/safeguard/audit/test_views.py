@@ -181,6 +181,26 @@ def test_actions_are_in_words(client, head, teacher, colleague, pupil):
     ]
 
 
+def test_each_reference_links_to_the_page_its_object_is_read_on(client, head, teacher, pupil):
+    record = make_record(teacher, [pupil])
+    _as(client, head).get(reverse("pupil_detail", args=[pupil.pk]))
+    response = _as(client, head).get(URL)
+    assert f'<a href="{reverse("record_detail", args=[record.pk])}">{record.reference}</a>' in (
+        response.text
+    )
+    assert f'<a href="{reverse("pupil_detail", args=[pupil.pk])}">PUPIL-{pupil.pk}</a>' in (
+        response.text
+    )
+
+
+def test_a_reference_with_no_page_of_its_own_is_plain_text():
+    from safeguard.audit.selectors import object_url
+
+    assert object_url("policies.policyversion", "3") == ""
+    assert object_url("contacts.staff", "not-a-number") == ""
+    assert object_url("contacts.staff", "7") == reverse("staff_detail", args=[7])
+
+
 def test_the_table_is_paginated_by_100(client, head):
     for n in range(101):
         _event(head.school, head, ref=f"TEST-{n}")
