@@ -10,6 +10,7 @@ class SafeguardConfig(AppConfig):
 
         from safeguard.accounts import receivers
         from safeguard.accounts.middleware import mark_active_at_sign_in
+        from safeguard.core import checks  # noqa: F401  (registers the deploy checks)
         from safeguard.core.reauth import on_user_logged_in
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="safeguard.signed_in_at")

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mass_mail
+from django.core.mail import get_connection, send_mass_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -19,31 +19,65 @@ from django.utils import timezone
 from contacts.notifications.models import Notification
 from contacts.people.models import Staff
 from contacts.people.services import DutyChange
+from safeguard.core.mail import account_email, site_link
+from safeguard.core.models import School
 from safeguard.core.roles import Role
 
 logger = logging.getLogger(__name__)
 
 
-def notify(*, recipients: Iterable[Staff], message: str, path: str) -> list[Notification]:
-    """Create a notice for each recipient and email them once the transaction commits."""
+# What a notice's email asks of its reader when its sender says nothing more particular.
+OPEN_IT = "Open it in Safeguard: the page shows what has happened and what is needed from you."
+
+
+def notify(
+    *, recipients: Iterable[Staff], message: str, path: str, what_to_do: str = ""
+) -> list[Notification]:
+    """Create a notice for each recipient and email them once the transaction commits: a
+    greeting, the school's name, what happened, what to do (and by when, where the sender
+    says), and the link. The message names references, never a pupil."""
     people = {person.pk: person for person in recipients if person.is_active}
     rows = Notification.objects.bulk_create(
         [Notification(recipient=person, message=message, url=path) for person in people.values()]
     )
-    link = settings.SITE_URL.rstrip("/") + path
-    body = f"{message}\n\nOpen Safeguard to see it: {link}\n"
-    emails = [
-        (f"Safeguard: {message}", body, settings.DEFAULT_FROM_EMAIL, [person.email])
-        for person in people.values()
-    ]
-    if emails:
-        transaction.on_commit(lambda: _send(emails))
+    if people:
+        to = [(person.first_name, person.email) for person in people.values()]
+        school_id = next(iter(people.values())).school_id
+        transaction.on_commit(
+            lambda: _send_notices(school_id, to, message, path, what_to_do or OPEN_IT)
+        )
     return rows
 
 
-def _send(emails: list[tuple[str, str, str, list[str]]]) -> None:
+def _send_notices(
+    school_id: int, to: list[tuple[str, str]], message: str, path: str, what_to_do: str
+) -> None:
     # The change is already committed and the in-app notice exists: a mail server that is
     # down must not turn the person's successful action into an error page.
+    try:
+        school_name = School.objects.get(pk=school_id).name
+        emails = [
+            account_email(
+                school_name=school_name,
+                to=address,
+                subject=message,
+                template="notification",
+                context={
+                    "first_name": first_name,
+                    "message": message,
+                    "what_to_do": what_to_do,
+                    "link": site_link(path),
+                },
+            )
+            for first_name, address in to
+        ]
+        get_connection().send_messages(emails)
+    except Exception:
+        logger.exception("Could not send %d notification email(s)", len(to))
+
+
+def _send(emails: list[tuple[str, str, str, list[str]]]) -> None:
+    # As above, for the plain emails of a duty change.
     try:
         send_mass_mail(emails, fail_silently=False)
     except Exception:

@@ -297,6 +297,8 @@ def request_submit(
             recipients=workflow.deciders(contact_request),
             message=f"{contact_request.reference} is waiting for your decision",
             path=_path(contact_request),
+            what_to_do="Approve it, reject it or ask for more information, before the contact "
+            f"on {timezone.localtime(contact_request.starts_at):%A %-d %B %Y at %H:%M}.",
         )
     return contact_request
 

@@ -297,6 +297,10 @@ def disclosure_record(
             recipients=disclosure_alert_recipients(disclosure),
             message=f"A {urgent} was recorded ({disclosure.reference}): open it now",
             path=reverse("disclosure_detail", args=[disclosure.pk]),
+            what_to_do="Read it and acknowledge it now. If nobody acknowledges it within the "
+            "school's time, it is passed on to the next person on the safeguarding team."
+            if disclosure.is_child_protection
+            else "",
         )
     return disclosure
 

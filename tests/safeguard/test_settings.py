@@ -34,6 +34,7 @@ PRODUCTION = {
     "SECRET_KEY": STRONG_KEY,
     "DATABASE_URL": "postgres://safeguard@127.0.0.1:5432/safeguard",
     "ALLOWED_HOSTS": "safeguard.school.example",
+    "DEFAULT_FROM_EMAIL": "safeguard@school.example",
 }
 
 
@@ -41,6 +42,14 @@ def test_the_deploy_check_passes_with_no_warning():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_warns_of_emails_from_localhost():
+    env = {k: v for k, v in PRODUCTION.items() if k != "DEFAULT_FROM_EMAIL"}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode != 0
+    assert "safeguard.W001" in result.stderr + result.stdout
+    assert "DEFAULT_FROM_EMAIL is 'safeguard@localhost'" in result.stderr + result.stdout
 
 
 def test_production_refuses_to_start_without_a_secret_key():
