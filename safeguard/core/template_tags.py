@@ -39,8 +39,11 @@ def hours(value: float | None) -> str:
     return f"{value / 24:.1f} days"
 
 
-@register.simple_tag
-def term(slug: str, words: str) -> str:
+@register.simple_tag(takes_context=True)
+def term(context: template.Context, slug: str, words: str) -> str:
     """{% term "lado" "the LADO" %}: the words, linked to their entry in the glossary (used
-    where a term first appears on a page; tests/safeguard/test_help.py checks every slug)."""
+    where a term first appears on a page; tests/safeguard/test_help.py checks every slug). A
+    file made to be read away from the app (`standalone`, the meeting pack) has plain words."""
+    if context.get("standalone"):
+        return format_html("{}", words)
     return format_html('<a class="term" href="{}#{}">{}</a>', reverse("glossary"), slug, words)

@@ -101,22 +101,25 @@ def bar_chart(
     unit: str = "",
     width: int = 640,
     height: int = 260,
+    palette: tuple[str, ...] = PALETTE,
 ) -> SafeString:
-    """Vertical bars: one group per category, one colour and pattern per series."""
+    """Vertical bars: one group per category, one colour and pattern per series. `palette`
+    gives the series' colours in order where they mean something elsewhere in the app (a
+    verdict's red, amber and green)."""
     _check_size(width, height)
     cats = [str(c) for c in categories]
     data = [_series_values(i, s, len(cats)) for i, s in enumerate(series)]
     names = [str(s.name) for s in series]
     cid = _chart_id(str(title), (cats, names, data, stacked, unit, width, height))
 
-    legend, legend_height = _legend(cid, names, width, top=TITLE_HEIGHT)
+    legend, legend_height = _legend(cid, names, width, top=TITLE_HEIGHT, palette=palette)
     columns = [sum((Decimal(v[i]) for v in data), Decimal(0)) for i in range(len(cats))]
     peak = max(columns if stacked else [Decimal(x) for v in data for x in v], default=Decimal(0))
     top = TITLE_HEIGHT + legend_height + 8
 
     if peak == 0:
         body = [
-            *_defs(cid, len(data)),
+            *_defs(cid, len(data), palette),
             *legend,
             *_no_data(_Plot(12, top, width - 12, max(height, top + 60) - 12)),
         ]
@@ -127,10 +130,10 @@ def bar_chart(
     plot = _bar_plot(width, height, top + (16 if unit else 0), ticks, labels)
     total_height = max(height, round(plot.bottom + labels.margin))
     body = [
-        *_defs(cid, len(data)),
+        *_defs(cid, len(data), palette),
         *legend,
         *_y_axis(plot, ticks, unit),
-        *_bars(cid, plot, ticks[-1], cats, names, data, stacked, unit),
+        *_bars(cid, plot, ticks[-1], cats, names, data, stacked, unit, palette),
         *_x_labels(plot, labels),
     ]
     desc = _bar_summary(cats, names, data, columns, unit)
@@ -400,22 +403,22 @@ def _x_labels(plot: _Plot, labels: _Labels) -> list[str]:
 # --- bars, legend and frame -------------------------------------------------------------------
 
 
-def _fill(cid: str, index: int) -> str:
-    colour = PALETTE[index % len(PALETTE)]
+def _fill(cid: str, index: int, palette: tuple[str, ...] = PALETTE) -> str:
+    colour = palette[index % len(palette)]
     if not PATTERNS[index % len(PATTERNS)]:
         return colour
     # The colour after the url is SVG's fallback paint, for renderers without patterns.
     return f"url(#{cid}-fill-{index}) {colour}"
 
 
-def _defs(cid: str, count: int) -> list[str]:
+def _defs(cid: str, count: int, palette: tuple[str, ...] = PALETTE) -> list[str]:
     parts = ["<defs>"]
     for i in range(count):
         marks = PATTERNS[i % len(PATTERNS)]
         if marks:
             parts.append(
                 f'<pattern id="{cid}-fill-{i}" patternUnits="userSpaceOnUse" width="6" '
-                f'height="6"><rect width="6" height="6" fill="{PALETTE[i % len(PALETTE)]}"/>'
+                f'height="6"><rect width="6" height="6" fill="{palette[i % len(palette)]}"/>'
                 f"{marks}</pattern>"
             )
     parts.append("</defs>")
@@ -438,6 +441,7 @@ def _bars(
     data: list[list[float]],
     stacked: bool,
     unit: str,
+    palette: tuple[str, ...] = PALETTE,
 ) -> list[str]:
     """One <rect> per non-zero value; zeros draw nothing (the <desc> still counts them)."""
     band = plot.width / len(cats)
@@ -445,7 +449,11 @@ def _bars(
     parts = ['<g class="bars">']
     for c, cat in enumerate(cats):
         column = [
-            (f"{cat}, {name}: {_with_unit(_fmt(Decimal(v[c])), unit)}", v[c], _fill(cid, s))
+            (
+                f"{cat}, {name}: {_with_unit(_fmt(Decimal(v[c])), unit)}",
+                v[c],
+                _fill(cid, s, palette),
+            )
             for s, (name, v) in enumerate(zip(names, data, strict=True))
         ]
         parts.extend(draw(plot, axis_top, plot.left + band * c, band, column))
@@ -485,7 +493,9 @@ def _group(
     return parts
 
 
-def _legend(cid: str, names: list[str], width: int, *, top: float) -> tuple[list[str], float]:
+def _legend(
+    cid: str, names: list[str], width: int, *, top: float, palette: tuple[str, ...] = PALETTE
+) -> tuple[list[str], float]:
     """Swatch plus name for each series, wrapping onto more rows when the chart is narrow."""
     if not names:
         return [], 0
@@ -497,8 +507,9 @@ def _legend(cid: str, names: list[str], width: int, *, top: float) -> tuple[list
         if x > 12 and x + item > width - 12:
             x, row = 12.0, row + 1
         y = top + row * LEGEND_ROW
+        swatch = _fill(cid, i, palette)
         parts.append(
-            f'<rect x="{_num(x)}" y="{_num(y)}" width="12" height="12" fill="{_fill(cid, i)}" '
+            f'<rect x="{_num(x)}" y="{_num(y)}" width="12" height="12" fill="{swatch}" '
             f'stroke="{OUTLINE}" stroke-width="0.75"/>'
             f'<text x="{_num(x + 18)}" y="{_num(y + 6)}" dy="0.35em">{_esc(text)}</text>'
         )

@@ -11,6 +11,7 @@ from safeguard.reports.selectors import Period, school_year, term
 
 PERIOD_CHOICES = [
     ("term", "This term"),
+    ("last_term", "Last term"),
     ("year", "This school year"),
     ("last_year", "Last school year"),
     ("range", "Dates of your choice"),
@@ -47,6 +48,8 @@ class PeriodForm(forms.Form):
         today = today or timezone.localdate()
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         choice = data.get("period") or "term"
+        if choice == "last_term":
+            return term(term(today).start - dt.timedelta(days=1))
         if choice == "year":
             return school_year(today)
         if choice == "last_year":

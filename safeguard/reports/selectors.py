@@ -682,3 +682,76 @@ def governors_report(
         checkpoint=latest_checkpoint(school.pk),
         about_head_left_out=for_head,
     )
+
+
+# --- the plain-language summary that opens the report -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What happened in the period, and what needs the governors' attention, in sentences."""
+
+    happened: list[str]
+    attention: list[str]
+
+
+def _count_of(table: Counted, label: str) -> int:
+    return next((now for row_label, now, _ in table.rows if row_label == label), 0)
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def report_summary(report: Report) -> Summary:
+    """The report's opening in words, made from the report's own tables (no query): the counts
+    of the period beside the one before, then each thing that needs attention, or a sentence
+    saying nothing does."""
+    statuses = dict(Status.choices)
+    asked = report.requests_by_verdict.total
+    approved = sum(
+        _count_of(report.requests_by_status, statuses[s])
+        for s in (Status.APPROVED, Status.COMPLETED)
+    )
+    refused = _count_of(report.requests_by_status, statuses[Status.REJECTED])
+    waiting = sum(
+        _count_of(report.requests_by_status, statuses[s])
+        for s in (Status.SUBMITTED, Status.MORE_INFORMATION)
+    )
+    before = report.before.label.lower()
+    child_protection = _count_of(
+        report.disclosures, dict(DisclosureType.choices)[DisclosureType.CHILD_PROTECTION]
+    )
+    opened = _count_of(report.concerns, "Opened")
+    happened = [
+        f"{_plural(asked, 'request')} to approve planned contact "
+        f"({report.requests_by_verdict.total_before} in {before}): {approved} approved, "
+        f"{refused} refused, {waiting} waiting for a decision or more information.",
+        f"{_plural(report.records_by_type.total, 'record')} of contact made afterwards "
+        f"({report.records_by_type.total_before} in {before}).",
+        f"{_plural(report.disclosures.total, 'disclosure')}, {child_protection} of them about "
+        "child protection.",
+        f"{_plural(opened, 'boundary concern')} raised, "
+        f"{_count_of(report.concerns, 'Closed')} closed, "
+        f"{_count_of(report.concerns, 'Open now')} open now.",
+        f"{_plural(report.lado.total, 'LADO consultation or referral', 'LADO consultations or referrals')}.",
+    ]
+    attention = [
+        f"{anomaly.label}: {anomaly.count}." for anomaly in report.anomalies if anomaly.count
+    ]
+    late = sum(overdue for _, _, overdue in report.attention)
+    if late:
+        attention.append(f"{_plural(late, 'alert')} not acknowledged in time.")
+    if report.overdue_outcomes:
+        attention.append(
+            f"{_plural(len(report.overdue_outcomes), 'approved contact')} past its date with no "
+            "outcome recorded."
+        )
+    if report.overdue_policies:
+        attention.append(
+            f"{_plural(len(report.overdue_policies), 'policy', 'policies')} past the review date."
+        )
+    unread = sum(not_yet for _, _, not_yet in report.acknowledgements)
+    if unread:
+        attention.append(f"{unread} confirmations that staff have read a policy still to come.")
+    return Summary(happened=happened, attention=attention)

@@ -22,7 +22,7 @@ from safeguard.core.reauth import recent_sign_in_required
 from safeguard.core.roles import Role, role_required
 from safeguard.reports import charts
 from safeguard.reports.forms import PeriodForm
-from safeguard.reports.selectors import Counted, Report, governors_report
+from safeguard.reports.selectors import Counted, Report, governors_report, report_summary
 
 
 def _report(request: AuthenticatedHttpRequest) -> tuple[PeriodForm, Report]:
@@ -30,6 +30,11 @@ def _report(request: AuthenticatedHttpRequest) -> tuple[PeriodForm, Report]:
     period = form.period_for()
     is_head = roles.has_role(request.user, Role.HEADTEACHER)
     return form, governors_report(school=request.user.school, period=period, for_head=is_head)
+
+
+# The verdicts' colours as the app's badges show them (Bootstrap's danger, warning and success,
+# darkened for contrast in static/css/app.css): "Not allowed" is red here as everywhere else.
+VERDICT_COLOURS = {"prohibited": "#b02a37", "needs_approval": "#E69F00", "record": "#146c43"}
 
 
 def _charts(report: Report) -> dict[str, str]:
@@ -44,6 +49,7 @@ def _charts(report: Report) -> dict[str, str]:
             title="Requests per month, by what the policies said",
             categories=months,
             series=series,
+            palette=tuple(VERDICT_COLOURS[code] for code in VERDICT_LABELS),
         ),
         "records": charts.hbar_chart(
             title="Records after the fact, by type",
@@ -63,6 +69,7 @@ def _context(request: AuthenticatedHttpRequest) -> dict:
     return {
         "form": form,
         "report": report,
+        "summary": report_summary(report),
         "charts": _charts(report),
         "is_head": roles.has_role(request.user, Role.HEADTEACHER),
         "generated_at": timezone.localtime(),

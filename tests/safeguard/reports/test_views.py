@@ -734,3 +734,46 @@ def test_the_report_and_the_meeting_pack_print_the_latest_checkpoint(
     for address in (PAGE, DOWNLOAD):
         page = text(_get(client, governor, address, RANGE_QUERY))
         assert f"Latest signed checkpoint of the audit trail: {fingerprint}" in page
+
+
+# --- the summary first, last term, and colours that match the app -------------------------------
+
+
+def test_the_report_opens_with_a_plain_summary_before_the_checks(client, built, governor):
+    page = text(_get(client, governor, query=RANGE_QUERY))
+    brief = page[page.index("In brief") : page.index("Things that should never happen")]
+    report = governors_report(school=governor.school, period=PERIOD, for_head=False)
+    asked = report.requests_by_verdict
+    assert f"{asked.total} requests to approve planned contact ({asked.total_before} in" in brief
+    # What needs attention: the checks that found something, in words.
+    assert "Boundary concerns open longer than 30 days (the school's limit): 2." in brief
+    assert "hash chain" not in brief
+    # The technical check of the trail comes last.
+    assert page.index("hash chain") > page.index("Policy documents")
+
+
+def test_with_nothing_wrong_the_summary_says_nothing_needs_attention(client, governor):
+    page = text(_get(client, governor))
+    assert "What needs the governors' attention Nothing: every check below reads zero" in page
+
+
+def test_last_term_is_a_choice(client, governor):
+    from safeguard.reports.forms import PeriodForm
+
+    form = PeriodForm({"period": "last_term"})
+    assert form.period_for(dt.date(2026, 12, 4)) == term(dt.date(2026, 8, 31))
+    assert form.period_for(dt.date(2027, 2, 1)) == term(dt.date(2026, 12, 1))
+    page = text(_get(client, governor, query={"period": "last_term"}))
+    assert "Last term" in page
+    last = term(term(timezone.localdate()).start - dt.timedelta(days=1))
+    assert f"Governors' report: {last.label}" in page
+
+
+def test_not_allowed_is_red_in_the_chart_as_everywhere_else(client, built, governor):
+    from safeguard.reports.views import VERDICT_COLOURS
+
+    chart = SVG.findall(_get(client, governor, query=RANGE_QUERY).content.decode())[0]
+    assert VERDICT_COLOURS["prohibited"] == "#b02a37"  # the app's darkened danger red
+    legend = chart[chart.index('class="legend"') :]
+    swatch = legend[: legend.index("Not allowed")]
+    assert "#b02a37" in swatch[swatch.rindex("<rect") :]
