@@ -734,7 +734,10 @@ def report_summary(report: Report) -> Summary:
         f"{_plural(opened, 'boundary concern')} raised, "
         f"{_count_of(report.concerns, 'Closed')} closed, "
         f"{_count_of(report.concerns, 'Open now')} open now.",
-        f"{_plural(report.lado.total, 'LADO consultation or referral', 'LADO consultations or referrals')}.",
+        _plural(
+            report.lado.total, "LADO consultation or referral", "LADO consultations or referrals"
+        )
+        + ".",
     ]
     attention = [
         f"{anomaly.label}: {anomaly.count}." for anomaly in report.anomalies if anomaly.count
