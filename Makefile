@@ -13,7 +13,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 CHROMIUM := /usr/bin/chromium
 CHROMIUM_GB := /usr/lib/chromium/locales/en-GB.pak
 
-.PHONY: run test e2e chromium lint format lint-templates types imports check security assets venv \
+.PHONY: run test e2e chromium pdf-libs lint format lint-templates types imports check security assets venv \
 	dev clean load drill bench
 
 $(STAMP): requirements.txt
@@ -53,14 +53,30 @@ $(OIDC_PROVIDER): package.json package-lock.json
 
 # The demo as a school sees it (DEMO=1: the app's own error pages, no debug page), on SQLite.
 # Emailed links (printed to the console) point at the address served.
-run: venv assets
+run: venv assets pdf-libs
 	DEMO=1 $(PY) manage.py migrate --noinput
 	DEMO=1 SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py load_demo
 	@echo "Serving the demo school at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	DEMO=1 SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The governors' PDF (WeasyPrint) draws text with the system's Pango and DejaVu fonts; the
+# browser journeys read its first page back with pdftoppm. Installed with apt-get as root;
+# anyone else is told what to install. Without them every page but the PDF still works.
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+pdf-libs:
+	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || ! ldconfig -p | grep -q 'libharfbuzz-subset.so.0' \
+		|| [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] \
+		|| ! command -v pdftoppm >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing the PDF's libraries and fonts: apt-get install -y $(PDF_LIBS)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_LIBS); \
+		else \
+			echo "The governors' PDF needs: sudo apt-get install -y $(PDF_LIBS)"; \
+		fi; \
+	fi
+
 # Both cores (pytest-xdist): each worker has its own test database, which holds its uploads.
-test: dev
+test: dev pdf-libs
 	$(PY) -m pytest -n auto -m "not e2e"
 	@echo "The browser journeys (tests/e2e) are not part of make test: make e2e runs them."
 
@@ -87,7 +103,7 @@ chromium:
 	fi
 
 # Serial: the journeys share one live server.
-e2e: dev assets $(OIDC_PROVIDER) $(E2E_STAMP) chromium
+e2e: dev assets $(OIDC_PROVIDER) $(E2E_STAMP) chromium pdf-libs
 	$(PY) -m pytest tests/e2e -m e2e
 
 $(BENCH_STAMP): $(STAMP) requirements-bench.txt

@@ -134,6 +134,7 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "governors_report": signed_in(403, head=200, chair=200, governor=200),
     "governors_report_csv": signed_in(403, head=200, chair=200, governor=200),
     "governors_report_download": signed_in(403, head=200, chair=200, governor=200),
+    "governors_report_pdf": signed_in(403, head=200, chair=200, governor=200),
     "home": signed_in(
         (302, "dashboard"),
         teacher=(302, "my_requests"),

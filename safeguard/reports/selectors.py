@@ -718,7 +718,7 @@ def report_summary(report: Report) -> Summary:
         _count_of(report.requests_by_status, statuses[s])
         for s in (Status.SUBMITTED, Status.MORE_INFORMATION)
     )
-    before = report.before.label.lower()
+    before = report.before.label
     child_protection = _count_of(
         report.disclosures, dict(DisclosureType.choices)[DisclosureType.CHILD_PROTECTION]
     )
@@ -747,8 +747,8 @@ def report_summary(report: Report) -> Summary:
         attention.append(f"{_plural(late, 'alert')} not acknowledged in time.")
     if report.overdue_outcomes:
         attention.append(
-            f"{_plural(len(report.overdue_outcomes), 'approved contact')} past its date with no "
-            "outcome recorded."
+            f"{_plural(len(report.overdue_outcomes), 'approved contact')} past the date with "
+            "no outcome recorded."
         )
     if report.overdue_policies:
         attention.append(

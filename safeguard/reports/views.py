@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 
+from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -23,6 +26,8 @@ from safeguard.core.roles import Role, role_required
 from safeguard.reports import charts
 from safeguard.reports.forms import PeriodForm
 from safeguard.reports.selectors import Counted, Report, governors_report, report_summary
+
+logger = logging.getLogger(__name__)
 
 
 def _report(request: AuthenticatedHttpRequest) -> tuple[PeriodForm, Report]:
@@ -93,6 +98,36 @@ def governors_report_download(request: AuthenticatedHttpRequest) -> HttpResponse
     name = slugify(f"{report.school.name} governors report {report.period.label}")
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.html"'
+    return response
+
+
+@role_required(roles.REPORT_READERS)
+@recent_sign_in_required
+def governors_report_pdf(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The whole report as a PDF, as governing bodies circulate papers: A4, the school's name
+    and the period at the top of every page, page numbers and the date it was produced at the
+    foot. Made by WeasyPrint from the same page as the HTML file, with the fonts installed on
+    the server (DejaVu; `make` installs them)."""
+    try:
+        # Imported here: WeasyPrint needs the system's Pango, and a server without it must
+        # still serve every other page.
+        import weasyprint
+    except (ImportError, OSError):
+        logger.exception("WeasyPrint cannot run: the PDF is unavailable")
+        messages.error(
+            request,
+            "The PDF cannot be made on this server (its PDF library is not installed): "
+            "download the report as a web page instead, and tell the installation's operator.",
+        )
+        return redirect(f"{reverse('governors_report')}?{request.GET.urlencode()}")
+    context = _context(request) | {"standalone": True, "pdf": True}
+    html = render_to_string("reports/governors_report_file.html", context, request=request)
+    report = context["report"]
+    pdf = weasyprint.HTML(string=html, base_url=None).write_pdf()
+    _exported(request, report, "the whole report as a PDF")
+    name = slugify(f"{report.school.name} governors report {report.period.label}")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
     return response
 
 

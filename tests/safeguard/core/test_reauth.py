@@ -82,6 +82,7 @@ def test_referring_is_a_decision_too(client, head, waiting):
     [
         ("audit_export", {}),
         ("governors_report_download", {}),
+        ("governors_report_pdf", {}),
         ("governors_report_csv", {"table": "requests-by-kind"}),
     ],
 )

@@ -777,3 +777,68 @@ def test_not_allowed_is_red_in_the_chart_as_everywhere_else(client, built, gover
     legend = chart[chart.index('class="legend"') :]
     swatch = legend[: legend.index("Not allowed")]
     assert "#b02a37" in swatch[swatch.rindex("<rect") :]
+
+
+# --- the PDF for the meeting pack ------------------------------------------------------------
+
+
+def _pdf_text(response) -> tuple[int, str]:
+    import io as _io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(_io.BytesIO(response.content))
+    return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_the_pdf_has_the_school_the_period_page_numbers_and_the_date_on_every_page(
+    client, built, governor
+):
+    response = _get(client, governor, "governors_report_pdf", RANGE_QUERY)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].endswith('.pdf"')
+    assert response.content.startswith(b"%PDF-")
+    pages, words = _pdf_text(response)
+    assert pages > 1
+    assert words.count(governor.school.name) >= pages
+    assert words.count(f"Governors' report: {PERIOD.label}") >= pages
+    assert f"Page 1 of {pages}" in words and f"Page {pages} of {pages}" in words
+    assert "Produced " in words and "by Safeguard" in words
+    assert "In brief" in words and "Things that should never happen" in words
+    for name in (part for pair in PUPIL_NAMES.values() for part in pair):
+        assert name not in words
+
+
+def test_taking_the_pdf_is_audited_as_an_export(client, built, governor):
+    before = AuditEvent.objects.count()
+    _get(client, governor, "governors_report_pdf", RANGE_QUERY)
+    event = AuditEvent.objects.order_by("-pk").first()
+    assert AuditEvent.objects.count() == before + 1
+    assert "the whole report as a PDF" in event.reason
+
+
+@pytest.mark.parametrize("persona", ["teacher", "dsl", "line_manager"])
+def test_the_pdf_is_for_the_report_readers_only(client, request, persona):
+    response = _get(client, request.getfixturevalue(persona), "governors_report_pdf")
+    assert response.status_code == 403
+
+
+def test_without_the_pdf_library_the_report_says_so_and_offers_the_web_page(
+    client, governor, monkeypatch
+):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_weasyprint(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
+    response = _get(client, governor, "governors_report_pdf")
+    assert response.status_code == 302
+    page = text(client.get(response.url))
+    assert "The PDF cannot be made on this server" in page
+    assert "Governors' report:" in page
