@@ -38,6 +38,18 @@ def records_visible_to(user: Staff) -> QuerySet[ContactRecord]:
     return rows.filter(reach)
 
 
+def readable_records(user: Staff) -> Q:
+    """The records `can_read_record` lets this user read, as a filter: a search on what a
+    record holds (its pupils) matches only these, so a restricted record never answers a search
+    by a pupil's name for someone who may only know it exists."""
+    if roles.has_role(user, roles.RESTRICTED_READERS):
+        return Q()
+    readable = Q(restricted=False) | Q(author_id=user.pk)
+    if roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
+        readable |= Q(route=Route.CHAIR_OF_GOVERNORS)
+    return readable
+
+
 def can_read_record(user: Staff, record: ContactRecord) -> bool:
     """Family liaison records: the headteacher, assistant head and author only (002)."""
     if not record.restricted or record.author_id == user.pk:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from contacts.people import selectors as people_selectors
 from contacts.records import selectors as records_selectors
 from contacts.records import services as records_services
+from contacts.records.filters import RecordFilter
 from contacts.records.forms import RECORD_TYPE_GUIDE, AddendumForm, DisclosureForm, RecordForm
 from contacts.records.models import ContactRecord, Disclosure, RecordType
 from contacts.records.services import disclosure_alert_recipients, record_alert_groups
@@ -80,9 +81,18 @@ def record_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     sees_others = visible.exclude(author=request.user).exists()
     mine_only = request.GET.get("show") == "mine" or not sees_others
     rows = visible.filter(author=request.user) if mine_only else visible
+    found = RecordFilter(request.GET or None, rows, reader=request.user)
+    if found.is_bound:
+        # A search with a mistake in it finds nothing: the mistake is shown beside its field.
+        rows = found.qs if found.is_valid() else rows.none()
     rows = rows.select_related("author").prefetch_related("pupils").order_by("-occurred_at", "-pk")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
+        "filter": found,
+        # The search (and "only yours") carried to the next and previous pages.
+        "query": query.urlencode(),
         "page": page,
         "rows": [
             (
