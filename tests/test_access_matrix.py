@@ -186,6 +186,8 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "policy_version_add": signed_in(403, head=200, admin=200),
     "pupil_create": signed_in(403, head=200, admin=200),
     "pupil_detail": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, admin=200),
+    # Printing a file: whoever may open it, and no one else.
+    "pupil_print": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, admin=200),
     "pupil_edit": signed_in(403, head=200, admin=200),
     "pupil_list": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, admin=200),
     # The headteacher alone; the download is require_POST above role_required.
@@ -250,6 +252,7 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "staff_active": signed_in(405),
     "staff_create": signed_in(403, head=200, admin=200),
     "staff_detail": signed_in(200, colleague=404, chair=404, governor=404),
+    "staff_print": signed_in(200, colleague=404, chair=404, governor=404),
     "staff_edit": signed_in(403, head=200, admin=200),
     "staff_list": signed_in(403, head=200, deputy=200, assistant=200, dsl=200, admin=200),
     # One adult's pattern (here the teacher's): the head and the DSL; the chair only for the
@@ -361,6 +364,7 @@ def _kwargs(name, world):
     by_object = {
         "staff": [
             "staff_detail",
+            "staff_print",
             "staff_edit",
             "staff_pattern",
             "staff_active",
@@ -384,6 +388,7 @@ def _kwargs(name, world):
         ],
         "pupil": [
             "pupil_detail",
+            "pupil_print",
             "pupil_edit",
             "parent_add",
             "pupil_subject_access",

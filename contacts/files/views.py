@@ -10,12 +10,14 @@ from django.shortcuts import get_object_or_404, render
 
 from contacts.concerns import selectors as concerns_selectors
 from contacts.files import selectors as files_selectors
+from contacts.files.forms import ChronologyForm
 from contacts.patterns.selectors import may_open_pattern
 from contacts.people import selectors as people_selectors
 from contacts.people.forms import ColleagueRelationshipForm
 from safeguard.accounts import services as two_factor
 from safeguard.audit.selectors import seen_by_panel
-from safeguard.audit.services import audit_view
+from safeguard.audit.services import audit_download, audit_view
+from safeguard.audit.vocabulary import VIEW
 from safeguard.core import roles
 from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import SEEN_BY_READERS, role_required
@@ -109,3 +111,50 @@ def pupil_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         **_file_entries_context(request, pupil),
     }
     return render(request, "contacts/pupil_detail.html", context)
+
+
+def _print_file(
+    request: AuthenticatedHttpRequest, person: Staff | Pupil, kinds: tuple[str, ...], title: str
+) -> HttpResponse:
+    """A file's chronology in date order, as a page made for printing, with the kinds and dates
+    chosen; each printing is a view event in the trail, saying what was printed."""
+    form = ChronologyForm(request.GET or None, kinds=kinds)
+    chronology = None
+    if not form.is_bound or form.is_valid():
+        chosen = form.cleaned_data if form.is_bound else {}
+        chronology = files_selectors.file_chronology(
+            request.user,
+            person,
+            kinds=set(chosen.get("kinds") or ()),
+            since=chosen.get("since"),
+            until=chosen.get("until"),
+        )
+        audit_download(
+            actor=request.user,
+            school=request.user.school,
+            action=VIEW,
+            obj=person,
+            reason=f"Print view of the file: {form.describe()}",
+        )
+    context = {
+        "title": title,
+        "person": person,
+        "form": form,
+        "described": form.describe(),
+        "chronology": chronology,
+        "limit": files_selectors.PRINT_LIMIT,
+        "show_disclosures": "disclosure" in kinds,
+    }
+    return render(request, "contacts/file_print.html", context)
+
+
+@role_required(roles.DIRECTORY_READERS)
+def pupil_print(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    pupil = get_object_or_404(people_selectors.pupils_visible_to(request.user), pk=pk)
+    kinds = ("request", "record", "disclosure")
+    return _print_file(request, pupil, kinds, f"Pupil file: {pupil.full_name}")
+
+
+def staff_print(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    staff = get_object_or_404(people_selectors.staff_visible_to(request.user), pk=pk)
+    return _print_file(request, staff, ("request", "record"), f"Staff file: {staff.full_name}")

@@ -1,6 +1,6 @@
 """Daily use, as a school lives it: "Can I do this?" → "Ask for approval" → the head decides
-from the compact queue; the head searches a pupil's records; a governor takes the report as a
-PDF; the dashboard and My requests on a phone."""
+from the compact queue; the head searches a pupil's records and prints her file; a governor
+takes the report as a PDF; the dashboard and My requests on a phone."""
 
 from __future__ import annotations
 
@@ -74,6 +74,15 @@ def test_the_head_searches_a_pupils_records(people, head, teacher):
     helen.sees("1 record found.", hers.reference)
     helen.does_not_see(his.reference)
     helen.screenshot("records-search")
+
+    # Her file, printed: its chronology oldest first, the choices left off the paper.
+    helen.open(f"/pupils/{maisie.pk}/")
+    helen.follow("Print the file")
+    helen.sees(f"Pupil file: {maisie.full_name}", "1 entry.", hers.reference)
+    helen.page.emulate_media(media="print")
+    assert not helen.page.get_by_role("button", name="Show").is_visible()
+    helen.page.emulate_media(media="screen")
+    helen.screenshot("pupil-file-print")
 
 
 def test_a_governor_takes_the_report_as_a_pdf_for_the_meeting_pack(
