@@ -1479,6 +1479,7 @@ SCHOOL_FIELDS = (
     "pattern_concerns_days",
     "concern_open_days",
     "checkpoint_copy_to",
+    "report_small_counts",
 )
 
 

@@ -148,6 +148,11 @@ class School(models.Model):
     # Who else receives each signed checkpoint of the school's audit chain besides the chair of
     # governors (the clerk to the governors, say): a copy kept outside Safeguard.
     checkpoint_copy_to = models.EmailField("also send audit checkpoints to", blank=True)
+    # Small counts can identify a pupil (one disclosure in a small year group): the DfE's usual
+    # practice is to publish counts of 1 to 4 as "fewer than 5". The school chooses.
+    report_small_counts = models.BooleanField(
+        'in the governors\' report, show counts of 1 to 4 as "fewer than 5"', default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,6 +4,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 
+from safeguard.core.counts import shown_count
 from safeguard.core.roles import Role
 
 register = template.Library()
@@ -47,3 +48,10 @@ def term(context: template.Context, slug: str, words: str) -> str:
     if context.get("standalone"):
         return format_html("{}", words)
     return format_html('<a class="term" href="{}#{}">{}</a>', reverse("glossary"), slug, words)
+
+
+@register.filter
+def count_shown(count: int, hide_small: bool) -> int | str:
+    """{{ n|count_shown:report.hide_small }}: a count of 1 to 4 as "fewer than 5" when the
+    school hides small counts (safeguard/core/counts.py)."""
+    return shown_count(count, hide_small)

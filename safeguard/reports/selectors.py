@@ -32,6 +32,7 @@ from safeguard.audit.checkpoints import Checkpoint
 from safeguard.audit.models import AuditEvent
 from safeguard.audit.selectors import latest_checkpoint
 from safeguard.audit.vocabulary import action_words
+from safeguard.core.counts import is_small, shown_count
 from safeguard.core.models import School
 from safeguard.core.roles import Role
 
@@ -106,6 +107,12 @@ class Counted:
     @property
     def total(self) -> int:
         return sum(now for _, now, _ in self.rows)
+
+    @property
+    def has_small(self) -> bool:
+        """A count of 1 to 4 in either period: hidden when the school hides small counts, and
+        then the totals too, which would give it away."""
+        return any(is_small(now) or is_small(before) for _, now, before in self.rows)
 
     @property
     def total_before(self) -> int:
@@ -229,6 +236,8 @@ class Report:
     checkpoint: Checkpoint | None = None
     # The headteacher's view leaves out concerns and LADO matters about the headteacher.
     about_head_left_out: bool = False
+    # The school shows counts of 1 to 4 as "fewer than 5" (School.report_small_counts).
+    hide_small: bool = False
 
 
 def _in(period: Period, column: str) -> Q:
@@ -681,6 +690,7 @@ def governors_report(
         audit_check_relied_on=chain.relied_on.ran_at if chain.relied_on else None,
         checkpoint=latest_checkpoint(school.pk),
         about_head_left_out=for_head,
+        hide_small=school.report_small_counts,
     )
 
 
@@ -699,8 +709,9 @@ def _count_of(table: Counted, label: str) -> int:
     return next((now for row_label, now, _ in table.rows if row_label == label), 0)
 
 
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
+def _plural(count: int, one: str, many: str | None = None, *, hide_small: bool = False) -> str:
+    shown = shown_count(count, hide_small)
+    return f"{shown} {one if shown == 1 else (many or one + 's')}"
 
 
 def report_summary(report: Report) -> Summary:
@@ -723,18 +734,26 @@ def report_summary(report: Report) -> Summary:
         report.disclosures, dict(DisclosureType.choices)[DisclosureType.CHILD_PROTECTION]
     )
     opened = _count_of(report.concerns, "Opened")
+    hide = report.hide_small
+
+    def n(count: int) -> int | str:
+        return shown_count(count, hide)
+
+    def counted(count: int, one: str, many: str | None = None) -> str:
+        return _plural(count, one, many, hide_small=hide)
+
     happened = [
-        f"{_plural(asked, 'request')} to approve planned contact "
-        f"({report.requests_by_verdict.total_before} in {before}): {approved} approved, "
-        f"{refused} refused, {waiting} waiting for a decision or more information.",
-        f"{_plural(report.records_by_type.total, 'record')} of contact made afterwards "
-        f"({report.records_by_type.total_before} in {before}).",
-        f"{_plural(report.disclosures.total, 'disclosure')}, {child_protection} of them about "
-        "child protection.",
-        f"{_plural(opened, 'boundary concern')} raised, "
-        f"{_count_of(report.concerns, 'Closed')} closed, "
-        f"{_count_of(report.concerns, 'Open now')} open now.",
-        _plural(
+        f"{counted(asked, 'request')} to approve planned contact "
+        f"({n(report.requests_by_verdict.total_before)} in {before}): {n(approved)} approved, "
+        f"{n(refused)} refused, {n(waiting)} waiting for a decision or more information.",
+        f"{counted(report.records_by_type.total, 'record')} of contact made afterwards "
+        f"({n(report.records_by_type.total_before)} in {before}).",
+        f"{counted(report.disclosures.total, 'disclosure')}, {n(child_protection)} of them "
+        "about child protection.",
+        f"{counted(opened, 'boundary concern')} raised, "
+        f"{n(_count_of(report.concerns, 'Closed'))} closed, "
+        f"{n(_count_of(report.concerns, 'Open now'))} open now.",
+        counted(
             report.lado.total, "LADO consultation or referral", "LADO consultations or referrals"
         )
         + ".",

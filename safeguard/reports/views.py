@@ -19,6 +19,7 @@ from policies.selectors import Adoption
 from safeguard.audit.services import audit_download
 from safeguard.audit.vocabulary import REPORT_EXPORT
 from safeguard.core import roles
+from safeguard.core.counts import shown_count
 from safeguard.core.exports import spreadsheet_safe
 from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.reauth import recent_sign_in_required
@@ -43,6 +44,9 @@ VERDICT_COLOURS = {"prohibited": "#b02a37", "needs_approval": "#E69F00", "record
 
 
 def _charts(report: Report) -> dict[str, str]:
+    if report.hide_small:
+        # A bar's height tells any count exactly: the charts are left out with the counts.
+        return {}
     months = [month.strftime("%b %Y") for month, _ in report.per_month]
     series = [
         charts.Series(label, [counts.get(code, 0) for _, counts in report.per_month])
@@ -180,8 +184,12 @@ def governors_report_csv(request: AuthenticatedHttpRequest, table: str) -> HttpR
     elif table in _tables(report):
         counted = _tables(report)[table]
         header = ["", report.period.label, report.before.label]
-        rows = [list(row) for row in counted.rows]
-        if counted.totalled:
+        hide = report.hide_small
+        rows = [
+            [label, shown_count(now, hide), shown_count(before, hide)]
+            for label, now, before in counted.rows
+        ]
+        if counted.totalled and not (hide and counted.has_small):
             rows.append(["Total", counted.total, counted.total_before])
     else:
         raise Http404("No such table")

@@ -842,3 +842,48 @@ def test_without_the_pdf_library_the_report_says_so_and_offers_the_web_page(
     page = text(client.get(response.url))
     assert "The PDF cannot be made on this server" in page
     assert "Governors' report:" in page
+
+
+# --- small counts, as the school chooses ---------------------------------------------------------
+
+
+def _hiding(school):
+    school.report_small_counts = True
+    school.save(update_fields=["report_small_counts"])
+
+
+def test_by_default_every_count_is_shown(client, built, governor):
+    page = text(_get(client, governor, query=RANGE_QUERY))
+    assert "fewer than 5" not in page
+    assert len(SVG.findall(_get(client, governor, query=RANGE_QUERY).content.decode())) == 3
+
+
+def test_a_school_may_show_counts_of_one_to_four_as_fewer_than_five(client, built, governor):
+    _hiding(governor.school)
+    response = _get(client, governor, query=RANGE_QUERY)
+    page = text(response)
+    rows = _table(response, "Requests by what the policies said")
+    # Not allowed: 1 now, 0 before; needs approval: 9 now, 6 before.
+    assert ["Not allowed", "fewer than 5", "0"] in rows
+    assert ["Needs approval first", "9", "6"] in rows
+    assert rows[-1] == ["Total", "left out: it would give a hidden count away"]
+    assert "fewer than 5 disclosures" in page or "fewer than 5 disclosure" in page
+    # The charts would show every count exactly: left out, and the page says why.
+    assert SVG.findall(response.content.decode()) == []
+    assert "the charts are left out for the same reason" in page
+
+
+def test_the_csv_hides_the_same_counts(client, built, governor):
+    _hiding(governor.school)
+    response = _csv(client, governor, "requests-by-verdict")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert ["Not allowed", "fewer than 5", "0"] in rows
+    assert all(row[0] != "Total" for row in rows)
+
+
+def test_the_school_settings_page_offers_the_choice(client, head):
+    from django.urls import reverse as url_for
+
+    sign_in(client, head)
+    page = text(client.get(url_for("school_settings")))
+    assert 'show counts of 1 to 4 as "fewer than 5"' in page
