@@ -292,6 +292,8 @@ IMPORT_MAX_BYTES = 2 * 1024 * 1024
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# A form sent from a page too old: the app's own page saying what to do.
+CSRF_FAILURE_VIEW = "safeguard.core.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # The demo is served by `runserver` without `collectstatic`: WhiteNoise finds the files itself.

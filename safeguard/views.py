@@ -5,7 +5,7 @@ from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from contacts.alerts.selectors import attention_counts, open_alerts_for
 from contacts.patterns.selectors import worth_a_look
@@ -101,7 +101,7 @@ def _first_few(rows: QuerySet, order: str) -> dict:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def help_page(request: HttpRequest) -> HttpResponse:
     """What each role does in the app, the reader's own roles first. Open to anyone: it holds
     nothing about the school, and the sign-in page links to it."""
@@ -111,6 +111,6 @@ def help_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def glossary(request: HttpRequest) -> HttpResponse:
     return render(request, "help/glossary.html", {"terms": help_pages.GLOSSARY})

@@ -291,7 +291,7 @@ class SchoolForm(_NoFormTag, forms.ModelForm):
             "of governors by email; this address gets a copy too (the clerk to the governors, "
             "say). Keep them: they prove later that the trail was not rewritten.",
             "report_small_counts": "A count of 1 to 4 can point to one pupil. When ticked, the "
-            "report's tables, summary and CSVs say \"fewer than 5\" instead, leave out totals "
+            'report\'s tables, summary and CSVs say "fewer than 5" instead, leave out totals '
             "that would give the number away, and leave out the charts (the DfE's usual "
             "practice).",
         }

@@ -158,7 +158,10 @@ class RequestForm(ContactQuestionForm):
                     initial[name] = cls.base_fields[name].clean(query.get(name))
                 except ValidationError:
                     continue
-        pupils = [v for v in query.getlist("pupils")[:20] if v.isdigit() and len(v) < 19]
+        # ASCII digits only: "²" is a digit to str.isdigit() and not to int().
+        pupils = [
+            v for v in query.getlist("pupils")[:20] if v.isascii() and v.isdigit() and len(v) < 19
+        ]
         if pupils:
             initial["pupils"] = [int(value) for value in pupils]
         return initial

@@ -482,8 +482,9 @@ def decision_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Waiting requests as a compact table: who, which pupils, what, when, where, the first
     line of the reasons and the verdict; the full assessment is on each request's page."""
     rows = planned_selectors.decision_queue_for(request.user).exclude(verdict="")
-    pupils = people_selectors.pupils_visible_to(request.user).order_by("last_name", "first_name")
-    page = _page(request, rows, prefetch=[Prefetch("pupils", queryset=pupils)])
+    # A request's pupils go with it: whoever may decide it reads them (`can_read_request`
+    # below masks a restricted one), even a chair, who opens no pupil's own page.
+    page = _page(request, rows, prefetch=["pupils"])
     items = []
     for item in page.object_list:
         # The queue leaves out requests without a verdict, so each has an assessment.

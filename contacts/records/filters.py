@@ -43,14 +43,19 @@ class RecordFilter(django_filters.FilterSet):
             "last_name", "first_name"
         )
 
+    def filter_queryset(self, queryset: QuerySet[ContactRecord]) -> QuerySet[ContactRecord]:
+        """A search matches only records the reader may read (`readable_records`): a
+        restricted record they may only know exists never answers one, so no search (by a
+        pupil's name, or by who wrote it) tells them what it holds."""
+        found = super().filter_queryset(queryset)
+        return found.filter(readable_records(self.reader)) if self.is_filtering() else found
+
     def by_pupil(
         self, queryset: QuerySet[ContactRecord], name: str, value: str
     ) -> QuerySet[ContactRecord]:
-        # Any pupil of the school by name, but only on records this reader may read: the
-        # records were already narrowed to those they see, and `readable_records` leaves out
-        # those whose pupils they may not know.
+        # Any pupil of the school by name; `filter_queryset` keeps to readable records.
         pupils = pupils_named(Pupil.objects.filter(school_id=self.reader.school_id), value)
-        return queryset.filter(readable_records(self.reader), pupils__in=pupils).distinct()
+        return queryset.filter(pupils__in=pupils).distinct()
 
     def is_filtering(self) -> bool:
         return self.is_bound and any(self.data.get(name) for name in self.filters)

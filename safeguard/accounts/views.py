@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -352,9 +353,12 @@ class SignInView(LoginView):
         return context
 
 
+@method_decorator(login_not_required, name="dispatch")
 class SignOutView(auth_views.LogoutView):
     """Django's sign-out (a POST), then the sign-in page says it was done: on a shared
-    staffroom computer the next person should see that the last one signed out."""
+    staffroom computer the next person should see that the last one signed out. Open to a
+    session that has already ended (signed out when idle, in another tab): it goes to the
+    sign-in page rather than asking to sign in and then landing back on a sign-out."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         was_signed_in = request.user.is_authenticated

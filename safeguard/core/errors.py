@@ -85,3 +85,10 @@ class ClientErrorsInOneLine(logging.Filter):
             record.exc_info = None
             record.exc_text = None
         return True
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form sent from a page too old (its session ended, or the browser
+    kept it open for a day) says what to do, in the app's own page, not Django's."""
+    html = loader.render_to_string("403_csrf.html", request=request)
+    return HttpResponse(html, status=403)

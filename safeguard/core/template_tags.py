@@ -3,6 +3,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from safeguard.core.counts import shown_count
 from safeguard.core.roles import Role
@@ -55,3 +56,14 @@ def count_shown(count: int, hide_small: bool) -> int | str:
     """{{ n|count_shown:report.hide_small }}: a count of 1 to 4 as "fewer than 5" when the
     school hides small counts (safeguard/core/counts.py)."""
     return shown_count(count, hide_small)
+
+
+@register.filter
+def css_string(value: Any) -> str:
+    """Text made safe inside a CSS string in double quotes (the PDF's page headers): a
+    backslash and a double quote escaped, line breaks as CSS's \\A. Apostrophes and
+    ampersands stay as they are ("St Mary's & All Saints"): a <style> element's text is not
+    HTML-decoded, so it is marked safe, with "<" escaped so that nothing can end the element."""
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    text = text.replace("\r", "").replace("\n", "\\A ").replace("<", "\\3C ")
+    return mark_safe(text)  # escaped above for a CSS string

@@ -99,3 +99,11 @@ def test_a_made_up_link_fills_in_only_what_is_valid_and_no_pupil_out_of_reach(
     assert not re.search(r'<option value="[a-z_]+" selected>', form.text)  # no kind chosen
     assert options(form, "with_whom")["Only their parent, carer or family"] is True
     assert _value(form, "contact_date") in (None, "")
+
+
+def test_digits_that_are_not_ascii_fill_in_nothing(client, teacher, pupil):
+    sign_in(client, teacher)
+    for value in ("²", "①", "¹²", "٣"):
+        response = client.get(reverse("request_new"), {"pupils": value})
+        assert response.status_code == 200
+        assert options(response, "pupils") == {}

@@ -1277,3 +1277,10 @@ def test_making_yourself_the_heads_line_manager_reveals_nothing_of_the_heads_fil
     response = client.post(reverse("request_note", args=[approved.pk]), {"text": "Seen."})
     assert response.status_code == 404
     assert not approved.notes.exists()
+
+
+def test_the_chairs_queue_shows_the_pupils_of_the_heads_request(client, chair, head, pupil):
+    own = make_request(head, [pupil])
+    page = text(_as(client, chair).get(reverse("decision_queue")))
+    row = page[page.index(own.reference) :]
+    assert pupil.full_name in row

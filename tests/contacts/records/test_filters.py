@@ -116,3 +116,16 @@ def test_another_schools_staff_are_not_offered_as_authors(client, head, outsider
     sign_in(client, head)
     response = client.get(URL)
     assert outsider.full_name not in response.text
+
+
+def test_no_search_tells_who_wrote_a_restricted_record_its_reader_may_not_read(
+    client, deputy, teacher, colleague, pupil
+):
+    hidden = make_family_record(teacher, [pupil])
+    sign_in(client, deputy)
+    for author in (teacher, colleague):
+        assert hidden.reference not in text(client.get(URL, {"author": author.pk}))
+    since = past(5).date().isoformat()
+    assert hidden.reference not in text(client.get(URL, {"occurred_from": since}))
+    # The unfiltered list still says it exists, as it always has.
+    assert hidden.reference in text(client.get(URL))

@@ -205,3 +205,23 @@ def test_a_refusal_is_logged_in_one_line_and_a_fault_with_its_traceback():
         record.status_code = status
         assert ClientErrorsInOneLine().filter(record)
         assert (record.exc_info is not None) is kept
+
+
+def test_signing_out_of_a_session_already_ended_goes_to_the_sign_in_page(client):
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert response.url == reverse("login")
+
+
+def test_a_form_from_a_page_too_old_gets_the_apps_page_saying_what_to_do(teacher):
+    csrf_checking = Client(enforce_csrf_checks=True)
+    sign_in(csrf_checking, teacher)
+    response = csrf_checking.post(reverse("concern_new"), {})
+    assert response.status_code == 403
+    assert "That form could not be sent" in text(response)
+    assert "Nothing was saved." in text(response)
+
+
+def test_the_help_pages_answer_a_head_request(client):
+    assert client.head(reverse("help")).status_code == 200
+    assert client.head(reverse("glossary")).status_code == 200

@@ -887,3 +887,11 @@ def test_the_school_settings_page_offers_the_choice(client, head):
     sign_in(client, head)
     page = text(client.get(url_for("school_settings")))
     assert 'show counts of 1 to 4 as "fewer than 5"' in page
+
+
+def test_the_pdfs_header_keeps_a_school_name_with_an_apostrophe_and_an_ampersand(client, governor):
+    school = governor.school
+    school.name = 'St Mary\'s & All Saints </style> \\ "High"'
+    school.save(update_fields=["name"])
+    _, words = _pdf_text(_get(client, governor, "governors_report_pdf"))
+    assert 'St Mary\'s & All Saints </style> \\ "High"' in words
