@@ -166,7 +166,9 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     # Legal holds are the headteacher's alone: nobody else learns that one exists.
     "legal_holds": signed_in(403, head=200),
     # Django 5 logs out on POST only.
-    "logout": signed_in(405),
+    # Signing out is a POST, open to a session that has already ended (it then just goes to
+    # sign in): a GET is the 405 page for everyone.
+    "logout": dict.fromkeys(ROLES, 405),
     "monitoring_queue": signed_in(403, line_manager=200, head=200),
     "my_requests": signed_in(200),
     # Only the recipient; it redirects to the notice's url ("/" = home).
@@ -200,6 +202,10 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "record_detail": signed_in(
         200, colleague=404, line_manager=404, dsl=404, chair=404, governor=404, admin=404
     ),
+    # Printing it: whoever may open it, as it is.
+    "record_print": signed_in(
+        200, colleague=404, line_manager=404, dsl=404, chair=404, governor=404, admin=404
+    ),
     "record_list": signed_in(200),
     "record_new": signed_in(200),
     "record_new_type": signed_in(200),
@@ -222,6 +228,10 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "request_decide": signed_in(405),
     # The request in `world` waits for a decision: not yet the line manager's to monitor.
     "request_detail": signed_in(
+        200, colleague=404, line_manager=404, dsl=404, chair=404, governor=404, admin=404
+    ),
+    # Printing it: whoever may open it, as it is.
+    "request_print": signed_in(
         200, colleague=404, line_manager=404, dsl=404, chair=404, governor=404, admin=404
     ),
     # Only the requester; a submitted request sends them back to its page.
@@ -396,7 +406,7 @@ def _kwargs(name, world):
         ],
         "absence": ["absence_end"],
         "notification": ["notification_open"],
-        "record": ["record_detail", "record_attachment", "record_addendum"],
+        "record": ["record_detail", "record_print", "record_attachment", "record_addendum"],
         "disclosure": ["disclosure_detail", "disclosure_addendum", "retention_review"],
         "hold": ["legal_hold_lift"],
         "concern": ["concern_detail", "concern_respond"],

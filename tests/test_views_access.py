@@ -22,10 +22,11 @@ from tests.helpers import row_counts, sign_in, text
 # Pages anyone may open without signing in, by URL name. Keep this list short.
 # Open to anyone: signing in, health, and getting in by an emailed link (a forgotten password,
 # an invitation), whose pages say so when the link is no good; the public half of the key that
-# signs the audit trail's checkpoints, which anyone checking one needs; and the help pages, which
-# hold nothing about any school.
+# signs the audit trail's checkpoints, which anyone checking one needs; the help pages, which
+# hold nothing about any school; and signing out, for a session that has already ended.
 PUBLIC = {
     "audit_public_key",
+    "logout",
     "help",
     "glossary",
     "login",

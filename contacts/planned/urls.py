@@ -6,6 +6,7 @@ urlpatterns = [
     path("requests/", views.my_requests, name="my_requests"),
     path("requests/new/", views.request_new, name="request_new"),
     path("requests/<int:pk>/", views.request_detail, name="request_detail"),
+    path("requests/<int:pk>/print/", views.request_print, name="request_print"),
     path("requests/<int:pk>/edit/", views.request_edit, name="request_edit"),
     path("requests/<int:pk>/decide/", views.request_decide, name="request_decide"),
     path("requests/<int:pk>/refer/", views.request_refer, name="request_refer"),

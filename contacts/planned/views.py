@@ -38,7 +38,8 @@ from policies.engine import VERDICT_LABELS, Assessment
 from policies.facts import assess_contact
 from policies.views import VERDICT_TONES, assessment_context
 from safeguard.audit.selectors import audit_history
-from safeguard.audit.services import audit_view
+from safeguard.audit.services import audit_download, audit_view
+from safeguard.audit.vocabulary import VIEW
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted, posted_text
 from safeguard.core.http import AuthenticatedHttpRequest
@@ -246,11 +247,30 @@ def request_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    item = _visible(request, pk)
+    return _request_page(request, _visible(request, pk))
+
+
+def request_print(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The request's page made for paper: its facts, decision, plan, what the policies say and
+    notes, without the menu or any button; each printing is a view event in the trail."""
+    return _request_page(request, _visible(request, pk), printing=True)
+
+
+def _request_page(
+    request: AuthenticatedHttpRequest, item: ContactRequest, *, printing: bool = False
+) -> HttpResponse:
     actions = allowed_actions(request.user, item)
     if not actions.can_read:
         return render(request, "contacts/requests/restricted.html", {"item": item})
-    if item.is_restricted:
+    if printing:
+        audit_download(
+            actor=request.user,
+            school=request.user.school,
+            action=VIEW,
+            obj=item,
+            reason="Print view",
+        )
+    elif item.is_restricted:
         # Who read a family-liaison entry is kept, as for any confidential page.
         audit_view(actor=request.user, obj=item, school=request.user.school)
     version = {"version": item.version}
@@ -294,7 +314,12 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "note_form": actions.can_note and NoteForm(),
         "review_form": actions.can_review and ReviewForm(),
     }
-    context |= {name: form for name, form in offered.items() if form}
+    if printing:
+        # Paper carries what was decided, not what may still be done.
+        context |= {"printing": True, "base_template": "print_base.html"}
+        context["lado_prompt"] = context["may_record_lado"] = False
+    else:
+        context |= {name: form for name, form in offered.items() if form}
     return render(request, "contacts/requests/request_detail.html", context)
 
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("records/new/", views.record_new, name="record_new"),
     path("records/new/<str:record_type>/", views.record_new_type, name="record_new_type"),
     path("records/<int:pk>/", views.record_detail, name="record_detail"),
+    path("records/<int:pk>/print/", views.record_print, name="record_print"),
     path("records/<int:pk>/attachment/", views.record_attachment, name="record_attachment"),
     path("records/<int:pk>/addenda/", views.record_addendum, name="record_addendum"),
     path("disclosures/", views.disclosure_list, name="disclosure_list"),

@@ -26,7 +26,7 @@ from contacts.records.services import disclosure_alert_recipients, record_alert_
 from policies.views import assessment_context
 from safeguard.audit.selectors import seen_by_panel
 from safeguard.audit.services import audit_download, audit_view
-from safeguard.audit.vocabulary import ATTACHMENT_DOWNLOAD
+from safeguard.audit.vocabulary import ATTACHMENT_DOWNLOAD, VIEW
 from safeguard.core import roles
 from safeguard.core.forms import add_service_errors, posted
 from safeguard.core.http import AuthenticatedHttpRequest
@@ -184,14 +184,23 @@ def _record_page(
     request: AuthenticatedHttpRequest,
     record: ContactRecord,
     addendum_form: AddendumForm | None = None,
+    *,
+    printing: bool = False,
 ) -> HttpResponse:
     user = request.user
     if not records_selectors.can_read_record(user, record):
         return render(request, "contacts/records/restricted.html", {"item": record})
-    if record.restricted:
+    if printing:
+        audit_download(
+            actor=user, school=record.school, action=VIEW, obj=record, reason="Print view"
+        )
+    elif record.restricted:
         # Who read a family-liaison entry is kept, as for any confidential page.
         audit_view(actor=user, obj=record, school=record.school)
-    may_add = user.pk == record.author_id or roles.has_role(user, roles.SENIOR_LEADERS)
+    # Paper carries the record and its addenda, not a form to add one.
+    may_add = not printing and (
+        user.pk == record.author_id or roles.has_role(user, roles.SENIOR_LEADERS)
+    )
     context: dict[str, Any] = {
         **_addenda_context(record, (addendum_form or AddendumForm()) if may_add else None),
         "pupils": record.pupils.all(),
@@ -207,11 +216,18 @@ def _record_page(
     assessment = records_selectors.record_assessment(record)
     if assessment is not None:
         context |= assessment_context(request, assessment, settled=True)
+    if printing:
+        context |= {"printing": True, "base_template": "print_base.html", "lado_prompt": False}
     return render(request, "contacts/records/record_detail.html", context)
 
 
 def record_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _record_page(request, _record_or_404(request, pk))
+
+
+def record_print(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The record made for paper; each printing is a view event in the trail."""
+    return _record_page(request, _record_or_404(request, pk), printing=True)
 
 
 def record_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:

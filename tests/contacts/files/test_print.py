@@ -94,3 +94,50 @@ def test_only_readers_of_the_file_may_print_it(client, teacher, pupil, outsider)
     assert client.get(reverse("pupil_print", args=[pupil.pk])).status_code == 403
     sign_in(client, outsider)
     assert client.get(reverse("staff_print", args=[teacher.pk])).status_code == 404
+
+
+# --- a request and a record, printed --------------------------------------------------------------
+
+
+def test_a_request_prints_without_the_menu_or_any_button_and_is_audited(
+    client, head, teacher, pupil
+):
+    item = make_request(teacher, [pupil])
+    sign_in(client, head)
+    response = client.get(reverse("request_print", args=[item.pk]))
+    page = text(response)
+    assert item.reference in page and item.reasons in page
+    assert "What the policies say" in page
+    assert 'aria-label="Main"' not in response.text  # no menu on paper
+    assert "Record decision" not in page and "<form" not in response.text
+    event = AuditEvent.objects.filter(action="view").latest("pk")
+    assert (event.object_ref, event.reason) == (item.reference, "Print view")
+
+
+def test_a_record_prints_with_its_addenda_and_no_form(client, head, teacher, pupil):
+    record = make_record(teacher, [pupil])
+    sign_in(client, head)
+    response = client.get(reverse("record_print", args=[record.pk]))
+    assert record.details in text(response)
+    assert "<form" not in response.text
+    assert AuditEvent.objects.filter(action="view", object_ref=record.reference).exists()
+
+
+def test_a_restricted_record_prints_only_as_restricted_for_who_may_not_read_it(
+    client, deputy, teacher, pupil
+):
+    hidden = make_family_record(teacher, [pupil], details="Met her mother at the pub quiz.")
+    sign_in(client, deputy)
+    response = client.get(reverse("record_print", args=[hidden.pk]))
+    assert "pub quiz" not in text(response)
+    assert not AuditEvent.objects.filter(action="view", reason="Print view").exists()
+
+
+def test_the_detail_pages_link_to_their_print_views(client, head, teacher, pupil):
+    item = make_request(teacher, [pupil])
+    record = make_record(teacher, [pupil])
+    sign_in(client, head)
+    page = client.get(reverse("request_detail", args=[item.pk])).text
+    assert reverse("request_print", args=[item.pk]) in page
+    page = client.get(reverse("record_detail", args=[record.pk])).text
+    assert reverse("record_print", args=[record.pk]) in page
