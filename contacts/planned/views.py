@@ -20,6 +20,7 @@ from contacts.planned import assessments as planned_assessments
 from contacts.planned import selectors as planned_selectors
 from contacts.planned import services as planned_services
 from contacts.planned import workflow
+from contacts.planned.filters import RequestFilter
 from contacts.planned.forms import (
     AbsenceForm,
     AnswerForm,
@@ -493,6 +494,18 @@ def request_plan_review(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     return render(request, "contacts/requests/plan_review_form.html", context)
 
 
+def _searched(
+    request: AuthenticatedHttpRequest, rows: QuerySet[ContactRequest]
+) -> tuple[QuerySet[ContactRequest], RequestFilter]:
+    """A queue narrowed by its search (pupil, member of staff, kind, dates), and the search for
+    the page's form. A search with a mistake in it finds nothing; the mistake is shown beside
+    its field."""
+    search = RequestFilter(request.GET or None, rows, reader=request.user)
+    if search.is_bound:
+        rows = search.qs if search.is_valid() else rows.none()
+    return rows, search
+
+
 # The decision queue's line of reasons: enough to tell one request from another at a glance.
 QUEUE_REASONS_LENGTH = 140
 
@@ -506,7 +519,9 @@ def _first_line(text: str, length: int = QUEUE_REASONS_LENGTH) -> str:
 def decision_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Waiting requests as a compact table: who, which pupils, what, when, where, the first
     line of the reasons and the verdict; the full assessment is on each request's page."""
-    rows = planned_selectors.decision_queue_for(request.user).exclude(verdict="")
+    rows, search = _searched(
+        request, planned_selectors.decision_queue_for(request.user).exclude(verdict="")
+    )
     # A request's pupils go with it: whoever may decide it reads them (`can_read_request`
     # below masks a restricted one), even a chair, who opens no pupil's own page.
     page = _page(request, rows, prefetch=["pupils"])
@@ -530,6 +545,7 @@ def decision_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "items": items,
         "page": page,
+        "filter": search,
         "acting": roles.has_role(request.user, roles.HEAD_STAND_INS)
         and not roles.has_role(request.user, Role.HEADTEACHER)
         and workflow.head_absent(request.user.school_id),
@@ -540,10 +556,12 @@ def decision_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 def monitoring_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not (roles.has_role(request.user, Role.LINE_MANAGER) or request.user.reports.exists()):
         raise PermissionDenied("The monitoring queue is for line managers.")
-    page = _page(request, planned_selectors.monitoring_queue_for(request.user))
+    rows, search = _searched(request, planned_selectors.monitoring_queue_for(request.user))
+    page = _page(request, rows)
     context = {
         "rows": page.object_list,
         "page": page,
+        "filter": search,
         "now": timezone.now(),
         "today": timezone.localdate(),
     }

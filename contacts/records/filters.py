@@ -6,16 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from contacts.people.models import Pupil, Staff
 from contacts.people.selectors import pupils_named, staff_visible_to
 from contacts.records.models import ContactRecord, RecordType
 from contacts.records.selectors import readable_records
+from safeguard.core.filters import ReaderFilterSet
 from safeguard.core.forms import DATE_INPUT
 
 
-class RecordFilter(django_filters.FilterSet):
+class RecordFilter(ReaderFilterSet):
     pupil = django_filters.CharFilter(
         label="Pupil's name", method="by_pupil", max_length=100, help_text="Part of a name."
     )
@@ -37,18 +38,15 @@ class RecordFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def __init__(self, data: Any, queryset: QuerySet[ContactRecord], *, reader: Staff) -> None:
-        super().__init__(data, queryset=queryset)
-        self.reader = reader
+        super().__init__(data, queryset, reader=reader)
         self.filters["author"].queryset = staff_visible_to(reader).order_by(
             "last_name", "first_name"
         )
 
-    def filter_queryset(self, queryset: QuerySet[ContactRecord]) -> QuerySet[ContactRecord]:
-        """A search matches only records the reader may read (`readable_records`): a
-        restricted record they may only know exists never answers one, so no search (by a
-        pupil's name, or by who wrote it) tells them what it holds."""
-        found = super().filter_queryset(queryset)
-        return found.filter(readable_records(self.reader)) if self.is_filtering() else found
+    def readable(self) -> Q:
+        """A search matches only records the reader may read: a restricted record they may
+        only know exists never answers one, by a pupil's name or by who wrote it."""
+        return readable_records(self.reader)
 
     def by_pupil(
         self, queryset: QuerySet[ContactRecord], name: str, value: str
@@ -56,6 +54,3 @@ class RecordFilter(django_filters.FilterSet):
         # Any pupil of the school by name; `filter_queryset` keeps to readable records.
         pupils = pupils_named(Pupil.objects.filter(school_id=self.reader.school_id), value)
         return queryset.filter(pupils__in=pupils).distinct()
-
-    def is_filtering(self) -> bool:
-        return self.is_bound and any(self.data.get(name) for name in self.filters)

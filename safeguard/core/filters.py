@@ -1,0 +1,27 @@
+"""The base of every list's search (django-filter): it searches only what the page's selector
+gave the reader, and a search matches only rows whose content the reader may read, so that no
+search tells anyone about a restricted entry they may only know exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+
+class ReaderFilterSet(django_filters.FilterSet):
+    def __init__(self, data: Any, queryset: QuerySet, *, reader: Any) -> None:
+        super().__init__(data, queryset=queryset)
+        self.reader = reader
+
+    def readable(self) -> Q:
+        """The rows whose content this reader may read (each subject says which)."""
+        raise NotImplementedError
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        found = super().filter_queryset(queryset)
+        return found.filter(self.readable()) if self.is_filtering() else found
+
+    def is_filtering(self) -> bool:
+        return self.is_bound and any(self.data.get(name) for name in self.filters)

@@ -1,0 +1,79 @@
+"""Searching the decision and monitoring queues: by pupil, member of staff, kind and dates,
+within the queue the reader has, never matching a restricted entry they may not read."""
+
+from __future__ import annotations
+
+import re
+
+from django.urls import reverse
+
+from contacts.planned import services
+from tests.factories import PupilFactory
+from tests.factories_requests import future, make_request
+from tests.helpers import field_error, sign_in, text
+
+
+def _refs(response) -> list[str]:
+    return re.findall(r"REQ-\d{6}", text(response).split("Search", 1)[1])
+
+
+def test_the_head_searches_the_queue_by_pupil_staff_kind_and_date(
+    client, head, teacher, colleague, school
+):
+    ava = PupilFactory(school=school, first_name="Avalon", last_name="Quince")
+    ben = PupilFactory(school=school, first_name="Benedict", last_name="Marsh")
+    hers = make_request(teacher, [ava], starts_at=future(days=3))
+    his = make_request(colleague, [ben], starts_at=future(days=20))
+    gift = make_request(teacher, [ben], kind="gift", purpose="personal", place="School",
+                        reasons="A prize.", starts_at=future(days=4))  # fmt: skip
+    sign_in(client, head)
+    url = reverse("decision_queue")
+    assert _refs(client.get(url, {"pupil": "quin"})) == [hers.reference]
+    assert set(_refs(client.get(url, {"requester": colleague.pk}))) == {his.reference}
+    assert _refs(client.get(url, {"kind": "gift"})) == [gift.reference]
+    until = future(days=10).date().isoformat()
+    assert set(_refs(client.get(url, {"starts_to": until}))) == {hers.reference, gift.reference}
+    assert "1 found." in text(client.get(url, {"pupil": "quin"}))
+    assert "No waiting request matches this search." in text(client.get(url, {"pupil": "zzz"}))
+
+
+def test_a_mistake_in_the_search_is_shown_beside_its_field(client, head, teacher, pupil):
+    make_request(teacher, [pupil])
+    sign_in(client, head)
+    response = client.get(reverse("decision_queue"), {"starts_from": "31/31/2026"})
+    assert response.status_code == 200
+    assert field_error(response, "starts_from") == "Enter a valid date."
+    assert "The search could not be run" in text(response)
+
+
+def test_the_line_manager_searches_their_teams_approved_contact(
+    client, head, line_manager, teacher, colleague, school
+):
+    ava = PupilFactory(school=school, first_name="Avalon", last_name="Quince")
+    theirs = [make_request(person, [ava]) for person in (teacher, colleague)]
+    for item in theirs:
+        services.request_decide(actor=head, contact_request=item, decision="approve",
+                                reason="", expected_version=None)  # fmt: skip
+    sign_in(client, line_manager)
+    url = reverse("monitoring_queue")
+    found = _refs(client.get(url, {"requester": teacher.pk}))
+    assert found == [theirs[0].reference]
+
+
+def test_a_restricted_entry_never_answers_a_search_for_who_may_not_read_it(
+    head, deputy, teacher, pupil
+):
+    from contacts.planned.filters import RequestFilter
+    from contacts.planned.selectors import requests_visible_to
+
+    family = {"with_family_only": True, "purpose": "personal", "kind": "meeting"}
+    hidden = make_request(
+        teacher, [pupil], place="Their home", reasons="Family liaison visit.", **family
+    )
+    assert hidden.restricted
+    for search in ({"pupil": pupil.last_name}, {"requester": teacher.pk}):
+        seen = requests_visible_to(deputy)
+        assert hidden in seen  # the deputy may know it exists ...
+        found = RequestFilter(search, seen, reader=deputy).qs
+        assert hidden not in found  # ... but no search answers with it
+        assert hidden in RequestFilter(search, requests_visible_to(head), reader=head).qs
