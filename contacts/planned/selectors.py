@@ -70,16 +70,23 @@ def requests_visible_to(user: Staff) -> QuerySet[ContactRequest]:
     return rows.exclude(Q(status=Status.DRAFT) & ~Q(requester_id=user.pk))
 
 
-def readable_requests(user: Staff) -> Q:
-    """Requests whose content this user may read (`can_read_request`), as a filter, so that
-    no search answers with a restricted entry they may only know exists. (Narrower than
-    `can_read_request` for a chair acting on a referral: safe, never wider.)"""
+def readable_liaison(user: Staff, *, owner: str) -> Q:
+    """Rows of the restricted family-liaison log (002) this user may read, as a filter over a
+    table whose writer is `owner` (a request's requester, a record's author): every
+    unrestricted row, their own, all of them for the head and assistant head, and those routed
+    to the chair for the chair. Searches keep to these, so no search answers with an entry the
+    user may only know exists. (Narrower than `can_read_request` for a chair acting on a
+    referral: safe, never wider.)"""
     if roles.has_role(user, roles.RESTRICTED_READERS):
         return Q()
-    readable = Q(restricted=False) | Q(requester_id=user.pk)
+    readable = Q(restricted=False) | Q(**{owner: user.pk})
     if roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
         readable |= Q(route=Route.CHAIR_OF_GOVERNORS)
     return readable
+
+
+def readable_requests(user: Staff) -> Q:
+    return readable_liaison(user, owner="requester_id")
 
 
 def can_read_request(user: Staff, request: ContactRequest) -> bool:

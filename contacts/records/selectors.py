@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from contacts.people.models import Staff
 from contacts.planned.assessments import stored_assessment
 from contacts.planned.models import Route
+from contacts.planned.selectors import readable_liaison
 from contacts.records.models import ContactRecord, Disclosure, DisclosureType
 from policies.engine import Assessment
 from safeguard.core import roles
@@ -39,15 +40,9 @@ def records_visible_to(user: Staff) -> QuerySet[ContactRecord]:
 
 
 def readable_records(user: Staff) -> Q:
-    """The records `can_read_record` lets this user read, as a filter: a search on what a
-    record holds (its pupils) matches only these, so a restricted record never answers a search
-    by a pupil's name for someone who may only know it exists."""
-    if roles.has_role(user, roles.RESTRICTED_READERS):
-        return Q()
-    readable = Q(restricted=False) | Q(author_id=user.pk)
-    if roles.has_role(user, Role.CHAIR_OF_GOVERNORS):
-        readable |= Q(route=Route.CHAIR_OF_GOVERNORS)
-    return readable
+    """The records `can_read_record` lets this user read, as a filter (see
+    `readable_liaison`)."""
+    return readable_liaison(user, owner="author_id")
 
 
 def can_read_record(user: Staff, record: ContactRecord) -> bool:
