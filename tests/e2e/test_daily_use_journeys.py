@@ -136,3 +136,16 @@ def test_the_dashboard_and_my_requests_on_a_phone(people, head, teacher):
         page.screenshot(path=SCREENSHOTS / "dashboard-phone.png", full_page=True)
     finally:
         page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_help_and_the_glossary_from_every_pages_footer(people, teacher):
+    tom = people(teacher)
+    tom.follow("Help: who does what")
+    tom.sees("Help: who does what in Safeguard", "Every member of staff You")
+    tom.follow("Glossary")
+    tom.sees("LADO (local authority designated officer)", "Plan of involvement")
+    # Open without signing in: the sign-in page links to them too.
+    visitor = people(teacher, sign_in=False)
+    visitor.open("/login/")
+    visitor.follow("Glossary")
+    visitor.sees("Glossary", "Boundary concern")
