@@ -766,8 +766,8 @@ def report_summary(report: Report) -> Summary:
         attention.append(f"{_plural(late, 'alert')} not acknowledged in time.")
     if report.overdue_outcomes:
         attention.append(
-            f"{_plural(len(report.overdue_outcomes), 'approved contact')} past the date with "
-            "no outcome recorded."
+            f"{_plural(len(report.overdue_outcomes), 'approved contact')} with no outcome "
+            "recorded a day after it began."
         )
     if report.overdue_policies:
         attention.append(

@@ -227,7 +227,7 @@ def test_the_page_shows_the_period_the_checks_the_counts_and_three_charts(client
     assert "median 4.0 hours, longest 20.0 hours (7 decisions)" in page
     assert "median 3.0 hours, longest 5.0 hours" in page
     overdue = ", ".join(built.ref(name) for name in OVERDUE)
-    assert f"Approved contact past its date with no outcome 2: {overdue}" in page
+    assert f"Approved contact with no outcome a day after it began 2: {overdue}" in page
     reviewed = re.escape(built.ref(PLANS_PAST_REVIEW[0]))
     assert re.search(rf"past their review date: 1 \(\s*{reviewed}\s*\)", page)
     assert "2 policies are past the review date" in page
