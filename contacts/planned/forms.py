@@ -44,6 +44,9 @@ class RequestForm(ContactQuestionForm):
         "Tick each one; find more by name to add them.",
     )
     contact_time = forms.TimeField(label="Time", widget=TIME_INPUT)
+    # A new request's one-time key, made when the blank form is shown (the service refuses
+    # the same form sent twice).
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
     place = forms.CharField(max_length=200, help_text="Where the contact will take place.")
     reasons = forms.CharField(
         max_length=LONG_TEXT,
@@ -219,6 +222,7 @@ class RequestForm(ContactQuestionForm):
             "place": data["place"],
             "reasons": data["reasons"],
             **{name: data.get(name, NO_PLAN[name]) for name in PLAN_FIELDS},
+            "submission_key": data.get("submission_key", ""),
         }
 
 

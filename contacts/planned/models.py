@@ -176,6 +176,9 @@ class ContactRequest(models.Model):
 
     # Bumped by every change: a form carries it, and a stale form is refused.
     version = models.PositiveIntegerField(default=1)
+    # The new-request form's one-time key: the same form sent twice (the browser's Back, then
+    # Send again) is refused, naming the request it already made.
+    submission_key = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -244,6 +247,11 @@ class ContactRequest(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["requester", "submission_key"],
+                condition=~Q(submission_key=""),
+                name="request_submitted_once",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=Status.values), name="request_known_status"
             ),

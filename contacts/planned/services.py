@@ -311,10 +311,24 @@ def request_file(
     contact_request: ContactRequest | None = None,
     expected_version: int | None = None,
     answer: str = "",
+    submission_key: str = "",
     **answers: Any,
 ) -> ContactRequest:
-    """Save the form, and submit it if asked, as one step: a refused submission saves nothing."""
+    """Save the form, and submit it if asked, as one step: a refused submission saves nothing.
+    A new request's form sent a second time (its `submission_key` seen before: the browser's
+    Back, then Send again) is refused, naming the request the first sending made."""
     with transaction.atomic():
+        if contact_request is None and submission_key:
+            made = ContactRequest.objects.filter(
+                requester=actor, submission_key=submission_key
+            ).first()
+            if made is not None:
+                raise ValidationError(
+                    f"This form was already sent: it made {made.reference}, "
+                    f"{made.get_status_display().lower()}. Open it from My requests rather "
+                    "than sending it again."
+                )
+        new = contact_request is None
         contact_request = request_save_draft(
             actor=actor,
             pupils=pupils,
@@ -322,6 +336,10 @@ def request_file(
             expected_version=expected_version,
             **answers,
         )
+        if new and submission_key:
+            ContactRequest.objects.filter(pk=contact_request.pk).update(
+                submission_key=submission_key
+            )
         if submit:
             contact_request = request_submit(
                 actor=actor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, cast
@@ -209,7 +210,7 @@ def request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = RequestForm(
         posted(request),
         pupils=people_selectors.pupils_selectable_by(request.user),
-        initial=carried,
+        initial=carried | {"submission_key": secrets.token_urlsafe(24)},
     )
     shown: dict[str, Any] = {"carried": bool(carried)}
     if request.method == "POST" and form.is_valid():

@@ -719,6 +719,7 @@ REQUESTS = ExportTable(
         "reminded_at": "when the reminder to record the outcome was sent: the reminder itself "
         "is in the notifications",
         "version": "a counter that stops two people changing the request at once",
+        "submission_key": "a one-time key of the form that sent it, about nobody",
     },
 )
 DECISIONS = ExportTable(

@@ -997,3 +997,26 @@ def test_a_requests_page_costs_at_most_ten_queries(
     services.request_note_add(actor=head, contact_request=item, text="One more.")
     assert many == few == len(page_queries(client, url))
     assert many <= 10
+
+
+def test_the_same_new_request_sent_twice_is_refused_naming_the_first(client, teacher, pupil):
+    _as(client, teacher)
+    form = client.get(reverse("request_new"))
+    key = re.search(r'name="submission_key" value="([^"]+)"', form.text).group(1)
+    answers = _answers([pupil], submission_key=key)
+    assert client.post(reverse("request_new"), answers).status_code == 302
+    made = ContactRequest.objects.get()
+    # The browser's Back, then "Send for a decision" again: the same form, the same key.
+    again = client.post(reverse("request_new"), answers)
+    assert again.status_code == 200
+    assert f"This form was already sent: it made {made.reference}" in text(again)
+    assert ContactRequest.objects.count() == 1
+    # A fresh form is a new request.
+    fresh = re.search(
+        r'name="submission_key" value="([^"]+)"', client.get(reverse("request_new")).text
+    ).group(1)
+    assert fresh != key
+    assert (
+        client.post(reverse("request_new"), answers | {"submission_key": fresh}).status_code == 302
+    )
+    assert ContactRequest.objects.count() == 2
