@@ -295,7 +295,9 @@ def request_submit(
         _audit(actor, contact_request, "submit", from_state, to_state, answer.strip())
         notify(
             recipients=workflow.deciders(contact_request),
-            message=f"{contact_request.reference} is waiting for your decision",
+            message=f"{contact_request.reference} "
+            + ("was answered and " if resubmitting else "")
+            + "is waiting for your decision",
             path=_path(contact_request),
             what_to_do="Approve it, reject it or ask for more information, before the contact "
             f"on {timezone.localtime(contact_request.starts_at):%A %-d %B %Y at %H:%M}.",
@@ -350,6 +352,12 @@ def request_file(
     return contact_request
 
 
+# What the requester does next, by decision (the notice's email says it).
+DECIDED_NEXT = {
+    "approve": "Go ahead as agreed, then record the outcome in Safeguard afterwards.",
+    "reject": "Do not go ahead. The reason is on the request.",
+    "ask": "Open the request, answer the question and send it again.",
+}
 DECIDED_WORDS = {
     "approve": "approved",
     "reject": "rejected",
@@ -397,10 +405,14 @@ def request_decide(
         # One of DECISIONS, as checked above: each is a step of the request's life.
         step = cast("RequestStep", decision)
         _audit(actor, contact_request, step, from_state, to_state, reason or conditions)
+        conditional = decision == "approve" and bool(contact_request.conditions)
         notify(
             recipients=[contact_request.requester],
-            message=f"{contact_request.reference} was {DECIDED_WORDS[decision]}",
+            message=f"{contact_request.reference} was {DECIDED_WORDS[decision]}"
+            + (" with conditions" if conditional else ""),
             path=_path(contact_request),
+            what_to_do=DECIDED_NEXT[decision]
+            + (" Read the conditions first: they are part of the approval." if conditional else ""),
         )
         manager = contact_request.requester.line_manager
         # Nobody monitors the headteacher's contact as line manager (the chair oversees it).

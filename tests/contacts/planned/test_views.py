@@ -613,7 +613,10 @@ def test_sending_again_with_an_answer_goes_back_to_the_head(client, teacher, pup
     assert "Who else will be there?" in page
     note = item.notes.get(kind=NoteKind.ANSWER)
     assert (note.author, note.text) == (teacher, "Only the two of us, in a public room.")
-    assert head.notifications.filter(message=f"{item.reference} is waiting for your decision")
+    # The head is told it comes back answered, not as if it were new.
+    assert head.notifications.filter(
+        message=f"{item.reference} was answered and is waiting for your decision"
+    )
 
 
 def test_answer_with_changes_updates_the_request(client, teacher, pupil, head):

@@ -387,7 +387,10 @@ def test_head_approves_with_conditions(client, head, teacher, line_manager, wait
     assert f"Approved by {head.full_name} (headteacher)" in page
     assert "Conditions: Meet in a public place." in page
     assert "Your decision" not in page
-    assert teacher.notifications.filter(message=f"{waiting.reference} was approved").exists()
+    # The requester is told the approval has conditions.
+    assert teacher.notifications.filter(
+        message=f"{waiting.reference} was approved with conditions"
+    ).exists()
     assert line_manager.notifications.filter(
         message=f"{waiting.reference} was approved: please monitor it"
     ).exists()
@@ -677,7 +680,9 @@ def test_chair_decides_the_heads_request(client, head, chair, pupil):
         "chair of governors",
     )
     assert f"Approved by {chair.full_name} (chair of governors)" in text(response)
-    assert head.notifications.filter(message=f"{item.reference} was approved").exists()
+    assert head.notifications.filter(
+        message=f"{item.reference} was approved with conditions"
+    ).exists()
 
 
 # --- the decision queue -----------------------------------------------------------------------
