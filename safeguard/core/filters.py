@@ -19,6 +19,19 @@ class ReaderFilterSet(django_filters.FilterSet):
         """The rows whose content this reader may read (each subject says which)."""
         raise NotImplementedError
 
+    def is_valid(self) -> bool:
+        """The fields' own checks, and each pair of dates (`<name>_from`, `<name>_to`) in
+        order, the mistake shown beside the last day."""
+        valid = bool(super().is_valid())
+        data = self.form.cleaned_data if valid else {}
+        for first in (name for name in self.filters if name.endswith("_from")):
+            last = first.removesuffix("_from") + "_to"
+            if data.get(first) and data.get(last) and data[last] < data[first]:
+                if last not in self.form.errors:
+                    self.form.add_error(last, "The last day cannot be before the first.")
+                valid = False
+        return valid
+
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         found = super().filter_queryset(queryset)
         return found.filter(self.readable()) if self.is_filtering() else found

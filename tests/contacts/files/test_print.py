@@ -141,3 +141,11 @@ def test_the_detail_pages_link_to_their_print_views(client, head, teacher, pupil
     assert reverse("request_print", args=[item.pk]) in page
     page = client.get(reverse("record_detail", args=[record.pk])).text
     assert reverse("record_print", args=[record.pk]) in page
+
+
+def test_every_print_page_says_how_to_print_and_links_back(client, head, teacher, pupil):
+    item = make_request(teacher, [pupil])
+    sign_in(client, head)
+    response = client.get(reverse("request_print", args=[item.pk]))
+    assert "Print it with your browser (Ctrl+P" in text(response)
+    assert f'href="{reverse("request_detail", args=[item.pk])}">Back to the page' in response.text

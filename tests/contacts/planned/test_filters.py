@@ -77,3 +77,26 @@ def test_a_restricted_entry_never_answers_a_search_for_who_may_not_read_it(
         found = RequestFilter(search, seen, reader=deputy).qs
         assert hidden not in found  # ... but no search answers with it
         assert hidden in RequestFilter(search, requests_visible_to(head), reader=head).qs
+
+
+def test_dates_the_wrong_way_round_are_refused_beside_the_last_day(client, head, teacher, pupil):
+    make_request(teacher, [pupil])
+    sign_in(client, head)
+    response = client.get(
+        reverse("decision_queue"), {"starts_from": "2026-05-01", "starts_to": "2026-04-01"}
+    )
+    assert field_error(response, "starts_to") == "The last day cannot be before the first."
+    assert "The search could not be run" in text(response)
+
+
+def test_an_empty_search_says_so_rather_than_that_nothing_waits(
+    client, head, line_manager, teacher, pupil
+):
+    make_request(teacher, [pupil])
+    sign_in(client, head)
+    page = text(client.get(reverse("decision_queue"), {"pupil": "zzz"}))
+    assert "Requests waiting for your decision (0)" not in page
+    assert "No waiting request matches this search." in page
+    sign_in(client, line_manager)
+    page = text(client.get(reverse("monitoring_queue"), {"pupil": "zzz"}))
+    assert "No approved contact matches this search." in page

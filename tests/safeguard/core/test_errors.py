@@ -225,3 +225,11 @@ def test_a_form_from_a_page_too_old_gets_the_apps_page_saying_what_to_do(teacher
 def test_the_help_pages_answer_a_head_request(client):
     assert client.head(reverse("help")).status_code == 200
     assert client.head(reverse("glossary")).status_code == 200
+
+
+def test_opening_the_sign_out_address_offers_the_sign_out_button(client, teacher):
+    sign_in(client, teacher)
+    response = client.get(reverse("logout"))
+    assert response.status_code == 405
+    assert f'<form method="post" action="{reverse("logout")}"' in response.text
+    assert "Sign out" in text(response)
