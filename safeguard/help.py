@@ -115,6 +115,16 @@ GLOSSARY: tuple[Term, ...] = (
         "002",
     ),
     Term(
+        "sources",
+        "Policy sources (000 to 004)",
+        "Safeguard's rules paraphrase five published policies, cited by number and section: "
+        "000, a secondary school's policy on contact with pupils outside work; 001, a primary "
+        "school's professional relations policy; 002, a special school's home and school "
+        "liaison policy; 003, a policy and procedure on professional relationship boundaries; "
+        "004, a local authority's guidance on safer working practice. Where the school has "
+        "adopted its own policy behind a rule, the school's policy is named first.",
+    ),
+    Term(
         "whistleblowing",
         "Whistleblowing route",
         "A way to raise a concern that bypasses the school's management entirely: it goes to "
