@@ -558,7 +558,8 @@ def monitoring_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not (roles.has_role(request.user, Role.LINE_MANAGER) or request.user.reports.exists()):
         raise PermissionDenied("The monitoring queue is for line managers.")
     rows, search = _searched(request, planned_selectors.monitoring_queue_for(request.user))
-    page = _page(request, rows)
+    # The queue holds no restricted entry (monitoring_queue_for): its pupils are readable.
+    page = _page(request, rows, prefetch=["pupils"])
     context = {
         "rows": page.object_list,
         "page": page,

@@ -100,3 +100,20 @@ def test_an_empty_search_says_so_rather_than_that_nothing_waits(
     sign_in(client, line_manager)
     page = text(client.get(reverse("monitoring_queue"), {"pupil": "zzz"}))
     assert "No approved contact matches this search." in page
+
+
+def test_the_search_is_folded_until_used_and_open_while_a_search_is_on(client, head):
+    sign_in(client, head)
+    folded = client.get(reverse("decision_queue")).text
+    assert '<details class="card card-body mb-3 search-fold">' in folded
+    searching = client.get(reverse("decision_queue"), {"pupil": "Ava"}).text
+    assert '<details class="card card-body mb-3 search-fold" open>' in searching
+
+
+def test_the_monitoring_queue_names_the_pupils(client, head, line_manager, teacher, pupil):
+    item = make_request(teacher, [pupil])
+    services.request_decide(actor=head, contact_request=item, decision="approve", reason="",
+                            expected_version=None)  # fmt: skip
+    sign_in(client, line_manager)
+    page = text(client.get(reverse("monitoring_queue")))
+    assert f"{teacher.full_name} {pupil.full_name}" in page
