@@ -131,10 +131,21 @@ def staff_yet_to_acknowledge(version: PolicyVersion) -> QuerySet[Staff]:
 def acknowledgement_counts(school_id: int) -> list[tuple[PolicyVersion, int, int]]:
     """Each version in force that staff must confirm reading, by title: how many active staff
     have confirmed it and how many have not. One query, however many policies there are."""
-    staff = Staff.objects.filter(school_id=school_id, is_active=True).order_by()
     current = list(
-        PolicyVersion.objects.current()
-        .filter(policy__school_id=school_id, policy__requires_acknowledgement=True)
+        _with_read_counts(
+            PolicyVersion.objects.current().filter(policy__requires_acknowledgement=True),
+            school_id,
+        ).order_by("policy__title")
+    )
+    return [(v, v.read, max((v.staff or 0) - v.read, 0)) for v in current]
+
+
+def _with_read_counts(versions: QuerySet[PolicyVersion], school_id: int) -> QuerySet:
+    """The school's versions among `versions`, each with how many of its active staff have
+    read it (`read`) and how many active staff it has (`staff`), in the same query."""
+    staff = Staff.objects.filter(school_id=school_id, is_active=True).order_by()
+    return (
+        versions.filter(policy__school_id=school_id)
         .select_related("policy")
         .annotate(
             read=Count(
@@ -144,15 +155,12 @@ def acknowledgement_counts(school_id: int) -> list[tuple[PolicyVersion, int, int
                     acknowledgements__staff__school_id=school_id,
                 ),
             ),
-            # The school's active staff, counted with the versions.
             staff=Subquery(
                 staff.values("school_id").annotate(n=Count("pk")).values("n")[:1],
                 output_field=IntegerField(),
             ),
         )
-        .order_by("policy__title")
     )
-    return [(v, v.read, max((v.staff or 0) - v.read, 0)) for v in current]
 
 
 @dataclass(frozen=True)
@@ -170,23 +178,9 @@ def policies_in_force_for(user: Staff, on: dt.date | None = None) -> PoliciesInF
     """What `PolicyVersion.objects.overdue()`, `acknowledgement_counts` and `versions_to_read`
     say about the user's school, from one query: a school has a few dozen policies."""
     school_id = user.school_id
-    staff = Staff.objects.filter(school_id=school_id, is_active=True).order_by()
     rows = list(
-        PolicyVersion.objects.current()
-        .filter(policy__school_id=school_id)
-        .select_related("policy")
+        _with_read_counts(PolicyVersion.objects.current(), school_id)
         .annotate(
-            read=Count(
-                "acknowledgements",
-                filter=Q(
-                    acknowledgements__staff__is_active=True,
-                    acknowledgements__staff__school_id=school_id,
-                ),
-            ),
-            staff=Subquery(
-                staff.values("school_id").annotate(n=Count("pk")).values("n")[:1],
-                output_field=IntegerField(),
-            ),
             mine=Exists(Acknowledgement.objects.filter(version=OuterRef("pk"), staff_id=user.pk)),
         )
         .order_by("policy__title", "policy_id")
