@@ -209,24 +209,6 @@ class RelativeEndForm(forms.Form):
     reason = forms.CharField(label="Why it ends (optional)", required=False, max_length=500)
 
 
-class PupilFilterForm(forms.Form):
-    q = forms.CharField(label="Name", required=False, max_length=100)
-    status = forms.ChoiceField(
-        label="Status",
-        required=False,
-        choices=[("", "Current and former"), ("current", "Current"), ("former", "Former")],
-    )
-
-
-class StaffFilterForm(forms.Form):
-    q = forms.CharField(label="Name or email", required=False, max_length=100)
-    active = forms.ChoiceField(
-        label="Show",
-        required=False,
-        choices=[("", "Active staff"), ("inactive", "Inactive staff"), ("all", "Everyone")],
-    )
-
-
 class ImportForm(_NoFormTag, forms.Form):
     KIND_CHOICES = [("pupils", "Pupils"), ("staff", "Staff")]
     kind = forms.ChoiceField(label="What the file holds", choices=KIND_CHOICES)

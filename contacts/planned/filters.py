@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from contacts.people.models import Pupil, Staff
 from contacts.people.selectors import pupils_named, staff_visible_to
-from contacts.planned.models import ContactRequest
+from contacts.planned.models import ContactRequest, Status
 from contacts.planned.selectors import readable_requests
 from policies.engine import KIND_LABELS
 from safeguard.core.filters import ReaderFilterSet
@@ -51,4 +51,17 @@ class RequestFilter(ReaderFilterSet):
         self, queryset: QuerySet[ContactRequest], name: str, value: str
     ) -> QuerySet[ContactRequest]:
         pupils = pupils_named(Pupil.objects.filter(school_id=self.reader.school_id), value)
-        return queryset.filter(pupils__in=pupils).distinct()
+        # A subquery rather than a join, so a request naming two such pupils counts once.
+        return queryset.filter(pk__in=ContactRequest.objects.filter(pupils__in=pupils).values("pk"))
+
+
+class MyRequestFilter(RequestFilter):
+    """A member of staff's own requests: by pupil, kind, status and dates."""
+
+    status = django_filters.ChoiceFilter(
+        label="Status", choices=Status.choices, empty_label="Any status"
+    )
+
+    def __init__(self, data: Any, queryset: QuerySet[ContactRequest], *, reader: Staff) -> None:
+        super().__init__(data, queryset, reader=reader)
+        del self.filters["requester"]  # they are all the reader's own

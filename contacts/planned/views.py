@@ -21,7 +21,7 @@ from contacts.planned import assessments as planned_assessments
 from contacts.planned import selectors as planned_selectors
 from contacts.planned import services as planned_services
 from contacts.planned import workflow
-from contacts.planned.filters import RequestFilter
+from contacts.planned.filters import MyRequestFilter, RequestFilter
 from contacts.planned.forms import (
     AbsenceForm,
     AnswerForm,
@@ -107,11 +107,12 @@ def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
         *[When(status__in=states, then=i) for i, (_, states, _) in enumerate(MY_SECTIONS)],
         output_field=IntegerField(),
     )
-    mine = (
-        planned_selectors.requests_visible_to(request.user)
-        .filter(requester=request.user)
-        .annotate(section=section)
+    search = MyRequestFilter(
+        request.GET or None,
+        planned_selectors.requests_visible_to(request.user).filter(requester=request.user),
+        reader=request.user,
     )
+    mine = _found(search).annotate(section=section)
     counts = dict(
         mine.order_by().values("section").annotate(n=Count("id")).values_list("section", "n")
     )
@@ -126,7 +127,8 @@ def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
         rows[item.section].append(item)
     sections, before = [], 0
     for i, (label, _states, empty) in enumerate(MY_SECTIONS):
-        if page.number == 1 or rows[i]:
+        # A search shows only the sections it found something in.
+        if rows[i] or (page.number == 1 and not search.is_filtering()):
             sections.append(
                 {
                     "label": label,
@@ -138,7 +140,7 @@ def my_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
                 }
             )
         before += counts.get(i, 0)
-    context = {"sections": sections, "page": page, "now": timezone.now()}
+    context = {"sections": sections, "page": page, "now": timezone.now(), "filter": search}
     return render(request, "contacts/requests/my_requests.html", context)
 
 
@@ -502,9 +504,15 @@ def _searched(
     the page's form. A search with a mistake in it finds nothing; the mistake is shown beside
     its field."""
     search = RequestFilter(request.GET or None, rows, reader=request.user)
-    if search.is_bound:
-        rows = search.qs if search.is_valid() else rows.none()
-    return rows, search
+    return _found(search), search
+
+
+def _found(search: RequestFilter) -> QuerySet[ContactRequest]:
+    """What a list's search found: everything when nothing was asked; nothing when the search
+    has a mistake in it (shown beside its field)."""
+    if not search.is_bound:
+        return search.queryset
+    return search.qs if search.is_valid() else search.queryset.none()
 
 
 # The decision queue's line of reasons: enough to tell one request from another at a glance.

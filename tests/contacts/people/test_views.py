@@ -91,7 +91,7 @@ def test_staff_directory_search_by_name(client, head, named_staff):
     page = text(_as(client, head).get(reverse("staff_list"), {"q": "zebe"}))
     assert "Quentin Zebedee" in page
     assert "Rosalind Yarrow" not in page
-    assert "1 member of staff." in page
+    assert "1 found." in page
 
 
 def test_staff_directory_search_by_email(client, head, named_staff):

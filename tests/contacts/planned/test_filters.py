@@ -117,3 +117,50 @@ def test_the_monitoring_queue_names_the_pupils(client, head, line_manager, teach
     sign_in(client, line_manager)
     page = text(client.get(reverse("monitoring_queue")))
     assert f"{teacher.full_name} {pupil.full_name}" in page
+
+
+# --- My requests ------------------------------------------------------------------------------
+
+MINE = reverse("my_requests")
+
+
+def test_a_teacher_searches_their_own_requests_by_pupil_status_and_kind(
+    client, head, teacher, colleague, school
+):
+    ava = PupilFactory(school=school, first_name="Avalon", last_name="Quince")
+    ben = PupilFactory(school=school, first_name="Benedict", last_name="Marsh")
+    hers = make_request(teacher, [ava])
+    approved = make_request(teacher, [ben], starts_at=future(days=9))
+    services.request_decide(actor=head, contact_request=approved, decision="approve",
+                            reason="", expected_version=None)  # fmt: skip
+    theirs = make_request(colleague, [ava])
+    sign_in(client, teacher)
+    assert _refs(client.get(MINE, {"pupil": "quince"})) == [hers.reference]
+    assert _refs(client.get(MINE, {"status": "approved"})) == [approved.reference]
+    found = text(client.get(MINE, {"status": "approved"}))
+    assert "Approved (1)" in found
+    assert "Waiting for a decision (" not in found  # a search shows only where it found
+    assert theirs.reference not in text(client.get(MINE, {"pupil": "quince"}))
+    assert 'name="requester"' not in client.get(MINE).text  # they are all the teacher's own
+
+
+def test_a_request_naming_two_matching_pupils_is_found_once(client, teacher, school):
+    twins = [PupilFactory(school=school, first_name=name, last_name="Twin") for name in "AB"]
+    only = make_request(teacher, twins)
+    sign_in(client, teacher)
+    response = client.get(MINE, {"pupil": "twin"})
+    assert _refs(response) == [only.reference]
+    assert "1 found." in text(response)
+
+
+def test_a_search_of_my_requests_that_finds_nothing_or_has_a_mistake_says_so(
+    client, teacher, pupil
+):
+    make_request(teacher, [pupil])
+    sign_in(client, teacher)
+    assert "No request of yours matches this search." in text(client.get(MINE, {"pupil": "zz"}))
+    response = client.get(MINE, {"status": "lost", "starts_from": "2026-02-30"})
+    assert "Select a valid choice" in field_error(response, "status")
+    assert field_error(response, "starts_from") == "Enter a valid date."
+    assert "The search could not be run: correct what is marked above." in text(response)
+    assert "Nothing is waiting on you." not in text(response)
