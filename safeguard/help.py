@@ -16,6 +16,10 @@ class Term:
     term: str
     meaning: str
     source: str = ""
+    # How the term is written on the pages (a regular expression): plain text such as a
+    # policy finding links it where it first appears (`linked_terms`), and a test checks that
+    # every page links it there.
+    written: str = ""
 
 
 GLOSSARY: tuple[Term, ...] = (
@@ -25,6 +29,7 @@ GLOSSARY: tuple[Term, ...] = (
         "A record of everything done in Safeguard and of every opening of sensitive content: "
         "who, what, when. Each school's entries are chained together so that a change or a "
         "deletion made behind the app's back is found when the chain is checked.",
+        written=r"(?i)\baudit (trail|events?)\b",
     ),
     Term(
         "boundary-concern",
@@ -34,6 +39,7 @@ GLOSSARY: tuple[Term, ...] = (
         "chair of governors when it is about the headteacher); the person it is about never "
         "sees who raised it.",
         "003 §6",
+        written=r"(?i)\bboundary concerns?\b",
     ),
     Term(
         "checkpoint",
@@ -41,6 +47,7 @@ GLOSSARY: tuple[Term, ...] = (
         "A short statement of where a school's audit trail had got to, signed with a key kept "
         "outside the database and sent to the chair of governors. Anyone holding one can later "
         "prove that the trail has not been rewritten since.",
+        written=r"(?i)\bsigned checkpoints?\b",
     ),
     Term(
         "declaration",
@@ -49,6 +56,7 @@ GLOSSARY: tuple[Term, ...] = (
         "family friend, the same club) told to the headteacher once, so that the contact it "
         "covers does not need asking about every time.",
         "001 §3",
+        written=r"(?i)\b(declared relationships?|standing declarations?)\b",
     ),
     Term(
         "disclosure",
@@ -57,6 +65,7 @@ GLOSSARY: tuple[Term, ...] = (
         "child-protection disclosure goes to the DSL at once; staff never promise to keep it "
         "secret.",
         "001 §4.2",
+        written=r"(?i)\bdisclosures?\b",
     ),
     Term(
         "dsl",
@@ -64,6 +73,7 @@ GLOSSARY: tuple[Term, ...] = (
         "The senior member of staff who leads on child protection: they receive disclosures, "
         "decide what happens next and refer to other agencies. A deputy DSL acts when the DSL "
         "is away.",
+        written=r"\bDSL\b|(?i:designated safeguarding lead)",
     ),
     Term(
         "former-pupil",
@@ -72,6 +82,7 @@ GLOSSARY: tuple[Term, ...] = (
         "vulnerable adult, is protected for a number of years after leaving (three by "
         "default): personal contact with them is treated much as with a current pupil.",
         "000 §contact with former pupils; 003 §2",
+        written=r"(?i)\bformer pupils?\b",
     ),
     Term(
         "lado",
@@ -81,6 +92,7 @@ GLOSSARY: tuple[Term, ...] = (
         "headteacher consults them, for example about a close relationship with a former "
         "pupil.",
         "000 §contact with former pupils",
+        written=r"\bLADO\b(?!-)",  # not a referral's reference (LADO-000001)
     ),
     Term(
         "line-manager-monitoring",
@@ -89,6 +101,7 @@ GLOSSARY: tuple[Term, ...] = (
         "reviewed once read, so that agreed contact is overseen by someone other than the "
         "person who decided it.",
         "000 §intended contact",
+        written=r"(?i)\bmonitor(ing|ed|s)?\b",
     ),
     Term(
         "low-level-concern",
@@ -97,6 +110,7 @@ GLOSSARY: tuple[Term, ...] = (
         "of keeping with the school's code of conduct. Each is recorded, so that a pattern can "
         "be seen.",
         "003 §6",
+        written=r"(?i)\blow-level concerns?\b",
     ),
     Term(
         "plan-of-involvement",
@@ -105,6 +119,7 @@ GLOSSARY: tuple[Term, ...] = (
         "what it is meant to achieve, for how long and how often, the support or supervision "
         "for the member of staff, other agencies involved, and a date to review it.",
         "000 §contact with former pupils",
+        written=r"(?i)\bplans? of involvement\b",
     ),
     Term(
         "restricted-entry",
@@ -113,6 +128,7 @@ GLOSSARY: tuple[Term, ...] = (
         "the person who wrote it may read (and the chair of governors when it is theirs to "
         "decide).",
         "002",
+        written=r"(?i)\brestricted\b",
     ),
     Term(
         "sources",
@@ -123,6 +139,7 @@ GLOSSARY: tuple[Term, ...] = (
         "liaison policy; 003, a policy and procedure on professional relationship boundaries; "
         "004, a local authority's guidance on safer working practice. Where the school has "
         "adopted its own policy behind a rule, the school's policy is named first.",
+        written=r"\bsource(?= 00[0-4])",
     ),
     Term(
         "whistleblowing",
@@ -130,6 +147,7 @@ GLOSSARY: tuple[Term, ...] = (
         "A way to raise a concern that bypasses the school's management entirely: it goes to "
         "the governor the chair names for it.",
         "003 §6",
+        written=r"(?i)\bwhistleblowing\b",
     ),
 )
 

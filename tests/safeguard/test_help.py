@@ -4,6 +4,7 @@ the pages where they first appear."""
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 from django.urls import reverse
 
@@ -61,3 +62,112 @@ def test_a_restricted_entry_links_the_term_to_its_meaning(client, head, teacher,
     sign_in(client, head)
     response = client.get(reverse("record_detail", args=[record.pk]))
     assert f'href="{reverse("glossary")}#restricted-entry"' in response.text
+
+
+# --- each term linked where it first appears --------------------------------------------------
+
+# How each glossary term is written on the pages.
+WRITTEN = {entry.slug: entry.written for entry in GLOSSARY}
+
+
+class _Words(HTMLParser):
+    """The main content's words, each piece with the glossary entry its link names (if any);
+    form controls and scripts are skipped: they are not reading."""
+
+    SKIPPED = {"script", "style", "option", "select", "textarea", "svg", "title"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pieces: list[tuple[str, str | None]] = []
+        self.inside_main = False
+        self.skipping = 0
+        self.linked: list[str | None] = []
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if tag == "main":
+            self.inside_main = True
+        if tag in self.SKIPPED:
+            self.skipping += 1
+        if tag == "a":
+            href = values.get("href") or ""
+            glossary = reverse("glossary") + "#"
+            self.linked.append(href.split("#", 1)[1] if href.startswith(glossary) else None)
+
+    def handle_endtag(self, tag):
+        if tag == "main":
+            self.inside_main = False
+        if tag in self.SKIPPED and self.skipping:
+            self.skipping -= 1
+        if tag == "a" and self.linked:
+            self.linked.pop()
+
+    def handle_data(self, data):
+        if self.inside_main and not self.skipping:
+            self.pieces.append((data, self.linked[-1] if self.linked else None))
+
+
+def unlinked_terms(html: str) -> dict[str, str]:
+    """Each glossary term whose first appearance on the page is not a link to its entry, with
+    the words around it."""
+    words = _Words()
+    words.feed(html)
+    page = "".join(piece for piece, _ in words.pieces)
+    owners = []
+    for piece, slug in words.pieces:
+        owners += [slug] * len(piece)
+    missing = {}
+    for slug, pattern in WRITTEN.items():
+        found = re.search(pattern, page)
+        if found and owners[found.start()] != slug:
+            around = page[max(0, found.start() - 60) : found.end() + 60]
+            missing[slug] = " ".join(around.split())
+    return missing
+
+
+def test_every_term_says_how_it_is_written():
+    for slug, pattern in WRITTEN.items():
+        assert pattern and re.compile(pattern), slug
+
+
+def _pages_of_the_built_school(client, built) -> dict[str, str]:
+    """Every request, record, disclosure, concern and LADO page of the report's school, as the
+    people who read them see them, and the governors' report."""
+    from contacts.concerns.models import BoundaryConcern, LadoReferral
+    from contacts.records.models import ContactRecord, Disclosure
+    from tests.factories_reports import RANGE_QUERY
+
+    cast = built.cast
+    pages = {}
+    readers = (cast.head, cast.dsl, cast.teacher, cast.chair)
+    rows = [("request_detail", item) for item in built.requests.values()]
+    rows += [("record_detail", item) for item in ContactRecord.objects.all()]
+    rows += [("disclosure_detail", item) for item in Disclosure.objects.all()]
+    rows += [("concern_detail", item) for item in BoundaryConcern.objects.all()]
+    rows += [("lado_detail", item) for item in LadoReferral.objects.all()]
+    for reader in readers:
+        sign_in(client, reader)
+        for name, item in rows:
+            response = client.get(reverse(name, args=[item.pk]))
+            if response.status_code == 200:
+                pages[f"{name} {item.pk} as {reader.email}"] = response.text
+    sign_in(client, cast.chair)
+    pages["governors_report"] = client.get(reverse("governors_report"), RANGE_QUERY).text
+    return pages
+
+
+def test_each_term_is_linked_where_it_first_appears_on_request_record_and_report_pages(
+    client, school, head, teacher, line_manager, colleague, chair, dsl, governor
+):
+    from tests.factories_reports import Cast, build
+
+    built = build(Cast(school=school, head=head, teacher=teacher, colleague=colleague,
+                       chair=chair, dsl=dsl))  # fmt: skip
+    pages = _pages_of_the_built_school(client, built)
+    assert len(pages) > 20
+    unlinked = {
+        f"{page}: {slug}": around
+        for page, html in pages.items()
+        for slug, around in unlinked_terms(html).items()
+    }
+    assert not unlinked, "\n".join(f"{where} … {around}" for where, around in unlinked.items())
