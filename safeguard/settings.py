@@ -67,7 +67,9 @@ MIDDLEWARE = [
     # Answers a page asks for many times, kept for one GET (safeguard/core/memo.py).
     "safeguard.core.memo.memo_per_request",
     "django_otp.middleware.OTPMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Deny by default (Django's LoginRequiredMiddleware), saying when a form sent after the
+    # session ended was not saved.
+    "safeguard.accounts.middleware.LoginRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Required by allauth: keeps the request for its flows (single sign-on).
     "allauth.account.middleware.AccountMiddleware",

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -27,6 +28,24 @@ SIGN_OUT_REASON_ATTR = "_safeguard_sign_out_reason"
 # on every page would cost an UPDATE and a commit per request. So someone is signed out after
 # between SESSION_IDLE_TIMEOUT - 60 and SESSION_IDLE_TIMEOUT seconds without activity, never later.
 ACTIVITY_RESOLUTION = 60
+
+# Said when a form arrives after its sender's session ended: the answers cannot be kept for
+# someone nobody has signed in as, so the sender must at least know they were not saved.
+NOT_SAVED = "What you sent was not saved: sign in, then send it again."
+
+
+def _not_saved(request: HttpRequest) -> str:
+    return f" {NOT_SAVED}" if request.method == "POST" else ""
+
+
+class LoginRequired(LoginRequiredMiddleware):
+    """Django's deny-by-default sign-in, which also tells someone whose form arrived after
+    their session ended that it was not saved (rather than showing the sign-in page alone)."""
+
+    def handle_no_permission(self, request: HttpRequest, view_func: Callable) -> HttpResponse:
+        if request.method == "POST":
+            messages.warning(request, f"You are not signed in: your session has ended. {NOT_SAVED}")
+        return super().handle_no_permission(request, view_func)
 
 
 def no_store_when_signed_in(get_response: Callable) -> Callable:
@@ -80,7 +99,7 @@ def sign_out_when_idle(get_response: Callable) -> Callable:
                 messages.info(
                     request,
                     f"You were signed out: a session lasts {hours} hours at most. "
-                    "Please sign in again.",
+                    f"Please sign in again.{_not_saved(request)}",
                 )
                 return redirect_to_login(request.get_full_path())
             last = request.session.get(LAST_ACTIVITY_KEY)
@@ -90,7 +109,9 @@ def sign_out_when_idle(get_response: Callable) -> Callable:
                 logout(request)
                 minutes = max(1, round(limit / 60))
                 messages.info(
-                    request, f"You were signed out after {minutes} minutes without activity."
+                    request,
+                    f"You were signed out after {minutes} minutes without activity."
+                    f"{_not_saved(request)}",
                 )
                 return redirect_to_login(request.get_full_path())
             if not isinstance(last, int) or not 0 <= now - last < ACTIVITY_RESOLUTION:

@@ -196,6 +196,35 @@ def test_a_session_idle_for_31_minutes_is_signed_out_with_a_message(client, teac
     assert client.get(_page(teacher)).status_code == 302
 
 
+def test_a_form_sent_after_the_idle_limit_is_not_saved_and_says_so(client, teacher, pupil):
+    from contacts.records.models import ContactRecord
+
+    client.force_login(teacher)
+    client.get(_page(teacher))
+    _idle_for(client, 31)
+    answers = {"record_type": "unplanned", "kind": "meeting", "purpose": "work",
+               "occurred_at": "2026-01-05T10:00", "details": "Met by chance.",
+               "pupils": [pupil.pk]}  # fmt: skip
+    response = client.post(reverse("record_new"), answers, follow=True)
+    page = text(response)
+    assert "You were signed out after 30 minutes without activity." in page
+    assert "What you sent was not saved: sign in, then send it again." in page
+    assert not ContactRecord.objects.exists()
+
+
+def test_a_form_sent_with_no_session_says_it_was_not_saved(client, teacher, pupil):
+    from contacts.records.models import ContactRecord
+
+    response = client.post(reverse("record_new"), {"details": "Met by chance."}, follow=True)
+    page = text(response)
+    assert urlsplit(response.redirect_chain[-1][0]).path == reverse("login")
+    assert "You are not signed in: your session has ended." in page
+    assert "What you sent was not saved" in page
+    assert not ContactRecord.objects.exists()
+    # Only a form says so: opening a page while signed out is simply the sign-in page.
+    assert "not saved" not in text(client.get(_page(teacher), follow=True))
+
+
 def test_a_session_idle_for_29_minutes_carries_on(client, teacher):
     client.force_login(teacher)
     assert client.get(_page(teacher)).status_code == 200

@@ -895,3 +895,14 @@ def test_the_pdfs_header_keeps_a_school_name_with_an_apostrophe_and_an_ampersand
     school.save(update_fields=["name"])
     _, words = _pdf_text(_get(client, governor, "governors_report_pdf"))
     assert 'St Mary\'s & All Saints </style> \\ "High"' in words
+
+
+@pytest.mark.parametrize("period", ["fortnight", "<script>", "term\x00"])
+def test_a_period_not_offered_is_marked_beside_the_choice(client, governor, period):
+    response = _get(client, governor, query={"period": period})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'class="form-select is-invalid"' in page
+    assert "Choose one of the periods offered." in text(response)
+    assert "That period is not one offered, so this term is shown." in text(response)
+    assert response.context["report"].period == term(timezone.localdate())
