@@ -23,6 +23,8 @@ def text(value) -> str:
     """What a person reads: tags removed, entities decoded, whitespace collapsed."""
     raw = value.content.decode() if hasattr(value, "content") else value
     raw = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.S)
+    # A glossary link is read as part of its sentence ("the LADO's number").
+    raw = re.sub(r'<a class="term" [^>]*>(.*?)</a>', r"\1", raw, flags=re.S)
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", raw))).strip()
 
 

@@ -132,6 +132,15 @@ def decision_queue_for(user: Staff) -> QuerySet[ContactRequest]:
     )
 
 
+def next_waiting(user: Staff, *, besides: ContactRequest) -> ContactRequest | None:
+    """The request a decider takes next once this one is settled: the oldest still waiting for
+    them (and assessed, as the queue shows them), or None when nothing else waits."""
+    if not roles.has_role(user, roles.DECIDERS):
+        return None
+    waiting = decision_queue_for(user).exclude(verdict="").exclude(pk=besides.pk)
+    return waiting.first()
+
+
 def monitoring_queue_for(user: Staff) -> QuerySet[ContactRequest]:
     """The line manager's team's approved and completed contact, unreviewed first."""
     # Family liaison entries are monitored by the head, who alone may read them (002).

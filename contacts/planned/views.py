@@ -324,6 +324,9 @@ def _request_page(
         context["lado_prompt"] = context["may_record_lado"] = False
     else:
         context |= {name: form for name, form in offered.items() if form}
+        if not context.get("decision_form"):
+            # Once this one is settled, the decider goes on to the next without the queue.
+            context["next_waiting"] = planned_selectors.next_waiting(request.user, besides=item)
     return render(request, "contacts/requests/request_detail.html", context)
 
 

@@ -373,7 +373,7 @@ def test_subject_cannot_respond(client, colleague, teacher, head):
 def test_lado_list_shows_the_schools_lado_number(persona, client, request):
     user = request.getfixturevalue(persona)
     page = text(_as(client, user).get(reverse("lado_list")))
-    assert "The local authority designated officer (LADO) : 01632 960 000" in page
+    assert "The local authority designated officer (LADO): 01632 960 000" in page
     assert "None recorded." in page
 
 

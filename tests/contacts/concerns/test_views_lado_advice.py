@@ -69,7 +69,7 @@ def test_the_lado_pages_give_the_number(client, head, teacher, school, name):
 
     page = _page(client, head, reverse(name, args=args))
 
-    assert f"The local authority designated officer (LADO) : {school.lado_phone}" in page
+    assert f"The local authority designated officer (LADO): {school.lado_phone}" in page
 
 
 def test_a_school_with_no_number_says_so_rather_than_showing_none(client, head, teacher, school):
@@ -79,7 +79,7 @@ def test_a_school_with_no_number_says_so_rather_than_showing_none(client, head, 
 
     page = _page(client, head, reverse("lado_detail", args=[referral.pk]))
 
-    assert "The local authority designated officer (LADO) : no number recorded for the school" in (
+    assert "The local authority designated officer (LADO): no number recorded for the school" in (
         page
     )
     assert "None" not in page

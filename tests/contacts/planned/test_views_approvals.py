@@ -1289,3 +1289,29 @@ def test_the_chairs_queue_shows_the_pupils_of_the_heads_request(client, chair, h
     page = text(_as(client, chair).get(reverse("decision_queue")))
     row = page[page.index(own.reference) :]
     assert pupil.full_name in row
+
+
+def test_after_deciding_the_head_goes_on_to_the_next_waiting_request(client, head, teacher, pupil):
+    first = make_request(teacher, [pupil], starts_at=future(days=3))
+    second = make_request(teacher, [pupil], starts_at=future(days=4))
+    sign_in(client, head)
+    waiting = client.get(reverse("request_detail", args=[first.pk]))
+    assert "Next waiting for your decision" not in text(waiting)  # this one waits on them
+    response = client.post(
+        reverse("request_decide", args=[first.pk]),
+        {"decision": "approve", "reason": "", "conditions": "", "version": first.version},
+        follow=True,
+    )
+    assert f"{first.reference} was approved." in text(response)
+    assert f"Next waiting for your decision: {second.reference}" in text(response)
+    assert f'href="{reverse("request_detail", args=[second.pk])}"' in response.text
+    services.request_decide(actor=head, contact_request=second, decision="approve",
+                            reason="", expected_version=None)  # fmt: skip
+    assert "Next waiting" not in text(client.get(reverse("request_detail", args=[first.pk])))
+
+
+def test_nobody_but_a_decider_is_offered_the_next_request(client, teacher, colleague, pupil):
+    mine = make_request(teacher, [pupil])
+    make_request(colleague, [pupil])
+    sign_in(client, teacher)
+    assert "Next waiting" not in text(client.get(reverse("request_detail", args=[mine.pk])))
