@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers
@@ -42,7 +42,9 @@ class LoginRequired(LoginRequiredMiddleware):
     """Django's deny-by-default sign-in, which also tells someone whose form arrived after
     their session ended that it was not saved (rather than showing the sign-in page alone)."""
 
-    def handle_no_permission(self, request: HttpRequest, view_func: Callable) -> HttpResponse:
+    def handle_no_permission(
+        self, request: HttpRequest, view_func: Callable
+    ) -> HttpResponseRedirect:
         if request.method == "POST":
             messages.warning(request, f"You are not signed in: your session has ended. {NOT_SAVED}")
         return super().handle_no_permission(request, view_func)
