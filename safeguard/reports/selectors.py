@@ -366,6 +366,25 @@ def _late_disclosures(alerts: QuerySet[Alert], period: Period) -> list[str]:
     return [f"DIS-{pk:06d}" for pk in found]
 
 
+# A child-protection disclosure is passed on at once (001 §4.2): the record, which alerts the
+# DSL, may wait for the end of a lesson or the morning after, never longer than this.
+DISCLOSURE_RECORDED_WITHIN = dt.timedelta(hours=24)
+
+
+def _slow_disclosures(disclosures: QuerySet[Disclosure], period: Period) -> list[str]:
+    """Child-protection disclosures made in the period whose record (and so the DSL's alert)
+    came more than DISCLOSURE_RECORDED_WITHIN after the pupil spoke."""
+    found = (
+        disclosures.filter(
+            _in(period, "disclosed_at"), disclosure_type=DisclosureType.CHILD_PROTECTION
+        )
+        .filter(created_at__gt=F("disclosed_at") + DISCLOSURE_RECORDED_WITHIN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return [f"DIS-{pk:06d}" for pk in found]
+
+
 def _long_open_concerns(concerns: QuerySet[BoundaryConcern], days: int) -> list[str]:
     since = timezone.now() - dt.timedelta(days=days)
     found = concerns.filter(closed_at__isnull=True, created_at__lt=since).order_by("pk")
@@ -598,6 +617,11 @@ def governors_report(
                 .order_by("pk")
                 .values_list("pk", flat=True)
             ],
+            requests=False,
+        ),
+        Anomaly(
+            "Child-protection disclosures recorded more than a day after they were made",
+            _slow_disclosures(disclosures, period),
             requests=False,
         ),
     ]

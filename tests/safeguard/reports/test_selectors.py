@@ -348,12 +348,13 @@ def _loose_ends(school) -> list[list[str]]:
         [r.reference for r in waiting.order_by("pk")],
         [r.reference for r in plans.plans_past_review().order_by("pk")],
         [],
+        [],
     ]
 
 
 def test_with_nothing_planted_only_the_year_s_loose_ends_are_found(built, school):
     report = _report(school)
-    late, concerns, lado, plans, declarations = _loose_ends(school)
+    late, concerns, lado, plans, declarations, slow = _loose_ends(school)
     assert (len(concerns), len(lado), len(plans)) == (2, 1, 2)
     assert _found(report) == [
         ("Requests decided by the person who asked", 0, []),
@@ -365,6 +366,7 @@ def test_with_nothing_planted_only_the_year_s_loose_ends_are_found(built, school
         ("LADO referrals with no outcome recorded after 90 days", 1, lado),
         ("Plans of involvement past their review date", 2, plans),
         ("Declared relationships with pupils past their yearly review", 0, []),
+        (SLOW, 0, []),
         ("Breaks in the audit trail during the period", 0, []),
     ]
 
@@ -417,7 +419,7 @@ def test_a_break_in_the_audit_chain_is_caught_and_named(built, school):
         )
     broken = _report(school, this_term)
     assert broken.anomalies[-1].references == [f"audit event {target.pk}"]
-    assert [a.count for a in broken.anomalies] == [0, 0, 0, 0, 0, 2, 1, 2, 0, 1]
+    assert [a.count for a in broken.anomalies] == [0, 0, 0, 0, 0, 2, 1, 2, 0, 0, 1]
     # Another school's chain is its own: the break is not in it.
     other = SchoolFactory()
     with transaction.atomic():
@@ -431,6 +433,7 @@ def test_a_break_in_the_audit_chain_is_caught_and_named(built, school):
 # --- Disclosures, concerns and LADO referrals left waiting ------------------------------------
 
 LATE = "Child-protection disclosures not acknowledged in time"
+SLOW = "Child-protection disclosures recorded more than a day after they were made"
 LIMIT = "Boundary concerns open longer than {} days (the school's limit)"
 NO_OUTCOME = "LADO referrals with no outcome recorded after 90 days"
 
@@ -459,7 +462,7 @@ def test_a_clean_school_reads_zero_on_every_check(school, head, teacher, colleag
     for for_head in (False, True):
         report = _now_report(school, for_head=for_head)
         assert [(a.label, a.count) for a in report.anomalies if a.count] == []
-        assert len(report.anomalies) == 10
+        assert len(report.anomalies) == 11
 
 
 def test_a_child_protection_disclosure_waiting_past_its_time_is_caught(school, teacher, dsl, pupil):
@@ -557,6 +560,21 @@ def test_the_head_s_report_leaves_out_what_concerns_the_head(school, head, teach
     assert _refs(heads, NO_OUTCOME) == []
 
 
+def test_a_child_protection_disclosure_recorded_a_day_late_is_caught(school, teacher, pupil):
+    said = timezone.now() - dt.timedelta(days=3)
+    late = make_disclosure(teacher, pupil, disclosed_at=said)
+    in_time = make_disclosure(teacher, pupil, disclosed_at=said)
+    personal = make_disclosure(teacher, pupil, disclosed_at=said, disclosure_type="personal")
+    Disclosure.objects.filter(pk__in=[late.pk, personal.pk]).update(
+        created_at=said + dt.timedelta(hours=25)
+    )
+    Disclosure.objects.filter(pk=in_time.pk).update(created_at=said + dt.timedelta(hours=23))
+    for for_head in (False, True):
+        assert _refs(_now_report(school, for_head=for_head), SLOW) == [late.reference]
+    # A disclosure made before the period is not the period's.
+    assert _refs(_report(school), SLOW) == []
+
+
 def test_another_school_s_late_entries_are_not_ours(school, other_school, outsider, other_pupil):
     colleague = StaffFactory(school=other_school)
     concern = make_concern(outsider, colleague)
@@ -567,7 +585,7 @@ def test_another_school_s_late_entries_are_not_ours(school, other_school, outsid
     make_disclosure(outsider, other_pupil)
     Alert.objects.update(acknowledge_by=timezone.now() - dt.timedelta(minutes=1))
 
-    assert [a.count for a in _now_report(school).anomalies] == [0] * 10
+    assert [a.count for a in _now_report(school).anomalies] == [0] * 11
     assert [a.count for a in _now_report(other_school).anomalies][4:7] == [1, 1, 1]
 
 

@@ -215,6 +215,12 @@ def test_the_page_shows_the_period_the_checks_the_counts_and_three_charts(client
             "None: checked",
             "—",
         ],
+        [
+            "Child-protection disclosures recorded more than a day after they were made",
+            "0",
+            "None: checked",
+            "—",
+        ],
         ["Breaks in the audit trail during the period", "0", "None: checked", "—"],
     ]
     report = response.context["report"]
@@ -475,7 +481,7 @@ def test_the_checks_csv_names_what_was_found(client, built, governor):
     assert header == ["check", "count", "references"]
     assert rows == [[a.label, str(a.count), " ".join(a.references)] for a in report.anomalies]
     assert rows[2][1:] == ["2", f"{approved.reference} {completed.reference}"]
-    assert [row[1] for row in rows] == ["0", "0", "2", "0", "0", "2", "1", "2", "0", "0"]
+    assert [row[1] for row in rows] == ["0", "0", "2", "0", "0", "2", "1", "2", "0", "0", "0"]
 
 
 def test_the_policies_csv(client, built, governor):
