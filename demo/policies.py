@@ -19,6 +19,10 @@ SIGNATORIES = {"002": (Role.HEADTEACHER, Role.ASSISTANT_HEAD)}
 # The policy whose new version awaits the chair's signature.
 REVIEWED_AGAIN = "001"
 
+DAYS_A_MONTH = 30.4
+# Each seed policy as the demo school holds it: when it was last reviewed (months ago) and when
+# its next review falls (months from today), as a school keeping up would have them, except
+# one a month past its review date, to show how the app and the governors' report flag it.
 DEMO_POLICIES = [
     (
         "000",
@@ -29,8 +33,8 @@ DEMO_POLICIES = [
         "headteacher, recorded on both files with reasons and monitored by the line manager. "
         "Contact with former pupils needs a plan of involvement; a close relationship may need "
         "the LADO.",
-        dt.date(2015, 4, 29),
-        dt.date(2019, 12, 31),
+        14,
+        10,
     ),
     (
         "001",
@@ -40,8 +44,8 @@ DEMO_POLICIES = [
         "unless invited by the family, authorisation for any social meeting, no texts or "
         "personal email or social media with pupils, lifts only in an emergency and reported, "
         "and child-protection disclosures reported at once.",
-        dt.date(2021, 1, 15),
-        dt.date(2023, 1, 15),
+        8,
+        16,
     ),
     (
         "002",
@@ -50,8 +54,8 @@ DEMO_POLICIES = [
         "Contact with pupils or their families outside school is disclosed to the headteacher, "
         "who decides whether it is appropriate; any contact that goes ahead is logged on the "
         "liaison form that only the headteacher and assistant headteacher read.",
-        dt.date(2021, 3, 1),
-        dt.date(2023, 3, 31),
+        20,
+        4,
     ),
     (
         "003",
@@ -61,8 +65,8 @@ DEMO_POLICIES = [
         "three years after they leave unless a parent or carer arranges it. Photographs and film "
         "only with advance authorisation. Blurred or broken boundaries are reported to the line "
         "manager and recorded.",
-        dt.date(2019, 11, 1),
-        dt.date(2020, 11, 1),
+        5,
+        7,
     ),
     (
         "004",
@@ -71,8 +75,8 @@ DEMO_POLICIES = [
         "Staff do not give pupils personal contact details, use only school equipment to "
         "communicate with them, agree any social contact in advance with senior staff, record "
         "cards and gifts, and never let a relationship with a pupil become intimate.",
-        dt.date(2011, 1, 9),
-        dt.date(2012, 1, 9),
+        13,
+        -1,
     ),
 ]
 
@@ -83,7 +87,9 @@ def build_demo_policies(
     """Each policy adopted by its signatories (as its seed document is signed), then read by
     `readers`. The professional relations policy has been reviewed again this term and waits
     for the chair of governors' signature, the head having signed."""
-    for source, title, owner, summary, reviewed, due in DEMO_POLICIES:
+    for source, title, owner, summary, months_ago, months_left in DEMO_POLICIES:
+        reviewed = today - dt.timedelta(days=round(months_ago * DAYS_A_MONTH))
+        due = today + dt.timedelta(days=round(months_left * DAYS_A_MONTH))
         signing = SIGNATORIES.get(source, DEFAULT_POLICY_SIGNATORIES)
         policy = services.policy_create(
             actor=head,
