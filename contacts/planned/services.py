@@ -60,6 +60,39 @@ REQUEST_FIELDS = (
     "plan_signposting",
 )
 
+# How a request's history names each answer an edit changed ("Changed: the place, the pupils").
+ANSWER_WORDS = {
+    "pupils": "the pupils",
+    "with_family_only": "with whom",
+    "kind": "the kind of contact",
+    "purpose": "the purpose",
+    "exemption": "the exemption",
+    "parent_organised": "whether a parent arranged it",
+    "school_channel": "whether the school's phone or account is used",
+    "vulnerable_context": "whether the pupil is vulnerable",
+    "starts_at": "the date and time",
+    "place": "the place",
+    "reasons": "the reasons",
+    "plan_outcomes": "the plan's outcomes",
+    "plan_timescales": "the plan's timescales",
+    "plan_review_date": "the plan's review date",
+    "plan_support": "the plan's support",
+    "plan_agencies": "the plan's other agencies",
+    "plan_signposting": "the plan's signposting",
+}
+
+
+def _changed_answers(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """An edit's entry in the history: which answers it changed, in the form's order."""
+    changed = [ANSWER_WORDS.get(key, key) for key in after if before.get(key) != after[key]]
+    return f"Changed: {', '.join(changed)}." if changed else "Saved with no change."
+
+
+def _answers_now(contact_request: ContactRequest, pupil_ids: Iterable[int]) -> dict[str, Any]:
+    answers = {key: getattr(contact_request, key) for key in REQUEST_FIELDS}
+    return {"pupils": sorted(pupil_ids)} | answers
+
+
 # The parts of a plan of involvement a review may change, with the words its record uses.
 PLAN_PARTS = {
     "plan_outcomes": "Expected outcomes",
@@ -242,11 +275,14 @@ def request_save_draft(
     with transaction.atomic():
         if contact_request is None:
             contact_request = ContactRequest(school=actor.school, requester=actor)
-            action, from_state = "create", ""
+            action, from_state, before = "create", "", {}
         else:
             contact_request, _ = _locked(contact_request, actor, "edit", expected_version)
             contact_request.version += 1
             action, from_state = "edit", contact_request.status
+            before = _answers_now(
+                contact_request, contact_request.pupils.values_list("pk", flat=True)
+            )
         for key in REQUEST_FIELDS:
             if key in answers:
                 setattr(contact_request, key, answers[key])
@@ -258,7 +294,9 @@ def request_save_draft(
         )
         contact_request.save()
         contact_request.pupils.set(pupils)
-        _audit(actor, contact_request, action, from_state, contact_request.status)
+        after = _answers_now(contact_request, (pupil.pk for pupil in pupils))
+        changes = _changed_answers(before, after) if action == "edit" else ""
+        _audit(actor, contact_request, action, from_state, contact_request.status, changes)
     return contact_request
 
 

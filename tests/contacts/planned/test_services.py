@@ -200,7 +200,20 @@ def test_edit_draft_changes_its_answers_and_bumps_the_version(draft, teacher, pu
         actor_role="staff",
         from_state="draft",
         to_state="draft",
+        reason="Changed: the place.",
     )
+
+
+def test_an_edit_names_what_it_changed_in_the_history(draft, teacher, pupil, school):
+    other = PupilFactory(school=school)
+    later = draft.starts_at + dt.timedelta(days=1)
+    edited = services.request_save_draft(actor=teacher, pupils=[pupil, other],
+        contact_request=draft, expected_version=draft.version, starts_at=later,
+        reasons=draft.reasons)  # fmt: skip
+    assert _only_event(edited, "edit").reason == "Changed: the pupils, the date and time."
+    again = services.request_save_draft(actor=teacher, pupils=[other, pupil],
+        contact_request=edited, expected_version=edited.version)  # fmt: skip
+    assert _events(again, "edit")[-1].reason == "Saved with no change."
 
 
 @pytest.mark.parametrize("who", ["colleague", "line_manager", "head"])

@@ -484,6 +484,8 @@ def test_changing_a_draft_saves_the_changes(client, teacher, pupil):
     item.refresh_from_db()
     assert item.place == "The library"
     assert item.status == Status.DRAFT
+    history = text(client.get(reverse("request_detail", args=[item.pk])))
+    assert "Changed: the place." in history
 
 
 def test_a_submitted_request_cannot_be_changed(client, teacher, pupil):
