@@ -577,7 +577,23 @@ def request_note_add(*, actor: Staff, contact_request: ContactRequest, text: str
             text=text.strip(),
         )
         _audit(actor, contact_request, "note", reason=f"{note.get_kind_display()} added")
+        notify(
+            recipients=[person for person in _note_readers(contact_request) if person != actor],
+            message=f"{actor.full_name} added a note to {contact_request.reference}",
+            path=_path(contact_request),
+            what_to_do="Read the note on the request's page.",
+        )
     return note
+
+
+def _note_readers(contact_request: ContactRequest) -> list[Staff]:
+    """Who is told of a new note: the requester, and whoever decides the request (those who
+    may decide it while it waits, the person who decided it after)."""
+    if contact_request.status == Status.SUBMITTED:
+        deciders = list(workflow.deciders(contact_request))
+    else:
+        deciders = [contact_request.decided_by] if contact_request.decided_by else []
+    return [contact_request.requester, *deciders]
 
 
 def request_review(

@@ -1168,6 +1168,30 @@ def test_the_line_manager_adds_a_monitoring_note_to_approved_contact(approved, l
     )
 
 
+def test_a_requesters_note_on_a_waiting_request_tells_whoever_decides_it(
+    submitted, teacher, head, django_capture_on_commit_callbacks
+):
+    Notification.objects.all().delete()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_note_add(actor=teacher, contact_request=submitted, text="Moved to 4pm.")
+    notice = Notification.objects.get(recipient=head)
+    assert notice.message == f"{teacher.full_name} added a note to {submitted.reference}"
+    assert not Notification.objects.filter(recipient=teacher).exists()
+    [sent] = mail.outbox
+    assert sent.to == [head.email]
+    assert "Moved to 4pm." not in sent.body  # the note is read on its page, signed in
+
+
+def test_a_note_on_a_decided_request_tells_the_requester_and_who_decided(
+    approved, teacher, head, line_manager
+):
+    Notification.objects.all().delete()
+    services.request_note_add(actor=line_manager, contact_request=approved, text="Seen.")
+    told = set(Notification.objects.values_list("recipient__email", flat=True))
+    assert told == {teacher.email, head.email}
+
+
 def test_the_line_manager_cannot_note_contact_not_yet_approved(submitted, line_manager):
     with pytest.raises(PermissionDenied):
         services.request_note_add(actor=line_manager, contact_request=submitted, text="Seen.")

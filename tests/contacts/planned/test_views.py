@@ -562,6 +562,8 @@ def test_edit_page_shows_the_answer_box_after_a_question(client, teacher, pupil,
         in page
     )
     assert "Your answer, or what you changed" in page
+    # The answer comes first in the form, before the long list of the request's answers.
+    assert page.index("Your answer, or what you changed") < page.index("Kind of contact")
 
 
 def test_the_edit_page_shows_the_latest_question_only(client, teacher, pupil, head):
