@@ -22,7 +22,7 @@ from django.utils import timezone
 from safeguard.audit.chain import TRAIL_WIDE
 from safeguard.audit.checkpoints import Checkpoint
 from safeguard.audit.models import AuditCheck, AuditCheckpoint, AuditEvent
-from safeguard.audit.vocabulary import SEEN, action_words, state_words
+from safeguard.audit.vocabulary import ACCOUNT_PREFIX, READS, SEEN, action_words, state_words
 from safeguard.core.roles import AUDIT_READERS, Role, has_role
 
 # How many of the latest views "Who has seen this" lists on an object's page.
@@ -42,6 +42,22 @@ def audit_history(obj: Any) -> QuerySet[AuditEvent]:
         .select_related("actor")
         .order_by("id")
     )
+
+
+def last_change(school_id: int) -> int:
+    """The id of the school's latest event that changed something (not a read, a copy out or a
+    sign-in): a version of the school's data, under which a panel costly to work out is kept
+    (`contacts.patterns.selectors.worth_a_look`). Every change is audited in the same
+    transaction, so any change gives a new version. One step down `audit_school_changes_idx`."""
+    latest = (
+        AuditEvent.objects.filter(school_id=school_id)
+        .exclude(action__in=READS)
+        .exclude(action__startswith=ACCOUNT_PREFIX)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return latest or 0
 
 
 def audit_seen_by(obj: Any) -> QuerySet[AuditEvent]:

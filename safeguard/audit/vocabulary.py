@@ -21,6 +21,10 @@ AUDIT_EXPORT = "audit.export"
 SUBJECT_ACCESS_EXPORT = "subject_access.export"
 # The events that say who has seen an object, listed in its "Who has seen this" panel.
 SEEN = (VIEW, ATTACHMENT_DOWNLOAD, SUBJECT_ACCESS_EXPORT)
+# The events that change nothing a page shows: reading and copying out. Signing in and out
+# ("account.*") neither. Every other event is a change (`last_change`).
+READS = (*SEEN, REPORT_EXPORT, AUDIT_EXPORT)
+ACCOUNT_PREFIX = "account."
 
 # The steps of a contact request's life, each written as "request.<step>" (`request_action`).
 RequestStep = Literal[
