@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from contacts.notifications.services import notify
 from contacts.people.models import Pupil, Staff
+from contacts.planned import selectors as planned_selectors
 from contacts.planned import workflow
 from contacts.planned.assessments import snapshot
 from contacts.planned.models import (
@@ -588,12 +589,19 @@ def request_note_add(*, actor: Staff, contact_request: ContactRequest, text: str
 
 def _note_readers(contact_request: ContactRequest) -> list[Staff]:
     """Who is told of a new note: the requester, and whoever decides the request (those who
-    may decide it while it waits, the person who decided it after)."""
+    may decide it while it waits, the person who decided it after), each only while they may
+    still read it (a chair who has handed the role on is not told of the head's request)."""
     if contact_request.status == Status.SUBMITTED:
         deciders = list(workflow.deciders(contact_request))
     else:
         deciders = [contact_request.decided_by] if contact_request.decided_by else []
-    return [contact_request.requester, *deciders]
+    people = [contact_request.requester, *deciders]
+    return [
+        person
+        for person in people
+        if planned_selectors.requests_visible_to(person).filter(pk=contact_request.pk).exists()
+        and planned_selectors.can_read_request(person, contact_request)
+    ]
 
 
 def request_review(

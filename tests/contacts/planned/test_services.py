@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts.notifications.models import Notification
+from contacts.people.models import StaffRole
 from contacts.planned import services, workflow
 from contacts.planned.assessments import stored_assessment
 from contacts.planned.models import (
@@ -32,6 +33,7 @@ from contacts.planned.services import AlreadyDecided, StaleRequest
 from policies.engine import ContactFacts, EngineSettings, assess
 from safeguard.audit.chain import audit_verify
 from safeguard.audit.models import AuditEvent
+from safeguard.core.roles import Role
 from tests.factories import PupilFactory
 from tests.factories_requests import WORK_MEETING, future, make_request
 from tests.helpers import allow_audit_tampering
@@ -1190,6 +1192,17 @@ def test_a_note_on_a_decided_request_tells_the_requester_and_who_decided(
     services.request_note_add(actor=line_manager, contact_request=approved, text="Seen.")
     told = set(Notification.objects.values_list("recipient__email", flat=True))
     assert told == {teacher.email, head.email}
+
+
+def test_who_decided_is_not_told_of_a_note_once_they_may_no_longer_read_it(head, chair, pupil):
+    own = make_request(head, [pupil], with_family_only=True, purpose="personal", kind="meeting",
+                       place="Their home", reasons="Family liaison visit.")  # fmt: skip
+    services.request_decide(actor=chair, contact_request=own, decision="approve", reason="",
+                            expected_version=None)  # fmt: skip
+    StaffRole.objects.filter(staff=chair, role=Role.CHAIR_OF_GOVERNORS).update(role=Role.GOVERNOR)
+    Notification.objects.all().delete()
+    services.request_note_add(actor=head, contact_request=_reload(own), text="Went well.")
+    assert not Notification.objects.exists()
 
 
 def test_the_line_manager_cannot_note_contact_not_yet_approved(submitted, line_manager):
