@@ -179,7 +179,8 @@ def policies_in_force_for(user: Staff, on: dt.date | None = None) -> PoliciesInF
     say about the user's school, from one query: a school has a few dozen policies."""
     school_id = user.school_id
     rows = list(
-        _with_read_counts(PolicyVersion.objects.current(), school_id)
+        # A policy's text (up to 200,000 characters) is not the dashboard's to show.
+        _with_read_counts(PolicyVersion.objects.current().defer("text"), school_id)
         .annotate(
             mine=Exists(Acknowledgement.objects.filter(version=OuterRef("pk"), staff_id=user.pk)),
         )

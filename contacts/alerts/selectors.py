@@ -99,6 +99,13 @@ def open_alerts_for(user: Staff) -> QuerySet[Alert]:
     return alerts_for(user).exclude(status=AlertStatus.CLOSED).order_by("raised_at", "pk")
 
 
+def first_open_alerts(user: Staff, count: int) -> list[Alert]:
+    """The oldest open alerts for the dashboard's list, with only what a line of it shows (the
+    kind of disclosure): fewer joins for the database to plan on every opening."""
+    rows = open_alerts_for(user).select_related(None).select_related("disclosure")
+    return list(rows[:count])
+
+
 def attention_counts(user: Staff) -> dict[str, int]:
     """How many alerts are new and how many are open, for the dashboard panel and the menu."""
     # Both in one query.

@@ -11,9 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import string
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
@@ -26,7 +25,6 @@ from contacts.people.models import Staff, StaffRole
 from contacts.people.selectors import pupils_selectable_by, related_colleague_ids
 from contacts.planned.models import ContactRequest
 from contacts.records.models import ContactRecord, Disclosure
-from safeguard.audit.selectors import last_change
 from safeguard.core import roles
 from safeguard.core.roles import Role
 
@@ -192,31 +190,16 @@ def pattern_page(reader: Staff, adult: Staff, *, number: str | int | None = None
 class WorthALook:
     adult: Staff
     titles: list[str]
-
-
-# How long a reader's "Worth a look" is kept: its key changes with the day and with every
-# change to the school's data, so this only bounds what an unused key occupies.
-WORTH_A_LOOK_KEPT = 24 * 60 * 60
+    url: str  # the adult's pattern page, worked out once and kept with the panel
 
 
 def worth_a_look(reader: Staff) -> list[WorthALook]:
     """Every adult the reader may look at with a flag in recent contact, and what each flag
-    is, by name. Worked out once for each reader, day and version of the school's data
-    (`last_change`: any audited change, a new record, a role given, a setting, gives a new
-    one), and kept: the head opens the dashboard far more often than the answer changes."""
+    is, by name. A few queries whatever the number of staff: each kind of entry is read once
+    for the whole school, then grouped by adult. The dashboard keeps the answer until the
+    school's data changes (safeguard.views.dashboard)."""
     if not roles.has_role(reader, roles.PATTERN_OPENERS):
         return []
-    key = (
-        f"worth-a-look:{reader.pk}:{timezone.localdate().isoformat()}:"
-        f"{last_change(reader.school_id)}"
-    )
-    found = cache.get_or_set(key, lambda: _worth_a_look(reader), WORTH_A_LOOK_KEPT)
-    return cast("list[WorthALook]", found)
-
-
-def _worth_a_look(reader: Staff) -> list[WorthALook]:
-    """A few queries whatever the number of staff: each kind of entry is read once for the
-    whole school, then grouped by adult."""
     adults = adults_patterned_by(reader)
     limits = thresholds_for(reader.school)
     # The dashboard is about now: contact in the longest contact window back from today (a
@@ -237,4 +220,7 @@ def _worth_a_look(reader: Staff) -> list[WorthALook]:
     if not flagged:
         return []
     people = adults.filter(pk__in=flagged).order_by("last_name", "first_name", "pk")
-    return [WorthALook(person, flagged[person.pk]) for person in people]
+    return [
+        WorthALook(person, flagged[person.pk], reverse("staff_pattern", args=[person.pk]))
+        for person in people
+    ]

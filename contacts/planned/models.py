@@ -208,12 +208,18 @@ class ContactRequest(models.Model):
                 condition=Q(status__in=["approved", "completed"], restricted=False),
                 name="request_monitoring_idx",
             ),
-            # The head's dashboard: agreed contact of the last weeks ("Worth a look") and
-            # outcomes overdue, without reading the school's years of requests.
+            # The head's dashboard: agreed contact of the last weeks ("Worth a look"), without
+            # reading the school's years of requests.
             models.Index(
                 fields=["school", "starts_at"],
                 condition=Q(status__in=["approved", "completed"]),
                 name="request_agreed_starts_idx",
+            ),
+            # And outcomes overdue (`overdue`), counted from the index alone.
+            models.Index(
+                fields=["school", "starts_at"],
+                condition=Q(status="approved", sessions_logged=0),
+                name="request_outcome_due_idx",
             ),
             # Its "should never happen" checks (safeguard.reports.ANOMALY_CHECKS) look for rows
             # these indexes hold; normally none, so finding none reads nothing.

@@ -118,7 +118,8 @@ def staff_for_requests() -> QuerySet[Staff]:
                 _per_person(
                     Notification.objects.filter(read_at__isnull=True),
                     "recipient",
-                    Count("pk"),
+                    # COUNT(*), not of a column: answered from the recipient's index alone.
+                    Count("*"),
                 ),
                 0,
                 output_field=IntegerField(),

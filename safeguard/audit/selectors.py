@@ -13,8 +13,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -58,6 +59,21 @@ def last_change(school_id: int) -> int:
         .first()
     )
     return latest or 0
+
+
+# How long a kept answer stays in the cache: its key changes with the day and with every change
+# to the school's data, so this only bounds what an unused key occupies.
+KEPT_FOR = 24 * 60 * 60
+_T = TypeVar("_T")
+
+
+def kept_until_change(*, school_id: int, key: str, work_out: Callable[[], _T]) -> _T:
+    """What `work_out` returns, kept in the cache until the school's data changes or the day
+    does: for an answer that only changes by an audited change to the school's data or by the
+    date, never by the hour. `key` names the answer and whose it is, and carries a version of
+    its shape, raised whenever what is kept changes, so an upgrade never reads an old shape."""
+    version = f"{key}:{timezone.localdate().isoformat()}:{last_change(school_id)}"
+    return cast(_T, cache.get_or_set(version, work_out, KEPT_FOR))
 
 
 def audit_seen_by(obj: Any) -> QuerySet[AuditEvent]:

@@ -1,25 +1,20 @@
 """The facts gathered from the models, the pattern view and the dashboard's "Worth a look": who
 may open it, the audit view event, restricted entries, pupils' names, the query count."""
 
-import datetime as dt
 import random
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from contacts.patterns import facts as pattern_facts
-from contacts.patterns import selectors as pattern_selectors
 from contacts.patterns.rules import flags_for
 from contacts.patterns.selectors import adults_patterned_by, may_open_pattern, worth_a_look
 from contacts.patterns.services import PATTERN_TYPE
 from contacts.planned import services as planned_services
 from safeguard.audit.models import AuditEvent
 from safeguard.audit.selectors import audit_events_for
-from safeguard.audit.services import audit_view
 from tests.factories import PupilFactory, StaffFactory
 from tests.factories_records import (
     make_concern,
@@ -390,7 +385,6 @@ def test_the_dashboards_narrowed_reading_makes_the_same_flags_as_every_entry(hea
 
 def test_worth_a_look_reads_a_few_queries_whatever_the_staff(head, school, pupil):
     def count() -> int:
-        cache.clear()  # worked out afresh, as after any change
         with CaptureQueriesContext(connection) as captured:
             found = worth_a_look(head)
         assert found
@@ -431,43 +425,3 @@ def test_the_chair_reaches_the_heads_pattern_from_the_governance_page(client, ch
     link = reverse("staff_pattern", args=[head.pk])
     assert link in page
     assert client.get(link).status_code == 200
-
-
-def _names(reader) -> list[str]:
-    return [row.adult.full_name for row in worth_a_look(reader)]
-
-
-def test_worth_a_look_is_kept_until_the_school_changes_something(head, teacher, school, pupil):
-    chance_meetings(teacher, pupil)
-    assert _names(head) == [teacher.full_name]
-    with CaptureQueriesContext(connection) as kept:
-        assert _names(head) == [teacher.full_name]
-    assert len(kept) == 1  # the school's latest change; the panel itself comes from the cache
-    # Reading is no change: opening a pupil's page leaves the panel kept.
-    audit_view(actor=head, obj=pupil, school=school)
-    with CaptureQueriesContext(connection) as still:
-        worth_a_look(head)
-    assert len(still) == 1
-    # A new record is: the next opening shows who it flags.
-    other = StaffFactory(school=school, first_name="Newly", last_name="Flagged")
-    chance_meetings(other, PupilFactory(school=school))
-    assert sorted(_names(head)) == sorted([other.full_name, teacher.full_name])
-
-
-def test_worth_a_look_is_kept_for_each_reader_apart(head, dsl, teacher, school, pupil):
-    chance_meetings(teacher, pupil)
-    heads, dsls = worth_a_look(head), worth_a_look(dsl)
-    assert heads
-    assert worth_a_look(teacher) == []  # kept for others, never given to someone without reach
-    cache.clear()
-    assert (worth_a_look(head), worth_a_look(dsl)) == (heads, dsls)
-
-
-def test_worth_a_look_is_worked_out_again_the_next_day(head, teacher, pupil, monkeypatch):
-    chance_meetings(teacher, pupil)
-    assert _names(head) == [teacher.full_name]
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
-    monkeypatch.setattr(pattern_selectors.timezone, "localdate", lambda: tomorrow)
-    with CaptureQueriesContext(connection) as next_day:
-        worth_a_look(head)
-    assert len(next_day) > 1
