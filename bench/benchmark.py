@@ -34,6 +34,7 @@ REPEAT = {"small": 30, "large": 20}
 START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 PAGE_ORDER = (
     "dashboard",
+    "dashboard_after_change",
     "decision_queue",
     "my_requests",
     "pupil",
