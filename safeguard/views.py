@@ -97,6 +97,14 @@ def _panels(user: Staff) -> dict[str, Any]:
 
 
 DASHBOARD_LISTED = 8
+LISTED_FIELDS = (
+    "pk",
+    "school_id",
+    "starts_at",
+    "plan_review_date",
+    "requester__first_name",
+    "requester__last_name",
+)
 
 
 def _attention(user: Staff) -> dict | None:
@@ -115,6 +123,8 @@ def _first_few(rows: QuerySet, order: str) -> dict:
     counted = rows.order_by().values("school_id").annotate(n=Count("*")).values("n")
     first = list(
         rows.select_related("requester")
+        # Only what a line shows: the panel is kept in the cache (no reasons, no password hash).
+        .only(*LISTED_FIELDS)
         .annotate(total=Subquery(counted))
         .order_by(order, "pk")[:DASHBOARD_LISTED]
     )

@@ -219,7 +219,9 @@ def worth_a_look(reader: Staff) -> list[WorthALook]:
             flagged[adult_id] = titles
     if not flagged:
         return []
-    people = adults.filter(pk__in=flagged).order_by("last_name", "first_name", "pk")
+    # Names only: the dashboard keeps the panel in the cache.
+    people = adults.filter(pk__in=flagged).only("pk", "first_name", "last_name")
+    people = people.order_by("last_name", "first_name", "pk")
     return [
         WorthALook(person, flagged[person.pk], reverse("staff_pattern", args=[person.pk]))
         for person in people

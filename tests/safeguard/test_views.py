@@ -112,3 +112,34 @@ def test_an_outcome_turns_overdue_with_the_hour_not_with_a_change(client, head, 
         starts_at=timezone.now() - dt.timedelta(days=2)
     )
     assert approved.reference in text(client.get(URL))
+
+
+def test_the_kept_panels_hold_only_what_the_dashboard_shows(
+    client, head, dsl, teacher, school, pupil
+):
+    """The cache is a copy outside the records' retention: it keeps names, references, dates
+    and kinds, never what a record or disclosure says, a request's reasons or a password."""
+    from django.core.cache import cache
+
+    from contacts.people.models import Staff
+    from tests.factories_records import make_disclosure
+
+    make_disclosure(teacher, pupil, account="Said a SECRET-ACCOUNT thing.")
+    for days in (40, 20, 3):
+        make_record(teacher, [pupil], occurred_at=past(days), details="A SECRET-DETAIL.")
+    approved = make_request(teacher, [pupil], reasons="SECRET-REASONS for it.")
+    planned_services.request_decide(actor=head, contact_request=approved, decision="approve",
+                                    reason="", expected_version=None)  # fmt: skip
+    ContactRequest.objects.filter(pk=approved.pk).update(plan_review_date=past(5).date())
+    sign_in(client, head)
+    page = text(client.get(URL))
+    assert teacher.full_name in page.split("Worth a look", 1)[1]
+    assert approved.reference in page.split("past review", 1)[1]
+    sign_in(client, dsl)
+    assert "Needs attention" in text(client.get(URL))
+    kept = b"".join(cache._cache.values())  # the test settings' cache in memory
+    assert kept
+    for secret in ("SECRET-ACCOUNT", "SECRET-DETAIL", "SECRET-REASONS", pupil.last_name):
+        assert secret.encode() not in kept, secret
+    for password in Staff.objects.values_list("password", flat=True):
+        assert password.encode() not in kept
