@@ -218,7 +218,9 @@ def table(small: dict | None, large: dict | None) -> str:
         ]
         if has_small:
             other = small["pages"].get(key, {})  # type: ignore[index]  # has_small: it is set
-            cells += [str(other.get("queries", "–")), f"{other.get('median_ms', 0):.1f}"]
+            small_ms = other.get("median_ms")
+            small_median = "–" if small_ms is None else f"{small_ms:.1f}"
+            cells += [str(other.get("queries", "–")), small_median]
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
