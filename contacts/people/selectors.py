@@ -80,6 +80,13 @@ def pupils_named(rows: _Pupils, text: str) -> _Pupils:
     return rows
 
 
+def staff_named(rows: QuerySet[Staff], text: str) -> QuerySet[Staff]:
+    """The staff among `rows` whose first or last name contains each word of `text`."""
+    for word in text.split():
+        rows = rows.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    return rows
+
+
 def parents_visible_to(user: Staff) -> QuerySet[ParentCarer]:
     if not roles.has_role(user, roles.DIRECTORY_READERS):
         return ParentCarer.objects.none()

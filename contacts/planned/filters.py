@@ -9,7 +9,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from contacts.people.models import Pupil, Staff
-from contacts.people.selectors import pupils_named, staff_visible_to
+from contacts.people.selectors import pupils_named, staff_named, staff_visible_to
 from contacts.planned.models import ContactRequest, Status
 from contacts.planned.selectors import readable_requests
 from policies.engine import KIND_LABELS
@@ -21,8 +21,9 @@ class RequestFilter(ReaderFilterSet):
     pupil = django_filters.CharFilter(
         label="Pupil's name", method="by_pupil", max_length=100, help_text="Part of a name."
     )
-    requester = django_filters.ModelChoiceFilter(
-        label="Member of staff", queryset=Staff.objects.none(), empty_label="Anyone"
+    # A name, not a list of the school's staff: a list of hundreds is slow to render and to use.
+    requester = django_filters.CharFilter(
+        label="Member of staff", method="by_requester", max_length=100, help_text="Part of a name."
     )
     kind = django_filters.ChoiceFilter(
         label="Kind of contact", choices=list(KIND_LABELS.items()), empty_label="Any kind"
@@ -38,14 +39,13 @@ class RequestFilter(ReaderFilterSet):
         model = ContactRequest
         fields: list[str] = []
 
-    def __init__(self, data: Any, queryset: QuerySet[ContactRequest], *, reader: Staff) -> None:
-        super().__init__(data, queryset, reader=reader)
-        self.filters["requester"].queryset = staff_visible_to(reader).order_by(
-            "last_name", "first_name"
-        )
-
     def readable(self) -> Q:
         return readable_requests(self.reader)
+
+    def by_requester(
+        self, queryset: QuerySet[ContactRequest], name: str, value: str
+    ) -> QuerySet[ContactRequest]:
+        return queryset.filter(requester__in=staff_named(staff_visible_to(self.reader), value))
 
     def by_pupil(
         self, queryset: QuerySet[ContactRequest], name: str, value: str
