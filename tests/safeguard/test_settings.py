@@ -161,3 +161,26 @@ def test_the_demo_says_so_on_every_page(client, teacher, settings):
     assert "Demo school. Everyone here is made up" in text(client.get(reverse("my_requests")))
     settings.DEMO = False
     assert "Demo school." not in text(client.get(reverse("my_requests")))
+
+
+def test_no_field_has_a_fixed_date_or_time_default(monkeypatch):
+    """Django's check of a fixed date or time default (fields.W161) fires whenever it runs
+    within ten seconds of that time: the deploy check would fail at 17:00 with a fixed 17:00."""
+    import datetime as dt
+
+    from django.apps import apps
+    from django.db.models import fields
+
+    fixed = [
+        f"{model._meta.label}.{field.name}"
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(getattr(field, "default", None), dt.date | dt.time)
+    ]
+    assert fixed == []
+    # And the check itself, run at the moment the school day usually ends.
+    at_five = dt.datetime.combine(dt.date.today(), dt.time(17, 0, 5))
+    monkeypatch.setattr(fields, "_get_naive_now", lambda: at_five)
+    from safeguard.core.models import School
+
+    assert School._meta.get_field("school_day_ends").check() == []
