@@ -8,8 +8,8 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 
-from contacts.people.models import Pupil, Staff
-from contacts.people.selectors import pupils_named, staff_named, staff_visible_to
+from contacts.people.filters import by_staff_named, name_filter, naming_pupils
+from contacts.people.models import Staff
 from contacts.planned.models import ContactRequest, Status
 from contacts.planned.selectors import readable_requests
 from policies.engine import KIND_LABELS
@@ -18,13 +18,8 @@ from safeguard.core.forms import DATE_INPUT
 
 
 class RequestFilter(ReaderFilterSet):
-    pupil = django_filters.CharFilter(
-        label="Pupil's name", method="by_pupil", max_length=100, help_text="Part of a name."
-    )
-    # A name, not a list of the school's staff: a list of hundreds is slow to render and to use.
-    requester = django_filters.CharFilter(
-        label="Member of staff", method="by_requester", max_length=100, help_text="Part of a name."
-    )
+    pupil = name_filter("Pupil's name", "by_pupil")
+    requester = name_filter("Member of staff", "by_requester")
     kind = django_filters.ChoiceFilter(
         label="Kind of contact", choices=list(KIND_LABELS.items()), empty_label="Any kind"
     )
@@ -45,14 +40,12 @@ class RequestFilter(ReaderFilterSet):
     def by_requester(
         self, queryset: QuerySet[ContactRequest], name: str, value: str
     ) -> QuerySet[ContactRequest]:
-        return queryset.filter(requester__in=staff_named(staff_visible_to(self.reader), value))
+        return by_staff_named(queryset, self.reader, "requester", value)
 
     def by_pupil(
         self, queryset: QuerySet[ContactRequest], name: str, value: str
     ) -> QuerySet[ContactRequest]:
-        pupils = pupils_named(Pupil.objects.filter(school_id=self.reader.school_id), value)
-        # A subquery rather than a join, so a request naming two such pupils counts once.
-        return queryset.filter(pk__in=ContactRequest.objects.filter(pupils__in=pupils).values("pk"))
+        return naming_pupils(queryset, self.reader, value)
 
 
 class MyRequestFilter(RequestFilter):

@@ -6,8 +6,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
-from contacts.people.models import Pupil
-from contacts.people.selectors import pupils_named, staff_named, staff_visible_to
+from contacts.people.filters import by_staff_named, name_filter, naming_pupils
 from contacts.records.models import ContactRecord, RecordType
 from contacts.records.selectors import readable_records
 from safeguard.core.filters import ReaderFilterSet
@@ -15,16 +14,11 @@ from safeguard.core.forms import DATE_INPUT
 
 
 class RecordFilter(ReaderFilterSet):
-    pupil = django_filters.CharFilter(
-        label="Pupil's name", method="by_pupil", max_length=100, help_text="Part of a name."
-    )
+    pupil = name_filter("Pupil's name", "by_pupil")
     record_type = django_filters.ChoiceFilter(
         label="Type", choices=RecordType.choices, empty_label="Any type"
     )
-    # A name, not a list of the school's staff: a list of hundreds is slow to render and to use.
-    author = django_filters.CharFilter(
-        label="Recorded by", method="by_author", max_length=100, help_text="Part of a name."
-    )
+    author = name_filter("Recorded by", "by_author")
     occurred_from = django_filters.DateFilter(
         label="From", field_name="occurred_at", lookup_expr="date__gte", widget=DATE_INPUT
     )
@@ -44,11 +38,10 @@ class RecordFilter(ReaderFilterSet):
     def by_author(
         self, queryset: QuerySet[ContactRecord], name: str, value: str
     ) -> QuerySet[ContactRecord]:
-        return queryset.filter(author__in=staff_named(staff_visible_to(self.reader), value))
+        return by_staff_named(queryset, self.reader, "author", value)
 
     def by_pupil(
         self, queryset: QuerySet[ContactRecord], name: str, value: str
     ) -> QuerySet[ContactRecord]:
         # Any pupil of the school by name; `filter_queryset` keeps to readable records.
-        pupils = pupils_named(Pupil.objects.filter(school_id=self.reader.school_id), value)
-        return queryset.filter(pupils__in=pupils).distinct()
+        return naming_pupils(queryset, self.reader, value)
