@@ -158,3 +158,12 @@ def test_the_directory_search_is_folded_until_used(client, head):
     assert '<details class="card card-body mb-3 search-fold" open>' in (
         client.get(STAFF, {"role": Role.DSL}).text
     )
+
+
+def test_a_mistake_in_the_search_is_said_once_and_no_list_is_shown(client, head, year_nine):
+    sign_in(client, head)
+    for url, query in ((PUPILS, {"year_group": "99"}), (STAFF, {"role": "nobody"})):
+        page = text(client.get(url, query))
+        assert page.count("The search could not be run") == 1
+        assert "match this search" not in page
+        assert "Date of birth" not in page and "Job title" not in page
