@@ -66,7 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Answers a page asks for many times, kept for one GET (safeguard/core/memo.py).
     "safeguard.core.memo.memo_per_request",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, answered from the person's devices loaded with them.
+    "safeguard.accounts.middleware.OTPFromLoad",
     # Deny by default (Django's LoginRequiredMiddleware), saying when a form sent after the
     # session ended was not saved.
     "safeguard.accounts.middleware.LoginRequired",

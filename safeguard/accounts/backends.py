@@ -21,7 +21,6 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -31,7 +30,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -80,6 +79,14 @@ def _related_colleagues() -> Subquery:
     return Subquery(pairs.annotate(value=_Joined(Cast(other, CharField()))).values("value")[:1])
 
 
+def _device_ids(model: type[TOTPDevice] | type[StaticDevice]) -> Subquery:
+    """The persistent ids of a person's confirmed devices of one kind, as django-otp names them
+    ("otp_totp.totpdevice/7")."""
+    label = f"{model.model_label()}/"
+    named = Concat(Value(label), Cast("pk", CharField()), output_field=CharField())
+    return _per_person(model.objects.filter(confirmed=True), "user", _Joined(named))
+
+
 def _related_to_a_head(side: str, other: str) -> Subquery:
     """The colleagues on the `other` side of a declared relationship whose `side` is an active
     headteacher of the person's school, as `related_to_a_head_ids` reads them (003 §3)."""
@@ -124,8 +131,8 @@ def staff_for_requests() -> QuerySet[Staff]:
                 0,
                 output_field=IntegerField(),
             ),
-            totp_on_load=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
-            static_on_load=Exists(StaticDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+            totp_on_load=_device_ids(TOTPDevice),
+            static_on_load=_device_ids(StaticDevice),
             colleagues_on_load=_related_colleagues(),
             head_first_on_load=_related_to_a_head("first", "second"),
             head_second_on_load=_related_to_a_head("second", "first"),
@@ -148,6 +155,14 @@ class StaffBackend(ModelBackend):
         # Kept for this page view only (safeguard/core/memo.py), as the selectors would read them.
         from contacts.people.selectors import related_colleague_ids, related_to_a_head_ids
 
+        # What the person's confirmed second factors are, for two_factor_enabled_on_load and for
+        # the session's device (OTPFromLoad).
+        user.devices_on_load = frozenset(  # type: ignore[attr-defined]
+            name
+            for joined in (user.totp_on_load, user.static_on_load)  # type: ignore[attr-defined]
+            for name in (joined or "").split(",")
+            if name
+        )
         remember(related_colleague_ids, user.pk, value=_ids(user.colleagues_on_load))  # type: ignore[attr-defined]
         related_to_head = _ids(user.head_first_on_load) | _ids(user.head_second_on_load)  # type: ignore[attr-defined]
         remember(related_to_a_head_ids, user.school_id, value=related_to_head)

@@ -63,6 +63,9 @@ def two_factor_enabled(user: Staff) -> bool:
 def two_factor_enabled_on_load(user: Staff) -> bool:
     """two_factor_enabled as it was when the user was loaded for this request
     (safeguard.accounts.backends), or asked now for a user loaded some other way."""
+    loaded = getattr(user, "devices_on_load", None)  # the signed-in person (backends.py)
+    if loaded is not None:
+        return bool(loaded)
     totp, static = getattr(user, "totp_on_load", None), getattr(user, "static_on_load", None)
     if totp is None or static is None:
         return two_factor_enabled(user)

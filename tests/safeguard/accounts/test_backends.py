@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -102,6 +103,42 @@ def test_the_second_factor_loaded_still_sends_its_owner_to_the_code_page(client,
     response = client.get(reverse("my_requests"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("two_factor_verify"))
+
+
+def test_a_verified_session_does_not_read_its_device_again(client, head):
+    sign_in(client, head)
+    with CaptureQueriesContext(connection) as asked:
+        assert client.get(reverse("dashboard")).status_code == 200
+    assert not [q for q in asked if q["sql"].startswith('SELECT "otp_')]
+
+
+@pytest.mark.parametrize("change", ["delete", "unconfirm", "other_persons"])
+def test_a_session_verified_with_a_device_no_longer_standing_is_verified_no_more(
+    client, head, dsl, change
+):
+    sign_in(client, head)
+    device = TOTPDevice.objects.get(user=head)
+    if change == "delete":
+        device.delete()
+    elif change == "unconfirm":
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=False)
+    else:
+        TOTPDevice.objects.filter(pk=device.pk).update(user=dsl)
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_the_device_is_read_when_something_asks_more_of_it(rf, head):
+    from safeguard.accounts.middleware import OTPFromLoad
+
+    device = TOTPDevice.objects.create(user=head, name="phone", confirmed=True)
+    request = rf.get("/")
+    request.session = {DEVICE_ID_SESSION_KEY: device.persistent_id}
+    request.user = _loaded(head)
+    OTPFromLoad(lambda request: HttpResponse())(request)
+    assert request.user.is_verified()
+    assert request.user.otp_device.name == "phone"
 
 
 def test_the_related_colleagues_loaded_are_those_the_selectors_read(
