@@ -21,6 +21,7 @@ from safeguard.audit.chain import (
     GENESIS,
     HASHED,
     ChainProblem,
+    append_locked,
     audit_verify,
     behind_earlier_checks,
     by_school_with,
@@ -73,8 +74,8 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_ref = object_ref or getattr(obj, "audit_ref", f"{obj._meta.model_name}-{obj.pk}")
+    # The time is read once the lock is held, so each chain's times follow its order.
     lock_chain(school.pk)
-    last = chain_head(school.pk)
     event = AuditEvent(
         school=school,
         actor=actor,
@@ -87,10 +88,8 @@ def audit_record(
         to_state=to_state,
         reason=reason,
         created_at=timezone.now(),
-        prev_hash=last or GENESIS,
     )
-    event.hash = event_hash(event)
-    event.save(force_insert=True)
+    append_locked(event)
     return event
 
 

@@ -337,6 +337,60 @@ def test_the_written_out_canonical_json_is_what_json_dumps_writes(texts, actor, 
     assert chain.event_hash(event) == _reference_hash(event)
 
 
+AWKWARD = ['quote " and backslash \\', "Zoë’s line\nnew line\ttab", "emoji 🙂 \u2028", "\x01\x1f"]
+
+
+@pytest.mark.parametrize("reason", AWKWARD)
+def test_the_hash_written_is_the_canonical_json_s_whoever_computes_it(school, head, reason):
+    """On PostgreSQL the database hashes the event as it appends it (`append_locked`); the
+    stored hash must be the one every check computes."""
+    first, second = (AuditEvent.objects.get(pk=event.pk) for event in _record(school, head, n=2))
+    with transaction.atomic():
+        third = audit_record(
+            actor=head, school=school, action="staff.update", object_ref=reason, reason=reason
+        )
+    stored = AuditEvent.objects.get(pk=third.pk)
+    assert (stored.prev_hash, stored.hash) == (third.prev_hash, third.hash)
+    assert stored.prev_hash == second.hash and second.prev_hash == first.hash
+    assert stored.hash == _reference_hash(stored) == chain.event_hash(stored)
+    assert audit_verify() == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the chain lock is PostgreSQL's")
+def test_an_event_is_appended_in_one_statement_once_the_lock_is_held(school):
+    from django.test.utils import CaptureQueriesContext
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as asked:
+        audit_record(actor=None, school=school, action="staff.update", object_ref="X")
+    statements = [q["sql"] for q in asked]
+    assert len(statements) == 2
+    assert statements[0].startswith("SELECT pg_advisory_xact_lock")
+    assert statements[1].startswith("INSERT INTO")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the chain lock is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_writers_at_once_on_one_school_keep_its_chain_whole(school, head):
+    """Each writer reads the head after the one before it committed, in the same statement as
+    it appends: eight threads writing at once leave one unbroken chain."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write(n: int) -> None:
+        try:
+            for i in range(10):
+                with transaction.atomic():
+                    audit_record(
+                        actor=None, school=school, action="staff.update", object_ref=f"W{n}-{i}"
+                    )
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(write, range(8)))
+    assert AuditEvent.objects.filter(school=school).count() == 80
+    assert audit_verify(school_id=school.pk) == []
+
+
 def _period():
     now = timezone.now()
     return now - dt.timedelta(days=1), now + dt.timedelta(days=1)
