@@ -10,14 +10,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Count,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
 from contacts.people.models import Pupil, Staff
+from contacts.people.selectors import by_name
 from contacts.planned.models import ContactRequest, PlanReview
 from contacts.planned.selectors import can_read_request, requests_visible_to
 from contacts.records.models import ContactRecord, Disclosure
 from contacts.records.selectors import can_read_record, disclosures_visible_to, records_visible_to
+from safeguard.core.aggregates import rows_of
 
 # Entries per page of a staff or pupil file.
 FILE_PAGE_SIZE = 25
@@ -57,23 +67,40 @@ def _file_rows(user: Staff, person: Staff | Pupil) -> list[tuple[str, QuerySet, 
 
 
 def _file_references(user: Staff, person: Staff | Pupil) -> list[tuple[str, int, object]]:
-    """(kind, pk, when) of every entry the user may see, newest first. Three narrow queries, one
-    per kind, merged here. (One UNION query is no quicker: PostgreSQL plans it in parallel, and
-    starting the workers costs more than the query.)"""
-    refs = [
-        (kind, pk, when)
+    """(kind, pk, when) of every entry the user may see, newest first: one query, each kind's
+    narrow rows put together (UNION ALL)."""
+    kinds = [
+        rows.order_by().values_list(Value(kind), "pk", column)
         for kind, rows, column in _file_rows(user, person)
-        for pk, when in rows.order_by().values_list("pk", column)
     ]
+    refs = list(kinds[0].union(*kinds[1:], all=True))
     order = {"request": 0, "record": 1, "disclosure": 2}
     refs.sort(key=lambda ref: (order[ref[0]], -ref[1]))
     refs.sort(key=lambda ref: ref[2], reverse=True)
     return refs
 
 
+def _pupils_named(model: type[ContactRequest] | type[ContactRecord]) -> Subquery:
+    """The names of each entry's pupils, read with the entry."""
+    through = model.pupils.through
+    return rows_of(
+        through.objects.all(),
+        f"{model._meta.model_name}_id",
+        first_name="pupil__first_name",
+        last_name="pupil__last_name",
+    )
+
+
+def _names(found: list[dict] | None) -> list[str]:
+    """Pupils' names in the people lists' order."""
+    pupils = sorted(found or (), key=by_name)
+    return [f"{pupil['first_name']} {pupil['last_name']}".strip() for pupil in pupils]
+
+
 def _file_load(user: Staff, references: list[tuple[str, int, object]]) -> list[dict]:
-    """The entries for these references, in their order: a query or two per kind, whatever
-    their number. Notes and addenda are counted in the database."""
+    """The entries for these references, in their order: a query per kind, whatever their
+    number, each entry's pupils' names read with it (`pupils`). Notes and addenda are counted
+    in the database."""
     wanted: dict[str, list[int]] = {"request": [], "record": [], "disclosure": []}
     for kind, pk, _when in references:
         wanted[kind].append(pk)
@@ -82,9 +109,9 @@ def _file_load(user: Staff, references: list[tuple[str, int, object]]) -> list[d
     if wanted["request"]:
         requests = list(
             ContactRequest.objects.filter(pk__in=wanted["request"])
+            .order_by()  # put in the references' order below
             .select_related("requester", "decided_by")
-            .prefetch_related("pupils")
-            .annotate(note_count=Count("notes"))
+            .annotate(note_count=Count("notes"), pupils_found=_pupils_named(ContactRequest))
         )
         # A plan's sessions and reviews are on the file with it: two queries for the page, and
         # none for a page without a plan (most of them).
@@ -97,14 +124,16 @@ def _file_load(user: Staff, references: list[tuple[str, int, object]]) -> list[d
     if wanted["record"]:
         rows = (
             ContactRecord.objects.filter(pk__in=wanted["record"])
+            .order_by()
             .select_related("author")
-            .prefetch_related("pupils")
-            .annotate(addendum_count=Count("addenda"))
+            .annotate(addendum_count=Count("addenda"), pupils_found=_pupils_named(ContactRecord))
         )
         items |= {("record", item.pk): item for item in rows}
     if wanted["disclosure"]:
-        rows = Disclosure.objects.filter(pk__in=wanted["disclosure"]).select_related(
-            "author", "pupil"
+        rows = (
+            Disclosure.objects.filter(pk__in=wanted["disclosure"])
+            .order_by()
+            .select_related("author", "pupil")
         )
         items |= {("disclosure", item.pk): item for item in rows}
     entries = []
@@ -116,7 +145,10 @@ def _file_load(user: Staff, references: list[tuple[str, int, object]]) -> list[d
             readable = can_read_record(user, item)
         else:
             readable = True
-        entries.append({"kind": kind, "item": item, "when": when, "readable": readable})
+        pupils = _names(item.pupils_found) if kind != "disclosure" else []
+        entries.append(
+            {"kind": kind, "item": item, "when": when, "readable": readable, "pupils": pupils}
+        )
     return entries
 
 

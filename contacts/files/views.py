@@ -97,16 +97,18 @@ def staff_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @role_required(roles.DIRECTORY_READERS)
 def pupil_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    pupil = get_object_or_404(people_selectors.pupils_visible_to(request.user), pk=pk)
+    pupil = get_object_or_404(people_selectors.pupils_for_page(request.user), pk=pk)
     # The selector keeps to the user's own school, already loaded with them.
     audit_view(actor=request.user, obj=pupil, school=request.user.school)
     context = {
         "pupil": pupil,
         "seen_by": seen_by_panel(pupil) if roles.has_role(request.user, SEEN_BY_READERS) else None,
-        "parents": people_selectors.parents_visible_to(request.user).filter(children=pupil),
+        "parents": people_selectors.parents_of(pupil),
         "staff_relatives": _declarations(
             request, people_selectors.relatives_visible_to(request.user).filter(pupil=pupil)
-        ),
+        )
+        if pupil.declared_on_load
+        else [],
         "can_edit": roles.has_role(request.user, roles.PEOPLE_EDITORS),
         **_file_entries_context(request, pupil),
     }

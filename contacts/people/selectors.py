@@ -24,6 +24,7 @@ from contacts.people.models import (
     StaffRole,
 )
 from safeguard.core import roles
+from safeguard.core.aggregates import rows_of
 from safeguard.core.memo import per_request
 from safeguard.core.models import School
 from safeguard.core.roles import Role
@@ -91,6 +92,37 @@ def parents_visible_to(user: Staff) -> QuerySet[ParentCarer]:
     if not roles.has_role(user, roles.DIRECTORY_READERS):
         return ParentCarer.objects.none()
     return ParentCarer.objects.filter(school_id=user.school_id)
+
+
+# What a pupil's page shows of each parent or carer.
+_PARENT_FIELDS = ("id", "first_name", "last_name", "relationship", "email", "phone")
+
+
+def pupils_for_page(user: Staff) -> PupilQuerySet:
+    """The pupils the user may open, each read with what their page lists beside them, in the
+    same query: their parents and carers (`parents_of`), and whether anyone has declared a
+    relationship with them that the user may see (`declared_on_load`). Most pupils have no
+    declared relationship, and then the page asks nothing more about them."""
+    through = ParentCarer.children.through
+    return pupils_visible_to(user).annotate(
+        parents_on_load=rows_of(
+            through.objects.filter(parentcarer__in=parents_visible_to(user)),
+            "pupil_id",
+            **{name: f"parentcarer__{name}" for name in _PARENT_FIELDS},
+        ),
+        declared_on_load=Exists(relatives_visible_to(user).filter(pupil=OuterRef("pk"))),
+    )
+
+
+def by_name(row: dict) -> tuple[str, str]:
+    """How the people lists order people: last name, then first name, whatever their case."""
+    return row["last_name"].casefold(), row["first_name"].casefold()
+
+
+def parents_of(pupil: Pupil) -> list[ParentCarer]:
+    """A pupil's parents and carers as `pupils_for_page` read them, in the lists' order."""
+    found = sorted(pupil.parents_on_load or (), key=by_name)  # type: ignore[attr-defined]
+    return [ParentCarer(school_id=pupil.school_id, **row) for row in found]
 
 
 def relatives_visible_to(user: Staff) -> QuerySet[StaffRelative]:

@@ -48,7 +48,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["school", "created_at", "id"], name="safeguard_a_period_idx"),
             # Each school's chain in order: its head, and the walk of one chain.
             models.Index(fields=["school", "id"], name="safeguard_a_chain_idx"),
-            models.Index(fields=["object_type", "object_id"]),
+            # One object's events, newest first: who has seen it reads the latest few.
+            models.Index(fields=["object_type", "object_id", "id"], name="safeguard_a_object_idx"),
             # The benchmark and load checks find events by date across every school, and the
             # export checks an action filter without reading the trail.
             models.Index(fields=["created_at", "id"]),

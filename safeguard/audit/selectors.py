@@ -97,7 +97,11 @@ def role_words(code: str) -> str:
 def seen_by_panel(obj: Any, *, limit: int = SEEN_BY_SHOWN) -> dict[str, Any]:
     """The latest views of one object for its page, in one query: rows of (who, role in
     words, when, what they did in words), newest first, and whether older views were left off."""
-    events = list(audit_seen_by(obj)[: limit + 1])
+    # Only what the panel shows: not the events' reasons, nor the rest of each reader's row.
+    shown = audit_seen_by(obj).only(
+        "actor_role", "action", "created_at", "actor__first_name", "actor__last_name"
+    )
+    events = list(shown[: limit + 1])
     return {
         "rows": [
             (e.actor, role_words(e.actor_role), e.created_at, action_words(e.action))
