@@ -26,8 +26,10 @@ from safeguard.audit.models import AuditCheck, AuditCheckpoint, AuditEvent
 from safeguard.audit.vocabulary import ACCOUNT_PREFIX, READS, SEEN, action_words, state_words
 from safeguard.core.roles import AUDIT_READERS, Role, has_role
 
-# How many of the latest views "Who has seen this" lists on an object's page.
-SEEN_BY_SHOWN = 50
+# How many of the latest views "Who has seen this" lists on an object's page: who has looked
+# lately. Every earlier view is in the audit trail and its export; a pupil's file is opened
+# often enough that a longer list would be most of the page, and of the time it takes.
+SEEN_BY_SHOWN = 20
 ROLE_WORDS: dict[str, str] = dict(Role.choices) | {"system": "The system"}
 WITHHELD = "Name withheld"
 SYSTEM = "The system"

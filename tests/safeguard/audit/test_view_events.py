@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from safeguard.audit.chain import audit_verify
 from safeguard.audit.models import AuditEvent
-from safeguard.audit.selectors import audit_seen_by
+from safeguard.audit.selectors import audit_seen_by, seen_by_panel
 from tests.factories import PupilFactory
 from tests.factories_records import make_concern, make_disclosure, make_family_record, make_record
 from tests.factories_requests import make_request
@@ -239,6 +239,28 @@ def test_the_pages_query_count_does_not_grow_with_their_viewers(
         _open(client, viewer, "concern_detail", concern.pk)
     many = [_queries(client, *page) for page in pages]
     assert many == few
+
+
+def test_seen_by_lists_the_latest_views_and_says_when_there_are_more(client, head, dsl, pupil):
+    from safeguard.audit.selectors import SEEN_BY_SHOWN
+
+    for _ in range(SEEN_BY_SHOWN - 1):
+        _open(client, dsl, "pupil_detail", pupil.pk)
+    seen = _seen_section(_open(client, head, "pupil_detail", pupil.pk))
+    assert seen.count(dsl.full_name) == SEEN_BY_SHOWN - 1
+    assert "Only the latest" not in seen
+    seen = _seen_section(_open(client, head, "pupil_detail", pupil.pk))
+    assert seen.count(head.full_name) == 2
+    assert seen.count(dsl.full_name) == SEEN_BY_SHOWN - 2
+    assert f"Only the latest {SEEN_BY_SHOWN} views are listed" in seen
+
+
+def test_seen_by_reads_only_what_it_shows(client, head, pupil):
+    _open(client, head, "pupil_detail", pupil.pk)
+    with CaptureQueriesContext(connection) as captured:
+        seen_by_panel(pupil)
+    (sql,) = [q["sql"] for q in captured]
+    assert "password" not in sql and "reason" not in sql
 
 
 def test_seen_by_lists_only_views_of_that_object(client, head, pupil):
