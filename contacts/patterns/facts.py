@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from contacts.concerns.selectors import concerns_visible_to, lado_visible_to
@@ -71,11 +71,11 @@ def _midday(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
 
 
-def _pupils(through: Any, column: str, rows: QuerySet) -> dict[int, set[int]]:
-    """{row id: its pupils' ids} from a many-to-many table, for the rows of `rows`, in one
-    query (the rows are a subquery, not a list of ids)."""
+def _pupils(through: Any, column: str, ids: Iterable[int]) -> dict[int, set[int]]:
+    """{row id: its pupils' ids} from a many-to-many table, for the rows with these ids (a
+    few: the rows found are not read again as a subquery), in one query."""
     found: dict[int, set[int]] = defaultdict(set)
-    pairs = through.objects.filter(**{f"{column}__in": rows.values("pk")})
+    pairs = through.objects.filter(**{f"{column}__in": list(ids)})
     for row_id, pupil_id in pairs.values_list(f"{column}_id", "pupil_id"):
         found[row_id].add(pupil_id)
     return found
@@ -92,7 +92,7 @@ def _request_details(request: ContactRequest) -> frozenset[Detail]:
     return frozenset(details)
 
 
-def _record_details(record: ContactRecord) -> frozenset[Detail]:
+def _record_details(record: Any) -> frozenset[Detail]:
     """Contact with the family only is not contact with the pupil; a gift or a letter received
     from a pupil is not one from the adult; contact a pupil keeps up (ongoing) is theirs."""
     details: set[Detail] = set() if record.with_family_only else {"contact"}
@@ -120,10 +120,10 @@ def _named_in(through: Any, column: str, owner: str, named: Named) -> Q:
     pupils = sorted(set().union(*named.values())) if adults else []
     if not adults:
         return Q(pk__in=[])
-    pairs = through.objects.filter(
-        **{f"{column}__{owner}_id__in": adults, "pupil_id__in": pupils}
-    ).values(column)
-    return Q(pk__in=pairs)
+    # Asked of each row in the window (an index probe), not of every row naming those pupils
+    # in the school's history.
+    naming = through.objects.filter(**{column: OuterRef("pk"), "pupil_id__in": pupils})
+    return Q(**{f"{owner}_id__in": adults}) & Q(Exists(naming))
 
 
 def _requests(
@@ -153,7 +153,11 @@ def _requests(
         "route",
     )
     found = list(rows)
-    pupils = _pupils(ContactRequest.pupils.through, "contactrequest", rows) if found else {}
+    pupils = (
+        _pupils(ContactRequest.pupils.through, "contactrequest", (r.pk for r in found))
+        if found
+        else {}
+    )
     facts = []
     for request in found:
         readable = can_read_request(reader, request)
@@ -175,6 +179,21 @@ def _requests(
     return facts
 
 
+# What the rules and `can_read_record` read of a record, and each of its pupils.
+_RECORD_FIELDS = (
+    "pk",
+    "author_id",
+    "occurred_at",
+    "record_type",
+    "purpose",
+    "direction",
+    "with_family_only",
+    "restricted",
+    "route",
+    "pupils",
+)
+
+
 def _records(
     reader: Staff, adults: Any, since: dt.date | None, named: Named | None = None
 ) -> list[Fact]:
@@ -192,29 +211,24 @@ def _records(
             | Q(record_type=RecordType.MESSAGE, purpose="personal")
             | _named_in(ContactRecord.pupils.through, "contactrecord", "author", named)
         )
-    rows = rows.only(
-        "pk",
-        "school_id",
-        "author_id",
-        "occurred_at",
-        "record_type",
-        "purpose",
-        "direction",
-        "with_family_only",
-        "restricted",
-        "route",
-    )
-    found = list(rows)
-    pupils = _pupils(ContactRecord.pupils.through, "contactrecord", rows) if found else {}
+    # Named rows, not model instances: the dashboard reads thousands of them. One row per
+    # record and pupil (the pupils table joined), gathered back into one entry per record.
+    found: dict[int, Any] = {}
+    pupils: dict[int, set[int]] = defaultdict(set)
+    for row in rows.order_by().values_list(*_RECORD_FIELDS, named=True):
+        found.setdefault(row.pk, row)
+        if row.pupils is not None:
+            pupils[row.pk].add(row.pupils)
+    zone = timezone.get_current_timezone()
     facts = []
-    for record in found:
+    for record in found.values():
         readable = can_read_record(reader, record)
         facts.append(
             Fact(
                 Entry(
                     key("record", record.pk),
                     "record",
-                    timezone.localtime(record.occurred_at).date(),
+                    record.occurred_at.astimezone(zone).date(),
                     frozenset(pupils[record.pk]) if readable else frozenset(),
                     _record_details(record) if readable else frozenset(),
                 ),
@@ -240,22 +254,10 @@ def _concerns(reader: Staff, adults: Any) -> list[Fact]:
     record_ids = {row[3] for row in linked if row[3] is not None}
     request_ids = {row[4] for row in linked if row[4] is not None}
     of_records = (
-        _pupils(
-            ContactRecord.pupils.through,
-            "contactrecord",
-            ContactRecord.objects.filter(pk__in=record_ids),
-        )
-        if record_ids
-        else {}
+        _pupils(ContactRecord.pupils.through, "contactrecord", record_ids) if record_ids else {}
     )
     of_requests = (
-        _pupils(
-            ContactRequest.pupils.through,
-            "contactrequest",
-            ContactRequest.objects.filter(pk__in=request_ids),
-        )
-        if request_ids
-        else {}
+        _pupils(ContactRequest.pupils.through, "contactrequest", request_ids) if request_ids else {}
     )
     facts = []
     for pk, subject_id, occurred_on, record_id, request_id in linked:
