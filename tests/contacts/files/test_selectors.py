@@ -66,6 +66,8 @@ def test_a_pupils_references_are_read_from_indexes_alone(head, teacher, pupil):
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
         cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
+        cursor.execute("SET LOCAL enable_hashjoin = off")
         plans = [rows.explain() for rows in kinds]
     for plan in plans:
         assert "Seq Scan" not in plan and "Index Scan" not in plan, plan
