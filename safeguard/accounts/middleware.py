@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
@@ -177,7 +178,14 @@ class OTPFromLoad(OTPMiddleware):
     fewer on every page of everyone who signs in with a second factor. The device is read only
     if something asks more of it than whether there is one. A device removed or no longer
     confirmed is not among those loaded, so the session stops being verified at once, as
-    django-otp does it."""
+    django-otp does it. `user.otp_device` is then a proxy that reads the device when first
+    used, and refuses one that is no longer the person's confirmed device."""
+
+    def _standing_device(self, persistent_id: str, user: Any) -> Any:
+        device = self._device_from_persistent_id(persistent_id)
+        if device is None or device.user_id != user.pk or not device.confirmed:
+            raise PermissionDenied("The second factor this session was verified with is gone.")
+        return device
 
     def _verify_user_sync(self, request: HttpRequest, user: Any) -> Any:
         confirmed = getattr(user, "devices_on_load", None) if user.is_authenticated else None
@@ -187,7 +195,7 @@ class OTPFromLoad(OTPMiddleware):
         persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
         if persistent_id and self._normalize_persistent_id(persistent_id) in confirmed:
             user.otp_device = SimpleLazyObject(
-                functools.partial(self._device_from_persistent_id, persistent_id)
+                functools.partial(self._standing_device, persistent_id, user)
             )
         elif DEVICE_ID_SESSION_KEY in request.session:
             del request.session[DEVICE_ID_SESSION_KEY]

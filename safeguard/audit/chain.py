@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from json.encoder import encode_basestring
+from typing import Any
 
 from django.db import connection
 from django.db.models import F, Max, Min, Q, QuerySet
@@ -59,10 +60,10 @@ def _around_prev_hash(
     return before, after
 
 
-def _digest(*fields: object) -> str:
+def _digest(*fields: Any) -> str:
     """The SHA-256 of an event's canonical JSON, from its `HASHED` fields in order."""
-    before, after = _around_prev_hash(*fields[:-1])  # type: ignore[arg-type]
-    prev_hash = encode_basestring(str(fields[-1]))[1:-1]
+    before, after = _around_prev_hash(*fields[:-1])
+    prev_hash = encode_basestring(fields[-1])[1:-1]
     return hashlib.sha256((before + prev_hash + after).encode()).hexdigest()
 
 
@@ -110,24 +111,29 @@ def append_locked(event: AuditEvent) -> None:
     one round trip fewer while the lock is held, on every write and every audited page view.
     The statement starts after the lock was granted, so it sees the head every earlier holder
     committed."""
+    if timezone.is_naive(event.created_at):
+        # The database would read a naive time in its own zone, the hash in the process's.
+        raise ValueError("An audit event's time must carry its time zone.")
     if connection.vendor != "postgresql":
         event.prev_hash = chain_head(event.school_id) or GENESIS
         event.hash = event_hash(event)
         event.save(force_insert=True)
         return
     before, after = _around_prev_hash(*(getattr(event, name) for name in HASHED[:-1]))
-    table = AuditEvent._meta.db_table
-    column = {field.attname: str(field.column) for field in AuditEvent._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    table = quote(AuditEvent._meta.db_table)
+    column = {f.attname: quote(str(f.column)) for f in AuditEvent._meta.concrete_fields}
     columns = [column[name] for name in HASHED[:-1]]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {table} ({", ".join(columns)}, prev_hash, hash)
+            f"""INSERT INTO {table} ({", ".join(columns)}, {column["prev_hash"]}, {column["hash"]})
             SELECT {", ".join(["%s"] * len(columns))}, head.prev,
                 encode(sha256(convert_to(%s || head.prev || %s, 'UTF8')), 'hex')
             FROM (SELECT COALESCE(
-                (SELECT hash FROM {table} WHERE school_id = %s ORDER BY id DESC LIMIT 1), %s
+                (SELECT {column["hash"]} FROM {table} WHERE {column["school_id"]} = %s
+                ORDER BY {column["id"]} DESC LIMIT 1), %s
             ) AS prev) AS head
-            RETURNING id, prev_hash, hash""",
+            RETURNING {column["id"]}, {column["prev_hash"]}, {column["hash"]}""",
             [
                 *(getattr(event, name) for name in HASHED[:-1]),
                 before,

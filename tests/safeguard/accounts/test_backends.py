@@ -141,6 +141,21 @@ def test_the_device_is_read_when_something_asks_more_of_it(rf, head):
     assert request.user.otp_device.name == "phone"
 
 
+def test_a_device_gone_before_it_is_read_is_refused_not_used(rf, head, dsl):
+    from django.core.exceptions import PermissionDenied
+
+    from safeguard.accounts.middleware import OTPFromLoad
+
+    device = TOTPDevice.objects.create(user=head, name="phone", confirmed=True)
+    request = rf.get("/")
+    request.session = {DEVICE_ID_SESSION_KEY: device.persistent_id}
+    request.user = _loaded(head)
+    OTPFromLoad(lambda request: HttpResponse())(request)
+    TOTPDevice.objects.filter(pk=device.pk).update(user=dsl)  # after the person was loaded
+    with pytest.raises(PermissionDenied):
+        request.user.otp_device.name  # noqa: B018
+
+
 def test_the_related_colleagues_loaded_are_those_the_selectors_read(
     head, deputy, teacher, colleague, line_manager, admin
 ):

@@ -356,6 +356,15 @@ def test_the_hash_written_is_the_canonical_json_s_whoever_computes_it(school, he
     assert audit_verify() == []
 
 
+def test_an_event_with_a_naive_time_is_refused(school):
+    event = AuditEvent(
+        school=school, action="staff.update", object_ref="X", created_at=dt.datetime(2026, 7, 1)
+    )
+    with transaction.atomic(), pytest.raises(ValueError, match="time zone"):
+        chain.append_locked(event)
+    assert not AuditEvent.objects.filter(object_ref="X").exists()
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the chain lock is PostgreSQL's")
 def test_an_event_is_appended_in_one_statement_once_the_lock_is_held(school):
     from django.test.utils import CaptureQueriesContext
