@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    CharField,
     Count,
     Prefetch,
     Q,
@@ -67,17 +68,20 @@ def _file_rows(user: Staff, person: Staff | Pupil) -> list[tuple[str, QuerySet, 
 
 
 def _file_references(user: Staff, person: Staff | Pupil) -> list[tuple[str, int, object]]:
-    """(kind, pk, when) of every entry the user may see, newest first: one query, each kind's
-    narrow rows put together (UNION ALL)."""
+    """(kind, pk, when) of every entry the user may see, newest first (at the same moment, a
+    request before a record before a disclosure, the newest written first): one query, each
+    kind's narrow rows put together (UNION ALL)."""
+    file_rows = _file_rows(user, person)
     kinds = [
-        rows.order_by().values_list(Value(kind), "pk", column)
-        for kind, rows, column in _file_rows(user, person)
+        rows.order_by()
+        .annotate(entry_kind=Value(kind, output_field=CharField()))
+        .values_list("entry_kind", "pk", column)
+        for kind, rows, column in file_rows
     ]
-    refs = list(kinds[0].union(*kinds[1:], all=True))
-    order = {"request": 0, "record": 1, "disclosure": 2}
-    refs.sort(key=lambda ref: (order[ref[0]], -ref[1]))
-    refs.sort(key=lambda ref: ref[2], reverse=True)
-    return refs
+    # The union's columns are named as its first query names them.
+    when = file_rows[0][2]
+    newest_first = kinds[0].union(*kinds[1:], all=True).order_by(f"-{when}", "-entry_kind", "-pk")
+    return list(newest_first)
 
 
 def _pupils_named(model: type[ContactRequest] | type[ContactRecord]) -> Subquery:
@@ -133,7 +137,7 @@ def _file_load(user: Staff, references: list[tuple[str, int, object]]) -> list[d
         rows = (
             Disclosure.objects.filter(pk__in=wanted["disclosure"])
             .order_by()
-            .select_related("author", "pupil")
+            .select_related("author")
         )
         items |= {("disclosure", item.pk): item for item in rows}
     entries = []

@@ -1,5 +1,7 @@
 """contacts/files/selectors.py: a file's references in one query, answered from its indexes."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 
@@ -25,6 +27,27 @@ def test_the_references_of_every_kind_come_in_one_query_newest_first(
     ]
     whens = [when for _kind, _pk, when in refs]
     assert whens == sorted(whens, reverse=True)
+
+
+def test_entries_at_the_same_moment_list_a_request_then_records_then_a_disclosure(
+    head, dsl, teacher, pupil
+):
+    from django.utils import timezone
+
+    from contacts.planned.models import ContactRequest
+
+    when = timezone.now().replace(microsecond=0) - dt.timedelta(hours=2)
+    first, second = (make_record(teacher, [pupil], occurred_at=when) for _ in range(2))
+    disclosure = make_disclosure(dsl, pupil, disclosed_at=when)
+    request = make_request(teacher, [pupil])
+    ContactRequest.objects.filter(pk=request.pk).update(starts_at=when)
+    refs = [(kind, pk) for kind, pk, _when in selectors._file_references(head, pupil)]
+    assert refs == [
+        ("request", request.pk),
+        ("record", second.pk),
+        ("record", first.pk),
+        ("disclosure", disclosure.pk),
+    ]
 
 
 def test_each_entry_comes_with_its_pupils_names_in_the_lists_order(
