@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import (
-    Aggregate,
     Case,
     CharField,
     Count,
@@ -35,32 +34,11 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguard.core import roles
+from safeguard.core.aggregates import Joined, per_row
 from safeguard.core.memo import remember
 
 if TYPE_CHECKING:
-    from django.db.backends.base.base import BaseDatabaseWrapper
-    from django.db.models.sql.compiler import SQLCompiler
-
     from contacts.people.models import Staff
-
-
-class _Joined(Aggregate):
-    """Text values joined with commas: STRING_AGG on PostgreSQL, GROUP_CONCAT on SQLite."""
-
-    function = "STRING_AGG"
-    template = "%(function)s(%(expressions)s, ',')"
-    output_field = CharField()
-
-    def as_sqlite(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
-    ) -> tuple[str, Any]:
-        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
-
-
-def _per_person(rows: QuerySet, column: str, value: Any) -> Subquery:
-    """One value per person from `rows`, grouped in the database."""
-    grouped = rows.filter(**{column: OuterRef("pk")}).order_by().values(column)
-    return Subquery(grouped.annotate(value=value).values("value")[:1])
 
 
 def _related_colleagues() -> Subquery:
@@ -76,7 +54,7 @@ def _related_colleagues() -> Subquery:
         .annotate(one=Value(1))
         .values("one")
     )
-    return Subquery(pairs.annotate(value=_Joined(Cast(other, CharField()))).values("value")[:1])
+    return Subquery(pairs.annotate(value=Joined(Cast(other, CharField()))).values("value")[:1])
 
 
 def _device_ids(model: type[TOTPDevice] | type[StaticDevice]) -> Subquery:
@@ -84,7 +62,7 @@ def _device_ids(model: type[TOTPDevice] | type[StaticDevice]) -> Subquery:
     ("otp_totp.totpdevice/7")."""
     label = f"{model.model_label()}/"
     named = Concat(Value(label), Cast("pk", CharField()), output_field=CharField())
-    return _per_person(model.objects.filter(confirmed=True), "user", _Joined(named))
+    return per_row(model.objects.filter(confirmed=True), "user", Joined(named))
 
 
 def _related_to_a_head(side: str, other: str) -> Subquery:
@@ -106,7 +84,7 @@ def _related_to_a_head(side: str, other: str) -> Subquery:
         .values("one")
     )
     return Subquery(
-        pairs.annotate(value=_Joined(Cast(f"{other}_id", CharField()))).values("value")[:1]
+        pairs.annotate(value=Joined(Cast(f"{other}_id", CharField()))).values("value")[:1]
     )
 
 
@@ -120,9 +98,9 @@ def staff_for_requests() -> QuerySet[Staff]:
         get_user_model()
         ._default_manager.select_related("school")
         .annotate(
-            roles_on_load=_per_person(StaffRole.objects.all(), "staff", _Joined("role")),
+            roles_on_load=per_row(StaffRole.objects.all(), "staff", Joined("role")),
             unread_on_load=Coalesce(
-                _per_person(
+                per_row(
                     Notification.objects.filter(read_at__isnull=True),
                     "recipient",
                     # COUNT(*), not of a column: answered from the recipient's index alone.
@@ -170,5 +148,5 @@ class StaffBackend(ModelBackend):
 
 
 def _ids(joined: str | None) -> frozenset[int]:
-    """Ids joined with commas (`_Joined`), or None for none."""
+    """Ids joined with commas (`Joined`), or None for none."""
     return frozenset(int(pk) for pk in (joined or "").split(",") if pk)
