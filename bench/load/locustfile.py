@@ -154,11 +154,18 @@ class Person(FastHttpUser):
         super().__init__(environment)
 
     @property
+    def own_host(self) -> str:
+        """This user's server (locust sets it from --host when there is only one)."""
+        if self.host is None:
+            raise RuntimeError("The load test gives every user a server: none was given.")
+        return self.host.rstrip("/")
+
+    @property
     def other_host(self) -> str:
         """Another server than this user's (the same one when there is only one)."""
         if len(HOSTS) < 2:
-            return self.host.rstrip("/")
-        return HOSTS[(HOSTS.index(self.host.rstrip("/")) + 1) % len(HOSTS)]
+            return self.own_host
+        return HOSTS[(HOSTS.index(self.own_host) + 1) % len(HOSTS)]
 
     def on_start(self) -> None:
         self.client.cookiejar.set_policy(LOOPBACK_IS_TLS)
@@ -177,7 +184,7 @@ class Person(FastHttpUser):
             gevent.spawn_later(DURATION, runner.quit)
 
     def referer(self, path: str) -> dict[str, str]:
-        return {"Referer": f"https://{self.host.split('://', 1)[1].rstrip('/')}{path}"}
+        return {"Referer": f"https://{self.own_host.split('://', 1)[1]}{path}"}
 
     def post(self, path: str, page_path: str, data: dict, name: str, *, shown_again=False):
         """A form sent from the page at page_path, as a browser sends it. Every form here
