@@ -72,8 +72,8 @@ def _midday(day: dt.date) -> dt.datetime:
 
 
 def _pupils(through: Any, column: str, ids: Iterable[int]) -> dict[int, set[int]]:
-    """{row id: its pupils' ids} from a many-to-many table, for the rows with these ids (a
-    few: the rows found are not read again as a subquery), in one query."""
+    """{row id: its pupils' ids} from a many-to-many table, for the rows with these ids, in one
+    query (by the ids found, rather than running the rows' filter again as a subquery)."""
     found: dict[int, set[int]] = defaultdict(set)
     pairs = through.objects.filter(**{f"{column}__in": list(ids)})
     for row_id, pupil_id in pairs.values_list(f"{column}_id", "pupil_id"):
