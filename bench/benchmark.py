@@ -35,6 +35,7 @@ START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 PAGE_ORDER = (
     "dashboard",
     "dashboard_after_change",
+    "dashboard_first_of_day",
     "decision_queue",
     "my_requests",
     "pupil",

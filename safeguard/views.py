@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_safe
 
 from contacts.alerts.selectors import attention_counts, first_open_alerts
-from contacts.patterns.selectors import worth_a_look
+from contacts.patterns.selectors import worth_caught_up, worth_worked_out
 from contacts.people.models import Staff
 from contacts.people.selectors import relatives_counts_for
 from contacts.planned.models import ContactRequest
@@ -18,7 +18,7 @@ from contacts.planned.selectors import decision_queue_for
 from contacts.planned.workflow import head_absent
 from policies.selectors import policies_in_force_for, versions_to_sign
 from safeguard import help as help_pages
-from safeguard.audit.selectors import kept_until_change
+from safeguard.audit.selectors import Change, Panel, kept_panels
 from safeguard.core import roles
 from safeguard.core.http import AuthenticatedHttpRequest
 from safeguard.core.roles import Role, role_required
@@ -55,45 +55,72 @@ def health(request: HttpRequest) -> HttpResponse:
 @role_required(roles.DASHBOARD_READERS)
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The school overview for senior leaders, the DSL and the administrator. Its panels are
-    kept for each reader until the school's data changes (`kept_until_change`: any audited
-    change, or the next day); outcomes overdue turn overdue by the hour, so they never are."""
+    kept for each reader for the day, each worked out again (or brought up to date) only after a
+    change that can change it (`kept_panels`); outcomes overdue turn overdue by the hour, so
+    they never are kept."""
     user = request.user
-    context = kept_until_change(
+    kept = kept_panels(
         school_id=user.school_id,
         key=f"dashboard:{DASHBOARD_SHAPE}:{user.pk}",
-        work_out=lambda: _panels(user),
+        panels=_panels(user),
     )
+    context: dict[str, Any] = {"today": timezone.localdate()}
+    for answer in kept.values():
+        context |= answer
     if roles.has_role(user, roles.SENIOR_LEADERS):
         overdue = ContactRequest.objects.filter(school_id=user.school_id).overdue()
         context["outcomes_overdue"] = _first_few(overdue, "starts_at")
-    return render(request, "dashboard.html", context | {"today": timezone.localdate()})
+    return render(request, "dashboard.html", context)
 
 
 # Part of the dashboard's key: raised whenever what `_panels` gives (or what it holds) changes.
-DASHBOARD_SHAPE = 1
+DASHBOARD_SHAPE = 2
 
 
-def _panels(user: Staff) -> dict[str, Any]:
-    """Every panel that changes only with the school's data or the date."""
-    policies = policies_in_force_for(user)
-    relatives = relatives_counts_for(user)
+def _panels(user: Staff) -> dict[str, Panel]:
+    """The dashboard's kept panels, each the context it gives and the changes that can change
+    it (any change to staff, roles, relationships, pupils, settings or the head's absence
+    changes every one)."""
     panels = {
-        "queue": decision_queue_for(user).count(),
-        "head_absent": head_absent(user.school_id),
+        "queue": Panel(lambda: {"queue": decision_queue_for(user).count()}, ("request.",)),
+        "head_absent": Panel(lambda: {"head_absent": head_absent(user.school_id)}),
+        "policies": Panel(lambda: _policies(user), ("policy.",)),
+        "relatives": Panel(lambda: _relatives(user)),
+        "attention": Panel(lambda: {"attention": _attention(user)}, ("alert.", "case.")),
+    }
+    if roles.has_role(user, roles.SENIOR_LEADERS):
+        past_review = ContactRequest.objects.filter(school_id=user.school_id).plans_past_review()
+        panels["plans_past_review"] = Panel(
+            lambda: {"plans_past_review": _first_few(past_review, "plan_review_date")},
+            ("request.",),
+        )
+    if roles.has_role(user, roles.PATTERN_READERS):
+        panels["worth_a_look"] = Panel(
+            lambda: {"worth_a_look": worth_worked_out(user)},
+            ("request.", "record.", "concern."),
+            lambda kept, changes: _worth_caught_up(user, kept, changes),
+        )
+    return panels
+
+
+def _policies(user: Staff) -> dict[str, Any]:
+    policies = policies_in_force_for(user)
+    return {
         "overdue": policies.overdue,
         "unread": policies.unread,
         "to_read": policies.to_read,
         "to_sign": list(versions_to_sign(user).defer("text")),
-        "relatives_awaiting": relatives["awaiting"],
-        "declarations_due": relatives["due"],
-        "attention": _attention(user),
     }
-    if roles.has_role(user, roles.SENIOR_LEADERS):
-        past_review = ContactRequest.objects.filter(school_id=user.school_id).plans_past_review()
-        panels["plans_past_review"] = _first_few(past_review, "plan_review_date")
-    if roles.has_role(user, roles.PATTERN_READERS):
-        panels["worth_a_look"] = worth_a_look(user)
-    return panels
+
+
+def _relatives(user: Staff) -> dict[str, Any]:
+    relatives = relatives_counts_for(user)
+    return {"relatives_awaiting": relatives["awaiting"], "declarations_due": relatives["due"]}
+
+
+def _worth_caught_up(user: Staff, kept: dict[str, Any], changes: list[Change]) -> dict | None:
+    caught = worth_caught_up(user, kept["worth_a_look"], changes)
+    return None if caught is None else {"worth_a_look": caught}
 
 
 DASHBOARD_LISTED = 8

@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
+from contacts.concerns.models import BoundaryConcern
 from contacts.concerns.selectors import concerns_visible_to, lado_visible_to
 from contacts.patterns.rules import Detail, Entry, EntryKind, Thresholds
 from contacts.people.models import Staff
@@ -66,9 +67,10 @@ def _midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
-def _midday(day: dt.date) -> dt.datetime:
-    """A date-only entry (a concern's date) sorts at midday on its day."""
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+def _midday(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
+    """A date-only entry (a concern's date) sorts at midday on its day, in the school's zone
+    (read once by the caller: the dashboard reads hundreds of concerns)."""
+    return dt.datetime.combine(day, dt.time(12), tzinfo=zone)
 
 
 def _pupils(through: Any, column: str, ids: Iterable[int]) -> dict[int, set[int]]:
@@ -259,6 +261,7 @@ def _concerns(reader: Staff, adults: Any) -> list[Fact]:
     of_requests = (
         _pupils(ContactRequest.pupils.through, "contactrequest", request_ids) if request_ids else {}
     )
+    zone = timezone.get_current_timezone()
     facts = []
     for pk, subject_id, occurred_on, record_id, request_id in linked:
         about: set[str] = set()
@@ -281,7 +284,7 @@ def _concerns(reader: Staff, adults: Any) -> list[Fact]:
                 ),
                 subject_id,
                 pk,
-                _midday(occurred_on),
+                _midday(occurred_on, zone),
             )
         )
     return facts
@@ -370,3 +373,53 @@ def rule_entries(facts: Iterable[Fact]) -> list[Entry]:
     """What the rules may count: the entries the reader may read (a restricted entry they may
     only know of never makes a flag, which would tell them what it holds)."""
     return [fact.entry for fact in facts if fact.readable]
+
+
+# A change to one of these objects changes only its own adult's entries: the requester's
+# request, the author's record, the subject's concern; and, for a request or a record, those of
+# whoever a concern about it is about (a concern's pupils are its entry's). {object type: (model,
+# its adult, the concern's link to it)}.
+_OWNED: dict[str, tuple[Any, str, str]] = {
+    "contacts.contactrequest": (ContactRequest, "requester_id", "related_request_id"),
+    "contacts.contactrecord": (ContactRecord, "author_id", "related_record_id"),
+    "contacts.boundaryconcern": (BoundaryConcern, "subject_id", ""),
+}
+# Changes no rule counts and that change no reader's reach: disclosures and LADO consultations
+# are on the chronology but make no flag (`gather`'s `every_kind`); Needs attention and its
+# cases, policies, invitations and second factors are about something else.
+_UNCOUNTED = ("disclosure.", "lado.", "alert.", "case.", "policy.", "invitation.", "two_factor.")
+
+
+def adults_changed(changes: Iterable[tuple[str, str, str]]) -> set[int] | None:
+    """The adults whose entries these changes (action, object type, object id) may have changed,
+    in one query; None when a change may have changed more than its own adults' entries (staff,
+    roles, relationships, the school's settings, the head's absence, a row deleted under
+    retention): then every adult's flags must be worked out again."""
+    changed: dict[str, set[int]] = defaultdict(set)
+    for action, object_type, object_id in changes:
+        if object_type in _OWNED and object_id.isdigit():
+            changed[object_type].add(int(object_id))
+        elif not action.startswith(_UNCOUNTED):
+            return None
+    if not changed:
+        return set()
+    # (what it is, its id, its adult) for each changed entry, and for each concern about one.
+    parts = []
+    for object_type, pks in changed.items():
+        model, adult, link = _OWNED[object_type]
+        parts.append(_tagged(model.objects.filter(pk__in=pks), object_type, adult))
+        if link:
+            about = BoundaryConcern.objects.filter(**{f"{link}__in": pks})
+            parts.append(_tagged(about, "about", "subject_id"))
+    found: dict[str, set[int]] = defaultdict(set)
+    adults = set()
+    for tag, pk, adult_id in parts[0].union(*parts[1:], all=True):
+        found[tag].add(pk)
+        adults.add(adult_id)
+    if any(found[object_type] != pks for object_type, pks in changed.items()):
+        return None  # deleted: whose it was is no longer known
+    return adults
+
+
+def _tagged(rows: QuerySet, tag: str, adult: str) -> QuerySet:
+    return rows.order_by().annotate(tag=Value(tag, CharField())).values_list("tag", "pk", adult)

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
@@ -52,30 +52,107 @@ def last_change(school_id: int) -> int:
     sign-in): a version of the school's data, under which a panel costly to work out is kept
     (`contacts.patterns.selectors.worth_a_look`). Every change is audited in the same
     transaction, so any change gives a new version. One step down `audit_school_changes_idx`."""
-    latest = (
-        AuditEvent.objects.filter(school_id=school_id)
-        .exclude(action__in=READS)
-        .exclude(action__startswith=ACCOUNT_PREFIX)
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
-    )
+    latest = _changes(school_id).order_by("-id").values_list("id", flat=True).first()
     return latest or 0
 
 
-# How long a kept answer stays in the cache: its key changes with the day and with every change
-# to the school's data, so this only bounds what an unused key occupies.
+def _changes(school_id: int) -> QuerySet[AuditEvent]:
+    """The school's events that changed something (`audit_school_changes_idx`)."""
+    return (
+        AuditEvent.objects.filter(school_id=school_id)
+        .exclude(action__in=READS)
+        .exclude(action__startswith=ACCOUNT_PREFIX)
+    )
+
+
+def changes_between(
+    school_id: int, after: int, upto: int, *, limit: int
+) -> list[tuple[str, str, str]] | None:
+    """(action, object_type, object_id) of the school's changes after the version `after` up to
+    `upto` (`last_change`), oldest first; None when there are more than `limit`. For bringing a
+    kept answer up to date rather than working it out again. Each school's events are appended
+    under its chain lock, held until they commit, so nothing can still commit below `upto`."""
+    rows = (
+        _changes(school_id)
+        .filter(id__gt=after, id__lte=upto)
+        .order_by("id")
+        .values_list("action", "object_type", "object_id")
+    )
+    found = list(rows[: limit + 1])
+    return None if len(found) > limit else found
+
+
+# How long a kept answer stays in the cache: its key changes with the day, so this only bounds
+# what an unused key occupies.
 KEPT_FOR = 24 * 60 * 60
-_T = TypeVar("_T")
 
 
-def kept_until_change(*, school_id: int, key: str, work_out: Callable[[], _T]) -> _T:
-    """What `work_out` returns, kept in the cache until the school's data changes or the day
-    does: for an answer that only changes by an audited change to the school's data or by the
-    date, never by the hour. `key` names the answer and whose it is, and carries a version of
-    its shape, raised whenever what is kept changes, so an upgrade never reads an old shape."""
-    version = f"{key}:{timezone.localdate().isoformat()}:{last_change(school_id)}"
-    return cast(_T, cache.get_or_set(version, work_out, KEPT_FOR))
+# A change as `changes_between` reads it: (action, object type, object id).
+Change = tuple[str, str, str]
+# The kinds of change whose every effect on a kept panel the panel declares (`Panel.changed_by`):
+# the entries, their alerts and cases, and the policies. Any other change (staff, roles,
+# relationships, pupils, the school's settings, the head's absence, retention) may change what
+# anyone sees: then every panel is worked out again.
+FOLLOWED = ("request.", "record.", "disclosure.", "concern.", "lado.", "alert.", "case.", "policy.")
+# More changes than this since a kept answer (an import, say): worked out again, not followed.
+CATCH_UP_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A part of a page kept until the school's data changes (`kept_panels`). `work_out` gives
+    it afresh; `changed_by` names the kinds of change (action prefixes, of FOLLOWED) that can
+    change it; `catch_up(kept, changes)`, if given, brings a kept answer up to date from those
+    changes, or says it cannot (None)."""
+
+    work_out: Callable[[], Any]
+    changed_by: tuple[str, ...] = ()
+    catch_up: Callable[[Any, list[Change]], Any | None] | None = None
+
+
+@dataclass(frozen=True)
+class _Kept:
+    at: int  # the school's version they were worked out at (`last_change`)
+    panels: dict[str, Any]
+
+
+def kept_panels(
+    *, school_id: int, key: str, panels: dict[str, Panel], version: int | None = None
+) -> dict[str, Any]:
+    """Each panel's answer, kept in the cache for the day (`key` names whose they are, with a
+    version of their shape, raised whenever what is kept changes). When the school's data has
+    changed since, the changes are read and only the panels they can change are worked out
+    again (or brought up to date); a change outside FOLLOWED, or too many, has every panel
+    worked out again. For answers that change only by an audited change or by the date, never
+    by the hour. `version` is the school's `last_change`, if the caller has read it."""
+    version = last_change(school_id) if version is None else version
+    where = f"{key}:{timezone.localdate().isoformat()}"
+    kept = cache.get(where)
+    if not isinstance(kept, _Kept) or kept.panels.keys() != panels.keys() or kept.at > version:
+        kept = None
+    if kept is not None and kept.at == version:
+        return dict(kept.panels)
+    answers = _caught_up(school_id, kept, version, panels) if kept is not None else None
+    if answers is None:
+        answers = {name: panel.work_out() for name, panel in panels.items()}
+    cache.set(where, _Kept(version, answers), KEPT_FOR)
+    return dict(answers)
+
+
+def _caught_up(
+    school_id: int, kept: _Kept, version: int, panels: dict[str, Panel]
+) -> dict[str, Any] | None:
+    changes = changes_between(school_id, kept.at, version, limit=CATCH_UP_LIMIT)
+    if changes is None or not all(action.startswith(FOLLOWED) for action, _, _ in changes):
+        return None
+    answers = dict(kept.panels)
+    for name, panel in panels.items():
+        touching = [change for change in changes if change[0].startswith(panel.changed_by)]
+        if not touching:
+            continue
+        caught = panel.catch_up(answers[name], touching) if panel.catch_up else None
+        answers[name] = panel.work_out() if caught is None else caught
+    return answers
 
 
 def audit_seen_by(obj: Any) -> QuerySet[AuditEvent]:

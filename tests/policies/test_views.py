@@ -1132,6 +1132,7 @@ def test_the_head_s_dashboard_shows_overdue_reviews_and_who_has_to_read(
 def test_the_dashboard_counts_who_has_read_each_policy_in_queries_that_do_not_grow(
     client, head, teacher, school, policy
 ):
+    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -1142,6 +1143,7 @@ def test_the_dashboard_counts_who_has_read_each_policy_in_queries_that_do_not_gr
         version = PolicyVersionFactory(policy=PolicyFactory(school=school, title=f"Extra {n}"))
         if n % 2:
             services.policy_acknowledge(actor=teacher, version=version)
+    cache.clear()  # every panel worked out again, as at the first opening
     with CaptureQueriesContext(connection) as five_policies:
         page = text(client.get(reverse("dashboard")))
     assert len(five_policies) == len(one_policy)

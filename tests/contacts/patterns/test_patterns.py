@@ -4,17 +4,26 @@ may open it, the audit view event, restricted entries, pupils' names, the query 
 import random
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contacts.patterns import facts as pattern_facts
+from contacts.patterns import selectors as pattern_selectors
 from contacts.patterns.rules import flags_for
 from contacts.patterns.selectors import adults_patterned_by, may_open_pattern, worth_a_look
 from contacts.patterns.services import PATTERN_TYPE
+from contacts.people import services as people_services
 from contacts.planned import services as planned_services
+from contacts.records.models import ContactRecord
 from safeguard.audit.models import AuditEvent
-from safeguard.audit.selectors import audit_events_for
+from safeguard.audit.selectors import (
+    CATCH_UP_LIMIT,
+    audit_events_for,
+    changes_between,
+    last_change,
+)
+from safeguard.audit.services import audit_record
 from tests.factories import PupilFactory, StaffFactory
 from tests.factories_records import (
     make_concern,
@@ -400,6 +409,202 @@ def test_worth_a_look_reads_a_few_queries_whatever_the_staff(head, school, pupil
         gifts(more, pupil)
     assert count() == few
     assert few <= 12
+
+
+# --- "Worth a look" brought up to date after a change -----------------------------------------
+
+
+class Panel:
+    """A reader's panel as the dashboard keeps it: worked out once, then brought up to date
+    from the school's changes since, as `kept_panels` reads them."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.at = last_change(reader.school_id)
+        self.state = pattern_selectors.worth_worked_out(reader)
+        self.worked_out = 1
+
+    def opened(self):
+        now = last_change(self.reader.school_id)
+        changes = changes_between(self.reader.school_id, self.at, now, limit=CATCH_UP_LIMIT)
+        caught = pattern_selectors.worth_caught_up(self.reader, self.state, changes or [])
+        if changes is None or caught is None:
+            caught = pattern_selectors.worth_worked_out(self.reader)
+            self.worked_out += 1
+        self.at, self.state = now, caught
+        return list(caught.rows)
+
+
+def test_after_a_record_only_its_adult_is_worked_out_again(head, school, pupil):
+    panel = Panel(head)
+
+    def after_a_record(adult) -> int:
+        make_record(adult, [pupil], occurred_at=past(1))
+        with CaptureQueriesContext(connection) as captured:
+            found = panel.opened()
+        assert adult.pk in {row.adult_id for row in found}
+        return len(captured)
+
+    first = StaffFactory(school=school)
+    chance_meetings(first, pupil, days=(30, 20))
+    after_a_record(first)  # brings the newcomer into reach
+    few = after_a_record(first)
+    for _ in range(10):
+        more = StaffFactory(school=school)
+        chance_meetings(more, PupilFactory(school=school))
+        gifts(more, pupil)
+    panel.opened()
+    # Ten more adults flagged: the next record costs what it did, and the panel is whole.
+    assert after_a_record(first) == few
+    assert len(panel.opened()) == 11
+    assert panel.opened() == worth_a_look(head)
+    # Never worked out again: the ten's fifty records were followed too.
+    assert panel.worked_out == 1
+
+
+def test_a_record_that_makes_a_flag_shows_it_at_once(head, teacher, pupil):
+    chance_meetings(teacher, pupil, days=(40, 20))
+    panel = Panel(head)
+    assert panel.opened() == []
+    make_record(teacher, [pupil], occurred_at=past(3))
+    [row] = panel.opened()
+    assert (row.adult_id, row.name) == (teacher.pk, teacher.full_name)
+    assert row.titles == ["Repeated unplanned contact with one pupil"]
+    assert row.url == url(teacher)
+    assert panel.worked_out == 1
+
+
+def test_a_concern_about_one_adults_record_flags_the_adult_it_is_about(
+    head, dsl, teacher, colleague, pupil
+):
+    """A concern's pupils are those of the entry it is about, whoever wrote that entry."""
+    theirs = make_record(colleague, [pupil], occurred_at=past(10))
+    make_record(teacher, [pupil], occurred_at=past(2))
+    panel = Panel(head)
+    assert panel.opened() == []
+    make_concern(dsl, teacher, related_record=theirs, occurred_on=past(10).date())
+    [row] = panel.opened()
+    assert row.adult_id == teacher.pk
+    assert row.titles == ["Contact with a pupil named in a concern"]
+    assert panel.worked_out == 1
+
+
+def test_someone_who_joined_since_is_brought_in(head, school, pupil):
+    panel = Panel(head)
+    # Made without an audited change, as an import outside the app would: their record is.
+    newcomer = StaffFactory(school=school)
+    chance_meetings(newcomer, pupil)
+    assert [row.adult_id for row in panel.opened()] == [newcomer.pk]
+    assert panel.worked_out == 1
+
+
+def test_the_readers_own_record_flags_nobody(head, pupil):
+    panel = Panel(head)
+    chance_meetings(head, pupil)
+    assert panel.opened() == []
+    assert head.pk not in panel.state.reach
+
+
+def test_what_makes_no_flag_reads_no_entry(head, teacher, pupil):
+    chance_meetings(teacher, pupil)
+    panel = Panel(head)
+    before = panel.opened()
+    make_disclosure(teacher, pupil)
+    with CaptureQueriesContext(connection) as captured:
+        assert panel.opened() == before
+    assert not [q for q in captured if "contactrecord" in q["sql"]]
+    assert panel.worked_out == 1
+
+
+def test_a_change_that_could_touch_anyone_is_not_followed(head, teacher, pupil):
+    chance_meetings(teacher, pupil)
+    panel = Panel(head)
+    assert panel.opened()
+    # The teacher and the head declare they are partners: from now on the head may not look
+    # at the teacher's pattern (003 §3), which no entry of the teacher's changed.
+    people_services.colleague_relationship_declare(
+        actor=head, staff=head, colleague=teacher, kind="partner"
+    )
+    assert panel.opened() == []
+    assert panel.worked_out == 2
+
+
+def test_a_new_threshold_is_not_followed(head, school, teacher, pupil):
+    chance_meetings(teacher, pupil)
+    panel = Panel(head)
+    assert panel.opened()
+    people_services.school_update(actor=head, school=school, pattern_unplanned_count=4)
+    head.school.refresh_from_db()
+    assert panel.opened() == []
+    assert panel.worked_out == 2
+
+
+def test_a_deleted_entry_is_not_followed(head, teacher, pupil):
+    meetings = chance_meetings(teacher, pupil)
+    panel = Panel(head)
+    assert panel.opened()
+    # Deleted under the retention schedule: whose it was cannot be read from it any more.
+    with transaction.atomic():
+        audit_record(actor=head, school=head.school, action="record.create", obj=meetings[0])
+        ContactRecord.objects.filter(pk=meetings[0].pk).delete()
+    assert panel.opened() == []
+    assert panel.worked_out == 2
+
+
+def test_who_the_changes_touched(head, dsl, teacher, colleague, pupil):
+    record = make_record(colleague, [pupil])
+    request = make_request(teacher, [pupil])
+    concern = make_concern(dsl, teacher, related_record=record)
+    changed = pattern_facts.adults_changed
+    assert changed([("record.create", "contacts.contactrecord", str(record.pk))]) == {
+        colleague.pk,
+        teacher.pk,  # the concern about the colleague's record is about the teacher
+    }
+    assert changed([("request.submit", "contacts.contactrequest", str(request.pk))]) == {teacher.pk}
+    assert changed([("concern.close", "contacts.boundaryconcern", str(concern.pk))]) == {teacher.pk}
+    assert changed([("disclosure.create", "contacts.disclosure", "1")]) == set()
+    assert changed([("alert.raise", "contacts.alert", "1")]) == set()
+    assert changed([("staff.update", "contacts.staff", str(teacher.pk))]) is None
+    assert changed([("absence.record", "contacts.headabsence", "1")]) is None
+    assert changed([("record.create", "contacts.contactrecord", str(record.pk + 99))]) is None
+
+
+def test_brought_up_to_date_is_what_working_it_out_afresh_gives(head, dsl, school, pupil):
+    """A random run of changes of every kind, the panel opened after each: it is always what
+    working it out from nothing gives, and it was never worked out again."""
+    rng = random.Random(23)
+    adults = [StaffFactory(school=school) for _ in range(5)]
+    pupils = [pupil, PupilFactory(school=school)]
+    made = []
+    panel = Panel(head)
+
+    def record(adult):
+        shape = rng.choice([{}, {}, GIVEN | {"details": "A book."}])
+        made.append(make_record(adult, [rng.choice(pupils)], occurred_at=past(rng.randint(1, 80)),
+                                **shape))  # fmt: skip
+
+    def gift_request(adult):
+        request = make_request(adult, [rng.choice(pupils)], kind="gift", purpose="personal",
+                               place="School", reasons="A prize.")  # fmt: skip
+        planned_services.request_decide(actor=head, contact_request=request, decision="approve",
+                                        reason="", expected_version=None)  # fmt: skip
+
+    def concern(adult):
+        about = rng.choice(made) if made else None
+        make_concern(dsl, adult, related_record=about, occurred_on=past(rng.randint(1, 80)).date())
+
+    def disclosure(adult):
+        make_disclosure(adult, rng.choice(pupils))
+
+    def newcomer(adult):
+        adults.append(StaffFactory(school=school))
+
+    steps = [record, record, record, gift_request, concern, disclosure, newcomer]
+    for _ in range(40):
+        rng.choice(steps)(rng.choice(adults))
+        assert panel.opened() == worth_a_look(head)
+    assert panel.state.rows, "the changes made flags to compare"
+    assert panel.worked_out == 1
 
 
 @pytest.mark.parametrize("reader", ["head", "dsl"])

@@ -1,12 +1,18 @@
 """`last_change`: the version of a school's data that cached panels are kept under. Any change
-gives a new one; reading, copying out and signing in do not; another school's changes neither."""
+gives a new one; reading, copying out and signing in do not; another school's changes neither.
+`kept_panels`: each panel worked out again only after a change that can change it."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 
-from safeguard.audit.selectors import last_change
+from contacts.people import services as people_services
+from safeguard.audit import selectors as audit_selectors
+from safeguard.audit.selectors import Panel, changes_between, kept_panels, last_change
 from safeguard.audit.services import audit_download, audit_record, audit_view
 from safeguard.audit.vocabulary import ATTACHMENT_DOWNLOAD, REPORT_EXPORT
 from tests.factories_records import make_record
@@ -50,3 +56,106 @@ def test_the_latest_change_is_one_step_down_its_index(school, head, teacher, pup
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = rows.explain()
     assert "audit_school_changes_idx" in plan
+
+
+# --- the changes since a version, and panels kept and brought up to date ------------------------
+
+
+def test_the_changes_since_a_version_in_order_without_reads(school, head, teacher, pupil):
+    before = last_change(school.pk)
+    first = make_record(teacher, [pupil])
+    audit_view(actor=head, obj=first, school=school)
+    second = make_record(teacher, [pupil])
+    now = last_change(school.pk)
+    changes = changes_between(school.pk, before, now, limit=10)
+    records = [c for c in changes if c[1] == "contacts.contactrecord"]
+    assert records == [
+        ("record.create", "contacts.contactrecord", str(first.pk)),
+        ("record.create", "contacts.contactrecord", str(second.pk)),
+    ]
+    assert all(action != "view" for action, _, _ in changes)
+    assert changes_between(school.pk, now, now, limit=10) == []
+    assert changes_between(school.pk, before, now, limit=len(changes) - 1) is None
+
+
+class Counted:
+    """A panel's answer, counting how often it was worked out."""
+
+    def __init__(self, changed_by=(), catch_up=None):
+        self.times = 0
+        self.panel = Panel(self.work_out, changed_by, catch_up)
+
+    def work_out(self):
+        self.times += 1
+        return {"answer": self.times}
+
+
+def _kept(school, panels):
+    return kept_panels(
+        school_id=school.pk, key="test", panels={name: c.panel for name, c in panels.items()}
+    )
+
+
+def test_a_panel_is_worked_out_again_only_after_a_change_that_can_change_it(
+    school, head, teacher, pupil
+):
+    panels = {"records": Counted(("record.",)), "policies": Counted(("policy.",))}
+    assert _kept(school, panels) == {"records": {"answer": 1}, "policies": {"answer": 1}}
+    assert _kept(school, panels)["records"] == {"answer": 1}  # nothing changed
+    make_record(teacher, [pupil])
+    assert _kept(school, panels) == {"records": {"answer": 2}, "policies": {"answer": 1}}
+    audit_view(actor=head, obj=pupil, school=school)  # a read changes nothing
+    assert _kept(school, panels) == {"records": {"answer": 2}, "policies": {"answer": 1}}
+
+
+def test_a_change_not_followed_works_every_panel_out_again(school, head, teacher):
+    panels = {"records": Counted(("record.",)), "unchanged": Counted()}
+    _kept(school, panels)
+    people_services.staff_update(actor=head, staff=teacher, first_name="Renamed")
+    assert _kept(school, panels) == {"records": {"answer": 2}, "unchanged": {"answer": 2}}
+
+
+def test_too_many_changes_work_every_panel_out_again(school, teacher, pupil, monkeypatch):
+    monkeypatch.setattr(audit_selectors, "CATCH_UP_LIMIT", 2)
+    panels = {"records": Counted(("record.",)), "unchanged": Counted()}
+    _kept(school, panels)
+    make_record(teacher, [pupil])
+    assert _kept(school, panels)["unchanged"] == {"answer": 1}
+    for _ in range(3):
+        make_record(teacher, [pupil])
+    assert _kept(school, panels)["unchanged"] == {"answer": 2}
+
+
+def test_a_panel_brought_up_to_date_from_the_changes(school, teacher, pupil):
+    seen = []
+
+    def catch_up(kept, changes):
+        seen.append(changes)
+        # Brought up to date once; the second time it cannot be, and is worked out instead.
+        return {"answer": kept["answer"] + 100} if len(seen) == 1 else None
+
+    counted = Counted(("record.",), catch_up)
+    panels = {"records": counted}
+    _kept(school, panels)
+    record = make_record(teacher, [pupil])
+    assert _kept(school, panels) == {"records": {"answer": 101}}
+    assert seen == [[("record.create", "contacts.contactrecord", str(record.pk))]]
+    make_record(teacher, [pupil])
+    assert _kept(school, panels) == {"records": {"answer": 2}}
+    assert counted.times == 2
+
+
+def test_the_next_day_works_every_panel_out_again(school, monkeypatch):
+    panels = {"unchanged": Counted()}
+    _kept(school, panels)
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    monkeypatch.setattr(timezone, "localdate", lambda *args: tomorrow)
+    assert _kept(school, panels) == {"unchanged": {"answer": 2}}
+
+
+def test_another_shape_of_panels_is_worked_out_afresh(school):
+    _kept(school, {"one": Counted()})
+    assert _kept(school, {"one": Counted(), "two": Counted()}) == {
+        "one": {"answer": 1},
+        "two": {"answer": 1},
+    }
