@@ -101,10 +101,48 @@ def _names(found: list[dict] | None) -> list[str]:
     return [f"{pupil['first_name']} {pupil['last_name']}".strip() for pupil in pupils]
 
 
-def _file_load(user: Staff, references: list[tuple[str, int, object]]) -> list[dict]:
+# What a file's line shows of each kind of entry, and what deciding whether its reader may read
+# it needs (`can_read_request`, `can_read_record`): only these are read, not the entries' texts,
+# nor the rest of their people's rows (no password hashes).
+_NAMES = ("first_name", "last_name")
+_REQUEST_SHOWN = (
+    "school_id",
+    "requester_id",
+    "kind",
+    "with_family_only",
+    "status",
+    "route",
+    "restricted",
+    "starts_at",
+    "sessions_logged",
+    "decided_at",
+    "outcome",
+    "plan_review_date",
+    "plan_ended_at",
+    *(f"requester__{name}" for name in _NAMES),
+    *(f"decided_by__{name}" for name in _NAMES),
+)
+_RECORD_SHOWN = (
+    "author_id",
+    "record_type",
+    "verdict",
+    "restricted",
+    "route",
+    *(f"author__{name}" for name in _NAMES),
+)
+_DISCLOSURE_SHOWN = ("disclosure_type", *(f"author__{name}" for name in _NAMES))
+# What the printed chronology shows besides (`file_chronology`).
+_PRINTED = {"request": ("place",), "record": ("details",)}
+
+
+def _file_load(
+    user: Staff, references: list[tuple[str, int, object]], *, printed: bool = False
+) -> list[dict]:
     """The entries for these references, in their order: a query per kind, whatever their
     number, each entry's pupils' names read with it (`pupils`). Notes and addenda are counted
-    in the database."""
+    in the database. Only what a line shows is read, and what the printed chronology shows
+    too if `printed`."""
+    extra = _PRINTED if printed else {}
     wanted: dict[str, list[int]] = {"request": [], "record": [], "disclosure": []}
     for kind, pk, _when in references:
         wanted[kind].append(pk)
@@ -115,6 +153,7 @@ def _file_load(user: Staff, references: list[tuple[str, int, object]]) -> list[d
             ContactRequest.objects.filter(pk__in=wanted["request"])
             .order_by()  # put in the references' order below
             .select_related("requester", "decided_by")
+            .only(*_REQUEST_SHOWN, *extra.get("request", ()))
             .annotate(note_count=Count("notes"), pupils_found=_pupils_named(ContactRequest))
         )
         # A plan's sessions and reviews are on the file with it: two queries for the page, and
@@ -130,6 +169,7 @@ def _file_load(user: Staff, references: list[tuple[str, int, object]]) -> list[d
             ContactRecord.objects.filter(pk__in=wanted["record"])
             .order_by()
             .select_related("author")
+            .only(*_RECORD_SHOWN, *extra.get("record", ()))
             .annotate(addendum_count=Count("addenda"), pupils_found=_pupils_named(ContactRecord))
         )
         items |= {("record", item.pk): item for item in rows}
@@ -138,6 +178,7 @@ def _file_load(user: Staff, references: list[tuple[str, int, object]]) -> list[d
             Disclosure.objects.filter(pk__in=wanted["disclosure"])
             .order_by()
             .select_related("author")
+            .only(*_DISCLOSURE_SHOWN)
         )
         items |= {("disclosure", item.pk): item for item in rows}
     entries = []
@@ -200,4 +241,4 @@ def file_chronology(
         and (since is None or day(ref[2]) >= since)
         and (until is None or day(ref[2]) <= until)
     ]
-    return Chronology(_file_load(user, refs[:PRINT_LIMIT]), len(refs))
+    return Chronology(_file_load(user, refs[:PRINT_LIMIT], printed=True), len(refs))

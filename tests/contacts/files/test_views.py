@@ -90,3 +90,45 @@ def test_ones_own_page_costs_the_same_queries_however_full(client, teacher, busy
     few, many = _steady(client, url, busy)
     assert many == few
     assert many <= OWN_PAGE_QUERIES
+
+
+@pytest.mark.parametrize("reader", ["head", "assistant", "dsl", "chair", "teacher"])
+def test_a_file_reads_no_field_of_its_entries_after_loading_them(
+    client, request, monkeypatch, reader, head, chair, teacher, pupil, busy
+):
+    """The file, on its page and printed, reads only what its lines show (`_REQUEST_SHOWN`,
+    ...): a line that needed a field left out would read it again, entry by entry. Every kind
+    of line is here: requests decided and rejected, a plan with its sessions and reviews,
+    family-liaison entries (the head's own, routed to the chair), records with addenda, and
+    disclosures."""
+    from django.db.models import Model
+
+    from contacts.planned import services as planned_services
+    from tests.factories_records import make_family_record, make_record
+    from tests.factories_requests import make_request
+
+    refused = make_request(teacher, [pupil])
+    planned_services.request_decide(actor=head, contact_request=refused, decision="reject",
+                                    reason="Not needed.", expected_version=None)  # fmt: skip
+    make_family_record(teacher, [pupil])
+    make_family_record(head, [pupil])  # the head's own: the chair's to read
+    make_record(head, [pupil], record_type="gift", kind="gift", purpose="personal",
+                direction="given", details="A book.")  # fmt: skip
+    read_again = []
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        read_again.append((type(self).__name__, fields))
+
+    monkeypatch.setattr(Model, "refresh_from_db", refresh_from_db)
+    person = request.getfixturevalue(reader)
+    sign_in(client, person)
+    for url in (
+        reverse("pupil_detail", args=[pupil.pk]),
+        reverse("staff_detail", args=[teacher.pk]),
+        reverse("staff_detail", args=[head.pk]),
+        reverse("pupil_print", args=[pupil.pk]),
+        reverse("staff_print", args=[teacher.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code in (200, 403, 404)
+    assert read_again == []
