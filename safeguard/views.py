@@ -63,6 +63,9 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         school_id=user.school_id,
         key=f"dashboard:{DASHBOARD_SHAPE}:{user.pk}",
         panels=_panels(user),
+        # The version read with the person, their roles and relationships, in one statement:
+        # never newer than what the panels are worked out from.
+        version=getattr(user, "changes_on_load", None),
     )
     context: dict[str, Any] = {"today": timezone.localdate()}
     for answer in kept.values():
@@ -89,18 +92,21 @@ def _panels(user: Staff) -> dict[str, Panel]:
         "attention": Panel(lambda: {"attention": _attention(user)}, ("alert.", "case.")),
     }
     if roles.has_role(user, roles.SENIOR_LEADERS):
-        past_review = ContactRequest.objects.filter(school_id=user.school_id).plans_past_review()
-        panels["plans_past_review"] = Panel(
-            lambda: {"plans_past_review": _first_few(past_review, "plan_review_date")},
-            ("request.",),
-        )
+        panels["plans_past_review"] = Panel(lambda: _plans_past_review(user), ("request.",))
     if roles.has_role(user, roles.PATTERN_READERS):
         panels["worth_a_look"] = Panel(
             lambda: {"worth_a_look": worth_worked_out(user)},
-            ("request.", "record.", "concern."),
+            # An alert can widen who reads an entry (contacts.patterns.facts.adults_changed).
+            ("request.", "record.", "concern.", "alert."),
             lambda kept, changes: _worth_caught_up(user, kept, changes),
         )
     return panels
+
+
+def _plans_past_review(user: Staff) -> dict[str, Any]:
+    # Today read as it is worked out, never before the day the panel is kept under.
+    past_review = ContactRequest.objects.filter(school_id=user.school_id).plans_past_review()
+    return {"plans_past_review": _first_few(past_review, "plan_review_date")}
 
 
 def _policies(user: Staff) -> dict[str, Any]:

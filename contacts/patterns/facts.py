@@ -384,10 +384,18 @@ _OWNED: dict[str, tuple[Any, str, str]] = {
     "contacts.contactrecord": (ContactRecord, "author_id", "related_record_id"),
     "contacts.boundaryconcern": (BoundaryConcern, "subject_id", ""),
 }
+# An alert on a request, record or concern can widen who reads it (the DSL reads a record the
+# head is alerted to): a change to one touches that entry's adult, found through the entry.
+# {entry's object type: its link from the alert}.
+_ALERTED = {
+    "contacts.contactrequest": "alerts",
+    "contacts.contactrecord": "alerts",
+    "contacts.boundaryconcern": "alerts",
+}
 # Changes no rule counts and that change no reader's reach: disclosures and LADO consultations
-# are on the chronology but make no flag (`gather`'s `every_kind`); Needs attention and its
-# cases, policies, invitations and second factors are about something else.
-_UNCOUNTED = ("disclosure.", "lado.", "alert.", "case.", "policy.", "invitation.", "two_factor.")
+# are on the chronology but make no flag (`gather`'s `every_kind`); cases, policies, invitations
+# and second factors are about something else.
+_UNCOUNTED = ("disclosure.", "lado.", "case.", "policy.", "invitation.", "two_factor.")
 
 
 def adults_changed(changes: Iterable[tuple[str, str, str]]) -> set[int] | None:
@@ -396,14 +404,18 @@ def adults_changed(changes: Iterable[tuple[str, str, str]]) -> set[int] | None:
     roles, relationships, the school's settings, the head's absence, a row deleted under
     retention): then every adult's flags must be worked out again."""
     changed: dict[str, set[int]] = defaultdict(set)
+    alerts: set[int] = set()
     for action, object_type, object_id in changes:
         if object_type in _OWNED and object_id.isdigit():
             changed[object_type].add(int(object_id))
+        elif object_type == "contacts.alert" and object_id.isdigit():
+            alerts.add(int(object_id))
         elif not action.startswith(_UNCOUNTED):
             return None
-    if not changed:
+    if not changed and not alerts:
         return set()
-    # (what it is, its id, its adult) for each changed entry, and for each concern about one.
+    # (what it is, its id, its adult) for each changed entry, for each concern about one, and
+    # for each entry a changed alert is about.
     parts = []
     for object_type, pks in changed.items():
         model, adult, link = _OWNED[object_type]
@@ -411,6 +423,11 @@ def adults_changed(changes: Iterable[tuple[str, str, str]]) -> set[int] | None:
         if link:
             about = BoundaryConcern.objects.filter(**{f"{link}__in": pks})
             parts.append(_tagged(about, "about", "subject_id"))
+    if alerts:
+        for object_type, link in _ALERTED.items():
+            model, adult, _ = _OWNED[object_type]
+            alerted = model.objects.filter(**{f"{link}__in": alerts})
+            parts.append(_tagged(alerted, "alerted", adult))
     found: dict[str, set[int]] = defaultdict(set)
     adults = set()
     for tag, pk, adult_id in parts[0].union(*parts[1:], all=True):

@@ -33,6 +33,7 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from safeguard.audit.selectors import last_change_of
 from safeguard.core import roles
 from safeguard.core.aggregates import Joined, per_row
 from safeguard.core.memo import remember
@@ -90,7 +91,8 @@ def _related_to_a_head(side: str, other: str) -> Subquery:
 
 def staff_for_requests() -> QuerySet[Staff]:
     """Staff with their school, roles, unread notices, confirmed second factors, related
-    colleagues and the colleagues related to their school's head."""
+    colleagues, the colleagues related to their school's head, and the version of their
+    school's data (`last_change`)."""
     from contacts.notifications.models import Notification
     from contacts.people.models import StaffRole
 
@@ -114,6 +116,9 @@ def staff_for_requests() -> QuerySet[Staff]:
             colleagues_on_load=_related_colleagues(),
             head_first_on_load=_related_to_a_head("first", "second"),
             head_second_on_load=_related_to_a_head("second", "first"),
+            # The school's data version as of this statement, so that panels kept under it are
+            # never worked out from roles or relationships older than it (the dashboard).
+            changes_on_load=last_change_of(OuterRef("school_id")),
         )
     )
 

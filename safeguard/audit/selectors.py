@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,7 +57,14 @@ def last_change(school_id: int) -> int:
     return latest or 0
 
 
-def _changes(school_id: int) -> QuerySet[AuditEvent]:
+def last_change_of(school: OuterRef) -> Coalesce:
+    """`last_change` as an expression, for reading it in the same statement as what a kept
+    answer is worked out from (the signed-in person, their roles and relationships)."""
+    latest = _changes(school).order_by("-id").values("id")[:1]
+    return Coalesce(Subquery(latest), 0, output_field=IntegerField())
+
+
+def _changes(school_id: int | OuterRef) -> QuerySet[AuditEvent]:
     """The school's events that changed something (`audit_school_changes_idx`)."""
     return (
         AuditEvent.objects.filter(school_id=school_id)
@@ -113,7 +121,13 @@ class Panel:
 @dataclass(frozen=True)
 class _Kept:
     at: int  # the school's version they were worked out at (`last_change`)
+    generation: int  # `KEPT_GENERATION` when they were worked out
     panels: dict[str, Any]
+
+
+# Every kept answer was worked out in a generation; raising it (`kept_panels_forget`: after an
+# upgrade, a fix made outside the app, a database restored) has each worked out afresh.
+KEPT_GENERATION = "kept:generation"
 
 
 def kept_panels(
@@ -124,18 +138,30 @@ def kept_panels(
     changed since, the changes are read and only the panels they can change are worked out
     again (or brought up to date); a change outside FOLLOWED, or too many, has every panel
     worked out again. For answers that change only by an audited change or by the date, never
-    by the hour. `version` is the school's `last_change`, if the caller has read it."""
+    by the hour. `version` is the school's `last_change`, if the caller has read it (with what
+    the panels are worked out from, so that it is never newer than they are).
+
+    A change made outside the app is not audited, so it is not seen: `kept_panels_forget`
+    (`manage.py migrate` runs it, and `manage.py forget_kept_panels`) has every answer worked
+    out afresh."""
     version = last_change(school_id) if version is None else version
     where = f"{key}:{timezone.localdate().isoformat()}"
-    kept = cache.get(where)
-    if not isinstance(kept, _Kept) or kept.panels.keys() != panels.keys() or kept.at > version:
+    found = cache.get_many([where, KEPT_GENERATION])
+    generation = found.get(KEPT_GENERATION, 0)
+    kept = found.get(where)
+    if (
+        not isinstance(kept, _Kept)
+        or kept.generation != generation
+        or kept.panels.keys() != panels.keys()
+        or kept.at > version
+    ):
         kept = None
     if kept is not None and kept.at == version:
         return dict(kept.panels)
     answers = _caught_up(school_id, kept, version, panels) if kept is not None else None
     if answers is None:
         answers = {name: panel.work_out() for name, panel in panels.items()}
-    cache.set(where, _Kept(version, answers), KEPT_FOR)
+    cache.set(where, _Kept(version, generation, answers), KEPT_FOR)
     return dict(answers)
 
 

@@ -6,11 +6,13 @@ An event's action must be declared, with its words, in vocabulary.py. Hashing an
 chain is chain.py's; reading the trail is selectors.py's.
 """
 
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.urls import reverse
@@ -44,7 +46,7 @@ from safeguard.audit.checkpoints import (
     checkpoint_verify_signature,
 )
 from safeguard.audit.models import AuditCheck, AuditCheckpoint, AuditEvent
-from safeguard.audit.selectors import as_checkpoint, latest_checkpoint
+from safeguard.audit.selectors import KEPT_GENERATION, as_checkpoint, latest_checkpoint
 from safeguard.audit.vocabulary import VIEW, known_action
 from safeguard.core.bulk import insert_rows
 from safeguard.core.mail import account_email, send_on_commit, site_link
@@ -311,3 +313,13 @@ def _checkpoint_emails(school: School, checkpoint: Checkpoint) -> list[EmailMult
         message.attach(filename, checkpoint.text(), "application/json")
         messages.append(message)
     return messages
+
+
+def kept_panels_forget() -> int:
+    """Have every kept panel worked out afresh at its next opening (`kept_panels`): after an
+    upgrade (`migrate` runs this), a fix made to the data outside the app, or a database
+    restored from a backup. Raises the cache's generation rather than emptying the cache, which
+    also holds the sign-in rate limits. The new generation."""
+    generation = int(time.time_ns())
+    cache.set(KEPT_GENERATION, generation, None)
+    return generation

@@ -5,15 +5,22 @@ gives a new one; reading, copying out and signing in do not; another school's ch
 from __future__ import annotations
 
 import datetime as dt
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
 from contacts.people import services as people_services
 from safeguard.audit import selectors as audit_selectors
 from safeguard.audit.selectors import Panel, changes_between, kept_panels, last_change
-from safeguard.audit.services import audit_download, audit_record, audit_view
+from safeguard.audit.services import (
+    audit_download,
+    audit_record,
+    audit_view,
+    kept_panels_forget,
+)
 from safeguard.audit.vocabulary import ATTACHMENT_DOWNLOAD, REPORT_EXPORT
 from tests.factories_records import make_record
 
@@ -159,3 +166,23 @@ def test_another_shape_of_panels_is_worked_out_afresh(school):
         "one": {"answer": 1},
         "two": {"answer": 1},
     }
+
+
+def test_forgetting_works_every_panel_out_afresh(school):
+    panels = {"unchanged": Counted()}
+    _kept(school, panels)
+    assert _kept(school, panels) == {"unchanged": {"answer": 1}}
+    kept_panels_forget()
+    assert _kept(school, panels) == {"unchanged": {"answer": 2}}
+    assert _kept(school, panels) == {"unchanged": {"answer": 2}}
+
+
+def test_the_command_and_every_migrate_forget_them(school):
+    panels = {"unchanged": Counted()}
+    _kept(school, panels)
+    out = StringIO()
+    call_command("forget_kept_panels", stdout=out)
+    assert "Every kept panel will be worked out afresh" in out.getvalue()
+    assert _kept(school, panels) == {"unchanged": {"answer": 2}}
+    call_command("migrate", verbosity=0)  # an upgrade: nothing left to apply, still forgotten
+    assert _kept(school, panels) == {"unchanged": {"answer": 3}}
