@@ -125,6 +125,9 @@ class _Kept:
     panels: dict[str, Any]
 
 
+# Part of every kept answer's key: raised whenever `_Kept` changes, so that an upgrade never
+# reads (unpickles) one of an older shape.
+KEPT_SHAPE = 2
 # Every kept answer was worked out in a generation; raising it (`kept_panels_forget`: after an
 # upgrade, a fix made outside the app, a database restored) has each worked out afresh.
 KEPT_GENERATION = "kept:generation"
@@ -145,7 +148,7 @@ def kept_panels(
     (`manage.py migrate` runs it, and `manage.py forget_kept_panels`) has every answer worked
     out afresh."""
     version = last_change(school_id) if version is None else version
-    where = f"{key}:{timezone.localdate().isoformat()}"
+    where = f"{key}:{KEPT_SHAPE}:{timezone.localdate().isoformat()}"
     found = cache.get_many([where, KEPT_GENERATION])
     generation = found.get(KEPT_GENERATION, 0)
     kept = found.get(where)

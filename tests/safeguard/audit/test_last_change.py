@@ -186,3 +186,24 @@ def test_the_command_and_every_migrate_forget_them(school):
     assert _kept(school, panels) == {"unchanged": {"answer": 2}}
     call_command("migrate", verbosity=0)  # an upgrade: nothing left to apply, still forgotten
     assert _kept(school, panels) == {"unchanged": {"answer": 3}}
+
+
+def test_what_is_kept_has_the_shape_its_key_names():
+    """An answer kept in the cache is unpickled when read: after an upgrade that changed its
+    shape, one of the old shape would fail or mislead. Its key names the shape, raised with it:
+    if this fails, raise KEPT_SHAPE (the kept state) or DASHBOARD_SHAPE (the dashboard's panels,
+    "Worth a look" among them) and update the names here."""
+    from dataclasses import fields
+
+    from contacts.patterns.selectors import WorthALook, WorthState
+    from safeguard import views
+
+    assert (audit_selectors.KEPT_SHAPE, [f.name for f in fields(audit_selectors._Kept)]) == (
+        2,
+        ["at", "generation", "panels"],
+    )
+    dashboard = [[f.name for f in fields(kind)] for kind in (WorthState, WorthALook)]
+    assert (views.DASHBOARD_SHAPE, dashboard) == (
+        2,
+        [["limits", "reach", "flagged", "rows"], ["adult_id", "name", "titles", "url"]],
+    )
