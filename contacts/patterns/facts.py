@@ -384,14 +384,6 @@ _OWNED: dict[str, tuple[Any, str, str]] = {
     "contacts.contactrecord": (ContactRecord, "author_id", "related_record_id"),
     "contacts.boundaryconcern": (BoundaryConcern, "subject_id", ""),
 }
-# An alert on a request, record or concern can widen who reads it (the DSL reads a record the
-# head is alerted to): a change to one touches that entry's adult, found through the entry.
-# {entry's object type: its link from the alert}.
-_ALERTED = {
-    "contacts.contactrequest": "alerts",
-    "contacts.contactrecord": "alerts",
-    "contacts.boundaryconcern": "alerts",
-}
 # Changes no rule counts and that change no reader's reach: disclosures and LADO consultations
 # are on the chronology but make no flag (`gather`'s `every_kind`); cases, policies, invitations
 # and second factors are about something else.
@@ -424,10 +416,10 @@ def adults_changed(changes: Iterable[tuple[str, str, str]]) -> set[int] | None:
             about = BoundaryConcern.objects.filter(**{f"{link}__in": pks})
             parts.append(_tagged(about, "about", "subject_id"))
     if alerts:
-        for object_type, link in _ALERTED.items():
-            model, adult, _ = _OWNED[object_type]
-            alerted = model.objects.filter(**{f"{link}__in": alerts})
-            parts.append(_tagged(alerted, "alerted", adult))
+        # An alert on a request, record or concern can widen who reads it (the DSL reads a
+        # record the head is alerted to): it touches that entry's adult, found through the entry.
+        for model, adult, _ in _OWNED.values():
+            parts.append(_tagged(model.objects.filter(alerts__in=alerts), "alerted", adult))
     found: dict[str, set[int]] = defaultdict(set)
     adults = set()
     for tag, pk, adult_id in parts[0].union(*parts[1:], all=True):

@@ -50,8 +50,8 @@ def audit_history(obj: Any) -> QuerySet[AuditEvent]:
 
 def last_change(school_id: int) -> int:
     """The id of the school's latest event that changed something (not a read, a copy out or a
-    sign-in): a version of the school's data, under which a panel costly to work out is kept
-    (`contacts.patterns.selectors.worth_a_look`). Every change is audited in the same
+    sign-in): a version of the school's data, under which panels costly to work out are kept
+    (`kept_panels`). Every change is audited in the same
     transaction, so any change gives a new version. One step down `audit_school_changes_idx`."""
     latest = _changes(school_id).order_by("-id").values_list("id", flat=True).first()
     return latest or 0
