@@ -1,6 +1,7 @@
 """The facts gathered from the models, the pattern view and the dashboard's "Worth a look": who
 may open it, the audit view event, restricted entries, pupils' names, the query count."""
 
+import dataclasses
 import random
 
 import pytest
@@ -17,13 +18,9 @@ from contacts.patterns.services import PATTERN_TYPE
 from contacts.people import services as people_services
 from contacts.planned import services as planned_services
 from contacts.records.models import ContactRecord
+from safeguard import views
 from safeguard.audit.models import AuditEvent
-from safeguard.audit.selectors import (
-    CATCH_UP_LIMIT,
-    audit_events_for,
-    changes_between,
-    last_change,
-)
+from safeguard.audit.selectors import audit_events_for, kept_panels
 from safeguard.audit.services import audit_record
 from tests.factories import PupilFactory, StaffFactory
 from tests.factories_records import (
@@ -416,24 +413,29 @@ def test_worth_a_look_reads_a_few_queries_whatever_the_staff(head, school, pupil
 
 
 class Panel:
-    """A reader's panel as the dashboard keeps it: worked out once, then brought up to date
-    from the school's changes since, as `kept_panels` reads them."""
+    """A reader's "Worth a look" kept as the dashboard keeps it: its own declaration of the
+    panel (`safeguard.views._panels`) in `kept_panels`, counting how often it was worked out
+    for every adult rather than brought up to date."""
 
     def __init__(self, reader):
         self.reader = reader
-        self.at = last_change(reader.school_id)
-        self.state = pattern_selectors.worth_worked_out(reader)
-        self.worked_out = 1
+        self.worked_out = 0
+        self.opened()
 
     def opened(self):
-        now = last_change(self.reader.school_id)
-        changes = changes_between(self.reader.school_id, self.at, now, limit=CATCH_UP_LIMIT)
-        caught = pattern_selectors.worth_caught_up(self.reader, self.state, changes or [])
-        if changes is None or caught is None:
-            caught = pattern_selectors.worth_worked_out(self.reader)
+        declared = views._panels(self.reader)["worth_a_look"]
+
+        def work_out():
             self.worked_out += 1
-        self.at, self.state = now, caught
-        return list(caught.rows)
+            return declared.work_out()
+
+        answers = kept_panels(
+            school_id=self.reader.school_id,
+            key=f"worth-test:{self.reader.pk}",
+            panels={"worth_a_look": dataclasses.replace(declared, work_out=work_out)},
+        )
+        self.state = answers["worth_a_look"]["worth_a_look"]
+        return list(self.state.rows)
 
 
 def test_after_a_record_only_its_adult_is_worked_out_again(head, school, pupil):
