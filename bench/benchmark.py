@@ -36,6 +36,7 @@ PAGE_ORDER = (
     "dashboard",
     "dashboard_after_change",
     "dashboard_first_of_day",
+    "dashboard_afresh",
     "decision_queue",
     "my_requests",
     "pupil",

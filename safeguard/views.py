@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_safe
 
 from contacts.alerts.selectors import attention_counts, first_open_alerts
-from contacts.patterns.selectors import worth_caught_up, worth_worked_out
+from contacts.patterns.selectors import worth_caught_up, worth_next_day, worth_worked_out
 from contacts.people.models import Staff
 from contacts.people.selectors import relatives_counts_for
 from contacts.planned.models import ContactRequest
@@ -77,7 +77,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 # Part of the dashboard's key: raised whenever what `_panels` gives (or what it holds) changes.
-DASHBOARD_SHAPE = 2
+DASHBOARD_SHAPE = 3
 
 
 def _panels(user: Staff) -> dict[str, Panel]:
@@ -99,6 +99,7 @@ def _panels(user: Staff) -> dict[str, Panel]:
             # An alert can widen who reads an entry (contacts.patterns.facts.adults_changed).
             ("request.", "record.", "concern.", "alert."),
             lambda kept, changes: _worth_caught_up(user, kept, changes),
+            lambda kept: _worth_next_day(user, kept),
         )
     return panels
 
@@ -127,6 +128,11 @@ def _relatives(user: Staff) -> dict[str, Any]:
 def _worth_caught_up(user: Staff, kept: dict[str, Any], changes: list[Change]) -> dict | None:
     caught = worth_caught_up(user, kept["worth_a_look"], changes)
     return None if caught is None else {"worth_a_look": caught}
+
+
+def _worth_next_day(user: Staff, kept: dict[str, Any]) -> dict | None:
+    moved = worth_next_day(user, kept["worth_a_look"])
+    return None if moved is None else {"worth_a_look": moved}
 
 
 DASHBOARD_LISTED = 8

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -22,6 +22,7 @@ from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.patterns.facts import (
     Fact,
     adults_changed,
+    adults_with_contact_between,
     facts_of,
     gather,
     rule_entries,
@@ -207,6 +208,7 @@ class WorthState:
     safeguard.audit.selectors.kept_panels): who the reader may look at, and who is flagged."""
 
     limits: Thresholds
+    since: dt.date  # the window's first day: contact before it is not counted
     reach: dict[int, tuple[str, str]]  # every adult the reader may look at: (first, last name)
     flagged: dict[int, list[str]]  # those with a flag: its titles
     rows: tuple[WorthALook, ...]  # the flagged, by name: what the panel shows
@@ -222,12 +224,22 @@ def worth_worked_out(reader: Staff) -> WorthState:
     """ "Worth a look" worked out for every adult in reach: a few queries whatever the number of
     staff (each kind of entry read once for the whole school, then grouped by adult)."""
     limits = thresholds_for(reader.school)
+    since = window_start(limits)
     if not roles.has_role(reader, roles.PATTERN_OPENERS):
-        return _state(limits, {}, {})
+        return _state(limits, since, {}, {})
     adults = adults_patterned_by(reader)
     reach = _reach(adults)
     # The adults as a subquery, not their ids: planned as a join, a third quicker at 300 staff.
-    return _state(limits, reach, _flagged(reader, adults.values("pk"), limits) if reach else {})
+    flagged = _flagged(reader, adults.values("pk"), limits, since) if reach else {}
+    return _state(limits, since, reach, flagged)
+
+
+def window_start(limits: Thresholds) -> dt.date:
+    """The first day of the contact "Worth a look" counts: the longest contact window back from
+    today (a pattern's entries all lie within one window), not ten years of it. Every concern
+    is counted whatever its date; the adult's own pattern page reads their whole history."""
+    window = max(limits.unplanned_days, limits.gifts_messages_days)
+    return timezone.localdate() - dt.timedelta(days=window)
 
 
 def worth_caught_up(
@@ -246,15 +258,42 @@ def worth_caught_up(
         # Anyone who joined since (or the reader, out of reach). Leaving it takes a change to
         # staff, roles or relationships, after which everything is worked out again.
         reach = reach | _reach(adults_patterned_by(reader).filter(pk__in=newcomers))
-    again = sorted(changed & reach.keys())
-    flagged = {pk: titles for pk, titles in state.flagged.items() if pk not in changed}
+    # Over the state's own window (`worth_next_day` moves it on), so every adult's flags are.
+    return _again(reader, state, changed, reach=reach)
+
+
+def worth_next_day(reader: Staff, state: WorthState) -> WorthState | None:
+    """`state` brought to today's window: only the adults with contact that has left the window
+    since (dated from its old first day up to today's) are worked out again. Nothing else
+    changes with the date: the rules count entries against each other, never against today, and
+    who may read what does not depend on it. None when the window moved back (the clock, or the
+    school's time zone) or the thresholds changed: work it all out."""
+    since = window_start(state.limits)
+    if since < state.since or thresholds_for(reader.school) != state.limits:
+        return None
+    if since == state.since or not state.reach:
+        return replace(state, since=since)
+    left = adults_with_contact_between(reader.school_id, state.since, since)
+    return _again(reader, replace(state, since=since), left, reach=state.reach)
+
+
+def _again(
+    reader: Staff, state: WorthState, adults: set[int], *, reach: dict[int, tuple[str, str]]
+) -> WorthState:
+    """`state` with these adults' flags worked out again (over its window); everyone else's
+    kept."""
+    again = sorted(adults & reach.keys())
+    flagged = {pk: titles for pk, titles in state.flagged.items() if pk not in adults}
     if again:
-        flagged |= _flagged(reader, again, state.limits)
-    return _state(state.limits, reach, flagged)
+        flagged |= _flagged(reader, again, state.limits, state.since)
+    return _state(state.limits, state.since, reach, flagged)
 
 
 def _state(
-    limits: Thresholds, reach: dict[int, tuple[str, str]], flagged: dict[int, list[str]]
+    limits: Thresholds,
+    since: dt.date,
+    reach: dict[int, tuple[str, str]],
+    flagged: dict[int, list[str]],
 ) -> WorthState:
     order = sorted(flagged, key=lambda pk: (reach[pk][1], reach[pk][0], pk))
     rows = tuple(
@@ -266,7 +305,7 @@ def _state(
         )
         for pk in order
     )
-    return WorthState(limits, reach, flagged, rows)
+    return WorthState(limits, since, reach, flagged, rows)
 
 
 def _reach(adults: QuerySet[Staff]) -> dict[int, tuple[str, str]]:
@@ -275,14 +314,10 @@ def _reach(adults: QuerySet[Staff]) -> dict[int, tuple[str, str]]:
 
 
 def _flagged(
-    reader: Staff, adults: list[int] | QuerySet, limits: Thresholds
+    reader: Staff, adults: list[int] | QuerySet, limits: Thresholds, since: dt.date
 ) -> dict[int, list[str]]:
-    """{adult id: the titles of their flags} for those of these adults with any."""
-    # The dashboard is about now: contact in the longest contact window back from today (a
-    # pattern's entries all lie within one window), not ten years of it; every concern is
-    # read. The adult's own pattern page reads their whole history.
-    window = max(limits.unplanned_days, limits.gifts_messages_days)
-    since = timezone.localdate() - dt.timedelta(days=window)
+    """{adult id: the titles of their flags} for those of these adults with any, counting
+    contact from `since` (`window_start`)."""
     gathered = gather(reader, adults, every_kind=False, contact_since=since, counted_only=True)
     flagged = {}
     for adult_id, facts in gathered.items():

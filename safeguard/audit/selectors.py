@@ -90,9 +90,9 @@ def changes_between(
     return None if len(found) > limit else found
 
 
-# How long a kept answer stays in the cache: its key changes with the day, so this only bounds
-# what an unused key occupies.
-KEPT_FOR = 24 * 60 * 60
+# How long a kept answer stays in the cache: a week, so that Monday's first opening brings
+# Friday's up to date rather than working it out again.
+KEPT_FOR = 7 * 24 * 60 * 60
 
 
 # A change as `changes_between` reads it: (action, object type, object id).
@@ -111,23 +111,27 @@ class Panel:
     """A part of a page kept until the school's data changes (`kept_panels`). `work_out` gives
     it afresh; `changed_by` names the kinds of change (action prefixes, of FOLLOWED) that can
     change it; `catch_up(kept, changes)`, if given, brings a kept answer up to date from those
-    changes, or says it cannot (None)."""
+    changes, or says it cannot (None). A panel is worked out again each day unless it has
+    `next_day(kept)`, which brings an answer kept on an earlier day to today (or says it
+    cannot), before any changes since are caught up."""
 
     work_out: Callable[[], Any]
     changed_by: tuple[str, ...] = ()
     catch_up: Callable[[Any, list[Change]], Any | None] | None = None
+    next_day: Callable[[Any], Any | None] | None = None
 
 
 @dataclass(frozen=True)
 class _Kept:
     at: int  # the school's version they were worked out at (`last_change`)
+    day: dt.date  # the day they were kept for (read before they were worked out)
     generation: int  # `KEPT_GENERATION` when they were worked out
     panels: dict[str, Any]
 
 
 # Part of every kept answer's key: raised whenever `_Kept` changes, so that an upgrade never
 # reads (unpickles) one of an older shape.
-KEPT_SHAPE = 2
+KEPT_SHAPE = 3
 # Every kept answer was worked out in a generation; raising it (`kept_panels_forget`: after an
 # upgrade, a fix made outside the app, a database restored) has each worked out afresh.
 KEPT_GENERATION = "kept:generation"
@@ -136,19 +140,22 @@ KEPT_GENERATION = "kept:generation"
 def kept_panels(
     *, school_id: int, key: str, panels: dict[str, Panel], version: int | None = None
 ) -> dict[str, Any]:
-    """Each panel's answer, kept in the cache for the day (`key` names whose they are, with a
-    version of their shape, raised whenever what is kept changes). When the school's data has
-    changed since, the changes are read and only the panels they can change are worked out
-    again (or brought up to date); a change outside FOLLOWED, or too many, has every panel
-    worked out again. For answers that change only by an audited change or by the date, never
-    by the hour. `version` is the school's `last_change`, if the caller has read it (with what
-    the panels are worked out from, so that it is never newer than they are).
+    """Each panel's answer, kept in the cache (`key` names whose they are, with a version of
+    their shape, raised whenever what is kept changes). When the school's data has changed
+    since, the changes are read and only the panels they can change are worked out again (or
+    brought up to date); a change outside FOLLOWED, or too many, has every panel worked out
+    again. On a new day each panel is brought to today (`Panel.next_day`) or worked out again.
+    For answers that change only by an audited change or by the date, never by the hour.
+    `version` is the school's `last_change`, if the caller has read it (with what the panels
+    are worked out from, so that it is never newer than they are).
 
     A change made outside the app is not audited, so it is not seen: `kept_panels_forget`
     (`manage.py migrate` runs it, and `manage.py forget_kept_panels`) has every answer worked
     out afresh."""
     version = last_change(school_id) if version is None else version
-    where = f"{key}:{KEPT_SHAPE}:{timezone.localdate().isoformat()}"
+    # Read before any panel is worked out, so never a day later than what they read.
+    today = timezone.localdate()
+    where = f"{key}:{KEPT_SHAPE}"
     found = cache.get_many([where, KEPT_GENERATION])
     generation = found.get(KEPT_GENERATION, 0)
     kept = found.get(where)
@@ -157,25 +164,34 @@ def kept_panels(
         or kept.generation != generation
         or kept.panels.keys() != panels.keys()
         or kept.at > version
+        or kept.day > today  # the clock or the school's time zone set back
     ):
         kept = None
-    if kept is not None and kept.at == version:
+    if kept is not None and kept.at == version and kept.day == today:
         return dict(kept.panels)
-    answers = _caught_up(school_id, kept, version, panels) if kept is not None else None
+    answers = _caught_up(school_id, kept, version, today, panels) if kept is not None else None
     if answers is None:
         answers = {name: panel.work_out() for name, panel in panels.items()}
-    cache.set(where, _Kept(version, generation, answers), KEPT_FOR)
+    cache.set(where, _Kept(version, today, generation, answers), KEPT_FOR)
     return dict(answers)
 
 
 def _caught_up(
-    school_id: int, kept: _Kept, version: int, panels: dict[str, Panel]
+    school_id: int, kept: _Kept, version: int, today: dt.date, panels: dict[str, Panel]
 ) -> dict[str, Any] | None:
-    changes = changes_between(school_id, kept.at, version, limit=CATCH_UP_LIMIT)
+    changes: list[Change] | None = []
+    if kept.at < version:
+        changes = changes_between(school_id, kept.at, version, limit=CATCH_UP_LIMIT)
     if changes is None or not all(action.startswith(FOLLOWED) for action, _, _ in changes):
         return None
     answers = dict(kept.panels)
     for name, panel in panels.items():
+        if kept.day != today:
+            carried = panel.next_day(answers[name]) if panel.next_day else None
+            if carried is None:
+                answers[name] = panel.work_out()  # as of now: the changes are in it
+                continue
+            answers[name] = carried
         touching = [change for change in changes if change[0].startswith(panel.changed_by)]
         if not touching:
             continue

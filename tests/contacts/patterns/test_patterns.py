@@ -2,12 +2,14 @@
 may open it, the audit view event, restricted entries, pupils' names, the query count."""
 
 import dataclasses
+import datetime as dt
 import random
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from contacts.alerts import services as alerts_services
 from contacts.patterns import facts as pattern_facts
@@ -17,6 +19,7 @@ from contacts.patterns.selectors import adults_patterned_by, may_open_pattern, w
 from contacts.patterns.services import PATTERN_TYPE
 from contacts.people import services as people_services
 from contacts.planned import services as planned_services
+from contacts.planned.models import ContactRequest
 from contacts.records.models import ContactRecord
 from safeguard import views
 from safeguard.audit.models import AuditEvent
@@ -585,18 +588,26 @@ def test_who_the_changes_touched(head, dsl, teacher, colleague, pupil):
     assert changed([("record.create", "contacts.contactrecord", str(record.pk + 99))]) is None
 
 
-def test_brought_up_to_date_is_what_working_it_out_afresh_gives(head, dsl, school, pupil):
-    """A random run of changes of every kind, the panel opened after each: it is always what
-    working it out from nothing gives, and it was never worked out again."""
+def test_brought_up_to_date_is_what_working_it_out_afresh_gives(
+    head, dsl, school, pupil, monkeypatch
+):
+    """A random run of changes of every kind, and of days going by, the panel opened after
+    each: it is always what working it out from nothing gives, and it was never worked out
+    again."""
     rng = random.Random(23)
     adults = [StaffFactory(school=school) for _ in range(5)]
     pupils = [pupil, PupilFactory(school=school)]
     made = []
     panel = Panel(head)
+    shift = 0  # days gone by: entries are dated back from the real today, as services require
+    moved = []
+
+    def ago(days):
+        return past(days + shift)
 
     def record(adult):
         shape = rng.choice([{}, {}, GIVEN | {"details": "A book."}])
-        made.append(make_record(adult, [rng.choice(pupils)], occurred_at=past(rng.randint(1, 80)),
+        made.append(make_record(adult, [rng.choice(pupils)], occurred_at=ago(rng.randint(1, 95)),
                                 **shape))  # fmt: skip
 
     def gift_request(adult):
@@ -607,7 +618,7 @@ def test_brought_up_to_date_is_what_working_it_out_afresh_gives(head, dsl, schoo
 
     def concern(adult):
         about = rng.choice(made) if made else None
-        make_concern(dsl, adult, related_record=about, occurred_on=past(rng.randint(1, 80)).date())
+        make_concern(dsl, adult, related_record=about, occurred_on=ago(rng.randint(1, 95)).date())
 
     def disclosure(adult):
         make_disclosure(adult, rng.choice(pupils))
@@ -615,12 +626,95 @@ def test_brought_up_to_date_is_what_working_it_out_afresh_gives(head, dsl, schoo
     def newcomer(adult):
         adults.append(StaffFactory(school=school))
 
-    steps = [record, record, record, gift_request, concern, disclosure, newcomer]
-    for _ in range(40):
+    def days_go_by(adult):
+        nonlocal shift
+        before = panel.opened()
+        shift += rng.randint(1, 20)
+        _days_on(monkeypatch, shift)
+        moved.append(panel.opened() != before)
+
+    steps = [record, record, record, gift_request, concern, disclosure, newcomer, days_go_by,
+             days_go_by]  # fmt: skip
+    for _ in range(60):
         rng.choice(steps)(rng.choice(adults))
         assert panel.opened() == worth_a_look(head)
     assert panel.state.rows, "the changes made flags to compare"
+    assert any(moved), "contact left the window as the days went by"
     assert panel.worked_out == 1
+
+
+# --- "Worth a look" brought to the next day ----------------------------------------------------
+
+
+_TODAY = timezone.localdate  # as it is, before a test moves the day on
+
+
+def _days_on(monkeypatch, days):
+    day = _TODAY() + dt.timedelta(days=days)
+    monkeypatch.setattr(timezone, "localdate", lambda *args: day)
+
+
+def test_contact_that_leaves_the_window_the_next_day_takes_its_flag_away(
+    head, teacher, colleague, pupil, monkeypatch
+):
+    """The window (90 days by default) moves on with the day: the teacher's meeting 90 days ago
+    leaves it tomorrow, and their flag with it. Only the teacher is worked out again; the
+    colleague's flag, whose contact is all recent, is kept."""
+    chance_meetings(teacher, pupil, days=(90, 20, 3))
+    chance_meetings(colleague, pupil, days=(30, 20, 3))
+    panel = Panel(head)
+    assert {row.adult_id for row in panel.opened()} == {teacher.pk, colleague.pk}
+    worked = []
+    real = pattern_selectors._flagged
+    monkeypatch.setattr(
+        pattern_selectors, "_flagged", lambda *args: worked.append(args[1]) or real(*args)
+    )
+    _days_on(monkeypatch, 1)
+    assert [row.adult_id for row in panel.opened()] == [colleague.pk]
+    assert panel.opened() == worth_a_look(head)
+    assert worked[0] == [teacher.pk]
+    assert panel.worked_out == 1
+
+
+def test_the_next_day_with_no_contact_leaving_works_nobody_out_again(
+    head, teacher, pupil, monkeypatch
+):
+    chance_meetings(teacher, pupil)
+    panel = Panel(head)
+    before = panel.opened()
+    _days_on(monkeypatch, 1)
+    with CaptureQueriesContext(connection) as captured:
+        assert panel.opened() == before
+    # The reader's thresholds are the school's, already read: one query, for contact that left.
+    assert len([q for q in captured if "contacts_contactrecord" in q["sql"]]) == 1
+    assert panel.state.since == timezone.localdate() - dt.timedelta(days=90)
+    assert panel.worked_out == 1
+
+
+def test_a_request_that_leaves_the_window_is_followed_too(head, teacher, pupil, monkeypatch):
+    """Agreed gifts are contact: two within the window flag the requester; the first leaving
+    it takes the flag away."""
+    for days in (90, 10):
+        request = make_request(teacher, [pupil], kind="gift", purpose="personal", place="School",
+                               reasons="A prize.")  # fmt: skip
+        planned_services.request_decide(actor=head, contact_request=request, decision="approve",
+                                        reason="", expected_version=None)  # fmt: skip
+        ContactRequest.objects.filter(pk=request.pk).update(starts_at=past(days))
+    panel = Panel(head)
+    [row] = panel.opened()
+    assert row.titles == ["Repeated gifts or personal messages to one pupil"]
+    _days_on(monkeypatch, 1)
+    assert panel.opened() == []
+    assert panel.worked_out == 1
+
+
+def test_a_window_moved_back_works_it_all_out_again(head, teacher, pupil, monkeypatch):
+    chance_meetings(teacher, pupil)
+    _days_on(monkeypatch, 1)
+    panel = Panel(head)
+    _days_on(monkeypatch, 0)
+    assert panel.opened() == worth_a_look(head)
+    assert panel.worked_out == 2
 
 
 @pytest.mark.parametrize("reader", ["head", "dsl"])

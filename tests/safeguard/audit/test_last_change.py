@@ -88,9 +88,9 @@ def test_the_changes_since_a_version_in_order_without_reads(school, head, teache
 class Counted:
     """A panel's answer, counting how often it was worked out."""
 
-    def __init__(self, changed_by=(), catch_up=None):
+    def __init__(self, changed_by=(), catch_up=None, next_day=None):
         self.times = 0
-        self.panel = Panel(self.work_out, changed_by, catch_up)
+        self.panel = Panel(self.work_out, changed_by, catch_up, next_day)
 
     def work_out(self):
         self.times += 1
@@ -152,12 +152,89 @@ def test_a_panel_brought_up_to_date_from_the_changes(school, teacher, pupil):
     assert counted.times == 2
 
 
+def _days_on(monkeypatch, days):
+    day = timezone.localdate() + dt.timedelta(days=days)
+    monkeypatch.setattr(timezone, "localdate", lambda *args: day)
+
+
 def test_the_next_day_works_every_panel_out_again(school, monkeypatch):
     panels = {"unchanged": Counted()}
     _kept(school, panels)
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
-    monkeypatch.setattr(timezone, "localdate", lambda *args: tomorrow)
+    _days_on(monkeypatch, 1)
     assert _kept(school, panels) == {"unchanged": {"answer": 2}}
+    assert _kept(school, panels) == {"unchanged": {"answer": 2}}  # kept for the new day
+
+
+def test_a_panel_that_can_be_brought_to_the_next_day_is_not_worked_out_again(school, monkeypatch):
+    moved = []
+
+    def next_day(kept):
+        moved.append(kept)
+        return {"answer": kept["answer"] + 10}
+
+    panels = {"dated": Counted(next_day=next_day), "plain": Counted()}
+    _kept(school, panels)
+    _days_on(monkeypatch, 3)  # a weekend: Friday's answer brought to Monday
+    assert _kept(school, panels) == {"dated": {"answer": 11}, "plain": {"answer": 2}}
+    assert moved == [{"answer": 1}]
+    assert panels["dated"].times == 1
+    assert _kept(school, panels)["dated"] == {"answer": 11}  # once a day
+    assert moved == [{"answer": 1}]
+
+
+def test_a_panel_that_cannot_be_brought_to_the_next_day_is_worked_out_again(school, monkeypatch):
+    panels = {"dated": Counted(next_day=lambda kept: None)}
+    _kept(school, panels)
+    _days_on(monkeypatch, 1)
+    assert _kept(school, panels) == {"dated": {"answer": 2}}
+
+
+def test_the_next_day_then_the_changes_since(school, teacher, pupil, monkeypatch):
+    """Brought to the new day first, then the changes caught up; a panel worked out for the new
+    day is not worked out a second time for the changes (it already holds them)."""
+    steps = []
+
+    def next_day(kept):
+        steps.append("next day")
+        return {"answer": kept["answer"] + 10}
+
+    def catch_up(kept, changes):
+        steps.append(("caught up", kept["answer"], [c[0] for c in changes]))
+        return {"answer": kept["answer"] + 100}
+
+    panels = {
+        "dated": Counted(("record.",), catch_up, next_day),
+        "plain": Counted(("record.",), catch_up),
+    }
+    _kept(school, panels)
+    make_record(teacher, [pupil])
+    _days_on(monkeypatch, 1)
+    assert _kept(school, panels) == {"dated": {"answer": 111}, "plain": {"answer": 2}}
+    assert steps == ["next day", ("caught up", 11, ["record.create"])]
+
+
+def test_a_change_not_followed_on_the_next_day_works_every_panel_out(
+    school, head, teacher, monkeypatch
+):
+    moved = []
+    panels = {"dated": Counted(next_day=lambda kept: moved.append(kept) or kept)}
+    _kept(school, panels)
+    people_services.staff_update(actor=head, staff=teacher, first_name="Renamed")
+    _days_on(monkeypatch, 1)
+    assert _kept(school, panels) == {"dated": {"answer": 2}}
+    assert moved == []
+
+
+def test_a_day_set_back_works_every_panel_out_again(school, monkeypatch):
+    """The clock (or the school's time zone) set back: what was kept for a later day is not
+    brought back to an earlier one."""
+    moved = []
+    panels = {"dated": Counted(next_day=lambda kept: moved.append(kept) or kept)}
+    _days_on(monkeypatch, 1)
+    _kept(school, panels)
+    _days_on(monkeypatch, -1)  # back to today, from tomorrow
+    assert _kept(school, panels) == {"dated": {"answer": 2}}
+    assert moved == []
 
 
 def test_another_shape_of_panels_is_worked_out_afresh(school):
@@ -199,13 +276,13 @@ def test_what_is_kept_has_the_shape_its_key_names():
     from safeguard import views
 
     assert (audit_selectors.KEPT_SHAPE, [f.name for f in fields(audit_selectors._Kept)]) == (
-        2,
-        ["at", "generation", "panels"],
+        3,
+        ["at", "day", "generation", "panels"],
     )
     dashboard = [[f.name for f in fields(kind)] for kind in (WorthState, WorthALook)]
     assert (views.DASHBOARD_SHAPE, dashboard) == (
-        2,
-        [["limits", "reach", "flagged", "rows"], ["adult_id", "name", "titles", "url"]],
+        3,
+        [["limits", "since", "reach", "flagged", "rows"], ["adult_id", "name", "titles", "url"]],
     )
 
 
