@@ -430,18 +430,21 @@ def adults_changed(changes: Iterable[tuple[str, str, str]]) -> set[int] | None:
     return adults
 
 
-def adults_with_contact_between(school_id: int, first: dt.date, until: dt.date) -> set[int]:
-    """The adults of every agreed request and every record of the school dated from `first` up
+def contact_between(school_id: int, first: dt.date, until: dt.date) -> set[str]:
+    """The keys of every agreed request and every record of the school dated from `first` up
     to (not on) `until`, whoever may read it: of those the rules count (only agreed requests are
     contact), more, never fewer. One query, along each table's school and date index."""
     start, end = _midnight(first), _midnight(until)
     requests = ContactRequest.objects.filter(
         school_id=school_id, status__in=AGREED, starts_at__gte=start, starts_at__lt=end
-    ).values_list("requester_id")
+    )
     records = ContactRecord.objects.filter(
         school_id=school_id, occurred_at__gte=start, occurred_at__lt=end
-    ).values_list("author_id")
-    return {adult_id for (adult_id,) in requests.order_by().union(records.order_by())}
+    )
+    tagged = _tagged(requests, "request", "requester_id").union(
+        _tagged(records, "record", "author_id"), all=True
+    )
+    return {key(kind, pk) for kind, pk, _ in tagged}
 
 
 def _tagged(rows: QuerySet, tag: str, adult: str) -> QuerySet:

@@ -229,7 +229,12 @@ def contact_after_concern(entries: Sequence[Entry]) -> list[Flag]:
 
 
 def flags_for(entries: Sequence[Entry], limits: Thresholds | None = None) -> list[Flag]:
-    """Every flag for one adult's entries, in rule order, then by pupil."""
+    """Every flag for one adult's entries, in rule order, then by pupil.
+
+    With the concerns unchanged, taking contact away never flags a rule that was not flagged,
+    and a rule stays flagged while the entries one of its flags names stay: the dashboard moves
+    "Worth a look" to the next day on that (contacts.patterns.selectors.worth_next_day), and
+    tests/contacts/patterns/test_rules.py checks it. A new rule must keep it."""
     limits = limits or Thresholds()
     return [
         *unplanned_contact(entries, limits),

@@ -22,7 +22,7 @@ from contacts.concerns.models import BoundaryConcern, LadoReferral
 from contacts.patterns.facts import (
     Fact,
     adults_changed,
-    adults_with_contact_between,
+    contact_between,
     facts_of,
     gather,
     rule_entries,
@@ -203,6 +203,15 @@ class WorthALook:
 
 
 @dataclass(frozen=True)
+class Flagged:
+    """One adult's flags as the panel keeps them: their titles, and the keys of the entries
+    that make them (what `worth_next_day` asks about)."""
+
+    titles: list[str]
+    made_of: frozenset[str]
+
+
+@dataclass(frozen=True)
 class WorthState:
     """The panel as worked out, with what bringing it up to date needs (the dashboard keeps it,
     safeguard.audit.selectors.kept_panels): who the reader may look at, and who is flagged."""
@@ -210,7 +219,7 @@ class WorthState:
     limits: Thresholds
     since: dt.date  # the window's first day: contact before it is not counted
     reach: dict[int, tuple[str, str]]  # every adult the reader may look at: (first, last name)
-    flagged: dict[int, list[str]]  # those with a flag: its titles
+    flagged: dict[int, Flagged]  # those with a flag
     rows: tuple[WorthALook, ...]  # the flagged, by name: what the panel shows
 
 
@@ -263,18 +272,21 @@ def worth_caught_up(
 
 
 def worth_next_day(reader: Staff, state: WorthState) -> WorthState | None:
-    """`state` brought to today's window: only the adults with contact that has left the window
-    since (dated from its old first day up to today's) are worked out again. Nothing else
-    changes with the date: the rules count entries against each other, never against today, and
-    who may read what does not depend on it. None when the window moved back (the clock, or the
-    school's time zone) or the thresholds changed: work it all out."""
+    """`state` brought to today's window: only the adults one of whose flags is made of contact
+    that has left the window since (dated from its old first day up to today's) are worked out
+    again. Nothing else changes with the date: the rules count entries against each other,
+    never against today, and who may read what does not depend on it. Contact leaving never
+    makes a flag, and a flag stays while its entries do (`contacts.patterns.rules.flags_for`).
+    None when the window moved back (the clock, or the school's time zone) or the thresholds
+    changed: work it all out."""
     since = window_start(state.limits)
     if since < state.since or thresholds_for(reader.school) != state.limits:
         return None
-    if since == state.since or not state.reach:
+    if since == state.since or not state.flagged:
         return replace(state, since=since)
-    left = adults_with_contact_between(reader.school_id, state.since, since)
-    return _again(reader, replace(state, since=since), left, reach=state.reach)
+    left = contact_between(reader.school_id, state.since, since)
+    undone = {pk for pk, flagged in state.flagged.items() if flagged.made_of & left}
+    return _again(reader, replace(state, since=since), undone, reach=state.reach)
 
 
 def _again(
@@ -283,7 +295,7 @@ def _again(
     """`state` with these adults' flags worked out again (over its window); everyone else's
     kept."""
     again = sorted(adults & reach.keys())
-    flagged = {pk: titles for pk, titles in state.flagged.items() if pk not in adults}
+    flagged = {pk: kept for pk, kept in state.flagged.items() if pk not in adults}
     if again:
         flagged |= _flagged(reader, again, state.limits, state.since)
     return _state(state.limits, state.since, reach, flagged)
@@ -293,14 +305,14 @@ def _state(
     limits: Thresholds,
     since: dt.date,
     reach: dict[int, tuple[str, str]],
-    flagged: dict[int, list[str]],
+    flagged: dict[int, Flagged],
 ) -> WorthState:
     order = sorted(flagged, key=lambda pk: (reach[pk][1], reach[pk][0], pk))
     rows = tuple(
         WorthALook(
             pk,
             f"{reach[pk][0]} {reach[pk][1]}".strip(),
-            flagged[pk],
+            flagged[pk].titles,
             reverse("staff_pattern", args=[pk]),
         )
         for pk in order
@@ -315,13 +327,14 @@ def _reach(adults: QuerySet[Staff]) -> dict[int, tuple[str, str]]:
 
 def _flagged(
     reader: Staff, adults: list[int] | QuerySet, limits: Thresholds, since: dt.date
-) -> dict[int, list[str]]:
-    """{adult id: the titles of their flags} for those of these adults with any, counting
-    contact from `since` (`window_start`)."""
+) -> dict[int, Flagged]:
+    """The flags of those of these adults with any, counting contact from `since`
+    (`window_start`)."""
     gathered = gather(reader, adults, every_kind=False, contact_since=since, counted_only=True)
     flagged = {}
     for adult_id, facts in gathered.items():
-        titles = list(dict.fromkeys(f.title for f in flags_for(rule_entries(facts), limits)))
-        if titles:
-            flagged[adult_id] = titles
+        if flags := flags_for(rule_entries(facts), limits):
+            titles = list(dict.fromkeys(flag.title for flag in flags))
+            made_of = frozenset(key for flag in flags for key in flag.entries)
+            flagged[adult_id] = Flagged(titles, made_of)
     return flagged

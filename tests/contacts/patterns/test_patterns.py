@@ -658,10 +658,12 @@ def test_contact_that_leaves_the_window_the_next_day_takes_its_flag_away(
     head, teacher, colleague, pupil, monkeypatch
 ):
     """The window (90 days by default) moves on with the day: the teacher's meeting 90 days ago
-    leaves it tomorrow, and their flag with it. Only the teacher is worked out again; the
-    colleague's flag, whose contact is all recent, is kept."""
+    leaves it tomorrow, and their flag with it. Only the teacher is worked out again: the
+    colleague's meeting 90 days ago is with another pupil, not part of their flag, which is
+    kept."""
     chance_meetings(teacher, pupil, days=(90, 20, 3))
     chance_meetings(colleague, pupil, days=(30, 20, 3))
+    make_record(colleague, [PupilFactory(school=colleague.school)], occurred_at=past(90))
     panel = Panel(head)
     assert {row.adult_id for row in panel.opened()} == {teacher.pk, colleague.pk}
     worked = []

@@ -272,17 +272,21 @@ def test_what_is_kept_has_the_shape_its_key_names():
     "Worth a look" among them) and update the names here."""
     from dataclasses import fields
 
-    from contacts.patterns.selectors import WorthALook, WorthState
+    from contacts.patterns.selectors import Flagged, WorthALook, WorthState
     from safeguard import views
 
     assert (audit_selectors.KEPT_SHAPE, [f.name for f in fields(audit_selectors._Kept)]) == (
         3,
         ["at", "day", "generation", "panels"],
     )
-    dashboard = [[f.name for f in fields(kind)] for kind in (WorthState, WorthALook)]
+    dashboard = [[f.name for f in fields(kind)] for kind in (WorthState, Flagged, WorthALook)]
     assert (views.DASHBOARD_SHAPE, dashboard) == (
         3,
-        [["limits", "since", "reach", "flagged", "rows"], ["adult_id", "name", "titles", "url"]],
+        [
+            ["limits", "since", "reach", "flagged", "rows"],
+            ["titles", "made_of"],
+            ["adult_id", "name", "titles", "url"],
+        ],
     )
 
 
