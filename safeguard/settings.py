@@ -132,6 +132,25 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int(
 # advisory locks, which transaction pooling keeps.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_POOLED", default=False)
 _SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+# The planner's cost of reading a page out of order, relative to reading the next one (the
+# server's default, 4, is for spinning disks). The app's working set is in memory or on SSD:
+# at 4 a pupil's file, a 1 ms read of ~500 index entries, was costed high enough to be planned
+# in parallel, and starting the workers took 6 ms (docs/scaling.md, "Parallel plans"). Set for
+# the app's own connections; behind a transaction pooler, which may not pass it on, set it on
+# the database instead (`ALTER DATABASE … SET random_page_cost = 1.1`). Empty: the server's.
+RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
+if not _SQLITE and RANDOM_PAGE_COST and not env.bool("DATABASE_POOLED", default=False):
+    try:
+        _cost = float(RANDOM_PAGE_COST)
+    except ValueError:
+        _cost = 0.0
+    if not 0 < _cost <= 100:
+        raise ImproperlyConfigured(
+            f"DATABASE_RANDOM_PAGE_COST must be a number above 0 and at most 100, e.g. 1.1, "
+            f"not {RANDOM_PAGE_COST!r}."
+        )
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c random_page_cost={_cost}".strip()
 if not DEBUG and not DEMO and not TESTING and _SQLITE:
     raise ImproperlyConfigured(
         "Production (DEBUG off) needs PostgreSQL: set DATABASE_URL. SQLite is for `make run`."

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from tests.helpers import REPO_ROOT, sign_in, text
@@ -103,6 +104,43 @@ def test_behind_a_transaction_pooler_server_side_cursors_are_off():
     pooled = _manage("shell", "-c", read, DEBUG="1", DATABASE_POOLED="1")
     assert pooled.stdout.split()[-1] == "True", pooled.stderr
     assert _manage("shell", "-c", read, DEBUG="1").stdout.split()[-1] == "False"
+
+
+def _options(**env: str) -> dict:
+    read = "import json; from django.conf import settings; "
+    read += "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))"
+    result = _manage("shell", "-c", read, **(PRODUCTION | env))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_postgresql_connections_cost_a_random_read_as_memory_or_ssd_does():
+    """docs/scaling.md, "Parallel plans": not 4 (spinning disks), which planned a pupil's 1 ms
+    file in parallel; set on the database instead behind a transaction pooler, which may not
+    pass a connection's options on; kept as the server has it when set empty."""
+    assert _options()["options"] == "-c random_page_cost=1.1"
+    assert _options(DATABASE_RANDOM_PAGE_COST="2")["options"] == "-c random_page_cost=2.0"
+    assert "options" not in _options(DATABASE_POOLED="1")
+    assert "options" not in _options(DATABASE_RANDOM_PAGE_COST="")
+    url = PRODUCTION["DATABASE_URL"] + "?options=-c%20statement_timeout%3D5000"
+    assert _options(DATABASE_URL=url)["options"] == (
+        "-c statement_timeout=5000 -c random_page_cost=1.1"
+    )
+
+
+@pytest.mark.parametrize("value", ["fast", "0", "-1", "1000"])
+def test_a_random_page_cost_that_is_not_a_cost_is_refused(value):
+    result = _manage("check", **(PRODUCTION | {"DATABASE_RANDOM_PAGE_COST": value}))
+    assert result.returncode != 0
+    assert "DATABASE_RANDOM_PAGE_COST must be a number above 0 and at most 100" in result.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's setting")
+def test_the_apps_postgresql_connection_has_the_cost_set():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
 
 
 # --- the demo (`make run`: DEMO=1) -------------------------------------------------------------
