@@ -135,11 +135,13 @@ _SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 # The planner's cost of reading a page out of order, relative to reading the next one (the
 # server's default, 4, is for spinning disks). The app's working set is in memory or on SSD:
 # at 4 a pupil's file, a 1 ms read of ~500 index entries, was costed high enough to be planned
-# in parallel, and starting the workers took 6 ms (docs/scaling.md, "Parallel plans"). Set for
-# the app's own connections; behind a transaction pooler, which may not pass it on, set it on
-# the database instead (`ALTER DATABASE … SET random_page_cost = 1.1`). Empty: the server's.
+# in parallel, and starting the workers took 6 ms (docs/scaling.md, "Parallel plans"). Set as
+# a connection option, after any the URL or PGOPTIONS give (which libpq would otherwise drop),
+# unless they set it. A pooler may refuse connection options (PgBouncer does, for settings it
+# does not track): behind one (DATABASE_POOLED) nothing is set, and it is set on the database
+# instead (`ALTER DATABASE … SET random_page_cost = 1.1`). Empty: the server's.
 RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
-if not _SQLITE and RANDOM_PAGE_COST and not env.bool("DATABASE_POOLED", default=False):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and RANDOM_PAGE_COST:
     try:
         _cost = float(RANDOM_PAGE_COST)
     except ValueError:
@@ -150,7 +152,9 @@ if not _SQLITE and RANDOM_PAGE_COST and not env.bool("DATABASE_POOLED", default=
             f"not {RANDOM_PAGE_COST!r}."
         )
     _options = DATABASES["default"].setdefault("OPTIONS", {})
-    _options["options"] = f"{_options.get('options', '')} -c random_page_cost={_cost}".strip()
+    _given = " ".join(filter(None, [env.str("PGOPTIONS", default=""), _options.get("options", "")]))
+    if not env.bool("DATABASE_POOLED", default=False) and "random_page_cost" not in _given:
+        _options["options"] = f"{_given} -c random_page_cost={_cost}".strip()
 if not DEBUG and not DEMO and not TESTING and _SQLITE:
     raise ImproperlyConfigured(
         "Production (DEBUG off) needs PostgreSQL: set DATABASE_URL. SQLite is for `make run`."

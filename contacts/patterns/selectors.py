@@ -32,6 +32,7 @@ from contacts.patterns.rules import Flag, Thresholds, flags_for
 from contacts.people.models import Staff, StaffRole
 from contacts.people.selectors import pupils_selectable_by, related_colleague_ids
 from contacts.planned.models import ContactRequest
+from contacts.planned.workflow import head_absent
 from contacts.records.models import ContactRecord, Disclosure
 from safeguard.core import roles
 from safeguard.core.roles import Role
@@ -218,6 +219,7 @@ class WorthState:
 
     limits: Thresholds
     since: dt.date  # the window's first day: contact before it is not counted
+    head_away: bool | None  # for a head's stand-in, whether the head was away (`_head_away`)
     reach: dict[int, tuple[str, str]]  # every adult the reader may look at: (first, last name)
     flagged: dict[int, Flagged]  # those with a flag
     rows: tuple[WorthALook, ...]  # the flagged, by name: what the panel shows
@@ -235,12 +237,22 @@ def worth_worked_out(reader: Staff) -> WorthState:
     limits = thresholds_for(reader.school)
     since = window_start(limits)
     if not roles.has_role(reader, roles.PATTERN_OPENERS):
-        return _state(limits, since, {}, {})
+        return _state(limits, since, None, {}, {})
+    head_away = _head_away(reader)
     adults = adults_patterned_by(reader)
     reach = _reach(adults)
     # The adults as a subquery, not their ids: planned as a join, a third quicker at 300 staff.
     flagged = _flagged(reader, adults.values("pk"), limits, since) if reach else {}
-    return _state(limits, since, reach, flagged)
+    return _state(limits, since, head_away, reach, flagged)
+
+
+def _head_away(reader: Staff) -> bool | None:
+    """Whether the head is recorded away today, for a reader whose reach it changes: the head's
+    stand-ins read the concerns the head manages while the head is away, and an absence starts
+    and ends by the date, with no change to follow. None for anyone else."""
+    if not roles.has_role(reader, roles.HEAD_STAND_INS):
+        return None
+    return head_absent(reader.school_id)
 
 
 def window_start(limits: Thresholds) -> dt.date:
@@ -275,12 +287,15 @@ def worth_next_day(reader: Staff, state: WorthState) -> WorthState | None:
     """`state` brought to today's window: only the adults one of whose flags is made of contact
     that has left the window since (dated from its old first day up to today's) are worked out
     again. Nothing else changes with the date: the rules count entries against each other,
-    never against today, and who may read what does not depend on it. Contact leaving never
-    makes a flag, and a flag stays while its entries do (`contacts.patterns.rules.flags_for`).
-    None when the window moved back (the clock, or the school's time zone) or the thresholds
-    changed: work it all out."""
+    never against today, and who may read what depends on it only for the head's stand-ins
+    (`_head_away`). Contact leaving never makes a flag, and a flag stays while its entries do
+    (`contacts.patterns.rules.flags_for`). None when the window moved back (the clock, or the
+    school's time zone), the thresholds changed, or the head's absence began or ended for a
+    stand-in: work it all out."""
     since = window_start(state.limits)
     if since < state.since or thresholds_for(reader.school) != state.limits:
+        return None
+    if roles.has_role(reader, roles.PATTERN_OPENERS) and _head_away(reader) != state.head_away:
         return None
     if since == state.since or not state.flagged:
         return replace(state, since=since)
@@ -298,12 +313,13 @@ def _again(
     flagged = {pk: kept for pk, kept in state.flagged.items() if pk not in adults}
     if again:
         flagged |= _flagged(reader, again, state.limits, state.since)
-    return _state(state.limits, state.since, reach, flagged)
+    return _state(state.limits, state.since, state.head_away, reach, flagged)
 
 
 def _state(
     limits: Thresholds,
     since: dt.date,
+    head_away: bool | None,
     reach: dict[int, tuple[str, str]],
     flagged: dict[int, Flagged],
 ) -> WorthState:
@@ -317,7 +333,7 @@ def _state(
         )
         for pk in order
     )
-    return WorthState(limits, since, reach, flagged, rows)
+    return WorthState(limits, since, head_away, reach, flagged, rows)
 
 
 def _reach(adults: QuerySet[Staff]) -> dict[int, tuple[str, str]]:

@@ -16,7 +16,9 @@ STRONG_KEY = "k" * 20 + "-production-key-" + "9Xq7" * 10
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SAFEGUARD_TEST_RUN"}}
+    # Nothing of the machine's own database settings: each test says what it runs with.
+    local = {"DEBUG", "SAFEGUARD_TEST_RUN", "DATABASE_POOLED", "DATABASE_RANDOM_PAGE_COST"}
+    clean = {k: v for k, v in os.environ.items() if k not in local and k != "PGOPTIONS"}
     clean.pop("SECRET_KEY", None)
     clean.pop("DATABASE_URL", None)
     clean |= {"DJANGO_SETTINGS_MODULE": "safeguard.settings"} | env
@@ -116,21 +118,34 @@ def _options(**env: str) -> dict:
 
 def test_postgresql_connections_cost_a_random_read_as_memory_or_ssd_does():
     """docs/scaling.md, "Parallel plans": not 4 (spinning disks), which planned a pupil's 1 ms
-    file in parallel; set on the database instead behind a transaction pooler, which may not
-    pass a connection's options on; kept as the server has it when set empty."""
+    file in parallel; set on the database instead behind a pooler, which may refuse a
+    connection's options; kept as the server has it when set empty."""
     assert _options()["options"] == "-c random_page_cost=1.1"
     assert _options(DATABASE_RANDOM_PAGE_COST="2")["options"] == "-c random_page_cost=2.0"
     assert "options" not in _options(DATABASE_POOLED="1")
     assert "options" not in _options(DATABASE_RANDOM_PAGE_COST="")
+
+
+def test_connection_options_given_elsewhere_are_kept():
+    """libpq reads PGOPTIONS only when the connection names no options of its own, so they are
+    carried over; and a cost the URL or PGOPTIONS sets is theirs to set."""
     url = PRODUCTION["DATABASE_URL"] + "?options=-c%20statement_timeout%3D5000"
     assert _options(DATABASE_URL=url)["options"] == (
         "-c statement_timeout=5000 -c random_page_cost=1.1"
     )
+    assert _options(PGOPTIONS="-c lock_timeout=2000")["options"] == (
+        "-c lock_timeout=2000 -c random_page_cost=1.1"
+    )
+    assert "options" not in _options(PGOPTIONS="-c random_page_cost=3")  # libpq reads it
+    url = PRODUCTION["DATABASE_URL"] + "?options=-c%20random_page_cost%3D2"
+    assert _options(DATABASE_URL=url)["options"] == "-c random_page_cost=2"
 
 
 @pytest.mark.parametrize("value", ["fast", "0", "-1", "1000"])
-def test_a_random_page_cost_that_is_not_a_cost_is_refused(value):
-    result = _manage("check", **(PRODUCTION | {"DATABASE_RANDOM_PAGE_COST": value}))
+@pytest.mark.parametrize("pooled", ["0", "1"])
+def test_a_random_page_cost_that_is_not_a_cost_is_refused(value, pooled):
+    env = {"DATABASE_RANDOM_PAGE_COST": value, "DATABASE_POOLED": pooled}
+    result = _manage("check", **(PRODUCTION | env))
     assert result.returncode != 0
     assert "DATABASE_RANDOM_PAGE_COST must be a number above 0 and at most 100" in result.stderr
 

@@ -25,6 +25,7 @@ from safeguard import views
 from safeguard.audit.models import AuditEvent
 from safeguard.audit.selectors import audit_events_for, kept_panels
 from safeguard.audit.services import audit_record
+from safeguard.core.roles import Role
 from tests.factories import PupilFactory, StaffFactory
 from tests.factories_records import (
     make_concern,
@@ -598,21 +599,26 @@ def test_brought_up_to_date_is_what_working_it_out_afresh_gives(
     adults = [StaffFactory(school=school) for _ in range(5)]
     pupils = [pupil, PupilFactory(school=school)]
     made = []
+    # Today, as the test has it, starts 200 days back and moves on, so that entries dated back
+    # from it are never in the real future, which the services refuse.
+    shift = -200
+    _days_on(monkeypatch, shift)
     panel = Panel(head)
-    shift = 0  # days gone by: entries are dated back from the real today, as services require
     moved = []
 
     def ago(days):
-        return past(days + shift)
+        return past(days)
 
     def record(adult):
         shape = rng.choice([{}, {}, GIVEN | {"details": "A book."}])
-        made.append(make_record(adult, [rng.choice(pupils)], occurred_at=ago(rng.randint(1, 95)),
+        made.append(make_record(adult, [rng.choice(pupils)], occurred_at=ago(rng.randint(1, 60)),
                                 **shape))  # fmt: skip
 
     def gift_request(adult):
+        # Asked for ahead of the real today, as the service requires.
+        starts = timezone.now() + dt.timedelta(days=rng.randint(1, 10))
         request = make_request(adult, [rng.choice(pupils)], kind="gift", purpose="personal",
-                               place="School", reasons="A prize.")  # fmt: skip
+                               place="School", reasons="A prize.", starts_at=starts)  # fmt: skip
         planned_services.request_decide(actor=head, contact_request=request, decision="approve",
                                         reason="", expected_version=None)  # fmt: skip
 
@@ -629,7 +635,7 @@ def test_brought_up_to_date_is_what_working_it_out_afresh_gives(
     def days_go_by(adult):
         nonlocal shift
         before = panel.opened()
-        shift += rng.randint(1, 20)
+        shift = min(shift + rng.randint(1, 20), -1)
         _days_on(monkeypatch, shift)
         moved.append(panel.opened() != before)
 
@@ -639,7 +645,7 @@ def test_brought_up_to_date_is_what_working_it_out_afresh_gives(
         rng.choice(steps)(rng.choice(adults))
         assert panel.opened() == worth_a_look(head)
     assert panel.state.rows, "the changes made flags to compare"
-    assert any(moved), "contact left the window as the days went by"
+    assert sum(moved) > 1, "contact left the window as the days went by"
     assert panel.worked_out == 1
 
 
@@ -676,6 +682,45 @@ def test_contact_that_leaves_the_window_the_next_day_takes_its_flag_away(
     assert panel.opened() == worth_a_look(head)
     assert worked[0] == [teacher.pk]
     assert panel.worked_out == 1
+
+
+def test_a_flag_other_than_the_first_made_of_contact_that_left_is_followed(
+    head, teacher, pupil, monkeypatch
+):
+    """The adult's flags are each kept with the entries that make them: here their second flag's
+    first gift leaves the window tomorrow, and only that flag goes."""
+    chance_meetings(teacher, pupil, days=(30, 20, 3))
+    gifts(teacher, PupilFactory(school=teacher.school), days=(90, 10))
+    panel = Panel(head)
+    [row] = panel.opened()
+    assert row.titles == [
+        "Repeated unplanned contact with one pupil",
+        "Repeated gifts or personal messages to one pupil",
+    ]
+    _days_on(monkeypatch, 1)
+    assert panel.opened() == worth_a_look(head)
+    assert panel.opened()[0].titles == ["Repeated unplanned contact with one pupil"]
+    assert panel.worked_out == 1
+
+
+@pytest.mark.parametrize("away", ["today", "tomorrow"])
+def test_the_heads_absence_beginning_or_ending_by_the_date_is_seen(
+    away, school, head, dsl, teacher, colleague, monkeypatch
+):
+    """A deputy head who is also the DSL reads the concerns the head manages only while the
+    head is away (contacts.concerns.selectors): an absence that ends tonight, or begins
+    tomorrow, changes their flags with no change to follow."""
+    reader = StaffFactory(school=school, roles=[Role.DEPUTY_HEAD, Role.DSL], line_manager=head)
+    make_concern(teacher, colleague)
+    make_concern(teacher, colleague)
+    day = _TODAY() + dt.timedelta(days=0 if away == "today" else 1)
+    planned_services.absence_record(actor=head, school=school, starts_on=day, ends_on=day)
+    panel = Panel(reader)
+    flagged_today = [row.adult_id for row in panel.opened()]
+    assert flagged_today == ([colleague.pk] if away == "today" else [])
+    _days_on(monkeypatch, 1)
+    assert panel.opened() == worth_a_look(reader)
+    assert [row.adult_id for row in panel.opened()] == ([] if away == "today" else [colleague.pk])
 
 
 def test_the_next_day_with_no_contact_leaving_works_nobody_out_again(

@@ -283,7 +283,7 @@ def test_what_is_kept_has_the_shape_its_key_names():
     assert (views.DASHBOARD_SHAPE, dashboard) == (
         3,
         [
-            ["limits", "since", "reach", "flagged", "rows"],
+            ["limits", "since", "head_away", "reach", "flagged", "rows"],
             ["titles", "made_of"],
             ["adult_id", "name", "titles", "url"],
         ],
